@@ -1,0 +1,39 @@
+import { spawnSync } from 'node:child_process';
+
+/** Shared helpers for the benchmarks: whole-process timings and medians. */
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Wall time of one whole process, its output read through a pipe as a script would. */
+export function timeProcess(argv: readonly string[]): number {
+  const started = performance.now();
+  const result = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
+  const elapsed = performance.now() - started;
+  if (result.status !== 0) throw new Error(`${argv.join(' ')} exited ${result.status}: ${result.stderr}`);
+  return elapsed;
+}
+
+/**
+ * Times several commands, interleaved so that machine noise falls on all of them alike.
+ * Returns the median per command.
+ */
+export function medians(commands: Record<string, readonly string[]>, runs: number, warmups = 2): Record<string, number> {
+  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(commands).map((name) => [name, []]));
+  for (let i = 0; i < warmups + runs; i++) {
+    for (const [name, argv] of Object.entries(commands)) {
+      const ms = timeProcess(argv);
+      if (i >= warmups) samples[name]!.push(ms);
+    }
+  }
+  return Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)]));
+}
+
+export function report(title: string, rows: Array<[string, string]>): void {
+  console.log(`\n${title}`);
+  const width = Math.max(...rows.map(([label]) => label.length));
+  for (const [label, value] of rows) console.log(`  ${label.padEnd(width)}  ${value}`);
+}

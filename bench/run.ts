@@ -1,0 +1,4 @@
+// `npm run bench`: every benchmark, each printing its figures against a baseline measured in the same run.
+import { benchCli } from './cli.js';
+
+benchCli();

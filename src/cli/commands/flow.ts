@@ -1,0 +1,85 @@
+import type { Command } from 'commander';
+import { InvalidInput } from '../../errors.js';
+import { parseTaskId } from '../../ids.js';
+import { archiveTask, blockTask, completeTask, promoteTask, scheduleTask, unblockTask } from '../../store/lifecycle.js';
+import { parseDuration, parseTime } from '../../time.js';
+import { globalOptions, withStore } from '../context.js';
+import { actOnEach } from '../each.js';
+import { printTask } from '../output.js';
+
+/** Commands that move a task through its statuses. */
+export function registerFlowCommands(program: Command): void {
+  program
+    .command('block')
+    .description('sticky block: never released automatically, only by unblock')
+    .argument('<id>')
+    .argument('[reason]')
+    .action((rawId: string, reason: string | undefined, _opts: unknown, command: Command) => {
+      const id = parseTaskId(rawId);
+      const options = globalOptions(command);
+      withStore(options, (store) => printTask(blockTask(store, id, reason ?? null), 'blocked', options.json ?? false));
+    });
+
+  program
+    .command('unblock')
+    .description('blocked or scheduled → ready (todo while a parent is unfinished); resets the failure counter')
+    .argument('<ids...>')
+    .action((ids: string[], _opts: unknown, command: Command) => {
+      const options = globalOptions(command);
+      withStore(options, (store) => actOnEach(ids, 'unblocked', options.json ?? false, (id) => unblockTask(store, id)));
+    });
+
+  program
+    .command('schedule')
+    .description('park a task until a time; the dispatcher releases it when due')
+    .argument('<id>')
+    .argument('[reason]')
+    .option('--at <time>', 'ISO 8601 time, e.g. 2026-12-01T09:00')
+    .option('--in <duration>', 'from now: 90s, 15m, 2h, 1d')
+    .action((rawId: string, reason: string | undefined, opts: { at?: string; in?: string }, command: Command) => {
+      const id = parseTaskId(rawId);
+      if ((opts.at === undefined) === (opts.in === undefined)) throw new InvalidInput('schedule needs exactly one of --at TIME or --in DURATION');
+      const at = opts.at !== undefined ? parseTime(opts.at) : undefined;
+      const delayMs = opts.in !== undefined ? parseDuration(opts.in, 'delay') * 1000 : undefined;
+      const options = globalOptions(command);
+      withStore(options, (store) => {
+        const until = at ?? store.clock.now() + delayMs!;
+        printTask(scheduleTask(store, id, until, reason ?? null), 'scheduled', options.json ?? false);
+      });
+    });
+
+  program
+    .command('promote')
+    .description('triage/todo/blocked → ready; refused while a parent is unfinished unless --force')
+    .argument('<id>')
+    .option('--force', 'promote even though a parent is unfinished')
+    .option('--dry-run', 'say what would happen, change nothing')
+    .action((rawId: string, opts: { force?: boolean; dryRun?: boolean }, command: Command) => {
+      const id = parseTaskId(rawId);
+      const options = globalOptions(command);
+      withStore(options, (store) => {
+        const task = promoteTask(store, id, { force: opts.force ?? false, dryRun: opts.dryRun ?? false });
+        printTask(task, opts.dryRun ? 'would promote' : 'promoted', options.json ?? false);
+      });
+    });
+
+  program
+    .command('complete')
+    .description('any open status → done; children whose parents are all done go ready')
+    .argument('<id>')
+    .option('--summary <text>', 'what was done')
+    .action((rawId: string, opts: { summary?: string }, command: Command) => {
+      const id = parseTaskId(rawId);
+      const options = globalOptions(command);
+      withStore(options, (store) => printTask(completeTask(store, id, opts.summary ?? null), 'completed', options.json ?? false));
+    });
+
+  program
+    .command('archive')
+    .description('hide tasks')
+    .argument('<ids...>')
+    .action((ids: string[], _opts: unknown, command: Command) => {
+      const options = globalOptions(command);
+      withStore(options, (store) => actOnEach(ids, 'archived', options.json ?? false, (id) => archiveTask(store, id)));
+    });
+}

@@ -1,0 +1,153 @@
+import type { Command } from 'commander';
+import { parseTaskId } from '../../ids.js';
+import { addComment } from '../../store/comments.js';
+import { SORT_KEYS, createTask, editTask, getTask, listTasks, listTasksJson, showTask } from '../../store/tasks.js';
+import { parseDuration } from '../../time.js';
+import { InvalidInput } from '../../errors.js';
+import { globalOptions, withStore } from '../context.js';
+import { printTask, printTaskDetail, printTaskTable, writeBytes, writeJson } from '../output.js';
+import { collect, parseChoice, parseInteger, parseStatuses, parseWorkspace } from '../parse.js';
+
+const noneIsNull = (assignee: string) => (assignee.trim().toLowerCase() === 'none' ? null : assignee);
+
+interface CreateOptions {
+  body?: string;
+  assignee?: string;
+  priority?: string;
+  parent?: string[];
+  triage?: boolean;
+  status?: string;
+  maxRetries?: string;
+  maxRuntime?: string;
+  workspace?: string;
+  idempotencyKey?: string;
+}
+
+interface EditOptions {
+  title?: string;
+  body?: string;
+  assignee?: string;
+  priority?: string;
+  maxRetries?: string;
+  maxRuntime?: string;
+  clearClaim?: boolean;
+  resetFailures?: boolean;
+}
+
+export function registerTaskCommands(program: Command): void {
+  program
+    .command('create')
+    .description('new task: ready, or todo while a parent is unfinished')
+    .argument('<title>')
+    .option('--body <text>', 'description')
+    .option('--assignee <profile>', 'profile that runs it')
+    .option('--priority <n>', 'higher runs first', '0')
+    .option('--parent <id>', 'a task that must finish first (repeatable)', collect)
+    .option('--triage', 'put it in triage')
+    .option('--status <status>', 'todo, ready or blocked')
+    .option('--max-retries <n>', 'counted failures before the breaker blocks it')
+    .option('--max-runtime <duration>', 'a run is killed after this (90s, 15m, 2h)')
+    .option('--workspace <spec>', 'scratch, dir:PATH, worktree or worktree:PATH', 'scratch')
+    .option('--idempotency-key <key>', 'the same key returns the same task')
+    .action((title: string, opts: CreateOptions, command: Command) => {
+      const input = {
+        title,
+        body: opts.body ?? '',
+        assignee: opts.assignee === undefined ? null : noneIsNull(opts.assignee),
+        priority: parseInteger(opts.priority ?? '0', 'priority'),
+        parents: (opts.parent ?? []).map(parseTaskId),
+        triage: opts.triage ?? false,
+        ...(opts.status !== undefined && { status: parseChoice(opts.status, ['todo', 'ready', 'blocked'] as const, 'status') }),
+        maxRetries: opts.maxRetries === undefined ? null : parseInteger(opts.maxRetries, 'max retries'),
+        maxRuntimeSeconds: opts.maxRuntime === undefined ? null : parseDuration(opts.maxRuntime, 'max runtime'),
+        workspace: parseWorkspace(opts.workspace ?? 'scratch'),
+        ...(opts.idempotencyKey !== undefined && { idempotencyKey: opts.idempotencyKey }),
+      };
+      const options = globalOptions(command);
+      withStore(options, (store) => {
+        const { task, created } = createTask(store, input);
+        printTask(task, created ? 'created' : 'exists', options.json ?? false);
+      });
+    });
+
+  program
+    .command('edit')
+    .description('change fields of a task')
+    .argument('<id>')
+    .option('--title <text>')
+    .option('--body <text>')
+    .option('--assignee <profile>', "a profile, or 'none'")
+    .option('--priority <n>')
+    .option('--max-retries <n>', "a number, or 'none' for the board's limit")
+    .option('--max-runtime <duration>', "a duration, or 'none'")
+    .option('--clear-claim', "drop a leftover claim from a task that is not running")
+    .option('--reset-failures', 'set the failure counter back to 0')
+    .action((rawId: string, opts: EditOptions, command: Command) => {
+      const id = parseTaskId(rawId);
+      const orNone = <T>(text: string | undefined, parse: (t: string) => T): T | null | undefined =>
+        text === undefined ? undefined : text.trim().toLowerCase() === 'none' ? null : parse(text);
+      const input = {
+        ...(opts.title !== undefined && { title: opts.title }),
+        ...(opts.body !== undefined && { body: opts.body }),
+        ...(opts.assignee !== undefined && { assignee: noneIsNull(opts.assignee) }),
+        ...(opts.priority !== undefined && { priority: parseInteger(opts.priority, 'priority') }),
+        ...(opts.maxRetries !== undefined && { maxRetries: orNone(opts.maxRetries, (t) => parseInteger(t, 'max retries')) }),
+        ...(opts.maxRuntime !== undefined && { maxRuntimeSeconds: orNone(opts.maxRuntime, (t) => parseDuration(t, 'max runtime')) }),
+        clearClaim: opts.clearClaim ?? false,
+        resetFailures: opts.resetFailures ?? false,
+      };
+      if (Object.values(opts).every((v) => v === undefined)) {
+        throw new InvalidInput('edit needs at least one of --title --body --assignee --priority --max-retries --max-runtime --clear-claim --reset-failures');
+      }
+      const options = globalOptions(command);
+      withStore(options, (store) => printTask(editTask(store, id, input), 'edited', options.json ?? false));
+    });
+
+  program
+    .command('list')
+    .description('list tasks (all but archived, unless --status says otherwise)')
+    .option('--status <status>', 'only these statuses (repeatable, or comma-separated)', collect)
+    .option('--assignee <profile>', 'only this profile')
+    .option('--sort <key>', `one of ${SORT_KEYS.join(', ')}`, 'status')
+    .action((opts: { status?: string[]; assignee?: string; sort: string }, command: Command) => {
+      const filter = {
+        statuses: parseStatuses(opts.status ?? []),
+        ...(opts.assignee !== undefined && { assignee: opts.assignee }),
+        sort: parseChoice(opts.sort, SORT_KEYS, 'sort key'),
+      };
+      const options = globalOptions(command);
+      withStore(options, (store) => {
+        if (options.json) writeBytes(listTasksJson(store, filter));
+        else printTaskTable(listTasks(store, filter));
+      }, 'read');
+    });
+
+  program
+    .command('show')
+    .description('a task with its runs, events and comments')
+    .argument('<id>')
+    .action((rawId: string, _opts: unknown, command: Command) => {
+      const id = parseTaskId(rawId);
+      const options = globalOptions(command);
+      withStore(options, (store) => {
+        const detail = showTask(store, id);
+        if (options.json) writeJson(detail);
+        else printTaskDetail(detail, store.clock.now());
+      }, 'read');
+    });
+
+  program
+    .command('comment')
+    .description('add a comment to a task')
+    .argument('<id>')
+    .argument('<text>')
+    .action((rawId: string, text: string, _opts: unknown, command: Command) => {
+      const id = parseTaskId(rawId);
+      const options = globalOptions(command);
+      withStore(options, (store) => {
+        addComment(store, id, text);
+        printTask(getTask(store, id), 'commented', options.json ?? false);
+      });
+    });
+}
+

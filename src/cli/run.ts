@@ -1,0 +1,46 @@
+import { CommanderError } from 'commander';
+import { ExitCode, KanbanError, errorMessage } from '../errors.js';
+import { cleanLine } from '../sanitize.js';
+import { SomeFailed } from './each.js';
+import { buildProgram } from './program.js';
+
+/**
+ * The one place that turns errors into exit codes and `kanban: …` lines (CONTRACT.md "Exit codes").
+ * Returns the lines to print and the code.
+ */
+export function describeFailure(err: unknown): { code: number; lines: string[] } {
+  if (err instanceof SomeFailed) return { code: err.failures[0]!.exitCode, lines: err.failures.map((f) => f.message) };
+  if (err instanceof KanbanError) return { code: err.exitCode, lines: [err.message] };
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+      return { code: ExitCode.ok, lines: [] };
+    }
+    return { code: ExitCode.invalidInput, lines: [err.message.replace(/^error: /, '')] };
+  }
+  const sqliteCode = (err as { code?: unknown })?.code;
+  if (typeof sqliteCode === 'string' && sqliteCode.startsWith('SQLITE_')) {
+    return { code: ExitCode.boardUnusable, lines: [`board error (${sqliteCode}): ${errorMessage(err)}`] };
+  }
+  return { code: ExitCode.boardUnusable, lines: [`internal error: ${errorMessage(err)} (KANBAN_DEBUG=1 shows where)`] };
+}
+
+export async function run(argv: readonly string[]): Promise<number> {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  const program = buildProgram();
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return ExitCode.ok;
+  }
+  try {
+    await program.parseAsync([...argv]);
+    return ExitCode.ok;
+  } catch (err) {
+    const { code, lines } = describeFailure(err);
+    for (const line of lines) process.stderr.write(`kanban: ${cleanLine(line)}\n`);
+    if (process.env.KANBAN_DEBUG === '1' && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return code;
+  }
+}

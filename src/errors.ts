@@ -1,0 +1,40 @@
+/**
+ * Typed errors thrown by the store and the CLI's parsers. The CLI maps them to the exit codes of
+ * CONTRACT.md in one place (cli/main.ts); nothing else decides an exit code.
+ */
+export const ExitCode = {
+  ok: 0,
+  refused: 1,
+  invalidInput: 2,
+  notFound: 3,
+  boardUnusable: 4,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export abstract class KanbanError extends Error {
+  abstract readonly exitCode: ExitCodeValue;
+}
+
+/** A transition that is not legal in the task's current state (exit 1). */
+export class Refused extends KanbanError {
+  readonly exitCode = ExitCode.refused;
+}
+
+/** Usage errors, invalid values, malformed environment or config (exit 2). */
+export class InvalidInput extends KanbanError {
+  readonly exitCode = ExitCode.invalidInput;
+}
+
+/** No such task (exit 3). */
+export class NotFound extends KanbanError {
+  readonly exitCode = ExitCode.notFound;
+}
+
+/** The board cannot be used: corrupt, locked past the timeout, unwritable, too new (exit 4). */
+export class BoardUnusable extends KanbanError {
+  readonly exitCode = ExitCode.boardUnusable;
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

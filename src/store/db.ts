@@ -1,0 +1,267 @@
+import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { systemClock, type Clock } from '../clock.js';
+import { DEFAULT_BUSY_TIMEOUT_MS } from '../env.js';
+import { BoardUnusable, errorMessage } from '../errors.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+
+export interface OpenOptions {
+  clock?: Clock;
+  busyTimeoutMs?: number;
+  /**
+   * Run PRAGMA quick_check before anything else (default). Its cost grows with the whole file
+   * (~300 ms at 100k tasks), so commands that only read pass false: SQLite still checks every page
+   * they read, and corruption they meet is refused and copied aside all the same. A board that
+   * needs a migration is always checked, since migrating writes.
+   */
+  checkIntegrity?: boolean;
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+const WAL_AUTOCHECKPOINT_PAGES = 1000;
+
+/** An open board: the connection, its clock, and the transaction helpers every store function uses. */
+export class Store {
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(
+    readonly db: Database.Database,
+    readonly path: string,
+    readonly clock: Clock,
+    readonly busyTimeoutMs: number,
+    readonly journalMode: string,
+  ) {}
+
+  /** A prepared statement, compiled once per connection. */
+  stmt(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /**
+   * Runs `body` in a BEGIN IMMEDIATE transaction. BUSY (from BEGIN or COMMIT) is retried with jitter
+   * until the busy timeout; past it the board counts as locked (BoardUnusable). If the body throws,
+   * the transaction is rolled back when SQLite has not already done so, and the body's own error is
+   * what the caller sees. Called inside a transaction, it just runs the body.
+   */
+  writeTxn<T>(body: () => T): T {
+    if (this.db.inTransaction) return body();
+    const deadline = performance.now() + this.busyTimeoutMs;
+    this.retryWhileBusy('BEGIN IMMEDIATE', deadline);
+    let result: T;
+    try {
+      result = body();
+      this.retryWhileBusy('COMMIT', deadline);
+    } catch (err) {
+      this.rollbackQuietly();
+      throw err;
+    }
+    return result;
+  }
+
+  /** Runs `body` in a read transaction, so that several queries see one snapshot. */
+  readTxn<T>(body: () => T): T {
+    if (this.db.inTransaction) return body();
+    this.db.exec('BEGIN');
+    try {
+      const result = body();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      this.rollbackQuietly();
+      throw err;
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private retryWhileBusy(sql: string, deadline: number): void {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.db.exec(sql);
+        return;
+      } catch (err) {
+        if (!isBusy(err)) throw err;
+        const left = deadline - performance.now();
+        if (left <= 0) {
+          throw new BoardUnusable(`board ${this.path} is locked by another process (waited ${this.busyTimeoutMs} ms)`);
+        }
+        sleepSync(Math.min(left, jitteredBackoff(attempt)));
+      }
+    }
+  }
+
+  private rollbackQuietly(): void {
+    if (!this.db.inTransaction) return;
+    try {
+      this.db.exec('ROLLBACK');
+    } catch {
+      // SQLite may have ended the transaction itself; the body's error is the one that matters.
+    }
+  }
+}
+
+export function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+export function isCorruption(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
+}
+
+function jitteredBackoff(attempt: number): number {
+  const ceiling = Math.min(100, 5 * 2 ** attempt);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+function sleepSync(ms: number): void {
+  Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+class CorruptBoard extends Error {}
+
+/**
+ * Opens (creating on first use) the board at `path`: integrity check, pragmas, migrations. A file
+ * that is not a SQLite database or fails quick_check is refused and copied aside, never replaced.
+ * If anything fails after the connection is open, it is closed before the error leaves.
+ */
+export function openStore(path: string, options: OpenOptions = {}): Store {
+  const clock = options.clock ?? systemClock;
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  const inMemory = path === ':memory:';
+  if (!inMemory) {
+    prepareDirectory(path);
+    if (!hasSqliteHeader(path)) throw corruptBoardError(path, 'it is not a SQLite database');
+  }
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+  } catch (err) {
+    throw new BoardUnusable(`cannot open board ${path}: ${errorMessage(err)}`);
+  }
+  try {
+    db.pragma(`busy_timeout = ${Math.round(busyTimeoutMs)}`);
+    // Before anything that could write (journal mode, migrations): a corrupt file stays as it is.
+    if (options.checkIntegrity !== false || userVersion(db) !== SCHEMA_VERSION) checkIntegrity(db);
+    const journalMode = useWalOrRollbackJournal(db);
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('secure_delete = ON');
+    db.pragma('cell_size_check = ON');
+    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    const store = new Store(db, path, clock, busyTimeoutMs, journalMode);
+    migrate(store);
+    return store;
+  } catch (err) {
+    db.close();
+    if (err instanceof CorruptBoard || isCorruption(err)) throw corruptBoardError(path, errorMessage(err));
+    if (err instanceof BoardUnusable) throw err;
+    if (isBusy(err)) throw new BoardUnusable(`board ${path} is locked by another process (waited ${busyTimeoutMs} ms)`);
+    throw new BoardUnusable(`cannot use board ${path}: ${errorMessage(err)}`);
+  }
+}
+
+function prepareDirectory(path: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (err) {
+    throw new BoardUnusable(`cannot create the board's folder ${dirname(path)}: ${errorMessage(err)}`);
+  }
+}
+
+/** A missing or empty file is a new board; anything else must start with the SQLite header. */
+function hasSqliteHeader(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw new BoardUnusable(`cannot read board ${path}: ${errorMessage(err)}`);
+  }
+  try {
+    if (statSync(path).isDirectory()) throw new BoardUnusable(`cannot use board ${path}: it is a directory`);
+    const header = Buffer.alloc(SQLITE_HEADER.length);
+    const read = readSync(fd, header, 0, header.length, 0);
+    return read === 0 || (read === header.length && header.equals(SQLITE_HEADER));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function checkIntegrity(db: Database.Database): void {
+  const rows = db.pragma('quick_check') as Array<{ quick_check: string }>;
+  const first = rows[0]?.quick_check ?? 'no answer';
+  if (first === 'ok') return;
+  const problems = rows.map((row) => row.quick_check.replace('*** in database main ***', '').trim()).join('; ');
+  const oneLine = problems.replace(/\s+/g, ' ');
+  throw new CorruptBoard(`quick_check: ${oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine}`);
+}
+
+function useWalOrRollbackJournal(db: Database.Database): string {
+  const mode = String(db.pragma('journal_mode = WAL', { simple: true }));
+  if (mode === 'wal' || mode === 'memory') return mode;
+  // WAL needs shared memory; where the file system cannot provide it, a rollback journal still works.
+  return String(db.pragma('journal_mode = DELETE', { simple: true }));
+}
+
+function migrate(store: Store): void {
+  const current = userVersion(store.db);
+  if (current > SCHEMA_VERSION) {
+    throw new BoardUnusable(
+      `board ${store.path} was written by a newer kanban (schema version ${current}; this kanban knows up to ${SCHEMA_VERSION}): upgrade kanban`,
+    );
+  }
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    store.writeTxn(() => {
+      // Another process may have migrated while this one waited for the lock.
+      if (userVersion(store.db) >= migration.version) return;
+      migration.up(store.db);
+      store.db.pragma(`user_version = ${migration.version}`);
+    });
+  }
+}
+
+function userVersion(db: Database.Database): number {
+  return Number(db.pragma('user_version', { simple: true }));
+}
+
+/** The error for a board found corrupt: the file is left as it is and copied aside (once per content). */
+export function corruptBoardError(path: string, detail: string): BoardUnusable {
+  let saved: string;
+  try {
+    saved = `a copy was saved as ${quarantine(path)}`;
+  } catch (err) {
+    saved = `no copy could be saved (${errorMessage(err)})`;
+  }
+  return new BoardUnusable(`board ${path} is corrupt (${detail}); it was left as it is and ${saved}`);
+}
+
+/**
+ * Copies a corrupt board (and its -wal/-shm) to `<db>.corrupt.<sha256 prefix>.bak` beside it. The
+ * same bytes make the same name, so opening a corrupt board again makes no second copy. Each file is
+ * copied to a temporary name and renamed, so a backup that exists is a whole one.
+ */
+export function quarantine(path: string): string {
+  const hash = createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16);
+  const backup = `${path}.corrupt.${hash}.bak`;
+  if (existsSync(backup)) return backup;
+  for (const suffix of ['-wal', '-shm', '']) {
+    if (!existsSync(path + suffix)) continue;
+    const temporary = `${backup}${suffix}.tmp-${process.pid}`;
+    copyFileSync(path + suffix, temporary, constants.COPYFILE_EXCL);
+    renameSync(temporary, backup + suffix);
+  }
+  return backup;
+}

@@ -1,0 +1,129 @@
+import { InvalidInput, Refused } from '../errors.js';
+import type { Store } from './db.js';
+import { appendEvent } from './events.js';
+import { promoteChildrenOf, unfinishedParents, type UnfinishedParent } from './links.js';
+import { requireStatus, requireTaskRow, updateTask } from './rows.js';
+import { endOpenRun } from './runs.js';
+import { toTask } from './tasks.js';
+import { OPEN_STATUSES, type Status, type Task, type TaskRow } from './types.js';
+
+/** Leaving running for a non-running status drops every trace of the claim. */
+const NO_CLAIM = { claim_lock: null, claim_expires: null, worker_pid: null, current_run_id: null } as const;
+
+function describeParent(parent: UnfinishedParent): string {
+  return `parent ${parent.id} is not done (${parent.status})`;
+}
+
+/** Where a released task goes: ready, or todo while a parent is unfinished. */
+function readyOrTodo(store: Store, id: string): Status {
+  return unfinishedParents(store, id).length > 0 ? 'todo' : 'ready';
+}
+
+/** Sticky block: the dispatcher never recovers it; only `unblock` (or promote) releases it. */
+export function blockTask(store: Store, id: string, reason: string | null = null): Task {
+  return store.writeTxn(() => {
+    const before = requireTaskRow(store, id);
+    requireStatus(before, ['triage', 'todo', 'ready', 'scheduled', 'review'], 'block');
+    const after = updateTask(store, before, { status: 'blocked', status_reason: reason, scheduled_until: null });
+    appendEvent(store, id, 'blocked', { from: before.status, reason, source: 'user', sticky: true });
+    return toTask(store, after);
+  });
+}
+
+/** blocked or scheduled → ready (todo while a parent is unfinished); the failure counter starts again. */
+export function unblockTask(store: Store, id: string): Task {
+  return store.writeTxn(() => {
+    const before = requireTaskRow(store, id);
+    requireStatus(before, ['blocked', 'scheduled'], 'unblock');
+    const to = readyOrTodo(store, id);
+    const after = updateTask(store, before, { status: to, status_reason: null, scheduled_until: null, consecutive_failures: 0 });
+    appendEvent(store, id, 'unblocked', { from: before.status, to, source: 'user', failures_reset: before.consecutive_failures });
+    return toTask(store, after);
+  });
+}
+
+/** Parks a task until `until` (epoch ms); the dispatcher releases it when due. */
+export function scheduleTask(store: Store, id: string, until: number, reason: string | null = null): Task {
+  return store.writeTxn(() => {
+    const now = store.clock.now();
+    if (!Number.isFinite(until) || until <= now) {
+      throw new InvalidInput(`cannot schedule ${id} for ${new Date(until).toISOString()}: that time has passed`);
+    }
+    const before = requireTaskRow(store, id);
+    requireStatus(before, ['triage', 'todo', 'ready', 'blocked', 'scheduled', 'review'], 'schedule');
+    const after = updateTask(store, before, { status: 'scheduled', scheduled_until: until, status_reason: reason });
+    appendEvent(store, id, 'scheduled', { from: before.status, until, reason });
+    return toTask(store, after);
+  });
+}
+
+export interface PromoteOptions {
+  force?: boolean;
+  /** Check and report, write nothing. */
+  dryRun?: boolean;
+}
+
+/**
+ * triage/todo/blocked → ready (event `promoted_manual`). Refused while a parent is unfinished unless
+ * forced. From blocked it clears the failure counter, as unblock does, so the breaker does not trip
+ * again on the next failure.
+ */
+export function promoteTask(store: Store, id: string, options: PromoteOptions = {}): Task {
+  const promote = (): Task => {
+    const before = requireTaskRow(store, id);
+    requireStatus(before, ['triage', 'todo', 'blocked'], 'promote');
+    const unfinished = unfinishedParents(store, id);
+    if (unfinished.length > 0 && !options.force) {
+      throw new Refused(`cannot promote ${id}: ${describeParent(unfinished[0]!)} (--force promotes anyway)`);
+    }
+    const changes = { status: 'ready', status_reason: null, scheduled_until: null, consecutive_failures: 0 } as const;
+    if (options.dryRun) return toTask(store, { ...before, ...changes });
+    const after = updateTask(store, before, changes);
+    appendEvent(store, id, 'promoted_manual', {
+      from: before.status,
+      to: 'ready',
+      forced: unfinished.length > 0,
+      unfinished_parents: unfinished.map((p) => p.id),
+    });
+    return toTask(store, after);
+  };
+  return options.dryRun ? store.readTxn(promote) : store.writeTxn(promote);
+}
+
+/**
+ * Any open status → done. A running task's open run is closed and its claim dropped, so the worker's
+ * later writes are refused. Children whose parents are now all finished go ready (`promoted`).
+ */
+export function completeTask(store: Store, id: string, summary: string | null = null): Task {
+  return store.writeTxn(() => {
+    const before = requireTaskRow(store, id);
+    requireStatus(before, OPEN_STATUSES, 'complete');
+    if (before.status === 'running') {
+      endOpenRun(store, id, before.current_run_id, { outcome: 'completed', summary, error: 'completed by a person, not the worker' });
+    }
+    const after = updateTask(store, before, {
+      ...NO_CLAIM,
+      status: 'done',
+      summary,
+      completed_at: store.clock.now(),
+      consecutive_failures: 0,
+      status_reason: null,
+      scheduled_until: null,
+    });
+    appendEvent(store, id, 'completed', { from: before.status, summary, source: 'user' }, before.current_run_id);
+    promoteChildrenOf(store, id);
+    return toTask(store, after);
+  });
+}
+
+/** Hides a task. An archived parent no longer holds its children back. */
+export function archiveTask(store: Store, id: string): Task {
+  return store.writeTxn(() => {
+    const before: TaskRow = requireTaskRow(store, id);
+    requireStatus(before, ['triage', 'todo', 'ready', 'blocked', 'scheduled', 'review', 'done'], 'archive');
+    const after = updateTask(store, before, { status: 'archived' });
+    appendEvent(store, id, 'archived', { from: before.status });
+    promoteChildrenOf(store, id);
+    return toTask(store, after);
+  });
+}

@@ -1,0 +1,36 @@
+import { NotFound, Refused } from '../errors.js';
+import type { Store } from './db.js';
+import type { Status, TaskRow } from './types.js';
+
+export function getTaskRow(store: Store, id: string): TaskRow | undefined {
+  return store.stmt('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
+}
+
+export function requireTaskRow(store: Store, id: string): TaskRow {
+  const row = getTaskRow(store, id);
+  if (!row) throw new NotFound(`no such task: ${id}`);
+  return row;
+}
+
+/** Refuses unless the task is in one of `allowed`; `why` words the refusal for the status it is in. */
+export function requireStatus(row: TaskRow, allowed: readonly Status[], action: string): void {
+  if (allowed.includes(row.status)) return;
+  const hint = row.status === 'running' ? ' (reclaim it first)' : '';
+  throw new Refused(`cannot ${action} ${row.id}: it is ${row.status}${hint}`);
+}
+
+export type TaskChanges = Partial<Omit<TaskRow, 'id' | 'created_at' | 'updated_at'>>;
+
+/**
+ * Writes `changes` to a task as a compare-and-set on the status it was read in. Zero rows changed
+ * means someone moved it first: refused, nothing written. Returns the task as it now is.
+ */
+export function updateTask(store: Store, before: TaskRow, changes: TaskChanges): TaskRow {
+  const now = store.clock.now();
+  const columns = Object.keys(changes);
+  const assignments = columns.map((column) => `${column} = @${column}`).join(', ');
+  const sql = `UPDATE tasks SET ${assignments}, updated_at = @updated_at WHERE id = @id AND status = @expected_status`;
+  const result = store.stmt(sql).run({ ...changes, updated_at: now, id: before.id, expected_status: before.status });
+  if (result.changes === 0) throw new Refused(`${before.id} changed while this was being done; try again`);
+  return { ...before, ...changes, updated_at: now };
+}

@@ -1,0 +1,104 @@
+import type Database from 'better-sqlite3';
+import { RUN_OUTCOMES, STATUSES, WORKSPACE_KINDS } from './types.js';
+
+/**
+ * Numbered migrations on PRAGMA user_version. Each runs in its own transaction (db.ts) and must work
+ * on real old data: test/fixtures/board-v1.db is a board written by version 1 and every later
+ * migration is tested on it. Never edit a migration that has shipped; add the next one.
+ */
+export interface Migration {
+  version: number;
+  up(db: Database.Database): void;
+}
+
+const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+
+const v1: Migration = {
+  version: 1,
+  up(db) {
+    db.exec(`
+      CREATE TABLE tasks (
+        id TEXT PRIMARY KEY NOT NULL
+          CHECK (id GLOB 't_[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'),
+        title TEXT NOT NULL,
+        body TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL CHECK (status IN (${list(STATUSES)})),
+        assignee TEXT,
+        priority INTEGER NOT NULL DEFAULT 0,
+        claim_lock TEXT,
+        claim_expires INTEGER,
+        worker_pid INTEGER,
+        current_run_id INTEGER,
+        last_heartbeat_at INTEGER,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        max_retries INTEGER,
+        max_runtime_seconds REAL,
+        scheduled_until INTEGER,
+        status_reason TEXT,
+        summary TEXT,
+        workspace_kind TEXT NOT NULL DEFAULT 'scratch' CHECK (workspace_kind IN (${list(WORKSPACE_KINDS)})),
+        workspace_path TEXT,
+        idempotency_key TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        started_at INTEGER,
+        completed_at INTEGER
+      ) STRICT;
+      CREATE INDEX tasks_status ON tasks (status, priority DESC, created_at);
+      CREATE INDEX tasks_assignee_status ON tasks (assignee, status);
+      CREATE UNIQUE INDEX tasks_idempotency_key ON tasks (idempotency_key)
+        WHERE idempotency_key IS NOT NULL AND status <> 'archived';
+
+      CREATE TABLE task_links (
+        parent_id TEXT NOT NULL REFERENCES tasks (id),
+        child_id TEXT NOT NULL REFERENCES tasks (id),
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (parent_id, child_id),
+        CHECK (parent_id <> child_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX task_links_child ON task_links (child_id, parent_id);
+
+      CREATE TABLE task_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        task_id TEXT NOT NULL REFERENCES tasks (id),
+        profile TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'ended')),
+        claim_lock TEXT NOT NULL,
+        worker_pid INTEGER,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        last_heartbeat_at INTEGER,
+        outcome TEXT CHECK (outcome IS NULL OR outcome IN (${list(RUN_OUTCOMES)})),
+        summary TEXT,
+        error TEXT,
+        exit_code INTEGER
+      ) STRICT;
+      CREATE INDEX task_runs_task ON task_runs (task_id, id);
+      CREATE INDEX task_runs_open ON task_runs (task_id) WHERE status = 'running';
+
+      CREATE TABLE task_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        task_id TEXT NOT NULL REFERENCES tasks (id),
+        run_id INTEGER REFERENCES task_runs (id),
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL DEFAULT '{}',
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX task_events_task ON task_events (task_id, id);
+      CREATE INDEX task_events_run ON task_events (run_id) WHERE run_id IS NOT NULL;
+
+      CREATE TABLE task_comments (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        task_id TEXT NOT NULL REFERENCES tasks (id),
+        run_id INTEGER REFERENCES task_runs (id),
+        author TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX task_comments_task ON task_comments (task_id, id);
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1];
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,118 @@
+/** Row shapes: field names equal the column names (CONTRACT.md "Tasks"). */
+
+export const STATUSES = [
+  'triage',
+  'todo',
+  'ready',
+  'running',
+  'blocked',
+  'scheduled',
+  'review',
+  'done',
+  'archived',
+] as const;
+export type Status = (typeof STATUSES)[number];
+
+/** Statuses a task can still leave for `done`. */
+export const OPEN_STATUSES: readonly Status[] = STATUSES.filter((s) => s !== 'done' && s !== 'archived');
+/** A parent in one of these no longer holds its children back. */
+export const FINISHED_STATUSES: readonly Status[] = ['done', 'archived'];
+
+export function isStatus(value: string): value is Status {
+  return (STATUSES as readonly string[]).includes(value);
+}
+
+export const WORKSPACE_KINDS = ['scratch', 'dir', 'worktree'] as const;
+export type WorkspaceKind = (typeof WORKSPACE_KINDS)[number];
+
+export const RUN_OUTCOMES = [
+  'completed',
+  'blocked',
+  'crashed',
+  'rate_limited',
+  'timed_out',
+  'stale',
+  'protocol_violation',
+  'spawn_failed',
+  'reclaimed',
+  'gave_up',
+] as const;
+export type RunOutcome = (typeof RUN_OUTCOMES)[number];
+
+export interface TaskRow {
+  id: string;
+  title: string;
+  body: string;
+  status: Status;
+  assignee: string | null;
+  priority: number;
+  claim_lock: string | null;
+  claim_expires: number | null;
+  worker_pid: number | null;
+  current_run_id: number | null;
+  last_heartbeat_at: number | null;
+  consecutive_failures: number;
+  max_retries: number | null;
+  max_runtime_seconds: number | null;
+  scheduled_until: number | null;
+  status_reason: string | null;
+  summary: string | null;
+  workspace_kind: WorkspaceKind;
+  workspace_path: string | null;
+  idempotency_key: string | null;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  completed_at: number | null;
+}
+
+/** Every column of `tasks`, in table order: the one list that SQL building task JSON reads. */
+export const TASK_COLUMNS = [
+  'id', 'title', 'body', 'status', 'assignee', 'priority', 'claim_lock', 'claim_expires', 'worker_pid',
+  'current_run_id', 'last_heartbeat_at', 'consecutive_failures', 'max_retries', 'max_runtime_seconds',
+  'scheduled_until', 'status_reason', 'summary', 'workspace_kind', 'workspace_path', 'idempotency_key',
+  'created_at', 'updated_at', 'started_at', 'completed_at',
+] as const satisfies ReadonlyArray<keyof TaskRow>;
+// Compile-time guard: a TaskRow field missing from TASK_COLUMNS makes this `true` fail to type-check.
+const everyColumnListed: Exclude<keyof TaskRow, (typeof TASK_COLUMNS)[number]> extends never ? true : never = true;
+void everyColumnListed;
+
+/** A task as the CLI prints it: its row plus its links. */
+export interface Task extends TaskRow {
+  parents: string[];
+  children: string[];
+}
+
+export interface RunRow {
+  id: number;
+  task_id: string;
+  profile: string | null;
+  status: 'running' | 'ended';
+  claim_lock: string;
+  worker_pid: number | null;
+  started_at: number;
+  ended_at: number | null;
+  last_heartbeat_at: number | null;
+  outcome: RunOutcome | null;
+  summary: string | null;
+  error: string | null;
+  exit_code: number | null;
+}
+
+export interface EventRow {
+  id: number;
+  task_id: string;
+  run_id: number | null;
+  kind: string;
+  payload: Record<string, unknown>;
+  created_at: number;
+}
+
+export interface CommentRow {
+  id: number;
+  task_id: string;
+  run_id: number | null;
+  author: string;
+  body: string;
+  created_at: number;
+}

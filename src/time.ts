@@ -1,0 +1,52 @@
+import { InvalidInput } from './errors.js';
+
+const DURATION = /^(\d+(?:\.\d+)?|\.\d+)(s|m|h|d)?$/;
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
+
+/** Parses `90`, `90s`, `15m`, `2h`, `1d` (fractions allowed) into seconds. */
+export function parseDuration(text: string, what = 'duration'): number {
+  const match = DURATION.exec(text.trim());
+  if (!match) {
+    throw new InvalidInput(`invalid ${what} '${text}': use a number of seconds or 90s, 15m, 2h, 1d`);
+  }
+  const unit = (match[2] ?? 's') as keyof typeof UNIT_SECONDS;
+  const seconds = Number(match[1]) * UNIT_SECONDS[unit];
+  if (!Number.isFinite(seconds)) throw new InvalidInput(`invalid ${what} '${text}': too large`);
+  return seconds;
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const ISO_DATE_TIME =
+  /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?$/i;
+
+/**
+ * Parses an ISO 8601 date or date-time into epoch ms. A date alone, or a time without an offset, is
+ * local time: that is what a person typing `--at 2026-12-01T09:00` means.
+ */
+export function parseTime(text: string): number {
+  const trimmed = text.trim();
+  const dateOnly = ISO_DATE.exec(trimmed);
+  let ms: number;
+  if (dateOnly) {
+    const [, y, m, d] = dateOnly.map(Number) as [number, number, number, number];
+    const local = new Date(y, m - 1, d);
+    ms = local.getFullYear() === y && local.getMonth() === m - 1 && local.getDate() === d ? local.getTime() : NaN;
+  } else if (ISO_DATE_TIME.test(trimmed)) {
+    ms = Date.parse(trimmed.replace(' ', 'T').replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  } else {
+    ms = NaN;
+  }
+  if (Number.isNaN(ms)) {
+    throw new InvalidInput(`invalid time '${text}': use ISO 8601, e.g. 2026-12-01T09:00 or 2026-12-01T09:00:00Z`);
+  }
+  return ms;
+}
+
+/** A short human form of a span of milliseconds: `45s`, `12m`, `3h`, `2d`. */
+export function formatSpan(ms: number): string {
+  const seconds = Math.round(Math.abs(ms) / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86400)}d`;
+}

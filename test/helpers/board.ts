@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach } from 'vitest';
+import type { Clock } from '../../src/clock.js';
+import { openStore, type Store } from '../../src/store/db.js';
+import type { Status } from '../../src/store/types.js';
+import { createTask } from '../../src/store/tasks.js';
+
+const openStores: Store[] = [];
+const dirs: string[] = [];
+afterEach(() => {
+  while (openStores.length > 0) openStores.pop()!.close();
+});
+afterAll(() => {
+  while (dirs.length > 0) rmSync(dirs.pop()!, { recursive: true, force: true });
+});
+
+/** A temporary folder, removed when the test file is done (so `beforeAll` may make one too). */
+export function tempDir(prefix = 'kanban-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
+export interface ManualClock extends Clock {
+  set(ms: number): void;
+  advance(ms: number): void;
+}
+
+export function manualClock(start = Date.UTC(2026, 10, 21, 9, 0, 0)): ManualClock {
+  let now = start;
+  return { now: () => now, set: (ms) => (now = ms), advance: (ms) => (now += ms) };
+}
+
+/** A real board file in a temp folder, closed after the test. */
+export function testStore(clock: Clock = manualClock(), path = join(tempDir(), 'board.db')): Store {
+  const store = openStore(path, { clock });
+  openStores.push(store);
+  return store;
+}
+
+/** Every row of every table, for asserting that a refused operation wrote nothing. */
+export function dumpBoard(store: Store): Record<string, unknown[]> {
+  const tables = ['tasks', 'task_links', 'task_runs', 'task_events', 'task_comments'];
+  return Object.fromEntries(tables.map((t) => [t, store.db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).raw().all()]));
+}
+
+/**
+ * A task put directly into `status` (test setup only: it bypasses the transitions). A running task
+ * gets an open run and a claim, as the lease code will give it.
+ */
+export function taskIn(store: Store, status: Status, title = `a ${status} task`): string {
+  const { task } = createTask(store, { title });
+  const now = store.clock.now();
+  if (status === 'running') {
+    const run = store.db
+      .prepare(`INSERT INTO task_runs (task_id, status, claim_lock, worker_pid, started_at) VALUES (?, 'running', 'host:1:abc', 4242, ?)`)
+      .run(task.id, now);
+    store.db
+      .prepare(`UPDATE tasks SET status = 'running', claim_lock = 'host:1:abc', claim_expires = ?, worker_pid = 4242, current_run_id = ?, started_at = ? WHERE id = ?`)
+      .run(now + 900_000, Number(run.lastInsertRowid), now, task.id);
+  } else {
+    const until = status === 'scheduled' ? now + 3_600_000 : null;
+    store.db.prepare('UPDATE tasks SET status = ?, scheduled_until = ? WHERE id = ?').run(status, until, task.id);
+  }
+  return task.id;
+}
+
+export function eventKinds(store: Store, taskId: string): string[] {
+  return store.db.prepare('SELECT kind FROM task_events WHERE task_id = ? ORDER BY id').pluck().all(taskId) as string[];
+}
+
+export function lastEvent(store: Store, taskId: string): { kind: string; payload: Record<string, unknown> } {
+  const row = store.db.prepare('SELECT kind, payload FROM task_events WHERE task_id = ? ORDER BY id DESC LIMIT 1').get(taskId) as {
+    kind: string;
+    payload: string;
+  };
+  return { kind: row.kind, payload: JSON.parse(row.payload) as Record<string, unknown> };
+}

@@ -1,0 +1,50 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const KANBAN_BIN = fileURLToPath(new URL('../../bin/kanban.js', import.meta.url));
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI as a real process. The environment is clean of the caller's KANBAN_* variables. */
+export function kanban(args: readonly string[], env: Record<string, string> = {}): CliResult {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KANBAN_')));
+  const result = spawnSync(process.execPath, [KANBAN_BIN, ...args], { env: { ...base, ...env }, encoding: 'utf8' });
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Runs the CLI on `db` and parses its JSON output, failing the test if the command failed. */
+export function kanbanJson<T = any>(db: string, args: readonly string[], env: Record<string, string> = {}): T {
+  const result = kanban(['--db', db, ...args, '--json'], env);
+  if (result.code !== 0) throw new Error(`kanban ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  return JSON.parse(result.stdout) as T;
+}
+
+export function fileHash(path: string): string {
+  return existsSync(path) ? createHash('sha256').update(readFileSync(path)).digest('hex') : 'missing';
+}
+
+/**
+ * Asserts the contract for a failing command: the exit code, exactly one stderr line `kanban: …`
+ * matching `message`, nothing on stdout, and the board file byte-for-byte as it was (no WAL left).
+ */
+export function expectFailure(db: string, args: readonly string[], code: number, message: RegExp, env: Record<string, string> = {}): CliResult {
+  const before = fileHash(db);
+  const result = kanban(['--db', db, ...args], env);
+  expect(result.code, result.stderr).toBe(code);
+  expect(result.stdout).toBe('');
+  const lines = result.stderr.split('\n').filter(Boolean);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^kanban: /);
+  expect(lines[0]).toMatch(message);
+  expect(fileHash(db)).toBe(before);
+  expect(existsSync(`${db}-wal`)).toBe(false);
+  return result;
+}

@@ -1,0 +1,188 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { kanban, kanbanJson, KANBAN_BIN } from '../helpers/cli.js';
+import { tempDir } from '../helpers/board.js';
+import { fixture } from '../helpers/processes.js';
+import { spawnSync } from 'node:child_process';
+
+function newBoard(): string {
+  return join(tempDir(), 'board.db');
+}
+
+describe('the task lifecycle through the CLI', () => {
+  it('create, list and show agree, in JSON with snake_case contract fields', () => {
+    const db = newBoard();
+    const task = kanbanJson(db, ['create', 'Write the README', '--body', 'two commands first', '--assignee', 'coder', '--priority', '3']);
+    for (const field of ['id', 'title', 'body', 'status', 'assignee', 'priority', 'parents', 'children', 'claim_lock', 'claim_expires', 'worker_pid',
+      'current_run_id', 'last_heartbeat_at', 'consecutive_failures', 'max_retries', 'max_runtime_seconds', 'scheduled_until', 'workspace_kind',
+      'workspace_path', 'created_at', 'updated_at']) {
+      expect(task).toHaveProperty(field);
+    }
+    expect(task).toMatchObject({ title: 'Write the README', status: 'ready', assignee: 'coder', priority: 3 });
+    expect(task.created_at).toBeGreaterThan(Date.now() - 60_000);
+    expect(kanbanJson(db, ['list'])).toEqual([task]);
+    const detail = kanbanJson(db, ['show', task.id]);
+    expect(Object.keys(detail).sort()).toEqual(['comments', 'events', 'runs', 'task']);
+    expect(detail.task).toEqual(task);
+    expect(detail.events.map((e: { kind: string }) => e.kind)).toEqual(['created']);
+  });
+
+  it('walks a parent and child from todo to done', () => {
+    const db = newBoard();
+    const parent = kanbanJson(db, ['create', 'parent']);
+    const child = kanbanJson(db, ['create', 'child', '--parent', parent.id]);
+    expect(child).toMatchObject({ status: 'todo', parents: [parent.id] });
+    expect(kanban(['--db', db, 'promote', child.id, '--dry-run']).code).toBe(1);
+    kanbanJson(db, ['complete', parent.id, '--summary', 'done']);
+    expect(kanbanJson(db, ['show', child.id]).task.status).toBe('ready');
+    const blocked = kanbanJson(db, ['block', child.id, 'waiting for review']);
+    expect(blocked).toMatchObject({ status: 'blocked', status_reason: 'waiting for review' });
+    const scheduled = kanbanJson(db, ['schedule', child.id, '--in', '2h', 'tonight']);
+    expect(scheduled.scheduled_until).toBeGreaterThan(Date.now() + 7_100_000);
+    expect(kanbanJson(db, ['unblock', child.id])).toMatchObject({ status: 'ready', scheduled_until: null });
+    expect(kanbanJson(db, ['complete', child.id])).toMatchObject({ status: 'done' });
+    expect(kanbanJson(db, ['archive', child.id])).toMatchObject({ status: 'archived' });
+    expect(kanbanJson(db, ['list']).map((t: { id: string }) => t.id)).toEqual([parent.id]);
+    expect(kanbanJson(db, ['list', '--status', 'archived']).map((t: { id: string }) => t.id)).toEqual([child.id]);
+  });
+
+  it('edit, comment, link and unlink print the resulting task', () => {
+    const db = newBoard();
+    const a = kanbanJson(db, ['create', 'a']);
+    const b = kanbanJson(db, ['create', 'b']);
+    expect(kanbanJson(db, ['edit', a.id, '--title', 'A', '--assignee', 'coder', '--max-runtime', '15m'])).toMatchObject({
+      title: 'A',
+      assignee: 'coder',
+      max_runtime_seconds: 900,
+    });
+    expect(kanbanJson(db, ['edit', a.id, '--assignee', 'none', '--max-runtime', 'none'])).toMatchObject({ assignee: null, max_runtime_seconds: null });
+    expect(kanbanJson(db, ['comment', a.id, 'nice']).id).toBe(a.id);
+    expect(kanbanJson(db, ['show', a.id]).comments[0]).toMatchObject({ author: 'user', body: 'nice' });
+    expect(kanbanJson(db, ['link', a.id, b.id])).toMatchObject({ id: b.id, status: 'todo', parents: [a.id] });
+    expect(kanbanJson(db, ['unlink', a.id, b.id])).toMatchObject({ id: b.id, status: 'ready', parents: [] });
+  });
+
+  it('create --triage, --status and --workspace', () => {
+    const db = newBoard();
+    const dir = tempDir();
+    expect(kanbanJson(db, ['create', 't', '--triage']).status).toBe('triage');
+    expect(kanbanJson(db, ['create', 't', '--status', 'blocked']).status).toBe('blocked');
+    expect(kanbanJson(db, ['create', 't', '--workspace', `dir:${dir}`])).toMatchObject({ workspace_kind: 'dir', workspace_path: dir });
+    expect(kanbanJson(db, ['create', 't', '--workspace', 'worktree'])).toMatchObject({ workspace_kind: 'worktree', workspace_path: null });
+  });
+
+  it('--idempotency-key returns the same task on a retry', () => {
+    const db = newBoard();
+    const first = kanbanJson(db, ['create', 'deploy', '--idempotency-key', 'deploy-42']);
+    const retry = kanban(['--db', db, 'create', 'deploy', '--idempotency-key', 'deploy-42']);
+    expect(retry.code).toBe(0);
+    expect(retry.stdout).toMatch(new RegExp(`^exists ${first.id}`));
+    expect(kanbanJson(db, ['list'])).toHaveLength(1);
+  });
+
+  it('unblock and archive act on each of several ids and report each', () => {
+    const db = newBoard();
+    const a = kanbanJson(db, ['create', 'a', '--status', 'blocked']);
+    const b = kanbanJson(db, ['create', 'b']);
+    const c = kanbanJson(db, ['create', 'c', '--status', 'blocked']);
+    const result = kanban(['--db', db, 'unblock', a.id, b.id, c.id, '--json']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`kanban: cannot unblock ${b.id}: it is ready\n`);
+    const report = JSON.parse(result.stdout);
+    expect(report).toEqual([
+      { id: a.id, ok: true, task: expect.objectContaining({ status: 'ready' }) },
+      { id: b.id, ok: false, exit_code: 1, error: `cannot unblock ${b.id}: it is ready` },
+      { id: c.id, ok: true, task: expect.objectContaining({ status: 'ready' }) },
+    ]);
+    const archived = kanban(['--db', db, 'archive', a.id, c.id]);
+    expect(archived.code).toBe(0);
+    expect(archived.stdout.split('\n').filter(Boolean)).toEqual([`archived ${a.id}  archived  a`, `archived ${c.id}  archived  c`]);
+  });
+
+  it('a malformed id among several changes nothing at all', () => {
+    const db = newBoard();
+    const a = kanbanJson(db, ['create', 'a', '--status', 'blocked']);
+    expect(kanban(['--db', db, 'unblock', a.id, 'oops']).code).toBe(2);
+    expect(kanbanJson(db, ['show', a.id]).task.status).toBe('blocked');
+  });
+});
+
+describe('human output', () => {
+  const hostile = 'Fix \u001b[31mred\u001b[0m \u001b]0;owned\u0007title\u001b[2J\r\nnext\u0007 \u202eevil';
+
+  it('strips control sequences from titles and bodies, while JSON keeps them exactly', () => {
+    const db = newBoard();
+    const created = kanban(['--db', db, 'create', hostile, '--body', `body \u001b[1mbold\u001b[0m\nline two`]);
+    expect(created.code).toBe(0);
+    const id = created.stdout.split(' ')[1]!;
+    for (const output of [created.stdout, kanban(['--db', db, 'list']).stdout, kanban(['--db', db, 'show', id]).stdout]) {
+      expect(output).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+      expect(output).toContain('Fix red title next evil');
+    }
+    expect(kanban(['--db', db, 'show', id]).stdout).toContain('body bold\nline two');
+    expect(kanbanJson(db, ['show', id]).task.title).toBe(hostile);
+  });
+
+  it('lists tasks as a table, and says so when there are none', () => {
+    const db = newBoard();
+    expect(kanban(['--db', db, 'list']).stdout).toBe('no tasks\n');
+    kanban(['--db', db, 'create', 'first', '--assignee', 'coder', '--priority', '2']);
+    const lines = kanban(['--db', db, 'list']).stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^ID\s+STATUS\s+PRI\s+ASSIGNEE\s+TITLE$/);
+    expect(lines[1]).toMatch(/^t_[0-9a-f]{8}\s+ready\s+2\s+coder\s+first$/);
+  });
+});
+
+describe('where the board lives', () => {
+  it('--db beats KANBAN_DB beats --board beats KANBAN_BOARD beats KANBAN_HOME', () => {
+    const home = tempDir();
+    const env = { KANBAN_HOME: home };
+    const explicit = join(tempDir(), 'explicit.db');
+    const fromEnv = join(tempDir(), 'env.db');
+    const init = (args: string[], extra: Record<string, string> = {}) => JSON.parse(kanban([...args, 'init', '--json'], { ...env, ...extra }).stdout).db;
+    expect(init([])).toBe(join(home, 'board.db'));
+    expect(init([], { KANBAN_BOARD: 'team-a' })).toBe(join(home, 'boards', 'team-a', 'board.db'));
+    expect(init(['--board', 'team-b'], { KANBAN_BOARD: 'team-a' })).toBe(join(home, 'boards', 'team-b', 'board.db'));
+    expect(init(['--board', 'team-b'], { KANBAN_DB: fromEnv })).toBe(fromEnv);
+    expect(init(['--db', explicit], { KANBAN_DB: fromEnv })).toBe(explicit);
+    expect(existsSync(join(home, 'boards', 'team-a', 'board.db'))).toBe(true);
+  });
+
+  it('KANBAN_HOME defaults to $XDG_DATA_HOME/kanban', () => {
+    const xdg = tempDir();
+    const result = kanban(['init', '--json'], { XDG_DATA_HOME: xdg });
+    expect(JSON.parse(result.stdout)).toMatchObject({ db: join(xdg, 'kanban', 'board.db'), created: true });
+  });
+
+  it('global options work after the command too', () => {
+    const db = newBoard();
+    expect(kanban(['init', '--db', db, '--json']).code).toBe(0);
+    expect(kanban(['init', '--db', db]).stdout).toBe(`board already exists at ${db}\n`);
+  });
+
+  it('a bad board name is bad input and creates nothing', () => {
+    const home = tempDir();
+    const result = kanban(['--board', '../escape', 'list'], { KANBAN_HOME: home });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^kanban: invalid board name '\.\.\/escape' \(--board\)/);
+    expect(kanban(['list'], { KANBAN_HOME: home, KANBAN_BOARD: 'Has Caps' }).stderr).toMatch(/invalid board name 'Has Caps' \(KANBAN_BOARD\)/);
+    expect(existsSync(join(home, 'boards'))).toBe(false);
+  });
+});
+
+describe('startup', () => {
+  it('kanban list loads neither Ink nor React', () => {
+    const dir = tempDir();
+    const trace = join(dir, 'imports.txt');
+    const result = spawnSync(process.execPath, ['--import', fixture('trace-imports.mjs'), KANBAN_BIN, '--db', join(dir, 'b.db'), 'list'], {
+      env: { ...process.env, TRACE_IMPORTS_TO: trace },
+      encoding: 'utf8',
+    });
+    expect(result.status, result.stderr).toBe(0);
+    const modules = readFileSync(trace, 'utf8').split('\n');
+    expect(modules.some((m) => m.endsWith('/dist/kanban.js'))).toBe(true); // the trace works
+    expect(modules.filter((m) => /node_modules\/(ink|react|react-reconciler|yoga-layout)\//.test(m))).toEqual([]);
+    expect(modules.filter((m) => /\/ui\//.test(m))).toEqual([]);
+  });
+});
