@@ -30,7 +30,7 @@ function schemaOf(db: Database.Database): string[] {
 
 describe('migrations from the version-1 fixture', () => {
   it('the fixture is still a version-1 board', () => {
-    const db = new Database(fixture('board-v1.db'), { readonly: true });
+    const db = new Database(copyOfFixture(), { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(1);
     db.close();
   });
