@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BoardUnusable } from '../../src/errors.js';
 import { openStore } from '../../src/store/db.js';
+import { SCHEMA_VERSION } from '../../src/store/schema.js';
 import { createTask, listTasks } from '../../src/store/tasks.js';
 import { withStore } from '../../src/cli/context.js';
 import { fileHash } from '../helpers/cli.js';
@@ -131,8 +132,11 @@ describe('writeTxn', () => {
     store.close();
   });
 
-  it('lets two processes write at once without losing a write', async () => {
-    const path = boardWithTasks(0);
+  it.each([
+    ['an existing board', () => boardWithTasks(0)],
+    ['a board neither has created yet', () => join(tempDir(), 'new', 'board.db')],
+  ])('lets two processes write at once without losing a write, on %s', async (_name, makePath) => {
+    const path = makePath();
     const writers = [0, 1].map(() => spawn(process.execPath, [fixture('write-burst.mjs'), path, '150'], { stdio: ['ignore', 'pipe', 'pipe'] }));
     const stderr = writers.map((w) => {
       let text = '';
@@ -144,6 +148,7 @@ describe('writeTxn', () => {
     const store = openStore(path);
     expect(listTasks(store)).toHaveLength(300);
     expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     store.close();
   });
 });
