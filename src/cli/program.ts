@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerBoardCommands } from './commands/board.js';
+import { registerDiagnosticsCommand } from './commands/diagnostics.js';
 import { registerFlowCommands } from './commands/flow.js';
 import { registerLinkCommands } from './commands/links.js';
 import { registerTaskCommands } from './commands/tasks.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerTaskCommands(program);
   registerLinkCommands(program);
   registerFlowCommands(program);
+  registerDiagnosticsCommand(program);
   // Subcommands inherit the error handling: one `kanban: …` line from main.ts, nothing from commander.
   for (const command of program.commands) command.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
   return program;

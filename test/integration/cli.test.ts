@@ -186,3 +186,28 @@ describe('startup', () => {
     expect(modules.filter((m) => /\/ui\//.test(m))).toEqual([]);
   });
 });
+
+describe('diagnostics', () => {
+  it('--json gives generated_at and findings with rule, severity, task, reason and fix', () => {
+    const db = newBoard();
+    const parent = kanbanJson(db, ['create', 'parent']);
+    const child = kanbanJson(db, ['create', 'child', '--parent', parent.id]);
+    const report = kanbanJson(db, ['diagnostics']);
+    expect(report.generated_at).toBeGreaterThan(Date.now() - 60_000);
+    expect(report.findings).toEqual([
+      {
+        rule: 'dependency_wait',
+        severity: 'warning',
+        task_id: child.id,
+        title: 'child',
+        reason: `waiting on ${parent.id} (ready)`,
+        fix: { command: `kanban promote ${child.id} --force`, key: 'P' },
+      },
+    ]);
+    expect(kanban(['--db', db, 'diagnostics']).stdout).toContain(`fix: kanban promote ${child.id} --force  (board key: P)`);
+  });
+
+  it('says so when nothing needs attention', () => {
+    expect(kanban(['--db', newBoard(), 'diagnostics']).stdout).toBe('nothing needs attention\n');
+  });
+});
