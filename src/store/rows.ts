@@ -12,7 +12,7 @@ export function requireTaskRow(store: Store, id: string): TaskRow {
   return row;
 }
 
-/** Refuses unless the task is in one of `allowed`; `why` words the refusal for the status it is in. */
+/** Refuses unless the task is in one of `allowed`, naming the status it is in (and reclaim, when running). */
 export function requireStatus(row: TaskRow, allowed: readonly Status[], action: string): void {
   if (allowed.includes(row.status)) return;
   const hint = row.status === 'running' ? ' (reclaim it first)' : '';
