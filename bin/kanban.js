@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI, bundled into one file at build time (npm run build) so it starts fast.
-import '../dist/kanban.js';
+import '../dist/bundle/main.js';

@@ -4,6 +4,7 @@ import { registerDiagnosticsCommand } from './commands/diagnostics.js';
 import { registerFlowCommands } from './commands/flow.js';
 import { registerLinkCommands } from './commands/links.js';
 import { registerTaskCommands } from './commands/tasks.js';
+import { registerWorkerCommands } from './commands/worker.js';
 
 export const VERSION = '0.1.0';
 
@@ -24,7 +25,12 @@ export function buildProgram(): Command {
   registerLinkCommands(program);
   registerFlowCommands(program);
   registerDiagnosticsCommand(program);
-  // Subcommands inherit the error handling: one `kanban: …` line from main.ts, nothing from commander.
-  for (const command of program.commands) command.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
+  registerWorkerCommands(program);
+  // Every subcommand (and theirs) reports through run.ts: one `kanban: …` line, nothing from commander.
+  const quiet = (command: Command): void => {
+    command.exitOverride().configureOutput({ writeErr: () => {}, outputError: () => {} });
+    command.commands.forEach(quiet);
+  };
+  program.commands.forEach(quiet);
   return program;
 }

@@ -14,6 +14,11 @@ export function appendEvent(
     .run(taskId, runId, kind, JSON.stringify(payload), store.clock.now());
 }
 
+/** An event on its own, in its own transaction (notes about a task that change none of its fields). */
+export function recordEvent(store: Store, taskId: string, kind: string, payload: Record<string, unknown> = {}): void {
+  store.writeTxn(() => appendEvent(store, taskId, kind, payload));
+}
+
 interface StoredEvent extends Omit<EventRow, 'payload'> {
   payload: string;
 }

@@ -8,14 +8,14 @@ import { toTask } from './tasks.js';
 import { OPEN_STATUSES, type Status, type Task, type TaskRow } from './types.js';
 
 /** Leaving running for a non-running status drops every trace of the claim. */
-const NO_CLAIM = { claim_lock: null, claim_expires: null, worker_pid: null, current_run_id: null } as const;
+export const NO_CLAIM = { claim_lock: null, claim_expires: null, worker_pid: null, current_run_id: null } as const;
 
 function describeParent(parent: UnfinishedParent): string {
   return `parent ${parent.id} is not done (${parent.status})`;
 }
 
 /** Where a released task goes: ready, or todo while a parent is unfinished. */
-function readyOrTodo(store: Store, id: string): Status {
+export function readyOrTodo(store: Store, id: string): Status {
   return unfinishedParents(store, id).length > 0 ? 'todo' : 'ready';
 }
 
@@ -101,19 +101,27 @@ export function completeTask(store: Store, id: string, summary: string | null = 
     if (before.status === 'running') {
       endOpenRun(store, id, before.current_run_id, { outcome: 'completed', summary, error: 'completed by a person, not the worker' });
     }
-    const after = updateTask(store, before, {
-      ...NO_CLAIM,
-      status: 'done',
-      summary,
-      completed_at: store.clock.now(),
-      consecutive_failures: 0,
-      status_reason: null,
-      scheduled_until: null,
-    });
-    appendEvent(store, id, 'completed', { from: before.status, summary, source: 'user' }, before.current_run_id);
-    promoteChildrenOf(store, id);
-    return toTask(store, after);
+    return toTask(store, markDone(store, before, summary, 'user'));
   });
+}
+
+/**
+ * The write every completion shares (a person's, a worker's, a clean exit's): done, claim dropped,
+ * failure counter reset, event `completed`, and the children that were waiting on it released.
+ */
+export function markDone(store: Store, before: TaskRow, summary: string | null, source: 'user' | 'worker' | 'clean_exit'): TaskRow {
+  const after = updateTask(store, before, {
+    ...NO_CLAIM,
+    status: 'done',
+    summary,
+    completed_at: store.clock.now(),
+    consecutive_failures: 0,
+    status_reason: null,
+    scheduled_until: null,
+  });
+  appendEvent(store, before.id, 'completed', { from: before.status, summary, source }, before.current_run_id);
+  promoteChildrenOf(store, before.id);
+  return after;
 }
 
 /** Hides a task. An archived parent no longer holds its children back. */

@@ -5,6 +5,10 @@ export function runsForTask(store: Store, taskId: string): RunRow[] {
   return store.stmt('SELECT * FROM task_runs WHERE task_id = ? ORDER BY id').all(taskId) as RunRow[];
 }
 
+export function runById(store: Store, taskId: string, runId: number): RunRow | undefined {
+  return store.stmt('SELECT * FROM task_runs WHERE id = ? AND task_id = ?').get(runId, taskId) as RunRow | undefined;
+}
+
 export interface RunEnding {
   outcome: RunOutcome;
   summary?: string | null;

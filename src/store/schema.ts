@@ -100,5 +100,20 @@ const v1: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1];
+/**
+ * Runs learn who supervises them, how they ended (a signal, not only an exit code) and the length of
+ * their lease, fixed at claim time so that a heartbeat extends by what the claimer chose.
+ */
+const v2: Migration = {
+  version: 2,
+  up(db) {
+    db.exec(`
+      ALTER TABLE task_runs ADD COLUMN supervisor_pid INTEGER;
+      ALTER TABLE task_runs ADD COLUMN signal TEXT;
+      ALTER TABLE task_runs ADD COLUMN lease_ms INTEGER NOT NULL DEFAULT 900000;
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -97,6 +97,10 @@ export interface RunRow {
   summary: string | null;
   error: string | null;
   exit_code: number | null;
+  supervisor_pid: number | null;
+  /** The signal that ended the worker (SIGKILL, …), when it did not exit by itself. */
+  signal: string | null;
+  lease_ms: number;
 }
 
 export interface EventRow {

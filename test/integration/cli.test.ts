@@ -181,7 +181,7 @@ describe('startup', () => {
     });
     expect(result.status, result.stderr).toBe(0);
     const modules = readFileSync(trace, 'utf8').split('\n');
-    expect(modules.some((m) => m.endsWith('/dist/kanban.js'))).toBe(true); // the trace works
+    expect(modules.some((m) => m.endsWith('/dist/bundle/main.js'))).toBe(true); // the trace works
     expect(modules.filter((m) => /node_modules\/(ink|react|react-reconciler|yoga-layout)\//.test(m))).toEqual([]);
     expect(modules.filter((m) => /\/ui\//.test(m))).toEqual([]);
   });

@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { InvalidInput, errorMessage } from './errors.js';
+
+/**
+ * config.yaml: profiles (what runs a task) and dispatcher settings. Every key is checked; an unknown
+ * or invalid one is a clear error naming it (exit 2). A missing file means defaults.
+ */
+
+const seconds = z.number().nonnegative().finite();
+const positiveInt = z.number().int().positive();
+
+const ProfileSchema = z.strictObject({
+  command: z.array(z.string()).min(1, 'needs at least the program to run'),
+  max_in_progress: positiveInt.optional(),
+  on_clean_exit: z.enum(['violation', 'complete']).default('violation'),
+});
+
+export const ConfigSchema = z.strictObject({
+  profiles: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a profile name of letters, digits, _ . and -'), ProfileSchema).default({}),
+  default_assignee: z.string().optional(),
+  tick_seconds: seconds.positive().optional(),
+  claim_ttl_seconds: seconds.positive().optional(),
+  heartbeat_bridge_seconds: seconds.optional(),
+  heartbeat_max_stale_seconds: seconds.positive().optional(),
+  crash_grace_seconds: seconds.optional(),
+  rate_limit_cooldown_seconds: seconds.optional(),
+  stale_timeout_seconds: seconds.optional(),
+  failure_limit: positiveInt.optional(),
+  max_in_progress: z.number().int().nonnegative().optional(),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type Profile = z.infer<typeof ProfileSchema>;
+
+export function parseConfig(text: string, path: string): Config {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (err) {
+    throw new InvalidInput(`invalid config ${path}: not YAML (${errorMessage(err).split('\n')[0]})`);
+  }
+  const result = ConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const key = issue.path.join('.') || '(top level)';
+    const unknown = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k].join('.')).join(', ') : undefined;
+    throw new InvalidInput(unknown ? `invalid config ${path}: unknown key ${unknown}` : `invalid config ${path}: ${key}: ${issue.message}`);
+  }
+  const config = result.data;
+  if (config.default_assignee !== undefined && !config.profiles[config.default_assignee]) {
+    throw new InvalidInput(`invalid config ${path}: default_assignee: no profile named '${config.default_assignee}'`);
+  }
+  return config;
+}
+
+export function loadConfig(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return ConfigSchema.parse({});
+    throw new InvalidInput(`cannot read config ${path}: ${errorMessage(err)}`);
+  }
+  return parseConfig(text, path);
+}

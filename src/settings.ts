@@ -1,0 +1,67 @@
+import type { Config } from './config.js';
+import { InvalidInput } from './errors.js';
+
+type Env = Record<string, string | undefined>;
+
+/** The durations and limits of CONTRACT.md, resolved: flag or config key > environment > default. */
+export interface Settings {
+  tickSeconds: number;
+  claimTtlSeconds: number;
+  heartbeatBridgeSeconds: number;
+  heartbeatMaxStaleSeconds: number;
+  crashGraceSeconds: number;
+  rateLimitCooldownSeconds: number;
+  staleTimeoutSeconds: number;
+  failureLimit: number;
+  maxInProgress: number;
+  /** Where each value came from, for events and diagnostics ("limit 2 from the default"). */
+  sources: Record<SettingName, 'flag' | 'config' | 'env' | 'default'>;
+}
+
+type SettingName = Exclude<keyof Settings, 'sources'>;
+
+interface SettingSpec {
+  env: string;
+  config: keyof Config;
+  fallback: number;
+  integer?: boolean;
+  positive?: boolean;
+}
+
+export const DEFAULT_FAILURE_LIMIT = 2;
+
+const SPECS: Record<SettingName, SettingSpec> = {
+  tickSeconds: { env: 'KANBAN_TICK_SECONDS', config: 'tick_seconds', fallback: 2, positive: true },
+  claimTtlSeconds: { env: 'KANBAN_CLAIM_TTL_SECONDS', config: 'claim_ttl_seconds', fallback: 900, positive: true },
+  heartbeatBridgeSeconds: { env: 'KANBAN_HEARTBEAT_BRIDGE_SECONDS', config: 'heartbeat_bridge_seconds', fallback: 60 },
+  heartbeatMaxStaleSeconds: { env: 'KANBAN_HEARTBEAT_MAX_STALE_SECONDS', config: 'heartbeat_max_stale_seconds', fallback: 3600, positive: true },
+  crashGraceSeconds: { env: 'KANBAN_CRASH_GRACE_SECONDS', config: 'crash_grace_seconds', fallback: 30 },
+  rateLimitCooldownSeconds: { env: 'KANBAN_RATE_LIMIT_COOLDOWN_SECONDS', config: 'rate_limit_cooldown_seconds', fallback: 300 },
+  staleTimeoutSeconds: { env: 'KANBAN_STALE_TIMEOUT_SECONDS', config: 'stale_timeout_seconds', fallback: 14400 },
+  failureLimit: { env: 'KANBAN_FAILURE_LIMIT', config: 'failure_limit', fallback: DEFAULT_FAILURE_LIMIT, integer: true, positive: true },
+  maxInProgress: { env: 'KANBAN_MAX_IN_PROGRESS', config: 'max_in_progress', fallback: 4, integer: true },
+};
+
+function fromEnv(name: string, raw: string, spec: SettingSpec): number {
+  const value = Number(raw.trim());
+  const wrong = !Number.isFinite(value) || value < 0 || (spec.positive && value === 0) || (spec.integer && !Number.isInteger(value));
+  if (raw.trim() === '' || wrong) {
+    const expected = spec.integer ? 'a whole number' : 'a number of seconds';
+    throw new InvalidInput(`invalid ${name} '${raw}': expected ${expected}${spec.positive ? ' above 0' : ''}`);
+  }
+  return value;
+}
+
+export function resolveSettings(config: Partial<Config> = {}, env: Env = process.env, flags: Partial<Record<SettingName, number>> = {}): Settings {
+  const settings = { sources: {} } as Settings;
+  for (const [name, spec] of Object.entries(SPECS) as Array<[SettingName, SettingSpec]>) {
+    const flag = flags[name];
+    const configured = config[spec.config] as number | undefined;
+    const raw = env[spec.env];
+    if (flag !== undefined) [settings[name], settings.sources[name]] = [flag, 'flag'];
+    else if (configured !== undefined) [settings[name], settings.sources[name]] = [configured, 'config'];
+    else if (raw !== undefined && raw !== '') [settings[name], settings.sources[name]] = [fromEnv(spec.env, raw, spec), 'env'];
+    else [settings[name], settings.sources[name]] = [spec.fallback, 'default'];
+  }
+  return settings;
+}

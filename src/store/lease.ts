@@ -1,0 +1,308 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Refused } from '../errors.js';
+import type { Store } from './db.js';
+import { appendEvent } from './events.js';
+import { markDone, NO_CLAIM, readyOrTodo } from './lifecycle.js';
+import { unfinishedParents } from './links.js';
+import { getTaskRow, requireTaskRow, updateTask, type TaskChanges } from './rows.js';
+import type { RunOutcome, RunRow, TaskRow } from './types.js';
+
+/**
+ * Claim, heartbeat and release. A run is identified by (task, run id, claim lock); every write made on
+ * its behalf carries all three in its WHERE, and zero rows changed means refused with nothing written,
+ * not even an event. A stale worker can never touch a newer attempt.
+ */
+export interface RunIdentity {
+  taskId: string;
+  runId: number;
+  claimLock: string;
+}
+
+/** `<hostname>:<pid>:<random>`: which host and process claimed, and unique per claim. */
+export function newClaimLock(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
+}
+
+/** The host part of a claim lock, to tell whether its processes can be checked from here. */
+export function claimHost(claimLock: string): string {
+  return claimLock.slice(0, claimLock.lastIndexOf(':', claimLock.lastIndexOf(':') - 1));
+}
+
+export type ClaimResult =
+  | { claimed: true; task: TaskRow; run: RunRow; identity: RunIdentity }
+  | { claimed: false; task: TaskRow; reason: string };
+
+/**
+ * ready → running in one compare-and-set (`status = 'ready' AND claim_lock IS NULL`): opens a run and
+ * takes the lease. If a parent is no longer finished, the task goes back to todo instead.
+ */
+export function claimTask(store: Store, taskId: string, options: { profile: string | null; leaseMs: number }): ClaimResult {
+  return store.writeTxn(() => {
+    const before = requireTaskRow(store, taskId);
+    if (before.status !== 'ready') throw new Refused(`cannot claim ${taskId}: it is ${before.status}`);
+    if (before.claim_lock !== null) throw new Refused(`cannot claim ${taskId}: it still holds the claim ${before.claim_lock}`);
+    const unfinished = unfinishedParents(store, taskId);
+    if (unfinished.length > 0) {
+      const task = updateTask(store, before, { status: 'todo' });
+      appendEvent(store, taskId, 'demoted', { from: 'ready', to: 'todo', unfinished_parents: unfinished.map((p) => p.id) });
+      return { claimed: false, task, reason: `parent ${unfinished[0]!.id} is not done (${unfinished[0]!.status})` };
+    }
+    const now = store.clock.now();
+    const claimLock = newClaimLock();
+    const run = store
+      .stmt(`INSERT INTO task_runs (task_id, profile, status, claim_lock, started_at, lease_ms) VALUES (?, ?, 'running', ?, ?, ?) RETURNING *`)
+      .get(taskId, options.profile, claimLock, now, options.leaseMs) as RunRow;
+    const claim = {
+      status: 'running',
+      claim_lock: claimLock,
+      claim_expires: now + options.leaseMs,
+      current_run_id: run.id,
+      worker_pid: null,
+      last_heartbeat_at: null,
+      started_at: now,
+      updated_at: now,
+    } as const;
+    const result = store
+      .stmt(
+        `UPDATE tasks SET status = @status, claim_lock = @claim_lock, claim_expires = @claim_expires, current_run_id = @current_run_id,
+           worker_pid = @worker_pid, last_heartbeat_at = @last_heartbeat_at, started_at = @started_at, updated_at = @updated_at
+         WHERE id = @id AND status = 'ready' AND claim_lock IS NULL`,
+      )
+      .run({ ...claim, id: taskId });
+    if (result.changes === 0) throw new Refused(`cannot claim ${taskId}: it was claimed first`);
+    appendEvent(store, taskId, 'claimed', { run_id: run.id, profile: options.profile, claim_expires: claim.claim_expires, lease_ms: options.leaseMs }, run.id);
+    const identity = { taskId, runId: run.id, claimLock };
+    return { claimed: true, task: { ...before, ...claim }, run, identity };
+  });
+}
+
+// ---- fenced writes ----
+
+const FENCE_TASK = "id = @task_id AND status = 'running' AND current_run_id = @run_id AND claim_lock = @claim_lock";
+const FENCE_RUN = "id = @run_id AND task_id = @task_id AND claim_lock = @claim_lock AND status = 'running'";
+
+function fence(identity: RunIdentity) {
+  return { task_id: identity.taskId, run_id: identity.runId, claim_lock: identity.claimLock };
+}
+
+/** Writes `changes` to the task only while this run holds it. */
+function updateTaskFenced(store: Store, identity: RunIdentity, changes: TaskChanges): boolean {
+  const assignments = Object.keys(changes).map((c) => `${c} = @${c}`);
+  const sql = `UPDATE tasks SET ${[...assignments, 'updated_at = @updated_at'].join(', ')} WHERE ${FENCE_TASK}`;
+  return store.stmt(sql).run({ ...changes, updated_at: store.clock.now(), ...fence(identity) }).changes > 0;
+}
+
+/** Writes `changes` to the run only while it is open and this identity's. */
+function updateRunFenced(store: Store, identity: RunIdentity, changes: Partial<RunRow>): boolean {
+  const sql = `UPDATE task_runs SET ${Object.keys(changes).map((c) => `${c} = @${c}`).join(', ')} WHERE ${FENCE_RUN}`;
+  return store.stmt(sql).run({ ...changes, ...fence(identity) }).changes > 0;
+}
+
+/** The refusal for an identity that no longer owns its task, saying what happened instead. */
+function notOwner(store: Store, identity: RunIdentity): Refused {
+  const task = getTaskRow(store, identity.taskId);
+  const run = `run ${identity.runId} of ${identity.taskId}`;
+  if (!task) return new Refused(`${run} is not on this board`);
+  if (task.status !== 'running') return new Refused(`${run} no longer holds the task: it is ${task.status}`);
+  if (task.current_run_id !== identity.runId) return new Refused(`${run} no longer holds the task: run ${task.current_run_id} does`);
+  return new Refused(`${run} does not hold the task: the claim lock does not match`);
+}
+
+/** Reads the task this identity holds, or refuses. */
+function ownedTask(store: Store, identity: RunIdentity): TaskRow {
+  const task = store.stmt(`SELECT * FROM tasks WHERE ${FENCE_TASK}`).get(fence(identity)) as TaskRow | undefined;
+  if (!task) throw notOwner(store, identity);
+  return task;
+}
+
+/** `worker guard`: does this identity still own its task? Reads only. */
+export function checkOwnership(store: Store, identity: RunIdentity): TaskRow {
+  return store.readTxn(() => ownedTask(store, identity));
+}
+
+// ---- liveness ----
+
+export type HeartbeatSource = 'worker' | 'bridge';
+
+/**
+ * The only liveness write: moves `claim_expires` to now + the run's lease and `last_heartbeat_at` to
+ * now, on the task and on the run, in one transaction, with a `heartbeat` event.
+ */
+export function heartbeat(store: Store, identity: RunIdentity, options: { note?: string | null; source?: HeartbeatSource } = {}): TaskRow {
+  return store.writeTxn(() => {
+    const run = store.stmt(`SELECT lease_ms FROM task_runs WHERE ${FENCE_RUN}`).get(fence(identity)) as { lease_ms: number } | undefined;
+    const now = store.clock.now();
+    const claimExpires = now + (run?.lease_ms ?? 0);
+    if (!run || !updateTaskFenced(store, identity, { claim_expires: claimExpires, last_heartbeat_at: now })) throw notOwner(store, identity);
+    updateRunFenced(store, identity, { last_heartbeat_at: now });
+    const payload = { source: options.source ?? 'worker', claim_expires: claimExpires, ...(options.note ? { note: options.note } : {}) };
+    appendEvent(store, identity.taskId, 'heartbeat', payload, identity.runId);
+    return ownedTask(store, identity);
+  });
+}
+
+/** The supervisor records itself on the run, so the reaper can tell whether the run still has an owner. */
+export function attachSupervisor(store: Store, identity: RunIdentity, supervisorPid: number): void {
+  store.writeTxn(() => {
+    if (!updateRunFenced(store, identity, { supervisor_pid: supervisorPid })) throw notOwner(store, identity);
+  });
+}
+
+/** The worker process is running: its pid (the leader of its own process group) and workspace. */
+export function recordSpawn(store: Store, identity: RunIdentity, spawn: { workerPid: number; argv: readonly string[]; workspace: string }): void {
+  store.writeTxn(() => {
+    if (!updateTaskFenced(store, identity, { worker_pid: spawn.workerPid, workspace_path: spawn.workspace })) throw notOwner(store, identity);
+    updateRunFenced(store, identity, { worker_pid: spawn.workerPid });
+    appendEvent(store, identity.taskId, 'spawned', { worker_pid: spawn.workerPid, argv: spawn.argv, workspace: spawn.workspace }, identity.runId);
+  });
+}
+
+// ---- the worker's own transitions ----
+
+function closeRun(store: Store, identity: RunIdentity, ending: Partial<RunRow> & { outcome: RunOutcome }): void {
+  if (!updateRunFenced(store, identity, { status: 'ended', ended_at: store.clock.now(), ...ending })) throw notOwner(store, identity);
+}
+
+/** `worker complete`: done, the run closed `completed`. */
+export function completeRun(store: Store, identity: RunIdentity, summary: string | null = null): TaskRow {
+  return store.writeTxn(() => {
+    const before = ownedTask(store, identity);
+    closeRun(store, identity, { outcome: 'completed', summary });
+    return markDone(store, before, summary, 'worker');
+  });
+}
+
+/** `worker block`: a sticky block (only unblock releases it), the run closed `blocked`. */
+export function blockRun(store: Store, identity: RunIdentity, reason: string): TaskRow {
+  return store.writeTxn(() => {
+    const before = ownedTask(store, identity);
+    closeRun(store, identity, { outcome: 'blocked', summary: reason });
+    const after = updateTask(store, before, { ...NO_CLAIM, status: 'blocked', status_reason: reason });
+    appendEvent(store, identity.taskId, 'blocked', { from: 'running', reason, source: 'worker', sticky: true }, identity.runId);
+    return after;
+  });
+}
+
+/** `worker comment`: a comment from the worker, refused once the run no longer holds the task. */
+export function commentFromRun(store: Store, identity: RunIdentity, text: string): void {
+  store.writeTxn(() => {
+    const inserted = store
+      .stmt(
+        `INSERT INTO task_comments (task_id, run_id, author, body, created_at)
+         SELECT @task_id, @run_id, 'worker', @body, @now FROM tasks WHERE ${FENCE_TASK} RETURNING id`,
+      )
+      .get({ ...fence(identity), body: text, now: store.clock.now() }) as { id: number } | undefined;
+    if (!inserted) throw notOwner(store, identity);
+    appendEvent(store, identity.taskId, 'commented', { comment_id: inserted.id, author: 'worker' }, identity.runId);
+  });
+}
+
+// ---- how a run ends ----
+
+export interface FailurePolicy {
+  /** The board's limit (KANBAN_FAILURE_LIMIT or config), used when the task has no max_retries. */
+  limit: number;
+  limitSource: string;
+}
+
+/**
+ * The one function that counts a failure, for every counted outcome: consecutive_failures + 1, the
+ * outcome's event, and at the limit (the task's max_retries, else the board's) blocked with `gave_up`
+ * instead of back to ready. The claim is dropped either way.
+ */
+function countFailure(store: Store, before: TaskRow, outcome: RunOutcome, details: Record<string, unknown>, policy: FailurePolicy): TaskRow {
+  const failures = before.consecutive_failures + 1;
+  const limit = before.max_retries ?? policy.limit;
+  const limitSource = before.max_retries !== null ? 'task' : policy.limitSource;
+  const runId = before.current_run_id;
+  appendEvent(store, before.id, outcome, { ...details, failures, limit }, runId);
+  if (failures < limit) {
+    return updateTask(store, before, { ...NO_CLAIM, status: readyOrTodo(store, before.id), consecutive_failures: failures });
+  }
+  const reason = `gave up after ${failures} failure${failures === 1 ? '' : 's'} (last: ${outcome})`;
+  const after = updateTask(store, before, { ...NO_CLAIM, status: 'blocked', status_reason: reason, consecutive_failures: failures });
+  appendEvent(store, before.id, 'gave_up', { failures, limit, limit_source: limitSource, trigger: outcome }, runId);
+  return after;
+}
+
+export interface WorkerExit {
+  exitCode: number | null;
+  signal: string | null;
+  /** Killed for running past max_runtime_seconds. */
+  timedOut?: boolean;
+  /** The profile's on_clean_exit: whether exit 0 without reporting completes the task. */
+  onCleanExit: 'violation' | 'complete';
+  failures: FailurePolicy;
+  rateLimitCooldownMs: number;
+}
+
+export const EX_TEMPFAIL = 75;
+
+export interface ExitRecord {
+  outcome: RunOutcome;
+  /** The worker had already closed its run (complete or block): nothing more was decided. */
+  alreadyClosed: boolean;
+  task: TaskRow | undefined;
+}
+
+/**
+ * Records how the worker ended, in one fenced transition, storing its exit code and signal on the run.
+ * 0 after complete/block: nothing more. 0 otherwise: protocol_violation (counted), or done when the
+ * profile says so. 75: rate_limited, back to ready, counter untouched. Anything else or a signal:
+ * crashed (counted). Killed past its max runtime: timed_out (counted).
+ */
+export function recordExit(store: Store, identity: RunIdentity, exit: WorkerExit): ExitRecord {
+  return store.writeTxn(() => {
+    const run = store
+      .stmt('SELECT * FROM task_runs WHERE id = @run_id AND task_id = @task_id AND claim_lock = @claim_lock')
+      .get(fence(identity)) as RunRow | undefined;
+    if (!run) throw notOwner(store, identity);
+    const how = { exit_code: exit.exitCode, signal: exit.signal };
+    if (run.status === 'ended') {
+      store
+        .stmt('UPDATE task_runs SET exit_code = @exit_code, signal = @signal WHERE id = @run_id AND claim_lock = @claim_lock AND exit_code IS NULL AND signal IS NULL')
+        .run({ ...how, ...fence(identity) });
+      return { outcome: run.outcome!, alreadyClosed: true, task: getTaskRow(store, identity.taskId) };
+    }
+    const before = ownedTask(store, identity);
+    const outcome = exitOutcome(exit);
+    closeRun(store, identity, { outcome, ...how, error: describeExit(exit) });
+    let task: TaskRow;
+    if (outcome === 'completed') {
+      task = markDone(store, before, null, 'clean_exit');
+    } else if (outcome === 'rate_limited') {
+      const cooldownUntil = store.clock.now() + exit.rateLimitCooldownMs;
+      task = updateTask(store, before, { ...NO_CLAIM, status: readyOrTodo(store, before.id) });
+      appendEvent(store, before.id, 'rate_limited', { ...how, cooldown_until: cooldownUntil }, identity.runId);
+    } else {
+      task = countFailure(store, before, outcome, how, exit.failures);
+    }
+    return { outcome, alreadyClosed: false, task };
+  });
+}
+
+function exitOutcome(exit: WorkerExit): RunOutcome {
+  if (exit.timedOut) return 'timed_out';
+  if (exit.signal !== null) return 'crashed';
+  if (exit.exitCode === 0) return exit.onCleanExit === 'complete' ? 'completed' : 'protocol_violation';
+  if (exit.exitCode === EX_TEMPFAIL) return 'rate_limited';
+  return 'crashed';
+}
+
+function describeExit(exit: WorkerExit): string {
+  if (exit.timedOut) return `killed after its max runtime${exit.signal ? ` (${exit.signal})` : ''}`;
+  if (exit.signal !== null) return `killed by ${exit.signal}`;
+  if (exit.exitCode === 0) return exit.onCleanExit === 'complete' ? 'exited 0' : 'exited 0 without completing or blocking the task';
+  if (exit.exitCode === EX_TEMPFAIL) return 'rate limited (exit 75)';
+  return `exited ${exit.exitCode}`;
+}
+
+/** The worker could not be started (no profile, no program, no workspace): counted like a crash. */
+export function recordSpawnFailure(store: Store, identity: RunIdentity, error: string, failures: FailurePolicy): TaskRow {
+  return store.writeTxn(() => {
+    const before = ownedTask(store, identity);
+    closeRun(store, identity, { outcome: 'spawn_failed', error });
+    return countFailure(store, before, 'spawn_failed', { error }, failures);
+  });
+}

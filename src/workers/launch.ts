@@ -1,0 +1,38 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunIdentity } from '../store/lease.js';
+import { openTaskLog } from './runlog.js';
+
+/** bin/kanban.js of this installation, found from wherever this code was loaded (src, dist or a bundle chunk). */
+export function kanbanBin(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'bin', 'kanban.js'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find bin/kanban.js above ' + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+  return join(dir, 'bin', 'kanban.js');
+}
+
+/**
+ * Starts `kanban worker run` for a claimed run, detached: its own session and process group, so it
+ * outlives whoever started it (the dispatcher, the board, a test). Its stderr goes to the task log.
+ * Returns its pid.
+ */
+export function startSupervisor(dbPath: string, identity: Pick<RunIdentity, 'taskId' | 'runId'>, env: NodeJS.ProcessEnv = process.env): number {
+  const log = openTaskLog(dbPath, identity.taskId);
+  try {
+    const child = spawn(process.execPath, [kanbanBin(), 'worker', 'run', '--task', identity.taskId, '--run', String(identity.runId)], {
+      detached: true,
+      stdio: ['ignore', 'ignore', log],
+      env: { ...env, KANBAN_DB: dbPath },
+    });
+    child.unref();
+    if (child.pid === undefined) throw new Error('the supervisor process did not start');
+    return child.pid;
+  } finally {
+    closeSync(log); // the child has its own copy of the descriptor
+  }
+}

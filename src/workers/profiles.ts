@@ -1,0 +1,23 @@
+import type { Config, Profile } from '../config.js';
+
+export interface Placeholders {
+  task_id: string;
+  run_id: string;
+  workspace: string;
+  board: string;
+}
+
+/** The profile that runs a task: its assignee's. */
+export function profileFor(config: Config, assignee: string | null): { name: string; profile: Profile } | { error: string } {
+  if (assignee === null) return { error: 'the task has no assignee' };
+  const profile = config.profiles[assignee];
+  return profile ? { name: assignee, profile } : { error: `no profile named '${assignee}' in the config` };
+}
+
+/**
+ * The argv to run: the profile's command with `{task_id} {run_id} {workspace} {board}` replaced
+ * inside each element. Never a shell string: task data can only ever be one argument.
+ */
+export function resolveArgv(command: readonly string[], values: Placeholders): string[] {
+  return command.map((arg) => arg.replace(/\{(task_id|run_id|workspace|board)\}/g, (_, key: keyof Placeholders) => values[key]));
+}

@@ -1,0 +1,71 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openStore, type Store } from '../../src/store/db.js';
+import { claimTask, type RunIdentity } from '../../src/store/lease.js';
+import { runById } from '../../src/store/runs.js';
+import type { RunRow } from '../../src/store/types.js';
+import { startSupervisor } from '../../src/workers/launch.js';
+import { tempDir } from './board.js';
+import { fixture } from './processes.js';
+
+export const worker = (name: string, ...args: string[]) => [process.execPath, fixture(`workers/${name}.mjs`), ...args];
+
+/** Short durations for real processes, through the contract's environment variables. */
+export const TTL_SECONDS = 2;
+
+export interface WorkerBoard {
+  db: string;
+  store: Store;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * A real board and a config whose profiles are the fixture workers. `profiles` maps a profile name to
+ * its command (and options).
+ */
+export function workerBoard(profiles: Record<string, { command: string[]; on_clean_exit?: string }>, env: Record<string, string> = {}): WorkerBoard {
+  const dir = tempDir('kanban-workers-');
+  const db = join(dir, 'board.db');
+  const config = join(dir, 'config.yaml');
+  writeFileSync(config, JSON.stringify({ profiles })); // JSON is YAML
+  const store = openStore(db);
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KANBAN_')));
+  return {
+    db,
+    store,
+    env: {
+      ...clean,
+      KANBAN_CONFIG: config,
+      KANBAN_CLAIM_TTL_SECONDS: String(TTL_SECONDS),
+      KANBAN_HEARTBEAT_BRIDGE_SECONDS: '0.3',
+      ...env,
+    },
+  };
+}
+
+/** What the dispatcher will do: claim the task, then start its supervisor detached. */
+export function claimAndStart(board: WorkerBoard, taskId: string, leaseSeconds = TTL_SECONDS): RunIdentity {
+  const claim = claimTask(board.store, taskId, { profile: null, leaseMs: leaseSeconds * 1000 });
+  if (!claim.claimed) throw new Error(`could not claim ${taskId}: ${claim.reason}`);
+  startSupervisor(board.db, claim.identity, board.env);
+  return claim.identity;
+}
+
+/** Polls until `check` returns a value, or fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => T | undefined | null | false, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** Waits until the run has ended and its supervisor has recorded the exit (or the run was closed by the worker). */
+export function runEnded(board: WorkerBoard, identity: RunIdentity, timeoutMs = 15_000): Promise<RunRow> {
+  return waitFor(`run ${identity.runId} to end`, () => {
+    const run = runById(board.store, identity.taskId, identity.runId);
+    return run && run.status === 'ended' && (run.exit_code !== null || run.signal !== null || run.outcome === 'spawn_failed') ? run : undefined;
+  }, timeoutMs);
+}

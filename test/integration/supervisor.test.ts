@@ -1,0 +1,274 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { claimTask } from '../../src/store/lease.js';
+import { completeTask } from '../../src/store/lifecycle.js';
+import { runById, runsForTask } from '../../src/store/runs.js';
+import { createTask, getTask, showTask } from '../../src/store/tasks.js';
+import type { EventRow } from '../../src/store/types.js';
+import { startSupervisor } from '../../src/workers/launch.js';
+import { tempDir } from '../helpers/board.js';
+import { fixture } from '../helpers/processes.js';
+import { claimAndStart, runEnded, TTL_SECONDS, waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
+
+const TTL_MS = TTL_SECONDS * 1000;
+
+function events(board: WorkerBoard, taskId: string, kind?: string): EventRow[] {
+  return showTask(board.store, taskId).events.filter((e) => kind === undefined || e.kind === kind);
+}
+
+/** The lease never lapsed: every heartbeat came before the lease it extended had expired. */
+function expectLeaseNeverLapsed(board: WorkerBoard, taskId: string, endedAt: number): void {
+  const claimed = events(board, taskId, 'claimed')[0]!;
+  let expires = claimed.payload.claim_expires as number;
+  const beats = events(board, taskId, 'heartbeat');
+  for (const beat of beats) {
+    expect(beat.created_at).toBeLessThan(expires);
+    expect(beat.payload.claim_expires as number).toBeGreaterThan(expires);
+    expires = beat.payload.claim_expires as number;
+  }
+  expect(endedAt).toBeLessThan(expires);
+}
+
+describe('the supervisor', () => {
+  it('runs the profile argv in the workspace with the worker identity, and logs its output', async () => {
+    const board = workerBoard({ env: { command: worker('env', '{task_id}', 'run-{run_id}', '{workspace}', '{board}') } });
+    const { task } = createTask(board.store, { title: 'env check', assignee: 'env' });
+    const identity = claimAndStart(board, task.id);
+    const run = await runEnded(board, identity);
+    expect(run).toMatchObject({ outcome: 'completed', exit_code: 0, signal: null });
+    const workspace = join(dirname(board.db), 'workspaces', task.id);
+    const log = readFileSync(join(dirname(board.db), 'logs', `${task.id}.log`), 'utf8');
+    expect(log).toContain(`KANBAN_TASK=${task.id}`);
+    expect(log).toContain(`KANBAN_RUN_ID=${identity.runId}`);
+    expect(log).toContain(`KANBAN_CLAIM_LOCK=${identity.claimLock}`);
+    expect(log).toContain(`KANBAN_DB=${board.db}`);
+    expect(log).toContain(`KANBAN_WORKSPACE=${workspace}`);
+    expect(log).toContain(`cwd=${workspace}`);
+    expect(log).toContain(`argv=${JSON.stringify([task.id, `run-${identity.runId}`, workspace, board.db])}`);
+    expect(log).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\[r${identity.runId} out\\] cwd=`, 'm'));
+    const detail = showTask(board.store, task.id);
+    expect(detail.task.status).toBe('done');
+    expect(detail.events.map((e) => e.kind)).toEqual(['created', 'claimed', 'spawned', 'heartbeat', 'completed', 'workspace_removed']);
+    expect(detail.events[3]!.payload).toMatchObject({ source: 'bridge' });
+    expect(existsSync(workspace)).toBe(false);
+  });
+
+  it('passes task text to the worker as one argument, never through a shell', async () => {
+    const board = workerBoard({ env: { command: worker('env', '{task_id}; touch pwned', '$(touch pwned2)') } });
+    const { task } = createTask(board.store, { title: '`touch pwned3`', assignee: 'env' });
+    const run = await runEnded(board, claimAndStart(board, task.id));
+    expect(run.outcome).toBe('completed');
+    const log = readFileSync(join(dirname(board.db), 'logs', `${task.id}.log`), 'utf8');
+    expect(log).toContain(`argv=${JSON.stringify([`${task.id}; touch pwned`, '$(touch pwned2)'])}`);
+  });
+
+  it('1. a worker that heartbeats every TTL/4 for 3× the TTL keeps its task', async () => {
+    const board = workerBoard({ beater: { command: worker('heartbeat', String(TTL_MS / 4), String(3 * TTL_MS)) } });
+    const { task } = createTask(board.store, { title: 'long run', assignee: 'beater' });
+    const identity = claimAndStart(board, task.id);
+    const run = await runEnded(board, identity, 30_000);
+    expect(run).toMatchObject({ outcome: 'completed', exit_code: 0 });
+    expect(runsForTask(board.store, task.id)).toHaveLength(1);
+    expect(getTask(board.store, task.id).status).toBe('done');
+    const beats = events(board, task.id, 'heartbeat');
+    expect(beats.length).toBeGreaterThanOrEqual(6);
+    expect(beats.every((b) => b.payload.source === 'worker' && b.payload.note === 'still working')).toBe(true);
+    expectLeaseNeverLapsed(board, task.id, run.ended_at!);
+  });
+
+  it('2. a worker that only prints keeps its task through the output bridge', async () => {
+    const board = workerBoard({ chatty: { command: worker('chatty', String(TTL_MS / 4), String(3 * TTL_MS)) } });
+    const { task } = createTask(board.store, { title: 'busy run', assignee: 'chatty' });
+    const identity = claimAndStart(board, task.id);
+    const run = await runEnded(board, identity, 30_000);
+    expect(run).toMatchObject({ outcome: 'completed', exit_code: 0 });
+    expect(runsForTask(board.store, task.id)).toHaveLength(1);
+    const beats = events(board, task.id, 'heartbeat');
+    expect(beats.length).toBeGreaterThanOrEqual(6);
+    expect(beats.every((b) => b.payload.source === 'bridge')).toBe(true);
+    // At most one bridge heartbeat per bridge interval (0.3 s), although output comes every TTL/4.
+    for (let i = 1; i < beats.length; i++) expect(beats[i]!.created_at - beats[i - 1]!.created_at).toBeGreaterThanOrEqual(300);
+    expectLeaseNeverLapsed(board, task.id, run.ended_at!);
+    expect(run.last_heartbeat_at!).toBeGreaterThan(run.ended_at! - TTL_MS / 2);
+  });
+
+  it('4. exit 75 six times with a failure limit of 1: never blocked, counter 0', async () => {
+    const board = workerBoard({ limited: { command: worker('exit', '75') } }, { KANBAN_FAILURE_LIMIT: '1', KANBAN_RATE_LIMIT_COOLDOWN_SECONDS: '120' });
+    const { task } = createTask(board.store, { title: 'quota', assignee: 'limited' });
+    for (let i = 0; i < 6; i++) {
+      const started = Date.now();
+      await runEnded(board, claimAndStart(board, task.id));
+      const cooldown = events(board, task.id, 'rate_limited').at(-1)!.payload.cooldown_until as number;
+      expect(cooldown).toBeGreaterThanOrEqual(started + 120_000);
+      expect(getTask(board.store, task.id)).toMatchObject({ status: 'ready', consecutive_failures: 0 });
+    }
+    const runs = runsForTask(board.store, task.id);
+    expect(runs.map((r) => [r.outcome, r.exit_code])).toEqual(Array(6).fill(['rate_limited', 75]));
+    expect(events(board, task.id, 'gave_up')).toEqual([]);
+  });
+
+  it('5. exit 1 twice with the default limit: blocked with gave_up; max_retries 1 trips on the first', async () => {
+    const board = workerBoard({ broken: { command: worker('exit', '1') } });
+    const { task } = createTask(board.store, { title: 'broken', assignee: 'broken' });
+    await runEnded(board, claimAndStart(board, task.id));
+    expect(getTask(board.store, task.id)).toMatchObject({ status: 'ready', consecutive_failures: 1 });
+    await runEnded(board, claimAndStart(board, task.id));
+    expect(getTask(board.store, task.id)).toMatchObject({ status: 'blocked', consecutive_failures: 2 });
+    expect(events(board, task.id, 'gave_up').map((e) => e.payload)).toEqual([{ failures: 2, limit: 2, limit_source: 'default', trigger: 'crashed' }]);
+
+    const { task: fragile } = createTask(board.store, { title: 'fragile', assignee: 'broken', maxRetries: 1 });
+    await runEnded(board, claimAndStart(board, fragile.id));
+    expect(getTask(board.store, fragile.id)).toMatchObject({ status: 'blocked', consecutive_failures: 1 });
+    expect(events(board, fragile.id, 'gave_up')[0]!.payload).toMatchObject({ limit: 1, limit_source: 'task' });
+  });
+
+  it('6. exit 0 without reporting is a protocol_violation; with on_clean_exit: complete it is done', async () => {
+    const board = workerBoard({ silent: { command: worker('exit', '0') }, lenient: { command: worker('exit', '0'), on_clean_exit: 'complete' } });
+    const strict = createTask(board.store, { title: 'strict', assignee: 'silent' }).task;
+    const lenient = createTask(board.store, { title: 'lenient', assignee: 'lenient' }).task;
+    expect(await runEnded(board, claimAndStart(board, strict.id))).toMatchObject({ outcome: 'protocol_violation', exit_code: 0 });
+    expect(getTask(board.store, strict.id)).toMatchObject({ status: 'ready', consecutive_failures: 1 });
+    expect(await runEnded(board, claimAndStart(board, lenient.id))).toMatchObject({ outcome: 'completed', exit_code: 0 });
+    expect(getTask(board.store, lenient.id).status).toBe('done');
+  });
+
+  it('a worker that reports and then exits: its report stands, its exit code is kept', async () => {
+    const board = workerBoard({ reviewer: { command: worker('report', 'block', 'needs a human review', '3') } });
+    const { task } = createTask(board.store, { title: 'review me', assignee: 'reviewer' });
+    expect(await runEnded(board, claimAndStart(board, task.id))).toMatchObject({ outcome: 'blocked', exit_code: 3 });
+    expect(getTask(board.store, task.id)).toMatchObject({ status: 'blocked', status_reason: 'needs a human review', consecutive_failures: 0 });
+  });
+
+  it('7. a worker killed by SIGKILL: crashed, with the signal stored', async () => {
+    const board = workerBoard({ hang: { command: worker('hang') } });
+    const { task } = createTask(board.store, { title: 'doomed', assignee: 'hang' });
+    const identity = claimAndStart(board, task.id);
+    const pid = await waitFor('the worker pid', () => getTask(board.store, task.id).worker_pid);
+    expect(runById(board.store, task.id, identity.runId)!.worker_pid).toBe(pid);
+    process.kill(pid, 'SIGKILL');
+    expect(await runEnded(board, identity)).toMatchObject({ outcome: 'crashed', exit_code: null, signal: 'SIGKILL', error: 'killed by SIGKILL' });
+    expect(getTask(board.store, task.id)).toMatchObject({ status: 'ready', consecutive_failures: 1, worker_pid: null });
+  });
+
+  it('8. the supervisor outlives the process that started it', async () => {
+    const board = workerBoard({ chatty: { command: worker('chatty', '200', '1500') } });
+    const { task } = createTask(board.store, { title: 'orphaned', assignee: 'chatty' });
+    const claim = claimTask(board.store, task.id, { profile: 'chatty', leaseMs: TTL_MS });
+    if (!claim.claimed) throw new Error('not claimed');
+    const launcher = spawnSync(process.execPath, [fixture('launch-and-exit.mjs'), board.db, task.id, String(claim.identity.runId)], { env: board.env, encoding: 'utf8' });
+    expect(launcher.status, launcher.stderr).toBe(0);
+    const supervisorPid = Number(launcher.stdout.trim());
+    expect(() => process.kill(supervisorPid, 0)).not.toThrow(); // alive after its parent exited
+    const run = await runEnded(board, claim.identity);
+    expect(run).toMatchObject({ outcome: 'completed', supervisor_pid: supervisorPid });
+    expect(getTask(board.store, task.id).status).toBe('done');
+  });
+
+  it('9. a worker that ignores SIGTERM past its max runtime is killed: timed_out', async () => {
+    const board = workerBoard({ stubborn: { command: worker('hang', '--ignore-term') } });
+    const { task } = createTask(board.store, { title: 'too slow', assignee: 'stubborn', maxRuntimeSeconds: 1 });
+    const identity = claimAndStart(board, task.id, 30);
+    const run = await runEnded(board, identity, 20_000);
+    expect(run).toMatchObject({ outcome: 'timed_out', signal: 'SIGKILL' });
+    expect(run.ended_at! - run.started_at).toBeGreaterThanOrEqual(6000 - 500);
+    expect(getTask(board.store, task.id)).toMatchObject({ status: 'ready', consecutive_failures: 1 });
+    const log = readFileSync(join(dirname(board.db), 'logs', `${task.id}.log`), 'utf8');
+    expect(log).toContain('ignoring SIGTERM');
+    expect(log).toContain('stopping the worker (timeout)');
+  });
+
+  describe('10. containment: only a scratch folder strictly inside the workspaces root is ever deleted', () => {
+    const cases: Array<[string, (root: string, user: string) => string]> = [
+      ['a user directory', (_root, user) => user],
+      ['the workspaces root itself', (root) => root],
+      ['a path that climbs out with ..', (root, user) => join(root, '..', '..', user.split('/').slice(-1)[0]!)],
+      ['a symlink inside the root that points at a user directory', (root, user) => {
+        symlinkSync(user, join(root, 'innocent-link'));
+        return join(root, 'innocent-link');
+      }],
+    ];
+    it.each(cases)('%s is kept, with a workspace_kept event', async (_name, pick) => {
+      const board = workerBoard({ done: { command: worker('report', 'complete') } });
+      const root = join(dirname(board.db), 'workspaces');
+      mkdirSync(root, { recursive: true });
+      const user = tempDir('kanban-user-');
+      writeFileSync(join(user, 'precious.txt'), 'do not delete');
+      writeFileSync(join(root, 'other-task-file'), 'also precious');
+      const path = pick(root, user);
+      const { task } = createTask(board.store, { title: 'scratch', assignee: 'done' });
+      board.store.db.prepare('UPDATE tasks SET workspace_path = ? WHERE id = ?').run(path, task.id);
+      await runEnded(board, claimAndStart(board, task.id));
+      expect(getTask(board.store, task.id).status).toBe('done');
+      await waitFor('the workspace decision', () => events(board, task.id).find((e) => e.kind.startsWith('workspace_')));
+      expect(events(board, task.id, 'workspace_kept')).toHaveLength(1);
+      expect(readFileSync(join(user, 'precious.txt'), 'utf8')).toBe('do not delete');
+      expect(readFileSync(join(root, 'other-task-file'), 'utf8')).toBe('also precious');
+    });
+
+    it('dir and worktree workspaces are never deleted', async () => {
+      const board = workerBoard({ done: { command: worker('report', 'complete') } });
+      const user = tempDir('kanban-user-');
+      writeFileSync(join(user, 'precious.txt'), 'mine');
+      const { task } = createTask(board.store, { title: 'in my dir', assignee: 'done', workspace: { kind: 'dir', path: user } });
+      await runEnded(board, claimAndStart(board, task.id));
+      expect(getTask(board.store, task.id).status).toBe('done');
+      expect(readFileSync(join(user, 'precious.txt'), 'utf8')).toBe('mine');
+      expect(events(board, task.id).filter((e) => e.kind.startsWith('workspace_'))).toEqual([]);
+    });
+  });
+
+  describe('a worker that cannot start', () => {
+    it.each([
+      ['a program that does not exist', { nope: { command: ['/no/such/program'] } }, 'nope', /cannot start "\/no\/such\/program": ENOENT/],
+      ['an assignee with no profile', { other: { command: worker('exit', '0') } }, 'ghost', /no profile named 'ghost' in the config/],
+    ] as const)('%s is spawn_failed, counted', async (_name, profiles, assignee, error) => {
+      const board = workerBoard(profiles as never);
+      const { task } = createTask(board.store, { title: 'cannot run', assignee });
+      const run = await runEnded(board, claimAndStart(board, task.id));
+      expect(run.outcome).toBe('spawn_failed');
+      expect(run.error).toMatch(error);
+      expect(getTask(board.store, task.id)).toMatchObject({ status: 'ready', consecutive_failures: 1 });
+    });
+
+    it('a dir workspace that has gone away is spawn_failed', async () => {
+      const board = workerBoard({ any: { command: worker('exit', '0') } });
+      const { task } = createTask(board.store, { title: 'lost dir', assignee: 'any', workspace: { kind: 'dir', path: tempDir() } });
+      board.store.db.prepare("UPDATE tasks SET workspace_path = '/no/such/dir' WHERE id = ?").run(task.id);
+      expect(await runEnded(board, claimAndStart(board, task.id))).toMatchObject({ outcome: 'spawn_failed', error: expect.stringMatching(/\/no\/such\/dir is not an existing directory/) });
+    });
+  });
+
+  it('a stale start (the run was taken back before its supervisor began) spawns nothing and counts nothing', async () => {
+    const board = workerBoard({ any: { command: worker('report', 'complete') } });
+    const { task } = createTask(board.store, { title: 'late', assignee: 'any' });
+    const claim = claimTask(board.store, task.id, { profile: 'any', leaseMs: TTL_MS });
+    if (!claim.claimed) throw new Error('not claimed');
+    completeTask(board.store, task.id, 'done by hand before the worker started');
+    const before = showTask(board.store, task.id);
+    const supervisor = startSupervisor(board.db, claim.identity, board.env);
+    await waitFor('the supervisor to exit', () => {
+      try {
+        process.kill(supervisor, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(showTask(board.store, task.id)).toEqual(before);
+    expect(readFileSync(join(dirname(board.db), 'logs', `${task.id}.log`), 'utf8')).toMatch(/stale start, not spawning: run \d+ of t_\w+ no longer holds the task: it is done/);
+  });
+
+  it('a run taken away while the worker runs: the next output stops the worker, and its writes are refused', async () => {
+    const board = workerBoard({ chatty: { command: worker('chatty', '100', '60000') } });
+    const { task } = createTask(board.store, { title: 'taken away', assignee: 'chatty' });
+    const identity = claimAndStart(board, task.id, 30);
+    const pid = await waitFor('the worker pid', () => getTask(board.store, task.id).worker_pid);
+    completeTask(board.store, task.id, 'done by hand');
+    const run = await runEnded(board, identity);
+    expect(run).toMatchObject({ outcome: 'completed', signal: 'SIGTERM' });
+    expect(() => process.kill(pid, 0)).toThrow();
+    expect(getTask(board.store, task.id)).toMatchObject({ status: 'done', summary: 'done by hand' });
+  });
+});
