@@ -45,8 +45,12 @@ export function parseConfig(text: string, path: string): Config {
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const key = issue.path.join('.') || '(top level)';
-    const unknown = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k].join('.')).join(', ') : undefined;
-    throw new InvalidInput(unknown ? `invalid config ${path}: unknown key ${unknown}` : `invalid config ${path}: ${key}: ${issue.message}`);
+    if (issue.code === 'unrecognized_keys') {
+      throw new InvalidInput(`invalid config ${path}: unknown key ${issue.keys.map((k) => [...issue.path, k].join('.')).join(', ')}`);
+    }
+    // A bad record key (a profile name) carries its explanation one level down.
+    const message = issue.code === 'invalid_key' ? `invalid name: ${issue.issues[0]?.message ?? issue.message}` : issue.message;
+    throw new InvalidInput(`invalid config ${path}: ${key}: ${message}`);
   }
   const config = result.data;
   if (config.default_assignee !== undefined && !config.profiles[config.default_assignee]) {

@@ -35,6 +35,9 @@ export class BoardUnusable extends KanbanError {
   readonly exitCode = ExitCode.boardUnusable;
 }
 
+/** Another process held the board past the busy timeout: unusable now, perhaps not in a moment. */
+export class BoardLocked extends BoardUnusable {}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

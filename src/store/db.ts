@@ -4,7 +4,7 @@ import { closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, re
 import { dirname } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import { DEFAULT_BUSY_TIMEOUT_MS } from '../env.js';
-import { BoardUnusable, errorMessage } from '../errors.js';
+import { BoardLocked, BoardUnusable, errorMessage } from '../errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
 export interface OpenOptions {
@@ -92,7 +92,7 @@ export class Store {
         if (!isBusy(err)) throw err;
         const left = deadline - performance.now();
         if (left <= 0) {
-          throw new BoardUnusable(`board ${this.path} is locked by another process (waited ${this.busyTimeoutMs} ms)`);
+          throw new BoardLocked(`board ${this.path} is locked by another process (waited ${this.busyTimeoutMs} ms)`);
         }
         sleepSync(Math.min(left, jitteredBackoff(attempt)));
       }
@@ -167,7 +167,7 @@ export function openStore(path: string, options: OpenOptions = {}): Store {
     db.close();
     if (err instanceof CorruptBoard || isCorruption(err)) throw corruptBoardError(path, errorMessage(err));
     if (err instanceof BoardUnusable) throw err;
-    if (isBusy(err)) throw new BoardUnusable(`board ${path} is locked by another process (waited ${busyTimeoutMs} ms)`);
+    if (isBusy(err)) throw new BoardLocked(`board ${path} is locked by another process (waited ${busyTimeoutMs} ms)`);
     throw new BoardUnusable(`cannot use board ${path}: ${errorMessage(err)}`);
   }
 }

@@ -16,16 +16,24 @@ export function kanbanBin(): string {
   return join(dir, 'bin', 'kanban.js');
 }
 
+export interface LaunchOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Where the supervisor runs: a worktree workspace is made from the git repository around it. */
+  cwd?: string;
+}
+
 /**
  * Starts `kanban worker run` for a claimed run, detached: its own session and process group, so it
  * outlives whoever started it (the dispatcher, the board, a test). Its stderr goes to the task log.
  * Returns its pid.
  */
-export function startSupervisor(dbPath: string, identity: Pick<RunIdentity, 'taskId' | 'runId'>, env: NodeJS.ProcessEnv = process.env): number {
+export function startSupervisor(dbPath: string, identity: Pick<RunIdentity, 'taskId' | 'runId'>, options: LaunchOptions = {}): number {
+  const env = options.env ?? process.env;
   const log = openTaskLog(dbPath, identity.taskId);
   try {
     const child = spawn(process.execPath, [kanbanBin(), 'worker', 'run', '--task', identity.taskId, '--run', String(identity.runId)], {
       detached: true,
+      cwd: options.cwd ?? process.cwd(),
       stdio: ['ignore', 'ignore', log],
       env: { ...env, KANBAN_DB: dbPath },
     });

@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { loadConfig } from '../config.js';
-import { errorMessage, Refused } from '../errors.js';
+import { BoardLocked, errorMessage, Refused } from '../errors.js';
 import { busyTimeoutMs } from '../env.js';
 import { resolveBoardPath, resolveConfigPath, type LocationOptions } from '../location.js';
 import { DEFAULT_FAILURE_LIMIT, resolveSettings, type Settings } from '../settings.js';
@@ -172,14 +172,8 @@ async function superviseOwnedRun(store: Store, dbPath: string, options: Location
   log.line('kanban', `worker exited: ${signal ? `signal ${signal}` : `code ${exitCode}`}`);
   let record: ExitRecord;
   try {
-    record = recordExit(store, identity, {
-      exitCode,
-      signal,
-      timedOut: stopping === 'timeout',
-      onCleanExit,
-      failures,
-      rateLimitCooldownMs: settings.rateLimitCooldownSeconds * 1000,
-    });
+    const exit = { exitCode, signal, timedOut: stopping === 'timeout', onCleanExit, failures, rateLimitCooldownMs: settings.rateLimitCooldownSeconds * 1000 };
+    record = retryWhileLocked(() => recordExit(store, identity, exit), log);
   } catch (err) {
     log.line('kanban', `could not record the exit: ${errorMessage(err)}`);
     if (err instanceof Refused) return;
@@ -187,6 +181,21 @@ async function superviseOwnedRun(store: Store, dbPath: string, options: Location
   }
   log.line('kanban', `run ${identity.runId} ${record.alreadyClosed ? 'had already ended' : 'ended'}: ${record.outcome}`);
   if (record.task?.status === 'done' && task.workspace_kind === 'scratch') cleanUpScratch(store, dbPath, task.id, workspace, log);
+}
+
+/**
+ * The exit is the one write a run cannot do without (else the reaper must guess it), so a board
+ * locked past the busy timeout is tried again a few times before giving up.
+ */
+function retryWhileLocked<T>(write: () => T, log: RunLog, attempts = 3): T {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return write();
+    } catch (err) {
+      if (!(err instanceof BoardLocked) || attempt >= attempts) throw err;
+      log.line('kanban', `${err.message}; trying again (${attempt} of ${attempts - 1})`);
+    }
+  }
 }
 
 /** Signals the worker's whole process group; it may already be gone. */

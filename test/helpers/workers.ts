@@ -11,7 +11,7 @@ import { fixture } from './processes.js';
 export const worker = (name: string, ...args: string[]) => [process.execPath, fixture(`workers/${name}.mjs`), ...args];
 
 /** Short durations for real processes, through the contract's environment variables. */
-export const TTL_SECONDS = 2;
+export const TTL_SECONDS = 3;
 
 export interface WorkerBoard {
   db: string;
@@ -44,10 +44,10 @@ export function workerBoard(profiles: Record<string, { command: string[]; on_cle
 }
 
 /** What the dispatcher will do: claim the task, then start its supervisor detached. */
-export function claimAndStart(board: WorkerBoard, taskId: string, leaseSeconds = TTL_SECONDS): RunIdentity {
+export function claimAndStart(board: WorkerBoard, taskId: string, leaseSeconds = TTL_SECONDS, cwd?: string): RunIdentity {
   const claim = claimTask(board.store, taskId, { profile: null, leaseMs: leaseSeconds * 1000 });
   if (!claim.claimed) throw new Error(`could not claim ${taskId}: ${claim.reason}`);
-  startSupervisor(board.db, claim.identity, board.env);
+  startSupervisor(board.db, claim.identity, { env: board.env, ...(cwd !== undefined && { cwd }) });
   return claim.identity;
 }
 

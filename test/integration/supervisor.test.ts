@@ -9,10 +9,12 @@ import { createTask, getTask, showTask } from '../../src/store/tasks.js';
 import type { EventRow } from '../../src/store/types.js';
 import { startSupervisor } from '../../src/workers/launch.js';
 import { tempDir } from '../helpers/board.js';
-import { fixture } from '../helpers/processes.js';
+import { exited, fixture, startUntil } from '../helpers/processes.js';
 import { claimAndStart, runEnded, TTL_SECONDS, waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
 
 const TTL_MS = TTL_SECONDS * 1000;
+/** Worktree workspaces need git; CI machines may have only Node, npm, python3, make and g++. */
+const hasGit = spawnSync('git', ['--version']).status === 0;
 
 function events(board: WorkerBoard, taskId: string, kind?: string): EventRow[] {
   return showTask(board.store, taskId).events.filter((e) => kind === undefined || e.kind === kind);
@@ -152,6 +154,19 @@ describe('the supervisor', () => {
     expect(getTask(board.store, task.id)).toMatchObject({ status: 'ready', consecutive_failures: 1, worker_pid: null });
   });
 
+  it('records the exit even when the board is locked past its busy timeout for a while', async () => {
+    const board = workerBoard({ hang: { command: worker('hang') } }, { KANBAN_BUSY_TIMEOUT_MS: '500' });
+    const { task } = createTask(board.store, { title: 'locked out', assignee: 'hang' });
+    const identity = claimAndStart(board, task.id);
+    const pid = await waitFor('the worker pid', () => getTask(board.store, task.id).worker_pid);
+    await waitFor('the start-up heartbeat', () => events(board, task.id, 'heartbeat').length > 0);
+    const holder = await startUntil('hold-lock.mjs', [board.db, '1200'], 'locked');
+    process.kill(pid, 'SIGKILL');
+    expect(await exited(holder)).toBe(0);
+    expect(await runEnded(board, identity)).toMatchObject({ outcome: 'crashed', signal: 'SIGKILL' });
+    expect(readFileSync(join(dirname(board.db), 'logs', `${task.id}.log`), 'utf8')).toMatch(/is locked by another process \(waited 500 ms\); trying again \(1 of 2\)/);
+  });
+
   it('8. the supervisor outlives the process that started it', async () => {
     const board = workerBoard({ chatty: { command: worker('chatty', '200', '1500') } });
     const { task } = createTask(board.store, { title: 'orphaned', assignee: 'chatty' });
@@ -183,7 +198,7 @@ describe('the supervisor', () => {
     const cases: Array<[string, (root: string, user: string) => string]> = [
       ['a user directory', (_root, user) => user],
       ['the workspaces root itself', (root) => root],
-      ['a path that climbs out with ..', (root, user) => join(root, '..', '..', user.split('/').slice(-1)[0]!)],
+      ['a path that climbs out with ..', (root, user) => `${root}/../../${user.split('/').at(-1)!}`],
       ['a symlink inside the root that points at a user directory', (root, user) => {
         symlinkSync(user, join(root, 'innocent-link'));
         return join(root, 'innocent-link');
@@ -207,7 +222,36 @@ describe('the supervisor', () => {
       expect(readFileSync(join(root, 'other-task-file'), 'utf8')).toBe('also precious');
     });
 
-    it('dir and worktree workspaces are never deleted', async () => {
+    it.skipIf(!hasGit)('a worktree workspace is a git worktree on branch kanban/<id>, reused by the next run, and never deleted', async () => {
+      const repo = tempDir('kanban-repo-');
+      const git = (...args: string[]) => spawnSync('git', args, { cwd: repo, encoding: 'utf8' });
+      git('init', '-q', '-b', 'main');
+      writeFileSync(join(repo, 'README'), 'hello');
+      git('add', '.');
+      git('-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'init');
+      const board = workerBoard({ env: { command: worker('env') }, fail: { command: worker('exit', '1') } });
+      const { task } = createTask(board.store, { title: 'in a worktree', assignee: 'fail', workspace: { kind: 'worktree', path: null } });
+      await runEnded(board, claimAndStart(board, task.id, TTL_SECONDS, repo));
+      const path = join(dirname(board.db), 'workspaces', task.id);
+      expect(getTask(board.store, task.id)).toMatchObject({ status: 'ready', workspace_path: path });
+      expect(readFileSync(join(path, 'README'), 'utf8')).toBe('hello');
+      expect(spawnSync('git', ['branch', '--show-current'], { cwd: path, encoding: 'utf8' }).stdout.trim()).toBe(`kanban/${task.id}`);
+      writeFileSync(join(path, 'work-in-progress.txt'), 'keep me');
+      board.store.db.prepare("UPDATE tasks SET assignee = 'env' WHERE id = ?").run(task.id);
+      await runEnded(board, claimAndStart(board, task.id, TTL_SECONDS, repo));
+      expect(getTask(board.store, task.id).status).toBe('done');
+      expect(readFileSync(join(path, 'work-in-progress.txt'), 'utf8')).toBe('keep me');
+      expect(events(board, task.id).filter((e) => e.kind.startsWith('workspace_'))).toEqual([]);
+    });
+
+    it.skipIf(!hasGit)('a worktree workspace outside a git repository is spawn_failed', async () => {
+      const board = workerBoard({ env: { command: worker('env') } });
+      const { task } = createTask(board.store, { title: 'no repo', assignee: 'env', workspace: { kind: 'worktree', path: null } });
+      const run = await runEnded(board, claimAndStart(board, task.id, TTL_SECONDS, tempDir('kanban-norepo-')));
+      expect(run).toMatchObject({ outcome: 'spawn_failed', error: expect.stringMatching(/needs a git repository/) });
+    });
+
+    it('dir workspaces are never deleted', async () => {
       const board = workerBoard({ done: { command: worker('report', 'complete') } });
       const user = tempDir('kanban-user-');
       writeFileSync(join(user, 'precious.txt'), 'mine');
@@ -247,7 +291,7 @@ describe('the supervisor', () => {
     if (!claim.claimed) throw new Error('not claimed');
     completeTask(board.store, task.id, 'done by hand before the worker started');
     const before = showTask(board.store, task.id);
-    const supervisor = startSupervisor(board.db, claim.identity, board.env);
+    const supervisor = startSupervisor(board.db, claim.identity, { env: board.env });
     await waitFor('the supervisor to exit', () => {
       try {
         process.kill(supervisor, 0);

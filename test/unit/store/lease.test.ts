@@ -143,7 +143,7 @@ describe('fencing: a stale identity touches nothing', () => {
     const clock = manualClock();
     const { store, current } = supersededRun(clock);
     const before = dumpBoard(store);
-    const forged = { ...current, claimLock: `${current.claimLock.slice(0, -1)}0` };
+    const forged = { ...current, claimLock: current.claimLock.replace(/.$/, (c) => (c === '0' ? '1' : '0')) };
     expect(() => write(store, forged)).toThrowError(Refused);
     expect(dumpBoard(store)).toEqual(before);
   });

@@ -1,0 +1,107 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, parseConfig } from '../../src/config.js';
+import { InvalidInput } from '../../src/errors.js';
+import { resolveSettings } from '../../src/settings.js';
+import { tempDir } from '../helpers/board.js';
+
+describe('config.yaml', () => {
+  it('a missing file means defaults', () => {
+    expect(loadConfig(join(tempDir(), 'nope.yaml'))).toEqual({ profiles: {} });
+  });
+
+  it('reads profiles and settings', () => {
+    const config = parseConfig(
+      `profiles:
+  coder:
+    command: ["my-agent", "--task", "{task_id}"]
+    max_in_progress: 2
+  reviewer:
+    command: [review]
+    on_clean_exit: complete
+default_assignee: coder
+claim_ttl_seconds: 0.5
+failure_limit: 3
+`,
+      'c.yaml',
+    );
+    expect(config).toEqual({
+      profiles: {
+        coder: { command: ['my-agent', '--task', '{task_id}'], max_in_progress: 2, on_clean_exit: 'violation' },
+        reviewer: { command: ['review'], on_clean_exit: 'complete' },
+      },
+      default_assignee: 'coder',
+      claim_ttl_seconds: 0.5,
+      failure_limit: 3,
+    });
+  });
+
+  it.each([
+    ['command: "my-agent --task {task_id}"', 'profiles:\n  coder:\n    command: "my-agent --task {task_id}"', /profiles\.coder\.command: /],
+    ['an empty command', 'profiles:\n  coder:\n    command: []', /profiles\.coder\.command: needs at least the program to run/],
+    ['a bad on_clean_exit', 'profiles:\n  coder:\n    command: [x]\n    on_clean_exit: maybe', /profiles\.coder\.on_clean_exit: /],
+    ['a zero max_in_progress', 'profiles:\n  coder:\n    command: [x]\n    max_in_progress: 0', /profiles\.coder\.max_in_progress: /],
+    ['an unknown profile key', 'profiles:\n  coder:\n    command: [x]\n    shell: true', /unknown key profiles\.coder\.shell$/],
+    ['an unknown top-level key', 'claim_ttl: 5', /unknown key claim_ttl$/],
+    ['a duration that is text', 'claim_ttl_seconds: soon', /claim_ttl_seconds: /],
+    ['a negative duration', 'tick_seconds: -1', /tick_seconds: /],
+    ['a fractional failure limit', 'failure_limit: 1.5', /failure_limit: /],
+    ['a default assignee with no profile', 'default_assignee: ghost', /default_assignee: no profile named 'ghost'/],
+    ['a bad profile name', 'profiles:\n  "two words":\n    command: [x]', /profiles\.two words: invalid name: a profile name of letters/],
+    ['something that is not YAML', 'profiles: [unclosed', /not YAML/],
+    ['a list at the top', '- a\n- b', /\(top level\): /],
+  ])('%s is a clear error naming the key (exit 2)', (_name, text, message) => {
+    expect(() => parseConfig(text, '/home/me/config.yaml')).toThrowError(InvalidInput);
+    expect(() => parseConfig(text, '/home/me/config.yaml')).toThrowError(/^invalid config \/home\/me\/config\.yaml: /);
+    expect(() => parseConfig(text, '/home/me/config.yaml')).toThrowError(message);
+  });
+
+  it('an empty file means defaults', () => {
+    const path = join(tempDir(), 'config.yaml');
+    writeFileSync(path, '');
+    expect(loadConfig(path)).toEqual({ profiles: {} });
+  });
+});
+
+describe('settings', () => {
+  it('are the contract defaults with nothing set', () => {
+    expect(resolveSettings({}, {})).toMatchObject({
+      tickSeconds: 2,
+      claimTtlSeconds: 900,
+      heartbeatBridgeSeconds: 60,
+      heartbeatMaxStaleSeconds: 3600,
+      crashGraceSeconds: 30,
+      rateLimitCooldownSeconds: 300,
+      staleTimeoutSeconds: 14400,
+      failureLimit: 2,
+      maxInProgress: 4,
+    });
+  });
+
+  it('flag > config key > environment > default, each with its source', () => {
+    const env = { KANBAN_CLAIM_TTL_SECONDS: '10', KANBAN_TICK_SECONDS: '0.5', KANBAN_FAILURE_LIMIT: '5' };
+    const settings = resolveSettings({ claim_ttl_seconds: 20, failure_limit: 3 }, env, { failureLimit: 7 });
+    expect(settings).toMatchObject({ claimTtlSeconds: 20, tickSeconds: 0.5, failureLimit: 7, crashGraceSeconds: 30 });
+    expect(settings.sources).toMatchObject({ claimTtlSeconds: 'config', tickSeconds: 'env', failureLimit: 'flag', crashGraceSeconds: 'default' });
+  });
+
+  it.each([
+    ['KANBAN_CLAIM_TTL_SECONDS', 'soon', /invalid KANBAN_CLAIM_TTL_SECONDS 'soon': expected a number of seconds above 0/],
+    ['KANBAN_CLAIM_TTL_SECONDS', '0', /above 0/],
+    ['KANBAN_TICK_SECONDS', '-1', /invalid KANBAN_TICK_SECONDS/],
+    ['KANBAN_FAILURE_LIMIT', '1.5', /invalid KANBAN_FAILURE_LIMIT '1\.5': expected a whole number above 0/],
+    ['KANBAN_MAX_IN_PROGRESS', 'four', /invalid KANBAN_MAX_IN_PROGRESS/],
+    ['KANBAN_STALE_TIMEOUT_SECONDS', 'NaN', /invalid KANBAN_STALE_TIMEOUT_SECONDS/],
+  ])('%s=%s is bad input', (name, value, message) => {
+    expect(() => resolveSettings({}, { [name]: value })).toThrowError(InvalidInput);
+    expect(() => resolveSettings({}, { [name]: value })).toThrowError(message);
+  });
+
+  it('accepts 0 where it means off, and fractions', () => {
+    expect(resolveSettings({}, { KANBAN_STALE_TIMEOUT_SECONDS: '0', KANBAN_HEARTBEAT_BRIDGE_SECONDS: '0.25' })).toMatchObject({
+      staleTimeoutSeconds: 0,
+      heartbeatBridgeSeconds: 0.25,
+    });
+  });
+});
