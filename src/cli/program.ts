@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { registerBoardCommands } from './commands/board.js';
 import { registerDiagnosticsCommand } from './commands/diagnostics.js';
+import { registerDispatchCommands } from './commands/dispatch.js';
+import { registerLogCommand } from './commands/log.js';
 import { registerFlowCommands } from './commands/flow.js';
 import { registerLinkCommands } from './commands/links.js';
 import { registerTaskCommands } from './commands/tasks.js';
@@ -25,6 +27,8 @@ export function buildProgram(): Command {
   registerLinkCommands(program);
   registerFlowCommands(program);
   registerDiagnosticsCommand(program);
+  registerDispatchCommands(program);
+  registerLogCommand(program);
   registerWorkerCommands(program);
   // Every subcommand (and theirs) reports through run.ts: one `kanban: …` line, nothing from commander.
   const quiet = (command: Command): void => {

@@ -298,6 +298,60 @@ function describeExit(exit: WorkerExit): string {
   return `exited ${exit.exitCode}`;
 }
 
+/** A run the dispatcher takes back: its identity, read from the task it holds. */
+export function identityOf(task: TaskRow): RunIdentity | null {
+  return task.status === 'running' && task.current_run_id !== null && task.claim_lock !== null
+    ? { taskId: task.id, runId: task.current_run_id, claimLock: task.claim_lock }
+    : null;
+}
+
+export interface Release {
+  /** `reclaimed` (lease expired, or a person) or `stale` (silent too long): neither is counted. */
+  outcome: 'reclaimed' | 'stale';
+  /** Compare-and-set on the lease as it was read: a heartbeat landing in between wins. */
+  expectedClaimExpires?: number | null;
+  payload: Record<string, unknown>;
+}
+
+/**
+ * Takes a running task back from its run without counting a failure: the run closed with the
+ * outcome, the task back to ready (todo while a parent is unfinished), an event of that kind.
+ */
+export function releaseRun(store: Store, identity: RunIdentity, release: Release): TaskRow {
+  return store.writeTxn(() => {
+    const before = ownedTask(store, identity);
+    if (release.expectedClaimExpires !== undefined && before.claim_expires !== release.expectedClaimExpires) {
+      throw new Refused(`${identity.taskId} heartbeat moved its lease while it was being taken back: it stays with run ${identity.runId}`);
+    }
+    closeRun(store, identity, { outcome: release.outcome, error: `taken back: ${release.outcome}` });
+    const after = updateTask(store, before, { ...NO_CLAIM, status: readyOrTodo(store, before.id) });
+    appendEvent(store, identity.taskId, release.outcome, release.payload, identity.runId);
+    return after;
+  });
+}
+
+/** The dispatcher extends the lease of a run whose supervisor is alive and recently heard from. */
+export function extendClaim(store: Store, identity: RunIdentity, expectedClaimExpires: number | null, payload: Record<string, unknown>): TaskRow {
+  return store.writeTxn(() => {
+    const before = ownedTask(store, identity);
+    if (before.claim_expires !== expectedClaimExpires) throw new Refused(`${identity.taskId} lease moved meanwhile`);
+    const run = store.stmt(`SELECT lease_ms FROM task_runs WHERE ${FENCE_RUN}`).get(fence(identity)) as { lease_ms: number };
+    const claimExpires = store.clock.now() + run.lease_ms;
+    updateTaskFenced(store, identity, { claim_expires: claimExpires });
+    appendEvent(store, identity.taskId, 'claim_extended', { ...payload, previous: expectedClaimExpires, claim_expires: claimExpires }, identity.runId);
+    return ownedTask(store, identity);
+  });
+}
+
+/** A run whose supervisor died without recording the exit: closed `crashed`, counted. */
+export function recordLostRun(store: Store, identity: RunIdentity, error: string, failures: FailurePolicy): TaskRow {
+  return store.writeTxn(() => {
+    const before = ownedTask(store, identity);
+    closeRun(store, identity, { outcome: 'crashed', error });
+    return countFailure(store, before, 'crashed', { error }, failures);
+  });
+}
+
 /** The worker could not be started (no profile, no program, no workspace): counted like a crash. */
 export function recordSpawnFailure(store: Store, identity: RunIdentity, error: string, failures: FailurePolicy): TaskRow {
   return store.writeTxn(() => {

@@ -115,5 +115,13 @@ const v2: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1, v2];
+/** The reaper looks for workers still alive after their run closed: recent ends only, by index. */
+const v3: Migration = {
+  version: 3,
+  up(db) {
+    db.exec('CREATE INDEX task_runs_ended_with_worker ON task_runs (ended_at) WHERE worker_pid IS NOT NULL');
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -35,7 +35,8 @@ export function startSupervisor(dbPath: string, identity: Pick<RunIdentity, 'tas
       detached: true,
       cwd: options.cwd ?? process.cwd(),
       stdio: ['ignore', 'ignore', log],
-      env: { ...env, KANBAN_DB: dbPath },
+      // The run's identity in its environment lets the reaper tell this process from a stranger that reused its pid.
+      env: { ...env, KANBAN_DB: dbPath, KANBAN_TASK: identity.taskId, KANBAN_RUN_ID: String(identity.runId) },
     });
     child.unref();
     if (child.pid === undefined) throw new Error('the supervisor process did not start');

@@ -27,7 +27,8 @@ export function startUntil(script: string, args: string[], line: string, timeout
   });
 }
 
+/** The exit code (null when a signal ended it), once the process has exited. */
 export function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
 }

@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { InvalidInput } from '../../errors.js';
+import { parseDuration } from '../../time.js';
+import { globalOptions } from '../context.js';
+
+/** dispatch, tui, reclaim: the commands that run the dispatcher's code (loaded only when used). */
+export function registerDispatchCommands(program: Command): void {
+  program
+    .command('dispatch')
+    .description('one dispatcher tick; prints what it did')
+    .option('--dry-run', 'say what the tick would do, change nothing')
+    .action(async (opts: { dryRun?: boolean }, command: Command) => {
+      const { dispatchCommand } = await import('../dispatching.js');
+      await dispatchCommand(globalOptions(command), opts.dryRun ?? false);
+    });
+
+  program
+    .command('tui')
+    .description('the board; --no-ui runs the dispatcher and reaper headless until SIGINT/SIGTERM')
+    .option('--no-ui', 'no screen: dispatch and print one line per tick that did something')
+    .option('--tick <duration>', 'tick interval (overrides tick_seconds and KANBAN_TICK_SECONDS)')
+    .action(async (opts: { ui: boolean; tick?: string }, command: Command) => {
+      const flags = opts.tick !== undefined ? { tickSeconds: positive(parseDuration(opts.tick, 'tick'), '--tick') } : {};
+      if (opts.ui) throw new InvalidInput('the full-screen board is not built yet: run kanban tui --no-ui for the headless dispatcher');
+      const { headlessCommand } = await import('../dispatching.js');
+      await headlessCommand(globalOptions(command), flags);
+    });
+
+  program
+    .command('reclaim')
+    .description('take running tasks back: kill the worker, close the run as reclaimed, back to ready')
+    .argument('[ids...]')
+    .option('--stale', 'every task whose claim expired or whose worker is dead')
+    .action(async (ids: string[], opts: { stale?: boolean }, command: Command) => {
+      if ((ids.length > 0) === (opts.stale ?? false)) throw new InvalidInput('reclaim needs task ids or --stale, not both');
+      const { reclaimCommand } = await import('../dispatching.js');
+      await reclaimCommand(globalOptions(command), ids, opts.stale ?? false);
+    });
+}
+
+function positive(seconds: number, what: string): number {
+  if (seconds <= 0) throw new InvalidInput(`invalid ${what} '${seconds}': expected a duration above 0`);
+  return seconds;
+}

@@ -1,0 +1,129 @@
+// Loaded on demand (it needs the config, so zod and yaml): dispatch, tui --no-ui and reclaim.
+import { ConfigSource } from '../dispatcher/config-source.js';
+import type { TickResult } from '../dispatcher/context.js';
+import { describeAction, describeTick } from '../dispatcher/describe.js';
+import { judgeRunningTask } from '../dispatcher/judge.js';
+import { DispatcherLoop } from '../dispatcher/loop.js';
+import { Killer } from '../dispatcher/processes.js';
+import { takeBack } from '../dispatcher/steps/leases.js';
+import { dispatchOnce, tickContext } from '../dispatcher/tick.js';
+import { busyTimeoutMs } from '../env.js';
+import { errorMessage, NotFound, Refused } from '../errors.js';
+import { resolveBoardPath, resolveConfigPath } from '../location.js';
+import { cleanLine } from '../sanitize.js';
+import { systemClock } from '../clock.js';
+import { openStore, type Store } from '../store/db.js';
+import { reclaimGhost, runningTasks } from '../store/dispatch.js';
+import { getTaskRow } from '../store/rows.js';
+import { toTask } from '../store/tasks.js';
+import type { Task } from '../store/types.js';
+import type { GlobalOptions } from './context.js';
+import { withStore } from './context.js';
+import { actOnEach } from './each.js';
+import { formatTimestamp, printTask, writeJson, writeLine } from './output.js';
+
+type Flags = ConstructorParameters<typeof ConfigSource>[1];
+
+/** `kanban dispatch [--dry-run]`: one tick, printed. */
+export async function dispatchCommand(options: GlobalOptions, dryRun: boolean): Promise<void> {
+  const source = new ConfigSource(resolveConfigPath(options));
+  const killer = new Killer();
+  withStore(
+    options,
+    (store) => {
+      const result = dispatchOnce(store, source.config, systemClock, { dryRun, settings: source.settings, killer });
+      if (options.json) writeJson(result);
+      else if (result.actions.length === 0 && result.errors.length === 0) writeLine(dryRun ? 'would do nothing' : 'nothing to do');
+      else {
+        for (const action of result.actions) writeLine(`${dryRun ? 'would: ' : ''}${action.step}: ${describeAction(action)}`);
+        for (const error of result.errors) writeLine(`${error.step} failed: ${cleanLine(error.error)}`);
+      }
+    },
+    dryRun ? 'read' : 'write',
+  );
+  await killer.settle();
+}
+
+/**
+ * `kanban tui --no-ui`: the dispatcher and reaper, headless, until SIGINT or SIGTERM. One line per
+ * tick that did something. Stopping leaves the workers running; the next dispatcher adopts them.
+ */
+export async function headlessCommand(options: GlobalOptions, flags: Flags): Promise<void> {
+  const source = new ConfigSource(resolveConfigPath(options), flags);
+  const store = openStore(resolveBoardPath(options), { busyTimeoutMs: busyTimeoutMs() }); // exit 4 if unusable now
+  const killer = new Killer();
+  const say = (line: string) => process.stderr.write(`kanban: ${line}\n`);
+  const loop = new DispatcherLoop(
+    () => {
+      const configError = source.refresh();
+      if (configError) say(configError);
+      return dispatchOnce(store, source.config, systemClock, { settings: source.settings, killer });
+    },
+    () => source.settings.tickSeconds * 1000,
+    {
+      onTick: (result) => printTick(result, options.json ?? false),
+      onError: (err) => say(`tick failed, trying again next tick: ${cleanLine(errorMessage(err))}`),
+    },
+  );
+  const stop = () => loop.stop();
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  say(`dispatching ${store.path} every ${source.settings.tickSeconds}s, at most ${source.settings.maxInProgress} running; SIGINT or SIGTERM stops it and leaves workers running`);
+  try {
+    await loop.run();
+    await killer.settle();
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    store.close();
+  }
+}
+
+function printTick(result: TickResult, json: boolean): void {
+  const line = describeTick(result);
+  if (line === '') return;
+  if (json) writeLine(JSON.stringify(result));
+  else writeLine(`${formatTimestamp(result.at)}  ${line}`);
+}
+
+/**
+ * `kanban reclaim ID…`: takes running tasks back (run closed `reclaimed`, not counted, worker
+ * stopped). `--stale`: every task the dispatcher would take back now (expired lease not worth
+ * extending, silent too long) and every task whose supervisor is gone.
+ */
+export async function reclaimCommand(options: GlobalOptions, ids: readonly string[], stale: boolean): Promise<void> {
+  const source = new ConfigSource(resolveConfigPath(options));
+  const killer = new Killer();
+  withStore(options, (store) => {
+    const ctx = tickContext(store, source.config, systemClock, { settings: source.settings, killer });
+    const reclaim = (id: string): Task => {
+      const task = getTaskRow(store, id);
+      if (!task) throw new NotFound(`no such task: ${id}`);
+      if (task.status !== 'running') throw new Refused(`cannot reclaim ${id}: it is ${task.status}, not running`);
+      const judgement = judgeRunningTask(ctx, task);
+      if (judgement && judgement.run.status === 'running') takeBack(ctx, judgement, 'reclaimed', task.claim_expires, { source: 'user' });
+      else reclaimGhost(store, id);
+      return toTask(store, getTaskRow(store, id)!);
+    };
+    if (!stale) {
+      actOnEach(ids, 'reclaimed', options.json ?? false, reclaim);
+      return;
+    }
+    const reclaimed = staleTaskIds(store, ctx).map(reclaim);
+    if (options.json) writeJson(reclaimed);
+    else if (reclaimed.length === 0) writeLine('nothing to reclaim');
+    else for (const task of reclaimed) printTask(task, 'reclaimed', false);
+  });
+  await killer.settle();
+}
+
+function staleTaskIds(store: Store, ctx: ReturnType<typeof tickContext>): string[] {
+  return runningTasks(store)
+    .filter((task) => {
+      const judgement = judgeRunningTask(ctx, task);
+      if (!judgement || judgement.run.status !== 'running') return true; // running without a usable claim: a ghost
+      const supervisorGone = judgement.hostLocal && !judgement.supervisorAlive && ctx.now - judgement.run.started_at >= ctx.settings.crashGraceSeconds * 1000;
+      return judgement.verdict === 'reclaim' || judgement.verdict === 'stale' || supervisorGone;
+    })
+    .map((task) => task.id);
+}

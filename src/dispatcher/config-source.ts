@@ -1,0 +1,50 @@
+import { statSync } from 'node:fs';
+import { loadConfig, type Config } from '../config.js';
+import { errorMessage } from '../errors.js';
+import { resolveSettings, type Settings } from '../settings.js';
+
+type Flags = Parameters<typeof resolveSettings>[2];
+
+/**
+ * The config a long-running dispatcher works with, read again when the file changes. A change that
+ * does not validate is reported once and the last good config stays in force.
+ */
+export class ConfigSource {
+  config: Config;
+  settings: Settings;
+  private stamp: string;
+
+  /** Throws (exit 2) if the config is invalid at start. */
+  constructor(
+    private readonly path: string,
+    private readonly flags: Flags = {},
+  ) {
+    this.config = loadConfig(path);
+    this.settings = resolveSettings(this.config, process.env, flags);
+    this.stamp = stampOf(path);
+  }
+
+  /** Re-reads a changed file; returns the error, the first time a bad version is seen. */
+  refresh(): string | null {
+    const stamp = stampOf(this.path);
+    if (stamp === this.stamp) return null;
+    this.stamp = stamp;
+    try {
+      const config = loadConfig(this.path);
+      this.settings = resolveSettings(config, process.env, this.flags);
+      this.config = config;
+      return null;
+    } catch (err) {
+      return `${errorMessage(err)} (keeping the previous config)`;
+    }
+  }
+}
+
+function stampOf(path: string): string {
+  try {
+    const stat = statSync(path);
+    return `${stat.mtimeMs}:${stat.size}`;
+  } catch {
+    return 'missing';
+  }
+}

@@ -1,0 +1,44 @@
+import type { Config } from '../config.js';
+import type { Settings } from '../settings.js';
+import type { Store } from '../store/db.js';
+import type { FailurePolicy, RunIdentity } from '../store/lease.js';
+import type { Killer, RunProcess } from './processes.js';
+
+export const STEP_NAMES = ['reap', 'leases', 'stale', 'schedule', 'ready', 'spawn'] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+/** One thing a tick did, or in a dry run would do, to one task. */
+export interface TickAction {
+  step: StepName;
+  action: string;
+  task_id: string;
+  run_id?: number;
+  detail?: string;
+}
+
+export interface TickResult {
+  at: number;
+  dry_run: boolean;
+  actions: TickAction[];
+  /** A step that failed; the others still ran. */
+  errors: Array<{ step: StepName; error: string }>;
+}
+
+/** Everything a step needs: the board, the settings in force, the time, and the outside world. */
+export interface TickContext {
+  store: Store;
+  config: Config;
+  settings: Settings;
+  now: number;
+  dryRun: boolean;
+  /** This machine: only claims made here have processes this dispatcher can check or signal. */
+  host: string;
+  isRunProcess(pid: number | null, run: RunProcess): boolean;
+  killer: Killer;
+  /** Starts the supervisor of a claimed run; returns its pid. */
+  launch(identity: RunIdentity): number;
+}
+
+export function failurePolicy(ctx: TickContext): FailurePolicy {
+  return { limit: ctx.settings.failureLimit, limitSource: ctx.settings.sources.failureLimit };
+}

@@ -1,0 +1,55 @@
+import { claimHost, identityOf, type RunIdentity } from '../store/lease.js';
+import { runById } from '../store/runs.js';
+import type { RunRow, TaskRow } from '../store/types.js';
+import type { TickContext } from './context.js';
+
+/** What a running task's state says should happen to it. */
+export interface Judgement {
+  identity: RunIdentity;
+  run: RunRow;
+  verdict: 'healthy' | 'extend' | 'reclaim' | 'stale';
+  hostLocal: boolean;
+  supervisorAlive: boolean;
+  heartbeatStale: boolean;
+  /** For the event: what was seen. */
+  payload: Record<string, unknown>;
+  detail: string;
+}
+
+/**
+ * The decision for a running task, shared by the dispatcher's lease and stale steps and by
+ * `kanban reclaim --stale`. An expired lease is extended only when the claim is this host's, its
+ * supervisor is alive, and the newer of its last heartbeat and its start is younger than
+ * KANBAN_HEARTBEAT_MAX_STALE_SECONDS; otherwise the task is reclaimed. A lease that has not expired
+ * is `stale` when the run is older than KANBAN_STALE_TIMEOUT_SECONDS and silent for MAX_STALE.
+ */
+export function judgeRunningTask(ctx: TickContext, task: TaskRow): Judgement | null {
+  const identity = identityOf(task);
+  const run = identity && runById(ctx.store, identity.taskId, identity.runId);
+  if (!identity || !run) return null;
+  const hostLocal = claimHost(identity.claimLock) === ctx.host;
+  const supervisorAlive = hostLocal && ctx.isRunProcess(run.supervisor_pid, identity);
+  const liveAt = Math.max(task.last_heartbeat_at ?? 0, task.started_at ?? run.started_at);
+  const silentMs = ctx.now - liveAt;
+  const heartbeatStale = silentMs >= ctx.settings.heartbeatMaxStaleSeconds * 1000;
+  const payload = {
+    claim_expires: task.claim_expires,
+    last_heartbeat_at: task.last_heartbeat_at,
+    worker_pid: task.worker_pid,
+    heartbeat_stale: heartbeatStale,
+    host_local: hostLocal,
+    supervisor_alive: supervisorAlive,
+  };
+  const base = { identity, run, hostLocal, supervisorAlive, heartbeatStale, payload };
+  const expired = task.claim_expires !== null && task.claim_expires < ctx.now;
+  if (expired) {
+    if (hostLocal && supervisorAlive && !heartbeatStale) return { ...base, verdict: 'extend', detail: `lease expired, supervisor alive, heard from ${Math.round(silentMs / 1000)}s ago` };
+    const why = !hostLocal ? 'claimed on another host' : !supervisorAlive ? 'its supervisor is gone' : `silent for ${Math.round(silentMs / 1000)}s`;
+    return { ...base, verdict: 'reclaim', detail: `lease expired, ${why}` };
+  }
+  const staleTimeoutMs = ctx.settings.staleTimeoutSeconds * 1000;
+  if (staleTimeoutMs > 0 && ctx.now - run.started_at > staleTimeoutMs && heartbeatStale) {
+    return { ...base, verdict: 'stale', detail: `running ${Math.round((ctx.now - run.started_at) / 1000)}s, silent for ${Math.round(silentMs / 1000)}s` };
+  }
+  return { ...base, verdict: 'healthy', detail: 'healthy' };
+}

@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+
+export interface RunProcess {
+  taskId: string;
+  runId: number;
+}
+
+/**
+ * Whether `pid` is still a process of this run: alive, and (where /proc can tell) started with this
+ * run's KANBAN_TASK and KANBAN_RUN_ID, so that a pid reused by an unrelated process is never taken for
+ * a worker, and never signalled.
+ */
+export function isRunProcess(pid: number | null, run: RunProcess): boolean {
+  if (pid === null || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  let environ: string;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+  } catch {
+    return true; // no /proc here (or not ours to read): the signal check is all there is
+  }
+  const vars = new Set(environ.split('\0'));
+  return vars.has(`KANBAN_TASK=${run.taskId}`) && vars.has(`KANBAN_RUN_ID=${run.runId}`);
+}
+
+/** SIGTERM to a process group now; SIGKILL after the grace if it is still the run's. */
+export class Killer {
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(private readonly graceMs = 5000) {}
+
+  terminate(pid: number, run: RunProcess): void {
+    signalGroup(pid, 'SIGTERM');
+    const escalation = new Promise<void>((resolve) => {
+      const deadline = Date.now() + this.graceMs;
+      const check = () => {
+        if (!isRunProcess(pid, run)) return resolve();
+        if (Date.now() >= deadline) {
+          signalGroup(pid, 'SIGKILL');
+          return resolve();
+        }
+        setTimeout(check, 100);
+      };
+      setTimeout(check, 100);
+    });
+    this.pending.add(escalation);
+    void escalation.then(() => this.pending.delete(escalation));
+  }
+
+  /** For one-shot commands: wait until every process being stopped has stopped (at most the grace). */
+  async settle(): Promise<void> {
+    await Promise.all(this.pending);
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal); // not a group leader after all
+    } catch {
+      // already gone
+    }
+  }
+}

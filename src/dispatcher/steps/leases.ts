@@ -1,0 +1,49 @@
+import { Refused } from '../../errors.js';
+import { runningTasks } from '../../store/dispatch.js';
+import { extendClaim, releaseRun } from '../../store/lease.js';
+import type { TickAction, TickContext } from '../context.js';
+import { judgeRunningTask, type Judgement } from '../judge.js';
+
+/**
+ * Expired leases: extended for a live, recently heard-from supervisor on this host (`claim_extended`);
+ * otherwise the run is taken back (`reclaimed`, not counted) and its worker stopped.
+ */
+export function expiredLeases(ctx: TickContext): TickAction[] {
+  return judgeAll(ctx, ['extend', 'reclaim']);
+}
+
+/** Runs older than the stale timeout and silent too long: taken back (`stale`, not counted). */
+export function staleRuns(ctx: TickContext): TickAction[] {
+  return judgeAll(ctx, ['stale']);
+}
+
+function judgeAll(ctx: TickContext, verdicts: Array<Judgement['verdict']>): TickAction[] {
+  const actions: TickAction[] = [];
+  for (const task of runningTasks(ctx.store)) {
+    const judgement = judgeRunningTask(ctx, task);
+    if (!judgement || !verdicts.includes(judgement.verdict)) continue;
+    const step = judgement.verdict === 'stale' ? 'stale' : 'leases';
+    const action = judgement.verdict === 'extend' ? 'extended' : judgement.verdict === 'stale' ? 'stale' : 'reclaimed';
+    if (!ctx.dryRun) {
+      try {
+        if (judgement.verdict === 'extend') extendClaim(ctx.store, judgement.identity, task.claim_expires, { last_heartbeat_at: task.last_heartbeat_at });
+        else takeBack(ctx, judgement, judgement.verdict === 'stale' ? 'stale' : 'reclaimed', task.claim_expires);
+      } catch (err) {
+        if (err instanceof Refused) continue; // a heartbeat or another dispatcher got there first: it wins
+        throw err;
+      }
+    }
+    actions.push({ step, action, task_id: task.id, run_id: judgement.identity.runId, detail: judgement.detail });
+  }
+  return actions;
+}
+
+/**
+ * Closes the run (compare-and-set on the lease as judged), then, only if that worked, stops the
+ * worker: a heartbeat that lands in between keeps the worker alive and its task.
+ */
+export function takeBack(ctx: Pick<TickContext, 'store' | 'killer' | 'isRunProcess'>, judgement: Judgement, outcome: 'reclaimed' | 'stale', expectedClaimExpires: number | null, extra: Record<string, unknown> = {}): void {
+  releaseRun(ctx.store, judgement.identity, { outcome, expectedClaimExpires, payload: { ...judgement.payload, ...extra } });
+  const worker = judgement.run.worker_pid;
+  if (judgement.hostLocal && ctx.isRunProcess(worker, judgement.identity)) ctx.killer.terminate(worker!, judgement.identity);
+}

@@ -1,0 +1,51 @@
+import { errorMessage, Refused } from '../../errors.js';
+import { endedRunsWithWorkers, openRuns } from '../../store/dispatch.js';
+import { recordEvent } from '../../store/events.js';
+import { claimHost, recordLostRun } from '../../store/lease.js';
+import { failurePolicy, type TickAction, type TickContext } from '../context.js';
+
+/** Workers alive this long after their run closed are stopped. */
+export const ORPHAN_AFTER_MS = 60_000;
+/** ... looked for among the runs that ended this recently (older ones were dealt with by then). */
+const ORPHAN_HORIZON_MS = 3_600_000;
+
+/**
+ * Always the first step. A run whose supervisor is gone without having recorded the exit (and older
+ * than the crash grace) is closed `crashed`, counted, and its worker, if still alive, stopped. A worker
+ * still alive a minute after its run closed is stopped.
+ */
+export function reap(ctx: TickContext): TickAction[] {
+  const actions: TickAction[] = [];
+  for (const run of openRuns(ctx.store)) {
+    if (claimHost(run.claim_lock) !== ctx.host) continue;
+    const process = { taskId: run.task_id, runId: run.id };
+    if (ctx.isRunProcess(run.supervisor_pid, process)) continue;
+    if (ctx.now - run.started_at < ctx.settings.crashGraceSeconds * 1000) continue;
+    const detail = run.supervisor_pid === null ? 'its supervisor never started' : `its supervisor ${run.supervisor_pid} is gone`;
+    if (!ctx.dryRun) {
+      try {
+        recordLostRun(ctx.store, { taskId: run.task_id, runId: run.id, claimLock: run.claim_lock }, `crashed: ${detail}`, failurePolicy(ctx));
+      } catch (err) {
+        if (err instanceof Refused) continue; // another dispatcher, or the supervisor itself, got there first
+        throw err;
+      }
+      if (ctx.isRunProcess(run.worker_pid, process)) ctx.killer.terminate(run.worker_pid!, process);
+    }
+    actions.push({ step: 'reap', action: 'crashed', task_id: run.task_id, run_id: run.id, detail });
+  }
+  for (const run of endedRunsWithWorkers(ctx.store, ctx.now - ORPHAN_HORIZON_MS, ctx.now - ORPHAN_AFTER_MS)) {
+    const process = { taskId: run.task_id, runId: run.id };
+    if (claimHost(run.claim_lock) !== ctx.host || !ctx.isRunProcess(run.worker_pid, process)) continue;
+    const detail = `worker ${run.worker_pid} still alive ${Math.round((ctx.now - run.ended_at!) / 1000)}s after its run ended`;
+    if (!ctx.dryRun) {
+      ctx.killer.terminate(run.worker_pid!, process);
+      try {
+        recordEvent(ctx.store, run.task_id, 'worker_killed', { worker_pid: run.worker_pid, run_id: run.id, reason: detail });
+      } catch (err) {
+        actions.push({ step: 'reap', action: 'note_failed', task_id: run.task_id, run_id: run.id, detail: errorMessage(err) });
+      }
+    }
+    actions.push({ step: 'reap', action: 'killed_orphan', task_id: run.task_id, run_id: run.id, detail });
+  }
+  return actions;
+}

@@ -1,0 +1,77 @@
+import { errorMessage, Refused } from '../../errors.js';
+import { assignDefault, readyQueue, runningCounts } from '../../store/dispatch.js';
+import { attachSupervisor, claimTask, recordSpawnFailure } from '../../store/lease.js';
+import type { TaskRow } from '../../store/types.js';
+import { failurePolicy, type TickAction, type TickContext } from '../context.js';
+import { respawnGuard } from '../guard.js';
+
+/**
+ * Ready tasks by priority, then age: each gets its profile (the default assignee for an unassigned
+ * one), within the board's cap and its profile's, unless a rate-limit cooldown holds it; then it is
+ * claimed and its supervisor started detached. A start that fails closes the run `spawn_failed`.
+ */
+/** How far down a ready column a tick looks for something it can start (past tasks it must skip). */
+const READY_SCAN_LIMIT = 5_000;
+
+export function spawnStep(ctx: TickContext): TickAction[] {
+  const actions: TickAction[] = [];
+  const counts = runningCounts(ctx.store);
+  let running = counts.total;
+  const skip = (task: TaskRow, detail: string) => actions.push({ step: 'spawn', action: 'skipped', task_id: task.id, detail });
+
+  for (const task of readyQueue(ctx.store, READY_SCAN_LIMIT)) {
+    if (running >= ctx.settings.maxInProgress) break;
+    const assignee = task.assignee ?? ctx.config.default_assignee ?? null;
+    if (assignee === null) {
+      skip(task, 'no assignee and no default_assignee');
+      continue;
+    }
+    const profile = ctx.config.profiles[assignee];
+    if (!profile) {
+      skip(task, `no profile named '${assignee}'`);
+      continue;
+    }
+    const cap = profile.max_in_progress;
+    if (cap !== undefined && (counts.byAssignee.get(assignee) ?? 0) >= cap) {
+      skip(task, `profile ${assignee} is at its cap of ${cap}`);
+      continue;
+    }
+    const guard = respawnGuard(ctx, task);
+    if (guard) {
+      actions.push({ step: 'spawn', action: 'guarded', task_id: task.id, detail: `rate limited until ${new Date(guard.clearAt).toISOString()}` });
+      continue;
+    }
+    if (ctx.dryRun) {
+      actions.push({ step: 'spawn', action: 'spawned', task_id: task.id, detail: task.assignee ? assignee : `${assignee} (default assignee)` });
+    } else {
+      const action = claimAndLaunch(ctx, task, assignee);
+      if (!action) continue;
+      actions.push(action);
+      if (action.action !== 'spawned') continue;
+    }
+    running++;
+    counts.byAssignee.set(assignee, (counts.byAssignee.get(assignee) ?? 0) + 1);
+  }
+  return actions;
+}
+
+function claimAndLaunch(ctx: TickContext, task: TaskRow, assignee: string): TickAction | null {
+  try {
+    if (task.assignee === null) assignDefault(ctx.store, task.id, assignee);
+    const claim = claimTask(ctx.store, task.id, { profile: assignee, leaseMs: ctx.settings.claimTtlSeconds * 1000 });
+    if (!claim.claimed) return { step: 'spawn', action: 'demoted', task_id: task.id, detail: claim.reason };
+    try {
+      const pid = ctx.launch(claim.identity);
+      attachSupervisor(ctx.store, claim.identity, pid);
+      return { step: 'spawn', action: 'spawned', task_id: task.id, run_id: claim.identity.runId, detail: `${assignee}, supervisor ${pid}` };
+    } catch (err) {
+      if (err instanceof Refused) return { step: 'spawn', action: 'spawned', task_id: task.id, run_id: claim.identity.runId, detail: `${assignee}, run already moved on` };
+      const reason = `cannot start the supervisor: ${errorMessage(err)}`;
+      recordSpawnFailure(ctx.store, claim.identity, reason, failurePolicy(ctx));
+      return { step: 'spawn', action: 'spawn_failed', task_id: task.id, run_id: claim.identity.runId, detail: reason };
+    }
+  } catch (err) {
+    if (err instanceof Refused) return null; // another dispatcher claimed it first
+    throw err;
+  }
+}

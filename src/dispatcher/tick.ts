@@ -1,0 +1,65 @@
+import { hostname } from 'node:os';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import { errorMessage } from '../errors.js';
+import { resolveSettings, type Settings } from '../settings.js';
+import type { Store } from '../store/db.js';
+import { startSupervisor } from '../workers/launch.js';
+import type { StepName, TickAction, TickContext, TickResult } from './context.js';
+import { isRunProcess, Killer } from './processes.js';
+import { expiredLeases, staleRuns } from './steps/leases.js';
+import { reap } from './steps/reap.js';
+import { dueSchedulesStep, readyStep } from './steps/release.js';
+import { spawnStep } from './steps/spawn.js';
+
+/** The pipeline, in order. Reap is first so that a failure further on can never skip it. */
+const STEPS: Array<[StepName, (ctx: TickContext) => TickAction[]]> = [
+  ['reap', reap],
+  ['leases', expiredLeases],
+  ['stale', staleRuns],
+  ['schedule', dueSchedulesStep],
+  ['ready', readyStep],
+  ['spawn', spawnStep],
+];
+
+export interface TickOptions {
+  dryRun?: boolean;
+  settings?: Settings;
+  killer?: Killer;
+  host?: string;
+  isRunProcess?: TickContext['isRunProcess'];
+  launch?: TickContext['launch'];
+}
+
+/** The context of a real tick: this host, real processes, real supervisors. */
+export function tickContext(store: Store, config: Config, clock: Clock, options: TickOptions = {}): TickContext {
+  return {
+    store,
+    config,
+    settings: options.settings ?? resolveSettings(config),
+    now: clock.now(),
+    dryRun: options.dryRun ?? false,
+    host: options.host ?? hostname(),
+    isRunProcess: options.isRunProcess ?? isRunProcess,
+    killer: options.killer ?? new Killer(),
+    launch: options.launch ?? ((identity) => startSupervisor(store.path, identity)),
+  };
+}
+
+/**
+ * One dispatcher tick: every step in order, each returning its part of the result. A step that
+ * throws is reported and the next one still runs. Safe with several dispatchers on one board: every
+ * write is a compare-and-set, and losing a race is not an error.
+ */
+export function dispatchOnce(store: Store, config: Config, clock: Clock, options: TickOptions = {}): TickResult {
+  const ctx = tickContext(store, config, clock, options);
+  const result: TickResult = { at: ctx.now, dry_run: ctx.dryRun, actions: [], errors: [] };
+  for (const [name, step] of STEPS) {
+    try {
+      result.actions.push(...step(ctx));
+    } catch (err) {
+      result.errors.push({ step: name, error: errorMessage(err) });
+    }
+  }
+  return result;
+}

@@ -1,0 +1,153 @@
+import { Refused } from '../errors.js';
+import type { Store } from './db.js';
+import { appendEvent } from './events.js';
+import { NO_CLAIM, readyOrTodo } from './lifecycle.js';
+import { identityOf } from './lease.js';
+import { endOpenRun, runById } from './runs.js';
+import { requireTaskRow, updateTask } from './rows.js';
+import type { RunRow, TaskRow } from './types.js';
+
+/**
+ * The queries and transitions only the dispatcher makes. Every query is bounded by open work (an
+ * index on status, open runs, or recently ended runs), never by the size of the history.
+ */
+
+export function runningTasks(store: Store): TaskRow[] {
+  return store.stmt("SELECT * FROM tasks WHERE status = 'running' ORDER BY id").all() as TaskRow[];
+}
+
+export function openRuns(store: Store): RunRow[] {
+  return store.stmt("SELECT * FROM task_runs WHERE status = 'running' ORDER BY id").all() as RunRow[];
+}
+
+export function dueSchedules(store: Store, now: number): TaskRow[] {
+  return store.stmt("SELECT * FROM tasks WHERE status = 'scheduled' AND scheduled_until <= ? ORDER BY scheduled_until, id").all(now) as TaskRow[];
+}
+
+/** todo tasks none of whose parents is unfinished. */
+export function promotableTodos(store: Store): TaskRow[] {
+  return store
+    .stmt(
+      `SELECT * FROM tasks t WHERE status = 'todo' AND NOT EXISTS (
+         SELECT 1 FROM task_links l JOIN tasks p ON p.id = l.parent_id WHERE l.child_id = t.id AND p.status NOT IN ('done', 'archived'))
+       ORDER BY priority DESC, created_at, id`,
+    )
+    .all() as TaskRow[];
+}
+
+/**
+ * Blocked tasks the dispatcher may recover: the last block is not sticky (it was the breaker's
+ * `gave_up`, not a person's or a worker's `blocked`) and the failure counter is below the limit
+ * now in force (someone raised it).
+ */
+export function recoverableBlocked(store: Store, boardLimit: number): TaskRow[] {
+  return store
+    .stmt(
+      `SELECT * FROM tasks t WHERE status = 'blocked' AND consecutive_failures < coalesce(max_retries, @limit)
+         AND (SELECT kind FROM task_events e WHERE e.task_id = t.id AND e.kind IN ('blocked', 'unblocked', 'gave_up') ORDER BY e.id DESC LIMIT 1) = 'gave_up'
+       ORDER BY id`,
+    )
+    .all({ limit: boardLimit }) as TaskRow[];
+}
+
+/** Ready tasks in the order they should run: priority, then age (the first `limit`). */
+export function readyQueue(store: Store, limit: number): TaskRow[] {
+  return store.stmt("SELECT * FROM tasks WHERE status = 'ready' ORDER BY priority DESC, created_at, id LIMIT ?").all(limit) as TaskRow[];
+}
+
+export function runningCounts(store: Store): { total: number; byAssignee: Map<string, number> } {
+  const rows = store.stmt("SELECT assignee, count(*) AS n FROM tasks WHERE status = 'running' GROUP BY assignee").all() as Array<{ assignee: string | null; n: number }>;
+  const byAssignee = new Map<string, number>();
+  let total = 0;
+  for (const { assignee, n } of rows) {
+    total += n;
+    if (assignee !== null) byAssignee.set(assignee, n);
+  }
+  return { total, byAssignee };
+}
+
+export function lastRun(store: Store, taskId: string): RunRow | undefined {
+  return store.stmt('SELECT * FROM task_runs WHERE task_id = ? ORDER BY id DESC LIMIT 1').get(taskId) as RunRow | undefined;
+}
+
+/** When a rate-limited run's cooldown ends (from its `rate_limited` event). */
+export function cooldownUntil(store: Store, runId: number): number | null {
+  const payload = store.stmt("SELECT payload FROM task_events WHERE run_id = ? AND kind = 'rate_limited' ORDER BY id DESC LIMIT 1").pluck().get(runId) as string | undefined;
+  const until = payload === undefined ? undefined : (JSON.parse(payload) as { cooldown_until?: number }).cooldown_until;
+  return typeof until === 'number' ? until : null;
+}
+
+/** Runs that ended between `from` and `to` and had a worker process. */
+export function endedRunsWithWorkers(store: Store, from: number, to: number): RunRow[] {
+  return store.stmt('SELECT * FROM task_runs WHERE worker_pid IS NOT NULL AND ended_at >= ? AND ended_at < ? ORDER BY id').all(from, to) as RunRow[];
+}
+
+// ---- transitions ----
+
+/** scheduled → ready (todo while a parent is unfinished) once due; event `unblocked`, source `schedule`. */
+export function releaseSchedule(store: Store, taskId: string): TaskRow {
+  return store.writeTxn(() => {
+    const before = requireTaskRow(store, taskId);
+    if (before.status !== 'scheduled' || before.scheduled_until === null || before.scheduled_until > store.clock.now()) {
+      throw new Refused(`${taskId} is no longer a due scheduled task`);
+    }
+    const to = readyOrTodo(store, taskId);
+    const after = updateTask(store, before, { status: to, scheduled_until: null, status_reason: null });
+    appendEvent(store, taskId, 'unblocked', { from: 'scheduled', to, source: 'schedule', scheduled_until: before.scheduled_until });
+    return after;
+  });
+}
+
+/** A blocked task whose block is not sticky and whose counter is under the limit: back to ready, counter kept. */
+export function recoverBlocked(store: Store, taskId: string, boardLimit: number): TaskRow {
+  return store.writeTxn(() => {
+    const task = recoverableBlocked(store, boardLimit).find((t) => t.id === taskId);
+    if (!task) throw new Refused(`${taskId} is not a recoverable blocked task`);
+    const to = readyOrTodo(store, taskId);
+    const after = updateTask(store, task, { status: to, status_reason: null });
+    const limit = task.max_retries ?? boardLimit;
+    appendEvent(store, taskId, 'unblocked', { from: 'blocked', to, source: 'dispatcher', failures: task.consecutive_failures, limit });
+    return after;
+  });
+}
+
+/**
+ * A task marked running without a usable claim (no lock, no run, or a run already closed): nobody
+ * holds it, so it goes back to ready. Any run it still points at is closed `reclaimed`.
+ */
+export function reclaimGhost(store: Store, taskId: string): TaskRow {
+  return store.writeTxn(() => {
+    const before = requireTaskRow(store, taskId);
+    const identity = identityOf(before);
+    const run = identity && runById(store, identity.taskId, identity.runId);
+    if (before.status !== 'running' || (run && run.status === 'running')) throw new Refused(`${taskId} is not a running task without a claim`);
+    endOpenRun(store, taskId, before.current_run_id, { outcome: 'reclaimed', error: 'taken back: no usable claim' });
+    const after = updateTask(store, before, { ...NO_CLAIM, status: readyOrTodo(store, taskId) });
+    appendEvent(store, taskId, 'reclaimed', { ghost: true, claim_lock: before.claim_lock, current_run_id: before.current_run_id, source: 'user' });
+    return after;
+  });
+}
+
+/** An unassigned ready task gets the configured default assignee. */
+export function assignDefault(store: Store, taskId: string, assignee: string): TaskRow {
+  return store.writeTxn(() => {
+    const before = requireTaskRow(store, taskId);
+    if (before.status !== 'ready' || before.assignee !== null) throw new Refused(`${taskId} is no longer an unassigned ready task`);
+    const after = updateTask(store, before, { assignee });
+    appendEvent(store, taskId, 'assigned', { from: null, to: assignee, source: 'default_assignee' });
+    return after;
+  });
+}
+
+/**
+ * Records, once per cooldown, that a task was not respawned because of it: the event carries the
+ * rate-limited run's id, so a later tick sees it was said.
+ */
+export function noteRespawnGuarded(store: Store, taskId: string, runId: number, payload: Record<string, unknown>): boolean {
+  return store.writeTxn(() => {
+    const said = store.stmt("SELECT 1 FROM task_events WHERE run_id = ? AND kind = 'respawn_guarded'").get(runId);
+    if (said) return false;
+    appendEvent(store, taskId, 'respawn_guarded', payload, runId);
+    return true;
+  });
+}
