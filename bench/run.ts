@@ -1,4 +1,6 @@
 // `npm run bench`: every benchmark, each printing its figures against a baseline measured in the same run.
 import { benchCli } from './cli.js';
+import { benchTick } from './tick.js';
 
 benchCli();
+benchTick();

@@ -149,3 +149,22 @@ describe('exit 0', () => {
     expect(kanban([]).stdout).toMatch(/Commands:/);
   });
 });
+
+describe('the dispatcher commands on bad input', () => {
+  it('an invalid config is exit 2, naming the key, and changes nothing', () => {
+    const config = join(tempDir(), 'config.yaml');
+    writeFileSync(config, 'profiles:\n  coder:\n    command: "agent --task {task_id}"\n');
+    for (const args of [['dispatch'], ['tui', '--no-ui'], ['reclaim', '--stale']]) {
+      expectFailure(db, args, 2, /^kanban: invalid config .*config\.yaml: profiles\.coder\.command: /, { KANBAN_CONFIG: config });
+    }
+  });
+
+  it('a malformed duration in the environment is exit 2', () => {
+    expectFailure(db, ['dispatch'], 2, /^kanban: invalid KANBAN_TICK_SECONDS 'fast'/, { KANBAN_TICK_SECONDS: 'fast', KANBAN_CONFIG: join(tempDir(), 'none.yaml') });
+    expectFailure(db, ['tui', '--no-ui', '--tick', '0'], 2, /invalid --tick '0'/);
+  });
+
+  it('kanban tui without --no-ui says plainly that the board is not built yet', () => {
+    expectFailure(db, ['tui'], 2, /^kanban: the full-screen board is not built yet: run kanban tui --no-ui/);
+  });
+});

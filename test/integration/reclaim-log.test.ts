@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { claimTask } from '../../src/store/lease.js';
+import { runsForTask } from '../../src/store/runs.js';
+import { createTask, getTask } from '../../src/store/tasks.js';
+import { kanban, KANBAN_BIN } from '../helpers/cli.js';
+import { exited } from '../helpers/processes.js';
+import { claimAndStart, runEnded, waitFor, worker, workerBoard } from '../helpers/workers.js';
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('kanban reclaim', () => {
+  it('takes a running task back: run reclaimed (not counted), worker stopped, task ready', async () => {
+    const board = workerBoard({ hang: { command: worker('hang', '--ignore-term') } });
+    const { task } = createTask(board.store, { title: 'stuck', assignee: 'hang' });
+    const identity = claimAndStart(board, task.id, 600);
+    const pid = await waitFor('the worker', () => getTask(board.store, task.id).worker_pid);
+    const started = Date.now();
+    const result = kanban(['--db', board.db, 'reclaim', task.id, '--json'], board.env as Record<string, string>);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ id: task.id, status: 'ready', consecutive_failures: 0, claim_lock: null });
+    expect(alive(pid)).toBe(false); // it ignored SIGTERM, so reclaim waited and sent SIGKILL
+    expect(Date.now() - started).toBeGreaterThanOrEqual(4500);
+    const run = await runEnded(board, identity);
+    expect(run).toMatchObject({ outcome: 'reclaimed', signal: 'SIGKILL' });
+  });
+
+  it('refuses what is not running (1), what does not exist (3), and ids with --stale or neither (2)', () => {
+    const board = workerBoard({});
+    const { task } = createTask(board.store, { title: 'idle' });
+    expect(kanban(['--db', board.db, 'reclaim', task.id], board.env as Record<string, string>)).toMatchObject({ code: 1, stderr: `kanban: cannot reclaim ${task.id}: it is ready, not running\n` });
+    expect(kanban(['--db', board.db, 'reclaim', 't_00000000'], board.env as Record<string, string>).code).toBe(3);
+    expect(kanban(['--db', board.db, 'reclaim', task.id, '--stale'], board.env as Record<string, string>).code).toBe(2);
+    expect(kanban(['--db', board.db, 'reclaim'], board.env as Record<string, string>)).toMatchObject({ code: 2, stderr: 'kanban: reclaim needs task ids or --stale, not both\n' });
+  });
+
+  it('--stale takes back dead-supervisor runs and ghosts, and leaves healthy ones alone', async () => {
+    const board = workerBoard({ hang: { command: worker('hang') } }, { KANBAN_CRASH_GRACE_SECONDS: '0' });
+    const healthy = createTask(board.store, { title: 'healthy', assignee: 'hang' }).task.id;
+    const healthyRun = claimAndStart(board, healthy, 600);
+    await waitFor('the healthy worker', () => getTask(board.store, healthy).worker_pid);
+    const orphan = createTask(board.store, { title: 'orphan' }).task.id;
+    const claim = claimTask(board.store, orphan, { profile: null, leaseMs: 600_000 });
+    if (!claim.claimed) throw new Error('not claimed');
+    board.store.db.prepare('UPDATE task_runs SET supervisor_pid = 999999 WHERE id = ?').run(claim.identity.runId);
+    const ghost = createTask(board.store, { title: 'ghost' }).task.id;
+    board.store.db.prepare("UPDATE tasks SET status = 'running' WHERE id = ?").run(ghost);
+    const result = kanban(['--db', board.db, 'reclaim', '--stale', '--json'], board.env as Record<string, string>);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).map((t: { id: string }) => t.id).sort()).toEqual([orphan, ghost].sort());
+    expect(getTask(board.store, healthy)).toMatchObject({ status: 'running', current_run_id: healthyRun.runId });
+    expect(getTask(board.store, ghost).status).toBe('ready');
+    expect(runsForTask(board.store, orphan)[0]).toMatchObject({ outcome: 'reclaimed' });
+    expect(kanban(['--db', board.db, 'reclaim', '--stale'], board.env as Record<string, string>).stdout).toBe('nothing to reclaim\n');
+  });
+});
+
+describe('kanban log', () => {
+  it('prints every run’s output with control sequences removed', async () => {
+    const board = workerBoard({ noisy: { command: worker('escapes', '0') } });
+    const { task } = createTask(board.store, { title: 'noisy', assignee: 'noisy' });
+    await runEnded(board, claimAndStart(board, task.id));
+    const result = kanban(['--db', board.db, 'log', task.id]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect(result.stdout).toMatch(/\[r1 out\] plain line\n/);
+    expect(result.stdout).toMatch(/\[r1 out\] red:RED title: done\n/);
+    expect(result.stdout).toMatch(/\[r1 kanban\] worker exited: code 0/);
+  });
+
+  it('--follow prints new output as the worker writes it, and stops on SIGINT', async () => {
+    const board = workerBoard({ noisy: { command: worker('escapes', '1500') } });
+    const { task } = createTask(board.store, { title: 'noisy', assignee: 'noisy' });
+    const follower = spawn(process.execPath, [KANBAN_BIN, '--db', board.db, 'log', task.id, '--follow'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    follower.stdout!.on('data', (chunk) => (out += chunk));
+    const identity = claimAndStart(board, task.id);
+    await waitFor('the first lines', () => out.includes('plain line'));
+    expect(out).not.toContain('late line');
+    await waitFor('the late line', () => out.includes('late line'), 10_000);
+    await runEnded(board, identity);
+    follower.kill('SIGINT');
+    expect(await exited(follower)).toBe(0);
+    expect(out).not.toMatch(/\u001b/);
+  });
+
+  it('says so when a task has no output yet, and refuses a task that does not exist', () => {
+    const board = workerBoard({});
+    const { task } = createTask(board.store, { title: 'quiet' });
+    expect(kanban(['--db', board.db, 'log', task.id])).toMatchObject({ code: 0, stdout: '', stderr: `kanban: no output from ${task.id} yet\n` });
+    expect(kanban(['--db', board.db, 'log', 't_00000000']).code).toBe(3);
+  });
+});

@@ -1,0 +1,290 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config.js';
+import { judgeRunningTask } from '../../../src/dispatcher/judge.js';
+import { takeBack } from '../../../src/dispatcher/steps/leases.js';
+import { dispatchOnce, tickContext, type TickOptions } from '../../../src/dispatcher/tick.js';
+import { Killer } from '../../../src/dispatcher/processes.js';
+import { resolveSettings } from '../../../src/settings.js';
+import { claimTask, heartbeat, recordExit, type RunIdentity } from '../../../src/store/lease.js';
+import { blockTask, completeTask, scheduleTask } from '../../../src/store/lifecycle.js';
+import { runById, runsForTask } from '../../../src/store/runs.js';
+import { createTask, editTask, getTask } from '../../../src/store/tasks.js';
+import type { Store } from '../../../src/store/db.js';
+import { dumpBoard, eventKinds, lastEvent, manualClock, testStore, type ManualClock } from '../../helpers/board.js';
+import { hostname } from 'node:os';
+
+/**
+ * The tick's decisions with the clock moved instead of slept. Process liveness and launching are
+ * given to the tick here (which pids count as alive, a launcher that records calls); the real ones
+ * are exercised by test/integration/dispatcher.test.ts.
+ */
+const config = parseConfig(
+  JSON.stringify({ profiles: { coder: { command: ['agent'] }, solo: { command: ['agent'], max_in_progress: 1 } }, default_assignee: 'coder' }),
+  'test.yaml',
+);
+const SECOND = 1000;
+const env = {
+  KANBAN_CLAIM_TTL_SECONDS: '60',
+  KANBAN_HEARTBEAT_MAX_STALE_SECONDS: '300',
+  KANBAN_CRASH_GRACE_SECONDS: '30',
+  KANBAN_STALE_TIMEOUT_SECONDS: '3600',
+  KANBAN_RATE_LIMIT_COOLDOWN_SECONDS: '120',
+  KANBAN_MAX_IN_PROGRESS: '3',
+};
+
+function world(store: Store, clock: ManualClock) {
+  const alive = new Set<number>();
+  const launched: RunIdentity[] = [];
+  let nextPid = 50_000;
+  const options = (more: TickOptions = {}): TickOptions => ({
+    settings: resolveSettings(config, env),
+    host: hostname(),
+    killer: new Killer(0),
+    isRunProcess: (pid) => pid !== null && alive.has(pid),
+    launch: (identity) => {
+      launched.push(identity);
+      const pid = nextPid++;
+      alive.add(pid);
+      return pid;
+    },
+    ...more,
+  });
+  const tick = (more: TickOptions = {}) => dispatchOnce(store, config, clock, options(more));
+  const actions = (more: TickOptions = {}) => tick(more).actions.map((a) => `${a.step}:${a.action}:${a.task_id}`);
+  return { alive, launched, tick, actions };
+}
+
+function reclaimedEvent(store: Store, taskId: string): Record<string, unknown> {
+  const payload = store.db.prepare("SELECT payload FROM task_events WHERE task_id = ? AND kind = 'reclaimed'").pluck().get(taskId) as string;
+  return JSON.parse(payload) as Record<string, unknown>;
+}
+
+function setup() {
+  const clock = manualClock();
+  const store = testStore(clock);
+  return { clock, store, ...world(store, clock) };
+}
+
+describe('spawn', () => {
+  it('claims ready tasks by priority then age, within the board cap, and starts their supervisors', () => {
+    const { store, clock, launched, actions } = setup();
+    const low = createTask(store, { title: 'low', assignee: 'coder' }).task.id;
+    clock.advance(1);
+    const high = createTask(store, { title: 'high', assignee: 'coder', priority: 5 }).task.id;
+    clock.advance(1);
+    const low2 = createTask(store, { title: 'low 2', assignee: 'coder' }).task.id;
+    clock.advance(1);
+    const over = createTask(store, { title: 'over the cap', assignee: 'coder' }).task.id;
+    expect(actions()).toEqual([`spawn:spawned:${high}`, `spawn:spawned:${low}`, `spawn:spawned:${low2}`]);
+    expect(launched.map((i) => i.taskId)).toEqual([high, low, low2]);
+    expect(getTask(store, over).status).toBe('ready');
+    expect(runById(store, high, launched[0]!.runId)!.supervisor_pid).toBe(50_000);
+  });
+
+  it('gives an unassigned task the default assignee, and skips what it cannot run, saying why', () => {
+    const { store, clock, tick } = setup();
+    const unassigned = createTask(store, { title: 'anyone' }).task.id;
+    clock.advance(1);
+    const ghost = createTask(store, { title: 'ghost', assignee: 'ghost' }).task.id;
+    const result = tick();
+    expect(result.actions).toEqual([
+      expect.objectContaining({ action: 'spawned', task_id: unassigned, detail: expect.stringMatching(/^coder, supervisor/) }),
+      { step: 'spawn', action: 'skipped', task_id: ghost, detail: "no profile named 'ghost'" },
+    ]);
+    expect(eventKinds(store, unassigned)).toEqual(['created', 'assigned', 'claimed']);
+    expect(lastEvent(store, unassigned).kind).toBe('claimed');
+  });
+
+  it('keeps a profile within its own cap, counting what already runs', () => {
+    const { store, clock, actions } = setup();
+    const a = createTask(store, { title: 'a', assignee: 'solo' }).task.id;
+    clock.advance(1);
+    const b = createTask(store, { title: 'b', assignee: 'solo' }).task.id;
+    expect(actions()).toEqual([`spawn:spawned:${a}`, `spawn:skipped:${b}`]);
+    expect(actions()).toEqual([`spawn:skipped:${b}`]);
+  });
+
+  it('holds a rate-limited task until its cooldown ends, saying so once', () => {
+    const { store, clock, actions } = setup();
+    const id = createTask(store, { title: 'quota', assignee: 'coder' }).task.id;
+    actions();
+    const run = getTask(store, id);
+    recordExit(store, { taskId: id, runId: run.current_run_id!, claimLock: run.claim_lock! }, {
+      exitCode: 75, signal: null, onCleanExit: 'violation', failures: { limit: 2, limitSource: 'default' }, rateLimitCooldownMs: 120 * SECOND,
+    });
+    expect(actions()).toEqual([`spawn:guarded:${id}`]);
+    expect(actions()).toEqual([`spawn:guarded:${id}`]);
+    expect(eventKinds(store, id).filter((k) => k === 'respawn_guarded')).toHaveLength(1);
+    clock.advance(120 * SECOND);
+    expect(actions()).toEqual([`spawn:spawned:${id}`]);
+  });
+
+  it('a dry run decides the same and writes nothing', () => {
+    const { store, launched, actions } = setup();
+    createTask(store, { title: 'a', assignee: 'coder' });
+    createTask(store, { title: 'b' });
+    const before = dumpBoard(store);
+    expect(actions({ dryRun: true })).toHaveLength(2);
+    expect(launched).toEqual([]);
+    expect(dumpBoard(store)).toEqual(before);
+  });
+});
+
+describe('leases', () => {
+  function claimed(store: Store, title = 'work') {
+    const { task } = createTask(store, { title, assignee: 'coder' });
+    const claim = claimTask(store, task.id, { profile: 'coder', leaseMs: 60 * SECOND });
+    if (!claim.claimed) throw new Error('not claimed');
+    return claim;
+  }
+
+  it('extends an expired lease whose supervisor is alive and was heard from recently', () => {
+    const { store, clock, alive, actions } = setup();
+    const { identity } = claimed(store);
+    store.db.prepare('UPDATE task_runs SET supervisor_pid = 777 WHERE id = ?').run(identity.runId);
+    alive.add(777);
+    clock.advance(61 * SECOND);
+    expect(actions()).toEqual([`leases:extended:${identity.taskId}`]);
+    expect(getTask(store, identity.taskId)).toMatchObject({ status: 'running', claim_expires: clock.now() + 60 * SECOND });
+    expect(lastEvent(store, identity.taskId).kind).toBe('claim_extended');
+  });
+
+  it('reclaims an expired lease whose supervisor is alive but silent for MAX_STALE: heartbeat_stale', () => {
+    const { store, clock, alive, tick } = setup();
+    const { identity } = claimed(store);
+    store.db.prepare('UPDATE task_runs SET supervisor_pid = 777 WHERE id = ?').run(identity.runId);
+    alive.add(777);
+    clock.advance(301 * SECOND);
+    const result = tick();
+    expect(result.actions[0]).toMatchObject({ step: 'leases', action: 'reclaimed', task_id: identity.taskId, detail: 'lease expired, silent for 301s' });
+    expect(reclaimedEvent(store, identity.taskId)).toEqual({
+      claim_expires: clock.now() - 241 * SECOND,
+      last_heartbeat_at: null,
+      worker_pid: null,
+      heartbeat_stale: true,
+      host_local: true,
+      supervisor_alive: true,
+    });
+    expect(runById(store, identity.taskId, identity.runId)).toMatchObject({ outcome: 'reclaimed' });
+    expect(getTask(store, identity.taskId)).toMatchObject({ consecutive_failures: 0 });
+  });
+
+  it('reclaims an expired lease claimed on another host, which it cannot check', () => {
+    const { store, clock, actions } = setup();
+    const { identity } = claimed(store);
+    store.db.prepare("UPDATE tasks SET claim_lock = 'elsewhere:1:ab' WHERE id = ?").run(identity.taskId);
+    store.db.prepare("UPDATE task_runs SET claim_lock = 'elsewhere:1:ab' WHERE id = ?").run(identity.runId);
+    clock.advance(61 * SECOND);
+    expect(actions()).toContain(`leases:reclaimed:${identity.taskId}`);
+    expect(reclaimedEvent(store, identity.taskId)).toMatchObject({ host_local: false, supervisor_alive: false });
+  });
+
+  it('leaves a lease that has not expired alone', () => {
+    const { store, clock, alive, actions } = setup();
+    const { identity } = claimed(store);
+    store.db.prepare('UPDATE task_runs SET supervisor_pid = 777 WHERE id = ?').run(identity.runId);
+    alive.add(777);
+    clock.advance(59 * SECOND);
+    expect(actions()).toEqual([]);
+  });
+
+  it('a heartbeat that lands between the judgement and the write wins', () => {
+    const { store, clock } = setup();
+    const { identity } = claimed(store);
+    clock.advance(301 * SECOND);
+    const ctx = tickContext(store, config, clock, { settings: resolveSettings(config, env), killer: new Killer(0), isRunProcess: () => true });
+    const judgement = judgeRunningTask(ctx, getTask(store, identity.taskId))!;
+    expect(judgement.verdict).toBe('reclaim');
+    const judgedExpires = getTask(store, identity.taskId).claim_expires;
+    heartbeat(store, identity); // lands after the judgement, before the write
+    const before = dumpBoard(store);
+    expect(() => takeBack(ctx, judgement, 'reclaimed', judgedExpires)).toThrowError(/heartbeat moved its lease/);
+    expect(dumpBoard(store)).toEqual(before);
+    expect(getTask(store, identity.taskId)).toMatchObject({ status: 'running', current_run_id: identity.runId });
+  });
+
+  it('takes back a run older than the stale timeout and silent for MAX_STALE even with a long lease', () => {
+    const { store, clock, alive, actions } = setup();
+    const { task } = createTask(store, { title: 'long lease', assignee: 'coder' });
+    const claim = claimTask(store, task.id, { profile: 'coder', leaseMs: 10 * 3600 * SECOND });
+    if (!claim.claimed) throw new Error('not claimed');
+    store.db.prepare('UPDATE task_runs SET supervisor_pid = 777 WHERE id = ?').run(claim.identity.runId);
+    alive.add(777);
+    clock.advance(3601 * SECOND);
+    expect(actions()[0]).toBe(`stale:stale:${task.id}`);
+    expect(runsForTask(store, task.id)[0]).toMatchObject({ outcome: 'stale' });
+    expect(getTask(store, task.id).consecutive_failures).toBe(0);
+  });
+});
+
+describe('reap', () => {
+  it('closes a run whose supervisor is gone as crashed, counted, once past the crash grace', () => {
+    const { store, clock, actions } = setup();
+    const { task } = createTask(store, { title: 'w', assignee: 'ghost-profile' });
+    const claim = claimTask(store, task.id, { profile: 'x', leaseMs: 600 * SECOND });
+    if (!claim.claimed) throw new Error('not claimed');
+    store.db.prepare('UPDATE task_runs SET supervisor_pid = 4 WHERE id = ?').run(claim.identity.runId);
+    clock.advance(29 * SECOND);
+    expect(actions()).toEqual([]);
+    clock.advance(2 * SECOND);
+    expect(actions()[0]).toBe(`reap:crashed:${task.id}`);
+    expect(runsForTask(store, task.id)[0]).toMatchObject({ outcome: 'crashed', error: 'crashed: its supervisor 4 is gone' });
+    expect(getTask(store, task.id)).toMatchObject({ consecutive_failures: 1 });
+  });
+});
+
+describe('release and recovery', () => {
+  it('releases a due schedule with an unblocked event, source schedule', () => {
+    const { store, clock, actions } = setup();
+    const id = createTask(store, { title: 'later', assignee: 'ghost' }).task.id;
+    scheduleTask(store, id, clock.now() + 10 * SECOND);
+    clock.advance(9 * SECOND);
+    expect(actions()).toEqual([]);
+    clock.advance(SECOND);
+    expect(actions()).toContain(`schedule:released:${id}`);
+    expect(eventKinds(store, id)).toContain('unblocked');
+  });
+
+  it('promotes a todo whose parents are finished', () => {
+    const { store, actions } = setup();
+    const parent = createTask(store, { title: 'p', assignee: 'ghost' }).task.id;
+    const child = createTask(store, { title: 'c', assignee: 'ghost', parents: [parent] }).task.id;
+    store.db.prepare("UPDATE tasks SET status = 'done' WHERE id = ?").run(parent); // finished without the usual promotion
+    expect(actions()).toContain(`ready:promoted:${child}`);
+  });
+
+  it('never recovers a sticky block, nor a breaker block at its limit; recovers a breaker block once the limit is raised', () => {
+    const { store, actions } = setup();
+    const sticky = createTask(store, { title: 'sticky', assignee: 'ghost' }).task.id;
+    blockTask(store, sticky, 'by hand');
+    const tripped = createTask(store, { title: 'tripped', assignee: 'ghost' }).task.id;
+    for (let i = 0; i < 2; i++) {
+      const claim = claimTask(store, tripped, { profile: 'x', leaseMs: 1000 });
+      if (!claim.claimed) throw new Error('not claimed');
+      recordExit(store, claim.identity, { exitCode: 1, signal: null, onCleanExit: 'violation', failures: { limit: 2, limitSource: 'default' }, rateLimitCooldownMs: 0 });
+    }
+    expect(getTask(store, tripped).status).toBe('blocked');
+    for (let i = 0; i < 10; i++) expect(actions()).toEqual([]); // ghost profile: nothing to spawn, nothing to recover
+    editTask(store, tripped, { maxRetries: 5 });
+    expect(actions()).toContain(`ready:recovered:${tripped}`);
+    expect(getTask(store, tripped)).toMatchObject({ status: 'ready', consecutive_failures: 2 });
+    expect(getTask(store, sticky).status).toBe('blocked');
+    completeTask(store, sticky);
+  });
+});
+
+describe('a step that fails', () => {
+  it('is reported, and the other steps still run', () => {
+    const { store, tick } = setup();
+    const id = createTask(store, { title: 'a', assignee: 'coder' }).task.id;
+    const result = tick({ launch: () => { throw new Error('fork failed'); } });
+    expect(result.actions).toEqual([expect.objectContaining({ step: 'spawn', action: 'spawn_failed', task_id: id, detail: 'cannot start the supervisor: fork failed' })]);
+    expect(getTask(store, id)).toMatchObject({ status: 'ready', consecutive_failures: 1 });
+    store.db.exec("CREATE TEMP TRIGGER break_reap BEFORE UPDATE ON task_runs BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
+    const claim = claimTask(store, id, { profile: 'coder', leaseMs: 1 });
+    if (!claim.claimed) throw new Error('not claimed');
+    const broken = tick({ isRunProcess: () => false, settings: resolveSettings(config, { ...env, KANBAN_CRASH_GRACE_SECONDS: '0' }) });
+    expect(broken.errors.map((e) => e.step)).toContain('reap');
+    expect(broken.errors.find((e) => e.step === 'reap')!.error).toBe('disk on fire');
+  });
+});
