@@ -6,6 +6,7 @@ import { createTask, getTask, showTask } from '../../src/store/tasks.js';
 import type { RunRow } from '../../src/store/types.js';
 import { fileHash, kanban } from '../helpers/cli.js';
 import { startDispatcher, type RunningDispatcher } from '../helpers/dispatcher.js';
+import { isAlive as alive } from '../helpers/processes.js';
 import { waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
 
 const running: RunningDispatcher[] = [];
@@ -21,14 +22,6 @@ function dispatcher(board: WorkerBoard, env: Record<string, string> = {}): Runni
 
 const runs = (board: WorkerBoard, taskId: string): RunRow[] => runsForTask(board.store, taskId);
 const events = (board: WorkerBoard, taskId: string, kind: string) => showTask(board.store, taskId).events.filter((e) => e.kind === kind);
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('the dispatcher', () => {
   it('1a. a worker killed with SIGKILL: the task runs again under a new run, no human step', async () => {

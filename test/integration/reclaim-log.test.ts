@@ -4,17 +4,9 @@ import { claimTask } from '../../src/store/lease.js';
 import { runsForTask } from '../../src/store/runs.js';
 import { createTask, getTask } from '../../src/store/tasks.js';
 import { kanban, KANBAN_BIN } from '../helpers/cli.js';
-import { exited } from '../helpers/processes.js';
+import { exited, isAlive as alive } from '../helpers/processes.js';
 import { claimAndStart, runEnded, waitFor, worker, workerBoard } from '../helpers/workers.js';
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('kanban reclaim', () => {
   it('takes a running task back: run reclaimed (not counted), worker stopped, task ready', async () => {

@@ -9,7 +9,7 @@ import { createTask, getTask, showTask } from '../../src/store/tasks.js';
 import type { EventRow } from '../../src/store/types.js';
 import { startSupervisor } from '../../src/workers/launch.js';
 import { tempDir } from '../helpers/board.js';
-import { exited, fixture, startUntil } from '../helpers/processes.js';
+import { exited, fixture, isAlive, startUntil } from '../helpers/processes.js';
 import { claimAndStart, runEnded, TTL_SECONDS, waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
 
 const TTL_MS = TTL_SECONDS * 1000;
@@ -175,7 +175,7 @@ describe('the supervisor', () => {
     const launcher = spawnSync(process.execPath, [fixture('launch-and-exit.mjs'), board.db, task.id, String(claim.identity.runId)], { env: board.env, encoding: 'utf8' });
     expect(launcher.status, launcher.stderr).toBe(0);
     const supervisorPid = Number(launcher.stdout.trim());
-    expect(() => process.kill(supervisorPid, 0)).not.toThrow(); // alive after its parent exited
+    expect(isAlive(supervisorPid)).toBe(true); // alive after its parent exited
     const run = await runEnded(board, claim.identity);
     expect(run).toMatchObject({ outcome: 'completed', supervisor_pid: supervisorPid });
     expect(getTask(board.store, task.id).status).toBe('done');
@@ -292,14 +292,7 @@ describe('the supervisor', () => {
     completeTask(board.store, task.id, 'done by hand before the worker started');
     const before = showTask(board.store, task.id);
     const supervisor = startSupervisor(board.db, claim.identity, { env: board.env });
-    await waitFor('the supervisor to exit', () => {
-      try {
-        process.kill(supervisor, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    });
+    await waitFor('the supervisor to exit', () => !isAlive(supervisor));
     expect(showTask(board.store, task.id)).toEqual(before);
     expect(readFileSync(join(dirname(board.db), 'logs', `${task.id}.log`), 'utf8')).toMatch(/stale start, not spawning: run \d+ of t_\w+ no longer holds the task: it is done/);
   });
@@ -312,7 +305,7 @@ describe('the supervisor', () => {
     completeTask(board.store, task.id, 'done by hand');
     const run = await runEnded(board, identity);
     expect(run).toMatchObject({ outcome: 'completed', signal: 'SIGTERM' });
-    expect(() => process.kill(pid, 0)).toThrow();
+    expect(isAlive(pid)).toBe(false);
     expect(getTask(board.store, task.id)).toMatchObject({ status: 'done', summary: 'done by hand' });
   });
 });

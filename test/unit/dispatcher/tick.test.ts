@@ -54,6 +54,12 @@ function world(store: Store, clock: ManualClock) {
   return { alive, launched, tick, actions };
 }
 
+/** The run's supervisor, alive as far as the tick can tell. */
+function liveSupervisor(store: Store, alive: Set<number>, runId: number): void {
+  store.db.prepare('UPDATE task_runs SET supervisor_pid = 777 WHERE id = ?').run(runId);
+  alive.add(777);
+}
+
 function reclaimedEvent(store: Store, taskId: string): Record<string, unknown> {
   const payload = store.db.prepare("SELECT payload FROM task_events WHERE task_id = ? AND kind = 'reclaimed'").pluck().get(taskId) as string;
   return JSON.parse(payload) as Record<string, unknown>;
@@ -141,8 +147,7 @@ describe('leases', () => {
   it('extends an expired lease whose supervisor is alive and was heard from recently', () => {
     const { store, clock, alive, actions } = setup();
     const { identity } = claimed(store);
-    store.db.prepare('UPDATE task_runs SET supervisor_pid = 777 WHERE id = ?').run(identity.runId);
-    alive.add(777);
+    liveSupervisor(store, alive, identity.runId);
     clock.advance(61 * SECOND);
     expect(actions()).toEqual([`leases:extended:${identity.taskId}`]);
     expect(getTask(store, identity.taskId)).toMatchObject({ status: 'running', claim_expires: clock.now() + 60 * SECOND });
@@ -152,8 +157,7 @@ describe('leases', () => {
   it('reclaims an expired lease whose supervisor is alive but silent for MAX_STALE: heartbeat_stale', () => {
     const { store, clock, alive, tick } = setup();
     const { identity } = claimed(store);
-    store.db.prepare('UPDATE task_runs SET supervisor_pid = 777 WHERE id = ?').run(identity.runId);
-    alive.add(777);
+    liveSupervisor(store, alive, identity.runId);
     clock.advance(301 * SECOND);
     const result = tick();
     expect(result.actions[0]).toMatchObject({ step: 'leases', action: 'reclaimed', task_id: identity.taskId, detail: 'lease expired, silent for 301s' });
@@ -182,8 +186,7 @@ describe('leases', () => {
   it('leaves a lease that has not expired alone', () => {
     const { store, clock, alive, actions } = setup();
     const { identity } = claimed(store);
-    store.db.prepare('UPDATE task_runs SET supervisor_pid = 777 WHERE id = ?').run(identity.runId);
-    alive.add(777);
+    liveSupervisor(store, alive, identity.runId);
     clock.advance(59 * SECOND);
     expect(actions()).toEqual([]);
   });
@@ -208,8 +211,7 @@ describe('leases', () => {
     const { task } = createTask(store, { title: 'long lease', assignee: 'coder' });
     const claim = claimTask(store, task.id, { profile: 'coder', leaseMs: 10 * 3600 * SECOND });
     if (!claim.claimed) throw new Error('not claimed');
-    store.db.prepare('UPDATE task_runs SET supervisor_pid = 777 WHERE id = ?').run(claim.identity.runId);
-    alive.add(777);
+    liveSupervisor(store, alive, claim.identity.runId);
     clock.advance(3601 * SECOND);
     expect(actions()[0]).toBe(`stale:stale:${task.id}`);
     expect(runsForTask(store, task.id)[0]).toMatchObject({ outcome: 'stale' });
