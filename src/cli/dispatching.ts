@@ -2,19 +2,16 @@
 import { ConfigSource } from '../dispatcher/config-source.js';
 import type { TickResult } from '../dispatcher/context.js';
 import { describeAction, describeTick } from '../dispatcher/describe.js';
-import { judgeRunningTask } from '../dispatcher/judge.js';
 import { DispatcherLoop } from '../dispatcher/loop.js';
 import { Killer } from '../dispatcher/processes.js';
-import { takeBack } from '../dispatcher/steps/leases.js';
+import { reclaimTask, staleTaskIds } from '../dispatcher/reclaim.js';
 import { dispatchOnce, tickContext } from '../dispatcher/tick.js';
 import { busyTimeoutMs } from '../env.js';
-import { errorMessage, NotFound, Refused } from '../errors.js';
+import { errorMessage } from '../errors.js';
+import { openStore } from '../store/db.js';
 import { resolveBoardPath, resolveConfigPath } from '../location.js';
 import { cleanLine } from '../sanitize.js';
 import { systemClock } from '../clock.js';
-import { openStore, type Store } from '../store/db.js';
-import { reclaimGhost, runningTasks } from '../store/dispatch.js';
-import { getTaskRow } from '../store/rows.js';
 import { toTask } from '../store/tasks.js';
 import type { Task } from '../store/types.js';
 import type { GlobalOptions } from './context.js';
@@ -96,34 +93,15 @@ export async function reclaimCommand(options: GlobalOptions, ids: readonly strin
   const killer = new Killer();
   withStore(options, (store) => {
     const ctx = tickContext(store, source.config, systemClock, { settings: source.settings, killer });
-    const reclaim = (id: string): Task => {
-      const task = getTaskRow(store, id);
-      if (!task) throw new NotFound(`no such task: ${id}`);
-      if (task.status !== 'running') throw new Refused(`cannot reclaim ${id}: it is ${task.status}, not running`);
-      const judgement = judgeRunningTask(ctx, task);
-      if (judgement && judgement.run.status === 'running') takeBack(ctx, judgement, 'reclaimed', task.claim_expires, { source: 'user' });
-      else reclaimGhost(store, id);
-      return toTask(store, getTaskRow(store, id)!);
-    };
+    const reclaim = (id: string): Task => toTask(store, reclaimTask(ctx, id));
     if (!stale) {
       actOnEach(ids, 'reclaimed', options.json ?? false, reclaim);
       return;
     }
-    const reclaimed = staleTaskIds(store, ctx).map(reclaim);
+    const reclaimed = staleTaskIds(ctx).map(reclaim);
     if (options.json) writeJson(reclaimed);
     else if (reclaimed.length === 0) writeLine('nothing to reclaim');
     else for (const task of reclaimed) printTask(task, 'reclaimed', false);
   });
   await killer.settle();
-}
-
-function staleTaskIds(store: Store, ctx: ReturnType<typeof tickContext>): string[] {
-  return runningTasks(store)
-    .filter((task) => {
-      const judgement = judgeRunningTask(ctx, task);
-      if (!judgement || judgement.run.status !== 'running') return true; // running without a usable claim: a ghost
-      const supervisorGone = judgement.hostLocal && !judgement.supervisorAlive && ctx.now - judgement.run.started_at >= ctx.settings.crashGraceSeconds * 1000;
-      return judgement.verdict === 'reclaim' || judgement.verdict === 'stale' || supervisorGone;
-    })
-    .map((task) => task.id);
 }

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** `<board dir>/logs/<task id>.log`: every run's output, appended, one timestamped line at a time. */
@@ -40,5 +40,27 @@ export class RunLog {
   close(): void {
     this.flush();
     closeSync(this.fd);
+  }
+}
+
+/** The last `count` lines of a task's log (from its last 64 KiB), or none when it has no log. */
+export function readLogTail(path: string, count: number): string[] {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return [];
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, 64 * 1024);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, size - length);
+    const lines = buffer.toString('utf8').split('\n');
+    if (length < size) lines.shift(); // the first line is cut
+    if (lines.at(-1) === '') lines.pop();
+    return lines.slice(-count);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidInput } from '../../errors.js';
+import { resolveBoardPath, resolveConfigPath } from '../../location.js';
 import { parseDuration } from '../../time.js';
 import { globalOptions } from '../context.js';
 
@@ -16,14 +17,19 @@ export function registerDispatchCommands(program: Command): void {
 
   program
     .command('tui')
-    .description('the board; --no-ui runs the dispatcher and reaper headless until SIGINT/SIGTERM')
+    .description('the board, full screen, with the dispatcher; --no-ui runs the dispatcher and reaper headless')
     .option('--no-ui', 'no screen: dispatch and print one line per tick that did something')
+    .option('--no-dispatch', 'the board without the dispatcher (someone else runs it)')
     .option('--tick <duration>', 'tick interval (overrides tick_seconds and KANBAN_TICK_SECONDS)')
-    .action(async (opts: { ui: boolean; tick?: string }, command: Command) => {
+    .action(async (opts: { ui: boolean; dispatch: boolean; tick?: string }, command: Command) => {
       const flags = opts.tick !== undefined ? { tickSeconds: positive(parseDuration(opts.tick, 'tick'), '--tick') } : {};
-      if (opts.ui) throw new InvalidInput('the full-screen board is not built yet: run kanban tui --no-ui for the headless dispatcher');
-      const { headlessCommand } = await import('../dispatching.js');
-      await headlessCommand(globalOptions(command), flags);
+      const options = globalOptions(command);
+      if (!opts.ui) {
+        const { headlessCommand } = await import('../dispatching.js');
+        return headlessCommand(options, flags);
+      }
+      const { runTui } = await import('../../ui/run.js');
+      await runTui(resolveBoardPath(options), resolveConfigPath(options), { dispatch: opts.dispatch, flags });
     });
 
   program

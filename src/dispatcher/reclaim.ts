@@ -1,0 +1,37 @@
+import { NotFound, Refused } from '../errors.js';
+import { reclaimGhost, runningTasks } from '../store/dispatch.js';
+import { getTaskRow } from '../store/rows.js';
+import type { TaskRow } from '../store/types.js';
+import type { TickContext } from './context.js';
+import { judgeRunningTask } from './judge.js';
+import { takeBack } from './steps/leases.js';
+
+/**
+ * A person takes a running task back (CLI `reclaim`, the board's `r`): the run closed `reclaimed`
+ * (not counted), the worker stopped, the task back to ready. A task marked running without a usable
+ * claim is released too.
+ */
+export function reclaimTask(ctx: TickContext, id: string): TaskRow {
+  const task = getTaskRow(ctx.store, id);
+  if (!task) throw new NotFound(`no such task: ${id}`);
+  if (task.status !== 'running') throw new Refused(`cannot reclaim ${id}: it is ${task.status}, not running`);
+  const judgement = judgeRunningTask(ctx, task);
+  if (judgement && judgement.run.status === 'running') takeBack(ctx, judgement, 'reclaimed', task.claim_expires, { source: 'user' });
+  else reclaimGhost(ctx.store, id);
+  return getTaskRow(ctx.store, id)!;
+}
+
+/**
+ * `reclaim --stale`: what the dispatcher would take back now (an expired lease not worth extending,
+ * a run silent too long) plus runs whose supervisor is gone and running tasks without a usable claim.
+ */
+export function staleTaskIds(ctx: TickContext): string[] {
+  return runningTasks(ctx.store)
+    .filter((task) => {
+      const judgement = judgeRunningTask(ctx, task);
+      if (!judgement || judgement.run.status !== 'running') return true;
+      const supervisorGone = judgement.hostLocal && !judgement.supervisorAlive && ctx.now - judgement.run.started_at >= ctx.settings.crashGraceSeconds * 1000;
+      return judgement.verdict === 'reclaim' || judgement.verdict === 'stale' || supervisorGone;
+    })
+    .map((task) => task.id);
+}

@@ -1,0 +1,75 @@
+import type { Store } from './db.js';
+import { STATUSES, type Status, type TaskRow } from './types.js';
+
+/**
+ * What the board draws, read a window at a time: a column's count, and the cards around its cursor.
+ * Nothing here loads a whole column, so 10,000 tasks cost what 100 do.
+ */
+
+/** The board's columns, in order (archived only when asked for). */
+export const BOARD_COLUMNS: readonly Status[] = STATUSES.filter((s) => s !== 'archived');
+
+export interface Card extends TaskRow {
+  /** For a blocked task: the breaker (`gave_up`, recovers when the limit allows) or a sticky block. */
+  block_kind: 'breaker' | 'sticky' | null;
+}
+
+/** Finished columns show the latest first; the others in queue order (priority, then age). */
+const ORDER: Record<'queue' | 'finished', { by: string; before: string }> = {
+  queue: {
+    by: 'priority DESC, created_at, id',
+    before: '(priority > @priority OR (priority = @priority AND (created_at < @created_at OR (created_at = @created_at AND id < @id))))',
+  },
+  finished: {
+    by: 'updated_at DESC, id',
+    before: '(updated_at > @updated_at OR (updated_at = @updated_at AND id < @id))',
+  },
+};
+
+function orderOf(status: Status) {
+  return status === 'done' || status === 'archived' ? ORDER.finished : ORDER.queue;
+}
+
+/** A case-insensitive substring of the title or the assignee; `%` and `_` are matched as themselves. */
+function filterClause(filter: string | undefined): { sql: string; params: Record<string, string> } {
+  if (!filter) return { sql: '', params: {} };
+  const pattern = `%${filter.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return { sql: " AND (title LIKE @pattern ESCAPE '\\' OR assignee LIKE @pattern ESCAPE '\\')", params: { pattern } };
+}
+
+export function columnCounts(store: Store, filter?: string): Record<Status, number> {
+  const where = filterClause(filter);
+  const rows = store.stmt(`SELECT status, count(*) AS n FROM tasks WHERE 1${where.sql} GROUP BY status`).all(where.params) as Array<{ status: Status; n: number }>;
+  const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
+  for (const { status, n } of rows) counts[status] = n;
+  return counts;
+}
+
+const BLOCK_KIND = `CASE WHEN t.status <> 'blocked' THEN NULL ELSE (
+  SELECT CASE e.kind WHEN 'gave_up' THEN 'breaker' ELSE 'sticky' END FROM task_events e
+  WHERE e.task_id = t.id AND e.kind IN ('blocked', 'gave_up') ORDER BY e.id DESC LIMIT 1) END`;
+
+/** `limit` cards of a column from position `offset`, in the column's order. */
+export function columnWindow(store: Store, status: Status, offset: number, limit: number, filter?: string): Card[] {
+  const where = filterClause(filter);
+  return store
+    .stmt(`SELECT t.*, ${BLOCK_KIND} AS block_kind FROM tasks t WHERE status = @status${where.sql} ORDER BY ${orderOf(status).by} LIMIT @limit OFFSET @offset`)
+    .all({ status, limit, offset: Math.max(0, offset), ...where.params }) as Card[];
+}
+
+/** Where a task stands in its column (0 = first), or null when it is not in that column. */
+export function positionInColumn(store: Store, status: Status, taskId: string, filter?: string): number | null {
+  const task = store.stmt('SELECT * FROM tasks WHERE id = ? AND status = ?').get(taskId, status) as TaskRow | undefined;
+  if (!task) return null;
+  const where = filterClause(filter);
+  const { id, priority, created_at, updated_at } = task;
+  return store
+    .stmt(`SELECT count(*) FROM tasks WHERE status = @status${where.sql} AND ${orderOf(status).before}`)
+    .pluck()
+    .get({ status, id, priority, created_at, updated_at, ...where.params }) as number;
+}
+
+/** PRAGMA data_version: changes when another connection commits, so a file event that changed nothing costs nothing. */
+export function dataVersion(store: Store): number {
+  return store.db.pragma('data_version', { simple: true }) as number;
+}

@@ -1,0 +1,386 @@
+import { Box, Text, useApp, useInput, useStdout, type Key } from 'ink';
+import { useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { systemClock, type Clock } from '../clock.js';
+import type { TickContext } from '../dispatcher/context.js';
+import { describeTick } from '../dispatcher/describe.js';
+import { errorMessage } from '../errors.js';
+import { cleanLine } from '../sanitize.js';
+import type { Settings } from '../settings.js';
+import { BOARD_COLUMNS } from '../store/board.js';
+import type { Store } from '../store/db.js';
+import { showTask } from '../store/tasks.js';
+import type { Status } from '../store/types.js';
+import { readLogTail, taskLogPath } from '../workers/runlog.js';
+import { actions, type Outcome } from './actions.js';
+import { Board } from './Board.js';
+import { idAt, loadBoard, type Cursor } from './board-view.js';
+import { Footer, Header, StatusLine } from './Chrome.js';
+import type { DispatcherHandle } from './dispatcher.js';
+import { Drawer } from './Drawer.js';
+import { Help } from './Help.js';
+import { boardCommand, keysFor, type Command } from './keymap.js';
+import { cardsPerColumn, clamp, columnFit, frameHeight, windowStart, type Size } from './layout.js';
+import { Prompt } from './Prompt.js';
+import { BoardWatcher } from './watch.js';
+
+type PromptPurpose = 'schedule' | 'block' | 'assign' | 'filter' | 'create-title' | 'create-assignee';
+type Dialog =
+  | { kind: 'prompt'; purpose: PromptPurpose; label: string; value: string; taskId?: string; title?: string }
+  | { kind: 'confirm'; purpose: 'complete' | 'force-promote' | 'quit'; message: string; taskId?: string }
+  | { kind: 'help' };
+
+interface StatusMessage {
+  text: string;
+  tone: 'ok' | 'error' | 'info';
+  at: number;
+  fromTick: boolean;
+}
+
+/** A person's message stays at least this long before a tick's replaces it. */
+const KEEP_MESSAGE_MS = 5000;
+/** No special key: for keys handled after the one they arrived with. */
+const NO_KEY = {} as Key;
+const LOG_TAIL_LINES = 60;
+
+export interface AppProps {
+  store: Store;
+  boardName: string;
+  dispatcher: DispatcherHandle;
+  /** A fresh context for an action: the time now, the settings in force, the killer. */
+  context: () => TickContext;
+  settings: () => Settings;
+  clock?: Clock;
+  /** Fixed size (tests); otherwise the terminal's, following resizes. */
+  size?: Size;
+  /** Watch the file for other processes' changes (off in component tests). */
+  watch?: boolean;
+}
+
+function useTerminalSize(fixed?: Size): Size {
+  const { stdout } = useStdout();
+  const read = () => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    if (fixed) return;
+    const onResize = () => setSize(read());
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout, fixed]);
+  return fixed ?? size;
+}
+
+function useNow(clock: Clock): number {
+  const [now, setNow] = useState(() => clock.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(clock.now()), 1000);
+    return () => clearInterval(timer);
+  }, [clock]);
+  return now;
+}
+
+/**
+ * The board: columns of cards, a details drawer, prompts, and the dispatcher's state. It holds no
+ * task state of its own: everything it shows is read through store queries, again whenever the file
+ * changes, and everything it does goes through the store's transitions.
+ */
+export function App({ store, boardName, dispatcher, context, settings, clock = systemClock, size: fixedSize, watch = true }: AppProps) {
+  const { exit } = useApp();
+  const size = useTerminalSize(fixedSize);
+  const now = useNow(clock);
+  const [version, bump] = useReducer((n: number) => n + 1, 0);
+  const [column, setColumn] = useState<Status>('ready');
+  const [cursors, setCursors] = useState<Partial<Record<Status, Cursor>>>({});
+  const [filter, setFilter] = useState('');
+  const [showArchived, setShowArchived] = useState(false);
+  const [drawer, setDrawer] = useState<string | null>(null);
+  const [dialog, setDialog] = useState<Dialog | null>(null);
+  const [status, setStatus] = useState<StatusMessage>({ text: 'press ? for help', tone: 'info', at: 0, fromTick: false });
+  const [logTail, setLogTail] = useState<string[]>([]);
+
+  useEffect(() => {
+    if (!watch) return;
+    const watcher = new BoardWatcher(store, bump);
+    return () => watcher.close();
+  }, [store, watch]);
+
+  useEffect(
+    () =>
+      dispatcher.subscribe(() => {
+        bump(); // the tick wrote through this same connection: data_version cannot tell us
+        const state = dispatcher.state();
+        const text = state.lastResult ? describeTick(state.lastResult) : '';
+        if (text) setStatus((old) => (old.fromTick || clock.now() - old.at > KEEP_MESSAGE_MS ? { text, tone: 'info', at: clock.now(), fromTick: true } : old));
+      }),
+    [dispatcher, clock],
+  );
+
+  const statuses: readonly Status[] = showArchived ? [...BOARD_COLUMNS, 'archived'] : BOARD_COLUMNS;
+  const fit = columnFit(size, statuses.length);
+  const start = windowStart(Math.max(0, statuses.indexOf(column)), fit.count, statuses.length);
+  const visible = statuses.slice(start, start + fit.count);
+  const perColumn = cardsPerColumn(size);
+  const mainHeight = frameHeight(size) - 3;
+
+  const board = useMemo(
+    () => loadBoard(store, { statuses: visible, cursors, filter, perColumn }),
+    [store, version, visible.join(), cursors, filter, perColumn],
+  );
+  const active = board.columns.find((c) => c.status === column) ?? board.columns[0]!;
+  const selected = active.cards[active.index - active.offset] ?? null;
+  const targetId = drawer ?? selected?.id ?? null;
+
+  const detail = useMemo(() => {
+    if (drawer === null) return null;
+    try {
+      return showTask(store, drawer);
+    } catch {
+      return null;
+    }
+  }, [store, drawer, version]);
+
+  useEffect(() => {
+    if (drawer === null) return;
+    const path = taskLogPath(store.path, drawer);
+    const read = () => setLogTail(readLogTail(path, LOG_TAIL_LINES));
+    read();
+    const timer = setInterval(read, 500);
+    return () => clearInterval(timer);
+  }, [store, drawer]);
+
+  const say = (text: string, tone: StatusMessage['tone'] = 'info') => setStatus({ text, tone, at: clock.now(), fromTick: false });
+
+  const report = (outcome: Outcome) => {
+    say(outcome.message, outcome.tone);
+    bump();
+  };
+
+  const setCursor = (status: Status, cursor: Cursor) => setCursors((old) => ({ ...old, [status]: cursor }));
+
+  const moveTo = (index: number) => {
+    const target = clamp(index, 0, Math.max(0, active.count - 1));
+    setCursor(active.status, { id: idAt(store, active.status, target, filter), index: target });
+  };
+
+  const selectTask = (task: { id: string; status: Status }) => {
+    if (!statuses.includes(task.status)) return;
+    setColumn(task.status);
+    setCursor(task.status, { id: task.id, index: 0 });
+  };
+
+  const quit = () => exit();
+
+  const withTarget = (run: (id: string) => void) => {
+    if (targetId === null) say('no card selected', 'error');
+    else run(targetId);
+  };
+
+  const run = (command: Command) => {
+    try {
+      perform(command);
+    } catch (err) {
+      say(`error: ${cleanLine(errorMessage(err))}`, 'error'); // the board stays up, whatever happens
+    }
+  };
+
+  const perform = (command: Command) => {
+    switch (command.type) {
+      case 'move':
+        if (command.columns !== 0) {
+          const next = clamp(statuses.indexOf(column) + command.columns, 0, statuses.length - 1);
+          setColumn(statuses[next]!);
+          setDrawer(null);
+        } else moveTo(active.index + command.cards);
+        return;
+      case 'first':
+        return moveTo(0);
+      case 'last':
+        return moveTo(active.count - 1);
+      case 'open':
+        if (selected) setDrawer(selected.id);
+        return;
+      case 'back':
+        if (drawer !== null) setDrawer(null);
+        else if (filter !== '') {
+          setFilter('');
+          say('filter cleared');
+        }
+        return;
+      case 'reclaim':
+        return withTarget((id) => report(actions.reclaim(context(), id)));
+      case 'unblock':
+        return withTarget((id) => report(actions.unblock(context(), id)));
+      case 'promote':
+        if (!command.force) return withTarget((id) => report(actions.promote(context(), id, false)));
+        return withTarget((id) => setDialog({ kind: 'confirm', purpose: 'force-promote', taskId: id, message: `promote ${id} past its unfinished parents? (y/n)` }));
+      case 'complete':
+        return withTarget((id) => setDialog({ kind: 'confirm', purpose: 'complete', taskId: id, message: `complete ${id}? (y/n)` }));
+      case 'schedule':
+        return withTarget((id) => setDialog({ kind: 'prompt', purpose: 'schedule', taskId: id, label: `schedule ${id} for (90s, 2h, 1d or 2026-12-01T09:00):`, value: '' }));
+      case 'block':
+        return withTarget((id) => setDialog({ kind: 'prompt', purpose: 'block', taskId: id, label: `block ${id} because:`, value: '' }));
+      case 'assign':
+        return withTarget((id) => setDialog({ kind: 'prompt', purpose: 'assign', taskId: id, label: `assign ${id} to (a profile, empty for nobody):`, value: '' }));
+      case 'create':
+        return setDialog({ kind: 'prompt', purpose: 'create-title', label: 'new task title:', value: '' });
+      case 'filter':
+        return setDialog({ kind: 'prompt', purpose: 'filter', label: 'filter (title or assignee; Enter keeps, Esc clears):', value: '' });
+      case 'toggle-dispatcher':
+        if (!dispatcher.togglePause()) return say('the dispatcher is off (--no-dispatch)', 'error');
+        return say(dispatcher.state().paused ? 'dispatcher paused: no claims, no reaping until resumed' : 'dispatcher resumed');
+      case 'tick':
+        if (!dispatcher.tickNow()) return say('the dispatcher is off (--no-dispatch)', 'error');
+        return say('ticking now');
+      case 'toggle-archived':
+        setShowArchived((shown) => !shown);
+        if (showArchived && column === 'archived') setColumn('done');
+        return;
+      case 'help':
+        return setDialog({ kind: 'help' });
+      case 'quit': {
+        const running = board.counts.running;
+        if (command.now || running === 0) return quit();
+        return setDialog({
+          kind: 'confirm',
+          purpose: 'quit',
+          message: `${running} task${running === 1 ? ' is' : 's are'} running: quitting leaves the worker${running === 1 ? '' : 's'} running (the next dispatcher adopts them). Quit? (y/n)`,
+        });
+      }
+    }
+  };
+
+  const confirm = (d: Extract<Dialog, { kind: 'confirm' }>) => {
+    setDialog(null);
+    if (d.purpose === 'quit') return quit();
+    if (d.purpose === 'complete') return report(actions.complete(context(), d.taskId!));
+    return report(actions.promote(context(), d.taskId!, true));
+  };
+
+  const submit = (d: Extract<Dialog, { kind: 'prompt' }>) => {
+    setDialog(null);
+    const ctx = context();
+    switch (d.purpose) {
+      case 'schedule':
+        return report(actions.schedule(ctx, d.taskId!, d.value));
+      case 'block':
+        return report(actions.block(ctx, d.taskId!, d.value));
+      case 'assign':
+        return report(actions.assign(ctx, d.taskId!, d.value));
+      case 'filter': {
+        setFilter(d.value);
+        if (d.value === '') return say('filter cleared');
+        const matches = loadBoard(store, { statuses, cursors: {}, filter: d.value, perColumn: 1 });
+        const first = matches.columns.find((c) => c.count > 0);
+        if (first) {
+          setColumn(first.status);
+          setCursor(first.status, { id: first.cards[0]!.id, index: 0 });
+        }
+        const total = matches.columns.reduce((sum, c) => sum + c.count, 0);
+        return say(`filter "${d.value}": ${total} match${total === 1 ? '' : 'es'}`, total === 0 ? 'error' : 'ok');
+      }
+      case 'create-title':
+        if (d.value.trim() === '') return say('a task needs a title', 'error');
+        return setDialog({ kind: 'prompt', purpose: 'create-assignee', title: d.value, label: `assignee for "${d.value}" (optional, Enter to skip):`, value: '' });
+      case 'create-assignee': {
+        const outcome = actions.create(ctx, d.title!, d.value);
+        report(outcome);
+        if (outcome.task) selectTask(outcome.task);
+        return;
+      }
+    }
+  };
+
+  const typeInto = (d: Extract<Dialog, { kind: 'prompt' }>, input: string, key: Key) => {
+    if (key.return) return submit(d);
+    if (key.escape) {
+      setDialog(null);
+      if (d.purpose === 'filter') {
+        setFilter('');
+        say('filter cleared');
+      }
+      return;
+    }
+    if (key.backspace || key.delete || key.ctrl || key.meta) {
+      const value = key.backspace || key.delete ? [...d.value].slice(0, -1).join('') : d.value;
+      setDialog({ ...d, value });
+      if (d.purpose === 'filter') setFilter(value);
+      return;
+    }
+    // Text typed ahead or pasted can carry its Enter: what comes before it is submitted, the rest handled next.
+    const enter = input.indexOf('\r');
+    const value = d.value + cleanLine(enter === -1 ? input : input.slice(0, enter));
+    if (enter === -1) {
+      setDialog({ ...d, value });
+      if (d.purpose === 'filter') setFilter(value);
+      return;
+    }
+    submit({ ...d, value });
+    later(input.slice(enter + 1));
+  };
+
+  /** Handles keys that arrived with the previous one, once the board has re-rendered for it. */
+  const later = (rest: string) => {
+    if (rest !== '') setImmediate(() => latestOnKey.current(rest, NO_KEY));
+  };
+
+  const onKey = (input: string, key: Key) => {
+    if (dialog?.kind === 'help') return setDialog(null);
+    if (dialog?.kind === 'confirm') {
+      const [first = '', ...rest] = [...input];
+      if (first === 'y' || first === 'Y' || key.return) confirm(dialog);
+      else if (first === 'n' || first === 'N' || key.escape || (key.ctrl && first === 'c')) {
+        setDialog(null);
+        say('cancelled');
+      } else return;
+      return later(rest.join(''));
+    }
+    if (dialog?.kind === 'prompt') return typeInto(dialog, input, key);
+    const [first = '', ...rest] = [...input];
+    const command = boardCommand(first, key);
+    // Keys typed faster than a frame arrive together ("jjj"): a run of one movement key moves that far.
+    if (command?.type === 'move' && rest.length > 0 && rest.every((c) => c === first)) {
+      return run({ ...command, columns: command.columns * (rest.length + 1), cards: command.cards * (rest.length + 1) });
+    }
+    if (command) run(command);
+    if (!key.ctrl && !key.meta) later(rest.join(''));
+  };
+  // Ink subscribes useInput's handler in an effect, which can run after the next key arrives; a
+  // stable handler that calls this render's one means a key always sees the state the last one left.
+  const latestOnKey = useRef(onKey);
+  latestOnKey.current = onKey;
+  useInput((input, key) => latestOnKey.current(input, key));
+
+  const dispatcherState = dispatcher.state();
+  const thresholds = { claimTtlMs: settings().claimTtlSeconds * 1000, heartbeatMaxStaleMs: settings().heartbeatMaxStaleSeconds * 1000 };
+  const selectedStatus = drawer !== null ? (detail?.task.status ?? null) : (selected?.status ?? null);
+
+  let main;
+  if (dialog?.kind === 'help') main = <Help height={mainHeight} />;
+  else if (drawer !== null && detail) main = <Drawer detail={detail} logTail={logTail} width={size.columns} height={mainHeight} now={now} />;
+  else main = <Board columns={board.columns} active={active.status} width={fit.width} perColumn={perColumn} now={now} limits={thresholds} />;
+
+  let bottom;
+  if (dialog?.kind === 'prompt') bottom = <Prompt label={dialog.label} value={dialog.value} width={size.columns} />;
+  else if (dialog?.kind === 'confirm') bottom = <Text color="yellow" wrap="truncate">{dialog.message}</Text>;
+  else bottom = <Footer keys={keysFor(selectedStatus)} width={size.columns} />;
+
+  return (
+    <Box flexDirection="column" width={size.columns} height={frameHeight(size)}>
+      <Header
+        board={boardName}
+        dispatcher={dispatcherState}
+        running={board.counts.running}
+        now={now}
+        width={size.columns}
+        hidden={{ left: start, right: statuses.length - start - visible.length }}
+        filter={filter}
+      />
+      <Box height={mainHeight} flexDirection="column">
+        {main}
+      </Box>
+      <StatusLine text={status.text} tone={status.tone} width={size.columns} />
+      {bottom}
+    </Box>
+  );
+}

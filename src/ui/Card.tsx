@@ -1,0 +1,36 @@
+import { Box, Text } from 'ink';
+import type { Card as CardRow } from '../store/board.js';
+import { cleanLine } from '../sanitize.js';
+import { cardDetail, runningLevel, type Level, type Thresholds } from './cards.js';
+import { cut } from './layout.js';
+
+const LEVEL_COLOR: Record<Level, string | undefined> = { ok: undefined, warning: 'yellow', critical: 'red' };
+
+export interface CardProps {
+  card: CardRow;
+  width: number;
+  selected: boolean;
+  now: number;
+  limits: Thresholds;
+}
+
+/** Three lines: id, priority and assignee; the title; what its status has to say. */
+export function Card({ card, width, selected, now, limits }: CardProps) {
+  const inner = width - 2;
+  const level = card.status === 'running' ? runningLevel(card, now, limits) : card.status === 'blocked' && card.block_kind === 'breaker' ? 'critical' : 'ok';
+  const head = `${card.id} P${card.priority}${card.assignee ? ` @${cleanLine(card.assignee)}` : ''}`;
+  const marker = selected ? '▌' : ' ';
+  return (
+    <Box flexDirection="column" width={width} height={4}>
+      <Text wrap="truncate" inverse={selected}>
+        {marker} {cut(head, inner)}
+      </Text>
+      <Text wrap="truncate" bold={selected}>
+        {marker} {cut(cleanLine(card.title), inner)}
+      </Text>
+      <Text wrap="truncate" color={LEVEL_COLOR[level]} dimColor={level === 'ok'}>
+        {marker} {cut(cleanLine(cardDetail(card, now)), inner)}
+      </Text>
+    </Box>
+  );
+}

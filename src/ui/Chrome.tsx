@@ -1,0 +1,58 @@
+import { Box, Text } from 'ink';
+import { cleanLine } from '../sanitize.js';
+import { formatSpan } from '../time.js';
+import type { DispatcherState } from './dispatcher.js';
+import { cut } from './layout.js';
+
+export interface HeaderProps {
+  board: string;
+  dispatcher: DispatcherState;
+  running: number;
+  now: number;
+  width: number;
+  hidden: { left: number; right: number };
+  filter: string;
+}
+
+/** The board, the dispatcher's state, the workers against the cap, and what is off screen. */
+export function Header({ board, dispatcher, running, now, width, hidden, filter }: HeaderProps) {
+  const state = !dispatcher.enabled ? 'dispatcher off' : dispatcher.paused ? 'dispatcher PAUSED' : 'dispatcher running';
+  const tick = dispatcher.lastTickAt === null ? '' : ` · tick ${formatSpan(now - dispatcher.lastTickAt)} ago`;
+  const parts = [
+    `kanban · ${cleanLine(board)}`,
+    `${state}${tick}`,
+    `workers ${running}/${dispatcher.cap}`,
+    ...(filter ? [`filter "${cleanLine(filter)}"`] : []),
+    ...(hidden.left > 0 ? [`◀ ${hidden.left}`] : []),
+    ...(hidden.right > 0 ? [`${hidden.right} ▶`] : []),
+  ];
+  return (
+    <Text bold wrap="truncate" color={dispatcher.paused ? 'yellow' : undefined}>
+      {cut(parts.join('  │  '), width)}
+    </Text>
+  );
+}
+
+export interface StatusLineProps {
+  text: string;
+  tone: 'ok' | 'error' | 'info';
+  width: number;
+}
+
+export function StatusLine({ text, tone, width }: StatusLineProps) {
+  return (
+    <Text wrap="truncate" color={tone === 'error' ? 'red' : tone === 'ok' ? 'green' : undefined}>
+      {cut(cleanLine(text), width)}
+    </Text>
+  );
+}
+
+export function Footer({ keys, width }: { keys: string; width: number }) {
+  return (
+    <Box>
+      <Text dimColor wrap="truncate">
+        {cut(keys, width)}
+      </Text>
+    </Box>
+  );
+}

@@ -1,0 +1,18 @@
+import { Text } from 'ink';
+import { cleanLine } from '../sanitize.js';
+import { cut } from './layout.js';
+
+export interface PromptProps {
+  label: string;
+  value: string;
+  width: number;
+}
+
+/** One line: the question, what has been typed, a cursor. */
+export function Prompt({ label, value, width }: PromptProps) {
+  return (
+    <Text wrap="truncate" color="cyan">
+      {cut(`${cleanLine(label)} ${cleanLine(value)}█`, width)}
+    </Text>
+  );
+}

@@ -1,0 +1,52 @@
+import type { TickContext } from '../dispatcher/context.js';
+import { reclaimTask } from '../dispatcher/reclaim.js';
+import { KanbanError, errorMessage } from '../errors.js';
+import { cleanLine } from '../sanitize.js';
+import { blockTask, completeTask, promoteTask, scheduleTask, unblockTask } from '../store/lifecycle.js';
+import { createTask, editTask } from '../store/tasks.js';
+import type { Task, TaskRow } from '../store/types.js';
+import { parseDuration, parseTime } from '../time.js';
+
+/** What an action says in the status line, and the task it produced (to select it). */
+export interface Outcome {
+  message: string;
+  tone: 'ok' | 'error';
+  task?: Pick<TaskRow, 'id' | 'status'>;
+}
+
+/**
+ * Every board action calls the same store transition as the CLI. A refusal or bad input becomes a
+ * status line ("refused: …"), never an exception that could take the board down.
+ */
+export function act(describe: (task: Task | TaskRow) => string, run: () => Task | TaskRow): Outcome {
+  try {
+    const task = run();
+    return { message: cleanLine(describe(task)), tone: 'ok', task };
+  } catch (err) {
+    const prefix = err instanceof KanbanError && err.exitCode === 1 ? 'refused' : 'error';
+    return { message: `${prefix}: ${cleanLine(errorMessage(err))}`, tone: 'error' };
+  }
+}
+
+export const actions = {
+  reclaim: (ctx: TickContext, id: string) => act((t) => `reclaimed ${t.id} → ${t.status}`, () => reclaimTask(ctx, id)),
+  unblock: (ctx: TickContext, id: string) => act((t) => `unblocked ${t.id} → ${t.status}`, () => unblockTask(ctx.store, id)),
+  promote: (ctx: TickContext, id: string, force: boolean) =>
+    act((t) => `promoted ${t.id} → ${t.status}${force ? ' (forced)' : ''}`, () => promoteTask(ctx.store, id, { force })),
+  complete: (ctx: TickContext, id: string) => act((t) => `completed ${t.id}`, () => completeTask(ctx.store, id)),
+  block: (ctx: TickContext, id: string, reason: string) => act((t) => `blocked ${t.id}`, () => blockTask(ctx.store, id, reason.trim() || null)),
+  assign: (ctx: TickContext, id: string, assignee: string) =>
+    act((t) => `assigned ${t.id} to ${t.assignee ?? 'nobody'}`, () => editTask(ctx.store, id, { assignee: assignee.trim() === '' || assignee.trim() === 'none' ? null : assignee.trim() })),
+  /** A duration from now (`90s`, `2h`) or an ISO time. */
+  schedule: (ctx: TickContext, id: string, when: string) =>
+    act(
+      (t) => `scheduled ${t.id} until ${new Date(t.scheduled_until!).toLocaleString()}`,
+      () => {
+        const text = when.trim();
+        const until = /^[\d.]+[smhd]?$/.test(text) ? ctx.now + parseDuration(text, 'delay') * 1000 : parseTime(text);
+        return scheduleTask(ctx.store, id, until);
+      },
+    ),
+  create: (ctx: TickContext, title: string, assignee: string) =>
+    act((t) => `created ${t.id} (${t.status})`, () => createTask(ctx.store, { title, assignee: assignee.trim() === '' ? null : assignee.trim() }).task),
+};

@@ -1,0 +1,53 @@
+import { columnCounts, columnWindow, positionInColumn, type Card } from '../store/board.js';
+import type { Store } from '../store/db.js';
+import type { Status } from '../store/types.js';
+import { clamp, windowStart } from './layout.js';
+
+/** A column's cursor: the task it is on (followed when the column changes) and its position. */
+export interface Cursor {
+  id: string | null;
+  index: number;
+}
+
+export interface ColumnView {
+  status: Status;
+  count: number;
+  /** Position of the first card shown. */
+  offset: number;
+  /** Position of the cursor (0 when empty). */
+  index: number;
+  cards: Card[];
+}
+
+export interface BoardView {
+  counts: Record<Status, number>;
+  columns: ColumnView[];
+}
+
+/**
+ * The columns on screen, each with its count and the window of cards around its cursor. The cursor
+ * follows its task while the task stays in the column; when it leaves, the cursor keeps its place.
+ */
+export function loadBoard(
+  store: Store,
+  params: { statuses: readonly Status[]; cursors: Partial<Record<Status, Cursor>>; filter: string; perColumn: number },
+): BoardView {
+  const filter = params.filter || undefined;
+  return store.readTxn(() => {
+    const counts = columnCounts(store, filter);
+    const columns = params.statuses.map((status) => {
+      const count = counts[status];
+      const cursor = params.cursors[status] ?? { id: null, index: 0 };
+      const followed = cursor.id === null ? null : positionInColumn(store, status, cursor.id, filter);
+      const index = clamp(followed ?? cursor.index, 0, Math.max(0, count - 1));
+      const offset = windowStart(index, params.perColumn, count);
+      return { status, count, offset, index, cards: count === 0 ? [] : columnWindow(store, status, offset, params.perColumn, filter) };
+    });
+    return { counts, columns };
+  });
+}
+
+/** The id of the card at `index` in a column (for moving the cursor beyond the cards on screen). */
+export function idAt(store: Store, status: Status, index: number, filter: string): string | null {
+  return columnWindow(store, status, index, 1, filter || undefined)[0]?.id ?? null;
+}

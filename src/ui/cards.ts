@@ -1,0 +1,45 @@
+import type { Card } from '../store/board.js';
+import { formatSpan } from '../time.js';
+
+/** How worried the board is about a card: drawn in the matching colour. */
+export type Level = 'ok' | 'warning' | 'critical';
+
+export interface Thresholds {
+  claimTtlMs: number;
+  heartbeatMaxStaleMs: number;
+}
+
+/**
+ * A running card's health: critical once the lease has run out or nothing was heard for
+ * MAX_STALE; warning in the last quarter of the lease or after half of MAX_STALE of silence.
+ */
+export function runningLevel(card: Card, now: number, limits: Thresholds): Level {
+  const leaseLeft = (card.claim_expires ?? now) - now;
+  const silent = now - (card.last_heartbeat_at ?? card.started_at ?? now);
+  if (leaseLeft <= 0 || silent >= limits.heartbeatMaxStaleMs) return 'critical';
+  if (leaseLeft < limits.claimTtlMs / 4 || silent >= limits.heartbeatMaxStaleMs / 2) return 'warning';
+  return 'ok';
+}
+
+/** The card's third line: what is particular to its status. */
+export function cardDetail(card: Card, now: number): string {
+  switch (card.status) {
+    case 'running': {
+      const heard = card.last_heartbeat_at ?? card.started_at;
+      const beat = heard === null ? 'no heartbeat' : `♥ ${formatSpan(now - heard)} ago`;
+      const left = card.claim_expires === null ? '' : card.claim_expires > now ? ` · lease ${formatSpan(card.claim_expires - now)}` : ' · lease expired';
+      return `pid ${card.worker_pid ?? '—'} · ${beat}${left}`;
+    }
+    case 'blocked': {
+      const kind = card.block_kind === 'breaker' ? `breaker ${card.consecutive_failures}×` : 'sticky';
+      return `${kind}${card.status_reason ? `: ${card.status_reason}` : ''}`;
+    }
+    case 'scheduled':
+      return card.scheduled_until === null ? 'scheduled' : card.scheduled_until > now ? `due in ${formatSpan(card.scheduled_until - now)}` : 'due now';
+    case 'done':
+    case 'archived':
+      return card.summary ?? '';
+    default:
+      return card.consecutive_failures > 0 ? `${card.consecutive_failures} failure${card.consecutive_failures > 1 ? 's' : ''}` : '';
+  }
+}

@@ -1,0 +1,91 @@
+import { render } from 'ink';
+import { basename, dirname } from 'node:path';
+import { systemClock } from '../clock.js';
+import { ConfigSource } from '../dispatcher/config-source.js';
+import { DispatcherLoop } from '../dispatcher/loop.js';
+import { Killer } from '../dispatcher/processes.js';
+import { dispatchOnce, tickContext } from '../dispatcher/tick.js';
+import { busyTimeoutMs } from '../env.js';
+import { errorMessage, InvalidInput } from '../errors.js';
+import type { LocationOptions } from '../location.js';
+import { openStore } from '../store/db.js';
+import { App } from './App.js';
+import { DispatcherHandle } from './dispatcher.js';
+import { enterFullScreen } from './terminal.js';
+
+export interface TuiOptions {
+  /** Run the dispatcher loop in this process (the default; `--no-dispatch` turns it off). */
+  dispatch: boolean;
+  flags: ConstructorParameters<typeof ConfigSource>[1];
+}
+
+/** A board's name for the header: its slug for a named board, else its path. */
+function boardName(path: string): string {
+  const dir = dirname(path);
+  return basename(dirname(dir)) === 'boards' ? basename(dir) : path;
+}
+
+/**
+ * `kanban tui`: the board, full screen, with the dispatcher running in the same process. Quitting,
+ * SIGINT/SIGTERM/SIGHUP or a crash restore the terminal; workers keep running after it exits.
+ */
+export async function runTui(dbPath: string, configPath: string, options: TuiOptions): Promise<void> {
+  if (!process.stdout.isTTY || !process.stdin.isTTY) throw new InvalidInput('kanban tui needs a terminal; kanban tui --no-ui runs the dispatcher headless');
+  const source = new ConfigSource(configPath, options.flags);
+  const store = openStore(dbPath, { busyTimeoutMs: busyTimeoutMs() });
+  const killer = new Killer();
+  let handle: DispatcherHandle;
+  const loop = options.dispatch
+    ? new DispatcherLoop(
+        () => {
+          const configError = source.refresh();
+          if (configError) handle.lastError = configError;
+          return dispatchOnce(store, source.config, systemClock, { settings: source.settings, killer });
+        },
+        () => source.settings.tickSeconds * 1000,
+        {
+          onTick: () => handle.changed(),
+          onError: (err) => {
+            handle.lastError = errorMessage(err);
+            handle.changed();
+          },
+        },
+      )
+    : null;
+  handle = new DispatcherHandle(loop, () => source.settings);
+
+  const restore = enterFullScreen(process.stdout, process.stdin);
+  const crash = (err: unknown) => {
+    restore();
+    process.stderr.write(`kanban: internal error in the board: ${errorMessage(err)}\n`);
+    process.exit(4);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+
+  const instance = render(
+    <App
+      store={store}
+      boardName={boardName(store.path)}
+      dispatcher={handle}
+      settings={() => source.settings}
+      context={() => tickContext(store, source.config, systemClock, { settings: source.settings, killer })}
+    />,
+    { exitOnCtrlC: false, patchConsole: false },
+  );
+  const stop = () => instance.unmount();
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
+  const looping = loop?.run();
+  try {
+    await instance.waitUntilExit();
+  } finally {
+    loop?.stop();
+    await looping;
+    restore();
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, stop);
+    process.off('uncaughtException', crash);
+    process.off('unhandledRejection', crash);
+    await killer.settle();
+    store.close();
+  }
+}

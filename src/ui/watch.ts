@@ -1,0 +1,57 @@
+import { watch, type FSWatcher } from 'chokidar';
+import { dataVersion } from '../store/board.js';
+import type { Store } from '../store/db.js';
+
+/** A file event is checked this long after it arrives, so a burst of writes is one refresh. */
+const SETTLE_MS = 15;
+/** In case a file event is missed (some file systems): data_version is also read this often. */
+const POLL_MS = 1000;
+
+/**
+ * Tells when another process changed the board: chokidar on the board file and its -wal, each event
+ * confirmed with PRAGMA data_version so that events which changed nothing (a reader's checkpoint,
+ * our own writes) cost a pragma and no redraw.
+ */
+export class BoardWatcher {
+  private readonly watcher: FSWatcher;
+  private readonly poll: NodeJS.Timeout;
+  private pending: NodeJS.Timeout | undefined;
+  private version: number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly onChange: () => void,
+  ) {
+    this.version = dataVersion(store);
+    this.watcher = watch([store.path, `${store.path}-wal`], { ignoreInitial: true, persistent: false });
+    this.watcher.on('all', () => this.soon());
+    this.poll = setInterval(() => this.check(), POLL_MS);
+    this.poll.unref();
+  }
+
+  close(): void {
+    clearInterval(this.poll);
+    clearTimeout(this.pending);
+    void this.watcher.close();
+  }
+
+  private soon(): void {
+    if (this.pending) return;
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.check();
+    }, SETTLE_MS);
+  }
+
+  private check(): void {
+    let version: number;
+    try {
+      version = dataVersion(this.store);
+    } catch {
+      return; // locked or closing: the next event or poll tries again
+    }
+    if (version === this.version) return;
+    this.version = version;
+    this.onChange();
+  }
+}

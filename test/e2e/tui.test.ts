@@ -1,0 +1,171 @@
+import { spawnSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { blockTask, completeTask } from '../../src/store/lifecycle.js';
+import { createTask, getTask, listTasks } from '../../src/store/tasks.js';
+import { KANBAN_BIN } from '../helpers/cli.js';
+import { KEY, openScreen, type Screen } from '../helpers/pty.js';
+import { claimAndStart, waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
+
+const open: Screen[] = [];
+afterEach(async () => {
+  for (const screen of open.splice(0)) {
+    screen.kill('SIGKILL');
+    await screen.exited;
+  }
+});
+
+function board(board: WorkerBoard, args: string[] = ['--no-dispatch'], columns = 100, rows = 30): Screen {
+  const screen = openScreen(['--db', board.db, 'tui', ...args], board.env, columns, rows);
+  open.push(screen);
+  return screen;
+}
+
+/** Selects a card the way a person would find it: filter on its title, Enter selects the first match. */
+async function select(screen: Screen, title: string): Promise<void> {
+  await screen.press('/', title, KEY.enter);
+  await screen.waitFor(`the filter on "${title}"`, (t) => t.includes(`filter "${title}"`) && t.includes('1 match'));
+}
+
+/** xterm's own record of whether the cursor is hidden (not in its public API). */
+const cursorHidden = (screen: Screen) => (screen.term as unknown as { _core: { coreService: { isCursorHidden: boolean } } })._core.coreService.isCursorHidden;
+
+describe('kanban tui in a real terminal', () => {
+  it('draws the board in the alternate screen, one row short of the terminal', async () => {
+    const b = workerBoard({});
+    createTask(b.store, { title: 'First task' });
+    const screen = board(b);
+    await screen.waitFor('the board', (t) => t.includes('First task'));
+    expect(screen.term.buffer.active.type).toBe('alternate');
+    expect(cursorHidden(screen)).toBe(true);
+    const lines = screen.lines();
+    expect(lines[0]).toMatch(/^kanban · .*dispatcher off/);
+    expect(lines[29]).toBe(''); // the frame stops one row short: no scrolling, no flicker
+    expect(lines[28]).toMatch(/q quit/);
+  });
+
+  it('shows a task created by another process', async () => {
+    const b = workerBoard({});
+    const screen = board(b);
+    await screen.waitFor('the board', (t) => t.includes('READY 0'));
+    const created = spawnSync(process.execPath, [KANBAN_BIN, '--db', b.db, 'create', 'Made elsewhere'], { encoding: 'utf8' });
+    expect(created.status).toBe(0);
+    const start = Date.now();
+    await screen.waitFor('the new task', (t) => t.includes('Made elsewhere') && t.includes('READY 1'), 3000);
+    expect(Date.now() - start).toBeLessThan(3000); // bench/tui.ts measures the real latency
+  });
+
+  it('r reclaims the running task under the cursor', async () => {
+    const b = workerBoard({ hang: { command: worker('hang') } });
+    const { task } = createTask(b.store, { title: 'Hanging worker', assignee: 'hang' });
+    claimAndStart(b, task.id, 600);
+    const pid = await waitFor('the worker', () => getTask(b.store, task.id).worker_pid);
+    const screen = board(b);
+    await screen.waitFor('the running card', (t) => t.includes(`pid ${pid}`));
+    await select(screen, 'Hanging');
+    await screen.press('r');
+    await screen.waitFor('the status line', (t) => t.includes(`reclaimed ${task.id} → ready`));
+    expect(getTask(b.store, task.id)).toMatchObject({ status: 'ready', claim_lock: null });
+  });
+
+  it('u unblocks, p promotes, and a refusal shows in the status line without harm', async () => {
+    const b = workerBoard({});
+    const stuck = createTask(b.store, { title: 'Stuck one', status: 'blocked' }).task.id;
+    const idea = createTask(b.store, { title: 'An idea', triage: true }).task.id;
+    const parent = createTask(b.store, { title: 'The parent' }).task.id;
+    const child = createTask(b.store, { title: 'The child', parents: [parent] }).task.id;
+    const screen = board(b);
+    await screen.waitFor('the board', (t) => t.includes('kanban ·'));
+    await select(screen, 'Stuck');
+    await screen.press('u');
+    await screen.waitFor('unblocked', (t) => t.includes(`unblocked ${stuck} → ready`));
+    expect(getTask(b.store, stuck).status).toBe('ready');
+    await select(screen, 'An idea');
+    await screen.press('p');
+    await screen.waitFor('promoted', (t) => t.includes(`promoted ${idea} → ready`));
+    expect(getTask(b.store, idea).status).toBe('ready');
+    await select(screen, 'The child');
+    await screen.press('p');
+    await screen.waitFor('the refusal', (t) => t.includes(`refused: cannot promote ${child}: parent ${parent} is not done`));
+    expect(getTask(b.store, child).status).toBe('todo');
+    await screen.press('P');
+    await screen.waitFor('the confirmation', (t) => t.includes(`promote ${child} past its unfinished parents? (y/n)`));
+    await screen.press('y');
+    await screen.waitFor('forced', (t) => t.includes(`promoted ${child} → ready (forced)`));
+    expect(getTask(b.store, child).status).toBe('ready');
+  });
+
+  it('s schedules, b blocks with a reason, c creates with an assignee', async () => {
+    const b = workerBoard({});
+    const later = createTask(b.store, { title: 'Do it later' }).task.id;
+    const wait = createTask(b.store, { title: 'Needs a key' }).task.id;
+    const screen = board(b);
+    await screen.waitFor('the board', (t) => t.includes('kanban ·'));
+    await select(screen, 'later');
+    const asked = Date.now();
+    await screen.press('s', '2h', KEY.enter);
+    await screen.waitFor('scheduled', (t) => t.includes(`scheduled ${later} until`));
+    const due = getTask(b.store, later).scheduled_until!;
+    expect(due - asked).toBeGreaterThan(2 * 3600_000 - 60_000);
+    expect(due - asked).toBeLessThan(2 * 3600_000 + 60_000);
+    await select(screen, 'Needs a key');
+    await screen.press('b', 'waiting for ops', KEY.enter);
+    await screen.waitFor('blocked', (t) => t.includes(`blocked ${wait}`));
+    expect(getTask(b.store, wait)).toMatchObject({ status: 'blocked', status_reason: 'waiting for ops' });
+    await screen.press(KEY.escape, 'c', 'Written on the board', KEY.enter, 'coder', KEY.enter);
+    await screen.waitFor('created', (t) => /created t_[0-9a-f]{8} \(ready\)/.test(t));
+    expect(listTasks(b.store).find((t) => t.title === 'Written on the board')).toMatchObject({ status: 'ready', assignee: 'coder' });
+  });
+
+  it('redraws on resize, down to 80×24', async () => {
+    const b = workerBoard({});
+    for (let i = 0; i < 12; i++) createTask(b.store, { title: `Task ${i}` });
+    const screen = board(b, ['--no-dispatch'], 140, 40);
+    await screen.waitFor('5 columns', (t) => t.includes('BLOCKED 0'));
+    screen.resize(80, 24);
+    await screen.waitFor('3 columns', (t) => t.includes('READY 12') && !t.includes('BLOCKED 0') && t.includes('↓ 8 more'));
+    const lines = screen.lines();
+    expect(lines).toHaveLength(24);
+    expect(lines[0]).toMatch(/^kanban ·/);
+    expect(lines[23]).toBe('');
+    expect(lines.filter((l) => l.startsWith('kanban ·'))).toHaveLength(1); // no leftovers of the larger frame
+    screen.resize(120, 30);
+    await screen.waitFor('4 columns', (t) => t.includes('RUNNING 0') && t.includes('TODO 0'));
+    expect(screen.lines().filter((l) => l.startsWith('kanban ·'))).toHaveLength(1);
+  });
+
+  it('q quits and gives the terminal back: normal screen, cursor shown', async () => {
+    const b = workerBoard({});
+    const screen = board(b);
+    await screen.waitFor('the board', (t) => t.includes('kanban ·'));
+    await screen.press('q');
+    expect(await screen.exited).toBe(0);
+    expect(screen.term.buffer.active.type).toBe('normal');
+    expect(cursorHidden(screen)).toBe(false);
+  });
+
+  it('SIGTERM gives the terminal back too', async () => {
+    const b = workerBoard({});
+    const screen = board(b);
+    await screen.waitFor('the board', (t) => t.includes('kanban ·'));
+    screen.kill('SIGTERM');
+    expect(await screen.exited).toBe(0);
+    expect(screen.term.buffer.active.type).toBe('normal');
+    expect(cursorHidden(screen)).toBe(false);
+  });
+
+  it('draws a title carrying escape sequences as plain text, and the terminal title stays', async () => {
+    const b = workerBoard({});
+    createTask(b.store, { title: 'Evil \u001b[2J\u001b[H\u001b[31mred\u001b[0m \u001b]0;pwned\u0007title\u001b[10;10H' });
+    const done = createTask(b.store, { title: 'Old' }).task.id;
+    completeTask(b.store, done, '\u001b]2;also pwned\u0007summary');
+    blockTask(b.store, createTask(b.store, { title: 'Blocked' }).task.id, 'reason \u001b[5mblink\u001b[0m');
+    const screen = board(b, ['--no-dispatch'], 210, 30);
+    await screen.waitFor('the titles', (t) => t.includes('Evil red title') && t.includes('summary') && t.includes('reason blink'));
+    expect(screen.titles).toEqual([]);
+    const lines = screen.lines();
+    expect(lines[0]).toMatch(/^kanban ·/); // nothing moved the cursor or cleared the screen
+    const row = lines.findIndex((l) => l.includes('Evil red title'));
+    const cell = screen.term.buffer.active.getLine(row)!.getCell(lines[row]!.indexOf('red'))!;
+    expect(cell.isFgDefault() || cell.getFgColor() !== 1).toBe(true); // not turned red by the title
+  });
+});
