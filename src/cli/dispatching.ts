@@ -28,7 +28,7 @@ export async function dispatchCommand(options: GlobalOptions, dryRun: boolean): 
   withStore(
     options,
     (store) => {
-      const result = dispatchOnce(store, source.config, systemClock, { dryRun, settings: source.settings, killer });
+      const result = dispatchOnce(store, source.config, systemClock, { dryRun, settings: source.settings, killer, configPath: source.path });
       if (options.json) writeJson(result);
       else if (result.actions.length === 0 && result.errors.length === 0) writeLine(dryRun ? 'would do nothing' : 'nothing to do');
       else {
@@ -54,7 +54,7 @@ export async function headlessCommand(options: GlobalOptions, flags: Flags): Pro
     () => {
       const configError = source.refresh();
       if (configError) say(configError);
-      return dispatchOnce(store, source.config, systemClock, { settings: source.settings, killer });
+      return dispatchOnce(store, source.config, systemClock, { settings: source.settings, killer, configPath: source.path });
     },
     () => source.settings.tickSeconds * 1000,
     {
@@ -92,7 +92,7 @@ export async function reclaimCommand(options: GlobalOptions, ids: readonly strin
   const source = new ConfigSource(resolveConfigPath(options));
   const killer = new Killer();
   withStore(options, (store) => {
-    const ctx = tickContext(store, source.config, systemClock, { settings: source.settings, killer });
+    const ctx = tickContext(store, source.config, systemClock, { settings: source.settings, killer, configPath: source.path });
     const reclaim = (id: string): Task => toTask(store, reclaimTask(ctx, id));
     if (!stale) {
       actOnEach(ids, 'reclaimed', options.json ?? false, reclaim);

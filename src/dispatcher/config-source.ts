@@ -16,7 +16,7 @@ export class ConfigSource {
 
   /** Throws (exit 2) if the config is invalid at start. */
   constructor(
-    private readonly path: string,
+    readonly path: string,
     private readonly flags: Flags = {},
   ) {
     this.config = loadConfig(path);

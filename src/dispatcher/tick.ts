@@ -24,6 +24,8 @@ const STEPS: Array<[StepName, (ctx: TickContext) => TickAction[]]> = [
 
 export interface TickOptions {
   dryRun?: boolean;
+  /** The config the dispatcher runs with: its supervisors must read the same one (a `--config` is not inherited). */
+  configPath?: string;
   settings?: Settings;
   killer?: Killer;
   host?: string;
@@ -42,7 +44,9 @@ export function tickContext(store: Store, config: Config, clock: Clock, options:
     host: options.host ?? hostname(),
     isRunProcess: options.isRunProcess ?? isRunProcess,
     killer: options.killer ?? new Killer(),
-    launch: options.launch ?? ((identity) => startSupervisor(store.path, identity)),
+    launch:
+      options.launch ??
+      ((identity) => startSupervisor(store.path, identity, { env: options.configPath ? { ...process.env, KANBAN_CONFIG: options.configPath } : process.env })),
   };
 }
 

@@ -16,6 +16,10 @@ export function getTask(store: Store, id: string): Task {
   return store.readTxn(() => toTask(store, requireTaskRow(store, id)));
 }
 
+export function countTasks(store: Store): number {
+  return store.stmt('SELECT count(*) FROM tasks').pluck().get() as number;
+}
+
 export interface TaskDetail {
   task: Task;
   runs: RunRow[];

@@ -21,6 +21,7 @@ import { Help } from './Help.js';
 import { boardCommand, keysFor, type Command } from './keymap.js';
 import { cardsPerColumn, clamp, columnFit, frameHeight, windowStart, type Size } from './layout.js';
 import { Prompt } from './Prompt.js';
+import { markChange } from './timing.js';
 import { BoardWatcher } from './watch.js';
 
 type PromptPurpose = 'schedule' | 'block' | 'assign' | 'filter' | 'create-title' | 'create-assignee';
@@ -99,12 +100,6 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
   const [status, setStatus] = useState<StatusMessage>({ text: 'press ? for help', tone: 'info', at: 0, fromTick: false });
   const [logTail, setLogTail] = useState<string[]>([]);
 
-  useEffect(() => {
-    if (!watch) return;
-    const watcher = new BoardWatcher(store, bump);
-    return () => watcher.close();
-  }, [store, watch]);
-
   useEffect(
     () =>
       dispatcher.subscribe(() => {
@@ -127,6 +122,21 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
     () => loadBoard(store, { statuses: visible, cursors, filter, perColumn }),
     [store, version, visible.join(), cursors, filter, perColumn],
   );
+  // Started from the version of the first board read: nothing committed in between is missed.
+  const firstVersion = useRef(board.version);
+  useEffect(() => {
+    if (!watch) return;
+    const watcher = new BoardWatcher(
+      store,
+      () => {
+        markChange();
+        bump();
+      },
+      firstVersion.current,
+    );
+    return () => watcher.close();
+  }, [store, watch]);
+
   const active = board.columns.find((c) => c.status === column) ?? board.columns[0]!;
   const selected = active.cards[active.index - active.offset] ?? null;
   const targetId = drawer ?? selected?.id ?? null;

@@ -1,4 +1,4 @@
-import { columnCounts, columnWindow, positionInColumn, type Card } from '../store/board.js';
+import { columnCounts, columnWindow, dataVersion, positionInColumn, type Card } from '../store/board.js';
 import type { Store } from '../store/db.js';
 import type { Status } from '../store/types.js';
 import { clamp, windowStart } from './layout.js';
@@ -22,6 +22,8 @@ export interface ColumnView {
 export interface BoardView {
   counts: Record<Status, number>;
   columns: ColumnView[];
+  /** PRAGMA data_version of the snapshot read: a watcher started later begins from here. */
+  version: number;
 }
 
 /**
@@ -43,7 +45,7 @@ export function loadBoard(
       const offset = windowStart(index, params.perColumn, count);
       return { status, count, offset, index, cards: count === 0 ? [] : columnWindow(store, status, offset, params.perColumn, filter) };
     });
-    return { counts, columns };
+    return { counts, columns, version: dataVersion(store) };
   });
 }
 

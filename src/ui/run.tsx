@@ -12,6 +12,7 @@ import { openStore } from '../store/db.js';
 import { App } from './App.js';
 import { DispatcherHandle } from './dispatcher.js';
 import { enterFullScreen } from './terminal.js';
+import { markRendered } from './timing.js';
 
 export interface TuiOptions {
   /** Run the dispatcher loop in this process (the default; `--no-dispatch` turns it off). */
@@ -40,7 +41,7 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
         () => {
           const configError = source.refresh();
           if (configError) handle.lastError = configError;
-          return dispatchOnce(store, source.config, systemClock, { settings: source.settings, killer });
+          return dispatchOnce(store, source.config, systemClock, { settings: source.settings, killer, configPath: source.path });
         },
         () => source.settings.tickSeconds * 1000,
         {
@@ -69,9 +70,9 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
       boardName={boardName(store.path)}
       dispatcher={handle}
       settings={() => source.settings}
-      context={() => tickContext(store, source.config, systemClock, { settings: source.settings, killer })}
+      context={() => tickContext(store, source.config, systemClock, { settings: source.settings, killer, configPath: source.path })}
     />,
-    { exitOnCtrlC: false, patchConsole: false },
+    { exitOnCtrlC: false, patchConsole: false, onRender: markRendered },
   );
   const stop = () => instance.unmount();
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);

@@ -18,15 +18,18 @@ export class BoardWatcher {
   private pending: NodeJS.Timeout | undefined;
   private version: number;
 
+  /** `since`: the data_version of what is on screen; a change made before the watch began is caught at once. */
   constructor(
     private readonly store: Store,
     private readonly onChange: () => void,
+    since: number,
   ) {
-    this.version = dataVersion(store);
+    this.version = since;
     this.watcher = watch([store.path, `${store.path}-wal`], { ignoreInitial: true, persistent: false });
     this.watcher.on('all', () => this.soon());
     this.poll = setInterval(() => this.check(), POLL_MS);
     this.poll.unref();
+    this.check();
   }
 
   close(): void {

@@ -1,5 +1,9 @@
-import { Terminal } from '@xterm/headless';
+import xterm from '@xterm/headless';
 import * as pty from 'node-pty';
+
+// CommonJS: its named exports are not visible to Node's ESM loader.
+const { Terminal } = xterm;
+type Terminal = InstanceType<typeof Terminal>;
 import { KANBAN_BIN } from './cli.js';
 
 export interface Screen {

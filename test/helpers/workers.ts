@@ -5,6 +5,8 @@ import { claimTask, type RunIdentity } from '../../src/store/lease.js';
 import { runById } from '../../src/store/runs.js';
 import type { RunRow } from '../../src/store/types.js';
 import { startSupervisor } from '../../src/workers/launch.js';
+import { afterEach } from 'vitest';
+import { isRunProcess } from '../../src/dispatcher/processes.js';
 import { tempDir } from './board.js';
 import { fixture } from './processes.js';
 
@@ -19,6 +21,33 @@ export interface WorkerBoard {
   env: NodeJS.ProcessEnv;
 }
 
+const boards: WorkerBoard[] = [];
+
+/**
+ * After each test, every process of every run on its boards is stopped (a hanging worker would
+ * otherwise outlive the test, and the run): each pid is checked to still be that run's first.
+ */
+afterEach(() => {
+  for (const board of boards.splice(0)) {
+    if (!board.store.db.open) continue;
+    const runs = board.store.db.prepare('SELECT id, task_id, supervisor_pid, worker_pid FROM task_runs').all() as Array<{ id: number; task_id: string; supervisor_pid: number | null; worker_pid: number | null }>;
+    for (const run of runs) {
+      for (const pid of [run.worker_pid, run.supervisor_pid]) {
+        if (pid === null || !isRunProcess(pid, { taskId: run.task_id, runId: run.id })) continue;
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone meanwhile
+          }
+        }
+      }
+    }
+  }
+});
+
 /**
  * A real board and a config whose profiles are the fixture workers. `profiles` maps a profile name to
  * its command (and options).
@@ -30,7 +59,7 @@ export function workerBoard(profiles: Record<string, { command: string[]; on_cle
   writeFileSync(config, JSON.stringify({ profiles })); // JSON is YAML
   const store = openStore(db);
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KANBAN_')));
-  return {
+  const board: WorkerBoard = {
     db,
     store,
     env: {
@@ -41,6 +70,8 @@ export function workerBoard(profiles: Record<string, { command: string[]; on_cle
       ...env,
     },
   };
+  boards.push(board);
+  return board;
 }
 
 /** What the dispatcher will do: claim the task, then start its supervisor detached. */

@@ -164,7 +164,7 @@ describe('the dispatcher commands on bad input', () => {
     expectFailure(db, ['tui', '--no-ui', '--tick', '0'], 2, /invalid --tick '0'/);
   });
 
-  it('kanban tui without --no-ui says plainly that the board is not built yet', () => {
-    expectFailure(db, ['tui'], 2, /^kanban: the full-screen board is not built yet: run kanban tui --no-ui/);
+  it('kanban tui without a terminal says so, and points at --no-ui', () => {
+    expectFailure(db, ['tui'], 2, /^kanban: kanban tui needs a terminal; kanban tui --no-ui runs the dispatcher headless$/);
   });
 });

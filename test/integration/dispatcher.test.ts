@@ -191,3 +191,14 @@ describe('the dispatcher', () => {
 function kanbanArgs(db: string): string[] {
   return [new URL('../../bin/kanban.js', import.meta.url).pathname, '--db', db];
 }
+
+describe('a dispatcher started with --config', () => {
+  it('gives its supervisors the same config (a flag is not inherited like the environment)', async () => {
+    const board = workerBoard({ ok: { command: worker('report', 'complete') } });
+    const { task } = createTask(board.store, { title: 'configured by flag', assignee: 'ok' });
+    const { KANBAN_CONFIG: config, ...env } = board.env;
+    const result = spawnSync(process.execPath, [new URL('../../bin/kanban.js', import.meta.url).pathname, '--db', board.db, '--config', config!, 'dispatch'], { env, encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    await waitFor('done', () => getTask(board.store, task.id).status === 'done', 10_000);
+  });
+});

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidInput } from '../../errors.js';
-import { resolveBoardPath, resolveConfigPath } from '../../location.js';
+import { join, resolve } from 'node:path';
+import { kanbanHome, resolveBoardPath, resolveConfigPath } from '../../location.js';
 import { parseDuration } from '../../time.js';
 import { globalOptions } from '../context.js';
 
@@ -21,9 +22,15 @@ export function registerDispatchCommands(program: Command): void {
     .option('--no-ui', 'no screen: dispatch and print one line per tick that did something')
     .option('--no-dispatch', 'the board without the dispatcher (someone else runs it)')
     .option('--tick <duration>', 'tick interval (overrides tick_seconds and KANBAN_TICK_SECONDS)')
-    .action(async (opts: { ui: boolean; dispatch: boolean; tick?: string }, command: Command) => {
+    .option('--demo', 'a demo board (in $KANBAN_HOME/boards/demo) whose workers are scripts shipped with kanban')
+    .action(async (opts: { ui: boolean; dispatch: boolean; tick?: string; demo?: boolean }, command: Command) => {
       const flags = opts.tick !== undefined ? { tickSeconds: positive(parseDuration(opts.tick, 'tick'), '--tick') } : {};
-      const options = globalOptions(command);
+      let options = globalOptions(command);
+      if (opts.demo) {
+        const { prepareDemo } = await import('../../ui/demo.js');
+        const db = options.db ?? join(kanbanHome(), 'boards', 'demo', 'board.db');
+        options = { ...options, db, config: options.config ?? prepareDemo(resolve(db)).configPath };
+      }
       if (!opts.ui) {
         const { headlessCommand } = await import('../dispatching.js');
         return headlessCommand(options, flags);

@@ -1,0 +1,59 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { stringify } from 'yaml';
+import { openStore } from '../store/db.js';
+import { scheduleTask } from '../store/lifecycle.js';
+import { countTasks, createTask } from '../store/tasks.js';
+import { kanbanBin } from '../workers/launch.js';
+
+/**
+ * `kanban tui --demo`: a board whose profiles are small scripts shipped with kanban, seeded so that
+ * within a minute a new user sees every column and every recovery path: work completing, a long run
+ * kept alive by heartbeats, crashes tripping the breaker, a rate limit waited out, a worker handing
+ * over for review, a chain of dependencies and a scheduled task. Reused if it has tasks already.
+ */
+export function prepareDemo(dbPath: string): { configPath: string } {
+  const dir = dirname(dbPath);
+  mkdirSync(dir, { recursive: true });
+  const workers = join(dirname(dirname(kanbanBin())), 'demo', 'workers');
+  const profile = (script: string) => ({ command: [process.execPath, join(workers, `${script}.mjs`)] });
+  const configPath = join(dir, 'config.yaml');
+  writeFileSync(
+    configPath,
+    `# The demo's config, written by kanban tui --demo (short durations so that things happen while you watch).\n${stringify({
+      profiles: { writer: profile('writer'), long: profile('long'), crasher: profile('crasher'), limited: profile('limited'), reviewer: profile('reviewer') },
+      tick_seconds: 1,
+      claim_ttl_seconds: 20,
+      heartbeat_bridge_seconds: 2,
+      heartbeat_max_stale_seconds: 60,
+      rate_limit_cooldown_seconds: 15,
+      failure_limit: 2,
+      max_in_progress: 4,
+    })}`,
+  );
+  const store = openStore(dbPath);
+  try {
+    if (countTasks(store) === 0) seed(store);
+  } finally {
+    store.close();
+  }
+  return { configPath };
+}
+
+function seed(store: ReturnType<typeof openStore>): void {
+  store.writeTxn(() => {
+    const make = (title: string, assignee: string | null, priority: number, extra: Partial<Parameters<typeof createTask>[1]> = {}) =>
+      createTask(store, { title, assignee, priority, ...extra }).task.id;
+    make('Flaky integration test (crashes: the breaker blocks it)', 'crasher', 3, { body: 'Fails every time. After two crashes the circuit breaker blocks it; press u to try again.' });
+    make('Summarize the logs (rate limited once, then fine)', 'limited', 3, { body: 'Exits 75 the first time: back to ready, no failure counted, retried after the cooldown.' });
+    make('Refactor auth (hands over for review)', 'reviewer', 2, { body: 'Does its part, comments, then blocks itself for a person to review.' });
+    make('Migrate the database (a long run kept alive by heartbeats)', 'long', 2, { body: 'Silent for 45 s but calls kanban worker heartbeat every 3 s, so its lease never lapses.' });
+    const design = make('Design the API', 'writer', 1);
+    const build = make('Build the API (waits for the design)', 'writer', 1, { parents: [design] });
+    make('Document the API (waits for the build)', 'writer', 1, { parents: [build] });
+    make('Write the changelog', 'writer', 0);
+    const report = make('Nightly report (scheduled)', 'writer', 0);
+    scheduleTask(store, report, store.clock.now() + 40_000, 'runs in 40 s');
+    make('Idea: a dark theme for the board', null, 0, { triage: true, body: 'Untriaged: press p to promote it, or x to close it.' });
+  });
+}

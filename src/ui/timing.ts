@@ -1,0 +1,18 @@
+import { appendFileSync } from 'node:fs';
+
+/**
+ * Frame timings for bench/tui.ts, off unless KANBAN_TUI_TIMINGS names a file: the time from the
+ * board noticing another process's change to Ink having drawn the frame that shows it.
+ */
+const file = process.env.KANBAN_TUI_TIMINGS;
+let changedAt: number | null = null;
+
+export function markChange(): void {
+  if (file) changedAt = performance.now();
+}
+
+export function markRendered(): void {
+  if (!file || changedAt === null) return;
+  appendFileSync(file, `${(performance.now() - changedAt).toFixed(2)}\n`);
+  changedAt = null;
+}

@@ -1,0 +1,343 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { claimTask } from '../../src/store/lease.js';
+import { blockTask, completeTask, scheduleTask } from '../../src/store/lifecycle.js';
+import { createTask, getTask, listTasks } from '../../src/store/tasks.js';
+import { manualClock, testStore } from '../helpers/board.js';
+import { cardsPerColumn } from '../../src/ui/layout.js';
+import { KEY, mount } from './mount.js';
+
+const mounted: Array<{ unmount: () => void }> = [];
+afterEach(() => mounted.splice(0).forEach((m) => m.unmount()));
+
+function setup(options?: Parameters<typeof mount>[2]) {
+  const clock = manualClock();
+  const store = testStore(clock);
+  const make = (title: string, extra: Parameters<typeof createTask>[1] extends infer T ? Partial<T> : never = {}) => {
+    clock.advance(1000);
+    return createTask(store, { title, ...extra }).task.id;
+  };
+  const open = () => {
+    const app = mount(store, clock, options);
+    mounted.push(app);
+    return app;
+  };
+  return { clock, store, make, open };
+}
+
+describe('the board', () => {
+  it('shows a column per status with its count, the header and the footer', () => {
+    const { make, open } = setup();
+    make('Alpha');
+    make('Beta');
+    make('Idea', { triage: true });
+    const app = open();
+    const frame = app.frame();
+    expect(frame).toMatch(/^kanban · test-board {2}│ {2}dispatcher running {2}│ {2}workers 0\/4/);
+    expect(frame).toContain('TODO 0');
+    expect(frame).toContain('READY 2');
+    expect(frame).toContain('RUNNING 0');
+    expect(frame).toContain('◀ 1'); // triage is off to the left at 100 columns
+    expect(frame).toContain('press ? for help');
+    expect(frame).toMatch(/s schedule · b block · a assign · x complete · c create · \/ filter · \? help · q quit/);
+    expect(frame.split('\n')).toHaveLength(29); // one row short of the terminal
+  });
+
+  it('←→ h l move between columns, ↑↓ j k between cards, g G to the ends', async () => {
+    const { make, open } = setup();
+    for (const title of ['One', 'Two', 'Three', 'Four']) make(title);
+    make('Waiting', { status: 'todo' });
+    const app = open();
+    expect(app.selected()).toContain('One');
+    await app.press('j');
+    expect(app.selected()).toContain('Two');
+    await app.press(KEY.down, KEY.down);
+    expect(app.selected()).toContain('Four');
+    await app.press('j'); // at the end: stays
+    expect(app.selected()).toContain('Four');
+    await app.press('k', KEY.up);
+    expect(app.selected()).toContain('Two');
+    await app.press('G');
+    expect(app.selected()).toContain('Four');
+    await app.press('g');
+    expect(app.selected()).toContain('One');
+    await app.press('h');
+    expect(app.selected()).toContain('Waiting');
+    await app.press(KEY.right);
+    expect(app.selected()).toContain('One');
+    await app.press('l', KEY.left);
+    expect(app.selected()).toContain('One');
+  });
+
+  it('Enter opens the drawer on the selected card; Esc closes it', async () => {
+    const { make, open } = setup();
+    make('Explained', { body: 'Line one of the body\nline two' });
+    const app = open();
+    await app.press(KEY.enter);
+    expect(app.frame()).toContain('Line one of the body');
+    expect(app.frame()).toContain('runs (0)');
+    await app.press(KEY.escape);
+    expect(app.frame()).not.toContain('Line one of the body');
+    expect(app.frame()).toContain('READY 1');
+  });
+
+  it('r reclaims a running task', async () => {
+    const { store, make, open } = setup();
+    const id = make('Running');
+    claimTask(store, id, { profile: 'coder', leaseMs: 60_000 });
+    const app = open();
+    await app.press('l', 'r');
+    expect(app.frame()).toContain(`reclaimed ${id} → ready`);
+    expect(getTask(store, id)).toMatchObject({ status: 'ready', claim_lock: null });
+  });
+
+  it('u unblocks, and a refusal is a status line, not a crash', async () => {
+    const { store, make, open } = setup();
+    const id = make('Stuck', { status: 'blocked' });
+    const ready = make('Fine');
+    const app = open();
+    await app.press('u');
+    expect(app.frame()).toContain(`refused: cannot unblock ${ready}: it is ready`);
+    await app.press('l', 'l', 'u');
+    expect(app.frame()).toContain(`unblocked ${id} → ready`);
+    expect(getTask(store, id).status).toBe('ready');
+  });
+
+  it('p promotes; P asks, then forces past an unfinished parent', async () => {
+    const { store, make, open } = setup();
+    const parent = make('Parent');
+    const child = make('Child', { parents: [parent] });
+    const app = open();
+    await app.press('h', 'p');
+    expect(app.frame()).toContain(`refused: cannot promote ${child}: parent ${parent} is not done (ready)`);
+    await app.press('P');
+    expect(app.frame()).toContain(`promote ${child} past its unfinished parents? (y/n)`);
+    await app.press('n');
+    expect(getTask(store, child).status).toBe('todo');
+    await app.press('P', 'y');
+    expect(app.frame()).toContain(`promoted ${child} → ready (forced)`);
+    expect(getTask(store, child).status).toBe('ready');
+  });
+
+  it('s schedules for a duration or a time, and a bad one is an error line', async () => {
+    const { store, clock, make, open } = setup();
+    const id = make('Later');
+    const app = open();
+    await app.press('s', 'soonish', KEY.enter);
+    expect(app.frame()).toMatch(/error: invalid time 'soonish'/);
+    await app.press('s', '90m', KEY.enter);
+    expect(getTask(store, id)).toMatchObject({ status: 'scheduled', scheduled_until: clock.now() + 90 * 60_000 });
+  });
+
+  it('b blocks with the reason typed, backspace included', async () => {
+    const { store, make, open } = setup();
+    const id = make('Blockable');
+    const app = open();
+    await app.press('b', 'need keyz', KEY.backspace, 's', KEY.enter);
+    expect(getTask(store, id)).toMatchObject({ status: 'blocked', status_reason: 'need keys' });
+    expect(app.frame()).toContain(`blocked ${id}`);
+  });
+
+  it('b then Esc cancels and changes nothing', async () => {
+    const { store, make, open } = setup();
+    const id = make('Untouched');
+    const app = open();
+    await app.press('b', 'oops', KEY.escape);
+    expect(getTask(store, id).status).toBe('ready');
+  });
+
+  it('c creates: a title, then an optional assignee; the new card is selected', async () => {
+    const { store, open } = setup();
+    const app = open();
+    await app.press('c', 'Brand new', KEY.enter);
+    expect(app.frame()).toContain('assignee for "Brand new" (optional, Enter to skip):');
+    await app.press('coder', KEY.enter);
+    const task = listTasks(store).find((t) => t.title === 'Brand new')!;
+    expect(task).toMatchObject({ status: 'ready', assignee: 'coder' });
+    expect(app.frame()).toContain(`created ${task.id} (ready)`);
+    expect(app.selected()).toContain('Brand new');
+  });
+
+  it('c with an empty title creates nothing', async () => {
+    const { store, open } = setup();
+    const app = open();
+    await app.press('c', KEY.enter);
+    expect(app.frame()).toContain('a task needs a title');
+    expect(listTasks(store)).toEqual([]);
+  });
+
+  it('a assigns, and none (or nothing) unassigns', async () => {
+    const { store, make, open } = setup();
+    const id = make('Orphan');
+    const app = open();
+    await app.press('a', 'coder', KEY.enter);
+    expect(getTask(store, id).assignee).toBe('coder');
+    await app.press('a', KEY.enter);
+    expect(getTask(store, id).assignee).toBeNull();
+    await app.press('a', 'two words', KEY.enter);
+    expect(app.frame()).toContain("error: invalid assignee 'two words'");
+  });
+
+  it('x completes after a confirmation; n cancels', async () => {
+    const { store, make, open } = setup();
+    const id = make('Almost there');
+    const app = open();
+    await app.press('x');
+    expect(app.frame()).toContain(`complete ${id}? (y/n)`);
+    await app.press('n');
+    expect(app.frame()).toContain('cancelled');
+    expect(getTask(store, id).status).toBe('ready');
+    await app.press('x', 'y');
+    expect(getTask(store, id).status).toBe('done');
+  });
+
+  it('/ filters by text or assignee as you type; Enter keeps it and selects the first match; Esc clears', async () => {
+    const { make, open } = setup();
+    make('Fix the parser');
+    make('Write docs', { assignee: 'writer' });
+    make('Parse the config', { status: 'todo' });
+    const app = open();
+    await app.press('/', 'pars');
+    expect(app.frame()).toContain('READY 1');
+    expect(app.frame()).toContain('TODO 1');
+    await app.press(KEY.enter);
+    expect(app.frame()).toContain('filter "pars": 2 matches');
+    expect(app.selected()).toContain('Parse the config');
+    await app.press('/', 'writer', KEY.enter);
+    expect(app.selected()).toContain('Write docs');
+    await app.press(KEY.escape);
+    expect(app.frame()).toContain('READY 2');
+    expect(app.frame()).toContain('filter cleared');
+  });
+
+  it('space pauses and resumes the dispatcher; d ticks now', async () => {
+    const { open } = setup();
+    const app = open();
+    await app.press(' ');
+    expect(app.loop!.paused).toBe(true);
+    expect(app.frame()).toContain('dispatcher PAUSED');
+    await app.press(' ');
+    expect(app.loop!.paused).toBe(false);
+    await app.press('d');
+    expect(app.frame()).toContain('ticking now');
+  });
+
+  it('space and d say so when the dispatcher is off', async () => {
+    const { open } = setup({ dispatcher: false });
+    const app = open();
+    expect(app.frame()).toContain('dispatcher off');
+    await app.press(' ');
+    expect(app.frame()).toContain('the dispatcher is off (--no-dispatch)');
+  });
+
+  it('A shows and hides the archived column', async () => {
+    const { store, make, open } = setup();
+    const id = make('Old news');
+    completeTask(store, id);
+    const app = open();
+    expect(app.frame()).not.toContain('ARCHIVED');
+    await app.press('A', 'G', 'l', 'l', 'l', 'l', 'l', 'l', 'l');
+    expect(app.frame()).toContain('ARCHIVED 0');
+    await app.press('A');
+    expect(app.frame()).not.toContain('ARCHIVED');
+  });
+
+  it('? lists every key; any key closes it', async () => {
+    const { open } = setup();
+    const app = open();
+    await app.press('?');
+    for (const does of ['reclaim', 'unblock', 'force promote', 'schedule', 'block', 'create', 'assign', 'complete', 'filter', 'pause/resume dispatcher', 'tick now', 'help', 'quit']) {
+      expect(app.frame()).toContain(does);
+    }
+    await app.press('z');
+    expect(app.frame()).not.toContain('any key closes this');
+  });
+
+  it('q quits at once when nothing runs; with workers running it says they keep running, and asks', async () => {
+    const { store, make, open } = setup();
+    const id = make('Busy');
+    claimTask(store, id, { profile: 'coder', leaseMs: 60_000 });
+    const app = open();
+    await app.press('q');
+    expect(app.frame()).toContain('1 task is running: quitting leaves the worker running (the next dispatcher adopts them). Quit? (y/n)');
+    await app.press('n');
+    expect(app.frame()).toContain('cancelled');
+  });
+
+  it('keys typed together are each handled, in order', async () => {
+    const { store, make, open } = setup();
+    make('First');
+    const second = make('Second');
+    const app = open();
+    await app.press('jb', 'typed ahead\r');
+    expect(getTask(store, second)).toMatchObject({ status: 'blocked', status_reason: 'typed ahead' });
+  });
+});
+
+describe('cards', () => {
+  it('a running card shows its pid, heartbeat age and lease', async () => {
+    const { store, clock, make, open } = setup({ columns: 220 });
+    const id = make('Working hard');
+    claimTask(store, id, { profile: 'coder', leaseMs: 60_000 });
+    store.db.prepare('UPDATE tasks SET worker_pid = 4321 WHERE id = ?').run(id);
+    clock.advance(10_000);
+    const app = open();
+    expect(app.frame()).toContain('pid 4321 · ♥ 10s ago'); // the rest (lease 50s) is cut at this width: see cardDetail's tests
+  });
+
+  it('a blocked card says breaker or sticky, with the reason', () => {
+    const { store, make, open } = setup({ columns: 220 });
+    const sticky = make('By hand');
+    blockTask(store, sticky, 'needs legal');
+    const tripped = make('Breaker');
+    store.db.prepare("UPDATE tasks SET status = 'blocked', consecutive_failures = 2, status_reason = 'gave up after 2 failures' WHERE id = ?").run(tripped);
+    store.db.prepare("INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'gave_up', '{}', 0)").run(tripped);
+    const app = open();
+    expect(app.frame()).toContain('sticky: needs legal');
+    expect(app.frame()).toContain('breaker 2×: gave up');
+  });
+
+  it('a scheduled card says when it is due', async () => {
+    const { store, clock, make, open } = setup({ columns: 220 });
+    const id = make('Tonight');
+    scheduleTask(store, id, clock.now() + 3 * 3600_000);
+    const app = open();
+    expect(app.frame()).toContain('due in 3h');
+  });
+});
+
+describe('windowing', () => {
+  it('shows a window around the cursor with the counts above and below, on 10,000 tasks', async () => {
+    const { store, clock, open } = setup();
+    store.writeTxn(() => {
+      for (let i = 0; i < 10_000; i++) {
+        clock.advance(1);
+        createTask(store, { title: `Task ${String(i).padStart(5, '0')}` });
+      }
+    });
+    const app = open();
+    expect(app.frame()).toContain('READY 10000');
+    expect(cardsPerColumn({ columns: 100, rows: 30 })).toBe(5);
+    expect(app.frame()).toContain('↓ 9995 more');
+    await app.press('G');
+    expect(app.selected()).toContain('Task 09999');
+    expect(app.frame()).toContain('↑ 9995 more');
+    await app.press('g', 'jjjjjjjjjj');
+    expect(app.selected()).toContain('Task 00010');
+    expect(app.frame()).toContain('↑ 8 more'); // the window centres on the cursor: positions 8 to 12
+    expect(app.frame()).toContain('↓ 9987 more');
+  });
+
+  it('keeps the cursor on its task when tasks are added above it', async () => {
+    const { store, clock, make, open } = setup();
+    make('Low A');
+    const target = make('Low B');
+    const app = open();
+    await app.press('j');
+    expect(app.selected()).toContain('Low B');
+    clock.advance(1);
+    createTask(store, { title: 'Urgent', priority: 9 });
+    await app.press('l', 'h'); // any re-render: the board re-reads
+    expect(app.selected()).toContain('Low B');
+    expect(getTask(store, target).status).toBe('ready');
+  });
+});

@@ -1,0 +1,50 @@
+import { render } from 'ink-testing-library';
+import { parseConfig } from '../../src/config.js';
+import { DispatcherLoop } from '../../src/dispatcher/loop.js';
+import { Killer } from '../../src/dispatcher/processes.js';
+import { tickContext } from '../../src/dispatcher/tick.js';
+import { resolveSettings } from '../../src/settings.js';
+import type { Store } from '../../src/store/db.js';
+import { App } from '../../src/ui/App.js';
+import { DispatcherHandle } from '../../src/ui/dispatcher.js';
+import type { ManualClock } from '../helpers/board.js';
+
+export const config = parseConfig('profiles:\n  coder:\n    command: [agent]\n', 'test.yaml');
+export const settings = resolveSettings(config, { KANBAN_CLAIM_TTL_SECONDS: '60', KANBAN_HEARTBEAT_MAX_STALE_SECONDS: '120' });
+export const KEY = { enter: '\r', escape: '\u001b', up: '\u001b[A', down: '\u001b[B', right: '\u001b[C', left: '\u001b[D', backspace: '\u007f', ctrlC: '\u0003' };
+
+const flush = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+/**
+ * The App on a real board file, in ink-testing-library, 100×30. The dispatcher is a real loop that
+ * is never started (its pause and tick-now still work), or none at all.
+ */
+export function mount(store: Store, clock: ManualClock, options: { dispatcher?: boolean; columns?: number; rows?: number } = {}) {
+  const loop = options.dispatcher === false ? null : new DispatcherLoop(() => ({ at: clock.now(), dry_run: false, actions: [], errors: [] }), () => 1000, { onTick: () => {}, onError: () => {} });
+  const handle = new DispatcherHandle(loop, () => settings);
+  const instance = render(
+    <App
+      store={store}
+      boardName="test-board"
+      dispatcher={handle}
+      settings={() => settings}
+      context={() => tickContext(store, config, clock, { settings, killer: new Killer(0), isRunProcess: () => false })}
+      clock={clock}
+      size={{ columns: options.columns ?? 100, rows: options.rows ?? 30 }}
+      watch={false}
+    />,
+  );
+  return {
+    ...instance,
+    loop,
+    frame: () => instance.lastFrame() ?? '',
+    async press(...keys: string[]) {
+      for (const key of keys) {
+        instance.stdin.write(key);
+        await flush();
+      }
+    },
+    /** The text of the selected card (the lines marked ▌). */
+    selected: () => (instance.lastFrame() ?? '').split('\n').filter((l) => l.includes('▌')).map((l) => l.slice(l.indexOf('▌') + 1).trim().split('  ')[0]),
+  };
+}
