@@ -31,8 +31,9 @@ export function cardDetail(card: Card, now: number): string {
       return `pid ${card.worker_pid ?? '—'} · ${beat}${left}`;
     }
     case 'blocked': {
-      const kind = card.block_kind === 'breaker' ? `breaker ${card.consecutive_failures}×` : 'sticky';
-      return `${kind}${card.status_reason ? `: ${card.status_reason}` : ''}`;
+      const kind = card.block_kind === 'breaker' ? 'breaker' : 'sticky';
+      const failures = card.consecutive_failures > 0 ? ` · ${plural(card.consecutive_failures, 'failure')}` : '';
+      return `${kind}${failures}${card.status_reason ? `: ${card.status_reason}` : ''}`;
     }
     case 'scheduled':
       return card.scheduled_until === null ? 'scheduled' : card.scheduled_until > now ? `due in ${formatSpan(card.scheduled_until - now)}` : 'due now';
@@ -40,6 +41,10 @@ export function cardDetail(card: Card, now: number): string {
     case 'archived':
       return card.summary ?? '';
     default:
-      return card.consecutive_failures > 0 ? `${card.consecutive_failures} failure${card.consecutive_failures > 1 ? 's' : ''}` : '';
+      return card.consecutive_failures > 0 ? plural(card.consecutive_failures, 'failure') : '';
   }
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

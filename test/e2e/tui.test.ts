@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { blockTask, completeTask } from '../../src/store/lifecycle.js';
 import { createTask, getTask, listTasks } from '../../src/store/tasks.js';
 import { KANBAN_BIN } from '../helpers/cli.js';
+import { fixture } from '../helpers/processes.js';
 import { KEY, openScreen, type Screen } from '../helpers/pty.js';
 import { claimAndStart, waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
 
@@ -151,6 +152,17 @@ describe('kanban tui in a real terminal', () => {
     expect(await screen.exited).toBe(0);
     expect(screen.term.buffer.active.type).toBe('normal');
     expect(cursorHidden(screen)).toBe(false);
+  });
+
+  it('a crash gives the terminal back too, and says what happened', async () => {
+    const b = workerBoard({});
+    const screen = openScreen(['--db', b.db, 'tui', '--no-dispatch'], { ...b.env, NODE_OPTIONS: `--require ${fixture('crash-later.cjs')}` });
+    open.push(screen);
+    await screen.waitFor('the board', (t) => t.includes('kanban ·'));
+    expect(await screen.exited).toBe(4);
+    expect(screen.term.buffer.active.type).toBe('normal');
+    expect(cursorHidden(screen)).toBe(false);
+    expect(screen.text()).toContain('kanban: internal error in the board: simulated crash');
   });
 
   it('draws a title carrying escape sequences as plain text, and the terminal title stays', async () => {

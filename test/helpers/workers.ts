@@ -28,25 +28,27 @@ const boards: WorkerBoard[] = [];
  * otherwise outlive the test, and the run): each pid is checked to still be that run's first.
  */
 afterEach(() => {
-  for (const board of boards.splice(0)) {
-    if (!board.store.db.open) continue;
-    const runs = board.store.db.prepare('SELECT id, task_id, supervisor_pid, worker_pid FROM task_runs').all() as Array<{ id: number; task_id: string; supervisor_pid: number | null; worker_pid: number | null }>;
-    for (const run of runs) {
-      for (const pid of [run.worker_pid, run.supervisor_pid]) {
-        if (pid === null || !isRunProcess(pid, { taskId: run.task_id, runId: run.id })) continue;
+  for (const board of boards.splice(0)) if (board.store.db.open) stopRunProcesses(board.store);
+});
+
+/** SIGKILLs every process of every run on the board, each checked to still be that run's first. */
+export function stopRunProcesses(store: Store): void {
+  const runs = store.db.prepare('SELECT id, task_id, supervisor_pid, worker_pid FROM task_runs').all() as Array<{ id: number; task_id: string; supervisor_pid: number | null; worker_pid: number | null }>;
+  for (const run of runs) {
+    for (const pid of [run.worker_pid, run.supervisor_pid]) {
+      if (pid === null || !isRunProcess(pid, { taskId: run.task_id, runId: run.id })) continue;
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
         try {
-          process.kill(-pid, 'SIGKILL');
+          process.kill(pid, 'SIGKILL');
         } catch {
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            // gone meanwhile
-          }
+          // gone meanwhile
         }
       }
     }
   }
-});
+}
 
 /**
  * A real board and a config whose profiles are the fixture workers. `profiles` maps a profile name to

@@ -293,7 +293,7 @@ describe('cards', () => {
     store.db.prepare("INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'gave_up', '{}', 0)").run(tripped);
     const app = open();
     expect(app.frame()).toContain('sticky: needs legal');
-    expect(app.frame()).toContain('breaker 2×: gave up');
+    expect(app.frame()).toContain('breaker · 2 failures');
   });
 
   it('a scheduled card says when it is due', async () => {

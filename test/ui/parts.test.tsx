@@ -37,7 +37,8 @@ describe('card health', () => {
   it('says what each status has to say', () => {
     expect(cardDetail(running(50_000, 5_000), NOW)).toBe('pid — · ♥ 5s ago · lease 50s');
     expect(cardDetail(card({ status: 'running', started_at: NOW - 3000 }), NOW)).toBe('pid — · ♥ 3s ago');
-    expect(cardDetail(card({ status: 'blocked', block_kind: 'breaker', consecutive_failures: 2, status_reason: 'gave up' }), NOW)).toBe('breaker 2×: gave up');
+    expect(cardDetail(card({ status: 'blocked', block_kind: 'breaker', consecutive_failures: 2, status_reason: 'gave up' }), NOW)).toBe('breaker · 2 failures: gave up');
+    expect(cardDetail(card({ status: 'blocked', block_kind: 'sticky', consecutive_failures: 1, status_reason: 'review' }), NOW)).toBe('sticky · 1 failure: review');
     expect(cardDetail(card({ status: 'blocked', block_kind: 'sticky' }), NOW)).toBe('sticky');
     expect(cardDetail(card({ status: 'scheduled', scheduled_until: NOW + 7200_000 }), NOW)).toBe('due in 2h');
     expect(cardDetail(card({ status: 'ready', consecutive_failures: 1 }), NOW)).toBe('1 failure');

@@ -1,0 +1,49 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { openStore, type Store } from '../../src/store/db.js';
+import { listTasks, showTask } from '../../src/store/tasks.js';
+import { tempDir } from '../helpers/board.js';
+import { KANBAN_BIN } from '../helpers/cli.js';
+import { exited } from '../helpers/processes.js';
+import { stopRunProcesses, waitFor } from '../helpers/workers.js';
+
+const stops: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+});
+
+describe('kanban tui --demo', () => {
+  it('seeds a demo board whose shipped workers show the recovery paths within seconds', async () => {
+    const home = tempDir('kanban-demo-');
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KANBAN_')));
+    const child = spawn(process.execPath, [KANBAN_BIN, 'tui', '--demo', '--no-ui'], { env: { ...clean, KANBAN_HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });
+    stops.push(async () => {
+      child.kill('SIGINT');
+      await exited(child);
+    });
+    const db = join(home, 'boards', 'demo', 'board.db');
+    await waitFor('the demo board', () => existsSync(db), 10_000);
+    const config = parse(readFileSync(join(home, 'boards', 'demo', 'config.yaml'), 'utf8')) as { profiles: Record<string, { command: string[] }> };
+    for (const profile of Object.values(config.profiles)) expect(existsSync(profile.command[1]!)).toBe(true);
+
+    const store: Store = openStore(db);
+    stops.push(async () => {
+      stopRunProcesses(store); // the demo's workers outlive the dispatcher by design, not the test
+      store.close();
+    });
+    const kinds = () => new Set(listTasks(store, { statuses: ['triage', 'todo', 'ready', 'running', 'blocked', 'scheduled', 'done'] }).flatMap((t) => showTask(store, t.id).events.map((e) => e.kind)));
+    const statuses = () => new Set(listTasks(store).map((t) => t.status));
+    await waitFor(
+      'a completion, the breaker, a rate limit, a hand-over for review, a heartbeat',
+      () => ['completed', 'gave_up', 'rate_limited', 'blocked', 'heartbeat'].every((k) => kinds().has(k)),
+      30_000,
+      500,
+    );
+    const seen = statuses();
+    for (const status of ['triage', 'blocked', 'done']) expect(seen.has(status as never)).toBe(true);
+  }, 45_000);
+});
