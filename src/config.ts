@@ -17,6 +17,14 @@ const ProfileSchema = z.strictObject({
   on_clean_exit: z.enum(['violation', 'complete']).default('violation'),
 });
 
+/** When diagnostics call something stuck (hours and minutes, as people think of them). */
+const DiagnosticsSchema = z.strictObject({
+  stuck_blocked_hours: z.number().positive().default(24),
+  block_cycle_window_hours: z.number().positive().default(24),
+  block_cycle_count: positiveInt.default(3),
+  stranded_ready_minutes: z.number().positive().default(30),
+});
+
 export const ConfigSchema = z.strictObject({
   profiles: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a profile name of letters, digits, _ . and -'), ProfileSchema).default({}),
   default_assignee: z.string().optional(),
@@ -29,10 +37,12 @@ export const ConfigSchema = z.strictObject({
   stale_timeout_seconds: seconds.optional(),
   failure_limit: positiveInt.optional(),
   max_in_progress: z.number().int().nonnegative().optional(),
+  diagnostics: DiagnosticsSchema.default(DiagnosticsSchema.parse({})),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type Profile = z.infer<typeof ProfileSchema>;
+export type DiagnosticsConfig = z.infer<typeof DiagnosticsSchema>;
 
 export function parseConfig(text: string, path: string): Config {
   let raw: unknown;

@@ -1,7 +1,7 @@
 import { KanbanError, NotFound, Refused } from '../errors.js';
 import { parseTaskId } from '../ids.js';
 import type { Task } from '../store/types.js';
-import { printTask, writeJson } from './output.js';
+import { printTask, writeJson, writeLine } from './output.js';
 
 /** Some of several ids failed; the others were done. main.ts prints each failure and exits with the first one's code. */
 export class SomeFailed extends Error {
@@ -15,11 +15,11 @@ export type EachResult = { id: string; ok: true; task: Task } | { id: string; ok
 /**
  * Applies `action` to every id, each in its own transaction, so one refusal does not undo the others
  * (like `rm a b c`). Every id is checked for form first: a typo changes nothing at all. With one id the
- * output is that task; with several, `--json` prints one result per id.
+ * output is that task; with several (or `alwaysReport`), `--json` prints one result per id.
  */
-export function actOnEach(rawIds: readonly string[], verb: string, json: boolean, action: (id: string) => Task): void {
+export function actOnEach(rawIds: readonly string[], verb: string, json: boolean, action: (id: string) => Task, options: { alwaysReport?: boolean } = {}): void {
   const ids = rawIds.map(parseTaskId);
-  if (ids.length === 1) {
+  if (ids.length === 1 && !options.alwaysReport) {
     printTask(action(ids[0]!), verb, json);
     return;
   }
@@ -37,5 +37,6 @@ export function actOnEach(rawIds: readonly string[], verb: string, json: boolean
     }
   }
   if (json) writeJson(results);
+  else if (ids.length === 0) writeLine(`nothing to ${verb.replace(/ed$/, '')}`);
   if (failures.length > 0) throw new SomeFailed(failures);
 }

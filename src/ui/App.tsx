@@ -8,14 +8,16 @@ import { cleanLine } from '../sanitize.js';
 import type { Settings } from '../settings.js';
 import { BOARD_COLUMNS } from '../store/board.js';
 import type { Store } from '../store/db.js';
-import { showTask } from '../store/tasks.js';
+import { getTask, showTask } from '../store/tasks.js';
 import type { Status } from '../store/types.js';
 import { readLogTail, taskLogPath } from '../workers/runlog.js';
-import { actions, type Outcome } from './actions.js';
+import type { Finding, Severity } from '../diagnostics/rules.js';
+import { actions, bulk, type Outcome } from './actions.js';
 import { Board } from './Board.js';
 import { idAt, loadBoard, type Cursor } from './board-view.js';
 import { Footer, Header, StatusLine } from './Chrome.js';
 import type { DispatcherHandle } from './dispatcher.js';
+import { Diagnostics } from './Diagnostics.js';
 import { Drawer } from './Drawer.js';
 import { Help } from './Help.js';
 import { boardCommand, keysFor, type Command } from './keymap.js';
@@ -26,9 +28,10 @@ import { BoardWatcher } from './watch.js';
 
 type PromptPurpose = 'schedule' | 'block' | 'assign' | 'filter' | 'create-title' | 'create-assignee';
 type Dialog =
-  | { kind: 'prompt'; purpose: PromptPurpose; label: string; value: string; taskId?: string; title?: string }
-  | { kind: 'confirm'; purpose: 'complete' | 'force-promote' | 'quit'; message: string; taskId?: string }
-  | { kind: 'help' };
+  | { kind: 'prompt'; purpose: PromptPurpose; label: string; value: string; taskIds?: string[]; title?: string }
+  | { kind: 'confirm'; purpose: 'complete' | 'force-promote' | 'quit'; message: string; taskIds?: string[] }
+  | { kind: 'help' }
+  | { kind: 'diagnostics'; selected: number };
 
 interface StatusMessage {
   text: string;
@@ -55,6 +58,32 @@ export interface AppProps {
   size?: Size;
   /** Watch the file for other processes' changes (off in component tests). */
   watch?: boolean;
+  /** The board's diagnostics (kanban diagnostics), run in the background every few seconds. */
+  diagnose?: () => Finding[];
+}
+
+/** Diagnostics cost tens of ms on a big board: run every few seconds and soon after a change, never in a frame. */
+function useFindings(diagnose: (() => Finding[]) | undefined, version: number): Finding[] {
+  const [findings, setFindings] = useState<Finding[]>([]);
+  const run = useRef(() => {});
+  run.current = () => {
+    if (!diagnose) return;
+    try {
+      setFindings(diagnose());
+    } catch {
+      // a busy or broken moment: keep the last findings, try again on the next round
+    }
+  };
+  useEffect(() => {
+    run.current();
+    const timer = setInterval(() => run.current(), 2000);
+    return () => clearInterval(timer);
+  }, []);
+  useEffect(() => {
+    const timer = setTimeout(() => run.current(), 250);
+    return () => clearTimeout(timer);
+  }, [version]);
+  return findings;
 }
 
 function useTerminalSize(fixed?: Size): Size {
@@ -86,7 +115,7 @@ function useNow(clock: Clock): number {
  * task state of its own: everything it shows is read through store queries, again whenever the file
  * changes, and everything it does goes through the store's transitions.
  */
-export function App({ store, boardName, dispatcher, context, settings, clock = systemClock, size: fixedSize, watch = true }: AppProps) {
+export function App({ store, boardName, dispatcher, context, settings, clock = systemClock, size: fixedSize, watch = true, diagnose }: AppProps) {
   const { exit } = useApp();
   const size = useTerminalSize(fixedSize);
   const now = useNow(clock);
@@ -96,9 +125,23 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
   const [filter, setFilter] = useState('');
   const [showArchived, setShowArchived] = useState(false);
   const [drawer, setDrawer] = useState<string | null>(null);
-  const [dialog, setDialog] = useState<Dialog | null>(null);
+  // The key handler reads the dialog from a ref set the moment it changes: a key typed ahead must go to
+  // the prompt the previous key opened, even before React has rendered that prompt.
+  const [dialog, setDialogState] = useState<Dialog | null>(null);
+  const dialogNow = useRef<Dialog | null>(null);
+  const setDialog = (next: Dialog | null) => {
+    dialogNow.current = next;
+    setDialogState(next);
+  };
   const [status, setStatus] = useState<StatusMessage>({ text: 'press ? for help', tone: 'info', at: 0, fromTick: false });
   const [logTail, setLogTail] = useState<string[]>([]);
+  const [marks, setMarks] = useState<ReadonlySet<string>>(new Set());
+  const findings = useFindings(diagnose, version);
+  const flags = useMemo(() => {
+    const worst = new Map<string, Severity>();
+    for (const f of findings) if (!worst.has(f.task_id)) worst.set(f.task_id, f.severity); // most severe first
+    return worst;
+  }, [findings]);
 
   useEffect(
     () =>
@@ -139,7 +182,8 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
 
   const active = board.columns.find((c) => c.status === column) ?? board.columns[0]!;
   const selected = active.cards[active.index - active.offset] ?? null;
-  const targetId = drawer ?? selected?.id ?? null;
+  const finding = dialog?.kind === 'diagnostics' ? findings[clamp(dialog.selected, 0, findings.length - 1)] : undefined;
+  const targetId = finding?.task_id ?? drawer ?? selected?.id ?? null;
 
   const detail = useMemo(() => {
     if (drawer === null) return null;
@@ -186,6 +230,20 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
     else run(targetId);
   };
 
+  /** The marked cards when there are marks, else the card the command is about. */
+  const withTargets = (run: (ids: string[]) => void) => {
+    if (marks.size > 0) run([...marks]);
+    else withTarget((id) => run([id]));
+  };
+
+  /** One action on the targets: one card says what happened to it; several, what happened to each. */
+  const onEach = (ids: readonly string[], verb: string, action: (id: string) => Outcome) => {
+    report(ids.length === 1 ? action(ids[0]!) : bulk(ids, verb, action));
+    if (ids.length > 1 || marks.size > 0) setMarks(new Set());
+  };
+
+  const describeTargets = (ids: readonly string[]) => (ids.length === 1 ? ids[0]! : `${ids.length} marked tasks`);
+
   const run = (command: Command) => {
     try {
       perform(command);
@@ -215,23 +273,39 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
         else if (filter !== '') {
           setFilter('');
           say('filter cleared');
+        } else if (marks.size > 0) {
+          setMarks(new Set());
+          say('marks cleared');
         }
         return;
+      case 'mark':
+        return withTarget((id) => {
+          const next = new Set(marks);
+          if (!next.delete(id)) next.add(id);
+          setMarks(next);
+          say(`${next.size} marked: r u p s x act on every marked card, Esc clears the marks`);
+        });
+      case 'diagnostics':
+        return setDialog({ kind: 'diagnostics', selected: 0 });
       case 'reclaim':
-        return withTarget((id) => report(actions.reclaim(context(), id)));
+        return withTargets((ids) => onEach(ids, 'reclaimed', (id) => actions.reclaim(context(), id)));
       case 'unblock':
-        return withTarget((id) => report(actions.unblock(context(), id)));
+        return withTargets((ids) => onEach(ids, 'unblocked', (id) => actions.unblock(context(), id)));
       case 'promote':
-        if (!command.force) return withTarget((id) => report(actions.promote(context(), id, false)));
-        return withTarget((id) => setDialog({ kind: 'confirm', purpose: 'force-promote', taskId: id, message: `promote ${id} past its unfinished parents? (y/n)` }));
+        if (!command.force) return withTargets((ids) => onEach(ids, 'promoted', (id) => actions.promote(context(), id, false)));
+        return withTargets((ids) =>
+          setDialog({ kind: 'confirm', purpose: 'force-promote', taskIds: ids, message: `promote ${describeTargets(ids)} past ${ids.length === 1 ? 'its' : 'their'} unfinished parents? (y/n)` }),
+        );
       case 'complete':
-        return withTarget((id) => setDialog({ kind: 'confirm', purpose: 'complete', taskId: id, message: `complete ${id}? (y/n)` }));
+        return withTargets((ids) => setDialog({ kind: 'confirm', purpose: 'complete', taskIds: ids, message: `complete ${describeTargets(ids)}? (y/n)` }));
       case 'schedule':
-        return withTarget((id) => setDialog({ kind: 'prompt', purpose: 'schedule', taskId: id, label: `schedule ${id} for (90s, 2h, 1d or 2026-12-01T09:00):`, value: '' }));
+        return withTargets((ids) =>
+          setDialog({ kind: 'prompt', purpose: 'schedule', taskIds: ids, label: `schedule ${describeTargets(ids)} for (90s, 2h, 1d or 2026-12-01T09:00):`, value: '' }),
+        );
       case 'block':
-        return withTarget((id) => setDialog({ kind: 'prompt', purpose: 'block', taskId: id, label: `block ${id} because:`, value: '' }));
+        return withTarget((id) => setDialog({ kind: 'prompt', purpose: 'block', taskIds: [id], label: `block ${id} because:`, value: '' }));
       case 'assign':
-        return withTarget((id) => setDialog({ kind: 'prompt', purpose: 'assign', taskId: id, label: `assign ${id} to (a profile, empty for nobody):`, value: '' }));
+        return withTarget((id) => setDialog({ kind: 'prompt', purpose: 'assign', taskIds: [id], label: `assign ${id} to (a profile, empty for nobody):`, value: '' }));
       case 'create':
         return setDialog({ kind: 'prompt', purpose: 'create-title', label: 'new task title:', value: '' });
       case 'filter':
@@ -263,8 +337,8 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
   const confirm = (d: Extract<Dialog, { kind: 'confirm' }>) => {
     setDialog(null);
     if (d.purpose === 'quit') return quit();
-    if (d.purpose === 'complete') return report(actions.complete(context(), d.taskId!));
-    return report(actions.promote(context(), d.taskId!, true));
+    if (d.purpose === 'complete') return onEach(d.taskIds!, 'completed', (id) => actions.complete(context(), id));
+    return onEach(d.taskIds!, 'promoted', (id) => actions.promote(context(), id, true));
   };
 
   const submit = (d: Extract<Dialog, { kind: 'prompt' }>) => {
@@ -272,11 +346,11 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
     const ctx = context();
     switch (d.purpose) {
       case 'schedule':
-        return report(actions.schedule(ctx, d.taskId!, d.value));
+        return onEach(d.taskIds!, 'scheduled', (id) => actions.schedule(ctx, id, d.value));
       case 'block':
-        return report(actions.block(ctx, d.taskId!, d.value));
+        return report(actions.block(ctx, d.taskIds![0]!, d.value));
       case 'assign':
-        return report(actions.assign(ctx, d.taskId!, d.value));
+        return report(actions.assign(ctx, d.taskIds![0]!, d.value));
       case 'filter': {
         setFilter(d.value);
         if (d.value === '') return say('filter cleared');
@@ -329,13 +403,36 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
     later(input.slice(enter + 1));
   };
 
-  /** Handles keys that arrived with the previous one, once the board has re-rendered for it. */
+  /** Queues keys that arrived with the previous one: handled after the board has re-rendered for it. */
   const later = (rest: string) => {
-    if (rest !== '') setImmediate(() => latestOnKey.current(rest, NO_KEY));
+    if (rest === '') return;
+    pending.current += rest;
+    wake();
+  };
+
+  /** The diagnostics list: move, go to the card, close; the fix keys act on the finding's task. */
+  const onDiagnosticsKey = (d: Extract<Dialog, { kind: 'diagnostics' }>, input: string, key: Key) => {
+    const command = boardCommand(input, key);
+    if (command?.type === 'move' && command.cards !== 0) return setDialog({ ...d, selected: clamp(d.selected + command.cards, 0, Math.max(0, findings.length - 1)) });
+    if (command?.type === 'first' || command?.type === 'last') return setDialog({ ...d, selected: command.type === 'first' ? 0 : Math.max(0, findings.length - 1) });
+    if (command?.type === 'back' || command?.type === 'diagnostics') return setDialog(null);
+    if (command?.type === 'open') {
+      setDialog(null);
+      if (!finding) return;
+      try {
+        selectTask(getTask(store, finding.task_id));
+      } catch {
+        say(`${finding.task_id} is gone`, 'error');
+      }
+      return;
+    }
+    if (command && command.type !== 'move') run(command);
   };
 
   const onKey = (input: string, key: Key) => {
+    const dialog = dialogNow.current;
     if (dialog?.kind === 'help') return setDialog(null);
+    if (dialog?.kind === 'diagnostics') return onDiagnosticsKey(dialog, input, key);
     if (dialog?.kind === 'confirm') {
       const [first = '', ...rest] = [...input];
       if (first === 'y' || first === 'Y' || key.return) confirm(dialog);
@@ -359,21 +456,37 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
   // stable handler that calls this render's one means a key always sees the state the last one left.
   const latestOnKey = useRef(onKey);
   latestOnKey.current = onKey;
-  useInput((input, key) => latestOnKey.current(input, key));
+  // Keys typed ahead wait here and are handled after the next commit, in order: text that arrives
+  // while some wait joins the queue rather than jumping it.
+  const pending = useRef('');
+  const [, wake] = useReducer((n: number) => n + 1, 0);
+  useEffect(() => {
+    if (pending.current === '') return;
+    const rest = pending.current;
+    pending.current = '';
+    latestOnKey.current(rest, NO_KEY);
+  });
+  useInput((input, key) => {
+    const plain = input !== '' && !key.ctrl && !key.meta && !key.return && !key.escape;
+    if (pending.current !== '' && plain) return later(input);
+    latestOnKey.current(input, key);
+  });
 
   const dispatcherState = dispatcher.state();
   const thresholds = { claimTtlMs: settings().claimTtlSeconds * 1000, heartbeatMaxStaleMs: settings().heartbeatMaxStaleSeconds * 1000 };
   const selectedStatus = drawer !== null ? (detail?.task.status ?? null) : (selected?.status ?? null);
+  const keysLine = marks.size > 0 ? `${marks.size} marked · r u p s x act on all of them · v unmark · Esc clears the marks` : keysFor(selectedStatus);
 
   let main;
   if (dialog?.kind === 'help') main = <Help height={mainHeight} />;
+  else if (dialog?.kind === 'diagnostics') main = <Diagnostics findings={findings} selected={clamp(dialog.selected, 0, Math.max(0, findings.length - 1))} width={size.columns} height={mainHeight} />;
   else if (drawer !== null && detail) main = <Drawer detail={detail} logTail={logTail} width={size.columns} height={mainHeight} now={now} />;
-  else main = <Board columns={board.columns} active={active.status} width={fit.width} perColumn={perColumn} now={now} limits={thresholds} />;
+  else main = <Board columns={board.columns} active={active.status} width={fit.width} perColumn={perColumn} now={now} limits={thresholds} flags={flags} marks={marks} />;
 
   let bottom;
   if (dialog?.kind === 'prompt') bottom = <Prompt label={dialog.label} value={dialog.value} width={size.columns} />;
   else if (dialog?.kind === 'confirm') bottom = <Text color="yellow" wrap="truncate">{dialog.message}</Text>;
-  else bottom = <Footer keys={keysFor(selectedStatus)} width={size.columns} />;
+  else bottom = <Footer keys={keysLine} width={size.columns} />;
 
   return (
     <Box flexDirection="column" width={size.columns} height={frameHeight(size)}>
@@ -385,6 +498,8 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
         width={size.columns}
         hidden={{ left: start, right: statuses.length - start - visible.length }}
         filter={filter}
+        attention={flags.size}
+        marked={marks.size}
       />
       <Box height={mainHeight} flexDirection="column">
         {main}

@@ -1,10 +1,12 @@
 import { Box, Text } from 'ink';
+import type { Severity } from '../diagnostics/rules.js';
 import type { Card as CardRow } from '../store/board.js';
 import { cleanLine } from '../sanitize.js';
 import { cardDetail, runningLevel, type Level, type Thresholds } from './cards.js';
 import { cut } from './layout.js';
 
 const LEVEL_COLOR: Record<Level, string | undefined> = { ok: undefined, warning: 'yellow', critical: 'red' };
+export const SEVERITY_COLOR: Record<Severity, string> = { critical: 'red', error: 'magenta', warning: 'yellow' };
 
 export interface CardProps {
   card: CardRow;
@@ -12,24 +14,31 @@ export interface CardProps {
   selected: boolean;
   now: number;
   limits: Thresholds;
+  /** The most severe diagnostics finding on it, if any: a marker in its colour. */
+  flag?: Severity | undefined;
+  /** Marked (`v`) for an action on several cards at once. */
+  marked?: boolean;
 }
 
 /** Three lines: id, priority and assignee; the title; what its status has to say. */
-export function Card({ card, width, selected, now, limits }: CardProps) {
-  const inner = width - 2;
+export function Card({ card, width, selected, now, limits, flag, marked = false }: CardProps) {
+  const inner = width - 4;
   const level = card.status === 'running' ? runningLevel(card, now, limits) : card.status === 'blocked' && card.block_kind === 'breaker' ? 'critical' : 'ok';
   const head = `${card.id} P${card.priority}${card.assignee ? ` @${cleanLine(card.assignee)}` : ''}`;
   const marker = selected ? '▌' : ' ';
   return (
     <Box flexDirection="column" width={width} height={4}>
-      <Text wrap="truncate" inverse={selected}>
-        {marker} {cut(head, inner)}
+      <Text wrap="truncate">
+        <Text inverse={selected}>{marker}</Text>
+        <Text color={flag ? SEVERITY_COLOR[flag] : undefined}>{flag ? '●' : ' '}</Text>
+        <Text color="cyan">{marked ? '✓' : ' '}</Text>
+        <Text inverse={selected}>{cut(head, inner)}</Text>
       </Text>
       <Text wrap="truncate" bold={selected}>
-        {marker} {cut(cleanLine(card.title), inner)}
+        {marker}   {cut(cleanLine(card.title), inner)}
       </Text>
       <Text wrap="truncate" color={LEVEL_COLOR[level]} dimColor={level === 'ok'}>
-        {marker} {cut(cleanLine(cardDetail(card, now)), inner)}
+        {marker}   {cut(cleanLine(cardDetail(card, now)), inner)}
       </Text>
     </Box>
   );

@@ -12,16 +12,21 @@ export interface HeaderProps {
   width: number;
   hidden: { left: number; right: number };
   filter: string;
+  /** Tasks with a diagnostics finding. */
+  attention: number;
+  marked: number;
 }
 
 /** The board, the dispatcher's state, the workers against the cap, and what is off screen. */
-export function Header({ board, dispatcher, running, now, width, hidden, filter }: HeaderProps) {
+export function Header({ board, dispatcher, running, now, width, hidden, filter, attention, marked }: HeaderProps) {
   const state = !dispatcher.enabled ? 'dispatcher off' : dispatcher.paused ? 'dispatcher PAUSED' : 'dispatcher running';
   const tick = dispatcher.lastTickAt === null ? '' : ` · tick ${formatSpan(now - dispatcher.lastTickAt)} ago`;
   const parts = [
     `kanban · ${cleanLine(board)}`,
     `${state}${tick}`,
     `workers ${running}/${dispatcher.cap}`,
+    ...(attention > 0 ? [`${attention} need${attention === 1 ? 's' : ''} attention (D)`] : []),
+    ...(marked > 0 ? [`${marked} marked`] : []),
     ...(filter ? [`filter "${cleanLine(filter)}"`] : []),
     ...(hidden.left > 0 ? [`◀ ${hidden.left}`] : []),
     ...(hidden.right > 0 ? [`${hidden.right} ▶`] : []),

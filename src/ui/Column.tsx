@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import type { Severity } from '../diagnostics/rules.js';
 import type { Thresholds } from './cards.js';
 import type { ColumnView } from './board-view.js';
 import { Card } from './Card.js';
@@ -11,10 +12,12 @@ export interface ColumnProps {
   active: boolean;
   now: number;
   limits: Thresholds;
+  flags?: ReadonlyMap<string, Severity>;
+  marks?: ReadonlySet<string>;
 }
 
 /** A status column: its title and count, a window of cards, and how many more there are either side. */
-export function Column({ view, width, perColumn, active, now, limits }: ColumnProps) {
+export function Column({ view, width, perColumn, active, now, limits, flags, marks }: ColumnProps) {
   const below = view.count - view.offset - view.cards.length;
   const title = `${view.status.toUpperCase()} ${view.count}`;
   return (
@@ -26,7 +29,16 @@ export function Column({ view, width, perColumn, active, now, limits }: ColumnPr
       <Box flexDirection="column" height={perColumn * CARD_HEIGHT}>
         {view.cards.length === 0 ? <Text dimColor>  (empty)</Text> : null}
         {view.cards.map((card, i) => (
-          <Card key={card.id} card={card} width={width} selected={active && view.offset + i === view.index} now={now} limits={limits} />
+          <Card
+            key={card.id}
+            card={card}
+            width={width}
+            selected={active && view.offset + i === view.index}
+            now={now}
+            limits={limits}
+            flag={flags?.get(card.id)}
+            marked={marks?.has(card.id) ?? false}
+          />
         ))}
       </Box>
       <Text dimColor wrap="truncate">{below > 0 ? `  ↓ ${below} more` : ' '}</Text>

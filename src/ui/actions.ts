@@ -50,3 +50,16 @@ export const actions = {
   create: (ctx: TickContext, title: string, assignee: string) =>
     act((t) => `created ${t.id} (${t.status})`, () => createTask(ctx.store, { title, assignee: assignee.trim() === '' ? null : assignee.trim() }).task),
 };
+
+/**
+ * One action on several tasks, each in its own transaction, reported per card:
+ * "3 unblocked, 1 refused: cannot unblock t_… : it is ready".
+ */
+export function bulk(ids: readonly string[], verb: string, run: (id: string) => Outcome): Outcome {
+  const outcomes = ids.map(run);
+  const done = outcomes.filter((o) => o.tone === 'ok').length;
+  const failed = outcomes.filter((o) => o.tone === 'error');
+  const parts = [`${done} ${verb}`];
+  if (failed.length > 0) parts.push(`${failed.length} refused: ${failed.map((o) => o.message.replace(/^(refused|error): /, '')).join('; ')}`);
+  return { message: parts.join(', '), tone: failed.length > 0 ? 'error' : 'ok' };
+}

@@ -22,6 +22,8 @@ export type Command =
   | { type: 'tick' }
   | { type: 'toggle-archived' }
   | { type: 'help' }
+  | { type: 'mark' }
+  | { type: 'diagnostics' }
   | { type: 'quit'; now: boolean };
 
 export interface KeyInfo {
@@ -54,6 +56,8 @@ export const KEYS: ReadonlyArray<{ keys: string; does: string; when?: readonly S
   { keys: 'a', does: 'assign', when: ['triage', 'todo', 'ready', 'blocked', 'scheduled', 'review'] },
   { keys: 'x', does: 'complete', when: ['triage', 'todo', 'ready', 'running', 'blocked', 'scheduled', 'review'] },
   { keys: 'c', does: 'create' },
+  { keys: 'v', does: 'mark / unmark (r u p s x then act on every marked card)' },
+  { keys: 'D', does: 'diagnostics: what needs attention' },
   { keys: '/', does: 'filter' },
   { keys: 'space', does: 'pause/resume dispatcher' },
   { keys: 'd', does: 'tick now' },
@@ -83,6 +87,8 @@ const LETTERS: Record<string, Command> = {
   d: { type: 'tick' },
   A: { type: 'toggle-archived' },
   '?': { type: 'help' },
+  v: { type: 'mark' },
+  D: { type: 'diagnostics' },
   q: { type: 'quit', now: false },
 };
 
@@ -106,10 +112,10 @@ export function boardCommand(input: string, key: KeyInfo): Command | null {
   return LETTERS[input] ?? null;
 }
 
-/** The keys worth showing for a card in this status (footer). */
+/** The keys worth showing for a card in this status (footer): its own keys first, then help and quit. */
 export function keysFor(status: Status | null): string {
   return KEYS.filter((k) => k.when !== undefined && status !== null && k.when.includes(status))
     .map((k) => `${k.keys} ${k.does}`)
-    .concat(['c create', '/ filter', '? help', 'q quit'])
+    .concat(['? help', 'q quit', 'c create', '/ filter', 'v mark', 'D diagnostics']) // most needed first: a narrow footer cuts the end
     .join(' · ');
 }

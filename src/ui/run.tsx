@@ -1,6 +1,7 @@
 import { render } from 'ink';
 import { basename, dirname } from 'node:path';
 import { systemClock } from '../clock.js';
+import { diagnoseBoard } from '../diagnostics/board.js';
 import { ConfigSource } from '../dispatcher/config-source.js';
 import { DispatcherLoop } from '../dispatcher/loop.js';
 import { Killer } from '../dispatcher/processes.js';
@@ -71,6 +72,7 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
       dispatcher={handle}
       settings={() => source.settings}
       context={() => tickContext(store, source.config, systemClock, { settings: source.settings, killer, configPath: source.path })}
+      diagnose={() => diagnoseBoard(store, source.config, source.settings, systemClock.now())}
     />,
     { exitOnCtrlC: false, patchConsole: false, onRender: markRendered },
   );

@@ -154,6 +154,37 @@ describe('kanban tui in a real terminal', () => {
     expect(cursorHidden(screen)).toBe(false);
   });
 
+  it('D lists what needs attention; Enter goes to the card; its fix key fixes it', async () => {
+    const b = workerBoard({});
+    const ghost = createTask(b.store, { title: 'Ghost task' }).task.id;
+    b.store.db.prepare("UPDATE tasks SET status = 'running' WHERE id = ?").run(ghost);
+    const screen = board(b, ['--no-dispatch'], 120, 30);
+    await screen.waitFor('the attention counter', (t) => t.includes('1 needs attention (D)'), 5000);
+    await screen.press('D');
+    await screen.waitFor('the list', (t) => t.includes('ghost_running') && t.includes('most severe first'));
+    await screen.press(KEY.enter);
+    await screen.waitFor('the board again', (t) => t.includes('RUNNING 1') && !t.includes('most severe first'));
+    await screen.press('r');
+    await screen.waitFor('the fix', (t) => t.includes(`reclaimed ${ghost} → ready`));
+    expect(getTask(b.store, ghost).status).toBe('ready');
+    await screen.waitFor('nothing left', (t) => !t.includes('needs attention'), 5000);
+  });
+
+  it('v marks cards; u unblocks every marked card and reports each', async () => {
+    const b = workerBoard({});
+    const blocked = ['Marked one', 'Marked two'].map((title) => createTask(b.store, { title, status: 'blocked' }).task.id);
+    const screen = board(b, ['--no-dispatch'], 120, 30);
+    await screen.waitFor('the board', (t) => t.includes('kanban ·'));
+    await select(screen, 'Marked one');
+    await screen.press('v');
+    await select(screen, 'Marked two');
+    await screen.press('v');
+    await screen.waitFor('two marked', (t) => t.includes('2 marked'));
+    await screen.press('u');
+    await screen.waitFor('the report', (t) => t.includes('2 unblocked'));
+    expect(blocked.map((id) => getTask(b.store, id).status)).toEqual(['ready', 'ready']);
+  });
+
   it('a crash gives the terminal back too, and says what happened', async () => {
     const b = workerBoard({});
     const screen = openScreen(['--db', b.db, 'tui', '--no-dispatch'], { ...b.env, NODE_OPTIONS: `--require ${fixture('crash-later.cjs')}` });

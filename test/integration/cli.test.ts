@@ -100,6 +100,20 @@ describe('the task lifecycle through the CLI', () => {
     expect(archived.stdout.split('\n').filter(Boolean)).toEqual([`archived ${a.id}  archived  a`, `archived ${c.id}  archived  c`]);
   });
 
+  it('promote takes several ids with the same per-task report', () => {
+    const db = newBoard();
+    const a = kanbanJson(db, ['create', 'a', '--triage']);
+    const parent = kanbanJson(db, ['create', 'parent']);
+    const child = kanbanJson(db, ['create', 'child', '--parent', parent.id]);
+    const result = kanban(['--db', db, 'promote', a.id, child.id, '--json']);
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toEqual([
+      { id: a.id, ok: true, task: expect.objectContaining({ status: 'ready' }) },
+      { id: child.id, ok: false, exit_code: 1, error: expect.stringMatching(/parent .* is not done/) },
+    ]);
+    expect(kanban(['--db', db, 'promote', child.id, '--force']).stdout).toMatch(new RegExp(`^promoted ${child.id}  ready`));
+  });
+
   it('a malformed id among several changes nothing at all', () => {
     const db = newBoard();
     const a = kanbanJson(db, ['create', 'a', '--status', 'blocked']);

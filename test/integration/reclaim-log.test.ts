@@ -46,7 +46,9 @@ describe('kanban reclaim', () => {
     board.store.db.prepare("UPDATE tasks SET status = 'running' WHERE id = ?").run(ghost);
     const result = kanban(['--db', board.db, 'reclaim', '--stale', '--json'], board.env as Record<string, string>);
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout).map((t: { id: string }) => t.id).sort()).toEqual([orphan, ghost].sort());
+    const report = JSON.parse(result.stdout) as Array<{ id: string; ok: boolean; task: { status: string } }>;
+    expect(report.map((r) => r.id).sort()).toEqual([orphan, ghost].sort());
+    expect(report.every((r) => r.ok && r.task.status === 'ready')).toBe(true);
     expect(getTask(board.store, healthy)).toMatchObject({ status: 'running', current_run_id: healthyRun.runId });
     expect(getTask(board.store, ghost).status).toBe('ready');
     expect(runsForTask(board.store, orphan)[0]).toMatchObject({ outcome: 'reclaimed' });

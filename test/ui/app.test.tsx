@@ -3,6 +3,7 @@ import { claimTask } from '../../src/store/lease.js';
 import { blockTask, completeTask, scheduleTask } from '../../src/store/lifecycle.js';
 import { createTask, getTask, listTasks } from '../../src/store/tasks.js';
 import { manualClock, testStore } from '../helpers/board.js';
+import { waitFor } from '../helpers/workers.js';
 import { cardsPerColumn } from '../../src/ui/layout.js';
 import { KEY, mount } from './mount.js';
 
@@ -38,7 +39,7 @@ describe('the board', () => {
     expect(frame).toContain('RUNNING 0');
     expect(frame).toContain('◀ 1'); // triage is off to the left at 100 columns
     expect(frame).toContain('press ? for help');
-    expect(frame).toMatch(/s schedule · b block · a assign · x complete · c create · \/ filter · \? help · q quit/);
+    expect(frame).toMatch(/s schedule · b block · a assign · x complete · \? help · q quit · c create · \/ filter/);
     expect(frame.split('\n')).toHaveLength(29); // one row short of the terminal
   });
 
@@ -269,6 +270,8 @@ describe('the board', () => {
     const second = make('Second');
     const app = open();
     await app.press('jb', 'typed ahead\r');
+    // keys typed ahead are handled on the renders that follow: wait for them, not for a fixed time
+    await waitFor('the block typed ahead', () => getTask(store, second).status === 'blocked', 5000, 10);
     expect(getTask(store, second)).toMatchObject({ status: 'blocked', status_reason: 'typed ahead' });
   });
 });

@@ -1,4 +1,6 @@
 import { render } from 'ink-testing-library';
+import { hostname } from 'node:os';
+import { diagnoseBoard } from '../../src/diagnostics/board.js';
 import { parseConfig } from '../../src/config.js';
 import { DispatcherLoop } from '../../src/dispatcher/loop.js';
 import { Killer } from '../../src/dispatcher/processes.js';
@@ -32,6 +34,7 @@ export function mount(store: Store, clock: ManualClock, options: { dispatcher?: 
       clock={clock}
       size={{ columns: options.columns ?? 100, rows: options.rows ?? 30 }}
       watch={false}
+      diagnose={() => diagnoseBoard(store, config, settings, clock.now(), { host: hostname(), isRunProcess: () => false })}
     />,
   );
   return {

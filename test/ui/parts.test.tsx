@@ -92,10 +92,10 @@ describe('keymap', () => {
   });
 
   it('the footer offers the keys that apply to the card', () => {
-    expect(keysFor('running')).toMatch(/^r reclaim · x complete · c create/);
+    expect(keysFor('running')).toMatch(/^r reclaim · x complete · \? help · q quit · c create/);
     expect(keysFor('blocked')).toContain('u unblock');
     expect(keysFor('blocked')).not.toContain('r reclaim');
-    expect(keysFor(null)).toBe('c create · / filter · ? help · q quit');
+    expect(keysFor(null)).toBe('? help · q quit · c create · / filter · v mark · D diagnostics');
   });
 });
 
@@ -107,8 +107,8 @@ describe('Column', () => {
     expect(frame).toContain('READY 10');
     expect(frame).toContain('↑ 2 more');
     expect(frame).toContain('↓ 6 more');
-    expect(frame).toMatch(/▌ t_00000004/);
-    expect(frame).not.toMatch(/▌ t_00000003/);
+    expect(frame).toMatch(/▌ +t_00000004/);
+    expect(frame).not.toMatch(/▌ +t_00000003/);
   });
 
   it('says so when empty', () => {

@@ -7,8 +7,10 @@ import { resolveSettings } from '../../src/settings.js';
 import { tempDir } from '../helpers/board.js';
 
 describe('config.yaml', () => {
+  const DIAGNOSTICS = { stuck_blocked_hours: 24, block_cycle_window_hours: 24, block_cycle_count: 3, stranded_ready_minutes: 30 };
+
   it('a missing file means defaults', () => {
-    expect(loadConfig(join(tempDir(), 'nope.yaml'))).toEqual({ profiles: {} });
+    expect(loadConfig(join(tempDir(), 'nope.yaml'))).toEqual({ profiles: {}, diagnostics: DIAGNOSTICS });
   });
 
   it('reads profiles and settings', () => {
@@ -34,6 +36,7 @@ failure_limit: 3
       default_assignee: 'coder',
       claim_ttl_seconds: 0.5,
       failure_limit: 3,
+      diagnostics: DIAGNOSTICS,
     });
   });
 
@@ -51,6 +54,8 @@ failure_limit: 3
     ['a bad profile name', 'profiles:\n  "two words":\n    command: [x]', /profiles\.two words: invalid name: a profile name of letters/],
     ['something that is not YAML', 'profiles: [unclosed', /not YAML/],
     ['a list at the top', '- a\n- b', /\(top level\): /],
+    ['an unknown diagnostics threshold', 'diagnostics:\n  stuck_hours: 3', /unknown key diagnostics\.stuck_hours$/],
+    ['a diagnostics threshold that is not a number', 'diagnostics:\n  block_cycle_count: many', /diagnostics\.block_cycle_count: /],
   ])('%s is a clear error naming the key (exit 2)', (_name, text, message) => {
     expect(() => parseConfig(text, '/home/me/config.yaml')).toThrowError(InvalidInput);
     expect(() => parseConfig(text, '/home/me/config.yaml')).toThrowError(/^invalid config \/home\/me\/config\.yaml: /);
@@ -60,7 +65,7 @@ failure_limit: 3
   it('an empty file means defaults', () => {
     const path = join(tempDir(), 'config.yaml');
     writeFileSync(path, '');
-    expect(loadConfig(path)).toEqual({ profiles: {} });
+    expect(loadConfig(path)).toEqual({ profiles: {}, diagnostics: DIAGNOSTICS });
   });
 });
 

@@ -12,7 +12,7 @@ export function registerDispatchCommands(program: Command): void {
     .description('one dispatcher tick; prints what it did')
     .option('--dry-run', 'say what the tick would do, change nothing')
     .action(async (opts: { dryRun?: boolean }, command: Command) => {
-      const { dispatchCommand } = await import('../dispatching.js');
+      const { dispatchCommand } = await import('../configured.js');
       await dispatchCommand(globalOptions(command), opts.dryRun ?? false);
     });
 
@@ -32,7 +32,7 @@ export function registerDispatchCommands(program: Command): void {
         options = { ...options, db, config: options.config ?? prepareDemo(resolve(db)).configPath };
       }
       if (!opts.ui) {
-        const { headlessCommand } = await import('../dispatching.js');
+        const { headlessCommand } = await import('../configured.js');
         return headlessCommand(options, flags);
       }
       const { runTui } = await import('../../ui/run.js');
@@ -46,7 +46,7 @@ export function registerDispatchCommands(program: Command): void {
     .option('--stale', 'every task whose claim expired or whose worker is dead')
     .action(async (ids: string[], opts: { stale?: boolean }, command: Command) => {
       if ((ids.length > 0) === (opts.stale ?? false)) throw new InvalidInput('reclaim needs task ids or --stale, not both');
-      const { reclaimCommand } = await import('../dispatching.js');
+      const { reclaimCommand } = await import('../configured.js');
       await reclaimCommand(globalOptions(command), ids, opts.stale ?? false);
     });
 }

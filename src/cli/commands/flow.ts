@@ -51,16 +51,13 @@ export function registerFlowCommands(program: Command): void {
   program
     .command('promote')
     .description('triage/todo/blocked → ready; refused while a parent is unfinished unless --force')
-    .argument('<id>')
+    .argument('<ids...>')
     .option('--force', 'promote even though a parent is unfinished')
     .option('--dry-run', 'say what would happen, change nothing')
-    .action((rawId: string, opts: { force?: boolean; dryRun?: boolean }, command: Command) => {
-      const id = parseTaskId(rawId);
+    .action((ids: string[], opts: { force?: boolean; dryRun?: boolean }, command: Command) => {
       const options = globalOptions(command);
-      withStore(options, (store) => {
-        const task = promoteTask(store, id, { force: opts.force ?? false, dryRun: opts.dryRun ?? false });
-        printTask(task, opts.dryRun ? 'would promote' : 'promoted', options.json ?? false);
-      });
+      const promote = { force: opts.force ?? false, dryRun: opts.dryRun ?? false };
+      withStore(options, (store) => actOnEach(ids, opts.dryRun ? 'would promote' : 'promoted', options.json ?? false, (id) => promoteTask(store, id, promote)));
     });
 
   program

@@ -1,173 +1,288 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../../src/store/db.js';
-import { diagnose, DEFAULT_THRESHOLDS } from '../../../src/diagnostics/rules.js';
-import { loadTaskFacts } from '../../../src/store/diagnostics.js';
+import { parseConfig } from '../../../src/config.js';
+import { diagnoseBoard } from '../../../src/diagnostics/board.js';
+import type { Finding } from '../../../src/diagnostics/rules.js';
+import { resolveSettings } from '../../../src/settings.js';
 import { addComment } from '../../../src/store/comments.js';
+import { openStore, type Store } from '../../../src/store/db.js';
+import { appendEvent } from '../../../src/store/events.js';
+import { claimTask, heartbeat, recordExit, type RunIdentity } from '../../../src/store/lease.js';
 import { blockTask, completeTask, unblockTask } from '../../../src/store/lifecycle.js';
 import { createTask } from '../../../src/store/tasks.js';
-import { appendEvent } from '../../../src/store/events.js';
 import { manualClock, type ManualClock } from '../../helpers/board.js';
 
-const HOUR = 3_600_000;
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const config = parseConfig(
+  JSON.stringify({ profiles: { coder: { command: ['agent'] }, solo: { command: ['agent'], max_in_progress: 1 } }, diagnostics: { stranded_ready_minutes: 30 } }),
+  'test.yaml',
+);
+const settings = resolveSettings(config, { KANBAN_HEARTBEAT_MAX_STALE_SECONDS: '3600', KANBAN_CRASH_GRACE_SECONDS: '30', KANBAN_TICK_SECONDS: '2' });
 
-function board(): { store: Store; clock: ManualClock; findings: () => ReturnType<typeof diagnose> } {
+/**
+ * Boards built in memory (a real SQLite database, no file), the clock moved by hand, and liveness
+ * given as a set of pids: the rules judge facts, so nothing else is needed to make each one fire.
+ */
+function board(cfg = config): { store: Store; clock: ManualClock; alive: Set<number>; findings: () => Finding[]; rules: () => string[] } {
   const clock = manualClock();
   const store = openStore(':memory:', { clock });
-  return { store, clock, findings: () => diagnose(loadTaskFacts(store), clock.now()) };
+  const alive = new Set<number>();
+  const probe = { host: hostname(), isRunProcess: (pid: number | null) => pid !== null && alive.has(pid) };
+  const findings = () => diagnoseBoard(store, cfg, settings, clock.now(), probe);
+  return { store, clock, alive, findings, rules: () => findings().map((f) => `${f.rule} ${f.task_id}`) };
 }
 
-/** What the circuit breaker will write (issue 3): the task blocked by a `gave_up` event, after a failed run. */
-function tripBreaker(store: Store, id: string, failures: number): void {
-  store.db.prepare(`INSERT INTO task_runs (task_id, status, claim_lock, started_at, ended_at, outcome, error, exit_code) VALUES (?, 'ended', 'h:1:x', 0, 1, 'crashed', 'segfault', 139)`).run(id);
-  store.db.prepare("UPDATE tasks SET status = 'blocked', consecutive_failures = ? WHERE id = ?").run(failures, id);
-  appendEvent(store, id, 'gave_up', { failures, limit: 2, limit_source: 'default', trigger: 'crashed' });
+function claimed(store: Store, title = 'work', assignee = 'coder'): RunIdentity {
+  const { task } = createTask(store, { title, assignee });
+  const claim = claimTask(store, task.id, { profile: assignee, leaseMs: 15 * MINUTE });
+  if (!claim.claimed) throw new Error('not claimed');
+  return claim.identity;
+}
+
+/** A claimed run with a live supervisor and a worker pid, as the dispatcher leaves it. */
+function healthy(b: ReturnType<typeof board>, title = 'work', assignee = 'coder'): RunIdentity {
+  const id = claimed(b.store, title, assignee);
+  b.store.db.prepare('UPDATE task_runs SET supervisor_pid = 700, worker_pid = 701 WHERE id = ?').run(id.runId);
+  b.store.db.prepare('UPDATE tasks SET worker_pid = 701 WHERE id = ?').run(id.taskId);
+  b.alive.add(700);
+  return id;
 }
 
 describe('diagnostics rules', () => {
-  it('an empty or healthy board has nothing to say', () => {
-    const { store, findings } = board();
-    expect(findings()).toEqual([]);
-    createTask(store, { title: 'fine' });
-    const done = createTask(store, { title: 'parent' }).task.id;
-    completeTask(store, done);
-    expect(findings()).toEqual([]);
+  it('a healthy board has nothing to say', () => {
+    const b = board();
+    createTask(b.store, { title: 'fine', assignee: 'coder' });
+    completeTask(b.store, createTask(b.store, { title: 'finished' }).task.id);
+    healthy(b);
+    b.clock.advance(10 * SECOND);
+    expect(b.findings()).toEqual([]);
   });
 
-  describe('dependency_wait', () => {
-    it('names the unfinished parents of a todo task', () => {
-      const { store, findings } = board();
-      const a = createTask(store, { title: 'a' }).task.id;
-      const b = createTask(store, { title: 'b', status: 'blocked' }).task.id;
-      const child = createTask(store, { title: 'child', parents: [a, b] }).task.id;
-      expect(findings()).toEqual([
-        {
-          rule: 'dependency_wait',
-          severity: 'warning',
-          task_id: child,
-          title: 'child',
-          reason: `waiting on ${[`${a} (ready)`, `${b} (blocked)`].sort().join(', ')}`,
-          fix: { command: `kanban promote ${child} --force`, key: 'P' },
-        },
+  describe('ghost_running', () => {
+    it('fires for a running task without a lock, without a run, or whose run is closed', () => {
+      const b = board();
+      const noLock = healthy(b, 'no lock');
+      b.store.db.prepare('UPDATE tasks SET claim_lock = NULL WHERE id = ?').run(noLock.taskId);
+      const closed = healthy(b, 'closed run');
+      b.store.db.prepare("UPDATE task_runs SET status = 'ended' WHERE id = ?").run(closed.runId);
+      const noRun = createTask(b.store, { title: 'no run' }).task.id;
+      b.store.db.prepare("UPDATE tasks SET status = 'running' WHERE id = ?").run(noRun);
+      const found = b.findings().filter((f) => f.rule === 'ghost_running');
+      expect(found.map((f) => f.task_id).sort()).toEqual([noLock.taskId, closed.taskId, noRun].sort());
+      expect(found.find((f) => f.task_id === closed.taskId)).toMatchObject({
+        severity: 'critical',
+        reason: 'running without a open run (its run is closed): nothing will ever finish it',
+        fix: { command: `kanban reclaim ${closed.taskId}`, key: 'r' },
+      });
+    });
+
+    it('fires for a missing worker pid only past the crash grace', () => {
+      const b = board();
+      const id = claimed(b.store);
+      b.store.db.prepare('UPDATE task_runs SET supervisor_pid = 700 WHERE id = ?').run(id.runId);
+      b.alive.add(700);
+      b.clock.advance(29 * SECOND);
+      expect(b.rules()).toEqual([]);
+      b.clock.advance(2 * SECOND);
+      expect(b.rules()).toEqual([`ghost_running ${id.taskId}`]);
+    });
+  });
+
+  describe('expired_lease', () => {
+    it('fires when the lease ran out and no one took the task back', () => {
+      const b = board();
+      const id = healthy(b);
+      b.clock.advance(15 * MINUTE + 5 * SECOND);
+      expect(b.findings()).toEqual([
+        expect.objectContaining({ rule: 'expired_lease', severity: 'critical', task_id: id.taskId, reason: 'its lease expired 5s ago; last heard from 15m ago, not reclaimed yet' }),
       ]);
     });
 
-    it('does not fire once the parents are done', () => {
-      const { store, findings } = board();
-      const a = createTask(store, { title: 'a' }).task.id;
-      createTask(store, { title: 'child', parents: [a] });
-      completeTask(store, a);
-      expect(findings()).toEqual([]);
+    it('fires when the supervisor is dead, lease or not', () => {
+      const b = board();
+      const id = healthy(b);
+      b.alive.delete(700);
+      b.clock.advance(31 * SECOND);
+      expect(b.findings()).toEqual([expect.objectContaining({ rule: 'expired_lease', reason: expect.stringMatching(/^its supervisor 700 is gone/) })]);
+    });
+
+    it('does not fire within two ticks of the end (a dispatcher extends it then)', () => {
+      const b = board();
+      healthy(b);
+      b.clock.advance(15 * MINUTE + 4 * SECOND);
+      expect(b.rules()).toEqual([]);
     });
   });
 
-  describe('stuck_blocked', () => {
-    it('fires after 24 h blocked with no comment or unblock', () => {
-      const { store, clock, findings } = board();
-      const id = createTask(store, { title: 'stuck' }).task.id;
-      blockTask(store, id, 'needs the API key');
-      clock.advance(25 * HOUR);
-      expect(findings()).toMatchObject([
-        { rule: 'stuck_blocked', severity: 'warning', task_id: id, reason: 'blocked for 1d (needs the API key) with no comment or unblock since', fix: { command: `kanban unblock ${id}`, key: 'u' } },
+  describe('heartbeat_stale', () => {
+    it('fires after half of MAX_STALE without a heartbeat, not before', () => {
+      const b = board();
+      const id = healthy(b);
+      heartbeat(b.store, id);
+      b.clock.advance(10 * MINUTE);
+      heartbeat(b.store, id);
+      b.clock.advance(14 * MINUTE);
+      heartbeat(b.store, id); // keeps the lease (15 m) alive
+      b.clock.advance(14 * MINUTE);
+      expect(b.rules()).toEqual([]);
+      // silent from now on, with the lease extended by a dispatcher (not a heartbeat)
+      b.store.db.prepare('UPDATE tasks SET claim_expires = ? WHERE id = ?').run(b.clock.now() + HOUR, id.taskId);
+      b.clock.advance(17 * MINUTE);
+      expect(b.findings()).toEqual([
+        expect.objectContaining({ rule: 'heartbeat_stale', severity: 'warning', reason: 'no heartbeat or output for 31m (reclaimed at 1h)', fix: { command: `kanban reclaim ${id.taskId}`, key: 'r' } }),
       ]);
-    });
-
-    it('does not fire before 24 h, or when someone commented since', () => {
-      const { store, clock, findings } = board();
-      const id = createTask(store, { title: 'stuck' }).task.id;
-      blockTask(store, id);
-      clock.advance(23 * HOUR);
-      expect(findings()).toEqual([]);
-      addComment(store, id, 'asked ops for the key');
-      clock.advance(2 * HOUR);
-      expect(findings()).toEqual([]);
-    });
-
-    it('counts from the latest block, not the first', () => {
-      const { store, clock, findings } = board();
-      const id = createTask(store, { title: 'stuck' }).task.id;
-      blockTask(store, id);
-      clock.advance(30 * HOUR);
-      unblockTask(store, id);
-      blockTask(store, id);
-      clock.advance(HOUR);
-      expect(findings()).toEqual([]);
-    });
-  });
-
-  describe('block_cycling', () => {
-    it('fires at 3 block→unblock cycles within 24 h', () => {
-      const { store, clock, findings } = board();
-      const id = createTask(store, { title: 'flaky' }).task.id;
-      for (let i = 0; i < 3; i++) {
-        blockTask(store, id);
-        clock.advance(HOUR);
-        unblockTask(store, id);
-      }
-      expect(findings()).toMatchObject([{ rule: 'block_cycling', severity: 'error', task_id: id, reason: expect.stringMatching(/^3 block→unblock cycles in the last 1d/) }]);
-    });
-
-    it('does not count cycles older than the window, or two cycles', () => {
-      const { store, clock, findings } = board();
-      const id = createTask(store, { title: 'flaky' }).task.id;
-      blockTask(store, id);
-      unblockTask(store, id);
-      clock.advance(DEFAULT_THRESHOLDS.cycleWindowMs + HOUR);
-      for (let i = 0; i < 2; i++) {
-        blockTask(store, id);
-        unblockTask(store, id);
-      }
-      expect(findings()).toEqual([]);
-    });
-
-    it('counts breaker blocks (gave_up) as blocks', () => {
-      const { store, findings } = board();
-      const id = createTask(store, { title: 'flaky' }).task.id;
-      for (let i = 0; i < 3; i++) {
-        tripBreaker(store, id, 2);
-        unblockTask(store, id);
-      }
-      expect(findings().map((f) => f.rule)).toEqual(['block_cycling']);
     });
   });
 
   describe('breaker_tripped', () => {
     it('fires for a breaker block, with the last run’s error and exit code', () => {
-      const { store, findings } = board();
-      const id = createTask(store, { title: 'crashy' }).task.id;
-      tripBreaker(store, id, 2);
-      expect(findings()).toEqual([
-        {
+      const b = board();
+      const first = claimed(b.store);
+      const failures = { limit: 2, limitSource: 'default' };
+      recordExit(b.store, first, { exitCode: 139, signal: null, onCleanExit: 'violation', failures, rateLimitCooldownMs: 0 });
+      const second = claimTask(b.store, first.taskId, { profile: 'coder', leaseMs: MINUTE });
+      if (!second.claimed) throw new Error('not claimed');
+      recordExit(b.store, second.identity, { exitCode: 139, signal: null, onCleanExit: 'violation', failures, rateLimitCooldownMs: 0 });
+      expect(b.findings()).toEqual([
+        expect.objectContaining({
           rule: 'breaker_tripped',
           severity: 'error',
-          task_id: id,
-          title: 'crashy',
-          reason: 'circuit breaker blocked it after 2 failures of 2; last run crashed exit 139: segfault',
-          fix: { command: `kanban unblock ${id}`, key: 'u' },
-        },
+          reason: 'circuit breaker blocked it after 2 failures of 2; last run crashed exit 139: exited 139',
+          fix: { command: `kanban unblock ${first.taskId}`, key: 'u' },
+        }),
       ]);
     });
 
-    it('does not fire for a sticky block by a person, nor after an unblock', () => {
-      const { store, findings } = board();
-      const sticky = createTask(store, { title: 'sticky' }).task.id;
-      blockTask(store, sticky, 'by hand');
-      const recovered = createTask(store, { title: 'recovered' }).task.id;
-      tripBreaker(store, recovered, 2);
-      unblockTask(store, recovered);
-      expect(findings()).toEqual([]);
+    it('does not fire for a sticky block, nor after an unblock', () => {
+      const b = board();
+      blockTask(b.store, createTask(b.store, { title: 'by hand' }).task.id, 'legal review');
+      const id = createTask(b.store, { title: 'recovered' }).task.id;
+      b.store.db.prepare("UPDATE tasks SET status = 'blocked' WHERE id = ?").run(id);
+      appendEvent(b.store, id, 'gave_up', { limit: 2 });
+      unblockTask(b.store, id);
+      expect(b.rules()).toEqual([]);
+    });
+  });
+
+  describe('stuck_blocked', () => {
+    it('fires after 24 h blocked with no comment or unblock, not before, not after a comment', () => {
+      const b = board();
+      const id = createTask(b.store, { title: 'stuck' }).task.id;
+      blockTask(b.store, id, 'needs the API key');
+      b.clock.advance(23 * HOUR);
+      expect(b.rules()).toEqual([]);
+      b.clock.advance(2 * HOUR);
+      expect(b.findings()).toEqual([expect.objectContaining({ rule: 'stuck_blocked', reason: 'blocked for 1d (needs the API key) with no comment or unblock since', fix: { command: `kanban unblock ${id}`, key: 'u' } })]);
+      addComment(b.store, id, 'asked ops');
+      expect(b.rules()).toEqual([]);
+    });
+
+    it('takes its threshold from the config', () => {
+      const b = board(parseConfig(JSON.stringify({ diagnostics: { stuck_blocked_hours: 2 } }), 'c.yaml'));
+      const id = createTask(b.store, { title: 'stuck' }).task.id;
+      blockTask(b.store, id);
+      b.clock.advance(3 * HOUR);
+      expect(b.rules()).toEqual([`stuck_blocked ${id}`]);
+    });
+  });
+
+  describe('block_cycling', () => {
+    it('fires at 3 block→unblock cycles within 24 h, even while the task is ready again', () => {
+      const b = board();
+      const id = createTask(b.store, { title: 'flaky', assignee: 'coder' }).task.id;
+      for (let i = 0; i < 3; i++) {
+        blockTask(b.store, id);
+        b.clock.advance(HOUR);
+        unblockTask(b.store, id);
+      }
+      expect(b.findings()).toEqual([expect.objectContaining({ rule: 'block_cycling', severity: 'error', reason: expect.stringMatching(/^3 block→unblock cycles in the last 1d/) })]);
+    });
+
+    it('does not count cycles older than the window, nor fire at two', () => {
+      const b = board();
+      const id = createTask(b.store, { title: 'flaky', assignee: 'coder' }).task.id;
+      blockTask(b.store, id);
+      unblockTask(b.store, id);
+      b.clock.advance(25 * HOUR);
+      for (let i = 0; i < 2; i++) {
+        blockTask(b.store, id);
+        unblockTask(b.store, id);
+      }
+      expect(b.rules()).toEqual([]);
+    });
+  });
+
+  describe('stranded_ready', () => {
+    it('fires after 30 min ready with no assignee and no default, saying which', () => {
+      const b = board();
+      const id = createTask(b.store, { title: 'nobody' }).task.id;
+      b.clock.advance(29 * MINUTE);
+      expect(b.rules()).toEqual([]);
+      b.clock.advance(2 * MINUTE);
+      expect(b.findings()).toEqual([
+        expect.objectContaining({ rule: 'stranded_ready', reason: 'ready for 31m but it has no assignee and the config has no default_assignee', fix: { command: `kanban edit ${id} --assignee PROFILE`, key: 'a' } }),
+      ]);
+    });
+
+    it('fires for an assignee with no profile, and for a profile at its cap', () => {
+      const b = board();
+      const ghost = createTask(b.store, { title: 'ghost', assignee: 'ghost' }).task.id;
+      healthy(b, 'solo running', 'solo');
+      const waiting = createTask(b.store, { title: 'solo waiting', assignee: 'solo' }).task.id;
+      b.clock.advance(31 * MINUTE);
+      const reasons = Object.fromEntries(b.findings().filter((f) => f.rule === 'stranded_ready').map((f) => [f.task_id, f.reason]));
+      expect(reasons).toEqual({
+        [ghost]: "ready for 31m but its assignee 'ghost' has no profile in the config",
+        [waiting]: 'ready for 31m but profile solo is at its cap of 1 running',
+      });
+    });
+
+    it('does not fire for a task that can run', () => {
+      const b = board();
+      createTask(b.store, { title: 'runnable', assignee: 'coder' });
+      b.clock.advance(2 * HOUR);
+      expect(b.rules()).toEqual([]);
+    });
+  });
+
+  describe('rate_limited_waiting', () => {
+    it('fires while a cooldown holds the task, with when it clears; not after', () => {
+      const b = board();
+      const id = claimed(b.store);
+      recordExit(b.store, id, { exitCode: 75, signal: null, onCleanExit: 'violation', failures: { limit: 2, limitSource: 'default' }, rateLimitCooldownMs: 5 * MINUTE });
+      b.clock.advance(MINUTE);
+      expect(b.findings()).toEqual([
+        expect.objectContaining({ rule: 'rate_limited_waiting', severity: 'warning', reason: expect.stringMatching(/^rate limited: no respawn until .* \(in 4m\)$/), fix: { command: 'kanban dispatch', key: 'd' } }),
+      ]);
+      b.clock.advance(5 * MINUTE);
+      expect(b.rules()).toEqual([]);
+    });
+  });
+
+  describe('dependency_wait', () => {
+    it('names the unfinished parents of a todo task; not once they are done', () => {
+      const b = board();
+      const a = createTask(b.store, { title: 'a', assignee: 'coder' }).task.id;
+      const child = createTask(b.store, { title: 'child', assignee: 'coder', parents: [a] }).task.id;
+      expect(b.findings()).toEqual([
+        expect.objectContaining({ rule: 'dependency_wait', reason: `waiting on ${a} (ready)`, fix: { command: `kanban promote ${child} --force`, key: 'P' } }),
+      ]);
+      completeTask(b.store, a);
+      expect(b.rules()).toEqual([]);
     });
   });
 
   it('orders findings most severe first', () => {
-    const { store, clock, findings } = board();
-    const stuck = createTask(store, { title: 'stuck' }).task.id;
-    blockTask(store, stuck);
-    const crashy = createTask(store, { title: 'crashy' }).task.id;
-    tripBreaker(store, crashy, 2);
-    clock.advance(25 * HOUR);
-    expect(findings().map((f) => [f.severity, f.rule])).toEqual([
-      ['error', 'breaker_tripped'],
-      ['warning', 'stuck_blocked'],
+    const b = board();
+    const ghost = createTask(b.store, { title: 'ghost' }).task.id;
+    b.store.db.prepare("UPDATE tasks SET status = 'running' WHERE id = ?").run(ghost);
+    const stuck = createTask(b.store, { title: 'stuck' }).task.id;
+    blockTask(b.store, stuck);
+    b.clock.advance(25 * HOUR);
+    expect(b.findings().map((f) => [f.severity, f.rule])).toEqual([
+      ['critical', 'ghost_running'],
       ['warning', 'stuck_blocked'],
     ]);
   });

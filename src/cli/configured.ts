@@ -1,9 +1,10 @@
-// Loaded on demand (it needs the config, so zod and yaml): dispatch, tui --no-ui and reclaim.
+// Loaded on demand: the commands that need the config (so zod and yaml): dispatch, tui --no-ui, reclaim, diagnostics.
 import { ConfigSource } from '../dispatcher/config-source.js';
 import type { TickResult } from '../dispatcher/context.js';
 import { describeAction, describeTick } from '../dispatcher/describe.js';
 import { DispatcherLoop } from '../dispatcher/loop.js';
 import { Killer } from '../dispatcher/processes.js';
+import { diagnoseBoard } from '../diagnostics/board.js';
 import { reclaimTask, staleTaskIds } from '../dispatcher/reclaim.js';
 import { dispatchOnce, tickContext } from '../dispatcher/tick.js';
 import { busyTimeoutMs } from '../env.js';
@@ -94,14 +95,28 @@ export async function reclaimCommand(options: GlobalOptions, ids: readonly strin
   withStore(options, (store) => {
     const ctx = tickContext(store, source.config, systemClock, { settings: source.settings, killer, configPath: source.path });
     const reclaim = (id: string): Task => toTask(store, reclaimTask(ctx, id));
-    if (!stale) {
-      actOnEach(ids, 'reclaimed', options.json ?? false, reclaim);
-      return;
-    }
-    const reclaimed = staleTaskIds(ctx).map(reclaim);
-    if (options.json) writeJson(reclaimed);
-    else if (reclaimed.length === 0) writeLine('nothing to reclaim');
-    else for (const task of reclaimed) printTask(task, 'reclaimed', false);
+    if (stale) actOnEach(staleTaskIds(ctx), 'reclaimed', options.json ?? false, reclaim, { alwaysReport: true });
+    else actOnEach(ids, 'reclaimed', options.json ?? false, reclaim);
   });
   await killer.settle();
+}
+
+/** `kanban diagnostics`: what needs a human, most severe first, each with the command that fixes it. */
+export function diagnosticsCommand(options: GlobalOptions): void {
+  const source = new ConfigSource(resolveConfigPath(options));
+  withStore(
+    options,
+    (store) => {
+      const now = systemClock.now();
+      const findings = diagnoseBoard(store, source.config, source.settings, now);
+      if (options.json) return writeJson({ generated_at: now, findings });
+      if (findings.length === 0) return writeLine('nothing needs attention');
+      for (const f of findings) {
+        writeLine(`${f.severity.padEnd(8)} ${f.task_id}  ${f.rule}  ${cleanLine(f.title)}`);
+        writeLine(`         ${cleanLine(f.reason)}`);
+        writeLine(`         fix: ${f.fix.command}  (board key: ${f.fix.key})`);
+      }
+    },
+    'read',
+  );
 }

@@ -1,0 +1,124 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { claimTask } from '../../src/store/lease.js';
+import { blockTask } from '../../src/store/lifecycle.js';
+import { createTask, getTask } from '../../src/store/tasks.js';
+import { manualClock, testStore } from '../helpers/board.js';
+import { KEY, mount } from './mount.js';
+
+const mounted: Array<{ unmount: () => void }> = [];
+afterEach(() => mounted.splice(0).forEach((m) => m.unmount()));
+const HOUR = 3_600_000;
+
+function setup(columns = 220) {
+  const clock = manualClock();
+  const store = testStore(clock);
+  const make = (title: string, extra: Partial<Parameters<typeof createTask>[1]> = {}) => {
+    clock.advance(1000);
+    return createTask(store, { title, ...extra }).task.id;
+  };
+  const open = () => {
+    const app = mount(store, clock, { columns });
+    mounted.push(app);
+    return app;
+  };
+  return { clock, store, make, open };
+}
+
+describe('diagnostics on the board', () => {
+  it('flags cards with a marker and counts what needs attention in the header', async () => {
+    const { store, clock, make, open } = setup();
+    const stuck = make('Stuck for days');
+    blockTask(store, stuck, 'waiting on legal');
+    make('Healthy', { assignee: 'coder' });
+    clock.advance(25 * HOUR);
+    const app = open();
+    await app.press('j'); // let the background diagnostics land
+    expect(app.frame()).toContain('1 needs attention (D)');
+    const line = app.frame().split('\n').find((l) => l.includes(stuck))!;
+    expect(line).toMatch(new RegExp(`● *${stuck}`));
+    expect(app.frame().split('\n').find((l) => l.includes('Healthy'))).not.toContain('●');
+  });
+
+  it('D lists findings most severe first; Enter goes to the card; the fix key works from the list', async () => {
+    const { store, clock, make, open } = setup();
+    const ghost = make('Ghost');
+    store.db.prepare("UPDATE tasks SET status = 'running' WHERE id = ?").run(ghost);
+    const stuck = make('Stuck');
+    blockTask(store, stuck);
+    clock.advance(25 * HOUR);
+    const app = open();
+    await app.press('D');
+    const lines = app.frame().split('\n');
+    expect(lines.findIndex((l) => l.includes('ghost_running'))).toBeLessThan(lines.findIndex((l) => l.includes('stuck_blocked')));
+    expect(app.frame()).toContain('2 findings, most severe first');
+    expect(app.frame()).toMatch(/critical .*ghost_running: running without a claim lock.*fix: r \(kanban reclaim/);
+    await app.press('j', KEY.enter);
+    expect(app.frame()).not.toContain('most severe first');
+    expect(app.selected()).toContain('Stuck');
+    await app.press('D', 'r'); // the fix key of the first finding (reclaim the ghost), from the list
+    expect(getTask(store, ghost).status).toBe('ready');
+    expect(app.frame()).toContain(`reclaimed ${ghost} → ready`);
+    await app.press(KEY.escape);
+    expect(app.frame()).not.toContain('most severe first');
+  });
+
+  it('D says so when nothing needs attention', async () => {
+    const { open } = setup();
+    const app = open();
+    await app.press('D');
+    expect(app.frame()).toContain('Nothing needs attention.');
+  });
+});
+
+describe('marks and actions on several cards', () => {
+  it('v marks and unmarks; u then acts on every marked card and reports per card', async () => {
+    const { store, make, open } = setup();
+    const a = make('Blocked A', { status: 'blocked' });
+    const b = make('Blocked B', { status: 'blocked' });
+    const ready = make('Ready C');
+    const app = open();
+    await app.press('v'); // Ready C (the ready column is where the board opens)
+    expect(app.frame()).toContain('1 marked');
+    await app.press('l', 'l', 'v', 'j', 'v', 'v', 'v');
+    expect(app.frame()).toContain('3 marked');
+    expect(app.frame()).toMatch(/3 marked · r u p s x act on all of them/);
+    await app.press('u');
+    expect(app.frame()).toContain(`2 unblocked, 1 refused: cannot unblock ${ready}: it is ready`);
+    expect(getTask(store, a).status).toBe('ready');
+    expect(getTask(store, b).status).toBe('ready');
+    expect(app.frame()).not.toContain('marked');
+  });
+
+  it('x asks once for all marked cards, then completes each', async () => {
+    const { store, make, open } = setup();
+    const ids = [make('One'), make('Two'), make('Three')];
+    const app = open();
+    await app.press('v', 'j', 'v', 'j', 'v', 'x');
+    expect(app.frame()).toContain('complete 3 marked tasks? (y/n)');
+    await app.press('y');
+    expect(ids.map((id) => getTask(store, id).status)).toEqual(['done', 'done', 'done']);
+    expect(app.frame()).toContain('3 completed');
+  });
+
+  it('s asks once and schedules every marked card; r reclaims every marked running card', async () => {
+    const { store, clock, make, open } = setup();
+    const later = [make('Later 1'), make('Later 2')];
+    const running = [make('Run 1'), make('Run 2')];
+    for (const id of running) claimTask(store, id, { profile: 'coder', leaseMs: 60_000 });
+    const app = open();
+    await app.press('v', 'j', 'v', 's', '2h', KEY.enter);
+    expect(later.map((id) => getTask(store, id))).toEqual(later.map(() => expect.objectContaining({ status: 'scheduled', scheduled_until: clock.now() + 2 * HOUR })));
+    await app.press('l', 'v', 'j', 'v', 'r');
+    expect(running.map((id) => getTask(store, id).status)).toEqual(['ready', 'ready']);
+    expect(app.frame()).toContain('2 reclaimed');
+  });
+
+  it('Esc clears the marks without acting', async () => {
+    const { store, make, open } = setup();
+    const id = make('Marked');
+    const app = open();
+    await app.press('v', KEY.escape, 'x', 'y');
+    expect(app.frame()).not.toContain('marked tasks');
+    expect(getTask(store, id).status).toBe('done'); // x acted on the card under the cursor only
+  });
+});
