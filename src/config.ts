@@ -47,7 +47,8 @@ export type DiagnosticsConfig = z.infer<typeof DiagnosticsSchema>;
 export function parseConfig(text: string, path: string): Config {
   let raw: unknown;
   try {
-    raw = parseYaml(text) ?? {};
+    // Warnings (an odd %YAML directive, say) would go to stderr as Node process warnings: errors alone matter.
+    raw = parseYaml(text, { logLevel: 'error' }) ?? {};
   } catch (err) {
     throw new InvalidInput(`invalid config ${path}: not YAML (${errorMessage(err).split('\n')[0]})`);
   }

@@ -62,6 +62,19 @@ failure_limit: 3
     expect(() => parseConfig(text, '/home/me/config.yaml')).toThrowError(message);
   });
 
+  it('emits no process warning for odd but valid YAML (stderr carries only kanban: lines)', async () => {
+    const warnings: unknown[] = [];
+    const onWarning = (w: unknown) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      expect(parseConfig('%YAML 9.9\n---\nfailure_limit: 3\n', 'c.yaml').failure_limit).toBe(3);
+      await new Promise((resolve) => setImmediate(resolve)); // process warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+
   it('an empty file means defaults', () => {
     const path = join(tempDir(), 'config.yaml');
     writeFileSync(path, '');
