@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface RunProcess {
   taskId: string;
@@ -25,6 +25,45 @@ export function isRunProcess(pid: number | null, run: RunProcess): boolean {
   }
   const vars = new Set(environ.split('\0'));
   return vars.has(`KANBAN_TASK=${run.taskId}`) && vars.has(`KANBAN_RUN_ID=${run.runId}`);
+}
+
+/**
+ * Every process started for a run, found by the identity in its environment (Linux /proc; elsewhere
+ * none): for a worker whose pid was never recorded, because its supervisor died between starting it
+ * and writing it down. Its children inherit the identity, so they are found too.
+ */
+export function processesOfRun(run: RunProcess): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const wanted = [`KANBAN_TASK=${run.taskId}`, `KANBAN_RUN_ID=${run.runId}`];
+  return entries
+    .filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)
+    .filter((name) => {
+      try {
+        const vars = new Set(readFileSync(`/proc/${name}/environ`, 'latin1').split('\0'));
+        return wanted.every((v) => vars.has(v));
+      } catch {
+        return false; // gone, or not ours to read
+      }
+    })
+    .map(Number);
+}
+
+/**
+ * Stops what is left of a run that has been closed: its worker's process group when the pid is
+ * known, else every process carrying the run's identity (but `spare`, a supervisor still alive,
+ * which will record the exit).
+ */
+export function stopRunProcesses(killer: Killer, run: RunProcess & { workerPid: number | null; spare?: number | null }): void {
+  if (isRunProcess(run.workerPid, run)) {
+    killer.terminate(run.workerPid!, run);
+    return;
+  }
+  for (const pid of processesOfRun(run)) if (pid !== run.spare) killer.terminate(pid, run);
 }
 
 /** SIGTERM to a process group now; SIGKILL after the grace if it is still the run's. */

@@ -123,7 +123,8 @@ export function checkOwnership(store: Store, identity: RunIdentity): TaskRow {
 
 // ---- liveness ----
 
-export type HeartbeatSource = 'worker' | 'bridge';
+/** Who vouched for the run: the worker itself, its output (the bridge), or its supervisor having started it. */
+export type HeartbeatSource = 'worker' | 'bridge' | 'spawn';
 
 /**
  * The only liveness write: moves `claim_expires` to now + the run's lease and `last_heartbeat_at` to

@@ -126,6 +126,9 @@ async function superviseOwnedRun(store: Store, dbPath: string, options: Location
   if (worker.pid !== undefined) {
     try {
       recordSpawn(store, identity, { workerPid: worker.pid, argv, workspace });
+      // A started worker is a sign of life: the silence that gets a run reclaimed counts from here,
+      // not from the claim (a loaded machine can take a while to get this far).
+      heartbeat(store, identity, { source: 'spawn' });
     } catch (err) {
       log.line('kanban', `could not record the worker's pid: ${errorMessage(err)}`);
       if (err instanceof Refused) stop('taken back');

@@ -6,7 +6,7 @@ import { runById } from '../../src/store/runs.js';
 import type { RunRow } from '../../src/store/types.js';
 import { startSupervisor } from '../../src/workers/launch.js';
 import { afterEach } from 'vitest';
-import { isRunProcess } from '../../src/dispatcher/processes.js';
+import { killBoardProcesses } from '../../chaos/harness.js';
 import { tempDir } from './board.js';
 import { fixture } from './processes.js';
 
@@ -31,23 +31,9 @@ afterEach(() => {
   for (const board of boards.splice(0)) if (board.store.db.open) stopRunProcesses(board.store);
 });
 
-/** SIGKILLs every process of every run on the board, each checked to still be that run's first. */
+/** SIGKILLs every process working for the board: its run processes, found by the board in their environment. */
 export function stopRunProcesses(store: Store): void {
-  const runs = store.db.prepare('SELECT id, task_id, supervisor_pid, worker_pid FROM task_runs').all() as Array<{ id: number; task_id: string; supervisor_pid: number | null; worker_pid: number | null }>;
-  for (const run of runs) {
-    for (const pid of [run.worker_pid, run.supervisor_pid]) {
-      if (pid === null || !isRunProcess(pid, { taskId: run.task_id, runId: run.id })) continue;
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone meanwhile
-        }
-      }
-    }
-  }
+  killBoardProcesses(store.path);
 }
 
 /**

@@ -1,4 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { parseConfig } from '../../src/config.js';
+import { Killer } from '../../src/dispatcher/processes.js';
+import { dispatchOnce } from '../../src/dispatcher/tick.js';
+import { claimTask } from '../../src/store/lease.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { unblockTask } from '../../src/store/lifecycle.js';
 import { runsForTask } from '../../src/store/runs.js';
@@ -6,7 +10,7 @@ import { createTask, getTask, showTask } from '../../src/store/tasks.js';
 import type { RunRow } from '../../src/store/types.js';
 import { fileHash, kanban } from '../helpers/cli.js';
 import { startDispatcher, type RunningDispatcher } from '../helpers/dispatcher.js';
-import { isAlive as alive } from '../helpers/processes.js';
+import { fixture, isAlive as alive } from '../helpers/processes.js';
 import { waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
 
 const running: RunningDispatcher[] = [];
@@ -200,5 +204,35 @@ describe('a dispatcher started with --config', () => {
     const result = spawnSync(process.execPath, [new URL('../../bin/kanban.js', import.meta.url).pathname, '--db', board.db, '--config', config!, 'dispatch'], { env, encoding: 'utf8' });
     expect(result.status, result.stderr).toBe(0);
     await waitFor('done', () => getTask(board.store, task.id).status === 'done', 10_000);
+  });
+});
+
+describe('a worker whose pid was never recorded', () => {
+  it('is found by the identity in its environment and stopped when its run is reaped', async () => {
+    const board = workerBoard({ hang: { command: worker('hang') } });
+    const { task } = createTask(board.store, { title: 'lost worker', assignee: 'hang' });
+    const claim = claimTask(board.store, task.id, { profile: 'hang', leaseMs: 600_000 });
+    if (!claim.claimed) throw new Error('not claimed');
+    // As if its supervisor had started it and died before writing its pid down.
+    const orphan = spawn(process.execPath, [fixture('workers/hang.mjs')], {
+      env: { ...process.env, KANBAN_TASK: task.id, KANBAN_RUN_ID: String(claim.identity.runId) },
+      detached: true,
+      stdio: 'ignore',
+    });
+    const bystander = spawn(process.execPath, [fixture('workers/hang.mjs')], { env: { ...process.env, KANBAN_TASK: task.id, KANBAN_RUN_ID: '999' }, detached: true, stdio: 'ignore' });
+    const deadSupervisor = spawnSync(process.execPath, ['-e', 'process.pid']).pid!;
+    board.store.db.prepare('UPDATE task_runs SET supervisor_pid = ? WHERE id = ?').run(deadSupervisor, claim.identity.runId);
+    try {
+      const killer = new Killer(500);
+      const later = { now: () => Date.now() + 60_000 }; // past the crash grace
+      const result = dispatchOnce(board.store, parseConfig('{}', 'c.yaml'), later, { killer, launch: () => 0 });
+      expect(result.actions).toContainEqual(expect.objectContaining({ step: 'reap', action: 'crashed', task_id: task.id }));
+      await killer.settle();
+      await waitFor('the orphan to be stopped', () => !alive(orphan.pid!), 5000);
+      expect(alive(bystander.pid!)).toBe(true); // another run's process is left alone
+    } finally {
+      bystander.kill('SIGKILL');
+      orphan.kill('SIGKILL');
+    }
   });
 });

@@ -52,8 +52,8 @@ describe('the supervisor', () => {
     expect(log).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\[r${identity.runId} out\\] cwd=`, 'm'));
     const detail = showTask(board.store, task.id);
     expect(detail.task.status).toBe('done');
-    expect(detail.events.map((e) => e.kind)).toEqual(['created', 'claimed', 'spawned', 'heartbeat', 'completed', 'workspace_removed']);
-    expect(detail.events[3]!.payload).toMatchObject({ source: 'bridge' });
+    expect(detail.events.map((e) => e.kind)).toEqual(['created', 'claimed', 'spawned', 'heartbeat', 'heartbeat', 'completed', 'workspace_removed']);
+    expect(detail.events.slice(3, 5).map((e) => e.payload.source)).toEqual(['spawn', 'bridge']);
     expect(existsSync(workspace)).toBe(false);
   });
 
@@ -74,7 +74,8 @@ describe('the supervisor', () => {
     expect(run).toMatchObject({ outcome: 'completed', exit_code: 0 });
     expect(runsForTask(board.store, task.id)).toHaveLength(1);
     expect(getTask(board.store, task.id).status).toBe('done');
-    const beats = events(board, task.id, 'heartbeat');
+    const [spawn, ...beats] = events(board, task.id, 'heartbeat');
+    expect(spawn!.payload.source).toBe('spawn'); // the supervisor, once the worker has started
     expect(beats.length).toBeGreaterThanOrEqual(6);
     expect(beats.every((b) => b.payload.source === 'worker' && b.payload.note === 'still working')).toBe(true);
     expectLeaseNeverLapsed(board, task.id, run.ended_at!);
@@ -87,7 +88,8 @@ describe('the supervisor', () => {
     const run = await runEnded(board, identity, 30_000);
     expect(run).toMatchObject({ outcome: 'completed', exit_code: 0 });
     expect(runsForTask(board.store, task.id)).toHaveLength(1);
-    const beats = events(board, task.id, 'heartbeat');
+    const [spawn, ...beats] = events(board, task.id, 'heartbeat');
+    expect(spawn!.payload.source).toBe('spawn');
     expect(beats.length).toBeGreaterThanOrEqual(6);
     expect(beats.every((b) => b.payload.source === 'bridge')).toBe(true);
     // At most one bridge heartbeat per bridge interval (0.3 s), although output comes every TTL/4.

@@ -1,6 +1,8 @@
 import { Refused } from '../../errors.js';
 import { runningTasks } from '../../store/dispatch.js';
 import { extendClaim, releaseRun } from '../../store/lease.js';
+import { runById } from '../../store/runs.js';
+import { stopRunProcesses } from '../processes.js';
 import type { TickAction, TickContext } from '../context.js';
 import { judgeRunningTask, type Judgement } from '../judge.js';
 
@@ -42,8 +44,11 @@ function judgeAll(ctx: TickContext, verdicts: Array<Judgement['verdict']>): Tick
  * Closes the run (compare-and-set on the lease as judged), then, only if that worked, stops the
  * worker: a heartbeat that lands in between keeps the worker alive and its task.
  */
-export function takeBack(ctx: Pick<TickContext, 'store' | 'killer' | 'isRunProcess'>, judgement: Judgement, outcome: 'reclaimed' | 'stale', expectedClaimExpires: number | null, extra: Record<string, unknown> = {}): void {
+export function takeBack(ctx: Pick<TickContext, 'store' | 'killer'>, judgement: Judgement, outcome: 'reclaimed' | 'stale', expectedClaimExpires: number | null, extra: Record<string, unknown> = {}): void {
   releaseRun(ctx.store, judgement.identity, { outcome, expectedClaimExpires, payload: { ...judgement.payload, ...extra } });
-  const worker = judgement.run.worker_pid;
-  if (judgement.hostLocal && ctx.isRunProcess(worker, judgement.identity)) ctx.killer.terminate(worker!, judgement.identity);
+  if (!judgement.hostLocal) return; // another host's processes are beyond reach: its writes are refused all the same
+  // The run's worker, read again: it may have been recorded since the judgement. A live supervisor is
+  // spared: it records the exit of the worker it sees stopped.
+  const run = runById(ctx.store, judgement.identity.taskId, judgement.identity.runId);
+  stopRunProcesses(ctx.killer, { ...judgement.identity, workerPid: run?.worker_pid ?? null, spare: run?.supervisor_pid ?? null });
 }

@@ -3,6 +3,7 @@ import { endedRunsWithWorkers, openRuns } from '../../store/dispatch.js';
 import { recordEvent } from '../../store/events.js';
 import { claimHost, recordLostRun } from '../../store/lease.js';
 import { failurePolicy, type TickAction, type TickContext } from '../context.js';
+import { stopRunProcesses } from '../processes.js';
 
 /** Workers alive this long after their run closed are stopped. */
 export const ORPHAN_AFTER_MS = 60_000;
@@ -29,7 +30,7 @@ export function reap(ctx: TickContext): TickAction[] {
         if (err instanceof Refused) continue; // another dispatcher, or the supervisor itself, got there first
         throw err;
       }
-      if (ctx.isRunProcess(run.worker_pid, process)) ctx.killer.terminate(run.worker_pid!, process);
+      stopRunProcesses(ctx.killer, { ...process, workerPid: run.worker_pid });
     }
     actions.push({ step: 'reap', action: 'crashed', task_id: run.task_id, run_id: run.id, detail });
   }
