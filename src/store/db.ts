@@ -53,11 +53,12 @@ export class Store {
   writeTxn<T>(body: () => T): T {
     if (this.db.inTransaction) return body();
     const deadline = performance.now() + this.busyTimeoutMs;
-    this.retryWhileBusy('BEGIN IMMEDIATE', deadline);
+    const exec = (sql: string) => () => this.db.exec(sql);
+    retryWhileBusy(exec('BEGIN IMMEDIATE'), deadline, this.path, this.busyTimeoutMs);
     let result: T;
     try {
       result = body();
-      this.retryWhileBusy('COMMIT', deadline);
+      retryWhileBusy(exec('COMMIT'), deadline, this.path, this.busyTimeoutMs);
     } catch (err) {
       this.rollbackQuietly();
       throw err;
@@ -83,22 +84,6 @@ export class Store {
     if (this.db.open) this.db.close();
   }
 
-  private retryWhileBusy(sql: string, deadline: number): void {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        this.db.exec(sql);
-        return;
-      } catch (err) {
-        if (!isBusy(err)) throw err;
-        const left = deadline - performance.now();
-        if (left <= 0) {
-          throw new BoardLocked(`board ${this.path} is locked by another process (waited ${this.busyTimeoutMs} ms)`);
-        }
-        sleepSync(Math.min(left, jitteredBackoff(attempt)));
-      }
-    }
-  }
-
   private rollbackQuietly(): void {
     if (!this.db.inTransaction) return;
     try {
@@ -107,6 +92,28 @@ export class Store {
       // SQLite may have ended the transaction itself; the body's error is the one that matters.
     }
   }
+}
+
+/**
+ * Runs `action`, retrying it with jitter while SQLite answers BUSY, until `deadline`; past it the
+ * board counts as locked. Needed beside the busy timeout because SQLite returns BUSY at once, without
+ * waiting, where waiting could deadlock (BEGIN IMMEDIATE, COMMIT, switching a new board to WAL).
+ */
+function retryWhileBusy<T>(action: () => T, deadline: number, path: string, busyTimeoutMs: number): T {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return action();
+    } catch (err) {
+      if (!isBusy(err)) throw err;
+      const left = deadline - performance.now();
+      if (left <= 0) throw lockedError(path, busyTimeoutMs);
+      sleepSync(Math.min(left, jitteredBackoff(attempt)));
+    }
+  }
+}
+
+function lockedError(path: string, busyTimeoutMs: number): BoardLocked {
+  return new BoardLocked(`board ${path} is locked by another process (waited ${busyTimeoutMs} ms)`);
 }
 
 export function isBusy(err: unknown): boolean {
@@ -154,7 +161,7 @@ export function openStore(path: string, options: OpenOptions = {}): Store {
     db.pragma(`busy_timeout = ${Math.round(busyTimeoutMs)}`);
     // Before anything that could write (journal mode, migrations): a corrupt file stays as it is.
     if (options.checkIntegrity !== false || userVersion(db) !== SCHEMA_VERSION) checkIntegrity(db);
-    const journalMode = useWalOrRollbackJournal(db);
+    const journalMode = retryWhileBusy(() => useWalOrRollbackJournal(db), performance.now() + busyTimeoutMs, path, busyTimeoutMs);
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma('secure_delete = ON');
@@ -167,7 +174,7 @@ export function openStore(path: string, options: OpenOptions = {}): Store {
     db.close();
     if (err instanceof CorruptBoard || isCorruption(err)) throw corruptBoardError(path, errorMessage(err));
     if (err instanceof BoardUnusable) throw err;
-    if (isBusy(err)) throw new BoardLocked(`board ${path} is locked by another process (waited ${busyTimeoutMs} ms)`);
+    if (isBusy(err)) throw lockedError(path, busyTimeoutMs);
     throw new BoardUnusable(`cannot use board ${path}: ${errorMessage(err)}`);
   }
 }
