@@ -23,6 +23,15 @@ function openDescriptors(path: string): number {
   }).length;
 }
 
+/** Runs a node process per argv at once; each must exit 0 (their stderr is the failure message). */
+async function expectAllSucceed(argvs: string[][]): Promise<void> {
+  const children = argvs.map((argv) => spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'pipe'] }));
+  const stderr = children.map(() => '');
+  children.forEach((child, i) => child.stderr!.on('data', (chunk) => (stderr[i] += chunk)));
+  const codes = await Promise.all(children.map(exited));
+  expect(codes, stderr.join('\n')).toEqual(argvs.map(() => 0));
+}
+
 function boardWithTasks(count: number): string {
   const path = join(tempDir(), 'board.db');
   const store = openStore(path);
@@ -137,14 +146,7 @@ describe('writeTxn', () => {
     ['a board neither has created yet', () => join(tempDir(), 'new', 'board.db')],
   ])('lets two processes write at once without losing a write, on %s', async (_name, makePath) => {
     const path = makePath();
-    const writers = [0, 1].map(() => spawn(process.execPath, [fixture('write-burst.mjs'), path, '150'], { stdio: ['ignore', 'pipe', 'pipe'] }));
-    const stderr = writers.map((w) => {
-      let text = '';
-      w.stderr!.on('data', (chunk) => (text += chunk));
-      return () => text;
-    });
-    const codes = await Promise.all(writers.map(exited));
-    expect(codes, stderr.map((s) => s()).join('\n')).toEqual([0, 0]);
+    await expectAllSucceed([[fixture('write-burst.mjs'), path, '150'], [fixture('write-burst.mjs'), path, '150']]);
     const store = openStore(path);
     expect(listTasks(store)).toHaveLength(300);
     expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
@@ -156,17 +158,10 @@ describe('writeTxn', () => {
   // SQLite sees that waiting could deadlock. One pair of processes meets it ~2% of the time.
   it('lets two processes create the same new board at the same moment, 100 times over', async () => {
     const dir = tempDir();
-    const openers = [
-      ['a', 'b'],
-      ['b', 'a'],
-    ].map(([me, other]) => spawn(process.execPath, [fixture('open-fresh.mjs'), dir, '100', me!, other!], { stdio: ['ignore', 'pipe', 'pipe'] }));
-    const stderr = openers.map((opener) => {
-      let text = '';
-      opener.stderr!.on('data', (chunk) => (text += chunk));
-      return () => text;
-    });
-    const codes = await Promise.all(openers.map(exited));
-    expect(codes, stderr.map((s) => s()).join('\n')).toEqual([0, 0]);
+    await expectAllSucceed([
+      [fixture('open-fresh.mjs'), dir, '100', 'a', 'b'],
+      [fixture('open-fresh.mjs'), dir, '100', 'b', 'a'],
+    ]);
     for (let i = 0; i < 100; i++) {
       const store = openStore(join(dir, `board-${i}.db`));
       expect([store.journalMode, store.db.pragma('user_version', { simple: true })]).toEqual(['wal', SCHEMA_VERSION]);
