@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { blockTask, completeTask } from '../../src/store/lifecycle.js';
 import { createTask, getTask, listTasks } from '../../src/store/tasks.js';
@@ -42,6 +44,21 @@ describe('kanban tui in a real terminal', () => {
     expect(lines[0]).toMatch(/^kanban · .*dispatcher off/);
     expect(lines[29]).toBe(''); // the frame stops one row short: no scrolling, no flicker
     expect(lines[28]).toMatch(/q quit/);
+  });
+
+  it('draws live and in colour where CI is set, and its workers still see CI', async () => {
+    // Ink and chalk take CI=true for a build server: nothing drawn until exit, no colours.
+    const b = workerBoard({ env: { command: worker('env') } });
+    const { task } = createTask(b.store, { title: 'Print my environment', assignee: 'env' });
+    const screen = openScreen(['--db', b.db, 'tui'], { ...b.env, CI: 'true', CONTINUOUS_INTEGRATION: '1' }, 100, 30);
+    open.push(screen);
+    await screen.waitFor('the board', (t) => t.includes('Print my environment'));
+    const header = screen.lines().findIndex((l) => /READY|DONE/.test(l));
+    const buffer = screen.term.buffer.active;
+    const cells = Array.from({ length: 100 }, (_, x) => buffer.getLine(header)!.getCell(x)!);
+    expect(cells.some((cell) => !cell.isFgDefault())).toBe(true); // the selected column's header is cyan
+    await waitFor('the worker to complete', () => getTask(b.store, task.id).status === 'done');
+    expect(readFileSync(join(dirname(b.db), 'logs', `${task.id}.log`), 'utf8')).toMatch(/\bCI=true$/m);
   });
 
   it('shows a task created by another process', async () => {

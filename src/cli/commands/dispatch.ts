@@ -35,7 +35,8 @@ export function registerDispatchCommands(program: Command): void {
         const { headlessCommand } = await import('../configured.js');
         return headlessCommand(options, flags);
       }
-      const { runTui } = await import('../../ui/run.js');
+      const { importHidingCi } = await import('../../ui/load.js');
+      const { runTui } = await importHidingCi(() => import('../../ui/run.js'));
       await runTui(resolveBoardPath(options), resolveConfigPath(options), { dispatch: opts.dispatch, flags });
     });
 
