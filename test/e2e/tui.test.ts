@@ -50,7 +50,8 @@ describe('kanban tui in a real terminal', () => {
     // Ink and chalk take CI=true for a build server: nothing drawn until exit, no colours.
     const b = workerBoard({ env: { command: worker('env') } });
     const { task } = createTask(b.store, { title: 'Print my environment', assignee: 'env' });
-    const screen = openScreen(['--db', b.db, 'tui'], { ...b.env, CI: 'true', CONTINUOUS_INTEGRATION: '1' }, 100, 30);
+    const { NO_COLOR, FORCE_COLOR, ...inherited } = b.env; // a colour choice of the machine's own is not what is tested
+    const screen = openScreen(['--db', b.db, 'tui'], { ...inherited, CI: 'true', CONTINUOUS_INTEGRATION: '1' }, 100, 30);
     open.push(screen);
     await screen.waitFor('the board', (t) => t.includes('Print my environment'));
     const header = screen.lines().findIndex((l) => /READY|DONE/.test(l));
