@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
 import { InvalidInput } from './errors.js';
+import type { FailurePolicy } from './store/lease.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -64,4 +65,9 @@ export function resolveSettings(config: Partial<Config> = {}, env: Env = process
     else [settings[name], settings.sources[name]] = [spec.fallback, 'default'];
   }
   return settings;
+}
+
+/** The breaker's limit in force, and where it came from (for the `gave_up` event). */
+export function failurePolicyOf(settings: Settings): FailurePolicy {
+  return { limit: settings.failureLimit, limitSource: settings.sources.failureLimit };
 }

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import type { Settings } from '../settings.js';
 import type { Store } from '../store/db.js';
-import type { FailurePolicy, RunIdentity } from '../store/lease.js';
+import type { RunIdentity } from '../store/lease.js';
 import type { Killer, RunProcess } from './processes.js';
 
 export const STEP_NAMES = ['reap', 'leases', 'stale', 'schedule', 'ready', 'spawn'] as const;
@@ -37,8 +37,4 @@ export interface TickContext {
   killer: Killer;
   /** Starts the supervisor of a claimed run; returns its pid. */
   launch(identity: RunIdentity): number;
-}
-
-export function failurePolicy(ctx: TickContext): FailurePolicy {
-  return { limit: ctx.settings.failureLimit, limitSource: ctx.settings.sources.failureLimit };
 }

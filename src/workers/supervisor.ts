@@ -3,7 +3,7 @@ import { loadConfig } from '../config.js';
 import { BoardLocked, errorMessage, Refused } from '../errors.js';
 import { busyTimeoutMs } from '../env.js';
 import { resolveBoardPath, resolveConfigPath, type LocationOptions } from '../location.js';
-import { DEFAULT_FAILURE_LIMIT, resolveSettings, type Settings } from '../settings.js';
+import { DEFAULT_FAILURE_LIMIT, failurePolicyOf, resolveSettings, type Settings } from '../settings.js';
 import { openStore, type Store } from '../store/db.js';
 import { recordEvent } from '../store/events.js';
 import { attachSupervisor, checkOwnership, heartbeat, recordExit, recordSpawn, recordSpawnFailure, type ExitRecord, type FailurePolicy, type RunIdentity } from '../store/lease.js';
@@ -58,7 +58,6 @@ export async function superviseRun({ options, taskId, runId }: SuperviseOptions)
 
 interface RunPlan {
   settings: Settings;
-  failures: FailurePolicy;
   argv: string[];
   workspace: string;
   onCleanExit: 'violation' | 'complete';
@@ -73,7 +72,6 @@ function planRun(dbPath: string, options: LocationOptions, identity: RunIdentity
   const workspace = prepareWorkspace(task, dbPath);
   return {
     settings,
-    failures: { limit: settings.failureLimit, limitSource: settings.sources.failureLimit },
     argv: resolveArgv(chosen.profile.command, { task_id: task.id, run_id: String(identity.runId), workspace, board: dbPath }),
     workspace,
     onCleanExit: chosen.profile.on_clean_exit,
@@ -83,8 +81,7 @@ function planRun(dbPath: string, options: LocationOptions, identity: RunIdentity
 /** The failure limit when even the config could not be read: the environment's, else the default. */
 function fallbackFailures(): FailurePolicy {
   try {
-    const settings = resolveSettings();
-    return { limit: settings.failureLimit, limitSource: settings.sources.failureLimit };
+    return failurePolicyOf(resolveSettings());
   } catch {
     return { limit: DEFAULT_FAILURE_LIMIT, limitSource: 'default' };
   }
@@ -100,7 +97,8 @@ async function superviseOwnedRun(store: Store, dbPath: string, options: Location
     recordSpawnFailure(store, identity, reason, fallbackFailures());
     return;
   }
-  const { settings, failures, argv, workspace, onCleanExit } = plan;
+  const { settings, argv, workspace, onCleanExit } = plan;
+  const failures = failurePolicyOf(settings);
 
   log.line('kanban', `starting run ${identity.runId}: ${JSON.stringify(argv)} in ${workspace}`);
   const worker = execa(argv[0]!, argv.slice(1), {
