@@ -344,20 +344,14 @@ export function extendClaim(store: Store, identity: RunIdentity, expectedClaimEx
   });
 }
 
-/** A run whose supervisor died without recording the exit: closed `crashed`, counted. */
-export function recordLostRun(store: Store, identity: RunIdentity, error: string, failures: FailurePolicy): TaskRow {
+/**
+ * A run that ended without a recorded exit, counted: `crashed` when its supervisor died first,
+ * `spawn_failed` when the worker could not be started (no profile, no program, no workspace).
+ */
+export function recordFailedRun(store: Store, identity: RunIdentity, outcome: 'crashed' | 'spawn_failed', error: string, failures: FailurePolicy): TaskRow {
   return store.writeTxn(() => {
     const before = ownedTask(store, identity);
-    closeRun(store, identity, { outcome: 'crashed', error });
-    return countFailure(store, before, 'crashed', { error }, failures);
-  });
-}
-
-/** The worker could not be started (no profile, no program, no workspace): counted like a crash. */
-export function recordSpawnFailure(store: Store, identity: RunIdentity, error: string, failures: FailurePolicy): TaskRow {
-  return store.writeTxn(() => {
-    const before = ownedTask(store, identity);
-    closeRun(store, identity, { outcome: 'spawn_failed', error });
-    return countFailure(store, before, 'spawn_failed', { error }, failures);
+    closeRun(store, identity, { outcome, error });
+    return countFailure(store, before, outcome, { error }, failures);
   });
 }

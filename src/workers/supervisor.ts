@@ -6,7 +6,7 @@ import { resolveBoardPath, resolveConfigPath, type LocationOptions } from '../lo
 import { DEFAULT_FAILURE_LIMIT, failurePolicyOf, resolveSettings, type Settings } from '../settings.js';
 import { openStore, type Store } from '../store/db.js';
 import { recordEvent } from '../store/events.js';
-import { attachSupervisor, checkOwnership, heartbeat, recordExit, recordSpawn, recordSpawnFailure, type ExitRecord, type FailurePolicy, type RunIdentity } from '../store/lease.js';
+import { attachSupervisor, checkOwnership, heartbeat, recordExit, recordFailedRun, recordSpawn, type ExitRecord, type FailurePolicy, type RunIdentity } from '../store/lease.js';
 import { runById } from '../store/runs.js';
 import type { TaskRow } from '../store/types.js';
 import { workerEnv } from './identity.js';
@@ -94,7 +94,7 @@ async function superviseOwnedRun(store: Store, dbPath: string, options: Location
   } catch (err) {
     const reason = `cannot start the worker: ${errorMessage(err)}`;
     log.line('kanban', reason);
-    recordSpawnFailure(store, identity, reason, fallbackFailures());
+    recordFailedRun(store, identity, 'spawn_failed', reason, fallbackFailures());
     return;
   }
   const { settings, argv, workspace, onCleanExit } = plan;
@@ -164,7 +164,7 @@ async function superviseOwnedRun(store: Store, dbPath: string, options: Location
   if (worker.pid === undefined) {
     const reason = `cannot start ${JSON.stringify(argv[0])}: ${result.code ?? ''} ${result.shortMessage ?? result.message ?? ''}`.trim();
     log.line('kanban', reason);
-    recordSpawnFailure(store, identity, reason, failures);
+    recordFailedRun(store, identity, 'spawn_failed', reason, failures);
     return;
   }
 

@@ -1,7 +1,7 @@
 import { errorMessage, Refused } from '../../errors.js';
 import { endedRunsWithWorkers, openRuns } from '../../store/dispatch.js';
 import { recordEvent } from '../../store/events.js';
-import { claimHost, recordLostRun } from '../../store/lease.js';
+import { claimHost, recordFailedRun } from '../../store/lease.js';
 import { failurePolicyOf } from '../../settings.js';
 import type { TickAction, TickContext } from '../context.js';
 import { stopRunProcesses } from '../processes.js';
@@ -26,7 +26,7 @@ export function reap(ctx: TickContext): TickAction[] {
     const detail = run.supervisor_pid === null ? 'its supervisor never started' : `its supervisor ${run.supervisor_pid} is gone`;
     if (!ctx.dryRun) {
       try {
-        recordLostRun(ctx.store, { taskId: run.task_id, runId: run.id, claimLock: run.claim_lock }, `crashed: ${detail}`, failurePolicyOf(ctx.settings));
+        recordFailedRun(ctx.store, { taskId: run.task_id, runId: run.id, claimLock: run.claim_lock }, 'crashed', `crashed: ${detail}`, failurePolicyOf(ctx.settings));
       } catch (err) {
         if (err instanceof Refused) continue; // another dispatcher, or the supervisor itself, got there first
         throw err;

@@ -1,6 +1,6 @@
 import { errorMessage, Refused } from '../../errors.js';
 import { assignDefault, readyQueue, runningCounts } from '../../store/dispatch.js';
-import { attachSupervisor, claimTask, recordSpawnFailure } from '../../store/lease.js';
+import { attachSupervisor, claimTask, recordFailedRun } from '../../store/lease.js';
 import type { TaskRow } from '../../store/types.js';
 import { failurePolicyOf } from '../../settings.js';
 import type { TickAction, TickContext } from '../context.js';
@@ -68,7 +68,7 @@ function claimAndLaunch(ctx: TickContext, task: TaskRow, assignee: string): Tick
     } catch (err) {
       if (err instanceof Refused) return { step: 'spawn', action: 'spawned', task_id: task.id, run_id: claim.identity.runId, detail: `${assignee}, run already moved on` };
       const reason = `cannot start the supervisor: ${errorMessage(err)}`;
-      recordSpawnFailure(ctx.store, claim.identity, reason, failurePolicyOf(ctx.settings));
+      recordFailedRun(ctx.store, claim.identity, 'spawn_failed', reason, failurePolicyOf(ctx.settings));
       return { step: 'spawn', action: 'spawn_failed', task_id: task.id, run_id: claim.identity.runId, detail: reason };
     }
   } catch (err) {

@@ -10,7 +10,7 @@ import {
   heartbeat,
   recordExit,
   recordSpawn,
-  recordSpawnFailure,
+  recordFailedRun,
   type RunIdentity,
   type WorkerExit,
 } from '../../../src/store/lease.js';
@@ -126,7 +126,7 @@ describe('fencing: a stale identity touches nothing', () => {
     ['comment', (s, id) => commentFromRun(s, id, 'hello')],
     ['guard', (s, id) => checkOwnership(s, id)],
     ['spawn', (s, id) => recordSpawn(s, id, { workerPid: 1, argv: ['x'], workspace: '/tmp' })],
-    ['spawn failure', (s, id) => recordSpawnFailure(s, id, 'nope', { limit: 2, limitSource: 'default' })],
+    ['spawn failure', (s, id) => recordFailedRun(s, id, 'spawn_failed', 'nope', { limit: 2, limitSource: 'default' })],
   ];
 
   it.each(writes)('%s from an earlier run is refused and writes nothing', (_name, write) => {
@@ -284,7 +284,7 @@ describe('recordExit', () => {
   it('a spawn failure is counted like a crash', () => {
     const store = testStore();
     const id = claimed(store);
-    expect(recordSpawnFailure(store, id, 'no such program', { limit: 2, limitSource: 'env' })).toMatchObject({ status: 'ready', consecutive_failures: 1 });
+    expect(recordFailedRun(store, id, 'spawn_failed', 'no such program', { limit: 2, limitSource: 'env' })).toMatchObject({ status: 'ready', consecutive_failures: 1 });
     expect(runById(store, id.taskId, id.runId)).toMatchObject({ outcome: 'spawn_failed', error: 'no such program' });
     expect(lastEvent(store, id.taskId)).toEqual({ kind: 'spawn_failed', payload: { error: 'no such program', failures: 1, limit: 2 } });
   });
