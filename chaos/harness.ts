@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isRunProcess } from '../src/dispatcher/processes.js';
+import { isRunProcess, processesWith } from '../src/dispatcher/processes.js';
 import { openStore, type Store } from '../src/store/db.js';
 import { createTask } from '../src/store/tasks.js';
 import type { RunRow, TaskRow } from '../src/store/types.js';
@@ -168,20 +168,12 @@ function progress(store: Store): { finished: number; running: number; settled: b
  */
 export function killBoardProcesses(dbPath: string): number {
   let killed = 0;
-  let entries: string[] = [];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return 0;
-  }
-  for (const name of entries) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+  for (const pid of processesWith([`KANBAN_DB=${dbPath}`])) {
     try {
-      if (!readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').includes(`KANBAN_DB=${dbPath}`)) continue;
-      process.kill(Number(name), 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
       killed++;
     } catch {
-      // gone, or not ours
+      // gone meanwhile
     }
   }
   return killed;

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { signalGroup } from '../signals.js';
 
 export interface RunProcess {
   taskId: string;
@@ -17,14 +18,40 @@ export function isRunProcess(pid: number | null, run: RunProcess): boolean {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  let environ: string;
+  const environ = environOf(pid);
+  if (environ === null) return true; // no /proc here (or not ours to read): the signal check is all there is
+  return runIdentity(run).every((entry) => environ.has(entry));
+}
+
+/** The environment a process started with (`NAME=value` entries), or null when /proc cannot tell. */
+function environOf(pid: number | string): Set<string> | null {
   try {
-    environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+    return new Set(readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0'));
   } catch {
-    return true; // no /proc here (or not ours to read): the signal check is all there is
+    return null; // gone, not ours to read, or no /proc
   }
-  const vars = new Set(environ.split('\0'));
-  return vars.has(`KANBAN_TASK=${run.taskId}`) && vars.has(`KANBAN_RUN_ID=${run.runId}`);
+}
+
+/** The entries every process started for a run carries in its environment. */
+function runIdentity(run: RunProcess): string[] {
+  return [`KANBAN_TASK=${run.taskId}`, `KANBAN_RUN_ID=${run.runId}`];
+}
+
+/** Every process but this one whose environment has all of `entries` (Linux /proc; elsewhere none). */
+export function processesWith(entries: readonly string[]): number[] {
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  return names
+    .filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)
+    .filter((name) => {
+      const environ = environOf(name);
+      return environ !== null && entries.every((entry) => environ.has(entry));
+    })
+    .map(Number);
 }
 
 /**
@@ -33,24 +60,7 @@ export function isRunProcess(pid: number | null, run: RunProcess): boolean {
  * and writing it down. Its children inherit the identity, so they are found too.
  */
 export function processesOfRun(run: RunProcess): number[] {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return [];
-  }
-  const wanted = [`KANBAN_TASK=${run.taskId}`, `KANBAN_RUN_ID=${run.runId}`];
-  return entries
-    .filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)
-    .filter((name) => {
-      try {
-        const vars = new Set(readFileSync(`/proc/${name}/environ`, 'latin1').split('\0'));
-        return wanted.every((v) => vars.has(v));
-      } catch {
-        return false; // gone, or not ours to read
-      }
-    })
-    .map(Number);
+  return processesWith(runIdentity(run));
 }
 
 /**
@@ -93,17 +103,5 @@ export class Killer {
   /** For one-shot commands: wait until every process being stopped has stopped (at most the grace). */
   async settle(): Promise<void> {
     await Promise.all(this.pending);
-  }
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal); // not a group leader after all
-    } catch {
-      // already gone
-    }
   }
 }

@@ -3,6 +3,7 @@ import { loadConfig } from '../config.js';
 import { BoardLocked, errorMessage, Refused } from '../errors.js';
 import { busyTimeoutMs } from '../env.js';
 import { resolveBoardPath, resolveConfigPath, type LocationOptions } from '../location.js';
+import { signalGroup } from '../signals.js';
 import { DEFAULT_FAILURE_LIMIT, failurePolicyOf, resolveSettings, type Settings } from '../settings.js';
 import { openStore, type Store } from '../store/db.js';
 import { recordEvent } from '../store/events.js';
@@ -196,15 +197,6 @@ function retryWhileLocked<T>(write: () => T, log: RunLog, attempts = 3): T {
       if (!(err instanceof BoardLocked) || attempt >= attempts) throw err;
       log.line('kanban', `${err.message}; trying again (${attempt} of ${attempts - 1})`);
     }
-  }
-}
-
-/** Signals the worker's whole process group; it may already be gone. */
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already exited
   }
 }
 
