@@ -29,7 +29,7 @@ export async function dispatchCommand(options: GlobalOptions, dryRun: boolean): 
   withStore(
     options,
     (store) => {
-      const result = dispatchOnce(store, source.config, systemClock, { dryRun, settings: source.settings, killer, configPath: source.path });
+      const result = dispatchOnce(store, source.config, systemClock, { ...source.tickOptions(killer), dryRun });
       if (options.json) writeJson(result);
       else if (result.actions.length === 0 && result.errors.length === 0) writeLine(dryRun ? 'would do nothing' : 'nothing to do');
       else {
@@ -55,7 +55,7 @@ export async function headlessCommand(options: GlobalOptions, flags: Flags): Pro
     () => {
       const configError = source.refresh();
       if (configError) say(configError);
-      return dispatchOnce(store, source.config, systemClock, { settings: source.settings, killer, configPath: source.path });
+      return dispatchOnce(store, source.config, systemClock, source.tickOptions(killer));
     },
     () => source.settings.tickSeconds * 1000,
     {
@@ -93,7 +93,7 @@ export async function reclaimCommand(options: GlobalOptions, ids: readonly strin
   const source = new ConfigSource(resolveConfigPath(options));
   const killer = new Killer();
   withStore(options, (store) => {
-    const ctx = tickContext(store, source.config, systemClock, { settings: source.settings, killer, configPath: source.path });
+    const ctx = tickContext(store, source.config, systemClock, source.tickOptions(killer));
     const reclaim = (id: string): Task => toTask(store, reclaimTask(ctx, id));
     if (stale) actOnEach(staleTaskIds(ctx), 'reclaimed', options.json ?? false, reclaim, { alwaysReport: true });
     else actOnEach(ids, 'reclaimed', options.json ?? false, reclaim);

@@ -2,6 +2,8 @@ import { statSync } from 'node:fs';
 import { loadConfig, type Config } from '../config.js';
 import { errorMessage } from '../errors.js';
 import { resolveSettings, type Settings } from '../settings.js';
+import type { Killer } from './processes.js';
+import type { TickOptions } from './tick.js';
 
 type Flags = Parameters<typeof resolveSettings>[2];
 
@@ -37,6 +39,11 @@ export class ConfigSource {
     } catch (err) {
       return `${errorMessage(err)} (keeping the previous config)`;
     }
+  }
+
+  /** A tick with the settings in force, whose supervisors read this same config file. */
+  tickOptions(killer: Killer): TickOptions {
+    return { settings: this.settings, killer, configPath: this.path };
   }
 }
 

@@ -42,7 +42,7 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
         () => {
           const configError = source.refresh();
           if (configError) handle.lastError = configError;
-          return dispatchOnce(store, source.config, systemClock, { settings: source.settings, killer, configPath: source.path });
+          return dispatchOnce(store, source.config, systemClock, source.tickOptions(killer));
         },
         () => source.settings.tickSeconds * 1000,
         {
@@ -71,7 +71,7 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
       boardName={boardName(store.path)}
       dispatcher={handle}
       settings={() => source.settings}
-      context={() => tickContext(store, source.config, systemClock, { settings: source.settings, killer, configPath: source.path })}
+      context={() => tickContext(store, source.config, systemClock, source.tickOptions(killer))}
       diagnose={() => diagnoseBoard(store, source.config, source.settings, systemClock.now())}
     />,
     { exitOnCtrlC: false, patchConsole: false, onRender: markRendered },
