@@ -1,4 +1,5 @@
 import type { Store } from './db.js';
+import { LAST_BLOCK_KIND_SQL } from './events.js';
 import { STATUSES, type Status, type TaskRow } from './types.js';
 
 /**
@@ -45,9 +46,7 @@ export function columnCounts(store: Store, filter?: string): Record<Status, numb
   return counts;
 }
 
-const BLOCK_KIND = `CASE WHEN t.status <> 'blocked' THEN NULL ELSE (
-  SELECT CASE e.kind WHEN 'gave_up' THEN 'breaker' ELSE 'sticky' END FROM task_events e
-  WHERE e.task_id = t.id AND e.kind IN ('blocked', 'gave_up') ORDER BY e.id DESC LIMIT 1) END`;
+const BLOCK_KIND = `CASE WHEN t.status <> 'blocked' THEN NULL ELSE CASE ${LAST_BLOCK_KIND_SQL} WHEN 'gave_up' THEN 'breaker' WHEN 'blocked' THEN 'sticky' END END`;
 
 /** `limit` cards of a column from position `offset`, in the column's order. */
 export function columnWindow(store: Store, status: Status, offset: number, limit: number, filter?: string): Card[] {

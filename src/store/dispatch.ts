@@ -1,6 +1,6 @@
 import { Refused } from '../errors.js';
 import type { Store } from './db.js';
-import { appendEvent } from './events.js';
+import { appendEvent, LAST_BLOCK_KIND_SQL } from './events.js';
 import { NO_CLAIM, readyOrTodo } from './lifecycle.js';
 import { identityOf } from './lease.js';
 import { endOpenRun, runById } from './runs.js';
@@ -36,18 +36,18 @@ export function promotableTodos(store: Store): TaskRow[] {
 }
 
 /**
- * Blocked tasks the dispatcher may recover: the last block is not sticky (it was the breaker's
- * `gave_up`, not a person's or a worker's `blocked`) and the failure counter is below the limit
- * now in force (someone raised it).
+ * Blocked tasks the dispatcher may recover (only `taskId`, when given): the last block is not sticky
+ * (it was the breaker's `gave_up`, not a person's or a worker's `blocked`) and the failure counter is
+ * below the limit now in force (someone raised it).
  */
-export function recoverableBlocked(store: Store, boardLimit: number): TaskRow[] {
+export function recoverableBlocked(store: Store, boardLimit: number, taskId?: string): TaskRow[] {
   return store
     .stmt(
       `SELECT * FROM tasks t WHERE status = 'blocked' AND consecutive_failures < coalesce(max_retries, @limit)
-         AND (SELECT kind FROM task_events e WHERE e.task_id = t.id AND e.kind IN ('blocked', 'unblocked', 'gave_up') ORDER BY e.id DESC LIMIT 1) = 'gave_up'
+         AND ${LAST_BLOCK_KIND_SQL} = 'gave_up'${taskId === undefined ? '' : ' AND id = @id'}
        ORDER BY id`,
     )
-    .all({ limit: boardLimit }) as TaskRow[];
+    .all({ limit: boardLimit, ...(taskId !== undefined && { id: taskId }) }) as TaskRow[];
 }
 
 /** Ready tasks in the order they should run: priority, then age (the first `limit`). */
@@ -101,7 +101,7 @@ export function releaseSchedule(store: Store, taskId: string): TaskRow {
 /** A blocked task whose block is not sticky and whose counter is under the limit: back to ready, counter kept. */
 export function recoverBlocked(store: Store, taskId: string, boardLimit: number): TaskRow {
   return store.writeTxn(() => {
-    const task = recoverableBlocked(store, boardLimit).find((t) => t.id === taskId);
+    const [task] = recoverableBlocked(store, boardLimit, taskId);
     if (!task) throw new Refused(`${taskId} is not a recoverable blocked task`);
     const to = readyOrTodo(store, taskId);
     const after = updateTask(store, task, { status: to, status_reason: null });
