@@ -385,20 +385,15 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
       }
       return;
     }
-    if (key.backspace || key.delete || key.ctrl || key.meta) {
-      const value = key.backspace || key.delete ? [...d.value].slice(0, -1).join('') : d.value;
+    const edit = (value: string) => {
       setDialog({ ...d, value });
-      if (d.purpose === 'filter') setFilter(value);
-      return;
-    }
+      if (d.purpose === 'filter') setFilter(value); // the filter follows as it is typed
+    };
+    if (key.backspace || key.delete || key.ctrl || key.meta) return edit(key.backspace || key.delete ? [...d.value].slice(0, -1).join('') : d.value);
     // Text typed ahead or pasted can carry its Enter: what comes before it is submitted, the rest handled next.
     const enter = input.indexOf('\r');
     const value = d.value + cleanLine(enter === -1 ? input : input.slice(0, enter));
-    if (enter === -1) {
-      setDialog({ ...d, value });
-      if (d.purpose === 'filter') setFilter(value);
-      return;
-    }
+    if (enter === -1) return edit(value);
     submit({ ...d, value });
     later(input.slice(enter + 1));
   };

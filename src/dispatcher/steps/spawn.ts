@@ -6,14 +6,14 @@ import { failurePolicyOf } from '../../settings.js';
 import type { TickAction, TickContext } from '../context.js';
 import { respawnGuard } from '../guard.js';
 
+/** How far down a ready column a tick looks for something it can start (past tasks it must skip). */
+const READY_SCAN_LIMIT = 5_000;
+
 /**
  * Ready tasks by priority, then age: each gets its profile (the default assignee for an unassigned
  * one), within the board's cap and its profile's, unless a rate-limit cooldown holds it; then it is
  * claimed and its supervisor started detached. A start that fails closes the run `spawn_failed`.
  */
-/** How far down a ready column a tick looks for something it can start (past tasks it must skip). */
-const READY_SCAN_LIMIT = 5_000;
-
 export function spawnStep(ctx: TickContext): TickAction[] {
   const actions: TickAction[] = [];
   const counts = runningCounts(ctx.store);
