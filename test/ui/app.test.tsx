@@ -1,29 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { claimTask } from '../../src/store/lease.js';
 import { blockTask, completeTask, scheduleTask } from '../../src/store/lifecycle.js';
 import { createTask, getTask, listTasks } from '../../src/store/tasks.js';
-import { manualClock, testStore } from '../helpers/board.js';
 import { waitFor } from '../helpers/workers.js';
 import { cardsPerColumn } from '../../src/ui/layout.js';
-import { KEY, mount } from './mount.js';
+import { dumpBoard } from '../helpers/board.js';
+import { KEY, setup } from './mount.js';
 
-const mounted: Array<{ unmount: () => void }> = [];
-afterEach(() => mounted.splice(0).forEach((m) => m.unmount()));
-
-function setup(options?: Parameters<typeof mount>[2]) {
-  const clock = manualClock();
-  const store = testStore(clock);
-  const make = (title: string, extra: Parameters<typeof createTask>[1] extends infer T ? Partial<T> : never = {}) => {
-    clock.advance(1000);
-    return createTask(store, { title, ...extra }).task.id;
-  };
-  const open = () => {
-    const app = mount(store, clock, options);
-    mounted.push(app);
-    return app;
-  };
-  return { clock, store, make, open };
-}
 
 describe('the board', () => {
   it('shows a column per status with its count, the header and the footer', () => {
@@ -142,8 +125,10 @@ describe('the board', () => {
     const { store, make, open } = setup();
     const id = make('Untouched');
     const app = open();
+    const before = dumpBoard(store);
     await app.press('b', 'oops', KEY.escape);
     expect(getTask(store, id).status).toBe('ready');
+    expect(dumpBoard(store)).toEqual(before);
   });
 
   it('c creates: a title, then an optional assignee; the new card is selected', async () => {
@@ -253,7 +238,7 @@ describe('the board', () => {
     expect(app.frame()).not.toContain('any key closes this');
   });
 
-  it('q quits at once when nothing runs; with workers running it says they keep running, and asks', async () => {
+  it('q with workers running says they keep running, and asks (quitting an idle board: test/e2e)', async () => {
     const { store, make, open } = setup();
     const id = make('Busy');
     claimTask(store, id, { profile: 'coder', leaseMs: 60_000 });

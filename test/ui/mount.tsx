@@ -9,7 +9,9 @@ import { resolveSettings } from '../../src/settings.js';
 import type { Store } from '../../src/store/db.js';
 import { App } from '../../src/ui/App.js';
 import { DispatcherHandle } from '../../src/ui/dispatcher.js';
-import type { ManualClock } from '../helpers/board.js';
+import { afterEach } from 'vitest';
+import { createTask } from '../../src/store/tasks.js';
+import { manualClock, testStore, type ManualClock } from '../helpers/board.js';
 
 export const config = parseConfig('profiles:\n  coder:\n    command: [agent]\n', 'test.yaml');
 export const settings = resolveSettings(config, { KANBAN_CLAIM_TTL_SECONDS: '60', KANBAN_HEARTBEAT_MAX_STALE_SECONDS: '120' });
@@ -50,4 +52,27 @@ export function mount(store: Store, clock: ManualClock, options: { dispatcher?: 
     /** The text of the selected card (the lines marked ▌). */
     selected: () => (instance.lastFrame() ?? '').split('\n').filter((l) => l.includes('▌')).map((l) => l.slice(l.indexOf('▌') + 1).trim().split('  ')[0]),
   };
+}
+
+type MountOptions = Parameters<typeof mount>[2];
+const mounted: Array<{ unmount: () => void }> = [];
+afterEach(() => mounted.splice(0).forEach((m) => m.unmount()));
+
+/**
+ * A fresh board on a manual clock: `make` creates a task a second after the last one (so the order
+ * is fixed), `open` mounts the App on it, unmounted after the test.
+ */
+export function setup(options?: MountOptions) {
+  const clock = manualClock();
+  const store = testStore(clock);
+  const make = (title: string, extra: Partial<Parameters<typeof createTask>[1]> = {}) => {
+    clock.advance(1000);
+    return createTask(store, { title, ...extra }).task.id;
+  };
+  const open = () => {
+    const app = mount(store, clock, options);
+    mounted.push(app);
+    return app;
+  };
+  return { clock, store, make, open };
 }

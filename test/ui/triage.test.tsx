@@ -1,32 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { claimTask } from '../../src/store/lease.js';
 import { blockTask } from '../../src/store/lifecycle.js';
-import { createTask, getTask } from '../../src/store/tasks.js';
-import { manualClock, testStore } from '../helpers/board.js';
-import { KEY, mount } from './mount.js';
+import { getTask } from '../../src/store/tasks.js';
+import { KEY, setup } from './mount.js';
 
-const mounted: Array<{ unmount: () => void }> = [];
-afterEach(() => mounted.splice(0).forEach((m) => m.unmount()));
 const HOUR = 3_600_000;
-
-function setup(columns = 220) {
-  const clock = manualClock();
-  const store = testStore(clock);
-  const make = (title: string, extra: Partial<Parameters<typeof createTask>[1]> = {}) => {
-    clock.advance(1000);
-    return createTask(store, { title, ...extra }).task.id;
-  };
-  const open = () => {
-    const app = mount(store, clock, { columns });
-    mounted.push(app);
-    return app;
-  };
-  return { clock, store, make, open };
-}
+/** Wide enough that the diagnostics list and every column's marks are on screen. */
+const wide = () => setup({ columns: 220 });
 
 describe('diagnostics on the board', () => {
   it('flags cards with a marker and counts what needs attention in the header', async () => {
-    const { store, clock, make, open } = setup();
+    const { store, clock, make, open } = wide();
     const stuck = make('Stuck for days');
     blockTask(store, stuck, 'waiting on legal');
     make('Healthy', { assignee: 'coder' });
@@ -40,7 +24,7 @@ describe('diagnostics on the board', () => {
   });
 
   it('D lists findings most severe first; Enter goes to the card; the fix key works from the list', async () => {
-    const { store, clock, make, open } = setup();
+    const { store, clock, make, open } = wide();
     const ghost = make('Ghost');
     store.db.prepare("UPDATE tasks SET status = 'running' WHERE id = ?").run(ghost);
     const stuck = make('Stuck');
@@ -63,7 +47,7 @@ describe('diagnostics on the board', () => {
   });
 
   it('D says so when nothing needs attention', async () => {
-    const { open } = setup();
+    const { open } = wide();
     const app = open();
     await app.press('D');
     expect(app.frame()).toContain('Nothing needs attention.');
@@ -72,7 +56,7 @@ describe('diagnostics on the board', () => {
 
 describe('marks and actions on several cards', () => {
   it('v marks and unmarks; u then acts on every marked card and reports per card', async () => {
-    const { store, make, open } = setup();
+    const { store, make, open } = wide();
     const a = make('Blocked A', { status: 'blocked' });
     const b = make('Blocked B', { status: 'blocked' });
     const ready = make('Ready C');
@@ -90,7 +74,7 @@ describe('marks and actions on several cards', () => {
   });
 
   it('x asks once for all marked cards, then completes each', async () => {
-    const { store, make, open } = setup();
+    const { store, make, open } = wide();
     const ids = [make('One'), make('Two'), make('Three')];
     const app = open();
     await app.press('v', 'j', 'v', 'j', 'v', 'x');
@@ -101,7 +85,7 @@ describe('marks and actions on several cards', () => {
   });
 
   it('s asks once and schedules every marked card; r reclaims every marked running card', async () => {
-    const { store, clock, make, open } = setup();
+    const { store, clock, make, open } = wide();
     const later = [make('Later 1'), make('Later 2')];
     const running = [make('Run 1'), make('Run 2')];
     for (const id of running) claimTask(store, id, { profile: 'coder', leaseMs: 60_000 });
@@ -114,11 +98,15 @@ describe('marks and actions on several cards', () => {
   });
 
   it('Esc clears the marks without acting', async () => {
-    const { store, make, open } = setup();
-    const id = make('Marked');
+    const { store, make, open } = wide();
+    const marked = make('Marked');
+    const other = make('Other');
     const app = open();
-    await app.press('v', KEY.escape, 'x', 'y');
-    expect(app.frame()).not.toContain('marked tasks');
-    expect(getTask(store, id).status).toBe('done'); // x acted on the card under the cursor only
+    await app.press('v', KEY.escape);
+    expect(app.frame()).toContain('marks cleared');
+    expect(app.frame()).not.toMatch(/\d+ marked/);
+    await app.press('j', 'x', 'y');
+    expect(getTask(store, other).status).toBe('done'); // x acted on the card under the cursor only
+    expect(getTask(store, marked).status).toBe('ready');
   });
 });
