@@ -7,6 +7,7 @@ import { isRunProcess, processesWith } from '../src/dispatcher/processes.js';
 import { openStore, type Store } from '../src/store/db.js';
 import { createTask } from '../src/store/tasks.js';
 import type { RunRow, TaskRow } from '../src/store/types.js';
+import { cleanEnv } from '../test/helpers/processes.js';
 
 /**
  * The chaos run: many tasks (some in dependency chains), several dispatchers, workers that complete,
@@ -84,7 +85,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       max_in_progress: 12,
     }),
   );
-  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KANBAN_'))), KANBAN_CONFIG: config, KANBAN_CHAOS_SEED: String(options.seed) };
+  const env = { ...cleanEnv(), KANBAN_CONFIG: config, KANBAN_CHAOS_SEED: String(options.seed) };
 
   const store = openStore(db);
   store.writeTxn(() => {

@@ -9,6 +9,7 @@ import { blockTask, completeTask } from '../../src/store/lifecycle.js';
 import { createTask, getTask, listTasks, showTask } from '../../src/store/tasks.js';
 import { tempDir } from '../helpers/board.js';
 import { fileHash, KANBAN_BIN } from '../helpers/cli.js';
+import { cleanEnv } from '../helpers/processes.js';
 
 /**
  * Random arguments, option values, environment values, config files and task text thrown at the
@@ -37,9 +38,8 @@ interface Outcome {
 
 /** Runs in the board's temp dir: a random relative path (`--db --summary`) makes its board there, not in the checkout. */
 function run(args: string[], env: Record<string, string>): Promise<Outcome> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KANBAN_')));
   return new Promise((resolve) => {
-    execFile(process.execPath, [KANBAN_BIN, ...args], { cwd: dir(), env: { ...clean, KANBAN_HOME: dir(), KANBAN_CONFIG: join(dir(), 'none.yaml'), ...env }, timeout: 20_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [KANBAN_BIN, ...args], { cwd: dir(), env: { ...cleanEnv(), KANBAN_HOME: dir(), KANBAN_CONFIG: join(dir(), 'none.yaml'), ...env }, timeout: 20_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });

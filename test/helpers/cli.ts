@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import { cleanEnv } from './processes.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const KANBAN_BIN = fileURLToPath(new URL('../../bin/kanban.js', import.meta.url));
@@ -15,8 +16,7 @@ export interface CliResult {
 
 /** Runs the built CLI as a real process. The environment is clean of the caller's KANBAN_* variables. */
 export function kanban(args: readonly string[], env: Record<string, string> = {}): CliResult {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KANBAN_')));
-  const result = spawnSync(process.execPath, [KANBAN_BIN, ...args], { env: { ...base, ...env }, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [KANBAN_BIN, ...args], { env: { ...cleanEnv(), ...env }, encoding: 'utf8' });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname } from 'node:path';
 import { KANBAN_BIN } from './cli.js';
 import { exited } from './processes.js';
 import type { WorkerBoard } from './workers.js';
@@ -12,9 +13,10 @@ export interface RunningDispatcher {
   stop(): Promise<number | null>;
 }
 
-/** A real `kanban tui --no-ui --json` on the board, ticking fast. */
+/** A real `kanban tui --no-ui --json` on the board, ticking fast, run in the board's folder. */
 export function startDispatcher(board: WorkerBoard, env: Record<string, string> = {}): RunningDispatcher {
   const child = spawn(process.execPath, [KANBAN_BIN, '--db', board.db, 'tui', '--no-ui', '--json'], {
+    cwd: dirname(board.db),
     env: { ...board.env, KANBAN_TICK_SECONDS: '0.2', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { openStore, type Store } from '../../src/store/db.js';
 import { claimTask, type RunIdentity } from '../../src/store/lease.js';
 import { runById } from '../../src/store/runs.js';
@@ -8,7 +8,7 @@ import { startSupervisor } from '../../src/workers/launch.js';
 import { afterEach } from 'vitest';
 import { killBoardProcesses } from '../../chaos/harness.js';
 import { tempDir } from './board.js';
-import { fixture } from './processes.js';
+import { cleanEnv, fixture } from './processes.js';
 
 export const worker = (name: string, ...args: string[]) => [process.execPath, fixture(`workers/${name}.mjs`), ...args];
 
@@ -18,23 +18,21 @@ export const TTL_SECONDS = 3;
 export interface WorkerBoard {
   db: string;
   store: Store;
-  env: NodeJS.ProcessEnv;
+  env: Record<string, string>;
 }
 
 const boards: WorkerBoard[] = [];
 
 /**
- * After each test, every process of every run on its boards is stopped (a hanging worker would
- * otherwise outlive the test, and the run): each pid is checked to still be that run's first.
+ * After each test, every process working for its boards is SIGKILLed (a hanging worker would
+ * otherwise outlive the test, and the run), found by the board in its environment, and the board closed.
  */
 afterEach(() => {
-  for (const board of boards.splice(0)) if (board.store.db.open) stopRunProcesses(board.store);
+  for (const board of boards.splice(0)) {
+    killBoardProcesses(board.db);
+    if (board.store.db.open) board.store.close();
+  }
 });
-
-/** SIGKILLs every process working for the board: its run processes, found by the board in their environment. */
-export function stopRunProcesses(store: Store): void {
-  killBoardProcesses(store.path);
-}
 
 /**
  * A real board and a config whose profiles are the fixture workers. `profiles` maps a profile name to
@@ -46,12 +44,11 @@ export function workerBoard(profiles: Record<string, { command: string[]; on_cle
   const config = join(dir, 'config.yaml');
   writeFileSync(config, JSON.stringify({ profiles })); // JSON is YAML
   const store = openStore(db);
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KANBAN_')));
   const board: WorkerBoard = {
     db,
     store,
     env: {
-      ...clean,
+      ...cleanEnv(),
       KANBAN_CONFIG: config,
       KANBAN_CLAIM_TTL_SECONDS: String(TTL_SECONDS),
       KANBAN_HEARTBEAT_BRIDGE_SECONDS: '0.3',
@@ -62,11 +59,14 @@ export function workerBoard(profiles: Record<string, { command: string[]; on_cle
   return board;
 }
 
-/** What the dispatcher will do: claim the task, then start its supervisor detached. */
-export function claimAndStart(board: WorkerBoard, taskId: string, leaseSeconds = TTL_SECONDS, cwd?: string): RunIdentity {
+/**
+ * What the dispatcher will do: claim the task, then start its supervisor detached, in `cwd` (the
+ * board's folder unless given: a worktree workspace is made from the repository around it).
+ */
+export function claimAndStart(board: WorkerBoard, taskId: string, leaseSeconds = TTL_SECONDS, cwd = dirname(board.db)): RunIdentity {
   const claim = claimTask(board.store, taskId, { profile: null, leaseMs: leaseSeconds * 1000 });
   if (!claim.claimed) throw new Error(`could not claim ${taskId}: ${claim.reason}`);
-  startSupervisor(board.db, claim.identity, { env: board.env, ...(cwd !== undefined && { cwd }) });
+  startSupervisor(board.db, claim.identity, { env: board.env, cwd });
   return claim.identity;
 }
 

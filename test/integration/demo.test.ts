@@ -1,15 +1,15 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { readFileSync } from 'node:fs';
 import { openStore, type Store } from '../../src/store/db.js';
 import { listTasks, showTask } from '../../src/store/tasks.js';
 import { tempDir } from '../helpers/board.js';
 import { KANBAN_BIN } from '../helpers/cli.js';
-import { exited } from '../helpers/processes.js';
-import { stopRunProcesses, waitFor } from '../helpers/workers.js';
+import { cleanEnv, exited } from '../helpers/processes.js';
+import { killBoardProcesses } from '../../chaos/harness.js';
+import { waitFor } from '../helpers/workers.js';
 
 const stops: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -19,8 +19,7 @@ afterEach(async () => {
 describe('kanban tui --demo', () => {
   it('seeds a demo board whose shipped workers show the recovery paths within seconds', async () => {
     const home = tempDir('kanban-demo-');
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KANBAN_')));
-    const child = spawn(process.execPath, [KANBAN_BIN, 'tui', '--demo', '--no-ui'], { env: { ...clean, KANBAN_HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [KANBAN_BIN, 'tui', '--demo', '--no-ui'], { env: { ...cleanEnv(), KANBAN_HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });
     stops.push(async () => {
       child.kill('SIGINT');
       await exited(child);
@@ -32,7 +31,7 @@ describe('kanban tui --demo', () => {
 
     const store: Store = openStore(db);
     stops.push(async () => {
-      stopRunProcesses(store); // the demo's workers outlive the dispatcher by design, not the test
+      killBoardProcesses(store.path); // the demo's workers outlive the dispatcher by design, not the test
       store.close();
     });
     const kinds = () => new Set(listTasks(store, { statuses: ['triage', 'todo', 'ready', 'running', 'blocked', 'scheduled', 'done'] }).flatMap((t) => showTask(store, t.id).events.map((e) => e.kind)));

@@ -168,7 +168,7 @@ describe('the dispatcher', () => {
     board.store.db.prepare("UPDATE tasks SET status = 'scheduled', scheduled_until = 1 WHERE id = ?").run(parent);
     board.store.close();
     const before = fileHash(board.db);
-    const result = kanban(['--db', board.db, 'dispatch', '--dry-run', '--json'], board.env as Record<string, string>);
+    const result = kanban(['--db', board.db, 'dispatch', '--dry-run', '--json'], board.env);
     expect(result.code, result.stderr).toBe(0);
     expect(fileHash(board.db)).toBe(before);
     const actions = JSON.parse(result.stdout).actions.map((a: { action: string; step: string }) => `${a.step}:${a.action}`);

@@ -15,7 +15,7 @@ describe('kanban reclaim', () => {
     const identity = claimAndStart(board, task.id, 600);
     const pid = await waitFor('the worker', () => getTask(board.store, task.id).worker_pid);
     const started = Date.now();
-    const result = kanban(['--db', board.db, 'reclaim', task.id, '--json'], board.env as Record<string, string>);
+    const result = kanban(['--db', board.db, 'reclaim', task.id, '--json'], board.env);
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ id: task.id, status: 'ready', consecutive_failures: 0, claim_lock: null });
     expect(alive(pid)).toBe(false); // it ignored SIGTERM, so reclaim waited and sent SIGKILL
@@ -27,10 +27,10 @@ describe('kanban reclaim', () => {
   it('refuses what is not running (1), what does not exist (3), and ids with --stale or neither (2)', () => {
     const board = workerBoard({});
     const { task } = createTask(board.store, { title: 'idle' });
-    expect(kanban(['--db', board.db, 'reclaim', task.id], board.env as Record<string, string>)).toMatchObject({ code: 1, stderr: `kanban: cannot reclaim ${task.id}: it is ready, not running\n` });
-    expect(kanban(['--db', board.db, 'reclaim', 't_00000000'], board.env as Record<string, string>).code).toBe(3);
-    expect(kanban(['--db', board.db, 'reclaim', task.id, '--stale'], board.env as Record<string, string>).code).toBe(2);
-    expect(kanban(['--db', board.db, 'reclaim'], board.env as Record<string, string>)).toMatchObject({ code: 2, stderr: 'kanban: reclaim needs task ids or --stale, not both\n' });
+    expect(kanban(['--db', board.db, 'reclaim', task.id], board.env)).toMatchObject({ code: 1, stderr: `kanban: cannot reclaim ${task.id}: it is ready, not running\n` });
+    expect(kanban(['--db', board.db, 'reclaim', 't_00000000'], board.env).code).toBe(3);
+    expect(kanban(['--db', board.db, 'reclaim', task.id, '--stale'], board.env).code).toBe(2);
+    expect(kanban(['--db', board.db, 'reclaim'], board.env)).toMatchObject({ code: 2, stderr: 'kanban: reclaim needs task ids or --stale, not both\n' });
   });
 
   it('--stale takes back dead-supervisor runs and ghosts, and leaves healthy ones alone', async () => {
@@ -44,7 +44,7 @@ describe('kanban reclaim', () => {
     board.store.db.prepare('UPDATE task_runs SET supervisor_pid = 999999 WHERE id = ?').run(claim.identity.runId);
     const ghost = createTask(board.store, { title: 'ghost' }).task.id;
     board.store.db.prepare("UPDATE tasks SET status = 'running' WHERE id = ?").run(ghost);
-    const result = kanban(['--db', board.db, 'reclaim', '--stale', '--json'], board.env as Record<string, string>);
+    const result = kanban(['--db', board.db, 'reclaim', '--stale', '--json'], board.env);
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as Array<{ id: string; ok: boolean; task: { status: string } }>;
     expect(report.map((r) => r.id).sort()).toEqual([orphan, ghost].sort());
@@ -52,7 +52,7 @@ describe('kanban reclaim', () => {
     expect(getTask(board.store, healthy)).toMatchObject({ status: 'running', current_run_id: healthyRun.runId });
     expect(getTask(board.store, ghost).status).toBe('ready');
     expect(runsForTask(board.store, orphan)[0]).toMatchObject({ outcome: 'reclaimed' });
-    expect(kanban(['--db', board.db, 'reclaim', '--stale'], board.env as Record<string, string>).stdout).toBe('nothing to reclaim\n');
+    expect(kanban(['--db', board.db, 'reclaim', '--stale'], board.env).stdout).toBe('nothing to reclaim\n');
   });
 });
 
