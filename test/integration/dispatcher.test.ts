@@ -161,7 +161,8 @@ describe('the dispatcher', () => {
 
   it('9. --dry-run leaves the board file byte-for-byte unchanged, and says what it would do', async () => {
     const board = workerBoard({ ok: { command: worker('report', 'complete') } });
-    createTask(board.store, { title: 'ready to go', assignee: 'ok' });
+    // Created in the same millisecond, they would be queued by their random ids: the priority fixes the order.
+    createTask(board.store, { title: 'ready to go', assignee: 'ok', priority: 1 });
     createTask(board.store, { title: 'no profile', assignee: 'ghost' });
     const parent = createTask(board.store, { title: 'parent', status: 'blocked' }).task.id;
     createTask(board.store, { title: 'child', parents: [parent] });
