@@ -14,9 +14,16 @@ async function burstThenKill(db: string, seed: number, afterMs: number): Promise
   let err = '';
   child.stderr!.on('data', (chunk) => (err += chunk));
   await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the burst did not start within 10 s: ${err}`));
+    }, 10_000);
     child.stdout!.on('data', (chunk) => {
       out += chunk;
-      if (out.startsWith('start\n')) resolve();
+      if (out.startsWith('start\n')) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
     child.on('exit', () => reject(new Error(`the burst ended before it started: ${err}`)));
   });
@@ -28,9 +35,11 @@ async function burstThenKill(db: string, seed: number, afterMs: number): Promise
 }
 
 /** Where each kind of reported write leaves its mark: the query finds it by its unique marker (or task). */
+/** A title, as created or as edited since (the edit's event keeps the marker). */
+const TITLE = 'SELECT 1 FROM tasks WHERE title = @m UNION SELECT 1 FROM task_events WHERE kind = \'edited\' AND payload LIKE \'%"\' || @m || \'"%\'';
 const TRACE: Record<string, string> = {
-  create: 'SELECT 1 FROM tasks WHERE title = @m UNION SELECT 1 FROM task_events WHERE kind = \'edited\' AND payload LIKE \'%"\' || @m || \'"%\'',
-  edit: 'SELECT 1 FROM tasks WHERE title = @m UNION SELECT 1 FROM task_events WHERE kind = \'edited\' AND payload LIKE \'%"\' || @m || \'"%\'',
+  create: TITLE,
+  edit: TITLE,
   comment: 'SELECT 1 FROM task_comments WHERE body = @m',
   block: "SELECT 1 FROM task_events WHERE kind = 'blocked' AND payload LIKE '%\"' || @m || '\"%'",
   unblock: "SELECT 1 FROM task_events WHERE kind = 'unblocked' AND task_id = @m",

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { NotFound, Refused } from '../../../src/errors.js';
 import {
@@ -46,7 +47,7 @@ describe('claim', () => {
     const claim = claimTask(store, task.id, { profile: 'coder', leaseMs: LEASE });
     if (!claim.claimed) throw new Error('not claimed');
     expect(claim.identity.claimLock).toMatch(new RegExp(`^[^:]+:${process.pid}:[0-9a-f]{12}$`));
-    expect(claimHost(claim.identity.claimLock)).toBe(claim.identity.claimLock.split(':')[0]);
+    expect(claimHost(claim.identity.claimLock)).toBe(hostname());
     expect(getTask(store, task.id)).toMatchObject({
       status: 'running',
       claim_lock: claim.identity.claimLock,

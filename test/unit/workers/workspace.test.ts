@@ -60,7 +60,7 @@ describe('removeScratchWorkspace', () => {
       symlinkSync(outside, join(root, 'sneaky'));
       return join(root, 'sneaky');
     }],
-    ['a symlinked root’s parent', (root: string) => join(root, '..')],
+    ['the root’s parent', (root: string) => join(root, '..')],
   ])('refuses %s', (_name, pick) => {
     const { db, root, outside } = board();
     mkdirSync(join(root, 't_1'), { recursive: true });
@@ -70,12 +70,13 @@ describe('removeScratchWorkspace', () => {
     expect(existsSync(join(root, 't_1'))).toBe(true);
   });
 
-  it('refuses when the root itself is a symlink to elsewhere? No: the real root is what counts', () => {
+  it('a symlinked root: a folder inside its real target is removed, the target itself kept', () => {
     const dir = tempDir();
     const realRoot = tempDir('kanban-realroot-');
     symlinkSync(realRoot, join(dir, 'workspaces'));
     mkdirSync(join(realRoot, 't_1'));
     expect(removeScratchWorkspace(join(dir, 'workspaces', 't_1'), join(dir, 'board.db')).removed).toBe(true);
+    expect(existsSync(join(realRoot, 't_1'))).toBe(false);
     expect(existsSync(realRoot)).toBe(true);
   });
 
