@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/db.js';
-import { claimTask, type RunIdentity } from '../../src/store/lease.js';
+import type { RunIdentity } from '../../src/store/lease.js';
 import { blockTask } from '../../src/store/lifecycle.js';
 import { createTask, showTask } from '../../src/store/tasks.js';
-import { tempDir } from '../helpers/board.js';
+import { tempDir, claimOrFail } from '../helpers/board.js';
 import { fixture } from '../helpers/processes.js';
 // @ts-expect-error: a plain ES module shared with the racer processes
 import { ops } from '../fixtures/race-ops.mjs';
@@ -87,8 +87,7 @@ describe('conflicting transitions from two processes at once', () => {
       const task = createTask(setup, { title: `race ${i}` }).task.id;
       let identity: RunIdentity | undefined;
       if (pair.start === 'running') {
-        const claim = claimTask(setup, task, { profile: 'p', leaseMs: 60_000 });
-        if (!claim.claimed) throw new Error('not claimed');
+        const claim = claimOrFail(setup, task, { profile: 'p', leaseMs: 60_000 });
         identity = claim.identity;
       } else blockTask(setup, task, 'initially');
       const expires = showTask(setup, task).task.claim_expires;

@@ -6,6 +6,7 @@ import type { Clock } from '../../src/clock.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import type { Status } from '../../src/store/types.js';
 import { createTask } from '../../src/store/tasks.js';
+import { claimTask, type ClaimResult } from '../../src/store/lease.js';
 
 const openStores: Store[] = [];
 const dirs: string[] = [];
@@ -77,4 +78,11 @@ export function lastEvent(store: Store, taskId: string): { kind: string; payload
     payload: string;
   };
   return { kind: row.kind, payload: JSON.parse(row.payload) as Record<string, unknown> };
+}
+
+/** claimTask where the test needs the claim: its run and identity, or the test fails saying why not. */
+export function claimOrFail(store: Store, taskId: string, options: Parameters<typeof claimTask>[2]): Extract<ClaimResult, { claimed: true }> {
+  const claim = claimTask(store, taskId, options);
+  if (!claim.claimed) throw new Error(`could not claim ${taskId}: ${claim.reason}`);
+  return claim;
 }

@@ -1,13 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openStore, type Store } from '../../src/store/db.js';
-import { claimTask, type RunIdentity } from '../../src/store/lease.js';
+import type { RunIdentity } from '../../src/store/lease.js';
 import { runById } from '../../src/store/runs.js';
 import type { RunRow } from '../../src/store/types.js';
 import { startSupervisor } from '../../src/workers/launch.js';
 import { afterEach } from 'vitest';
 import { killBoardProcesses } from '../../chaos/harness.js';
-import { tempDir } from './board.js';
+import { tempDir, claimOrFail } from './board.js';
 import { cleanEnv, fixture } from './processes.js';
 
 export const worker = (name: string, ...args: string[]) => [process.execPath, fixture(`workers/${name}.mjs`), ...args];
@@ -64,8 +64,7 @@ export function workerBoard(profiles: Record<string, { command: string[]; on_cle
  * board's folder unless given: a worktree workspace is made from the repository around it).
  */
 export function claimAndStart(board: WorkerBoard, taskId: string, leaseSeconds = TTL_SECONDS, cwd = dirname(board.db)): RunIdentity {
-  const claim = claimTask(board.store, taskId, { profile: null, leaseMs: leaseSeconds * 1000 });
-  if (!claim.claimed) throw new Error(`could not claim ${taskId}: ${claim.reason}`);
+  const claim = claimOrFail(board.store, taskId, { profile: null, leaseMs: leaseSeconds * 1000 });
   startSupervisor(board.db, claim.identity, { env: board.env, cwd });
   return claim.identity;
 }

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { parseConfig } from '../../src/config.js';
 import { Killer } from '../../src/dispatcher/processes.js';
 import { dispatchOnce } from '../../src/dispatcher/tick.js';
-import { claimTask } from '../../src/store/lease.js';
+
 import { afterEach, describe, expect, it } from 'vitest';
 import { unblockTask } from '../../src/store/lifecycle.js';
 import { runsForTask } from '../../src/store/runs.js';
@@ -12,6 +12,7 @@ import { fileHash, kanban } from '../helpers/cli.js';
 import { startDispatcher, type RunningDispatcher } from '../helpers/dispatcher.js';
 import { fixture, isAlive as alive } from '../helpers/processes.js';
 import { waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
+import { claimOrFail } from '../helpers/board.js';
 
 const running: RunningDispatcher[] = [];
 afterEach(async () => {
@@ -212,8 +213,7 @@ describe('a worker whose pid was never recorded', () => {
   it('is found by the identity in its environment and stopped when its run is reaped', async () => {
     const board = workerBoard({ hang: { command: worker('hang') } });
     const { task } = createTask(board.store, { title: 'lost worker', assignee: 'hang' });
-    const claim = claimTask(board.store, task.id, { profile: 'hang', leaseMs: 600_000 });
-    if (!claim.claimed) throw new Error('not claimed');
+    const claim = claimOrFail(board.store, task.id, { profile: 'hang', leaseMs: 600_000 });
     // As if its supervisor had started it and died before writing its pid down.
     const orphan = spawn(process.execPath, [fixture('workers/hang.mjs')], {
       env: { ...process.env, KANBAN_TASK: task.id, KANBAN_RUN_ID: String(claim.identity.runId) },

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { claimTask } from '../../src/store/lease.js';
+
 import { runsForTask } from '../../src/store/runs.js';
 import { createTask, getTask } from '../../src/store/tasks.js';
 import { kanban, KANBAN_BIN } from '../helpers/cli.js';
 import { exited, isAlive as alive } from '../helpers/processes.js';
 import { claimAndStart, runEnded, waitFor, worker, workerBoard } from '../helpers/workers.js';
-
+import { claimOrFail } from '../helpers/board.js';
 
 describe('kanban reclaim', () => {
   it('takes a running task back: run reclaimed (not counted), worker stopped, task ready', async () => {
@@ -39,8 +39,7 @@ describe('kanban reclaim', () => {
     const healthyRun = claimAndStart(board, healthy, 600);
     await waitFor('the healthy worker', () => getTask(board.store, healthy).worker_pid);
     const orphan = createTask(board.store, { title: 'orphan' }).task.id;
-    const claim = claimTask(board.store, orphan, { profile: null, leaseMs: 600_000 });
-    if (!claim.claimed) throw new Error('not claimed');
+    const claim = claimOrFail(board.store, orphan, { profile: null, leaseMs: 600_000 });
     board.store.db.prepare('UPDATE task_runs SET supervisor_pid = 999999 WHERE id = ?').run(claim.identity.runId);
     const ghost = createTask(board.store, { title: 'ghost' }).task.id;
     board.store.db.prepare("UPDATE tasks SET status = 'running' WHERE id = ?").run(ghost);

@@ -2,13 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { claimTask } from '../../src/store/lease.js';
+
 import { completeTask } from '../../src/store/lifecycle.js';
 import { runById, runsForTask } from '../../src/store/runs.js';
 import { createTask, getTask, showTask } from '../../src/store/tasks.js';
 import type { EventRow } from '../../src/store/types.js';
 import { startSupervisor } from '../../src/workers/launch.js';
-import { tempDir } from '../helpers/board.js';
+import { tempDir, claimOrFail } from '../helpers/board.js';
 import { exited, fixture, isAlive, startUntil } from '../helpers/processes.js';
 import { claimAndStart, runEnded, TTL_SECONDS, waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
 
@@ -172,8 +172,7 @@ describe('the supervisor', () => {
   it('8. the supervisor outlives the process that started it', async () => {
     const board = workerBoard({ chatty: { command: worker('chatty', '200', '1500') } });
     const { task } = createTask(board.store, { title: 'orphaned', assignee: 'chatty' });
-    const claim = claimTask(board.store, task.id, { profile: 'chatty', leaseMs: TTL_MS });
-    if (!claim.claimed) throw new Error('not claimed');
+    const claim = claimOrFail(board.store, task.id, { profile: 'chatty', leaseMs: TTL_MS });
     const launcher = spawnSync(process.execPath, [fixture('launch-and-exit.mjs'), board.db, task.id, String(claim.identity.runId)], { env: board.env, encoding: 'utf8' });
     expect(launcher.status, launcher.stderr).toBe(0);
     const supervisorPid = Number(launcher.stdout.trim());
@@ -289,8 +288,7 @@ describe('the supervisor', () => {
   it('a stale start (the run was taken back before its supervisor began) spawns nothing and counts nothing', async () => {
     const board = workerBoard({ any: { command: worker('report', 'complete') } });
     const { task } = createTask(board.store, { title: 'late', assignee: 'any' });
-    const claim = claimTask(board.store, task.id, { profile: 'any', leaseMs: TTL_MS });
-    if (!claim.claimed) throw new Error('not claimed');
+    const claim = claimOrFail(board.store, task.id, { profile: 'any', leaseMs: TTL_MS });
     completeTask(board.store, task.id, 'done by hand before the worker started');
     const before = showTask(board.store, task.id);
     const supervisor = startSupervisor(board.db, claim.identity, { env: board.env });

@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/db.js';
-import { claimTask, recordExit, type RunIdentity } from '../../src/store/lease.js';
+import { recordExit, type RunIdentity } from '../../src/store/lease.js';
 import { createTask } from '../../src/store/tasks.js';
-import { tempDir } from '../helpers/board.js';
+import { tempDir, claimOrFail } from '../helpers/board.js';
 import { expectFailure, fileHash, kanban } from '../helpers/cli.js';
 
 /** A task whose first run was rate limited and whose second run holds it now. */
@@ -23,12 +23,10 @@ beforeAll(() => {
   db = join(tempDir('kanban-worker-cli-'), 'board.db');
   const store = openStore(db);
   const { task } = createTask(store, { title: 'contested' });
-  const first = claimTask(store, task.id, { profile: null, leaseMs: 60_000 });
-  if (!first.claimed) throw new Error('not claimed');
+  const first = claimOrFail(store, task.id, { profile: null, leaseMs: 60_000 });
   stale = first.identity;
   recordExit(store, stale, { exitCode: 75, signal: null, onCleanExit: 'violation', failures: { limit: 2, limitSource: 'default' }, rateLimitCooldownMs: 0 });
-  const second = claimTask(store, task.id, { profile: null, leaseMs: 60_000 });
-  if (!second.claimed) throw new Error('not claimed');
+  const second = claimOrFail(store, task.id, { profile: null, leaseMs: 60_000 });
   current = second.identity;
   store.close(); // so that the file alone holds the board, and a byte comparison means something
 });

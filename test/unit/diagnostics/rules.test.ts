@@ -7,10 +7,10 @@ import { resolveSettings } from '../../../src/settings.js';
 import { addComment } from '../../../src/store/comments.js';
 import { openStore, type Store } from '../../../src/store/db.js';
 import { appendEvent } from '../../../src/store/events.js';
-import { claimTask, heartbeat, recordExit, type RunIdentity } from '../../../src/store/lease.js';
+import { heartbeat, recordExit, type RunIdentity } from '../../../src/store/lease.js';
 import { blockTask, completeTask, unblockTask } from '../../../src/store/lifecycle.js';
 import { createTask } from '../../../src/store/tasks.js';
-import { manualClock, type ManualClock } from '../../helpers/board.js';
+import { manualClock, type ManualClock, claimOrFail } from '../../helpers/board.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -36,8 +36,7 @@ function board(cfg = config): { store: Store; clock: ManualClock; alive: Set<num
 
 function claimed(store: Store, title = 'work', assignee = 'coder'): RunIdentity {
   const { task } = createTask(store, { title, assignee });
-  const claim = claimTask(store, task.id, { profile: assignee, leaseMs: 15 * MINUTE });
-  if (!claim.claimed) throw new Error('not claimed');
+  const claim = claimOrFail(store, task.id, { profile: assignee, leaseMs: 15 * MINUTE });
   return claim.identity;
 }
 
@@ -142,8 +141,7 @@ describe('diagnostics rules', () => {
       const first = claimed(b.store);
       const failures = { limit: 2, limitSource: 'default' };
       recordExit(b.store, first, { exitCode: 139, signal: null, onCleanExit: 'violation', failures, rateLimitCooldownMs: 0 });
-      const second = claimTask(b.store, first.taskId, { profile: 'coder', leaseMs: MINUTE });
-      if (!second.claimed) throw new Error('not claimed');
+      const second = claimOrFail(b.store, first.taskId, { profile: 'coder', leaseMs: MINUTE });
       recordExit(b.store, second.identity, { exitCode: 139, signal: null, onCleanExit: 'violation', failures, rateLimitCooldownMs: 0 });
       expect(b.findings()).toEqual([
         expect.objectContaining({

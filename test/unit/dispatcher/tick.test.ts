@@ -5,12 +5,12 @@ import { takeBack } from '../../../src/dispatcher/steps/leases.js';
 import { dispatchOnce, tickContext, type TickOptions } from '../../../src/dispatcher/tick.js';
 import { Killer } from '../../../src/dispatcher/processes.js';
 import { resolveSettings } from '../../../src/settings.js';
-import { claimTask, heartbeat, recordExit, type RunIdentity } from '../../../src/store/lease.js';
+import { heartbeat, recordExit, type RunIdentity } from '../../../src/store/lease.js';
 import { blockTask, completeTask, scheduleTask } from '../../../src/store/lifecycle.js';
 import { runById, runsForTask } from '../../../src/store/runs.js';
 import { createTask, editTask, getTask } from '../../../src/store/tasks.js';
 import type { Store } from '../../../src/store/db.js';
-import { dumpBoard, eventKinds, lastEvent, manualClock, testStore, type ManualClock } from '../../helpers/board.js';
+import { dumpBoard, eventKinds, lastEvent, manualClock, testStore, type ManualClock, claimOrFail } from '../../helpers/board.js';
 import { hostname } from 'node:os';
 
 /**
@@ -138,8 +138,7 @@ describe('spawn', () => {
 describe('leases', () => {
   function claimed(store: Store, title = 'work') {
     const { task } = createTask(store, { title, assignee: 'coder' });
-    const claim = claimTask(store, task.id, { profile: 'coder', leaseMs: 60 * SECOND });
-    if (!claim.claimed) throw new Error('not claimed');
+    const claim = claimOrFail(store, task.id, { profile: 'coder', leaseMs: 60 * SECOND });
     return claim;
   }
 
@@ -208,8 +207,7 @@ describe('leases', () => {
   it('takes back a run older than the stale timeout and silent for MAX_STALE even with a long lease', () => {
     const { store, clock, alive, actions } = setup();
     const { task } = createTask(store, { title: 'long lease', assignee: 'coder' });
-    const claim = claimTask(store, task.id, { profile: 'coder', leaseMs: 10 * 3600 * SECOND });
-    if (!claim.claimed) throw new Error('not claimed');
+    const claim = claimOrFail(store, task.id, { profile: 'coder', leaseMs: 10 * 3600 * SECOND });
     liveSupervisor(store, alive, claim.identity.runId);
     clock.advance(3601 * SECOND);
     expect(actions()[0]).toBe(`stale:stale:${task.id}`);
@@ -222,8 +220,7 @@ describe('reap', () => {
   it('closes a run whose supervisor is gone as crashed, counted, once past the crash grace', () => {
     const { store, clock, actions } = setup();
     const { task } = createTask(store, { title: 'w', assignee: 'ghost-profile' });
-    const claim = claimTask(store, task.id, { profile: 'x', leaseMs: 600 * SECOND });
-    if (!claim.claimed) throw new Error('not claimed');
+    const claim = claimOrFail(store, task.id, { profile: 'x', leaseMs: 600 * SECOND });
     store.db.prepare('UPDATE task_runs SET supervisor_pid = 4 WHERE id = ?').run(claim.identity.runId);
     clock.advance(29 * SECOND);
     expect(actions()).toEqual([]);
@@ -260,8 +257,7 @@ describe('release and recovery', () => {
     blockTask(store, sticky, 'by hand');
     const tripped = createTask(store, { title: 'tripped', assignee: 'ghost' }).task.id;
     for (let i = 0; i < 2; i++) {
-      const claim = claimTask(store, tripped, { profile: 'x', leaseMs: 1000 });
-      if (!claim.claimed) throw new Error('not claimed');
+      const claim = claimOrFail(store, tripped, { profile: 'x', leaseMs: 1000 });
       recordExit(store, claim.identity, { exitCode: 1, signal: null, onCleanExit: 'violation', failures: { limit: 2, limitSource: 'default' }, rateLimitCooldownMs: 0 });
     }
     expect(getTask(store, tripped).status).toBe('blocked');
@@ -283,8 +279,7 @@ describe('a step that fails', () => {
     expect(result.actions).toEqual([expect.objectContaining({ step: 'spawn', action: 'spawn_failed', task_id: id, detail: 'cannot start the supervisor: fork failed' })]);
     expect(getTask(store, id)).toMatchObject({ status: 'ready', consecutive_failures: 1 });
     store.db.exec("CREATE TEMP TRIGGER break_reap BEFORE UPDATE ON task_runs BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
-    const claim = claimTask(store, id, { profile: 'coder', leaseMs: 1 });
-    if (!claim.claimed) throw new Error('not claimed');
+    const claim = claimOrFail(store, id, { profile: 'coder', leaseMs: 1 });
     clock.advance(10 * SECOND);
     const broken = tick({ isRunProcess: () => false, settings: resolveSettings(config, { ...env, KANBAN_CRASH_GRACE_SECONDS: '0' }) });
     expect(broken.errors.map((e) => e.step)).toContain('reap');

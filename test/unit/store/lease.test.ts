@@ -19,14 +19,13 @@ import { blockTask, completeTask, unblockTask } from '../../../src/store/lifecyc
 import { runById } from '../../../src/store/runs.js';
 import { createTask, getTask, showTask } from '../../../src/store/tasks.js';
 import type { Store } from '../../../src/store/db.js';
-import { dumpBoard, eventKinds, lastEvent, manualClock, taskIn, testStore, type ManualClock } from '../../helpers/board.js';
+import { dumpBoard, eventKinds, lastEvent, manualClock, taskIn, testStore, type ManualClock, claimOrFail } from '../../helpers/board.js';
 
 const LEASE = 60_000;
 
 function claimed(store: Store, title = 'work', extra: Parameters<typeof createTask>[1] = { title }): RunIdentity {
   const { task } = createTask(store, { ...extra, title });
-  const claim = claimTask(store, task.id, { profile: 'coder', leaseMs: LEASE });
-  if (!claim.claimed) throw new Error(claim.reason);
+  const claim = claimOrFail(store, task.id, { profile: 'coder', leaseMs: LEASE });
   return claim.identity;
 }
 
@@ -44,8 +43,7 @@ describe('claim', () => {
     const clock = manualClock();
     const store = testStore(clock);
     const { task } = createTask(store, { title: 'work' });
-    const claim = claimTask(store, task.id, { profile: 'coder', leaseMs: LEASE });
-    if (!claim.claimed) throw new Error('not claimed');
+    const claim = claimOrFail(store, task.id, { profile: 'coder', leaseMs: LEASE });
     expect(claim.identity.claimLock).toMatch(new RegExp(`^[^:]+:${process.pid}:[0-9a-f]{12}$`));
     expect(claimHost(claim.identity.claimLock)).toBe(hostname());
     expect(getTask(store, task.id)).toMatchObject({
@@ -101,8 +99,7 @@ describe('heartbeat', () => {
     const clock = manualClock();
     const store = testStore(clock);
     const { task } = createTask(store, { title: 'short lease' });
-    const claim = claimTask(store, task.id, { profile: null, leaseMs: 2000 });
-    if (!claim.claimed) throw new Error('not claimed');
+    const claim = claimOrFail(store, task.id, { profile: null, leaseMs: 2000 });
     clock.advance(1500);
     expect(heartbeat(store, claim.identity).claim_expires).toBe(clock.now() + 2000);
   });
@@ -115,8 +112,7 @@ describe('fencing: a stale identity touches nothing', () => {
     const stale = claimed(store);
     store.db.prepare("UPDATE task_runs SET status = 'ended', outcome = 'reclaimed' WHERE id = ?").run(stale.runId);
     store.db.prepare("UPDATE tasks SET status = 'ready', claim_lock = NULL, current_run_id = NULL WHERE id = ?").run(stale.taskId);
-    const claim = claimTask(store, stale.taskId, { profile: null, leaseMs: LEASE });
-    if (!claim.claimed) throw new Error('not claimed');
+    const claim = claimOrFail(store, stale.taskId, { profile: null, leaseMs: LEASE });
     return { store, stale, current: claim.identity };
   }
 
@@ -259,8 +255,7 @@ describe('recordExit', () => {
     const store = testStore();
     const id1 = claimed(store);
     recordExit(store, id1, exitWith(1));
-    const claim = claimTask(store, id1.taskId, { profile: null, leaseMs: LEASE });
-    if (!claim.claimed) throw new Error('not claimed');
+    const claim = claimOrFail(store, id1.taskId, { profile: null, leaseMs: LEASE });
     const { task } = recordExit(store, claim.identity, exitWith(1));
     expect(task).toMatchObject({ status: 'blocked', consecutive_failures: 2, status_reason: 'gave up after 2 failures (last: crashed)' });
     expect(eventKinds(store, id1.taskId).slice(-2)).toEqual(['crashed', 'gave_up']);
