@@ -1,13 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { blockTask, completeTask } from '../../src/store/lifecycle.js';
 import { createTask, getTask, listTasks } from '../../src/store/tasks.js';
 import { KANBAN_BIN } from '../helpers/cli.js';
 import { fixture } from '../helpers/processes.js';
 import { KEY, openScreen, type Screen } from '../helpers/pty.js';
-import { claimAndStart, waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
+import { claimAndStart, taskLog, waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
 
 const open: Screen[] = [];
 afterEach(async () => {
@@ -59,7 +57,7 @@ describe('kanban tui in a real terminal', () => {
     const cells = Array.from({ length: 100 }, (_, x) => buffer.getLine(header)!.getCell(x)!);
     expect(cells.some((cell) => !cell.isFgDefault())).toBe(true); // the selected column's header is cyan
     await waitFor('the worker to complete', () => getTask(b.store, task.id).status === 'done');
-    expect(readFileSync(join(dirname(b.db), 'logs', `${task.id}.log`), 'utf8')).toMatch(/\bCI=true$/m);
+    expect(taskLog(b, task.id)).toMatch(/\bCI=true$/m);
   });
 
   it('shows a task created by another process', async () => {

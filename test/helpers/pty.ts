@@ -22,7 +22,7 @@ export interface Screen {
   kill(signal?: string): void;
 }
 
-export const KEY = { enter: '\r', escape: '\u001b', up: '\u001b[A', down: '\u001b[B', right: '\u001b[C', left: '\u001b[D', ctrlC: '\u0003', backspace: '\u007f' };
+export { KEY } from './keys.js';
 
 /** `kanban …` in a real pseudo-terminal, its output fed to a headless xterm that keeps the screen. */
 export function openScreen(args: string[], env: NodeJS.ProcessEnv, columns = 100, rows = 30): Screen {

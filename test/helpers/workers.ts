@@ -1,9 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openStore, type Store } from '../../src/store/db.js';
 import type { RunIdentity } from '../../src/store/lease.js';
 import { runById } from '../../src/store/runs.js';
-import type { RunRow } from '../../src/store/types.js';
+import { showTask } from '../../src/store/tasks.js';
+import type { EventRow, RunRow } from '../../src/store/types.js';
+import { taskLogPath } from '../../src/workers/runlog.js';
 import { startSupervisor } from '../../src/workers/launch.js';
 import { afterEach } from 'vitest';
 import { killBoardProcesses } from '../../chaos/harness.js';
@@ -86,4 +88,14 @@ export function runEnded(board: WorkerBoard, identity: RunIdentity, timeoutMs = 
     const run = runById(board.store, identity.taskId, identity.runId);
     return run && run.status === 'ended' && (run.exit_code !== null || run.signal !== null || run.outcome === 'spawn_failed') ? run : undefined;
   }, timeoutMs);
+}
+
+/** A task's events, only those of `kind` when given. */
+export function eventsOf(board: WorkerBoard, taskId: string, kind?: string): EventRow[] {
+  return showTask(board.store, taskId).events.filter((e) => kind === undefined || e.kind === kind);
+}
+
+/** A task's log: every run's output and its supervisor's notes. */
+export function taskLog(board: Pick<WorkerBoard, 'db'>, taskId: string): string {
+  return readFileSync(taskLogPath(board.db, taskId), 'utf8');
 }

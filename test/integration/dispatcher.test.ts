@@ -6,12 +6,12 @@ import { dispatchOnce } from '../../src/dispatcher/tick.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { unblockTask } from '../../src/store/lifecycle.js';
 import { runsForTask } from '../../src/store/runs.js';
-import { createTask, getTask, showTask } from '../../src/store/tasks.js';
+import { createTask, getTask } from '../../src/store/tasks.js';
 import type { RunRow } from '../../src/store/types.js';
 import { fileHash, kanban } from '../helpers/cli.js';
 import { startDispatcher, type RunningDispatcher } from '../helpers/dispatcher.js';
 import { fixture, isAlive as alive } from '../helpers/processes.js';
-import { waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
+import { eventsOf, waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
 import { claimOrFail } from '../helpers/board.js';
 
 const running: RunningDispatcher[] = [];
@@ -26,7 +26,6 @@ function dispatcher(board: WorkerBoard, env: Record<string, string> = {}): Runni
 }
 
 const runs = (board: WorkerBoard, taskId: string): RunRow[] => runsForTask(board.store, taskId);
-const events = (board: WorkerBoard, taskId: string, kind: string) => showTask(board.store, taskId).events.filter((e) => e.kind === kind);
 
 describe('the dispatcher', () => {
   it('1a. a worker killed with SIGKILL: the task runs again under a new run, no human step', async () => {
@@ -69,14 +68,14 @@ describe('the dispatcher', () => {
     const silent = createTask(board.store, { title: 'silent', assignee: 'silent' }).task.id;
     dispatcher(board, { KANBAN_HEARTBEAT_MAX_STALE_SECONDS: '5' });
     const silentPid = await waitFor('the silent worker', () => getTask(board.store, silent).worker_pid);
-    const reclaimed = await waitFor('the silent task to be reclaimed', () => events(board, silent, 'reclaimed')[0], 15_000);
+    const reclaimed = await waitFor('the silent task to be reclaimed', () => eventsOf(board, silent, 'reclaimed')[0], 15_000);
     expect(reclaimed.payload).toMatchObject({ heartbeat_stale: true, host_local: true, supervisor_alive: true, worker_pid: silentPid });
-    expect(events(board, silent, 'claim_extended').length).toBeGreaterThanOrEqual(1); // extended while it was only quiet
+    expect(eventsOf(board, silent, 'claim_extended').length).toBeGreaterThanOrEqual(1); // extended while it was only quiet
     await waitFor('the silent worker to be stopped', () => !alive(silentPid), 7000);
     await waitFor('both long runs to finish', () => getTask(board.store, beater).status === 'done' && getTask(board.store, chatty).status === 'done', 20_000);
     for (const id of [beater, chatty]) {
       expect(runs(board, id).map((r) => r.outcome)).toEqual(['completed']);
-      expect(events(board, id, 'reclaimed')).toEqual([]);
+      expect(eventsOf(board, id, 'reclaimed')).toEqual([]);
     }
   });
 
@@ -89,9 +88,9 @@ describe('the dispatcher', () => {
     expect(first).toMatchObject({ outcome: 'rate_limited', exit_code: 75 });
     expect(second!.started_at - first!.ended_at!).toBeGreaterThanOrEqual(2000);
     expect(getTask(board.store, task.id).consecutive_failures).toBe(0);
-    const guards = events(board, task.id, 'respawn_guarded').filter((e) => e.run_id === first!.id);
+    const guards = eventsOf(board, task.id, 'respawn_guarded').filter((e) => e.run_id === first!.id);
     expect(guards).toHaveLength(1); // said once per cooldown, not on every tick
-    expect(guards[0]!.payload).toMatchObject({ reason: 'rate_limited', clear_at: events(board, task.id, 'rate_limited')[0]!.payload.cooldown_until });
+    expect(guards[0]!.payload).toMatchObject({ reason: 'rate_limited', clear_at: eventsOf(board, task.id, 'rate_limited')[0]!.payload.cooldown_until });
   });
 
   it('4. a worker that always fails: blocked with gave_up, still blocked ten ticks later, runs again after unblock', async () => {
@@ -99,7 +98,7 @@ describe('the dispatcher', () => {
     const { task } = createTask(board.store, { title: 'broken', assignee: 'broken' });
     dispatcher(board);
     await waitFor('the breaker', () => getTask(board.store, task.id).status === 'blocked', 10_000);
-    expect(events(board, task.id, 'gave_up')).toHaveLength(1);
+    expect(eventsOf(board, task.id, 'gave_up')).toHaveLength(1);
     await new Promise((resolve) => setTimeout(resolve, 10 * 200 + 500)); // ten ticks
     expect(getTask(board.store, task.id).status).toBe('blocked');
     expect(runs(board, task.id)).toHaveLength(2);
@@ -129,7 +128,7 @@ describe('the dispatcher', () => {
     dispatcher(board);
     await waitFor('the run', () => runs(board, task.id)[0], 10_000);
     expect(runs(board, task.id)[0]!.started_at - scheduledAt).toBeGreaterThanOrEqual(2000);
-    expect(events(board, task.id, 'unblocked')[0]!.payload).toMatchObject({ from: 'scheduled', to: 'ready', source: 'schedule' });
+    expect(eventsOf(board, task.id, 'unblocked')[0]!.payload).toMatchObject({ from: 'scheduled', to: 'ready', source: 'schedule' });
     await waitFor('done', () => getTask(board.store, task.id).status === 'done');
   });
 

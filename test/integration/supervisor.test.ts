@@ -6,25 +6,20 @@ import { describe, expect, it } from 'vitest';
 import { completeTask } from '../../src/store/lifecycle.js';
 import { runById, runsForTask } from '../../src/store/runs.js';
 import { createTask, getTask, showTask } from '../../src/store/tasks.js';
-import type { EventRow } from '../../src/store/types.js';
 import { startSupervisor } from '../../src/workers/launch.js';
 import { tempDir, claimOrFail } from '../helpers/board.js';
 import { exited, fixture, isAlive, startUntil } from '../helpers/processes.js';
-import { claimAndStart, runEnded, TTL_SECONDS, waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
+import { claimAndStart, eventsOf, runEnded, taskLog, TTL_SECONDS, waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
 
 const TTL_MS = TTL_SECONDS * 1000;
 /** Worktree workspaces need git; CI machines may have only Node, npm, python3, make and g++. */
 const hasGit = spawnSync('git', ['--version']).status === 0;
 
-function events(board: WorkerBoard, taskId: string, kind?: string): EventRow[] {
-  return showTask(board.store, taskId).events.filter((e) => kind === undefined || e.kind === kind);
-}
-
 /** The lease never lapsed: every heartbeat came before the lease it extended had expired. */
 function expectLeaseNeverLapsed(board: WorkerBoard, taskId: string, endedAt: number): void {
-  const claimed = events(board, taskId, 'claimed')[0]!;
+  const claimed = eventsOf(board, taskId, 'claimed')[0]!;
   let expires = claimed.payload.claim_expires as number;
-  const beats = events(board, taskId, 'heartbeat');
+  const beats = eventsOf(board, taskId, 'heartbeat');
   for (const beat of beats) {
     expect(beat.created_at).toBeLessThan(expires);
     expect(beat.payload.claim_expires as number).toBeGreaterThan(expires);
@@ -41,7 +36,7 @@ describe('the supervisor', () => {
     const run = await runEnded(board, identity);
     expect(run).toMatchObject({ outcome: 'completed', exit_code: 0, signal: null });
     const workspace = join(dirname(board.db), 'workspaces', task.id);
-    const log = readFileSync(join(dirname(board.db), 'logs', `${task.id}.log`), 'utf8');
+    const log = taskLog(board, task.id);
     expect(log).toContain(`KANBAN_TASK=${task.id}`);
     expect(log).toContain(`KANBAN_RUN_ID=${identity.runId}`);
     expect(log).toContain(`KANBAN_CLAIM_LOCK=${identity.claimLock}`);
@@ -62,7 +57,7 @@ describe('the supervisor', () => {
     const { task } = createTask(board.store, { title: '`touch pwned3`', assignee: 'env' });
     const run = await runEnded(board, claimAndStart(board, task.id));
     expect(run.outcome).toBe('completed');
-    const log = readFileSync(join(dirname(board.db), 'logs', `${task.id}.log`), 'utf8');
+    const log = taskLog(board, task.id);
     expect(log).toContain(`argv=${JSON.stringify([`${task.id}; touch pwned`, '$(touch pwned2)'])}`);
   });
 
@@ -74,7 +69,7 @@ describe('the supervisor', () => {
     expect(run).toMatchObject({ outcome: 'completed', exit_code: 0 });
     expect(runsForTask(board.store, task.id)).toHaveLength(1);
     expect(getTask(board.store, task.id).status).toBe('done');
-    const [spawn, ...beats] = events(board, task.id, 'heartbeat');
+    const [spawn, ...beats] = eventsOf(board, task.id, 'heartbeat');
     expect(spawn!.payload.source).toBe('spawn'); // the supervisor, once the worker has started
     expect(beats.length).toBeGreaterThanOrEqual(6);
     expect(beats.every((b) => b.payload.source === 'worker' && b.payload.note === 'still working')).toBe(true);
@@ -88,7 +83,7 @@ describe('the supervisor', () => {
     const run = await runEnded(board, identity, 30_000);
     expect(run).toMatchObject({ outcome: 'completed', exit_code: 0 });
     expect(runsForTask(board.store, task.id)).toHaveLength(1);
-    const [spawn, ...beats] = events(board, task.id, 'heartbeat');
+    const [spawn, ...beats] = eventsOf(board, task.id, 'heartbeat');
     expect(spawn!.payload.source).toBe('spawn');
     expect(beats.length).toBeGreaterThanOrEqual(6);
     expect(beats.every((b) => b.payload.source === 'bridge')).toBe(true);
@@ -104,13 +99,13 @@ describe('the supervisor', () => {
     for (let i = 0; i < 6; i++) {
       const started = Date.now();
       await runEnded(board, claimAndStart(board, task.id));
-      const cooldown = events(board, task.id, 'rate_limited').at(-1)!.payload.cooldown_until as number;
+      const cooldown = eventsOf(board, task.id, 'rate_limited').at(-1)!.payload.cooldown_until as number;
       expect(cooldown).toBeGreaterThanOrEqual(started + 120_000);
       expect(getTask(board.store, task.id)).toMatchObject({ status: 'ready', consecutive_failures: 0 });
     }
     const runs = runsForTask(board.store, task.id);
     expect(runs.map((r) => [r.outcome, r.exit_code])).toEqual(Array(6).fill(['rate_limited', 75]));
-    expect(events(board, task.id, 'gave_up')).toEqual([]);
+    expect(eventsOf(board, task.id, 'gave_up')).toEqual([]);
   });
 
   it('5. exit 1 twice with the default limit: blocked with gave_up; max_retries 1 trips on the first', async () => {
@@ -120,12 +115,12 @@ describe('the supervisor', () => {
     expect(getTask(board.store, task.id)).toMatchObject({ status: 'ready', consecutive_failures: 1 });
     await runEnded(board, claimAndStart(board, task.id));
     expect(getTask(board.store, task.id)).toMatchObject({ status: 'blocked', consecutive_failures: 2 });
-    expect(events(board, task.id, 'gave_up').map((e) => e.payload)).toEqual([{ failures: 2, limit: 2, limit_source: 'default', trigger: 'crashed' }]);
+    expect(eventsOf(board, task.id, 'gave_up').map((e) => e.payload)).toEqual([{ failures: 2, limit: 2, limit_source: 'default', trigger: 'crashed' }]);
 
     const { task: fragile } = createTask(board.store, { title: 'fragile', assignee: 'broken', maxRetries: 1 });
     await runEnded(board, claimAndStart(board, fragile.id));
     expect(getTask(board.store, fragile.id)).toMatchObject({ status: 'blocked', consecutive_failures: 1 });
-    expect(events(board, fragile.id, 'gave_up')[0]!.payload).toMatchObject({ limit: 1, limit_source: 'task' });
+    expect(eventsOf(board, fragile.id, 'gave_up')[0]!.payload).toMatchObject({ limit: 1, limit_source: 'task' });
   });
 
   it('6. exit 0 without reporting is a protocol_violation; with on_clean_exit: complete it is done', async () => {
@@ -161,12 +156,12 @@ describe('the supervisor', () => {
     const { task } = createTask(board.store, { title: 'locked out', assignee: 'hang' });
     const identity = claimAndStart(board, task.id);
     const pid = await waitFor('the worker pid', () => getTask(board.store, task.id).worker_pid);
-    await waitFor('the start-up heartbeat', () => events(board, task.id, 'heartbeat').length > 0);
+    await waitFor('the start-up heartbeat', () => eventsOf(board, task.id, 'heartbeat').length > 0);
     const holder = await startUntil('hold-lock.mjs', [board.db, '1200'], 'locked');
     process.kill(pid, 'SIGKILL');
     expect(await exited(holder)).toBe(0);
     expect(await runEnded(board, identity)).toMatchObject({ outcome: 'crashed', signal: 'SIGKILL' });
-    expect(readFileSync(join(dirname(board.db), 'logs', `${task.id}.log`), 'utf8')).toMatch(/is locked by another process \(waited 500 ms\); trying again \(1 of 2\)/);
+    expect(taskLog(board, task.id)).toMatch(/is locked by another process \(waited 500 ms\); trying again \(1 of 2\)/);
   });
 
   it('8. the supervisor outlives the process that started it', async () => {
@@ -190,7 +185,7 @@ describe('the supervisor', () => {
     expect(run).toMatchObject({ outcome: 'timed_out', signal: 'SIGKILL' });
     expect(run.ended_at! - run.started_at).toBeGreaterThanOrEqual(6000 - 500);
     expect(getTask(board.store, task.id)).toMatchObject({ status: 'ready', consecutive_failures: 1 });
-    const log = readFileSync(join(dirname(board.db), 'logs', `${task.id}.log`), 'utf8');
+    const log = taskLog(board, task.id);
     expect(log).toContain('ignoring SIGTERM');
     expect(log).toContain('stopping the worker (timeout)');
   });
@@ -217,8 +212,8 @@ describe('the supervisor', () => {
       board.store.db.prepare('UPDATE tasks SET workspace_path = ? WHERE id = ?').run(path, task.id);
       await runEnded(board, claimAndStart(board, task.id));
       expect(getTask(board.store, task.id).status).toBe('done');
-      await waitFor('the workspace decision', () => events(board, task.id).find((e) => e.kind.startsWith('workspace_')));
-      expect(events(board, task.id, 'workspace_kept')).toHaveLength(1);
+      await waitFor('the workspace decision', () => eventsOf(board, task.id).find((e) => e.kind.startsWith('workspace_')));
+      expect(eventsOf(board, task.id, 'workspace_kept')).toHaveLength(1);
       expect(readFileSync(join(user, 'precious.txt'), 'utf8')).toBe('do not delete');
       expect(readFileSync(join(root, 'other-task-file'), 'utf8')).toBe('also precious');
     });
@@ -242,7 +237,7 @@ describe('the supervisor', () => {
       await runEnded(board, claimAndStart(board, task.id, TTL_SECONDS, repo));
       expect(getTask(board.store, task.id).status).toBe('done');
       expect(readFileSync(join(path, 'work-in-progress.txt'), 'utf8')).toBe('keep me');
-      expect(events(board, task.id).filter((e) => e.kind.startsWith('workspace_'))).toEqual([]);
+      expect(eventsOf(board, task.id).filter((e) => e.kind.startsWith('workspace_'))).toEqual([]);
     });
 
     it.skipIf(!hasGit)('a worktree workspace outside a git repository is spawn_failed', async () => {
@@ -260,7 +255,7 @@ describe('the supervisor', () => {
       await runEnded(board, claimAndStart(board, task.id));
       expect(getTask(board.store, task.id).status).toBe('done');
       expect(readFileSync(join(user, 'precious.txt'), 'utf8')).toBe('mine');
-      expect(events(board, task.id).filter((e) => e.kind.startsWith('workspace_'))).toEqual([]);
+      expect(eventsOf(board, task.id).filter((e) => e.kind.startsWith('workspace_'))).toEqual([]);
     });
   });
 
@@ -294,7 +289,7 @@ describe('the supervisor', () => {
     const supervisor = startSupervisor(board.db, claim.identity, { env: board.env });
     await waitFor('the supervisor to exit', () => !isAlive(supervisor));
     expect(showTask(board.store, task.id)).toEqual(before);
-    expect(readFileSync(join(dirname(board.db), 'logs', `${task.id}.log`), 'utf8')).toMatch(/stale start, not spawning: run \d+ of t_\w+ no longer holds the task: it is done/);
+    expect(taskLog(board, task.id)).toMatch(/stale start, not spawning: run \d+ of t_\w+ no longer holds the task: it is done/);
   });
 
   it('a run taken away while the worker runs: the next output stops the worker, and its writes are refused', async () => {

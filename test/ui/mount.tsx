@@ -15,7 +15,7 @@ import { manualClock, testStore, type ManualClock } from '../helpers/board.js';
 
 export const config = parseConfig('profiles:\n  coder:\n    command: [agent]\n', 'test.yaml');
 export const settings = resolveSettings(config, { KANBAN_CLAIM_TTL_SECONDS: '60', KANBAN_HEARTBEAT_MAX_STALE_SECONDS: '120' });
-export const KEY = { enter: '\r', escape: '\u001b', up: '\u001b[A', down: '\u001b[B', right: '\u001b[C', left: '\u001b[D', backspace: '\u007f', ctrlC: '\u0003' };
+export { KEY } from '../helpers/keys.js';
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 20));
 
