@@ -231,12 +231,20 @@ function migrate(store: Store): void {
   }
   for (const migration of MIGRATIONS) {
     if (migration.version <= current) continue;
-    store.writeTxn(() => {
-      // Another process may have migrated while this one waited for the lock.
-      if (userVersion(store.db) >= migration.version) return;
-      migration.up(store.db);
-      store.db.pragma(`user_version = ${migration.version}`);
-    });
+    // PRAGMA foreign_keys is a no-op inside a transaction: it is switched around it.
+    if (migration.rebuildsTables) store.db.pragma('foreign_keys = OFF');
+    try {
+      store.writeTxn(() => {
+        // Another process may have migrated while this one waited for the lock.
+        if (userVersion(store.db) >= migration.version) return;
+        migration.up(store.db);
+        const broken = store.db.pragma('foreign_key_check') as unknown[];
+        if (broken.length > 0) throw new BoardUnusable(`migration ${migration.version} of ${store.path} would break ${broken.length} references`);
+        store.db.pragma(`user_version = ${migration.version}`);
+      });
+    } finally {
+      if (migration.rebuildsTables) store.db.pragma('foreign_keys = ON');
+    }
   }
 }
 

@@ -9,6 +9,8 @@ import { RUN_OUTCOMES, STATUSES, WORKSPACE_KINDS } from './types.js';
 export interface Migration {
   version: number;
   up(db: Database.Database): void;
+  /** Rebuilds a table that others reference: foreign keys are off around it and checked before commit. */
+  rebuildsTables?: boolean;
 }
 
 const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
@@ -131,5 +133,50 @@ const v4: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4];
+/**
+ * Runs can end `hung` (silent past the profile's idle timeout) and `review` (finished work sent to the
+ * review lane). SQLite cannot change a CHECK in place, so task_runs is rebuilt (SQLite's documented
+ * twelve-step procedure, with foreign keys off around the transaction and checked inside it).
+ */
+const v5: Migration = {
+  version: 5,
+  rebuildsTables: true,
+  up(db) {
+    const columns =
+      'id, task_id, profile, status, claim_lock, worker_pid, started_at, ended_at, last_heartbeat_at, outcome, summary, error, exit_code, supervisor_pid, signal, lease_ms';
+    db.exec(`
+      CREATE TABLE task_runs_v5 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        task_id TEXT NOT NULL REFERENCES tasks (id),
+        profile TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'ended')),
+        claim_lock TEXT NOT NULL,
+        worker_pid INTEGER,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        last_heartbeat_at INTEGER,
+        outcome TEXT CHECK (outcome IS NULL OR outcome IN (${list(RUN_OUTCOMES)})),
+        summary TEXT,
+        error TEXT,
+        exit_code INTEGER,
+        supervisor_pid INTEGER,
+        signal TEXT,
+        lease_ms INTEGER NOT NULL DEFAULT 900000
+      ) STRICT;
+      INSERT INTO task_runs_v5 (${columns}) SELECT ${columns} FROM task_runs;
+    `);
+    // Run ids are never reused, even those of runs since deleted: the sequence carries over.
+    const seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'task_runs'").pluck().get() as number | undefined;
+    db.exec(`
+      DROP TABLE task_runs;
+      ALTER TABLE task_runs_v5 RENAME TO task_runs;
+      CREATE INDEX task_runs_task ON task_runs (task_id, id);
+      CREATE INDEX task_runs_open ON task_runs (task_id) WHERE status = 'running';
+      CREATE INDEX task_runs_ended_with_worker ON task_runs (ended_at) WHERE worker_pid IS NOT NULL;
+    `);
+    if (seq !== undefined) db.prepare("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'task_runs'").run(seq);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -28,8 +28,10 @@ export type WorkspaceKind = (typeof WORKSPACE_KINDS)[number];
 export const RUN_OUTCOMES = [
   'completed',
   'blocked',
+  'review',
   'crashed',
   'rate_limited',
+  'hung',
   'timed_out',
   'stale',
   'protocol_violation',

@@ -76,4 +76,25 @@ describe('migrations from the version-1 fixture', () => {
     expect(listTasks(store).find((t) => t.title === 'todo child')!.status).toBe('ready');
     store.close();
   });
+
+  it('lets an old board record the new outcomes (hung, review) and never reuses a run id', () => {
+    const path = copyOfFixture();
+    const raw = new Database(path, { readonly: true });
+    const lastRunId = raw.prepare('SELECT max(id) FROM task_runs').pluck().get() as number;
+    raw.close();
+    const old = new Database(path);
+    expect(() => old.prepare("UPDATE task_runs SET outcome = 'hung' WHERE id = ?").run(lastRunId)).toThrow(/CHECK constraint/);
+    old.close();
+
+    const store = openStore(path);
+    store.db.prepare("UPDATE task_runs SET outcome = 'hung' WHERE id = ?").run(lastRunId);
+    store.db.prepare("UPDATE task_runs SET outcome = 'review' WHERE id = ?").run(lastRunId);
+    const task = listTasks(store).find((t) => t.title === 'ready task')!;
+    const inserted = store.db
+      .prepare("INSERT INTO task_runs (task_id, status, claim_lock, started_at) VALUES (?, 'running', 'h:1:ab', 0) RETURNING id")
+      .pluck()
+      .get(task.id) as number;
+    expect(inserted).toBeGreaterThan(lastRunId);
+    store.close();
+  });
 });
