@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { AGENT_NAMES } from './agents/types.js';
 import { InvalidInput, errorMessage } from './errors.js';
+import { parseDuration } from './time.js';
 
 /**
  * config.yaml: profiles (what runs a task) and dispatcher settings. Every key is checked; an unknown
@@ -11,11 +13,50 @@ import { InvalidInput, errorMessage } from './errors.js';
 const seconds = z.number().nonnegative().finite();
 const positiveInt = z.number().int().positive();
 
-const ProfileSchema = z.strictObject({
-  command: z.array(z.string()).min(1, 'needs at least the program to run'),
-  max_in_progress: positiveInt.optional(),
-  on_clean_exit: z.enum(['violation', 'complete']).default('violation'),
+/** `90`, `90s`, `15m`, `2h`, `1d`, as a number of seconds. */
+const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  try {
+    const seconds = typeof value === 'number' ? value : parseDuration(value);
+    if (!(seconds >= 0) || !Number.isFinite(seconds)) throw new Error('a duration of 0 or more');
+    return seconds;
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(value)}: use a number of seconds or 90s, 15m, 2h, 1d` });
+    void err;
+    return z.NEVER;
+  }
 });
+
+/** A case-insensitive regular expression, checked when the config is read. */
+const pattern = z.string().min(1).refine((source) => {
+  try {
+    new RegExp(source, 'i');
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not a valid regular expression');
+
+const ProfileSchema = z
+  .strictObject({
+    /** argv, never a shell string; or beside an agent, the wrapper that runs it. */
+    command: z.array(z.string()).min(1, 'needs at least the program to run').optional(),
+    /** A built-in adapter: its command line, prompt delivery and output classifier. */
+    agent: z.enum(AGENT_NAMES).optional(),
+    model: z.string().min(1).optional(),
+    bin: z.string().min(1).optional(),
+    args: z.array(z.string()).default([]),
+    /** Added to the worker's environment (an API base URL or key): never logged or shown. */
+    env: z.record(z.string().regex(/^(?!KANBAN_)[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name (KANBAN_* are kanban\'s own)'), z.string()).default({}),
+    /** No output and no heartbeat this long: the worker is stopped and the run ends `hung` (counted). */
+    idle_timeout: duration.optional(),
+    rate_limit: z.array(pattern).default([]),
+    exit_codes: z.record(z.string().regex(/^\d{1,3}$/, 'an exit code'), z.enum(['completed', 'rate_limited', 'blocked', 'crashed'])).default({}),
+    prompt_template: z.string().min(1).optional(),
+    on_success: z.enum(['complete', 'review']).default('complete'),
+    on_clean_exit: z.enum(['violation', 'complete', 'review']).default('violation'),
+    max_in_progress: positiveInt.optional(),
+  })
+  .refine((profile) => profile.command !== undefined || profile.agent !== undefined, { message: 'needs a command or an agent', path: ['command'] });
 
 /** When diagnostics call something stuck (hours and minutes, as people think of them). */
 const DiagnosticsSchema = z.strictObject({
@@ -34,6 +75,7 @@ export const ConfigSchema = z.strictObject({
   heartbeat_max_stale_seconds: seconds.positive().optional(),
   crash_grace_seconds: seconds.optional(),
   rate_limit_cooldown_seconds: seconds.optional(),
+  rate_limit_max_cooldown_seconds: seconds.optional(),
   stale_timeout_seconds: seconds.optional(),
   failure_limit: positiveInt.optional(),
   max_in_progress: z.number().int().nonnegative().optional(),

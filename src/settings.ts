@@ -12,6 +12,7 @@ export interface Settings {
   heartbeatMaxStaleSeconds: number;
   crashGraceSeconds: number;
   rateLimitCooldownSeconds: number;
+  rateLimitMaxCooldownSeconds: number;
   staleTimeoutSeconds: number;
   failureLimit: number;
   maxInProgress: number;
@@ -38,6 +39,7 @@ const SPECS: Record<SettingName, SettingSpec> = {
   heartbeatMaxStaleSeconds: { env: 'KANBAN_HEARTBEAT_MAX_STALE_SECONDS', config: 'heartbeat_max_stale_seconds', fallback: 3600, positive: true },
   crashGraceSeconds: { env: 'KANBAN_CRASH_GRACE_SECONDS', config: 'crash_grace_seconds', fallback: 30 },
   rateLimitCooldownSeconds: { env: 'KANBAN_RATE_LIMIT_COOLDOWN_SECONDS', config: 'rate_limit_cooldown_seconds', fallback: 300 },
+  rateLimitMaxCooldownSeconds: { env: 'KANBAN_RATE_LIMIT_MAX_COOLDOWN_SECONDS', config: 'rate_limit_max_cooldown_seconds', fallback: 21_600 },
   staleTimeoutSeconds: { env: 'KANBAN_STALE_TIMEOUT_SECONDS', config: 'stale_timeout_seconds', fallback: 14400 },
   failureLimit: { env: 'KANBAN_FAILURE_LIMIT', config: 'failure_limit', fallback: DEFAULT_FAILURE_LIMIT, integer: true, positive: true },
   maxInProgress: { env: 'KANBAN_MAX_IN_PROGRESS', config: 'max_in_progress', fallback: 4, integer: true },

@@ -53,8 +53,10 @@ export async function headlessCommand(options: GlobalOptions, flags: Flags): Pro
   const say = (line: string) => process.stderr.write(`kanban: ${line}\n`);
   const loop = new DispatcherLoop(
     () => {
+      const hadProblem = source.problem !== null;
       const configError = source.refresh();
       if (configError) say(configError);
+      else if (hadProblem && source.problem === null) say(`config ${source.path} is valid again: now in force`);
       return dispatchOnce(store, source.config, systemClock, source.tickOptions(killer));
     },
     () => source.settings.tickSeconds * 1000,

@@ -26,6 +26,9 @@ export class ConfigSource {
     this.stamp = stampOf(path);
   }
 
+  /** Why the file's current version is not in force (it does not validate), until a good version is read. */
+  problem: string | null = null;
+
   /** Re-reads a changed file; returns the error, the first time a bad version is seen. */
   refresh(): string | null {
     const stamp = stampOf(this.path);
@@ -35,9 +38,11 @@ export class ConfigSource {
       const config = loadConfig(this.path);
       this.settings = resolveSettings(config, process.env, this.flags);
       this.config = config;
+      this.problem = null;
       return null;
     } catch (err) {
-      return `${errorMessage(err)} (keeping the previous config)`;
+      this.problem = `${errorMessage(err)} (keeping the previous config)`;
+      return this.problem;
     }
   }
 

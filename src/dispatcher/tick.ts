@@ -5,6 +5,7 @@ import { errorMessage } from '../errors.js';
 import { resolveSettings, type Settings } from '../settings.js';
 import type { Store } from '../store/db.js';
 import { startSupervisor } from '../workers/launch.js';
+import { RUN_CONFIG_VARIABLE } from '../workers/plan.js';
 import type { StepName, TickAction, TickContext, TickResult } from './context.js';
 import { isRunProcess, Killer } from './processes.js';
 import { expiredLeases, staleRuns } from './steps/leases.js';
@@ -44,10 +45,24 @@ export function tickContext(store: Store, config: Config, clock: Clock, options:
     host: options.host ?? hostname(),
     isRunProcess: options.isRunProcess ?? isRunProcess,
     killer: options.killer ?? new Killer(),
-    launch:
-      options.launch ??
-      ((identity) => startSupervisor(store.path, identity, { env: options.configPath ? { ...process.env, KANBAN_CONFIG: options.configPath } : process.env })),
+    launch: options.launch ?? ((identity) => startSupervisor(store.path, identity, { env: supervisorEnv(config, options.configPath) })),
   };
+}
+
+/** Beyond this the config is not handed over in the environment (a variable's limit is 128 KiB); the supervisor reads the file. */
+const HANDED_CONFIG_LIMIT = 100_000;
+
+/**
+ * A supervisor works with the config this dispatcher validated, handed over in its environment: an
+ * edit of the file that does not validate cannot fail a run that was claimed under the good one.
+ */
+function supervisorEnv(config: Config, configPath: string | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (configPath) env.KANBAN_CONFIG = configPath;
+  const handed = JSON.stringify(config);
+  if (handed.length <= HANDED_CONFIG_LIMIT) env[RUN_CONFIG_VARIABLE] = handed;
+  else delete env[RUN_CONFIG_VARIABLE];
+  return env;
 }
 
 /**

@@ -13,10 +13,15 @@ export function addComment(store: Store, taskId: string, text: string): CommentR
   if (text.trim() === '') throw new InvalidInput('a comment needs some text');
   return store.writeTxn(() => {
     requireTaskRow(store, taskId);
-    const comment = store
-      .stmt('INSERT INTO task_comments (task_id, run_id, author, body, created_at) VALUES (?, NULL, ?, ?, ?) RETURNING *')
-      .get(taskId, 'user', text, store.clock.now()) as CommentRow;
-    appendEvent(store, taskId, 'commented', { comment_id: comment.id, author: 'user' });
-    return comment;
+    return insertComment(store, taskId, 'user', text);
   });
+}
+
+/** A comment and its `commented` event, inside the caller's transaction. */
+export function insertComment(store: Store, taskId: string, author: 'user' | 'reviewer', text: string): CommentRow {
+  const comment = store
+    .stmt('INSERT INTO task_comments (task_id, run_id, author, body, created_at) VALUES (?, NULL, ?, ?, ?) RETURNING *')
+    .get(taskId, author, text, store.clock.now()) as CommentRow;
+  appendEvent(store, taskId, 'commented', { comment_id: comment.id, author });
+  return comment;
 }

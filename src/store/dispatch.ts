@@ -70,9 +70,15 @@ export function lastRun(store: Store, taskId: string): RunRow | undefined {
   return store.stmt('SELECT * FROM task_runs WHERE task_id = ? ORDER BY id DESC LIMIT 1').get(taskId) as RunRow | undefined;
 }
 
-/** When a rate-limited run's cooldown ends (from its `rate_limited` event). */
+/** Outcomes whose run may hold the next one back for a while (its event says until when). */
+export const COOLDOWN_OUTCOMES = ['rate_limited', 'spawn_failed'] as const;
+
+/** When a run's cooldown ends (a rate limit, or a start that failed for the config), from its event. */
 export function cooldownUntil(store: Store, runId: number): number | null {
-  const payload = store.stmt("SELECT payload FROM task_events WHERE run_id = ? AND kind = 'rate_limited' ORDER BY id DESC LIMIT 1").pluck().get(runId) as string | undefined;
+  const payload = store
+    .stmt("SELECT payload FROM task_events WHERE run_id = ? AND kind IN ('rate_limited', 'spawn_failed') ORDER BY id DESC LIMIT 1")
+    .pluck()
+    .get(runId) as string | undefined;
   const until = payload === undefined ? undefined : (JSON.parse(payload) as { cooldown_until?: number }).cooldown_until;
   return typeof until === 'number' ? until : null;
 }

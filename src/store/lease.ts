@@ -3,9 +3,12 @@ import { hostname } from 'node:os';
 import { Refused } from '../errors.js';
 import type { Store } from './db.js';
 import { appendEvent } from './events.js';
-import { markDone, NO_CLAIM, readyOrTodo } from './lifecycle.js';
+import { commandVerdict } from '../agents/command.js';
+import { decideEnding, type Ending, type EndingFacts } from '../core/ending.js';
+import { markDone, NO_CLAIM, readyOrTodo, sendToReview } from './lifecycle.js';
 import { unfinishedParents } from './links.js';
 import { getTaskRow, requireTaskRow, updateTask, type TaskChanges } from './rows.js';
+import { createTask, type CreateInput, type CreateResult } from './tasks.js';
 import type { RunOutcome, RunRow, TaskRow } from './types.js';
 
 /**
@@ -35,7 +38,8 @@ export type ClaimResult =
 
 /**
  * ready → running in one compare-and-set (`status = 'ready' AND claim_lock IS NULL`): opens a run and
- * takes the lease. If a parent is no longer finished, the task goes back to todo instead.
+ * takes the lease. If a parent is no longer finished, the task goes back to todo instead, unless a
+ * person forced it ready (`promote --force`) since it last ran.
  */
 export function claimTask(store: Store, taskId: string, options: { profile: string | null; leaseMs: number }): ClaimResult {
   return store.writeTxn(() => {
@@ -43,7 +47,7 @@ export function claimTask(store: Store, taskId: string, options: { profile: stri
     if (before.status !== 'ready') throw new Refused(`cannot claim ${taskId}: it is ${before.status}`);
     if (before.claim_lock !== null) throw new Refused(`cannot claim ${taskId}: it still holds the claim ${before.claim_lock}`);
     const unfinished = unfinishedParents(store, taskId);
-    if (unfinished.length > 0) {
+    if (unfinished.length > 0 && !forcedSinceLastRun(store, taskId)) {
       const task = updateTask(store, before, { status: 'todo' });
       appendEvent(store, taskId, 'demoted', { from: 'ready', to: 'todo', unfinished_parents: unfinished.map((p) => p.id) });
       return { claimed: false, task, reason: `parent ${unfinished[0]!.id} is not done (${unfinished[0]!.status})` };
@@ -75,6 +79,18 @@ export function claimTask(store: Store, taskId: string, options: { profile: stri
     const identity = { taskId, runId: run.id, claimLock };
     return { claimed: true, task: { ...before, ...claim }, run, identity };
   });
+}
+
+/** A person promoted the task with --force since it last ran: its open parents do not hold it back until it runs. */
+function forcedSinceLastRun(store: Store, taskId: string): boolean {
+  return (
+    store
+      .stmt(
+        `SELECT 1 FROM task_events WHERE task_id = @id AND kind = 'promoted_manual' AND json_extract(payload, '$.forced') = 1
+           AND id > coalesce((SELECT max(id) FROM task_events WHERE task_id = @id AND kind = 'claimed'), 0)`,
+      )
+      .get({ id: taskId }) !== undefined
+  );
 }
 
 // ---- fenced writes ----
@@ -185,6 +201,29 @@ export function blockRun(store: Store, identity: RunIdentity, reason: string): T
   });
 }
 
+/** `worker review`: the work goes to the review lane (a person approves or requests changes), the run closed `review`. */
+export function reviewRun(store: Store, identity: RunIdentity, summary: string | null = null): TaskRow {
+  return store.writeTxn(() => {
+    const before = ownedTask(store, identity);
+    closeRun(store, identity, { outcome: 'review', summary });
+    return sendToReview(store, before, summary, 'worker');
+  });
+}
+
+/**
+ * `worker create`: a follow-up task, a child of the run's task unless other parents are named, made
+ * only while the run holds its task (event `follow_up` on the run's task names it).
+ */
+export function createFromRun(store: Store, identity: RunIdentity, input: CreateInput): CreateResult {
+  return store.writeTxn(() => {
+    ownedTask(store, identity);
+    const parents = input.parents && input.parents.length > 0 ? input.parents : [identity.taskId];
+    const result = createTask(store, { ...input, parents });
+    if (result.created) appendEvent(store, identity.taskId, 'follow_up', { task_id: result.task.id, title: result.task.title }, identity.runId);
+    return result;
+  });
+}
+
 /** `worker comment`: a comment from the worker, refused once the run no longer holds the task. */
 export function commentFromRun(store: Store, identity: RunIdentity, text: string): void {
   store.writeTxn(() => {
@@ -230,15 +269,16 @@ function countFailure(store: Store, before: TaskRow, outcome: RunOutcome, detail
 export interface WorkerExit {
   exitCode: number | null;
   signal: string | null;
-  /** Killed for running past max_runtime_seconds. */
-  timedOut?: boolean;
-  /** The profile's on_clean_exit: whether exit 0 without reporting completes the task. */
-  onCleanExit: 'violation' | 'complete';
   failures: FailurePolicy;
-  rateLimitCooldownMs: number;
+  /** How the run ended, as the supervisor decided it from the exit and the worker's output. */
+  ending?: Ending;
+  /** Without an `ending`, it is decided from the exit alone, as for a plain command: */
+  /** killed for running past max_runtime_seconds. */
+  timedOut?: boolean;
+  /** The profile's on_clean_exit: what exit 0 without reporting means. */
+  onCleanExit?: EndingFacts['onCleanExit'];
+  rateLimitCooldownMs?: number;
 }
-
-export const EX_TEMPFAIL = 75;
 
 export interface ExitRecord {
   outcome: RunOutcome;
@@ -247,11 +287,28 @@ export interface ExitRecord {
   task: TaskRow | undefined;
 }
 
+/** The ending of a plain command's exit, with nothing read from its output. */
+function endingOfExitAlone(exit: WorkerExit, now: number): Ending {
+  const transcript = { exitCode: exit.exitCode, signal: exit.signal, stdout: '', stderr: '' };
+  return decideEnding({
+    exitCode: exit.exitCode,
+    signal: exit.signal,
+    stoppedFor: exit.timedOut ? 'timeout' : null,
+    verdict: commandVerdict({ rateLimit: [], exitCodes: {} }, transcript, now),
+    onCleanExit: exit.onCleanExit ?? 'violation',
+    onSuccess: 'complete',
+    profile: null,
+    now,
+    cooldown: { defaultMs: exit.rateLimitCooldownMs ?? 0, maxMs: exit.rateLimitCooldownMs ?? 0 },
+  });
+}
+
 /**
  * Records how the worker ended, in one fenced transition, storing its exit code and signal on the run.
- * 0 after complete/block: nothing more. 0 otherwise: protocol_violation (counted), or done when the
- * profile says so. 75: rate_limited, back to ready, counter untouched. Anything else or a signal:
- * crashed (counted). Killed past its max runtime: timed_out (counted).
+ * A run the worker already closed (complete, block, review) only gets its exit code. Otherwise the
+ * ending (core/ending.ts) decides: done or review with the agent's answer; rate_limited back to
+ * ready with a cooldown, counter untouched; blocked (sticky) when credentials were refused; or a
+ * counted failure (crashed, hung, timed_out, protocol_violation).
  */
 export function recordExit(store: Store, identity: RunIdentity, exit: WorkerExit): ExitRecord {
   return store.writeTxn(() => {
@@ -267,36 +324,35 @@ export function recordExit(store: Store, identity: RunIdentity, exit: WorkerExit
       return { outcome: run.outcome!, alreadyClosed: true, task: getTaskRow(store, identity.taskId) };
     }
     const before = ownedTask(store, identity);
-    const outcome = exitOutcome(exit);
-    closeRun(store, identity, { outcome, ...how, error: describeExit(exit) });
-    let task: TaskRow;
-    if (outcome === 'completed') {
-      task = markDone(store, before, null, 'clean_exit');
-    } else if (outcome === 'rate_limited') {
-      const cooldownUntil = store.clock.now() + exit.rateLimitCooldownMs;
-      task = updateTask(store, before, { ...NO_CLAIM, status: readyOrTodo(store, before.id) });
-      appendEvent(store, before.id, 'rate_limited', { ...how, cooldown_until: cooldownUntil }, identity.runId);
-    } else {
-      task = countFailure(store, before, outcome, how, exit.failures);
-    }
-    return { outcome, alreadyClosed: false, task };
+    const now = store.clock.now();
+    const ending = exit.ending ?? endingOfExitAlone(exit, now);
+    closeRun(store, identity, { outcome: ending.outcome, ...how, error: ending.error, summary: ending.summary });
+    return { outcome: ending.outcome, alreadyClosed: false, task: applyEnding(store, before, ending, how, exit.failures) };
   });
 }
 
-function exitOutcome(exit: WorkerExit): RunOutcome {
-  if (exit.timedOut) return 'timed_out';
-  if (exit.signal !== null) return 'crashed';
-  if (exit.exitCode === 0) return exit.onCleanExit === 'complete' ? 'completed' : 'protocol_violation';
-  if (exit.exitCode === EX_TEMPFAIL) return 'rate_limited';
-  return 'crashed';
-}
-
-function describeExit(exit: WorkerExit): string {
-  if (exit.timedOut) return `killed after its max runtime${exit.signal ? ` (${exit.signal})` : ''}`;
-  if (exit.signal !== null) return `killed by ${exit.signal}`;
-  if (exit.exitCode === 0) return exit.onCleanExit === 'complete' ? 'exited 0' : 'exited 0 without completing or blocking the task';
-  if (exit.exitCode === EX_TEMPFAIL) return 'rate limited (exit 75)';
-  return `exited ${exit.exitCode}`;
+function applyEnding(store: Store, before: TaskRow, ending: Ending, how: Record<string, unknown>, failures: FailurePolicy): TaskRow {
+  const runId = before.current_run_id;
+  switch (ending.outcome) {
+    case 'completed':
+      return markDone(store, before, ending.summary, 'clean_exit');
+    case 'review':
+      return sendToReview(store, before, ending.summary, 'clean_exit');
+    case 'rate_limited': {
+      const cooldownUntil = store.clock.now() + (ending.cooldownMs ?? 0);
+      const task = updateTask(store, before, { ...NO_CLAIM, status: readyOrTodo(store, before.id) });
+      appendEvent(store, before.id, 'rate_limited', { ...how, cooldown_until: cooldownUntil, error: ending.error }, runId);
+      return task;
+    }
+    case 'blocked': {
+      const reason = ending.blockReason ?? ending.error ?? 'blocked';
+      const task = updateTask(store, before, { ...NO_CLAIM, status: 'blocked', status_reason: reason });
+      appendEvent(store, before.id, 'blocked', { from: 'running', reason, source: 'supervisor', sticky: true, ...how }, runId);
+      return task;
+    }
+    default:
+      return countFailure(store, before, ending.outcome, { ...how, error: ending.error }, failures);
+  }
 }
 
 /** A run the dispatcher takes back: its identity, read from the task it holds. */
@@ -307,16 +363,21 @@ export function identityOf(task: TaskRow): RunIdentity | null {
 }
 
 export interface Release {
-  /** `reclaimed` (lease expired, or a person) or `stale` (silent too long): neither is counted. */
+  /** `reclaimed` (lease expired, or a person) or `stale` (silent too long). */
   outcome: 'reclaimed' | 'stale';
+  /**
+   * The dispatcher took it back for silence: counted toward the breaker under this policy, so a
+   * worker that hangs forever cannot loop forever. A person's reclaim passes none: not counted.
+   */
+  counted?: FailurePolicy;
   /** Compare-and-set on the lease as it was read: a heartbeat landing in between wins. */
   expectedClaimExpires?: number | null;
   payload: Record<string, unknown>;
 }
 
 /**
- * Takes a running task back from its run without counting a failure: the run closed with the
- * outcome, the task back to ready (todo while a parent is unfinished), an event of that kind.
+ * Takes a running task back from its run: the run closed with the outcome, the task back to ready
+ * (todo while a parent is unfinished), an event of that kind; counted only when `counted` says so.
  */
 export function releaseRun(store: Store, identity: RunIdentity, release: Release): TaskRow {
   return store.writeTxn(() => {
@@ -324,7 +385,9 @@ export function releaseRun(store: Store, identity: RunIdentity, release: Release
     if (release.expectedClaimExpires !== undefined && before.claim_expires !== release.expectedClaimExpires) {
       throw new Refused(`${identity.taskId} heartbeat moved its lease while it was being taken back: it stays with run ${identity.runId}`);
     }
-    closeRun(store, identity, { outcome: release.outcome, error: `taken back: ${release.outcome}` });
+    const error = `taken back: ${release.outcome}${typeof release.payload.detail === 'string' ? ` (${release.payload.detail})` : ''}`;
+    closeRun(store, identity, { outcome: release.outcome, error });
+    if (release.counted) return countFailure(store, before, release.outcome, release.payload, release.counted);
     const after = updateTask(store, before, { ...NO_CLAIM, status: readyOrTodo(store, before.id) });
     appendEvent(store, identity.taskId, release.outcome, release.payload, identity.runId);
     return after;
@@ -345,13 +408,26 @@ export function extendClaim(store: Store, identity: RunIdentity, expectedClaimEx
 }
 
 /**
- * A run that ended without a recorded exit, counted: `crashed` when its supervisor died first,
- * `spawn_failed` when the worker could not be started (no profile, no program, no workspace).
+ * A run that ended without a recorded exit: `crashed` when its supervisor died first, `spawn_failed`
+ * when the worker could not be started. Counted, unless `uncounted` says the fault was the config's
+ * or the machine's (no such profile, no such program): then back to ready, with no respawn for
+ * `retryInMs` so a broken config does not spin.
  */
-export function recordFailedRun(store: Store, identity: RunIdentity, outcome: 'crashed' | 'spawn_failed', error: string, failures: FailurePolicy): TaskRow {
+export function recordFailedRun(
+  store: Store,
+  identity: RunIdentity,
+  outcome: 'crashed' | 'spawn_failed',
+  error: string,
+  failures: FailurePolicy,
+  uncounted?: { retryInMs: number },
+): TaskRow {
   return store.writeTxn(() => {
     const before = ownedTask(store, identity);
     closeRun(store, identity, { outcome, error });
-    return countFailure(store, before, outcome, { error }, failures);
+    if (!uncounted) return countFailure(store, before, outcome, { error }, failures);
+    const after = updateTask(store, before, { ...NO_CLAIM, status: readyOrTodo(store, before.id) });
+    const payload = { error, counted: false, cooldown_until: store.clock.now() + uncounted.retryInMs };
+    appendEvent(store, before.id, outcome, payload, identity.runId);
+    return after;
   });
 }

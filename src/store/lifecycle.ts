@@ -1,5 +1,6 @@
 import { InvalidInput, Refused } from '../errors.js';
 import type { Store } from './db.js';
+import { insertComment } from './comments.js';
 import { appendEvent } from './events.js';
 import { promoteChildrenOf, unfinishedParents, type UnfinishedParent } from './links.js';
 import { requireStatus, requireTaskRow, updateTask } from './rows.js';
@@ -122,6 +123,43 @@ export function markDone(store: Store, before: TaskRow, summary: string | null, 
   appendEvent(store, before.id, 'completed', { from: before.status, summary, source }, before.current_run_id);
   promoteChildrenOf(store, before.id);
   return after;
+}
+
+/**
+ * Finished work waits for a person: review, claim dropped, the summary kept, failure counter reset.
+ * From a run (the worker's `worker review`, or an agent whose profile says `on_success: review`).
+ */
+export function sendToReview(store: Store, before: TaskRow, summary: string | null, source: 'worker' | 'clean_exit'): TaskRow {
+  const after = updateTask(store, before, { ...NO_CLAIM, status: 'review', summary, consecutive_failures: 0, status_reason: null });
+  appendEvent(store, before.id, 'review', { from: before.status, summary, source }, before.current_run_id);
+  return after;
+}
+
+/** review → done: a person approves the work (event `approved`, then `completed`). */
+export function approveTask(store: Store, id: string): Task {
+  return store.writeTxn(() => {
+    const before = requireTaskRow(store, id);
+    requireStatus(before, ['review'], 'approve');
+    appendEvent(store, id, 'approved', { source: 'user' });
+    return toTask(store, markDone(store, before, before.summary, 'user'));
+  });
+}
+
+/**
+ * review → ready (todo while a parent is unfinished): a person sends the work back with what to fix,
+ * as a comment the next run's prompt includes (event `changes_requested`).
+ */
+export function requestChanges(store: Store, id: string, feedback: string): Task {
+  if (feedback.trim() === '') throw new InvalidInput('request-changes needs the feedback: what to fix');
+  return store.writeTxn(() => {
+    const before = requireTaskRow(store, id);
+    requireStatus(before, ['review'], 'request changes on');
+    const comment = insertComment(store, id, 'reviewer', feedback);
+    const to = readyOrTodo(store, id);
+    const after = updateTask(store, before, { status: to, status_reason: null });
+    appendEvent(store, id, 'changes_requested', { from: 'review', to, comment_id: comment.id, source: 'user' });
+    return toTask(store, after);
+  });
 }
 
 /** Hides a task. An archived parent no longer holds its children back. */

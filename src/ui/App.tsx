@@ -148,8 +148,14 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
       dispatcher.subscribe(() => {
         bump(); // the tick wrote through this same connection: data_version cannot tell us
         const state = dispatcher.state();
-        const text = state.lastResult ? describeTick(state.lastResult) : '';
-        if (text) setStatus((old) => (old.fromTick || clock.now() - old.at > KEEP_MESSAGE_MS ? { text, tone: 'info', at: clock.now(), fromTick: true } : old));
+        // A problem (a config edit that does not validate, a failing tick) stays on the status line until it is fixed.
+        const text = state.problem ?? (state.lastResult ? describeTick(state.lastResult) : '');
+        const tone = state.problem ? 'error' : 'info';
+        setStatus((old) => {
+          if (!old.fromTick && clock.now() - old.at <= KEEP_MESSAGE_MS) return old;
+          if (text) return { text, tone, at: clock.now(), fromTick: true };
+          return old.fromTick && old.tone === 'error' ? { text: '', tone: 'info', at: clock.now(), fromTick: true } : old;
+        });
       }),
     [dispatcher, clock],
   );

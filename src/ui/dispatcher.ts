@@ -8,6 +8,8 @@ export interface DispatcherState {
   lastTickAt: number | null;
   lastResult: TickResult | null;
   lastError: string | null;
+  /** What a person must fix: the config problem, else the last tick's failure. */
+  problem: string | null;
   cap: number;
 }
 
@@ -22,6 +24,7 @@ export class DispatcherHandle {
   constructor(
     private readonly loop: DispatcherLoop | null,
     private readonly settings: () => Settings,
+    private readonly configProblem: () => string | null = () => null,
   ) {}
 
   state(): DispatcherState {
@@ -31,6 +34,7 @@ export class DispatcherHandle {
       lastTickAt: this.loop?.lastTickAt ?? null,
       lastResult: this.loop?.lastResult ?? null,
       lastError: this.lastError,
+      problem: this.configProblem() ?? this.lastError,
       cap: this.settings().maxInProgress,
     };
   }

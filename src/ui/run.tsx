@@ -40,13 +40,15 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
   const loop = options.dispatch
     ? new DispatcherLoop(
         () => {
-          const configError = source.refresh();
-          if (configError) handle.lastError = configError;
+          source.refresh();
           return dispatchOnce(store, source.config, systemClock, source.tickOptions(killer));
         },
         () => source.settings.tickSeconds * 1000,
         {
-          onTick: () => handle.changed(),
+          onTick: () => {
+            handle.lastError = null;
+            handle.changed();
+          },
           onError: (err) => {
             handle.lastError = errorMessage(err);
             handle.changed();
@@ -54,7 +56,7 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
         },
       )
     : null;
-  handle = new DispatcherHandle(loop, () => source.settings);
+  handle = new DispatcherHandle(loop, () => source.settings, () => source.problem);
 
   const restore = enterFullScreen(process.stdout, process.stdin);
   const crash = (err: unknown) => {

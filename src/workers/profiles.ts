@@ -5,6 +5,8 @@ export interface Placeholders {
   run_id: string;
   workspace: string;
   board: string;
+  prompt: string;
+  prompt_file: string;
 }
 
 /** The profile that runs a task: its assignee's. */
@@ -14,10 +16,13 @@ export function profileFor(config: Config, assignee: string | null): { name: str
   return profile ? { name: assignee, profile } : { error: `no profile named '${assignee}' in the config` };
 }
 
+const PLACEHOLDER = /\{(task_id|run_id|workspace|board|prompt|prompt_file)\}/g;
+
 /**
- * The argv to run: the profile's command with `{task_id} {run_id} {workspace} {board}` replaced
- * inside each element. Never a shell string: task data can only ever be one argument.
+ * The argv to run: the profile's command with `{task_id} {run_id} {workspace} {board} {prompt}
+ * {prompt_file}` replaced inside each element, in one pass (a value is never expanded again). Never
+ * a shell string: task data can only ever be (part of) one argument.
  */
 export function resolveArgv(command: readonly string[], values: Placeholders): string[] {
-  return command.map((arg) => arg.replace(/\{(task_id|run_id|workspace|board)\}/g, (_, key: keyof Placeholders) => values[key]));
+  return command.map((arg) => arg.replace(PLACEHOLDER, (_, key: keyof Placeholders) => values[key]));
 }

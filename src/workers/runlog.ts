@@ -6,6 +6,11 @@ export function taskLogPath(dbPath: string, taskId: string): string {
   return join(dirname(dbPath), 'logs', `${taskId}.log`);
 }
 
+/** `<board dir>/prompts/<task>-r<run>.md`: the prompt a run was handed, owner-only, removed when the run ends. */
+export function promptFilePath(dbPath: string, run: { taskId: string; runId: number }): string {
+  return join(dirname(dbPath), 'prompts', `${run.taskId}-r${run.runId}.md`);
+}
+
 export function openTaskLog(dbPath: string, taskId: string): number {
   const path = taskLogPath(dbPath, taskId);
   mkdirSync(dirname(path), { recursive: true });

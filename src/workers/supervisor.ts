@@ -1,17 +1,18 @@
 import { execa } from 'execa';
-import { loadConfig } from '../config.js';
 import { BoardLocked, errorMessage, Refused } from '../errors.js';
 import { busyTimeoutMs } from '../env.js';
+import { decideEnding } from '../core/ending.js';
 import { resolveBoardPath, resolveConfigPath, type LocationOptions } from '../location.js';
+import { cleanLine } from '../sanitize.js';
 import { signalGroup } from '../signals.js';
-import { DEFAULT_FAILURE_LIMIT, failurePolicyOf, resolveSettings, type Settings } from '../settings.js';
+import { DEFAULT_FAILURE_LIMIT, failurePolicyOf, resolveSettings } from '../settings.js';
 import { openStore, type Store } from '../store/db.js';
 import { recordEvent } from '../store/events.js';
 import { attachSupervisor, checkOwnership, heartbeat, recordExit, recordFailedRun, recordSpawn, type ExitRecord, type FailurePolicy, type RunIdentity } from '../store/lease.js';
 import { runById } from '../store/runs.js';
 import type { TaskRow } from '../store/types.js';
 import { workerEnv } from './identity.js';
-import { profileFor, resolveArgv } from './profiles.js';
+import { ConfigFault, planRun, removePromptFile, RUN_CONFIG_VARIABLE, type RunPlan } from './plan.js';
 import { openTaskLog, RunLog } from './runlog.js';
 import { prepareWorkspace, removeScratchWorkspace } from './workspace.js';
 
@@ -57,28 +58,6 @@ export async function superviseRun({ options, taskId, runId }: SuperviseOptions)
   }
 }
 
-interface RunPlan {
-  settings: Settings;
-  argv: string[];
-  workspace: string;
-  onCleanExit: 'violation' | 'complete';
-}
-
-/** Config, profile, workspace and argv for this run; throws with the reason it cannot start. */
-function planRun(dbPath: string, options: LocationOptions, identity: RunIdentity, task: TaskRow): RunPlan {
-  const config = loadConfig(resolveConfigPath(options));
-  const settings = resolveSettings(config);
-  const chosen = profileFor(config, task.assignee);
-  if ('error' in chosen) throw new Error(chosen.error);
-  const workspace = prepareWorkspace(task, dbPath);
-  return {
-    settings,
-    argv: resolveArgv(chosen.profile.command, { task_id: task.id, run_id: String(identity.runId), workspace, board: dbPath }),
-    workspace,
-    onCleanExit: chosen.profile.on_clean_exit,
-  };
-}
-
 /** The failure limit when even the config could not be read: the environment's, else the default. */
 function fallbackFailures(): FailurePolicy {
   try {
@@ -88,32 +67,49 @@ function fallbackFailures(): FailurePolicy {
   }
 }
 
+/** How much of each stream is kept to judge the run by: the end, where agents say how it went. */
+const STDOUT_TAIL_BYTES = 256 * 1024;
+const STDERR_TAIL_BYTES = 64 * 1024;
+
+/** A spawn that failed for the config or the machine is tried again after this, not counted. */
+export const CONFIG_FAULT_RETRY_MS = 60_000;
+
 async function superviseOwnedRun(store: Store, dbPath: string, options: LocationOptions, identity: RunIdentity, task: TaskRow, log: RunLog): Promise<void> {
   let plan: RunPlan;
   try {
-    plan = planRun(dbPath, options, identity, task);
+    plan = planRun(store, dbPath, resolveConfigPath(options), identity, task);
   } catch (err) {
     const reason = `cannot start the worker: ${errorMessage(err)}`;
     log.line('kanban', reason);
-    recordFailedRun(store, identity, 'spawn_failed', reason, fallbackFailures());
+    const fault = err instanceof ConfigFault;
+    recordFailedRun(store, identity, 'spawn_failed', reason, fallbackFailures(), fault ? { retryInMs: CONFIG_FAULT_RETRY_MS } : undefined);
     return;
   }
-  const { settings, argv, workspace, onCleanExit } = plan;
+  try {
+    await runWorker(store, dbPath, identity, task, plan, log);
+  } finally {
+    removePromptFile(plan.promptFile);
+  }
+}
+
+async function runWorker(store: Store, dbPath: string, identity: RunIdentity, task: TaskRow, plan: RunPlan, log: RunLog): Promise<void> {
+  const { settings, argv, workspace } = plan;
   const failures = failurePolicyOf(settings);
 
-  log.line('kanban', `starting run ${identity.runId}: ${JSON.stringify(argv)} in ${workspace}`);
+  log.line('kanban', `starting run ${identity.runId} (profile ${plan.profileName}): ${JSON.stringify(argv.map(shortArg))} in ${workspace}`);
+  const { [RUN_CONFIG_VARIABLE]: _handed, ...inherited } = process.env;
   const worker = execa(argv[0]!, argv.slice(1), {
     cwd: workspace,
-    env: workerEnv(process.env, identity, dbPath, workspace),
+    env: workerEnv({ ...inherited, ...plan.env }, identity, dbPath, workspace),
     extendEnv: false,
     detached: true, // its own process group: signals reach everything it started, and not us
-    stdin: 'ignore',
+    ...(plan.stdin === null ? { stdin: 'ignore' as const } : { input: plan.stdin }),
     buffer: false,
     reject: false,
     cleanup: false,
   });
 
-  let stopping: 'timeout' | 'taken back' | 'supervisor signalled' | null = null;
+  let stopping: 'timeout' | 'idle' | 'taken back' | 'supervisor signalled' | null = null;
   const stop = (why: NonNullable<typeof stopping>) => {
     if (stopping !== null || worker.pid === undefined) return;
     stopping = why;
@@ -124,7 +120,7 @@ async function superviseOwnedRun(store: Store, dbPath: string, options: Location
 
   if (worker.pid !== undefined) {
     try {
-      recordSpawn(store, identity, { workerPid: worker.pid, argv, workspace });
+      recordSpawn(store, identity, { workerPid: worker.pid, argv: argv.map(shortArg), workspace });
       // A started worker is a sign of life: the silence that gets a run reclaimed counts from here,
       // not from the claim (a loaded machine can take a while to get this far).
       heartbeat(store, identity, { source: 'spawn' });
@@ -134,10 +130,14 @@ async function superviseOwnedRun(store: Store, dbPath: string, options: Location
     }
   }
 
+  const tails = { out: new Tail(STDOUT_TAIL_BYTES), err: new Tail(STDERR_TAIL_BYTES) };
+  let lastOutputAt = Date.now();
   let lastBridgeAt = -Infinity;
   const onOutput = (stream: 'out' | 'err') => (data: Buffer) => {
     log.chunk(stream, data);
+    tails[stream].push(data);
     const now = Date.now();
+    lastOutputAt = now;
     if (now - lastBridgeAt < settings.heartbeatBridgeSeconds * 1000) return;
     lastBridgeAt = now;
     try {
@@ -153,29 +153,47 @@ async function superviseOwnedRun(store: Store, dbPath: string, options: Location
 
   const maxRuntimeMs = (task.max_runtime_seconds ?? 0) * 1000;
   const runtimeTimer = maxRuntimeMs > 0 ? setTimeout(() => stop('timeout'), maxRuntimeMs) : undefined;
+  const idleWatch = plan.idleTimeoutSeconds ? watchIdle(store, identity, plan.idleTimeoutSeconds * 1000, () => lastOutputAt, () => stop('idle')) : undefined;
   const forward = () => stop('supervisor signalled');
   const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
   for (const signal of signals) process.on(signal, forward);
 
   const result = await worker;
   clearTimeout(runtimeTimer);
+  idleWatch?.stop();
   for (const signal of signals) process.off(signal, forward);
   log.flush();
 
   if (worker.pid === undefined) {
     const reason = `cannot start ${JSON.stringify(argv[0])}: ${result.code ?? ''} ${result.shortMessage ?? result.message ?? ''}`.trim();
     log.line('kanban', reason);
-    recordFailedRun(store, identity, 'spawn_failed', reason, failures);
+    // A program that is not there (or not executable) is the config's or the machine's fault, not the task's.
+    const missing = result.code === 'ENOENT' || result.code === 'EACCES';
+    recordFailedRun(store, identity, 'spawn_failed', cleanLine(reason), failures, missing ? { retryInMs: CONFIG_FAULT_RETRY_MS } : undefined);
     return;
   }
 
   const exitCode = result.exitCode ?? null;
   const signal = result.signal ?? null;
-  log.line('kanban', `worker exited: ${signal ? `signal ${signal}` : `code ${exitCode}`}`);
+  const now = Date.now();
+  const transcript = { exitCode, signal, stdout: tails.out.text(), stderr: tails.err.text() };
+  const ending = decideEnding({
+    exitCode,
+    signal,
+    stoppedFor: stopping === 'timeout' ? 'timeout' : stopping === 'idle' ? 'idle' : null,
+    idleTimeoutSeconds: plan.idleTimeoutSeconds,
+    verdict: plan.classify(transcript, now),
+    onCleanExit: plan.onCleanExit,
+    onSuccess: plan.onSuccess,
+    profile: plan.profileName,
+    now,
+    cooldown: { defaultMs: settings.rateLimitCooldownSeconds * 1000, maxMs: settings.rateLimitMaxCooldownSeconds * 1000 },
+  });
+  const sanitized = { ...ending, error: ending.error === null ? null : bounded(cleanLine(ending.error), 1000), summary: ending.summary === null ? null : bounded(ending.summary, 64 * 1024) };
+  log.line('kanban', `worker exited: ${signal ? `signal ${signal}` : `code ${exitCode}`}${sanitized.error ? ` (${sanitized.error})` : ''}`);
   let record: ExitRecord;
   try {
-    const exit = { exitCode, signal, timedOut: stopping === 'timeout', onCleanExit, failures, rateLimitCooldownMs: settings.rateLimitCooldownSeconds * 1000 };
-    record = retryWhileLocked(() => recordExit(store, identity, exit), log);
+    record = retryWhileLocked(() => recordExit(store, identity, { exitCode, signal, failures, ending: sanitized }), log);
   } catch (err) {
     log.line('kanban', `could not record the exit: ${errorMessage(err)}`);
     if (err instanceof Refused) return;
@@ -183,6 +201,59 @@ async function superviseOwnedRun(store: Store, dbPath: string, options: Location
   }
   log.line('kanban', `run ${identity.runId} ${record.alreadyClosed ? 'had already ended' : 'ended'}: ${record.outcome}`);
   if (record.task?.status === 'done' && task.workspace_kind === 'scratch') cleanUpScratch(store, dbPath, task.id, workspace, log);
+}
+
+/**
+ * Stops the worker once it has been silent for `idleMs`: no output, and no heartbeat of its own (read
+ * from the board when the time comes, since `kanban worker heartbeat` writes there, not to us).
+ */
+function watchIdle(store: Store, identity: RunIdentity, idleMs: number, lastOutputAt: () => number, onIdle: () => void): { stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const check = () => {
+    let heardAt = lastOutputAt();
+    try {
+      heardAt = Math.max(heardAt, checkOwnership(store, identity).last_heartbeat_at ?? 0);
+    } catch {
+      // the run was taken back, or the board is busy: judge by the output alone
+    }
+    const silentMs = Date.now() - heardAt;
+    if (silentMs >= idleMs) onIdle();
+    else timer = setTimeout(check, idleMs - silentMs);
+  };
+  timer = setTimeout(check, idleMs);
+  return { stop: () => clearTimeout(timer) };
+}
+
+/** The last `limit` bytes of a stream, cut at a line start. */
+class Tail {
+  private chunks: string[] = [];
+  private size = 0;
+  constructor(private readonly limit: number) {}
+
+  push(data: Buffer): void {
+    const text = data.toString();
+    this.chunks.push(text);
+    this.size += text.length;
+    if (this.size > 2 * this.limit) this.chunks = [this.text()];
+  }
+
+  text(): string {
+    const all = this.chunks.join('');
+    this.size = all.length;
+    if (all.length <= this.limit) return all;
+    const cut = all.slice(all.length - this.limit);
+    const newline = cut.indexOf('\n');
+    return newline >= 0 ? cut.slice(newline + 1) : cut;
+  }
+}
+
+function bounded(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** An argument as the log and the `spawned` event show it: a prompt in argv is not repeated whole. */
+function shortArg(arg: string): string {
+  return arg.length > 200 ? `${arg.slice(0, 200)}… (${arg.length} characters)` : arg;
 }
 
 /**

@@ -263,20 +263,24 @@ describe('the supervisor', () => {
     it.each([
       ['a program that does not exist', { nope: { command: ['/no/such/program'] } }, 'nope', /cannot start "\/no\/such\/program": ENOENT/],
       ['an assignee with no profile', { other: { command: worker('exit', '0') } }, 'ghost', /no profile named 'ghost' in the config/],
-    ] as const)('%s is spawn_failed, counted', async (_name, profiles, assignee, error) => {
+    ] as const)('%s is spawn_failed, not counted (the config\'s fault), and held back a while', async (_name, profiles, assignee, error) => {
       const board = workerBoard(profiles as never);
       const { task } = createTask(board.store, { title: 'cannot run', assignee });
       const run = await runEnded(board, claimAndStart(board, task.id));
       expect(run.outcome).toBe('spawn_failed');
       expect(run.error).toMatch(error);
-      expect(getTask(board.store, task.id)).toMatchObject({ status: 'ready', consecutive_failures: 1 });
+      expect(getTask(board.store, task.id)).toMatchObject({ status: 'ready', consecutive_failures: 0 });
+      const [failed] = eventsOf(board, task.id, 'spawn_failed');
+      expect(failed!.payload).toMatchObject({ counted: false, cooldown_until: expect.any(Number) });
+      expect(failed!.payload.cooldown_until as number).toBeGreaterThan(run.ended_at!);
     });
 
-    it('a dir workspace that has gone away is spawn_failed', async () => {
+    it('a dir workspace that has gone away is spawn_failed, counted (the task\'s own setting)', async () => {
       const board = workerBoard({ any: { command: worker('exit', '0') } });
       const { task } = createTask(board.store, { title: 'lost dir', assignee: 'any', workspace: { kind: 'dir', path: tempDir() } });
       board.store.db.prepare("UPDATE tasks SET workspace_path = '/no/such/dir' WHERE id = ?").run(task.id);
       expect(await runEnded(board, claimAndStart(board, task.id))).toMatchObject({ outcome: 'spawn_failed', error: expect.stringMatching(/\/no\/such\/dir is not an existing directory/) });
+      expect(getTask(board.store, task.id)).toMatchObject({ status: 'ready', consecutive_failures: 1 });
     });
   });
 

@@ -13,6 +13,8 @@ describe('config.yaml', () => {
     expect(loadConfig(join(tempDir(), 'nope.yaml'))).toEqual({ profiles: {}, diagnostics: DIAGNOSTICS });
   });
 
+  const PROFILE_DEFAULTS = { args: [], env: {}, rate_limit: [], exit_codes: {}, on_success: 'complete', on_clean_exit: 'violation' };
+
   it('reads profiles and settings', () => {
     const config = parseConfig(
       `profiles:
@@ -30,8 +32,8 @@ failure_limit: 3
     );
     expect(config).toEqual({
       profiles: {
-        coder: { command: ['my-agent', '--task', '{task_id}'], max_in_progress: 2, on_clean_exit: 'violation' },
-        reviewer: { command: ['review'], on_clean_exit: 'complete' },
+        coder: { ...PROFILE_DEFAULTS, command: ['my-agent', '--task', '{task_id}'], max_in_progress: 2 },
+        reviewer: { ...PROFILE_DEFAULTS, command: ['review'], on_clean_exit: 'complete' },
       },
       default_assignee: 'coder',
       claim_ttl_seconds: 0.5,
@@ -56,6 +58,12 @@ failure_limit: 3
     ['a list at the top', '- a\n- b', /\(top level\): /],
     ['an unknown diagnostics threshold', 'diagnostics:\n  stuck_hours: 3', /unknown key diagnostics\.stuck_hours$/],
     ['a diagnostics threshold that is not a number', 'diagnostics:\n  block_cycle_count: many', /diagnostics\.block_cycle_count: /],
+    ['a profile with neither command nor agent', 'profiles:\n  coder:\n    model: opus', /profiles\.coder\.command: needs a command or an agent/],
+    ['an agent kanban has no adapter for', 'profiles:\n  coder:\n    agent: clippy', /profiles\.coder\.agent: /],
+    ['an idle_timeout that is not a duration', 'profiles:\n  coder:\n    agent: claude\n    idle_timeout: soon', /profiles\.coder\.idle_timeout: invalid duration "soon"/],
+    ['a rate_limit pattern that is not a regular expression', 'profiles:\n  coder:\n    agent: claude\n    rate_limit: ["(unclosed"]', /profiles\.coder\.rate_limit\.0: not a valid regular expression/],
+    ['an env entry that would override the worker identity', 'profiles:\n  coder:\n    agent: claude\n    env: { KANBAN_TASK: t_00000000 }', /profiles\.coder\.env\.KANBAN_TASK: /],
+    ['an exit_codes meaning kanban does not know', 'profiles:\n  coder:\n    command: [x]\n    exit_codes: { "3": retry }', /profiles\.coder\.exit_codes\.3: /],
   ])('%s is a clear error naming the key (exit 2)', (_name, text, message) => {
     expect(() => parseConfig(text, '/home/me/config.yaml')).toThrowError(InvalidInput);
     expect(() => parseConfig(text, '/home/me/config.yaml')).toThrowError(/^invalid config \/home\/me\/config\.yaml: /);
@@ -73,6 +81,32 @@ failure_limit: 3
       process.off('warning', onWarning);
     }
     expect(warnings).toEqual([]);
+  });
+
+  it('reads an agent profile: durations in words, patterns, the environment it adds', () => {
+    const config = parseConfig(
+      `profiles:
+  coder:
+    agent: claude
+    model: opus
+    env: { ANTHROPIC_BASE_URL: "http://127.0.0.1:8787" }
+    idle_timeout: 15m
+    rate_limit: ["quota exceeded"]
+    on_success: review
+`,
+      'c.yaml',
+    );
+    expect(config.profiles.coder).toEqual({
+      ...PROFILE_DEFAULTS,
+      agent: 'claude',
+      model: 'opus',
+      env: { ANTHROPIC_BASE_URL: 'http://127.0.0.1:8787' },
+      idle_timeout: 900,
+      rate_limit: ['quota exceeded'],
+      on_success: 'review',
+    });
+    // What the dispatcher hands its supervisors (JSON of the parsed config) reads back the same.
+    expect(parseConfig(JSON.stringify(config), 'handed')).toEqual(config);
   });
 
   it('an empty file means defaults', () => {

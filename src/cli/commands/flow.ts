@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidInput } from '../../errors.js';
 import { parseTaskId } from '../../ids.js';
-import { archiveTask, blockTask, completeTask, promoteTask, scheduleTask, unblockTask } from '../../store/lifecycle.js';
+import { approveTask, archiveTask, blockTask, completeTask, promoteTask, requestChanges, scheduleTask, unblockTask } from '../../store/lifecycle.js';
 import { parseDuration, parseTime } from '../../time.js';
 import { globalOptions, withStore } from '../context.js';
 import { actOnEach } from '../each.js';
@@ -69,6 +69,26 @@ export function registerFlowCommands(program: Command): void {
       const id = parseTaskId(rawId);
       const options = globalOptions(command);
       withStore(options, (store) => printTask(completeTask(store, id, opts.summary ?? null), 'completed', options.json ?? false));
+    });
+
+  program
+    .command('approve')
+    .description('review → done: the work is accepted')
+    .argument('<ids...>')
+    .action((ids: string[], _opts: unknown, command: Command) => {
+      const options = globalOptions(command);
+      withStore(options, (store) => actOnEach(ids, 'approved', options.json ?? false, (id) => approveTask(store, id)));
+    });
+
+  program
+    .command('request-changes')
+    .description('review → ready, with what to fix as a comment the next run is handed')
+    .argument('<id>')
+    .argument('<feedback>')
+    .action((rawId: string, feedback: string, _opts: unknown, command: Command) => {
+      const id = parseTaskId(rawId);
+      const options = globalOptions(command);
+      withStore(options, (store) => printTask(requestChanges(store, id, feedback), 'changes requested', options.json ?? false));
     });
 
   program

@@ -1,14 +1,19 @@
 import type { Command } from 'commander';
 import { InvalidInput } from '../../errors.js';
 import { parseTaskId } from '../../ids.js';
-import { blockRun, checkOwnership, commentFromRun, completeRun, heartbeat } from '../../store/lease.js';
+import { readFileSync } from 'node:fs';
+import { renderPrompt } from '../../agents/prompt.js';
+import { loadTaskContext } from '../../store/context.js';
+import { blockRun, checkOwnership, commentFromRun, completeRun, createFromRun, heartbeat, reviewRun } from '../../store/lease.js';
+import { promptFilePath } from '../../workers/runlog.js';
 import { toTask } from '../../store/tasks.js';
 import { identityFromEnv } from '../../workers/identity.js';
 import type { Store } from '../../store/db.js';
 import type { RunIdentity } from '../../store/lease.js';
 import type { TaskRow } from '../../store/types.js';
 import { globalOptions, withStore } from '../context.js';
-import { printTask } from '../output.js';
+import { printTask, writeJson, writeLine } from '../output.js';
+import { collect, parseInteger } from '../parse.js';
 
 type WorkerAction = (store: Store, identity: RunIdentity) => TaskRow;
 
@@ -59,6 +64,55 @@ export function registerWorkerCommands(program: Command): void {
     });
 
   worker
+    .command('review')
+    .description('the work is done and waits for a person to review it')
+    .option('--summary <text>', 'what was done')
+    .action((opts: { summary?: string }, command: Command) => act(command, 'sent to review', (store, id) => reviewRun(store, id, opts.summary ?? null)));
+
+  worker
+    .command('create')
+    .description('a follow-up task: a child of this one, or of the --parent tasks')
+    .argument('<title>')
+    .option('--body <text>', 'description')
+    .option('--assignee <profile>', 'profile that runs it')
+    .option('--priority <n>', 'higher runs first', '0')
+    .option('--parent <id>', 'a task that must finish first, instead of this one (repeatable)', collect)
+    .action((title: string, opts: { body?: string; assignee?: string; priority?: string; parent?: string[] }, command: Command) => {
+      const identity = identityFromEnv();
+      const options = globalOptions(command);
+      const input = {
+        title,
+        body: opts.body ?? '',
+        assignee: opts.assignee ?? null,
+        priority: parseInteger(opts.priority ?? '0', 'priority'),
+        parents: (opts.parent ?? []).map(parseTaskId),
+      };
+      withStore(options, (store) => printTask(createFromRun(store, identity, input).task, 'created', options.json ?? false));
+    });
+
+  worker
+    .command('context')
+    .description('the task as this run was handed it: the prompt, or with --json its parts')
+    .action((_opts: unknown, command: Command) => {
+      const identity = identityFromEnv();
+      const options = globalOptions(command);
+      withStore(
+        options,
+        (store) => {
+          checkOwnership(store, identity);
+          const context = loadTaskContext(store, identity.taskId);
+          const workspace = process.env.KANBAN_WORKSPACE ?? context.task.workspace_path ?? '';
+          const prompt = readPromptFile(promptFilePath(store.path, identity)) ??
+            renderPrompt({ context, runId: identity.runId, workspace, kanban: 'kanban', answerIsSummary: false });
+          if (!options.json) return writeLine(prompt.trimEnd());
+          const { task, parents, comments } = context;
+          writeJson({ task_id: task.id, run_id: identity.runId, title: task.title, body: task.body, workspace, parents, comments, prompt });
+        },
+        'read',
+      );
+    });
+
+  worker
     .command('guard')
     .description('exit 0 while this worker still holds its task, 1 once it does not')
     .action((_opts: unknown, command: Command) => act(command, 'holds', (store, id) => checkOwnership(store, id)));
@@ -74,4 +128,13 @@ export function registerWorkerCommands(program: Command): void {
       if (!Number.isSafeInteger(runId) || runId <= 0) throw new InvalidInput(`invalid run '${opts.run}': expected a run number`);
       await superviseRun({ options: globalOptions(command), taskId: parseTaskId(opts.task), runId });
     });
+}
+
+/** The prompt file the run was handed, or null once it is gone (the run ended) or was never written. */
+function readPromptFile(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
 }

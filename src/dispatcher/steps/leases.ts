@@ -1,6 +1,7 @@
 import { Refused } from '../../errors.js';
 import { runningTasks } from '../../store/dispatch.js';
-import { extendClaim, releaseRun } from '../../store/lease.js';
+import { extendClaim, releaseRun, type FailurePolicy } from '../../store/lease.js';
+import { failurePolicyOf } from '../../settings.js';
 import { runById } from '../../store/runs.js';
 import { stopRunProcesses } from '../processes.js';
 import type { TickAction, TickContext } from '../context.js';
@@ -8,13 +9,13 @@ import { judgeRunningTask, type Judgement } from '../judge.js';
 
 /**
  * Expired leases: extended for a live, recently heard-from supervisor on this host (`claim_extended`);
- * otherwise the run is taken back (`reclaimed`, not counted) and its worker stopped.
+ * otherwise the run is taken back (`reclaimed`, counted: it went silent) and its worker stopped.
  */
 export function expiredLeases(ctx: TickContext): TickAction[] {
   return judgeAll(ctx, ['extend', 'reclaim']);
 }
 
-/** Runs older than the stale timeout and silent too long: taken back (`stale`, not counted). */
+/** Runs older than the stale timeout and silent too long: taken back (`stale`, counted). */
 export function staleRuns(ctx: TickContext): TickAction[] {
   return judgeAll(ctx, ['stale']);
 }
@@ -29,7 +30,8 @@ function judgeAll(ctx: TickContext, verdicts: Array<Judgement['verdict']>): Tick
     if (!ctx.dryRun) {
       try {
         if (judgement.verdict === 'extend') extendClaim(ctx.store, judgement.identity, task.claim_expires, { last_heartbeat_at: task.last_heartbeat_at });
-        else takeBack(ctx, judgement, judgement.verdict === 'stale' ? 'stale' : 'reclaimed', task.claim_expires);
+        // Taken back for silence: counted, so a worker that hangs forever cannot loop forever.
+        else takeBack(ctx, judgement, judgement.verdict === 'stale' ? 'stale' : 'reclaimed', task.claim_expires, { detail: judgement.detail }, failurePolicyOf(ctx.settings));
       } catch (err) {
         if (err instanceof Refused) continue; // a heartbeat or another dispatcher got there first: it wins
         throw err;
@@ -44,8 +46,15 @@ function judgeAll(ctx: TickContext, verdicts: Array<Judgement['verdict']>): Tick
  * Closes the run (compare-and-set on the lease as judged), then, only if that worked, stops the
  * worker: a heartbeat that lands in between keeps the worker alive and its task.
  */
-export function takeBack(ctx: Pick<TickContext, 'store' | 'killer'>, judgement: Judgement, outcome: 'reclaimed' | 'stale', expectedClaimExpires: number | null, extra: Record<string, unknown> = {}): void {
-  releaseRun(ctx.store, judgement.identity, { outcome, expectedClaimExpires, payload: { ...judgement.payload, ...extra } });
+export function takeBack(
+  ctx: Pick<TickContext, 'store' | 'killer'>,
+  judgement: Judgement,
+  outcome: 'reclaimed' | 'stale',
+  expectedClaimExpires: number | null,
+  extra: Record<string, unknown> = {},
+  counted?: FailurePolicy,
+): void {
+  releaseRun(ctx.store, judgement.identity, { outcome, expectedClaimExpires, payload: { ...judgement.payload, ...extra }, ...(counted && { counted }) });
   if (!judgement.hostLocal) return; // another host's processes are beyond reach: its writes are refused all the same
   // The run's worker, read again: it may have been recorded since the judgement. A live supervisor is
   // spared: it records the exit of the worker it sees stopped.

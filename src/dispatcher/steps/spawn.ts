@@ -39,7 +39,7 @@ export function spawnStep(ctx: TickContext): TickAction[] {
     }
     const guard = respawnGuard(ctx, task);
     if (guard) {
-      actions.push({ step: 'spawn', action: 'guarded', task_id: task.id, detail: `rate limited until ${new Date(guard.clearAt).toISOString()}` });
+      actions.push({ step: 'spawn', action: 'guarded', task_id: task.id, detail: `${guard.reason === 'rate_limited' ? 'rate limited' : 'could not start'} until ${new Date(guard.clearAt).toISOString()}` });
       continue;
     }
     if (ctx.dryRun) {

@@ -152,7 +152,7 @@ describe('leases', () => {
     expect(lastEvent(store, identity.taskId).kind).toBe('claim_extended');
   });
 
-  it('reclaims an expired lease whose supervisor is alive but silent for MAX_STALE: heartbeat_stale', () => {
+  it('reclaims an expired lease whose supervisor is alive but silent for MAX_STALE: heartbeat_stale, counted', () => {
     const { store, clock, alive, tick } = setup();
     const { identity } = claimed(store);
     liveSupervisor(store, alive, identity.runId);
@@ -166,9 +166,27 @@ describe('leases', () => {
       heartbeat_stale: true,
       host_local: true,
       supervisor_alive: true,
+      detail: 'lease expired, silent for 301s',
+      failures: 1,
+      limit: 2,
     });
-    expect(runById(store, identity.taskId, identity.runId)).toMatchObject({ outcome: 'reclaimed' });
-    expect(getTask(store, identity.taskId)).toMatchObject({ consecutive_failures: 0 });
+    expect(runById(store, identity.taskId, identity.runId)).toMatchObject({ outcome: 'reclaimed', error: 'taken back: reclaimed (lease expired, silent for 301s)' });
+    expect(getTask(store, identity.taskId)).toMatchObject({ consecutive_failures: 1 });
+  });
+
+  it('a worker that goes silent on every run trips the breaker: no loop escapes it', () => {
+    const { store, clock, alive, tick } = setup();
+    const { identity } = claimed(store);
+    liveSupervisor(store, alive, identity.runId);
+    clock.advance(301 * SECOND);
+    tick(); // taken back (1 of 2), and started again in the same tick
+    const second = getTask(store, identity.taskId);
+    expect(second).toMatchObject({ status: 'running', consecutive_failures: 1 });
+    liveSupervisor(store, alive, second.current_run_id!);
+    clock.advance(301 * SECOND);
+    tick();
+    expect(getTask(store, identity.taskId)).toMatchObject({ status: 'blocked', consecutive_failures: 2 });
+    expect(lastEvent(store, identity.taskId)).toMatchObject({ kind: 'gave_up', payload: { trigger: 'reclaimed', failures: 2, limit: 2 } });
   });
 
   it('reclaims an expired lease claimed on another host, which it cannot check', () => {
@@ -204,7 +222,7 @@ describe('leases', () => {
     expect(getTask(store, identity.taskId)).toMatchObject({ status: 'running', current_run_id: identity.runId });
   });
 
-  it('takes back a run older than the stale timeout and silent for MAX_STALE even with a long lease', () => {
+  it('takes back a run older than the stale timeout and silent for MAX_STALE even with a long lease, counted', () => {
     const { store, clock, alive, actions } = setup();
     const { task } = createTask(store, { title: 'long lease', assignee: 'coder' });
     const claim = claimOrFail(store, task.id, { profile: 'coder', leaseMs: 10 * 3600 * SECOND });
@@ -212,7 +230,7 @@ describe('leases', () => {
     clock.advance(3601 * SECOND);
     expect(actions()[0]).toBe(`stale:stale:${task.id}`);
     expect(runsForTask(store, task.id)[0]).toMatchObject({ outcome: 'stale' });
-    expect(getTask(store, task.id).consecutive_failures).toBe(0);
+    expect(getTask(store, task.id).consecutive_failures).toBe(1);
   });
 });
 

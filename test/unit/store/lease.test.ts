@@ -217,7 +217,7 @@ describe('recordExit', () => {
     const id = claimed(store);
     expect(recordExit(store, id, exitWith(0)).task).toMatchObject({ status: 'ready', consecutive_failures: 1, claim_lock: null });
     expect(runById(store, id.taskId, id.runId)).toMatchObject({ outcome: 'protocol_violation', exit_code: 0, error: 'exited 0 without completing or blocking the task' });
-    expect(lastEvent(store, id.taskId)).toEqual({ kind: 'protocol_violation', payload: { exit_code: 0, signal: null, failures: 1, limit: 2 } });
+    expect(lastEvent(store, id.taskId)).toEqual({ kind: 'protocol_violation', payload: { exit_code: 0, signal: null, error: 'exited 0 without completing or blocking the task', failures: 1, limit: 2 } });
   });
 
   it("0 completes the task when the profile says on_clean_exit: complete", () => {
@@ -233,7 +233,7 @@ describe('recordExit', () => {
     const id = claimed(store);
     store.db.prepare('UPDATE tasks SET consecutive_failures = 1 WHERE id = ?').run(id.taskId);
     expect(recordExit(store, id, exitWith(75)).task).toMatchObject({ status: 'ready', consecutive_failures: 1 });
-    expect(lastEvent(store, id.taskId)).toEqual({ kind: 'rate_limited', payload: { exit_code: 75, signal: null, cooldown_until: clock.now() + 300_000 } });
+    expect(lastEvent(store, id.taskId)).toEqual({ kind: 'rate_limited', payload: { exit_code: 75, signal: null, cooldown_until: clock.now() + 300_000, error: 'rate limited (exited 75)' } });
   });
 
   it('a signal is crashed, with the signal stored', () => {

@@ -6,7 +6,7 @@ import { removeScratchWorkspace, workspacesRoot } from '../../../src/workers/wor
 import { tempDir } from '../../helpers/board.js';
 
 describe('resolveArgv', () => {
-  const values = { task_id: 't_1a2b3c4d', run_id: '7', workspace: '/w/t_1a2b3c4d', board: '/b/board.db' };
+  const values = { task_id: 't_1a2b3c4d', run_id: '7', workspace: '/w/t_1a2b3c4d', board: '/b/board.db', prompt: 'Do {task_id}', prompt_file: '/b/prompts/t_1a2b3c4d-r7.md' };
 
   it('replaces the placeholders inside each argument', () => {
     expect(resolveArgv(['agent', '--task={task_id}', '{workspace}/out', 'run {run_id} on {board}'], values)).toEqual([
@@ -19,6 +19,10 @@ describe('resolveArgv', () => {
 
   it('leaves unknown braces alone and never splits an argument', () => {
     expect(resolveArgv(['{title}', '{task_id} && rm -rf /', '{{task_id}}'], values)).toEqual(['{title}', 't_1a2b3c4d && rm -rf /', '{t_1a2b3c4d}']);
+  });
+
+  it('puts the prompt and its file in one argument each, never expanding what the prompt says', () => {
+    expect(resolveArgv(['agent', '{prompt}', '--file={prompt_file}'], values)).toEqual(['agent', 'Do {task_id}', '--file=/b/prompts/t_1a2b3c4d-r7.md']);
   });
 });
 

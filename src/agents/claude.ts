@@ -1,0 +1,45 @@
+import { field, jsonLines, lastLine, text, verdictOfMessage, verdictOfStatus } from './text.js';
+import type { AgentAdapter, Transcript, Verdict } from './types.js';
+
+/**
+ * Claude Code, headless: `claude -p --output-format stream-json --verbose`, the prompt on stdin.
+ * Its last line is a `result` object; on an API error it is still `subtype: "success"` but
+ * `is_error: true`, with `api_error_status` (429, 401, 529 …) and the provider's message as `result`.
+ */
+export const claude: AgentAdapter = {
+  name: 'claude',
+  bin: 'claude',
+  invoke({ prompt, model, args, bin }) {
+    const argv = [bin ?? 'claude', '-p', '--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions'];
+    if (model) argv.push('--model', model);
+    return {
+      argv: [...argv, ...args],
+      stdin: prompt,
+      env: {
+        // Fail fast: a limit or an outage is ours to wait out, not the CLI's to retry for minutes.
+        CLAUDE_CODE_MAX_RETRIES: '1',
+        API_TIMEOUT_MS: '120000',
+        DISABLE_TELEMETRY: '1',
+        DISABLE_ERROR_REPORTING: '1',
+        DISABLE_AUTOUPDATER: '1',
+        DISABLE_BUG_COMMAND: '1',
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+        // Unattended runs skip permission prompts; as root Claude Code allows that only in a sandbox.
+        ...(process.getuid?.() === 0 ? { IS_SANDBOX: '1' } : {}),
+      },
+    };
+  },
+  classify(transcript: Transcript, now: number): Verdict {
+    const result = jsonLines(transcript.stdout).findLast((event) => event.type === 'result');
+    if (result) {
+      const message = text(result.result) ?? text(field(result, 'error')) ?? String(result.subtype ?? 'no result');
+      const status = typeof result.api_error_status === 'number' ? result.api_error_status : undefined;
+      if (result.is_error !== true && result.subtype === 'success' && transcript.exitCode === 0) return { kind: 'success', summary: text(result.result) ?? null };
+      if (result.subtype === 'error_max_turns') return { kind: 'failed', reason: `stopped at its turn limit (error_max_turns)` };
+      return verdictOfStatus(status, `${status ? `${status}: ` : ''}${message}`, now, `${message}\n${transcript.stderr}`) ?? verdictOfMessage(message, now, `${message}\n${transcript.stderr}`);
+    }
+    const said = lastLine(transcript.stderr) ?? lastLine(transcript.stdout);
+    if (said) return verdictOfMessage(said, now, transcript.stderr);
+    return { kind: 'failed', reason: 'no result from claude' };
+  },
+};

@@ -1,0 +1,27 @@
+import type { Store } from './db.js';
+import { commentsForTask } from './comments.js';
+import { requireTaskRow } from './rows.js';
+import type { CommentRow, TaskRow } from './types.js';
+
+/** What a run is handed: the task, what its parents produced, and what people said on it. */
+export interface TaskContext {
+  task: TaskRow;
+  parents: Array<Pick<TaskRow, 'id' | 'title' | 'status' | 'summary' | 'workspace_path'>>;
+  comments: CommentRow[];
+}
+
+/** The newest comments a prompt carries; older ones are left out (the board keeps them all). */
+const COMMENTS_IN_CONTEXT = 30;
+
+export function loadTaskContext(store: Store, taskId: string): TaskContext {
+  return store.readTxn(() => ({
+    task: requireTaskRow(store, taskId),
+    parents: store
+      .stmt(
+        `SELECT p.id, p.title, p.status, p.summary, p.workspace_path FROM task_links l JOIN tasks p ON p.id = l.parent_id
+         WHERE l.child_id = ? ORDER BY p.completed_at, p.id`,
+      )
+      .all(taskId) as TaskContext['parents'],
+    comments: commentsForTask(store, taskId).slice(-COMMENTS_IN_CONTEXT),
+  }));
+}
