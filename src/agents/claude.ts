@@ -1,4 +1,4 @@
-import { field, jsonLines, lastLine, text, verdictOfMessage, verdictOfStatus } from './text.js';
+import { ending, field, jsonLines, lastLine, text, verdictOfMessage, verdictOfStatus } from './text.js';
 import type { AgentAdapter, Transcript, Verdict } from './types.js';
 
 /**
@@ -16,14 +16,20 @@ export const claude: AgentAdapter = {
       argv: [...argv, ...args],
       stdin: prompt,
       env: {
-        // Fail fast: a limit or an outage is ours to wait out, not the CLI's to retry for minutes.
-        CLAUDE_CODE_MAX_RETRIES: '1',
+        // Fail fast: kanban owns the retry policy (a cooldown for limits, the breaker for failures),
+        // so the CLI must not retry for minutes on its own, nor wait forever on a silent server.
+        CLAUDE_CODE_MAX_RETRIES: '0',
         API_TIMEOUT_MS: '120000',
+        CLAUDE_BYTE_STREAM_IDLE_TIMEOUT_MS: '120000',
+        CLAUDE_CODE_DISABLE_NONSTREAMING_FALLBACK: '1',
+        // Quiet: no telemetry, error reports, update checks or surveys.
         DISABLE_TELEMETRY: '1',
         DISABLE_ERROR_REPORTING: '1',
         DISABLE_AUTOUPDATER: '1',
+        DISABLE_UPDATES: '1',
         DISABLE_BUG_COMMAND: '1',
         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+        CLAUDE_CODE_DISABLE_FEEDBACK_SURVEY: '1',
         // Unattended runs skip permission prompts; as root Claude Code allows that only in a sandbox.
         ...(process.getuid?.() === 0 ? { IS_SANDBOX: '1' } : {}),
       },
@@ -39,7 +45,7 @@ export const claude: AgentAdapter = {
       return verdictOfStatus(status, `${status ? `${status}: ` : ''}${message}`, now, `${message}\n${transcript.stderr}`) ?? verdictOfMessage(message, now, `${message}\n${transcript.stderr}`);
     }
     const said = lastLine(transcript.stderr) ?? lastLine(transcript.stdout);
-    if (said) return verdictOfMessage(said, now, transcript.stderr);
+    if (said) return verdictOfMessage(said, now, transcript.stderr, ending(transcript.stderr));
     return { kind: 'failed', reason: 'no result from claude' };
   },
 };

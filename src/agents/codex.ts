@@ -1,4 +1,4 @@
-import { field, jsonLines, lastLine, text, verdictOfMessage } from './text.js';
+import { ending, field, jsonLines, lastLine, text, verdictOfMessage } from './text.js';
 import type { AgentAdapter, Transcript, Verdict } from './types.js';
 
 /**
@@ -6,6 +6,18 @@ import type { AgentAdapter, Transcript, Verdict } from './types.js';
  * last `item.completed` whose item is an `agent_message`; a failure is `turn.failed` or `error`
  * ("exceeded retry limit, last status: 429 Too Many Requests", "You've hit your usage limit …").
  */
+/**
+ * No update check, analytics or feedback; no plugin lookups at start (they reach GitHub and
+ * chatgpt.com); a refused connection fails instead of "waiting for network" forever.
+ */
+const QUIET = [
+  'check_for_update_on_startup=false',
+  'analytics.enabled=false',
+  'feedback.enabled=false',
+  'features.plugins=false',
+  'features.unbounded_connection_retries=false',
+];
+
 export const codex: AgentAdapter = {
   name: 'codex',
   bin: 'codex',
@@ -13,9 +25,9 @@ export const codex: AgentAdapter = {
     const argv = [bin ?? 'codex', 'exec', '--json', '--skip-git-repo-check', '--dangerously-bypass-approvals-and-sandbox'];
     if (model) argv.push('--model', model);
     return {
-      argv: [...argv, '-c', 'check_for_update_on_startup=false', '-c', 'analytics.enabled=false', ...args, '-'],
+      argv: [...argv, ...QUIET.flatMap((setting) => ['-c', setting]), ...args, '-'],
       stdin: prompt,
-      env: { CODEX_DISABLE_UPDATE_CHECK: '1' },
+      env: {},
     };
   },
   classify(transcript: Transcript, now: number): Verdict {
@@ -28,6 +40,6 @@ export const codex: AgentAdapter = {
     const answer = events.findLast((e) => e.type === 'item.completed' && field(e, 'item', 'type') === 'agent_message');
     if (transcript.exitCode === 0 && events.some((e) => e.type === 'turn.completed')) return { kind: 'success', summary: text(field(answer, 'item', 'text')) ?? null };
     const said = lastLine(transcript.stderr) ?? lastLine(transcript.stdout);
-    return said ? verdictOfMessage(said, now, transcript.stderr) : { kind: 'failed', reason: 'no answer from codex' };
+    return said ? verdictOfMessage(said, now, transcript.stderr, ending(transcript.stderr)) : { kind: 'failed', reason: 'no answer from codex' };
   },
 };

@@ -1,4 +1,4 @@
-import { field, jsonLines, lastLine, text, verdictOfMessage, verdictOfStatus } from './text.js';
+import { ending, field, jsonObjects, lastLine, text, verdictOfMessage, verdictOfStatus } from './text.js';
 import type { AgentAdapter, Transcript, Verdict } from './types.js';
 
 /**
@@ -15,18 +15,19 @@ export const gemini: AgentAdapter = {
     return { argv: [...argv, ...args], stdin: prompt, env: { GEMINI_CLI_NO_RELAUNCH: 'true' } };
   },
   classify(transcript: Transcript, now: number): Verdict {
-    const events = jsonLines(transcript.stdout);
+    const events = jsonObjects(transcript.stdout);
     const result = events.findLast((e) => e.type === 'result' || 'response' in e);
-    const error = events.findLast((e) => e.type === 'error') ?? (result && 'error' in result ? result : undefined);
-    if (transcript.exitCode === 0 && result && !field(result, 'error') && field(result, 'status') !== 'error') {
-      const answer = events.filter((e) => e.type === 'message' && e.role === 'assistant').map((e) => String(e.content ?? '')).join('');
-      return { kind: 'success', summary: text(result.response) ?? text(answer) ?? null };
-    }
-    const message = text(field(error, 'error', 'message')) ?? text(field(error, 'message')) ?? lastLine(transcript.stderr) ?? lastLine(transcript.stdout) ?? `gemini exited ${transcript.exitCode}`;
+    const error = [...events, ...jsonObjects(transcript.stderr)].findLast((e) => e.type === 'error' || field(e, 'error') !== undefined);
+    const streamed = events.filter((e) => e.type === 'message' && e.role === 'assistant').map((e) => String(e.content ?? '')).join('');
+    const answer = text(result?.response) ?? text(streamed) ?? (events.length === 0 ? lastLine(transcript.stdout, 64_000) : undefined);
+    // Stopped by a signal, Gemini CLI exits 0 having said nothing: no answer is no success.
+    if (transcript.exitCode === 0 && !error && (answer !== undefined || field(result, 'status') === 'success')) return { kind: 'success', summary: answer ?? null };
+    const message =
+      text(field(error, 'error', 'message')) ?? text(field(error, 'message')) ?? lastLine(transcript.stderr) ?? lastLine(transcript.stdout) ?? `gemini exited ${transcript.exitCode}`;
     const code = field(error, 'error', 'code');
     const status = typeof code === 'number' ? code : httpStatusOfExit(transcript.exitCode);
-    const context = `${message}\n${transcript.stderr}`;
-    return verdictOfStatus(status, message, now, context) ?? verdictOfMessage(message, now, context);
+    const context = `${message}\n${ending(transcript.stderr)}`;
+    return verdictOfStatus(status, message, now, context) ?? verdictOfMessage(message, now, context, error ? message : context);
   },
 };
 

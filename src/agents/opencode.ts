@@ -1,4 +1,4 @@
-import { field, jsonLines, lastLine, text, verdictOfMessage, verdictOfStatus } from './text.js';
+import { ending, field, jsonLines, lastLine, text, verdictOfMessage, verdictOfStatus } from './text.js';
 import type { AgentAdapter, Transcript, Verdict } from './types.js';
 
 /**
@@ -30,6 +30,6 @@ export const opencode: AgentAdapter = {
     const parts = events.filter((e) => e.type === 'text').map((e) => text(field(e, 'part', 'text')));
     if (transcript.exitCode === 0) return { kind: 'success', summary: parts.filter(Boolean).at(-1) ?? null };
     const said = lastLine(transcript.stderr) ?? lastLine(transcript.stdout);
-    return said ? verdictOfMessage(said, now, transcript.stderr) : { kind: 'failed', reason: `opencode exited ${transcript.exitCode}` };
+    return said ? verdictOfMessage(said, now, transcript.stderr, ending(transcript.stderr)) : { kind: 'failed', reason: `opencode exited ${transcript.exitCode}` };
   },
 };

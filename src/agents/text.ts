@@ -5,6 +5,28 @@ import type { Verdict } from './types.js';
  * failure in an error's words, and finding when a limit resets. Pure functions of text and a clock.
  */
 
+function asObject(value: unknown): Record<string, unknown> | null {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}
+
+/**
+ * The JSON objects in what an agent printed: one per line (JSONL, stream-json), or one document
+ * pretty-printed over many lines (a `--output-format json` answer, an error printed as JSON after
+ * some plain lines).
+ */
+export function jsonObjects(text: string): Array<Record<string, unknown>> {
+  const lines = jsonLines(text);
+  if (lines.length > 0) return lines;
+  const start = text.search(/^\{\s*$/m);
+  if (start < 0) return [];
+  try {
+    const whole = asObject(JSON.parse(text.slice(start)));
+    return whole ? [whole] : [];
+  } catch {
+    return [];
+  }
+}
+
 /** Each line of `text` that parses as a JSON object, in order; anything else is skipped. */
 export function jsonLines(text: string): Array<Record<string, unknown>> {
   const objects: Array<Record<string, unknown>> = [];
@@ -41,7 +63,7 @@ const AUTH =
 
 /** Rate limits, overload, usage or quota exhausted, billing limits: waiting is the cure. */
 const RATE_LIMITED =
-  /\b429\b|rate[ _-]?limit|too many requests|overloaded|\b529\b|resource[ _-]?exhausted|quota|usage[ _-]?limit|insufficient_quota|credit balance|billing|hit your (usage )?limit|limit reached|\b503\b|service unavailable|high demand|try again (at|in)\b/i;
+  /\b429\b|rate[ _-]?limit|too many requests|overloaded|\b529\b|resource[ _-]?exhausted|quota|usage[ _-]?limit|insufficient_quota|credit balance|billing|hit your (usage )?limit|limit reached|\b503\b|service unavailable|high demand|at capacity/i;
 
 export function looksLikeAuthFailure(message: string): boolean {
   return AUTH.test(message);
@@ -58,11 +80,19 @@ export function verdictOfStatus(status: number | undefined, reason: string, now:
   return null;
 }
 
-/** An error's words as a verdict: credentials, else a limit, else a failure. */
-export function verdictOfMessage(reason: string, now: number, retryText = reason): Verdict {
-  if (looksLikeAuthFailure(reason)) return { kind: 'auth', reason };
-  if (looksRateLimited(reason)) return { kind: 'rate_limited', reason, retryAt: parseRetryAt(retryText, now) };
+/**
+ * An error's words as a verdict: credentials, else a limit, else a failure. `evidence` is what is
+ * searched (the reason itself, or the end of stderr where a CLI dumped the provider's error).
+ */
+export function verdictOfMessage(reason: string, now: number, retryText = reason, evidence = reason): Verdict {
+  if (looksLikeAuthFailure(evidence)) return { kind: 'auth', reason };
+  if (looksRateLimited(evidence)) return { kind: 'rate_limited', reason, retryAt: parseRetryAt(retryText, now) };
   return { kind: 'failed', reason };
+}
+
+/** The end of some text, where a CLI that crashed on an API error dumped it. */
+export function ending(value: string, chars = 2000): string {
+  return value.length > chars ? value.slice(-chars) : value;
 }
 
 /** The last non-empty line of some text, trimmed and bounded: "what the worker said last". */
@@ -73,7 +103,10 @@ export function lastLine(value: string, max = 500): string | undefined {
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, sec: 1000, second: 1000, m: 60_000, min: 60_000, minute: 60_000, h: 3_600_000, hr: 3_600_000, hour: 3_600_000, d: 86_400_000, day: 86_400_000 };
-const SPAN_PART = /(\d+(?:\.\d+)?)\s*(ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d)\b/gi;
+// Not `\b` after the unit: in a compact span ("1m30s", "1h2m3s") a digit follows it directly.
+const SPAN_PART = /(\d+(?:\.\d+)?)\s*(ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d)(?![a-z])/gi;
+/** A clock time this recently past still means "now". */
+const RECENT_MS = 15 * 60_000;
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
 function unitMs(unit: string): number {
@@ -97,9 +130,38 @@ function epochMs(value: number): number {
   return value < 1e12 ? value * 1000 : value;
 }
 
-/** "5:51 PM", "17:51", "3pm", optionally after "Dec 3rd, 2026": the next such local time after `now`. */
-function clockTime(phrase: string, now: number): number | null {
-  const time = /(\d{1,2})(?::(\d{2}))?\s*([ap]\.?m\.?)?/i.exec(phrase);
+/** How far `zone` (an IANA name such as UTC or Europe/Paris) is ahead of UTC at `at`; null for an unknown zone. */
+function zoneOffsetMs(zone: string, at: number): number | null {
+  try {
+    const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(at);
+    const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+    return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - Math.floor(at / 1000) * 1000;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * "5:51 PM", "17:51", "3pm", optionally after "Dec 3rd, 2026" and before a zone "(UTC)": the next such
+ * time after `now`, in that zone, else in local time.
+ */
+function clockTime(phrase: string, now: number, zone?: string): number | null {
+  const offset = zone === undefined ? null : zoneOffsetMs(zone, now);
+  if (offset !== null) {
+    // The same wall-clock arithmetic, done on a clock shifted into the zone, then shifted back.
+    const shifted = clockTimeLocal(phrase, now + offset - localOffsetMs(now + offset));
+    return shifted === null ? null : shifted - offset + localOffsetMs(shifted);
+  }
+  return clockTimeLocal(phrase, now);
+}
+
+function localOffsetMs(at: number): number {
+  return -new Date(at).getTimezoneOffset() * 60_000;
+}
+
+function clockTimeLocal(phrase: string, now: number): number | null {
+  // The time ends the phrase: anchored there, a date before it ("Dec 3rd") is not read as the hour.
+  const time = /(\d{1,2})(?::(\d{2}))?\s*([ap]\.?m\.?)?\s*$/i.exec(phrase);
   if (!time || (time[2] === undefined && time[3] === undefined)) return null;
   let hours = Number(time[1]);
   const minutes = Number(time[2] ?? 0);
@@ -115,6 +177,9 @@ function clockTime(phrase: string, now: number): number | null {
     return day[3] || at > now ? at : new Date(year + 1, MONTHS.indexOf(day[1]!.toLowerCase()), Number(day[2]), hours, minutes).getTime();
   }
   date.setHours(hours, minutes, 0, 0);
+  // A time to the minute that has just passed ("try again at 5:51 PM", printed at 5:51:30) is now,
+  // not tomorrow: the end of that minute.
+  if (date.getTime() <= now && now - date.getTime() < RECENT_MS) return Math.max(now, date.getTime() + 60_000);
   if (date.getTime() <= now) date.setDate(date.getDate() + 1);
   return date.getTime();
 }
@@ -140,7 +205,7 @@ export function parseRetryAt(message: string, now: number): number | null {
     const span = parseSpan(inSpan[1]!);
     if (span !== null) return now + span;
   }
-  const atTime = /(?:try again|retry|resets?|available again)\s+(?:at|after|on)?\s*((?:[a-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+(?:\d{4},?\s+)?(?:at\s+)?)?\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?)/i.exec(message);
-  if (atTime) return clockTime(atTime[1]!, now);
+  const atTime = /(?:try again|retry|resets?|available again)\s+(?:at|after|on)?\s*((?:[a-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+(?:\d{4},?\s+)?(?:at\s+)?)?\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?)(?:\s*\(([A-Za-z_]+(?:\/[A-Za-z_+-]+)*)\))?/i.exec(message);
+  if (atTime) return clockTime(atTime[1]!, now, atTime[2]);
   return null;
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { commandVerdict, withRateLimitRules, type OutputRules } from '../agents/command.js';
 import { ADAPTERS } from '../agents/index.js';
@@ -63,8 +63,9 @@ export function planRun(store: Store, dbPath: string, configPath: string, identi
   const template = profile.prompt_template === undefined ? undefined : readTemplate(resolve(dirname(configPath), profile.prompt_template));
   const workspace = prepareWorkspace(task, dbPath); // the task's own setting: a failure here is counted
   const adapter = profile.agent ? ADAPTERS[profile.agent] : null;
+  const kanban = kanbanShim(dbPath);
   const prompt = renderPrompt(
-    { context: loadTaskContext(store, task.id), runId: identity.runId, workspace, kanban: 'kanban', answerIsSummary: adapter !== null || profile.on_clean_exit !== 'violation' },
+    { context: loadTaskContext(store, task.id), runId: identity.runId, workspace, kanban, answerIsSummary: adapter !== null || profile.on_clean_exit !== 'violation' },
     template,
   );
   const promptFile = writePromptFile(dbPath, identity, prompt);
@@ -77,7 +78,7 @@ export function planRun(store: Store, dbPath: string, configPath: string, identi
     profileName: name,
     argv,
     stdin: invocation?.stdin ?? null,
-    env: { ...invocation?.env, ...profile.env, PATH: workerPath(dbPath) },
+    env: { ...invocation?.env, ...profile.env, PATH: workerPath(kanban) },
     workspace,
     promptFile,
     onCleanExit: profile.on_clean_exit,
@@ -109,20 +110,26 @@ export function removePromptFile(path: string): void {
 }
 
 /**
- * The worker's PATH: `kanban` first (a link to this installation in `<board dir>/bin`), then the
- * directory of the node running us, then the inherited PATH. An agent's shell tool can then run
- * `kanban worker …` with the identity it inherited.
+ * `<board dir>/bin/kanban`: a script that runs this installation's kanban with this node, so a
+ * worker can call `kanban worker …` whatever its PATH (agents' shell tools often start a login
+ * shell, which resets PATH). Its path is what the prompt names; its folder also goes first on PATH.
  */
-function workerPath(dbPath: string): string {
-  const binDir = join(dirname(dbPath), 'bin');
-  const link = join(binDir, 'kanban');
-  const target = kanbanBin();
-  if (!existsSync(link)) {
-    mkdirSync(binDir, { recursive: true });
-    const temporary = `${link}.${process.pid}.tmp`;
-    rmSync(temporary, { force: true });
-    symlinkSync(target, temporary);
-    renameSync(temporary, link); // atomic: two supervisors at once both end with a whole link
-  }
-  return [binDir, dirname(process.execPath), process.env.PATH ?? ''].filter(Boolean).join(':');
+function kanbanShim(dbPath: string): string {
+  const shim = join(dirname(dbPath), 'bin', 'kanban');
+  const script = `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(kanbanBin())} "$@"\n`;
+  if (existsSync(shim) && readFileSync(shim, 'utf8') === script) return shim;
+  mkdirSync(dirname(shim), { recursive: true });
+  const temporary = `${shim}.${process.pid}.tmp`;
+  writeFileSync(temporary, script, { mode: 0o755 });
+  renameSync(temporary, shim); // atomic: two supervisors at once both leave a whole script
+  return shim;
+}
+
+/** One word for sh: these are installation paths (never task data), quoted all the same. */
+function shellQuote(path: string): string {
+  return `'${path.replaceAll("'", "'\\''")}'`;
+}
+
+function workerPath(shim: string): string {
+  return [dirname(shim), dirname(process.execPath), process.env.PATH ?? ''].filter(Boolean).join(':');
 }
