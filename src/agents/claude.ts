@@ -36,13 +36,17 @@ export const claude: AgentAdapter = {
     };
   },
   classify(transcript: Transcript, now: number): Verdict {
-    const result = jsonLines(transcript.stdout).findLast((event) => event.type === 'result');
+    const events = jsonLines(transcript.stdout);
+    const result = events.findLast((event) => event.type === 'result');
     if (result) {
       const message = text(result.result) ?? text(field(result, 'error')) ?? String(result.subtype ?? 'no result');
       const status = typeof result.api_error_status === 'number' ? result.api_error_status : undefined;
       if (result.is_error !== true && result.subtype === 'success' && transcript.exitCode === 0) return { kind: 'success', summary: text(result.result) ?? null };
       if (result.subtype === 'error_max_turns') return { kind: 'failed', reason: `stopped at its turn limit (error_max_turns)` };
-      return verdictOfStatus(status, `${status ? `${status}: ` : ''}${message}`, now, `${message}\n${transcript.stderr}`) ?? verdictOfMessage(message, now, `${message}\n${transcript.stderr}`);
+      // A subscription's limit comes with the exact reset (epoch seconds) in a rate_limit_event; the result says it to the minute.
+      const resetsAt = field(events.findLast((e) => e.type === 'rate_limit_event' && field(e, 'rate_limit_info', 'status') === 'rejected'), 'rate_limit_info', 'resetsAt');
+      const retryText = `${typeof resetsAt === 'number' ? `resets_at: ${resetsAt}\n` : ''}${message}\n${transcript.stderr}`;
+      return verdictOfStatus(status, `${status ? `${status}: ` : ''}${message}`, now, retryText) ?? verdictOfMessage(message, now, retryText);
     }
     const said = lastLine(transcript.stderr) ?? lastLine(transcript.stdout);
     if (said) return verdictOfMessage(said, now, transcript.stderr, ending(transcript.stderr));

@@ -20,12 +20,14 @@ export function commandVerdict(rules: OutputRules, transcript: Transcript, now: 
   const said = lastLine(transcript.stderr) ?? lastLine(transcript.stdout) ?? '';
   const mapped = transcript.exitCode === null ? undefined : rules.exitCodes[String(transcript.exitCode)];
   if (mapped === 'completed') return { kind: 'success', summary: null };
-  if (mapped === 'blocked') return { kind: 'auth', reason: said };
+  if (mapped === 'blocked') return { kind: 'blocked', reason: said };
   if (mapped === 'rate_limited' || (mapped === undefined && transcript.exitCode === EX_TEMPFAIL)) {
     return { kind: 'rate_limited', reason: said, retryAt: parseRetryAt(output, now) };
   }
   if (mapped === undefined && transcript.exitCode === 0 && transcript.signal === null) return { kind: 'clean_exit' };
-  return withRateLimitRules(rules, { kind: 'failed', reason: said }, transcript, now);
+  const failed: Verdict = { kind: 'failed', reason: said };
+  // An exit code the profile declared a crash stays one, whatever the output says.
+  return mapped === 'crashed' ? failed : withRateLimitRules(rules, failed, transcript, now);
 }
 
 /** A failed run whose output matches one of the profile's `rate_limit` patterns is a rate limit after all. */

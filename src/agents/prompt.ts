@@ -28,8 +28,12 @@ export interface PromptInput {
   answerIsSummary: boolean;
 }
 
-/** Long fields are cut so one task cannot make a prompt no agent accepts. */
+/**
+ * Long fields and sections are cut so one task cannot make a prompt no agent accepts: the whole
+ * stays well under Linux's 128 KiB for one argument (opencode and `{prompt}` take it in argv).
+ */
 const FIELD_LIMIT = 16_000;
+const SECTION_LIMIT = 32_000;
 
 function cut(value: string, limit = FIELD_LIMIT): string {
   return value.length > limit ? `${value.slice(0, limit)}\n[… ${value.length - limit} more characters not shown]` : value;
@@ -73,13 +77,13 @@ ${finish}
 export function renderPrompt(input: PromptInput, template: string = DEFAULT_TEMPLATE): string {
   const { task } = input.context;
   const values: Record<string, string> = {
-    title: task.title,
+    title: cut(task.title, 1000),
     body: task.body.trim() === '' ? '(no description)' : cut(task.body),
     task_id: task.id,
     run_id: String(input.runId),
     workspace: input.workspace,
-    parents: parentsSection(input.context.parents),
-    comments: commentsSection(input.context.comments),
+    parents: cut(parentsSection(input.context.parents), SECTION_LIMIT),
+    comments: cut(commentsSection(input.context.comments), SECTION_LIMIT),
     protocol: protocol(input.kanban, input.answerIsSummary),
   };
   // One pass: a value that itself contains `{{…}}` (a task body, say) is never expanded.

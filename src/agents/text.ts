@@ -59,11 +59,34 @@ export function text(value: unknown): string | undefined {
 
 /** Credentials the provider refused: retrying cannot help until a person fixes them. */
 const AUTH =
-  /authentication_error|permission_error|invalid[ _-]?(x-)?api[ _-]?key|incorrect api key|api key not valid|invalid_api_key|\bunauthori[sz]ed\b|\bunauthenticated\b|permission_denied|please run \/login|not logged in|\b(status|code|error)\D{0,12}40[13]\b|\b40[13] (unauthori[sz]ed|forbidden)/i;
+  /authentication_error|permission_error|invalid[ _-]?(x-)?api[ _-]?key|incorrect api key|api key not valid|invalid_api_key|\bunauthori[sz]ed\b|\bunauthenticated\b|permission_denied|please run \/login|not logged in|\b(status|code)["':=\s]{1,4}40[13]\b|\b40[13] (unauthori[sz]ed|forbidden)/i;
 
-/** Rate limits, overload, usage or quota exhausted, billing limits: waiting is the cure. */
-const RATE_LIMITED =
-  /\b429\b|rate[ _-]?limit|too many requests|overloaded|\b529\b|resource[ _-]?exhausted|quota|usage[ _-]?limit|insufficient_quota|credit balance|billing|hit your (usage )?limit|limit reached|\b503\b|service unavailable|high demand|at capacity/i;
+/**
+ * Rate limits, overload, usage or quota exhausted, billing limits: waiting is the cure. A bare
+ * number or word is not enough ("line 429", "wrote 503 files", "quota.ts"): a status names itself
+ * as one ("status: 429", "(429)", "429 Too Many Requests") and a quota or bill as exhausted.
+ */
+const RATE_LIMITED = new RegExp(
+  [
+    '\\b(status|code|error)["\':=\\s]{1,4}(429|529|503)\\b',
+    '\\((429|529|503)\\)',
+    '\\b(429|529|503) (too many requests|overloaded|service unavailable)',
+    'rate[ _-]?limit(ed|s|_error| exceeded| reached)?\\b',
+    'too many requests',
+    'overloaded',
+    'resource[ _-]?exhausted',
+    'quota (exceeded|exhausted)|exceeded (your|the)[a-z ]{0,20} quota|insufficient_quota|out of quota',
+    'usage[ _-]?limit',
+    'credit balance',
+    'billing (details|limit|error)|billing_error',
+    'hit your ([a-z0-9-]+ )?limit',
+    'limit reached',
+    'service unavailable',
+    'high demand',
+    'at capacity',
+  ].join('|'),
+  'i',
+);
 
 export function looksLikeAuthFailure(message: string): boolean {
   return AUTH.test(message);

@@ -44,6 +44,8 @@ export type Verdict =
   | { kind: 'clean_exit' }
   | { kind: 'rate_limited'; reason: string; retryAt: number | null }
   | { kind: 'auth'; reason: string }
+  /** A plain command's exit code that its profile's `exit_codes` map to blocked: the reason is the worker's last words. */
+  | { kind: 'blocked'; reason: string }
   | { kind: 'failed'; reason: string };
 
 export interface AgentAdapter {

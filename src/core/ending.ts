@@ -7,7 +7,8 @@ import type { RunOutcome } from '../store/types.js';
  * it in one fenced transition:
  * - `completed`: done (with the agent's answer as summary); `review`: to the review lane;
  * - `rate_limited`: back to ready, not counted, no respawn for `cooldownMs`;
- * - `blocked`: a sticky block (credentials refused: retrying cannot help), not counted;
+ * - `blocked`: a sticky block (credentials refused, or an exit code the profile maps to blocked:
+ *   retrying cannot help), not counted;
  * - `crashed hung timed_out protocol_violation`: counted toward the circuit breaker.
  */
 export interface Ending {
@@ -57,6 +58,12 @@ export function decideEnding(facts: EndingFacts): Ending {
     case 'auth': {
       const whose = facts.profile ? `profile ${facts.profile}` : 'the profile';
       return { outcome: 'blocked', summary: null, error: `credentials refused (${how}): ${verdict.reason}`, blockReason: `the credentials of ${whose} were refused: ${verdict.reason}` };
+    }
+    case 'blocked': {
+      // Not a credentials failure: the worker's own words are the reason a person reads.
+      const whose = facts.profile ? `profile ${facts.profile}` : 'the profile';
+      const blockReason = verdict.reason === '' ? `${how}, which ${whose} maps to blocked` : verdict.reason;
+      return { outcome: 'blocked', summary: null, error: `blocked (${how})${said(verdict.reason)}`, blockReason };
     }
     case 'failed':
       return failed('crashed', facts.signal !== null ? how : `${how}${said(verdict.reason)}`);

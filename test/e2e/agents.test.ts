@@ -165,6 +165,8 @@ for (const agent of ['claude', 'codex'] as const) {
       const cooldownUntil = event.payload.cooldown_until as number;
       expect(cooldownUntil - limited!.ended_at!).toBeLessThanOrEqual(90_000); // the reported reset, not the 600 s default
       expect(finished!.started_at).toBeGreaterThanOrEqual(cooldownUntil);
+      // The README's figure: KANBAN_MEASURE=1 npx vitest run test/e2e/agents.test.ts -t "usage limit"
+      if (process.env.KANBAN_MEASURE) console.log(`${agent}: 429 at ${limited!.ended_at}, reset reported for ${cooldownUntil} (+${cooldownUntil - limited!.ended_at!} ms), retried at +${finished!.started_at - limited!.ended_at!} ms`);
     }, TEST_TIMEOUT_MS);
 
     it('bad credentials block the task (sticky), naming the profile, and it is not retried', async () => {

@@ -71,8 +71,8 @@ describe('reset times the agents reported', () => {
     expect(at.getTime()).toBeLessThanOrEqual(RECORDED_AT + 24 * 3_600_000);
   });
 
-  it('Claude "resets 8:48pm (UTC)" is 20:48 UTC, whatever the local zone', () => {
-    expect(classify('claude', 'usage_limit')).toMatchObject({ kind: 'rate_limited', retryAt: Date.parse('2026-11-30T20:48:00Z') });
+  it('Claude\'s usage limit resets when its rate_limit_event says (to the second)', () => {
+    expect(classify('claude', 'usage_limit')).toMatchObject({ kind: 'rate_limited', retryAt: 1796071696 * 1000 });
   });
 
   it('Gemini "Please retry in 7.5s" is 7.5 s after the run ended', () => {
