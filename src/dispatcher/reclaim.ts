@@ -1,10 +1,11 @@
 import { NotFound, Refused } from '../errors.js';
 import { reclaimGhost, runningTasks } from '../store/dispatch.js';
+import { stopAndBlock } from '../store/lifecycle.js';
 import { getTaskRow } from '../store/rows.js';
 import type { TaskRow } from '../store/types.js';
 import type { TickContext } from './context.js';
 import { judgeRunningTask } from './judge.js';
-import { takeBack } from './steps/leases.js';
+import { stopClosedRun, takeBack } from './steps/leases.js';
 
 /**
  * A person takes a running task back (CLI `reclaim`, the board's `r`): the run closed `reclaimed`
@@ -19,6 +20,17 @@ export function reclaimTask(ctx: TickContext, id: string): TaskRow {
   if (judgement && judgement.run.status === 'running') takeBack(ctx, judgement, 'reclaimed', task.claim_expires, { source: 'user' });
   else reclaimGhost(ctx.store, id);
   return getTaskRow(ctx.store, id)!;
+}
+
+/**
+ * A person stops a task's work and blocks it (CLI `block` on a running task, the board's `b`): in one
+ * transaction the run is closed `blocked` (not counted), the claim dropped and the task blocked
+ * (sticky); then its worker is stopped as `reclaim` stops it. Other statuses are just blocked.
+ */
+export function stopAndBlockTask(ctx: Pick<TickContext, 'store' | 'killer' | 'host'>, id: string, reason: string | null): TaskRow {
+  const { task, stopped } = stopAndBlock(ctx.store, id, reason);
+  if (stopped) stopClosedRun(ctx, stopped);
+  return task;
 }
 
 /**

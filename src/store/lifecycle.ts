@@ -4,6 +4,7 @@ import { insertComment } from './comments.js';
 import { appendEvent } from './events.js';
 import { promoteChildrenOf, unfinishedParents, type UnfinishedParent } from './links.js';
 import { requireStatus, requireTaskRow, updateTask } from './rows.js';
+import type { RunIdentity } from './lease.js';
 import { endOpenRun } from './runs.js';
 import { toTask } from './tasks.js';
 import { OPEN_STATUSES, type Status, type Task, type TaskRow } from './types.js';
@@ -20,15 +21,48 @@ export function readyOrTodo(store: Store, id: string): Status {
   return unfinishedParents(store, id).length > 0 ? 'todo' : 'ready';
 }
 
-/** Sticky block: the dispatcher never recovers it; only `unblock` (or promote) releases it. */
+/** What a person may block without stopping a worker. */
+const BLOCKABLE: readonly Status[] = ['triage', 'todo', 'ready', 'scheduled', 'review'];
+
+/**
+ * Sticky block: the dispatcher never recovers it; only `unblock` (or promote) releases it. A running
+ * task is refused here: blocking it stops its worker, which is `stopAndBlock`'s.
+ */
 export function blockTask(store: Store, id: string, reason: string | null = null): Task {
   return store.writeTxn(() => {
     const before = requireTaskRow(store, id);
-    requireStatus(before, ['triage', 'todo', 'ready', 'scheduled', 'review'], 'block');
-    const after = updateTask(store, before, { status: 'blocked', status_reason: reason, scheduled_until: null });
-    appendEvent(store, id, 'blocked', { from: before.status, reason, source: 'user', sticky: true });
-    return toTask(store, after);
+    requireStatus(before, BLOCKABLE, 'block');
+    return toTask(store, markBlocked(store, before, reason));
   });
+}
+
+/**
+ * `kanban block` (and the board's `b`): a sticky block, on a running task too. There, in the same
+ * transaction, its open run is closed `blocked` with the reason (not counted: the failure counter is
+ * untouched), compare-and-set on that run, so a worker whose exit is recorded at the same moment
+ * cannot also decide how it ended; and the claim is dropped. `stopped` is that run: stopping its
+ * worker, after the commit, is the caller's (dispatcher/reclaim.ts). A task marked running without
+ * an open run (a ghost) is just blocked.
+ */
+export function stopAndBlock(store: Store, id: string, reason: string | null = null): { task: TaskRow; stopped: RunIdentity | null } {
+  return store.writeTxn(() => {
+    const before = requireTaskRow(store, id);
+    requireStatus(before, [...BLOCKABLE, 'running'], 'block');
+    const run = before.status === 'running' && before.current_run_id !== null && before.claim_lock !== null
+      ? { taskId: id, runId: before.current_run_id, claimLock: before.claim_lock }
+      : null;
+    const ending = { outcome: 'blocked', summary: reason, error: `stopped by a person${reason ? `: ${reason}` : ''}` } as const;
+    const stopped = run && endOpenRun(store, id, run.runId, ending) ? run : null;
+    return { task: markBlocked(store, before, reason), stopped };
+  });
+}
+
+/** A person's block; leaving running drops the claim. */
+function markBlocked(store: Store, before: TaskRow, reason: string | null): TaskRow {
+  const running = before.status === 'running';
+  const after = updateTask(store, before, { ...(running ? NO_CLAIM : {}), status: 'blocked', status_reason: reason, scheduled_until: null });
+  appendEvent(store, before.id, 'blocked', { from: before.status, reason, source: 'user', sticky: true }, running ? before.current_run_id : null);
+  return after;
 }
 
 /** blocked or scheduled → ready (todo while a parent is unfinished); the failure counter starts again. */

@@ -242,7 +242,9 @@ export interface EditInput {
 
 /**
  * Changes fields. An assignee change appends `assigned`; the other changed fields one `edited` event
- * listing each field's old and new value. Values equal to the current ones change nothing.
+ * listing each field's old and new value. Values equal to the current ones change nothing. A running
+ * task keeps its assignee: its run counts against that profile's max_in_progress, and a new assignee
+ * would free the slot while the run goes on.
  */
 export function editTask(store: Store, id: string, input: EditInput): Task {
   const wanted: TaskChanges = {};
@@ -259,6 +261,9 @@ export function editTask(store: Store, id: string, input: EditInput): Task {
     const before = requireTaskRow(store, id);
     if (input.clearClaim && before.status === 'running') {
       throw new Refused(`cannot clear the claim of ${id}: it is running (reclaim it instead)`);
+    }
+    if (wanted.assignee !== undefined && wanted.assignee !== before.assignee && before.status === 'running') {
+      throw new Refused(`cannot reassign ${id}: it is running as ${before.assignee ?? 'nobody'} (reclaim or block it first)`);
     }
     const changes: TaskChanges = {};
     const changed: Record<string, { from: unknown; to: unknown }> = {};

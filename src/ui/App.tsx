@@ -26,7 +26,7 @@ import { Prompt } from './Prompt.js';
 import { markChange } from './timing.js';
 import { BoardWatcher } from './watch.js';
 
-type PromptPurpose = 'schedule' | 'block' | 'assign' | 'filter' | 'create-title' | 'create-assignee';
+type PromptPurpose = 'schedule' | 'block' | 'request-changes' | 'assign' | 'filter' | 'create-title' | 'create-assignee';
 type Dialog =
   | { kind: 'prompt'; purpose: PromptPurpose; label: string; value: string; taskIds?: string[]; title?: string }
   | { kind: 'confirm'; purpose: 'complete' | 'force-promote' | 'quit'; message: string; taskIds?: string[] }
@@ -312,6 +312,10 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
         return withTarget((id) => setDialog({ kind: 'prompt', purpose: 'block', taskIds: [id], label: `block ${id} because:`, value: '' }));
       case 'assign':
         return withTarget((id) => setDialog({ kind: 'prompt', purpose: 'assign', taskIds: [id], label: `assign ${id} to (a profile, empty for nobody):`, value: '' }));
+      case 'approve':
+        return withTarget((id) => report(actions.approve(context(), id)));
+      case 'request-changes':
+        return withTarget((id) => setDialog({ kind: 'prompt', purpose: 'request-changes', taskIds: [id], label: `what should change in ${id}? (the next run is handed it)`, value: '' }));
       case 'create':
         return setDialog({ kind: 'prompt', purpose: 'create-title', label: 'new task title:', value: '' });
       case 'filter':
@@ -355,6 +359,8 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
         return onEach(d.taskIds!, 'scheduled', (id) => actions.schedule(ctx, id, d.value));
       case 'block':
         return report(actions.block(ctx, d.taskIds![0]!, d.value));
+      case 'request-changes':
+        return report(actions.requestChanges(ctx, d.taskIds![0]!, d.value));
       case 'assign':
         return report(actions.assign(ctx, d.taskIds![0]!, d.value));
       case 'filter': {
@@ -407,7 +413,7 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
   /** Queues keys that arrived with the previous one: handled after the board has re-rendered for it. */
   const later = (rest: string) => {
     if (rest === '') return;
-    pending.current += rest;
+    pending.current.push({ input: rest, key: NO_KEY });
     wake();
   };
 
@@ -457,20 +463,23 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
   // stable handler that calls this render's one means a key always sees the state the last one left.
   const latestOnKey = useRef(onKey);
   latestOnKey.current = onKey;
-  // Keys typed ahead wait here and are handled after the next commit, in order: text that arrives
-  // while some wait joins the queue rather than jumping it.
-  const pending = useRef('');
+  // Keys typed ahead wait here and are handled one per commit, in order: a key that arrives while
+  // some wait (Enter and Esc too: an Enter must not submit a prompt before the text typed ahead of
+  // it) joins the queue rather than jumping it. Only Ctrl keys (Ctrl+C) act at once.
+  const pending = useRef<Array<{ input: string; key: Key }>>([]);
   const [, wake] = useReducer((n: number) => n + 1, 0);
   useEffect(() => {
-    if (pending.current === '') return;
-    const rest = pending.current;
-    pending.current = '';
-    latestOnKey.current(rest, NO_KEY);
+    const [next, ...waiting] = pending.current;
+    if (!next) return;
+    pending.current = [];
+    latestOnKey.current(next.input, next.key);
+    pending.current.push(...waiting); // after what that key left for later
+    if (pending.current.length > 0) wake();
   });
   useInput((input, key) => {
-    const plain = input !== '' && !key.ctrl && !key.meta && !key.return && !key.escape;
-    if (pending.current !== '' && plain) return later(input);
-    latestOnKey.current(input, key);
+    if (pending.current.length === 0 || key.ctrl) return latestOnKey.current(input, key);
+    pending.current.push({ input, key });
+    wake();
   });
 
   const dispatcherState = dispatcher.state();

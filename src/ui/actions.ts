@@ -1,8 +1,8 @@
 import type { TickContext } from '../dispatcher/context.js';
-import { reclaimTask } from '../dispatcher/reclaim.js';
+import { reclaimTask, stopAndBlockTask } from '../dispatcher/reclaim.js';
 import { KanbanError, errorMessage } from '../errors.js';
 import { cleanLine } from '../sanitize.js';
-import { blockTask, completeTask, promoteTask, scheduleTask, unblockTask } from '../store/lifecycle.js';
+import { approveTask, completeTask, promoteTask, requestChanges, scheduleTask, unblockTask } from '../store/lifecycle.js';
 import { createTask, editTask } from '../store/tasks.js';
 import type { Task, TaskRow } from '../store/types.js';
 import { parseDuration, parseTime } from '../time.js';
@@ -34,7 +34,10 @@ export const actions = {
   promote: (ctx: TickContext, id: string, force: boolean) =>
     act((t) => `promoted ${t.id} → ${t.status}${force ? ' (forced)' : ''}`, () => promoteTask(ctx.store, id, { force })),
   complete: (ctx: TickContext, id: string) => act((t) => `completed ${t.id}`, () => completeTask(ctx.store, id)),
-  block: (ctx: TickContext, id: string, reason: string) => act((t) => `blocked ${t.id}`, () => blockTask(ctx.store, id, reason.trim() || null)),
+  approve: (ctx: TickContext, id: string) => act((t) => `approved ${t.id} → ${t.status}`, () => approveTask(ctx.store, id)),
+  requestChanges: (ctx: TickContext, id: string, feedback: string) => act((t) => `changes requested on ${t.id} → ${t.status}`, () => requestChanges(ctx.store, id, feedback)),
+  /** A running task's worker is stopped first (its run closed `blocked`, not counted). */
+  block: (ctx: TickContext, id: string, reason: string) => act((t) => `blocked ${t.id}`, () => stopAndBlockTask(ctx, id, reason.trim() || null)),
   assign: (ctx: TickContext, id: string, assignee: string) =>
     act((t) => `assigned ${t.id} to ${t.assignee ?? 'nobody'}`, () => editTask(ctx.store, id, { assignee: assignee.trim() === '' || assignee.trim() === 'none' ? null : assignee.trim() })),
   /** A duration from now (`90s`, `2h`) or an ISO time. */

@@ -17,6 +17,8 @@ export type Command =
   | { type: 'create' }
   | { type: 'assign' }
   | { type: 'complete' }
+  | { type: 'approve' }
+  | { type: 'request-changes' }
   | { type: 'filter' }
   | { type: 'toggle-dispatcher' }
   | { type: 'tick' }
@@ -52,8 +54,10 @@ export const KEYS: ReadonlyArray<{ keys: string; does: string; when?: readonly S
   { keys: 'p', does: 'promote', when: ['triage', 'todo', 'blocked'] },
   { keys: 'P', does: 'force promote', when: ['todo'] },
   { keys: 's', does: 'schedule', when: ['triage', 'todo', 'ready', 'blocked', 'scheduled', 'review'] },
-  { keys: 'b', does: 'block', when: ['triage', 'todo', 'ready', 'scheduled', 'review'] },
+  { keys: 'b', does: 'block', when: ['triage', 'todo', 'ready', 'running', 'scheduled', 'review'] },
   { keys: 'a', does: 'assign', when: ['triage', 'todo', 'ready', 'blocked', 'scheduled', 'review'] },
+  { keys: 'y', does: 'approve', when: ['review'] },
+  { keys: 'n', does: 'request changes', when: ['review'] },
   { keys: 'x', does: 'complete', when: ['triage', 'todo', 'ready', 'running', 'blocked', 'scheduled', 'review'] },
   { keys: 'c', does: 'create' },
   { keys: 'v', does: 'mark / unmark (r u p s x then act on every marked card)' },
@@ -82,6 +86,8 @@ const LETTERS: Record<string, Command> = {
   c: { type: 'create' },
   a: { type: 'assign' },
   x: { type: 'complete' },
+  y: { type: 'approve' },
+  n: { type: 'request-changes' },
   '/': { type: 'filter' },
   ' ': { type: 'toggle-dispatcher' },
   d: { type: 'tick' },

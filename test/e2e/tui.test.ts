@@ -3,9 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { blockTask, completeTask } from '../../src/store/lifecycle.js';
 import { createTask, getTask, listTasks } from '../../src/store/tasks.js';
 import { KANBAN_BIN } from '../helpers/cli.js';
-import { fixture } from '../helpers/processes.js';
+import { fixture, isAlive } from '../helpers/processes.js';
 import { KEY, openScreen, type Screen } from '../helpers/pty.js';
-import { claimAndStart, taskLog, waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
+import { claimAndStart, runEnded, taskLog, waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
 
 const open: Screen[] = [];
 afterEach(async () => {
@@ -82,6 +82,23 @@ describe('kanban tui in a real terminal', () => {
     await screen.press('r');
     await screen.waitFor('the status line', (t) => t.includes(`reclaimed ${task.id} → ready`));
     expect(getTask(b.store, task.id)).toMatchObject({ status: 'ready', claim_lock: null });
+  });
+
+  it('b on the running card stops its worker and blocks it with the reason typed', async () => {
+    const b = workerBoard({ hang: { command: worker('hang') } });
+    const { task } = createTask(b.store, { title: 'Hanging worker', assignee: 'hang' });
+    const identity = claimAndStart(b, task.id, 600);
+    const pid = await waitFor('the worker', () => getTask(b.store, task.id).worker_pid);
+    const screen = board(b);
+    await screen.waitFor('the running card', (t) => t.includes(`pid ${pid}`));
+    await select(screen, 'Hanging');
+    await screen.press('b');
+    await screen.waitFor('the question', (t) => t.includes(`block ${task.id} because:`));
+    await screen.press('wrong approach', KEY.enter);
+    await screen.waitFor('the status line', (t) => t.includes(`blocked ${task.id}`));
+    expect(getTask(b.store, task.id)).toMatchObject({ status: 'blocked', status_reason: 'wrong approach', consecutive_failures: 0, claim_lock: null });
+    expect(await runEnded(b, identity)).toMatchObject({ outcome: 'blocked', summary: 'wrong approach' });
+    await waitFor('the worker to be gone', () => !isAlive(pid));
   });
 
   it('u unblocks, p promotes, and a refusal shows in the status line without harm', async () => {

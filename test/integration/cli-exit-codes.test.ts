@@ -41,9 +41,9 @@ describe('exit 1: refused by the task’s state', () => {
     ['complete a done task', () => ['complete', ids.done!], /cannot complete t_\w+: it is done/],
     ['archive an archived task', () => ['archive', ids.archived!], /cannot archive t_\w+: it is archived/],
     ['block a blocked task', () => ['block', ids.blocked!], /cannot block t_\w+: it is blocked/],
-    ['block a running task', () => ['block', ids.running!], /it is running \(reclaim it first\)/],
     ['schedule a done task', () => ['schedule', ids.done!, '--in', '1h'], /cannot schedule t_\w+: it is done/],
     ['clear the claim of a running task', () => ['edit', ids.running!, '--clear-claim'], /it is running \(reclaim it instead\)/],
+    ['reassign a running task', () => ['edit', ids.running!, '--assignee', 'other', '--title', 'renamed'], /^kanban: cannot reassign t_\w+: it is running as nobody \(reclaim or block it first\)$/],
     ['create as ready under an unfinished parent', () => ['create', 'x', '--parent', ids.parent!, '--status', 'ready'], /parent t_\w+ is not done/],
   ];
   it.each(cases)('%s', (_name, args, message) => {

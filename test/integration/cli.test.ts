@@ -227,6 +227,14 @@ describe('startup', () => {
     expect(modules.filter((m) => /node_modules\/(ink|react|zod|yaml|execa)\//.test(m))).toEqual([]);
   });
 
+  it('kanban block on a task that is not running loads none of them either (stopping a worker is loaded only for a running one)', () => {
+    const db = join(tempDir(), 'b.db');
+    const { id } = kanbanJson(db, ['create', 'x']);
+    const modules = modulesLoadedBy(['--db', db, 'block', id, 'later']);
+    expect(modules.at(-1)).toBe('exit 0');
+    expect(heavyLoaded(modules)).toEqual([]);
+  });
+
   it('kanban worker heartbeat (a worker calls it often) loads none of them either', () => {
     const env = { KANBAN_DB: join(tempDir(), 'b.db'), KANBAN_TASK: 't_00000000', KANBAN_RUN_ID: '1', KANBAN_CLAIM_LOCK: 'h:1:ab' };
     const modules = modulesLoadedBy(['worker', 'heartbeat'], env);

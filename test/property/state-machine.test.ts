@@ -26,6 +26,8 @@ interface ModelTask {
   parents: Set<number>;
   /** Has had a run: the exit of its last run is then accepted even once the run has ended. */
   claimed: boolean;
+  /** Promoted with --force past an unfinished parent since its last claim: the next claim runs it. */
+  forced?: boolean;
 }
 
 interface Model {
@@ -197,7 +199,8 @@ const Promote = taskStep(
 const ForcePromote = taskStep(
   'force-promote',
   (_m, t) => when(['triage', 'todo', 'blocked'].includes(t.status)),
-  (_m, t) => {
+  (m, t) => {
+    t.forced = unfinishedParent(m, t);
     t.status = 'ready';
     t.failures = 0;
   },
@@ -226,8 +229,9 @@ const Claim = taskStep(
   'claim',
   (_m, t) => when(t.status === 'ready'),
   (m, t) => {
-    t.status = unfinishedParent(m, t) ? 'todo' : 'running';
+    t.status = unfinishedParent(m, t) && !t.forced ? 'todo' : 'running';
     t.claimed ||= t.status === 'running';
+    if (t.status === 'running') t.forced = false;
   },
   (r, t) => {
     const claim = claimTask(r.store, t.id, { profile: 'p', leaseMs: 60_000 });

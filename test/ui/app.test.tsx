@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { claimTask } from '../../src/store/lease.js';
+import { claimTask, reviewRun } from '../../src/store/lease.js';
 import { blockTask, completeTask, scheduleTask } from '../../src/store/lifecycle.js';
-import { createTask, getTask, listTasks } from '../../src/store/tasks.js';
+import { createTask, getTask, listTasks, showTask } from '../../src/store/tasks.js';
 import { waitFor } from '../helpers/workers.js';
 import { cardsPerColumn } from '../../src/ui/layout.js';
-import { dumpBoard } from '../helpers/board.js';
+import { claimOrFail, dumpBoard } from '../helpers/board.js';
+import { runById } from '../../src/store/runs.js';
 import { KEY, setup } from './mount.js';
 
 
@@ -119,6 +120,43 @@ describe('the board', () => {
     await app.press('b', 'need keyz', KEY.backspace, 's', KEY.enter);
     expect(getTask(store, id)).toMatchObject({ status: 'blocked', status_reason: 'need keys' });
     expect(app.frame()).toContain(`blocked ${id}`);
+  });
+
+  it('b on a running card asks why, then stops its run (blocked, not counted) and blocks it', async () => {
+    const { store, make, open } = setup();
+    const id = make('Running');
+    const { identity } = claimOrFail(store, id, { profile: 'coder', leaseMs: 60_000 });
+    const app = open();
+    await app.press('l', 'b');
+    expect(app.frame()).toContain(`block ${id} because:`);
+    await app.press('wrong approach', KEY.enter);
+    expect(app.frame()).toContain(`blocked ${id}`);
+    expect(getTask(store, id)).toMatchObject({ status: 'blocked', status_reason: 'wrong approach', consecutive_failures: 0, claim_lock: null });
+    expect(runById(store, id, identity.runId)).toMatchObject({ status: 'ended', outcome: 'blocked', summary: 'wrong approach' });
+  });
+
+  it('y approves a card in review; n asks what to fix, then sends it back with that as a reviewer comment', async () => {
+    const { store, make, open } = setup();
+    const toReview = (title: string) => {
+      const id = make(title);
+      reviewRun(store, claimOrFail(store, id, { profile: 'coder', leaseMs: 60_000 }).identity, `${title}: done`);
+      return id;
+    };
+    const good = toReview('Good work');
+    const app = open();
+    await app.press('l', 'l', 'l', 'l');
+    await app.press('y');
+    expect(app.frame()).toContain(`approved ${good} → done`);
+    expect(getTask(store, good)).toMatchObject({ status: 'done', summary: 'Good work: done' });
+
+    const rework = toReview('Needs work');
+    await app.press('h', 'l'); // any re-render: the board re-reads
+    await app.press('n');
+    expect(app.frame()).toContain(`what should change in ${rework}?`);
+    await app.press('handle the empty input', KEY.enter);
+    expect(app.frame()).toContain(`changes requested on ${rework} → ready`);
+    expect(getTask(store, rework).status).toBe('ready');
+    expect(showTask(store, rework).comments).toMatchObject([{ author: 'reviewer', body: 'handle the empty input' }]);
   });
 
   it('b then Esc cancels and changes nothing', async () => {
@@ -258,6 +296,18 @@ describe('the board', () => {
     // keys typed ahead are handled on the renders that follow: wait for them, not for a fixed time
     await waitFor('the block typed ahead', () => getTask(store, second).status === 'blocked', 5000, 10);
     expect(getTask(store, second)).toMatchObject({ status: 'blocked', status_reason: 'typed ahead' });
+  });
+
+  it('an Enter that arrives while typed-ahead text waits is handled after that text', async () => {
+    const { make, open } = setup();
+    make('First');
+    make('Second');
+    const app = open();
+    // A slow board reads "/Second" in one chunk and the Enter in the next, before it has drawn the prompt.
+    app.stdin.write('/Second');
+    app.stdin.write(KEY.enter);
+    await waitFor('the filter', () => app.frame().includes('filter "Second": 1 match'), 5000, 10);
+    expect(app.selected()).toContain('Second');
   });
 });
 

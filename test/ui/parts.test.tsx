@@ -92,7 +92,7 @@ describe('keymap', () => {
   });
 
   it('the footer offers the keys that apply to the card', () => {
-    expect(keysFor('running')).toMatch(/^r reclaim · x complete · \? help · q quit · c create/);
+    expect(keysFor('running')).toMatch(/^r reclaim · b block · x complete · \? help · q quit · c create/);
     expect(keysFor('blocked')).toContain('u unblock');
     expect(keysFor('blocked')).not.toContain('r reclaim');
     expect(keysFor(null)).toBe('? help · q quit · c create · / filter · v mark · D diagnostics');

@@ -1,9 +1,12 @@
 import type { Command } from 'commander';
+import { hostname } from 'node:os';
 import { InvalidInput } from '../../errors.js';
 import { parseTaskId } from '../../ids.js';
-import { approveTask, archiveTask, blockTask, completeTask, promoteTask, requestChanges, scheduleTask, unblockTask } from '../../store/lifecycle.js';
+import { approveTask, archiveTask, completeTask, promoteTask, requestChanges, scheduleTask, stopAndBlock, unblockTask } from '../../store/lifecycle.js';
+import type { RunIdentity } from '../../store/lease.js';
+import { toTask } from '../../store/tasks.js';
 import { parseDuration, parseTime } from '../../time.js';
-import { globalOptions, withStore } from '../context.js';
+import { globalOptions, withStore, type GlobalOptions } from '../context.js';
 import { actOnEach } from '../each.js';
 import { printTask } from '../output.js';
 
@@ -11,13 +14,18 @@ import { printTask } from '../output.js';
 export function registerFlowCommands(program: Command): void {
   program
     .command('block')
-    .description('sticky block: never released automatically, only by unblock')
+    .description('sticky block: never released automatically, only by unblock; a running task’s worker is stopped first')
     .argument('<id>')
     .argument('[reason]')
-    .action((rawId: string, reason: string | undefined, _opts: unknown, command: Command) => {
+    .action(async (rawId: string, reason: string | undefined, _opts: unknown, command: Command) => {
       const id = parseTaskId(rawId);
       const options = globalOptions(command);
-      withStore(options, (store) => printTask(blockTask(store, id, reason ?? null), 'blocked', options.json ?? false));
+      const stopped = withStore(options, (store) => {
+        const blocked = stopAndBlock(store, id, reason ?? null);
+        printTask(toTask(store, blocked.task), 'blocked', options.json ?? false);
+        return blocked.stopped;
+      });
+      if (stopped) await stopWorker(options, stopped);
     });
 
   program
@@ -99,4 +107,15 @@ export function registerFlowCommands(program: Command): void {
       const options = globalOptions(command);
       withStore(options, (store) => actOnEach(ids, 'archived', options.json ?? false, (id) => archiveTask(store, id)));
     });
+}
+
+/**
+ * After `block` closed a running task's run: its worker stopped as `reclaim` stops it (a live
+ * supervisor spared, to record the exit), waiting out the grace. The code for it is loaded only then.
+ */
+async function stopWorker(options: GlobalOptions, run: RunIdentity): Promise<void> {
+  const [{ Killer }, { stopClosedRun }] = await Promise.all([import('../../dispatcher/processes.js'), import('../../dispatcher/steps/leases.js')]);
+  const killer = new Killer();
+  withStore(options, (store) => stopClosedRun({ store, killer, host: hostname() }, run), 'read');
+  await killer.settle();
 }

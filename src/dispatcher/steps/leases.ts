@@ -1,6 +1,6 @@
 import { Refused } from '../../errors.js';
 import { runningTasks } from '../../store/dispatch.js';
-import { extendClaim, releaseRun, type FailurePolicy } from '../../store/lease.js';
+import { claimHost, extendClaim, releaseRun, type FailurePolicy, type RunIdentity } from '../../store/lease.js';
 import { failurePolicyOf } from '../../settings.js';
 import { runById } from '../../store/runs.js';
 import { stopRunProcesses } from '../processes.js';
@@ -47,7 +47,7 @@ function judgeAll(ctx: TickContext, verdicts: Array<Judgement['verdict']>): Tick
  * worker: a heartbeat that lands in between keeps the worker alive and its task.
  */
 export function takeBack(
-  ctx: Pick<TickContext, 'store' | 'killer'>,
+  ctx: Pick<TickContext, 'store' | 'killer' | 'host'>,
   judgement: Judgement,
   outcome: 'reclaimed' | 'stale',
   expectedClaimExpires: number | null,
@@ -55,9 +55,17 @@ export function takeBack(
   counted?: FailurePolicy,
 ): void {
   releaseRun(ctx.store, judgement.identity, { outcome, expectedClaimExpires, payload: { ...judgement.payload, ...extra }, ...(counted && { counted }) });
-  if (!judgement.hostLocal) return; // another host's processes are beyond reach: its writes are refused all the same
-  // The run's worker, read again: it may have been recorded since the judgement. A live supervisor is
-  // spared: it records the exit of the worker it sees stopped.
-  const run = runById(ctx.store, judgement.identity.taskId, judgement.identity.runId);
-  stopRunProcesses(ctx.killer, { ...judgement.identity, workerPid: run?.worker_pid ?? null, spare: run?.supervisor_pid ?? null });
+  stopClosedRun(ctx, judgement.identity);
+}
+
+/**
+ * Stops the worker of a run just closed, when the run is this host's (another host's processes are
+ * beyond reach: its writes are refused all the same). The run is read again: its worker may have been
+ * recorded since it was judged. A live supervisor is spared: it records the exit of the worker it sees
+ * stopped, and a run already closed only gets the exit code.
+ */
+export function stopClosedRun(ctx: Pick<TickContext, 'store' | 'killer' | 'host'>, identity: RunIdentity): void {
+  if (claimHost(identity.claimLock) !== ctx.host) return;
+  const run = runById(ctx.store, identity.taskId, identity.runId);
+  stopRunProcesses(ctx.killer, { ...identity, workerPid: run?.worker_pid ?? null, spare: run?.supervisor_pid ?? null });
 }

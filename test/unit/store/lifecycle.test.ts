@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInput, NotFound, Refused } from '../../../src/errors.js';
-import { archiveTask, blockTask, completeTask, promoteTask, scheduleTask, unblockTask } from '../../../src/store/lifecycle.js';
+import { recordExit } from '../../../src/store/lease.js';
+import { archiveTask, blockTask, completeTask, promoteTask, scheduleTask, stopAndBlock, unblockTask } from '../../../src/store/lifecycle.js';
+import { runById } from '../../../src/store/runs.js';
 import { linkTasks } from '../../../src/store/links.js';
 import { createTask, getTask } from '../../../src/store/tasks.js';
 import { STATUSES, type Status } from '../../../src/store/types.js';
 import type { Store } from '../../../src/store/db.js';
-import { dumpBoard, lastEvent, manualClock, taskIn, testStore } from '../../helpers/board.js';
+import { claimOrFail, dumpBoard, lastEvent, manualClock, taskIn, testStore } from '../../helpers/board.js';
 
 const HOUR = 3_600_000;
 
@@ -19,6 +21,13 @@ interface TransitionCase {
 
 const transitions: TransitionCase[] = [
   { name: 'block', legalFrom: ['triage', 'todo', 'ready', 'scheduled', 'review'], to: 'blocked', event: 'blocked', apply: (s, id) => blockTask(s, id, 'waiting on a key') },
+  {
+    name: 'stop and block',
+    legalFrom: ['triage', 'todo', 'ready', 'running', 'scheduled', 'review'],
+    to: 'blocked',
+    event: 'blocked',
+    apply: (s, id) => stopAndBlock(s, id, 'waiting on a key'),
+  },
   { name: 'unblock', legalFrom: ['blocked', 'scheduled'], to: 'ready', event: 'unblocked', apply: (s, id) => unblockTask(s, id) },
   {
     name: 'schedule',
@@ -83,10 +92,59 @@ describe('block', () => {
     expect(lastEvent(store, id).payload).toMatchObject({ reason: 'needs a human', source: 'user', sticky: true });
   });
 
-  it('refuses a running task and points at reclaim', () => {
+  it('refuses a running task: stopping its worker is stopAndBlock’s', () => {
     const store = testStore();
     const id = taskIn(store, 'running');
     expect(() => blockTask(store, id)).toThrowError(/running \(reclaim it first\)/);
+  });
+});
+
+describe('stop and block', () => {
+  const exit = { exitCode: null, signal: 'SIGTERM', failures: { limit: 2, limitSource: 'default' as const } };
+
+  function running(store: Store, failures = 1) {
+    const { task } = createTask(store, { title: 'busy', assignee: 'coder' });
+    store.db.prepare('UPDATE tasks SET consecutive_failures = ? WHERE id = ?').run(failures, task.id);
+    return claimOrFail(store, task.id, { profile: 'coder', leaseMs: 60_000 }).identity;
+  }
+
+  it('closes a running task’s run as blocked (not counted), drops the claim, and names the run to stop', () => {
+    const store = testStore();
+    const identity = running(store);
+    const { task, stopped } = stopAndBlock(store, identity.taskId, 'stop');
+    expect(stopped).toEqual(identity);
+    expect(task).toMatchObject({ status: 'blocked', status_reason: 'stop', consecutive_failures: 1, claim_lock: null, current_run_id: null, worker_pid: null });
+    expect(runById(store, identity.taskId, identity.runId)).toMatchObject({ status: 'ended', outcome: 'blocked', summary: 'stop', error: 'stopped by a person: stop' });
+    const event = store.db.prepare("SELECT run_id, payload FROM task_events WHERE task_id = ? AND kind = 'blocked'").get(identity.taskId) as { run_id: number; payload: string };
+    expect(event.run_id).toBe(identity.runId);
+    expect(JSON.parse(event.payload)).toEqual({ from: 'running', reason: 'stop', source: 'user', sticky: true });
+  });
+
+  it('the worker’s exit recorded after it only adds the exit code: the task stays blocked', () => {
+    const store = testStore();
+    const identity = running(store);
+    stopAndBlock(store, identity.taskId, 'stop');
+    const before = getTask(store, identity.taskId);
+    expect(recordExit(store, identity, exit)).toMatchObject({ outcome: 'blocked', alreadyClosed: true });
+    expect(getTask(store, identity.taskId)).toEqual(before);
+    expect(runById(store, identity.taskId, identity.runId)).toMatchObject({ outcome: 'blocked', signal: 'SIGTERM' });
+  });
+
+  it('after an exit recorded first, it blocks what the exit left and stops no run', () => {
+    const store = testStore();
+    const identity = running(store, 0);
+    expect(recordExit(store, identity, exit).task).toMatchObject({ status: 'ready', consecutive_failures: 1 }); // crashed: counted
+    const { task, stopped } = stopAndBlock(store, identity.taskId, 'stop');
+    expect(stopped).toBeNull();
+    expect(task).toMatchObject({ status: 'blocked', consecutive_failures: 1 });
+    expect(runById(store, identity.taskId, identity.runId)).toMatchObject({ outcome: 'crashed' });
+  });
+
+  it('blocks a running task without an open run (a ghost), with nothing to stop', () => {
+    const store = testStore();
+    const id = createTask(store, { title: 'ghost' }).task.id;
+    store.db.prepare("UPDATE tasks SET status = 'running' WHERE id = ?").run(id);
+    expect(stopAndBlock(store, id)).toMatchObject({ task: { status: 'blocked' }, stopped: null });
   });
 });
 

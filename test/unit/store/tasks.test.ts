@@ -153,6 +153,23 @@ describe('edit', () => {
     expect(dumpBoard(store)).toEqual(before);
   });
 
+  it('refuses a new assignee on a running task (its run holds a slot of its profile), and allows the other edits', () => {
+    const store = testStore();
+    const id = taskIn(store, 'running');
+    store.db.prepare("UPDATE tasks SET assignee = 'coder' WHERE id = ?").run(id);
+    const before = dumpBoard(store);
+    expect(() => editTask(store, id, { assignee: 'reviewer' })).toThrowError(Refused);
+    expect(() => editTask(store, id, { assignee: null, title: 'renamed' })).toThrowError(/cannot reassign t_\w+: it is running as coder/);
+    expect(dumpBoard(store)).toEqual(before);
+    expect(editTask(store, id, { assignee: 'coder', title: 'renamed', body: 'more', priority: 5 })).toMatchObject({
+      status: 'running',
+      assignee: 'coder',
+      title: 'renamed',
+      body: 'more',
+      priority: 5,
+    });
+  });
+
   it('refuses a missing task and bad values', () => {
     const store = testStore();
     const id = taskIn(store, 'ready');
