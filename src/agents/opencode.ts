@@ -2,8 +2,9 @@ import { ending, field, jsonLines, lastLine, text, verdictOfMessage, verdictOfSt
 import type { AgentAdapter, Transcript, Verdict } from './types.js';
 
 /**
- * opencode, headless: `opencode run --format json PROMPT`. JSON events: `text` parts carry the answer;
- * a provider error is `{"type":"error","error":{"data":{"statusCode":429,"message":…}}}` and exit 1.
+ * opencode, headless: `opencode run --format json`, the prompt on stdin (a prompt in argv reaches the
+ * model wrapped in quotes). JSON events: `text` parts carry the answer; a provider error is
+ * `{"type":"error","error":{"data":{"statusCode":429,"message":…,"responseHeaders":…}}}` and exit 1.
  */
 export const opencode: AgentAdapter = {
   name: 'opencode',
@@ -12,8 +13,8 @@ export const opencode: AgentAdapter = {
     const argv = [bin ?? 'opencode', 'run', '--format', 'json'];
     if (model) argv.push('--model', model);
     return {
-      argv: [...argv, ...args, prompt],
-      stdin: null,
+      argv: [...argv, ...args],
+      stdin: prompt,
       env: { OPENCODE_DISABLE_AUTOUPDATE: 'true', OPENCODE_DISABLE_SHARE: 'true', OPENCODE_DISABLE_MODELS_FETCH: 'true' },
     };
   },
