@@ -159,6 +159,24 @@ describe('the board', () => {
     expect(showTask(store, rework).comments).toMatchObject([{ author: 'reviewer', body: 'handle the empty input' }]);
   });
 
+  it('a config edit that does not validate stays on the status line until it is fixed', async () => {
+    let problem: string | null = null;
+    const { open } = setup({ configProblem: () => problem });
+    const app = open();
+    const tick = async () => {
+      app.handle.changed(); // what the loop does after each tick
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    };
+    problem = 'invalid config c.yaml: profiles.coder.agent: bad (keeping the previous config)';
+    await tick();
+    expect(app.frame()).toContain('profiles.coder.agent: bad (keeping the previous config)');
+    await tick();
+    expect(app.frame()).toContain('keeping the previous config'); // still there after the next tick
+    problem = null;
+    await tick();
+    expect(app.frame()).not.toContain('keeping the previous config');
+  });
+
   it('b then Esc cancels and changes nothing', async () => {
     const { store, make, open } = setup();
     const id = make('Untouched');

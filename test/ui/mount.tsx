@@ -23,9 +23,9 @@ const flush = () => new Promise((resolve) => setTimeout(resolve, 20));
  * The App on a real board file, in ink-testing-library, 100×30. The dispatcher is a real loop that
  * is never started (its pause and tick-now still work), or none at all.
  */
-export function mount(store: Store, clock: ManualClock, options: { dispatcher?: boolean; columns?: number; rows?: number } = {}) {
+export function mount(store: Store, clock: ManualClock, options: { dispatcher?: boolean; columns?: number; rows?: number; configProblem?: () => string | null } = {}) {
   const loop = options.dispatcher === false ? null : new DispatcherLoop(() => ({ at: clock.now(), dry_run: false, actions: [], errors: [] }), () => 1000, { onTick: () => {}, onError: () => {} });
-  const handle = new DispatcherHandle(loop, () => settings);
+  const handle = new DispatcherHandle(loop, () => settings, options.configProblem);
   const instance = render(
     <App
       store={store}
@@ -42,6 +42,7 @@ export function mount(store: Store, clock: ManualClock, options: { dispatcher?: 
   return {
     ...instance,
     loop,
+    handle,
     frame: () => instance.lastFrame() ?? '',
     async press(...keys: string[]) {
       for (const key of keys) {
