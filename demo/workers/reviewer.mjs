@@ -1,7 +1,7 @@
-// Does its part, then hands the task to a person: a sticky block that only `unblock` releases.
+// Does its part, then hands the task to a person: the review lane (y approves, n asks for changes).
 import { kanban, sleep } from './kanban.mjs';
 
 console.log('refactoring…');
 await sleep(3000);
 kanban('worker', 'comment', 'refactor done; the diff is in the workspace');
-kanban('worker', 'block', 'ready for review: please look at the diff, then unblock');
+kanban('worker', 'review', '--summary', 'auth refactored behind one interface; please look at the diff');

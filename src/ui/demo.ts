@@ -46,7 +46,7 @@ function seed(store: ReturnType<typeof openStore>): void {
       createTask(store, { title, assignee, priority, ...extra }).task.id;
     make('Flaky integration test (crashes: the breaker blocks it)', 'crasher', 3, { body: 'Fails every time. After two crashes the circuit breaker blocks it; press u to try again.' });
     make('Summarize the logs (rate limited once, then fine)', 'limited', 3, { body: 'Exits 75 the first time: back to ready, no failure counted, retried after the cooldown.' });
-    make('Refactor auth (hands over for review)', 'reviewer', 2, { body: 'Does its part, comments, then blocks itself for a person to review.' });
+    make('Refactor auth (hands over for review)', 'reviewer', 2, { body: 'Does its part, comments, then sends the work to review: y approves, n asks for changes.' });
     make('Migrate the database (a long run kept alive by heartbeats)', 'long', 2, { body: 'Silent for 45 s but calls kanban worker heartbeat every 3 s, so its lease never lapses.' });
     const design = make('Design the API', 'writer', 1);
     const build = make('Build the API (waits for the design)', 'writer', 1, { parents: [design] });

@@ -34,15 +34,15 @@ describe('kanban tui --demo', () => {
       killBoardProcesses(store.path); // the demo's workers outlive the dispatcher by design, not the test
       store.close();
     });
-    const kinds = () => new Set(listTasks(store, { statuses: ['triage', 'todo', 'ready', 'running', 'blocked', 'scheduled', 'done'] }).flatMap((t) => showTask(store, t.id).events.map((e) => e.kind)));
+    const kinds = () => new Set(listTasks(store, { statuses: ['triage', 'todo', 'ready', 'running', 'blocked', 'scheduled', 'review', 'done'] }).flatMap((t) => showTask(store, t.id).events.map((e) => e.kind)));
     const statuses = () => new Set(listTasks(store).map((t) => t.status));
     await waitFor(
       'a completion, the breaker, a rate limit, a hand-over for review, a heartbeat',
-      () => ['completed', 'gave_up', 'rate_limited', 'blocked', 'heartbeat'].every((k) => kinds().has(k)),
+      () => ['completed', 'gave_up', 'rate_limited', 'review', 'heartbeat'].every((k) => kinds().has(k)),
       30_000,
       500,
     );
     const seen = statuses();
-    for (const status of ['triage', 'blocked', 'done']) expect(seen.has(status as never)).toBe(true);
+    for (const status of ['triage', 'blocked', 'review', 'done']) expect(seen.has(status as never)).toBe(true);
   }, 45_000);
 });
