@@ -13,6 +13,9 @@ export const BOARD_COLUMNS: readonly Status[] = STATUSES.filter((s) => s !== 'ar
 export interface Card extends TaskRow {
   /** For a blocked task: the breaker (`gave_up`, recovers when the limit allows) or a sticky block. */
   block_kind: 'breaker' | 'sticky' | null;
+  /** For a ready task held back by its last run's cooldown (a rate limit, a start that failed for the config): why and until when. */
+  held_by: 'rate_limited' | 'spawn_failed' | null;
+  held_until: number | null;
 }
 
 /** Finished columns show the latest first; the others in queue order (priority, then age). */
@@ -48,12 +51,21 @@ export function columnCounts(store: Store, filter?: string): Record<Status, numb
 
 const BLOCK_KIND = `CASE WHEN t.status <> 'blocked' THEN NULL ELSE CASE ${LAST_BLOCK_KIND_SQL} WHEN 'gave_up' THEN 'breaker' WHEN 'blocked' THEN 'sticky' END END`;
 
+/** The cooldown event of a ready task's last run, if that run has one (read for the cards in a window only). */
+const HOLD = `(SELECT e.kind || ' ' || json_extract(e.payload, '$.cooldown_until') FROM task_events e
+  WHERE t.status = 'ready' AND e.run_id = (SELECT max(r.id) FROM task_runs r WHERE r.task_id = t.id) AND e.kind IN ('rate_limited', 'spawn_failed')
+    AND json_extract(e.payload, '$.cooldown_until') IS NOT NULL ORDER BY e.id DESC LIMIT 1)`;
+
 /** `limit` cards of a column from position `offset`, in the column's order. */
 export function columnWindow(store: Store, status: Status, offset: number, limit: number, filter?: string): Card[] {
   const where = filterClause(filter);
-  return store
-    .stmt(`SELECT t.*, ${BLOCK_KIND} AS block_kind FROM tasks t WHERE status = @status${where.sql} ORDER BY ${orderOf(status).by} LIMIT @limit OFFSET @offset`)
-    .all({ status, limit, offset: Math.max(0, offset), ...where.params }) as Card[];
+  const rows = store
+    .stmt(`SELECT t.*, ${BLOCK_KIND} AS block_kind, ${HOLD} AS hold FROM tasks t WHERE status = @status${where.sql} ORDER BY ${orderOf(status).by} LIMIT @limit OFFSET @offset`)
+    .all({ status, limit, offset: Math.max(0, offset), ...where.params }) as Array<Omit<Card, 'held_by' | 'held_until'> & { hold: string | null }>;
+  return rows.map(({ hold, ...card }) => {
+    const [kind, until] = hold?.split(' ') ?? [];
+    return { ...card, held_by: (kind as Card['held_by']) ?? null, held_until: until === undefined ? null : Number(until) };
+  });
 }
 
 /** Where a task stands in its column (0 = first), or null when it is not in that column. */

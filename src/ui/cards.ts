@@ -40,6 +40,15 @@ export function cardDetail(card: Card, now: number): string {
     case 'done':
     case 'archived':
       return card.summary ?? '';
+    case 'review':
+      return card.summary ?? '';
+    case 'ready': {
+      const failures = card.consecutive_failures > 0 ? plural(card.consecutive_failures, 'failure') : '';
+      if (card.held_until === null || card.held_until <= now) return failures;
+      // Short: a card is about 25 columns wide.
+      const why = card.held_by === 'rate_limited' ? 'rate limit' : "can't start";
+      return [`${why} · retry ${formatSpan(card.held_until - now)}`, failures].filter(Boolean).join(' · ');
+    }
     default:
       return card.consecutive_failures > 0 ? plural(card.consecutive_failures, 'failure') : '';
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { claimTask, reviewRun } from '../../src/store/lease.js';
+import { claimTask, recordExit, reviewRun } from '../../src/store/lease.js';
 import { blockTask, completeTask, scheduleTask } from '../../src/store/lifecycle.js';
 import { createTask, getTask, listTasks, showTask } from '../../src/store/tasks.js';
 import { waitFor } from '../helpers/workers.js';
@@ -350,6 +350,15 @@ describe('cards', () => {
     const app = open();
     expect(app.frame()).toContain('sticky: needs legal');
     expect(app.frame()).toContain('breaker · 2 failures');
+  });
+
+  it('a rate-limited card in ready says when it retries', () => {
+    const { store, make, open } = setup({ columns: 220 });
+    const id = make('Limited');
+    const { identity } = claimOrFail(store, id, { profile: 'coder', leaseMs: 60_000 });
+    recordExit(store, identity, { exitCode: 75, signal: null, failures: { limit: 2, limitSource: 'default' }, rateLimitCooldownMs: 240_000 });
+    const app = open();
+    expect(app.frame()).toContain('rate limit · retry 4m');
   });
 
   it('a scheduled card says when it is due', async () => {

@@ -16,7 +16,7 @@ function card(overrides: Partial<CardRow> = {}): CardRow {
     id: 't_1a2b3c4d', title: 'A card', body: '', status: 'ready', assignee: null, priority: 0, claim_lock: null, claim_expires: null,
     worker_pid: null, current_run_id: null, last_heartbeat_at: null, consecutive_failures: 0, max_retries: null, max_runtime_seconds: null,
     scheduled_until: null, status_reason: null, summary: null, workspace_kind: 'scratch', workspace_path: null, idempotency_key: null,
-    created_at: NOW, updated_at: NOW, started_at: null, completed_at: null, block_kind: null, ...overrides,
+    created_at: NOW, updated_at: NOW, started_at: null, completed_at: null, block_kind: null, held_by: null, held_until: null, ...overrides,
   };
 }
 
@@ -43,6 +43,10 @@ describe('card health', () => {
     expect(cardDetail(card({ status: 'scheduled', scheduled_until: NOW + 7200_000 }), NOW)).toBe('due in 2h');
     expect(cardDetail(card({ status: 'ready', consecutive_failures: 1 }), NOW)).toBe('1 failure');
     expect(cardDetail(card({ status: 'done', summary: 'merged' }), NOW)).toBe('merged');
+    expect(cardDetail(card({ status: 'review', summary: 'parser rewritten' }), NOW)).toBe('parser rewritten');
+    expect(cardDetail(card({ status: 'ready', held_by: 'rate_limited', held_until: NOW + 240_000 }), NOW)).toBe('rate limit · retry 4m');
+    expect(cardDetail(card({ status: 'ready', held_by: 'spawn_failed', held_until: NOW + 30_000, consecutive_failures: 1 }), NOW)).toBe("can't start · retry 30s · 1 failure");
+    expect(cardDetail(card({ status: 'ready', held_by: 'rate_limited', held_until: NOW - 1 }), NOW)).toBe('');
   });
 });
 
