@@ -88,7 +88,7 @@ async function superviseOwnedRun(store: Store, dbPath: string, options: Location
   try {
     await runWorker(store, dbPath, identity, task, plan, log);
   } finally {
-    removePromptFile(plan.promptFile);
+    removePromptFile(plan.promptFile); // also when the worker never started
   }
 }
 
@@ -159,6 +159,7 @@ async function runWorker(store: Store, dbPath: string, identity: RunIdentity, ta
   for (const signal of signals) process.on(signal, forward);
 
   const result = await worker;
+  removePromptFile(plan.promptFile); // before the exit is recorded: once the run has ended, it is gone
   clearTimeout(runtimeTimer);
   idleWatch?.stop();
   for (const signal of signals) process.off(signal, forward);
