@@ -17,7 +17,29 @@ export const config = parseConfig('profiles:\n  coder:\n    command: [agent]\n',
 export const settings = resolveSettings(config, { KANBAN_CLAIM_TTL_SECONDS: '60', KANBAN_HEARTBEAT_MAX_STALE_SECONDS: '120' });
 export { KEY } from '../helpers/keys.js';
 
-const flush = () => new Promise((resolve) => setTimeout(resolve, 20));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until the frame has stopped changing for a while (at most 3 s): a key's effects can take
+ * more than one render (the drawer loads the task, then draws it), and on a busy machine a fixed
+ * pause is not enough.
+ */
+async function settle(frame: () => string | undefined): Promise<void> {
+  const deadline = Date.now() + 3_000;
+  let last = frame();
+  let stableSince = Date.now();
+  await sleep(20);
+  while (Date.now() < deadline) {
+    const now = frame();
+    if (now !== last) {
+      last = now;
+      stableSince = Date.now();
+    } else if (Date.now() - stableSince >= 50) {
+      return;
+    }
+    await sleep(10);
+  }
+}
 
 /**
  * The App on a real board file, in ink-testing-library, 100×30. The dispatcher is a real loop that
@@ -47,7 +69,7 @@ export function mount(store: Store, clock: ManualClock, options: { dispatcher?: 
     async press(...keys: string[]) {
       for (const key of keys) {
         instance.stdin.write(key);
-        await flush();
+        await settle(instance.lastFrame);
       }
     },
     /** The text of the selected card (the lines marked ▌). */
