@@ -14,7 +14,7 @@ import type { TaskRow } from '../store/types.js';
 import { workerEnv } from './identity.js';
 import { ConfigFault, planRun, removePromptFile, RUN_CONFIG_VARIABLE, type RunPlan } from './plan.js';
 import { openTaskLog, RunLog } from './runlog.js';
-import { prepareWorkspace, removeScratchWorkspace } from './workspace.js';
+import { removeScratchWorkspace } from './workspace.js';
 
 /** SIGTERM first; SIGKILL this long after, for a worker that does not stop. */
 export const KILL_GRACE_MS = 5000;
