@@ -34,18 +34,40 @@ export function claimHost(claimLock: string): string {
 
 export type ClaimResult =
   | { claimed: true; task: TaskRow; run: RunRow; identity: RunIdentity }
-  | { claimed: false; task: TaskRow; reason: string };
+  | { claimed: false; task: TaskRow; reason: string; atCap?: 'board' | 'profile' };
+
+/** The caps a claim must stay within: counted inside the claim's own transaction. */
+export interface ClaimCaps {
+  /** At most this many tasks running on the board. */
+  board: number;
+  /** At most this many running with the claiming profile. */
+  profile?: number;
+}
+
+/**
+ * Which cap a new run would break, read in the claim's transaction: with any number of dispatchers
+ * on one board, the count cannot change between this read and the claim's write.
+ */
+function capReached(store: Store, profile: string | null, caps: ClaimCaps): { atCap: 'board' | 'profile'; reason: string } | null {
+  const running = store.stmt("SELECT count(*) FROM tasks WHERE status = 'running'").pluck().get() as number;
+  if (running >= caps.board) return { atCap: 'board', reason: `the board is at its cap of ${caps.board} running` };
+  if (caps.profile === undefined || profile === null) return null;
+  const mine = store.stmt("SELECT count(*) FROM tasks WHERE status = 'running' AND assignee = ?").pluck().get(profile) as number;
+  return mine >= caps.profile ? { atCap: 'profile', reason: `profile ${profile} is at its cap of ${caps.profile}` } : null;
+}
 
 /**
  * ready → running in one compare-and-set (`status = 'ready' AND claim_lock IS NULL`): opens a run and
- * takes the lease. If a parent is no longer finished, the task goes back to todo instead, unless a
+ * takes the lease, unless that would break a cap (`caps`, counted in the same transaction). If a parent is no longer finished, the task goes back to todo instead, unless a
  * person forced it ready (`promote --force`) since it last ran.
  */
-export function claimTask(store: Store, taskId: string, options: { profile: string | null; leaseMs: number }): ClaimResult {
+export function claimTask(store: Store, taskId: string, options: { profile: string | null; leaseMs: number; caps?: ClaimCaps }): ClaimResult {
   return store.writeTxn(() => {
     const before = requireTaskRow(store, taskId);
     if (before.status !== 'ready') throw new Refused(`cannot claim ${taskId}: it is ${before.status}`);
     if (before.claim_lock !== null) throw new Refused(`cannot claim ${taskId}: it still holds the claim ${before.claim_lock}`);
+    const full = options.caps && capReached(store, options.profile, options.caps);
+    if (full) return { claimed: false, task: before, ...full };
     const unfinished = unfinishedParents(store, taskId);
     if (unfinished.length > 0 && !forcedSinceLastRun(store, taskId)) {
       const task = updateTask(store, before, { status: 'todo' });

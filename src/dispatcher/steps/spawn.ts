@@ -12,7 +12,8 @@ const READY_SCAN_LIMIT = 5_000;
 /**
  * Ready tasks by priority, then age: each gets its profile (the default assignee for an unassigned
  * one), within the board's cap and its profile's, unless a rate-limit cooldown holds it; then it is
- * claimed and its supervisor started detached. A start that fails closes the run `spawn_failed`.
+ * claimed and its supervisor started detached. The counts read here only save work: the caps that
+ * hold are checked again inside each claim's transaction, where other dispatchers cannot race it. A start that fails closes the run `spawn_failed`.
  */
 export function spawnStep(ctx: TickContext): TickAction[] {
   const actions: TickAction[] = [];
@@ -45,8 +46,13 @@ export function spawnStep(ctx: TickContext): TickAction[] {
     if (ctx.dryRun) {
       actions.push({ step: 'spawn', action: 'spawned', task_id: task.id, detail: task.assignee ? assignee : `${assignee} (default assignee)` });
     } else {
-      const action = claimAndLaunch(ctx, task, assignee);
+      const action = claimAndLaunch(ctx, task, assignee, cap);
       if (!action) continue;
+      if (action.action === 'at_board_cap') break; // another dispatcher filled the board meanwhile
+      if (action.action === 'at_profile_cap') {
+        counts.byAssignee.set(assignee, cap!);
+        continue;
+      }
       actions.push(action);
       if (action.action !== 'spawned') continue;
     }
@@ -56,11 +62,12 @@ export function spawnStep(ctx: TickContext): TickAction[] {
   return actions;
 }
 
-function claimAndLaunch(ctx: TickContext, task: TaskRow, assignee: string): TickAction | null {
+function claimAndLaunch(ctx: TickContext, task: TaskRow, assignee: string, cap: number | undefined): TickAction | null {
   try {
     if (task.assignee === null) assignDefault(ctx.store, task.id, assignee);
-    const claim = claimTask(ctx.store, task.id, { profile: assignee, leaseMs: ctx.settings.claimTtlSeconds * 1000 });
-    if (!claim.claimed) return { step: 'spawn', action: 'demoted', task_id: task.id, detail: claim.reason };
+    const caps = { board: ctx.settings.maxInProgress, ...(cap !== undefined && { profile: cap }) };
+    const claim = claimTask(ctx.store, task.id, { profile: assignee, leaseMs: ctx.settings.claimTtlSeconds * 1000, caps });
+    if (!claim.claimed) return { step: 'spawn', action: claim.atCap ? `at_${claim.atCap}_cap` : 'demoted', task_id: task.id, detail: claim.reason };
     try {
       const pid = ctx.launch(claim.identity);
       attachSupervisor(ctx.store, claim.identity, pid);

@@ -109,6 +109,50 @@ describe('spawn', () => {
     expect(actions()).toEqual([`spawn:skipped:${b}`]);
   });
 
+  it('keeps the board cap when another dispatcher claims in the middle of its tick: the cap is counted in the claim', () => {
+    const { store, clock, launched, tick } = setup();
+    const other = testStore(clock, store.path); // a second dispatcher: its own connection to the same file
+    const ids = Array.from({ length: 6 }, (_, i) => (clock.advance(1), createTask(store, { title: `t${i}`, assignee: 'coder' }).task.id));
+    let raced = false;
+    const result = tick({
+      launch: (identity) => {
+        launched.push(identity);
+        // While this tick starts its first supervisor, the other dispatcher runs a whole tick of its own.
+        if (!raced) {
+          raced = true;
+          dispatchOnce(other, config, clock, { settings: resolveSettings(config, env), host: hostname(), killer: new Killer(0), isRunProcess: () => true, launch: () => 60_000 + launched.length });
+        }
+        return 50_000 + launched.length;
+      },
+    });
+    const running = store.db.prepare("SELECT count(*) FROM tasks WHERE status = 'running'").pluck().get();
+    expect(running).toBe(3); // KANBAN_MAX_IN_PROGRESS, not 3 + what the other one started
+    expect(result.actions.filter((a) => a.action === 'spawned')).toHaveLength(1);
+    expect(ids.filter((id) => getTask(store, id).status === 'ready')).toHaveLength(3);
+  });
+
+  it('keeps a profile cap when another dispatcher claims for that profile in the middle of its tick', () => {
+    const { store, clock, launched, tick } = setup();
+    const other = testStore(clock, store.path);
+    createTask(store, { title: 'first', assignee: 'coder', priority: 5 });
+    const ids = Array.from({ length: 3 }, (_, i) => (clock.advance(1), createTask(store, { title: `s${i}`, assignee: 'solo' }).task.id));
+    // While this tick starts the coder task (it read 0 solo running), the other dispatcher claims a solo task.
+    let raced = false;
+    tick({
+      launch: (identity) => {
+        launched.push(identity);
+        if (!raced) {
+          raced = true;
+          dispatchOnce(other, config, clock, { settings: resolveSettings(config, env), host: hostname(), killer: new Killer(0), isRunProcess: () => true, launch: () => 60_001 });
+        }
+        return 50_000 + launched.length;
+      },
+    });
+    const solo = store.db.prepare("SELECT count(*) FROM tasks WHERE status = 'running' AND assignee = 'solo'").pluck().get();
+    expect(solo).toBe(1);
+    expect(ids.map((id) => getTask(store, id).status).sort()).toEqual(['ready', 'ready', 'running']);
+  });
+
   it('holds a rate-limited task until its cooldown ends, saying so once', () => {
     const { store, clock, actions } = setup();
     const id = createTask(store, { title: 'quota', assignee: 'coder' }).task.id;
