@@ -38,6 +38,12 @@ export class BoardUnusable extends KanbanError {
 /** Another process held the board past the busy timeout: unusable now, perhaps not in a moment. */
 export class BoardLocked extends BoardUnusable {}
 
+/**
+ * A write whose COMMIT failed with an I/O error: SQLite may have put it in the journal before the
+ * error, so it may or may not be on the board (exit 4). Retrying blindly could do it twice.
+ */
+export class WriteOutcomeUnknown extends BoardUnusable {}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

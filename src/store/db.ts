@@ -4,7 +4,7 @@ import { closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, re
 import { dirname } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import { DEFAULT_BUSY_TIMEOUT_MS } from '../env.js';
-import { BoardLocked, BoardUnusable, errorMessage } from '../errors.js';
+import { BoardLocked, BoardUnusable, errorMessage, WriteOutcomeUnknown } from '../errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
 export interface OpenOptions {
@@ -48,7 +48,8 @@ export class Store {
    * Runs `body` in a BEGIN IMMEDIATE transaction. BUSY (from BEGIN or COMMIT) is retried with jitter
    * until the busy timeout; past it the board counts as locked (BoardUnusable). If the body throws,
    * the transaction is rolled back when SQLite has not already done so, and the body's own error is
-   * what the caller sees. Called inside a transaction, it just runs the body.
+   * what the caller sees. A COMMIT that fails with an I/O error may have reached the journal: it is
+   * WriteOutcomeUnknown, never "changed nothing". Called inside a transaction, it just runs the body.
    */
   writeTxn<T>(body: () => T): T {
     if (this.db.inTransaction) return body();
@@ -58,10 +59,15 @@ export class Store {
     let result: T;
     try {
       result = body();
-      retryWhileBusy(exec('COMMIT'), deadline, this.path, this.busyTimeoutMs);
     } catch (err) {
       this.rollbackQuietly();
       throw err;
+    }
+    try {
+      retryWhileBusy(exec('COMMIT'), deadline, this.path, this.busyTimeoutMs);
+    } catch (err) {
+      this.rollbackQuietly();
+      throw isIoError(err) ? outcomeUnknown(err) : err;
     }
     return result;
   }
@@ -119,6 +125,18 @@ function lockedError(path: string, busyTimeoutMs: number): BoardLocked {
 export function isBusy(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+function isIoError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_IOERR');
+}
+
+function outcomeUnknown(err: unknown): WriteOutcomeUnknown {
+  const code = (err as { code: string }).code;
+  return new WriteOutcomeUnknown(
+    `the write may or may not have been written (${code}: ${errorMessage(err)}); check with \`kanban list\` before trying again (a create retried with the same --idempotency-key is safe)`,
+  );
 }
 
 export function isCorruption(err: unknown): boolean {

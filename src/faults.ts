@@ -1,0 +1,42 @@
+import { BoardUnusable } from './errors.js';
+
+/**
+ * Faults of the machine or of the board, never of a task: a full or read-only disk, an I/O error, a
+ * board locked past the timeout, no memory or no process slots. A run that meets one is not counted
+ * against its task (the task could do nothing about it) and the dispatcher backs off instead.
+ */
+const SYSTEM_CODES: Record<string, string> = {
+  ENOSPC: 'disk full',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EIO: 'I/O error',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files',
+  ENOMEM: 'out of memory',
+  EAGAIN: 'no process slots',
+};
+
+const SQLITE_PREFIXES: Array<[string, string]> = [
+  ['SQLITE_FULL', 'disk full'],
+  ['SQLITE_IOERR', 'I/O error'],
+  ['SQLITE_READONLY', 'board is read-only'],
+  ['SQLITE_CANTOPEN', 'board cannot be opened'],
+  ['SQLITE_NOMEM', 'out of memory'],
+  ['SQLITE_BUSY', 'board is locked'],
+  ['SQLITE_PROTOCOL', 'board is locked'],
+];
+
+/** What kind of infrastructure fault `err` is ("disk full", "I/O error", …), or null when it is not one. */
+export function infrastructureFault(err: unknown): string | null {
+  if (err instanceof BoardUnusable) return 'board unusable';
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code !== 'string') return null;
+  if (code in SYSTEM_CODES) return SYSTEM_CODES[code]!;
+  return SQLITE_PREFIXES.find(([prefix]) => code.startsWith(prefix))?.[1] ?? null;
+}
+
+/** Faults that mean the board's disk will not take writes now (and may again later). */
+export function isDiskFault(err: unknown): boolean {
+  const kind = infrastructureFault(err);
+  return kind === 'disk full' || kind === 'disk quota exceeded' || kind === 'read-only file system' || kind === 'I/O error' || kind === 'board is read-only';
+}
