@@ -1,4 +1,4 @@
-import { BoardUnusable } from './errors.js';
+import { BoardLocked, BoardUnusable, WriteOutcomeUnknown } from './errors.js';
 
 /**
  * Faults of the machine or of the board, never of a task: a full or read-only disk, an I/O error, a
@@ -28,12 +28,20 @@ const SQLITE_PREFIXES: Array<[string, string]> = [
 
 /** What kind of infrastructure fault `err` is ("disk full", "I/O error", …), or null when it is not one. */
 export function infrastructureFault(err: unknown): string | null {
+  if (err instanceof BoardLocked) return 'board locked';
+  if (err instanceof WriteOutcomeUnknown) return 'I/O error';
   if (err instanceof BoardUnusable) return 'board unusable';
   const code = (err as { code?: unknown })?.code;
   if (typeof code !== 'string') return null;
   if (code in SYSTEM_CODES) return SYSTEM_CODES[code]!;
   return SQLITE_PREFIXES.find(([prefix]) => code.startsWith(prefix))?.[1] ?? null;
 }
+
+/** A run that could not start or be recorded for such a fault is tried again after this, not counted. */
+export const INFRASTRUCTURE_RETRY_MS = 30_000;
+
+/** How long a supervisor keeps trying to record how its run ended while the board or the machine fails. */
+export const RECORD_PATIENCE_MS = 10 * 60_000;
 
 /** Faults that mean the board's disk will not take writes now (and may again later). */
 export function isDiskFault(err: unknown): boolean {

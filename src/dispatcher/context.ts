@@ -14,6 +14,8 @@ export interface TickAction {
   task_id: string;
   run_id?: number;
   detail?: string;
+  /** The board or the machine failed it (infrastructureFault's kind): not the task's doing. */
+  fault?: string;
 }
 
 export interface TickResult {
@@ -21,7 +23,9 @@ export interface TickResult {
   dry_run: boolean;
   actions: TickAction[];
   /** A step that failed; the others still ran. */
-  errors: Array<{ step: StepName; error: string }>;
+  errors: Array<{ step: StepName; error: string; fault?: string }>;
+  /** The board or the machine could not be used for this tick: what went wrong, for the person watching. */
+  fault: string | null;
 }
 
 /** Everything a step needs: the board, the settings in force, the time, and the outside world. */

@@ -1,23 +1,24 @@
-import { COOLDOWN_OUTCOMES, cooldownUntil, lastRun, noteRespawnGuarded } from '../store/dispatch.js';
+import { cooldownUntil, lastRun, noteRespawnGuarded } from '../store/dispatch.js';
 import type { TaskRow } from '../store/types.js';
 import type { TickContext } from './context.js';
 
 export interface Guard {
-  reason: 'rate_limited' | 'spawn_failed';
+  /** The outcome of the run that holds the task back: rate_limited, or a failure not counted (spawn_failed, crashed, …). */
+  reason: string;
   clearAt: number;
   runId: number;
 }
 
 /**
- * Whether a ready task must not be respawned yet: its last run was rate limited (or could not start
- * for the config) and the cooldown has not passed. Says so with a `respawn_guarded` event once per cooldown, not every tick.
+ * Whether a ready task must not be respawned yet: its last run was rate limited (or failed for the
+ * config or the machine, not counted) and the cooldown has not passed. Says so with a `respawn_guarded` event once per cooldown, not every tick.
  */
 export function respawnGuard(ctx: TickContext, task: TaskRow): Guard | null {
   const run = lastRun(ctx.store, task.id);
-  if (!run || !(COOLDOWN_OUTCOMES as readonly string[]).includes(run.outcome ?? '')) return null;
+  if (!run || run.status !== 'ended') return null;
   const clearAt = cooldownUntil(ctx.store, run.id);
   if (clearAt === null || clearAt <= ctx.now) return null;
-  const guard = { reason: run.outcome as Guard['reason'], clearAt, runId: run.id };
+  const guard = { reason: run.outcome ?? 'unknown', clearAt, runId: run.id };
   if (!ctx.dryRun) noteRespawnGuarded(ctx.store, task.id, run.id, { reason: guard.reason, clear_at: clearAt });
   return guard;
 }

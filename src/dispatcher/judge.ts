@@ -1,4 +1,5 @@
 import { claimHost, identityOf, type RunIdentity } from '../store/lease.js';
+import { RECORD_PATIENCE_MS } from '../faults.js';
 import { runById } from '../store/runs.js';
 import type { RunRow, TaskRow } from '../store/types.js';
 import type { TickContext } from './context.js';
@@ -44,6 +45,12 @@ export function judgeRunningTask(ctx: TickContext, task: TaskRow): Judgement | n
   const expired = task.claim_expires !== null && task.claim_expires < ctx.now;
   if (expired) {
     if (hostLocal && supervisorAlive && !heartbeatStale) return { ...base, verdict: 'extend', detail: `lease expired, supervisor alive, heard from ${Math.round(silentMs / 1000)}s ago` };
+    // Its worker has ended and the supervisor is still at work: recording the exit through a locked,
+    // full or read-only board (it keeps trying for RECORD_PATIENCE_MS). Taking the run back would
+    // turn a success into a failure and run the task twice.
+    if (hostLocal && supervisorAlive && run.worker_pid !== null && !ctx.isRunProcess(run.worker_pid, identity) && silentMs < ctx.settings.heartbeatMaxStaleSeconds * 1000 + RECORD_PATIENCE_MS) {
+      return { ...base, verdict: 'extend', detail: `lease expired, worker ended, its supervisor is recording the exit` };
+    }
     const why = !hostLocal ? 'claimed on another host' : !supervisorAlive ? 'its supervisor is gone' : `silent for ${Math.round(silentMs / 1000)}s`;
     return { ...base, verdict: 'reclaim', detail: `lease expired, ${why}` };
   }

@@ -5,14 +5,21 @@ export interface LoopEvents {
   onError(err: unknown): void;
 }
 
+/** The longest wait between ticks while the board or the machine keeps failing them. */
+export const MAX_FAULT_BACKOFF_MS = 60_000;
+
 /**
  * Runs a tick every interval until stopped: the loop `kanban tui --no-ui` and the board share. The
  * tick is synchronous, so a stop, a pause or a signal always lands between ticks, never inside one.
+ * While ticks meet a fault of the board or the machine (disk full, read-only, locked), the wait
+ * doubles each time, up to a minute, and is back to the interval after the first good tick.
  */
 export class DispatcherLoop {
   paused = false;
   lastTickAt: number | null = null;
   lastResult: TickResult | null = null;
+  /** Ticks in a row that met a fault of the board or the machine. */
+  faultyTicks = 0;
   private stopped = false;
   private forceTick = false;
   private wake: (() => void) | null = null;
@@ -32,7 +39,7 @@ export class DispatcherLoop {
       if (this.stopped) break;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
-        this.timer = setTimeout(resolve, this.intervalMs());
+        this.timer = setTimeout(resolve, this.nextWaitMs());
       });
       clearTimeout(this.timer);
       this.wake = null;
@@ -60,13 +67,22 @@ export class DispatcherLoop {
     this.wake?.();
   }
 
+  /** How long until the next tick: the interval, or the backoff while ticks meet faults. */
+  nextWaitMs(): number {
+    const interval = this.intervalMs();
+    if (this.faultyTicks === 0) return interval;
+    return Math.max(interval, Math.min(MAX_FAULT_BACKOFF_MS, interval * 2 ** this.faultyTicks));
+  }
+
   private tickOnce(): void {
     try {
       const result = this.tick();
       this.lastTickAt = result.at;
       this.lastResult = result;
+      this.faultyTicks = result.fault === null ? 0 : this.faultyTicks + 1;
       this.events.onTick(result);
     } catch (err) {
+      this.faultyTicks++;
       this.events.onError(err);
     }
   }

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { errorMessage } from '../errors.js';
+import { infrastructureFault } from '../faults.js';
 import { resolveSettings, type Settings } from '../settings.js';
 import type { Store } from '../store/db.js';
 import { startSupervisor } from '../workers/launch.js';
@@ -72,13 +73,16 @@ function supervisorEnv(config: Config, configPath: string | undefined): NodeJS.P
  */
 export function dispatchOnce(store: Store, config: Config, clock: Clock, options: TickOptions = {}): TickResult {
   const ctx = tickContext(store, config, clock, options);
-  const result: TickResult = { at: ctx.now, dry_run: ctx.dryRun, actions: [], errors: [] };
+  const result: TickResult = { at: ctx.now, dry_run: ctx.dryRun, actions: [], errors: [], fault: null };
   for (const [name, step] of STEPS) {
     try {
       result.actions.push(...step(ctx));
     } catch (err) {
-      result.errors.push({ step: name, error: errorMessage(err) });
+      const fault = infrastructureFault(err);
+      result.errors.push({ step: name, error: errorMessage(err), ...(fault && { fault }) });
     }
   }
+  const faulty = result.errors.find((e) => e.fault) ?? result.actions.find((a) => a.fault);
+  if (faulty) result.fault = `${faulty.fault}: ${'error' in faulty ? faulty.error : faulty.detail ?? ''}`;
   return result;
 }

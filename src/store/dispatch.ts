@@ -70,13 +70,13 @@ export function lastRun(store: Store, taskId: string): RunRow | undefined {
   return store.stmt('SELECT * FROM task_runs WHERE task_id = ? ORDER BY id DESC LIMIT 1').get(taskId) as RunRow | undefined;
 }
 
-/** Outcomes whose run may hold the next one back for a while (its event says until when). */
-export const COOLDOWN_OUTCOMES = ['rate_limited', 'spawn_failed'] as const;
-
-/** When a run's cooldown ends (a rate limit, or a start that failed for the config), from its event. */
+/**
+ * When a run's cooldown ends, from its outcome's event: a rate limit, or a failure that was not the
+ * task's (the config's or the machine's) and is tried again later. Null when it has none.
+ */
 export function cooldownUntil(store: Store, runId: number): number | null {
   const payload = store
-    .stmt("SELECT payload FROM task_events WHERE run_id = ? AND kind IN ('rate_limited', 'spawn_failed') ORDER BY id DESC LIMIT 1")
+    .stmt("SELECT payload FROM task_events WHERE run_id = ? AND json_extract(payload, '$.cooldown_until') IS NOT NULL AND kind != 'respawn_guarded' ORDER BY id DESC LIMIT 1")
     .pluck()
     .get(runId) as string | undefined;
   const until = payload === undefined ? undefined : (JSON.parse(payload) as { cooldown_until?: number }).cooldown_until;

@@ -300,6 +300,11 @@ export interface WorkerExit {
   /** The profile's on_clean_exit: what exit 0 without reporting means. */
   onCleanExit?: EndingFacts['onCleanExit'];
   rateLimitCooldownMs?: number;
+  /**
+   * A fault of the machine the supervisor met during the run (the disk full or read-only, an I/O
+   * error): a failure then is not the task's, so it is not counted, and the task waits `retryInMs`.
+   */
+  machineFault?: { fault: string; retryInMs: number };
 }
 
 export interface ExitRecord {
@@ -349,11 +354,11 @@ export function recordExit(store: Store, identity: RunIdentity, exit: WorkerExit
     const now = store.clock.now();
     const ending = exit.ending ?? endingOfExitAlone(exit, now);
     closeRun(store, identity, { outcome: ending.outcome, ...how, error: ending.error, summary: ending.summary });
-    return { outcome: ending.outcome, alreadyClosed: false, task: applyEnding(store, before, ending, how, exit.failures) };
+    return { outcome: ending.outcome, alreadyClosed: false, task: applyEnding(store, before, ending, how, exit.failures, exit.machineFault) };
   });
 }
 
-function applyEnding(store: Store, before: TaskRow, ending: Ending, how: Record<string, unknown>, failures: FailurePolicy): TaskRow {
+function applyEnding(store: Store, before: TaskRow, ending: Ending, how: Record<string, unknown>, failures: FailurePolicy, machineFault?: WorkerExit['machineFault']): TaskRow {
   const runId = before.current_run_id;
   switch (ending.outcome) {
     case 'completed':
@@ -373,8 +378,19 @@ function applyEnding(store: Store, before: TaskRow, ending: Ending, how: Record<
       return task;
     }
     default:
+      if (machineFault) return requeueUncounted(store, before, ending.outcome, { ...how, error: ending.error, fault: machineFault.fault }, machineFault.retryInMs);
       return countFailure(store, before, ending.outcome, { ...how, error: ending.error }, failures);
   }
+}
+
+/**
+ * A failed run that was not the task's fault (the config's or the machine's): back to ready with the
+ * counter untouched, and no new run for `retryInMs` (the event's `cooldown_until`), so it does not spin.
+ */
+function requeueUncounted(store: Store, before: TaskRow, outcome: RunOutcome, details: Record<string, unknown>, retryInMs: number): TaskRow {
+  const after = updateTask(store, before, { ...NO_CLAIM, status: readyOrTodo(store, before.id) });
+  appendEvent(store, before.id, outcome, { ...details, counted: false, cooldown_until: store.clock.now() + retryInMs }, before.current_run_id);
+  return after;
 }
 
 /** A run the dispatcher takes back: its identity, read from the task it holds. */
@@ -447,9 +463,6 @@ export function recordFailedRun(
     const before = ownedTask(store, identity);
     closeRun(store, identity, { outcome, error });
     if (!uncounted) return countFailure(store, before, outcome, { error }, failures);
-    const after = updateTask(store, before, { ...NO_CLAIM, status: readyOrTodo(store, before.id) });
-    const payload = { error, counted: false, cooldown_until: store.clock.now() + uncounted.retryInMs };
-    appendEvent(store, before.id, outcome, payload, identity.runId);
-    return after;
+    return requeueUncounted(store, before, outcome, { error }, uncounted.retryInMs);
   });
 }

@@ -45,8 +45,8 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
         },
         () => source.settings.tickSeconds * 1000,
         {
-          onTick: () => {
-            handle.lastError = null;
+          onTick: (result) => {
+            handle.lastError = result.fault === null ? null : `${result.fault} (next try in ${Math.round(loop!.nextWaitMs() / 1000)}s)`;
             handle.changed();
           },
           onError: (err) => {

@@ -46,7 +46,7 @@ async function settle(frame: () => string | undefined): Promise<void> {
  * is never started (its pause and tick-now still work), or none at all.
  */
 export function mount(store: Store, clock: ManualClock, options: { dispatcher?: boolean; columns?: number; rows?: number; configProblem?: () => string | null } = {}) {
-  const loop = options.dispatcher === false ? null : new DispatcherLoop(() => ({ at: clock.now(), dry_run: false, actions: [], errors: [] }), () => 1000, { onTick: () => {}, onError: () => {} });
+  const loop = options.dispatcher === false ? null : new DispatcherLoop(() => ({ at: clock.now(), dry_run: false, actions: [], errors: [], fault: null }), () => 1000, { onTick: () => {}, onError: () => {} });
   const handle = new DispatcherHandle(loop, () => settings, options.configProblem);
   const instance = render(
     <App

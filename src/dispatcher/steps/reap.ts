@@ -1,4 +1,5 @@
 import { errorMessage, Refused } from '../../errors.js';
+import { INFRASTRUCTURE_RETRY_MS } from '../../faults.js';
 import { endedRunsWithWorkers, openRuns } from '../../store/dispatch.js';
 import { recordEvent } from '../../store/events.js';
 import { claimHost, recordFailedRun } from '../../store/lease.js';
@@ -13,7 +14,8 @@ const ORPHAN_HORIZON_MS = 3_600_000;
 
 /**
  * Always the first step. A run whose supervisor is gone without having recorded the exit (and older
- * than the crash grace) is closed `crashed`, counted, and its worker, if still alive, stopped. A worker
+ * than the crash grace) is closed `crashed`, counted, and its worker, if still alive, stopped; one
+ * whose supervisor never started is closed `spawn_failed`, not counted (nothing of the task ran). A worker
  * still alive a minute after its run closed is stopped.
  */
 export function reap(ctx: TickContext): TickAction[] {
@@ -23,17 +25,21 @@ export function reap(ctx: TickContext): TickAction[] {
     const process = { taskId: run.task_id, runId: run.id };
     if (ctx.isRunProcess(run.supervisor_pid, process)) continue;
     if (ctx.now - run.started_at < ctx.settings.crashGraceSeconds * 1000) continue;
-    const detail = run.supervisor_pid === null ? 'its supervisor never started' : `its supervisor ${run.supervisor_pid} is gone`;
+    const neverStarted = run.supervisor_pid === null;
+    const detail = neverStarted ? 'its supervisor never started' : `its supervisor ${run.supervisor_pid} is gone`;
     if (!ctx.dryRun) {
       try {
-        recordFailedRun(ctx.store, { taskId: run.task_id, runId: run.id, claimLock: run.claim_lock }, 'crashed', `crashed: ${detail}`, failurePolicyOf(ctx.settings));
+        const identity = { taskId: run.task_id, runId: run.id, claimLock: run.claim_lock };
+        // Nothing of the task ran when its supervisor never started: that is the machine's fault, not counted.
+        if (neverStarted) recordFailedRun(ctx.store, identity, 'spawn_failed', `not started: ${detail}`, failurePolicyOf(ctx.settings), { retryInMs: INFRASTRUCTURE_RETRY_MS });
+        else recordFailedRun(ctx.store, identity, 'crashed', `crashed: ${detail}`, failurePolicyOf(ctx.settings));
       } catch (err) {
         if (err instanceof Refused) continue; // another dispatcher, or the supervisor itself, got there first
         throw err;
       }
       stopRunProcesses(ctx.killer, { ...process, workerPid: run.worker_pid });
     }
-    actions.push({ step: 'reap', action: 'crashed', task_id: run.task_id, run_id: run.id, detail });
+    actions.push({ step: 'reap', action: neverStarted ? 'spawn_failed' : 'crashed', task_id: run.task_id, run_id: run.id, detail });
   }
   for (const run of endedRunsWithWorkers(ctx.store, ctx.now - ORPHAN_HORIZON_MS, ctx.now - ORPHAN_AFTER_MS)) {
     const process = { taskId: run.task_id, runId: run.id };

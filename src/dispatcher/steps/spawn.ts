@@ -1,4 +1,5 @@
 import { errorMessage, Refused } from '../../errors.js';
+import { infrastructureFault, INFRASTRUCTURE_RETRY_MS } from '../../faults.js';
 import { assignDefault, readyQueue, runningCounts } from '../../store/dispatch.js';
 import { attachSupervisor, claimTask, recordFailedRun } from '../../store/lease.js';
 import type { TaskRow } from '../../store/types.js';
@@ -40,7 +41,7 @@ export function spawnStep(ctx: TickContext): TickAction[] {
     }
     const guard = respawnGuard(ctx, task);
     if (guard) {
-      actions.push({ step: 'spawn', action: 'guarded', task_id: task.id, detail: `${guard.reason === 'rate_limited' ? 'rate limited' : 'could not start'} until ${new Date(guard.clearAt).toISOString()}` });
+      actions.push({ step: 'spawn', action: 'guarded', task_id: task.id, detail: `${guard.reason === 'rate_limited' ? 'rate limited' : guard.reason === 'spawn_failed' ? 'could not start' : `${guard.reason}, not counted (the machine's fault)`} until ${new Date(guard.clearAt).toISOString()}` });
       continue;
     }
     if (ctx.dryRun) {
@@ -54,6 +55,7 @@ export function spawnStep(ctx: TickContext): TickAction[] {
         continue;
       }
       actions.push(action);
+      if (action.fault) break; // the machine failed: no more starts this tick
       if (action.action !== 'spawned') continue;
     }
     running++;
@@ -75,8 +77,15 @@ function claimAndLaunch(ctx: TickContext, task: TaskRow, assignee: string, cap: 
     } catch (err) {
       if (err instanceof Refused) return { step: 'spawn', action: 'spawned', task_id: task.id, run_id: claim.identity.runId, detail: `${assignee}, run already moved on` };
       const reason = `cannot start the supervisor: ${errorMessage(err)}`;
-      recordFailedRun(ctx.store, claim.identity, 'spawn_failed', reason, failurePolicyOf(ctx.settings));
-      return { step: 'spawn', action: 'spawn_failed', task_id: task.id, run_id: claim.identity.runId, detail: reason };
+      // The board's folder read-only or full, no process slots: the machine's fault, not the task's.
+      const fault = infrastructureFault(err);
+      try {
+        recordFailedRun(ctx.store, claim.identity, 'spawn_failed', reason, failurePolicyOf(ctx.settings), fault ? { retryInMs: INFRASTRUCTURE_RETRY_MS } : undefined);
+      } catch (recordErr) {
+        // Not recorded either: the run stays open without a supervisor, and the reaper closes it, uncounted.
+        if (!fault || !infrastructureFault(recordErr)) throw recordErr;
+      }
+      return { step: 'spawn', action: 'spawn_failed', task_id: task.id, run_id: claim.identity.runId, detail: reason, ...(fault && { fault }) };
     }
   } catch (err) {
     if (err instanceof Refused) return null; // another dispatcher claimed it first

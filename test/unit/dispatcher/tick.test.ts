@@ -12,6 +12,7 @@ import { createTask, editTask, getTask } from '../../../src/store/tasks.js';
 import type { Store } from '../../../src/store/db.js';
 import { dumpBoard, eventKinds, lastEvent, manualClock, testStore, type ManualClock, claimOrFail } from '../../helpers/board.js';
 import { hostname } from 'node:os';
+import { openStore } from '../../../src/store/db.js';
 
 /**
  * The tick's decisions with the clock moved instead of slept. Process liveness and launching are
@@ -290,6 +291,66 @@ describe('reap', () => {
     expect(actions()[0]).toBe(`reap:crashed:${task.id}`);
     expect(runsForTask(store, task.id)[0]).toMatchObject({ outcome: 'crashed', error: 'crashed: its supervisor 4 is gone' });
     expect(getTask(store, task.id)).toMatchObject({ consecutive_failures: 1 });
+  });
+});
+
+describe('faults of the board or the machine are not the task\'s', () => {
+  it('a run whose supervisor never started is closed spawn_failed, not counted, and held back a while', () => {
+    const { store, clock, actions } = setup();
+    const { task } = createTask(store, { title: 'w', assignee: 'ghost-profile' });
+    claimOrFail(store, task.id, { profile: 'x', leaseMs: 600 * SECOND });
+    clock.advance(31 * SECOND);
+    expect(actions()[0]).toBe(`reap:spawn_failed:${task.id}`);
+    expect(runsForTask(store, task.id)[0]).toMatchObject({ outcome: 'spawn_failed', error: 'not started: its supervisor never started' });
+    expect(getTask(store, task.id)).toMatchObject({ status: 'ready', consecutive_failures: 0 });
+    expect(lastEvent(store, task.id)).toMatchObject({ kind: 'spawn_failed', payload: { counted: false, cooldown_until: clock.now() + 30 * SECOND } });
+  });
+
+  it('a supervisor that cannot be started for a read-only disk: not counted, the tick reports the fault, no more starts this tick', () => {
+    const { store, clock, tick } = setup();
+    const ids = Array.from({ length: 3 }, (_, i) => (clock.advance(1), createTask(store, { title: `t${i}`, assignee: 'coder' }).task.id));
+    const result = tick({
+      launch: () => {
+        throw Object.assign(new Error("EROFS: read-only file system, open '/board/logs/t.log'"), { code: 'EROFS' });
+      },
+    });
+    expect(result.actions.map((a) => a.action)).toEqual(['spawn_failed']);
+    expect(result.fault).toMatch(/^read-only file system: cannot start the supervisor: EROFS/);
+    expect(ids.map((id) => getTask(store, id).consecutive_failures)).toEqual([0, 0, 0]);
+    expect(lastEvent(store, ids[0]!)).toMatchObject({ kind: 'spawn_failed', payload: { counted: false } });
+    // Held back for the retry time, then started as usual.
+    expect(tick().actions.filter((a) => a.action === 'spawned').map((a) => a.task_id)).toEqual([ids[1], ids[2]]);
+    clock.advance(31 * SECOND);
+    expect(tick().actions.filter((a) => a.action === 'spawned').map((a) => a.task_id)).toEqual([ids[0]]);
+  });
+
+  it('a tick whose steps fail because the board is locked says so in its fault', () => {
+    const { store, clock, tick } = setup();
+    createTask(store, { title: 'x', assignee: 'coder' });
+    const holder = testStore(clock, store.path);
+    holder.db.pragma('busy_timeout = 0');
+    holder.db.exec('BEGIN IMMEDIATE');
+    const locked = openStore(store.path, { clock, busyTimeoutMs: 50, checkIntegrity: false });
+    try {
+      const result = dispatchOnce(locked, config, clock, { settings: resolveSettings(config, env), host: hostname(), killer: new Killer(0), isRunProcess: () => false, launch: () => 1 });
+      expect(result.fault).toMatch(/^board locked: board .* is locked by another process/);
+    } finally {
+      locked.close();
+      holder.db.exec('ROLLBACK');
+    }
+  });
+
+  it('an expired lease whose worker has ended while its supervisor lives is extended: the supervisor is recording the exit', () => {
+    const { store, clock, alive, tick } = setup();
+    const { task } = createTask(store, { title: 'w', assignee: 'coder' });
+    const claim = claimOrFail(store, task.id, { profile: 'coder', leaseMs: 60 * SECOND });
+    liveSupervisor(store, alive, claim.identity.runId);
+    store.db.prepare('UPDATE task_runs SET worker_pid = 4242 WHERE id = ?').run(claim.identity.runId); // 4242: not alive
+    clock.advance(301 * SECOND); // heartbeat stale too
+    expect(tick().actions[0]).toMatchObject({ action: 'extended', detail: 'lease expired, worker ended, its supervisor is recording the exit' });
+    expect(getTask(store, task.id)).toMatchObject({ status: 'running', consecutive_failures: 0 });
+    clock.advance(11 * 60 * SECOND); // past the supervisor's patience: taken back
+    expect(tick().actions[0]).toMatchObject({ action: 'reclaimed' });
   });
 });
 
