@@ -1,5 +1,6 @@
 import type { DiagnosticsConfig, Profile } from '../config.js';
 import type { BoardFacts, TaskFacts } from '../store/diagnostics.js';
+import { startedLongAgo } from '../elapsed.js';
 import { formatSpan } from '../time.js';
 
 export const SEVERITIES = ['critical', 'error', 'warning'] as const;
@@ -46,7 +47,7 @@ const ghostRunning: Rule = (task, ctx) => {
   const r = task.running;
   if (!r) return null;
   const missing = r.claim_lock === null ? 'claim lock' : r.current_run_id === null || r.run === null ? 'run' : r.run.status === 'ended' ? 'open run (its run is closed)' : null;
-  const noPid = missing === null && r.worker_pid === null && ctx.now - (r.started_at ?? ctx.now) > ctx.crashGraceMs;
+  const noPid = missing === null && r.worker_pid === null && startedLongAgo(ctx.now, r.started_at ?? ctx.now, ctx.crashGraceMs);
   if (missing === null && !noPid) return null;
   return finding(task, 'ghost_running', 'critical', `running without a ${missing ?? 'worker pid'}: nothing will ever finish it`, `kanban reclaim ${task.id}`, 'r');
 };
@@ -56,7 +57,7 @@ const expiredLease: Rule = (task, ctx) => {
   const r = task.running;
   if (!r || ghostRunning(task, ctx)) return null;
   const expiredFor = r.claim_expires === null ? 0 : ctx.now - r.claim_expires;
-  const supervisorDead = r.host_local && !r.supervisor_alive && ctx.now - (r.run?.started_at ?? ctx.now) > ctx.crashGraceMs;
+  const supervisorDead = r.host_local && !r.supervisor_alive && startedLongAgo(ctx.now, r.run?.started_at ?? ctx.now, ctx.crashGraceMs);
   if (expiredFor <= ctx.leaseGraceMs && !supervisorDead) return null;
   const why = supervisorDead ? `its supervisor ${r.run?.supervisor_pid ?? '(never started)'} is gone` : `its lease expired ${formatSpan(expiredFor)} ago`;
   const heard = lastHeard(task);

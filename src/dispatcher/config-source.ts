@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { loadConfig, type Config } from '../config.js';
 import { errorMessage } from '../errors.js';
 import { resolveSettings, type Settings } from '../settings.js';
+import type { Elapsed } from '../elapsed.js';
 import type { Killer } from './processes.js';
 import type { TickOptions } from './tick.js';
 
@@ -47,8 +48,8 @@ export class ConfigSource {
   }
 
   /** A tick with the settings in force, whose supervisors read this same config file. */
-  tickOptions(killer: Killer): TickOptions {
-    return { settings: this.settings, killer, configPath: this.path };
+  tickOptions(killer: Killer, elapsed?: Elapsed): TickOptions {
+    return { settings: this.settings, killer, configPath: this.path, ...(elapsed && { elapsed }) };
   }
 }
 

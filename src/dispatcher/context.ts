@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { Settings } from '../settings.js';
 import type { Store } from '../store/db.js';
 import type { RunIdentity } from '../store/lease.js';
+import type { Elapsed } from '../elapsed.js';
 import type { Killer, RunProcess } from './processes.js';
 
 export const STEP_NAMES = ['reap', 'leases', 'stale', 'schedule', 'ready', 'spawn'] as const;
@@ -39,6 +40,8 @@ export interface TickContext {
   host: string;
   isRunProcess(pid: number | null, run: RunProcess): boolean;
   killer: Killer;
+  /** Silence and lease time, judged so that a step of the wall clock decides nothing (elapsed.ts). */
+  elapsed: Elapsed;
   /** Starts the supervisor of a claimed run; returns its pid. */
   launch(identity: RunIdentity): number;
 }

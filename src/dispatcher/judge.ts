@@ -31,7 +31,7 @@ export function judgeRunningTask(ctx: TickContext, task: TaskRow): Judgement | n
   const hostLocal = claimHost(identity.claimLock) === ctx.host;
   const supervisorAlive = hostLocal && ctx.isRunProcess(run.supervisor_pid, identity);
   const liveAt = Math.max(task.last_heartbeat_at ?? 0, task.started_at ?? run.started_at);
-  const silentMs = ctx.now - liveAt;
+  const silentMs = ctx.elapsed.since(`heard:${run.id}`, liveAt, ctx.now);
   const heartbeatStale = silentMs >= ctx.settings.heartbeatMaxStaleSeconds * 1000;
   const payload = {
     claim_expires: task.claim_expires,
@@ -42,7 +42,8 @@ export function judgeRunningTask(ctx: TickContext, task: TaskRow): Judgement | n
     supervisor_alive: supervisorAlive,
   };
   const base = { identity, run, hostLocal, supervisorAlive, heartbeatStale, payload };
-  const expired = task.claim_expires !== null && task.claim_expires < ctx.now;
+  // The lease was set lease_ms before it ends: how long ago that was, step-proof, says whether it ran out.
+  const expired = task.claim_expires !== null && ctx.elapsed.since(`lease:${run.id}`, task.claim_expires - run.lease_ms, ctx.now) > run.lease_ms;
   if (expired) {
     if (hostLocal && supervisorAlive && !heartbeatStale) return { ...base, verdict: 'extend', detail: `lease expired, supervisor alive, heard from ${Math.round(silentMs / 1000)}s ago` };
     // Its worker has ended and the supervisor is still at work: recording the exit through a locked,
@@ -55,8 +56,9 @@ export function judgeRunningTask(ctx: TickContext, task: TaskRow): Judgement | n
     return { ...base, verdict: 'reclaim', detail: `lease expired, ${why}` };
   }
   const staleTimeoutMs = ctx.settings.staleTimeoutSeconds * 1000;
-  if (staleTimeoutMs > 0 && ctx.now - run.started_at > staleTimeoutMs && heartbeatStale) {
-    return { ...base, verdict: 'stale', detail: `running ${Math.round((ctx.now - run.started_at) / 1000)}s, silent for ${Math.round(silentMs / 1000)}s` };
+  const runningMs = ctx.elapsed.since(`started:${run.id}`, run.started_at, ctx.now);
+  if (staleTimeoutMs > 0 && runningMs > staleTimeoutMs && heartbeatStale) {
+    return { ...base, verdict: 'stale', detail: `running ${Math.round(runningMs / 1000)}s, silent for ${Math.round(silentMs / 1000)}s` };
   }
   return { ...base, verdict: 'healthy', detail: 'healthy' };
 }

@@ -8,6 +8,7 @@ import type { Store } from '../store/db.js';
 import { startSupervisor } from '../workers/launch.js';
 import { RUN_CONFIG_VARIABLE } from '../workers/plan.js';
 import type { StepName, TickAction, TickContext, TickResult } from './context.js';
+import { Elapsed } from '../elapsed.js';
 import { isRunProcess, Killer } from './processes.js';
 import { expiredLeases, staleRuns } from './steps/leases.js';
 import { reap } from './steps/reap.js';
@@ -30,6 +31,8 @@ export interface TickOptions {
   configPath?: string;
   settings?: Settings;
   killer?: Killer;
+  /** A long-running dispatcher passes the same one to every tick; a one-shot tick gets a fresh one. */
+  elapsed?: Elapsed;
   host?: string;
   isRunProcess?: TickContext['isRunProcess'];
   launch?: TickContext['launch'];
@@ -46,6 +49,7 @@ export function tickContext(store: Store, config: Config, clock: Clock, options:
     host: options.host ?? hostname(),
     isRunProcess: options.isRunProcess ?? isRunProcess,
     killer: options.killer ?? new Killer(),
+    elapsed: options.elapsed ?? new Elapsed(),
     launch: options.launch ?? ((identity) => startSupervisor(store.path, identity, { env: supervisorEnv(config, options.configPath) })),
   };
 }
@@ -74,6 +78,7 @@ function supervisorEnv(config: Config, configPath: string | undefined): NodeJS.P
 export function dispatchOnce(store: Store, config: Config, clock: Clock, options: TickOptions = {}): TickResult {
   const ctx = tickContext(store, config, clock, options);
   const result: TickResult = { at: ctx.now, dry_run: ctx.dryRun, actions: [], errors: [], fault: null };
+  ctx.elapsed.beginTick();
   for (const [name, step] of STEPS) {
     try {
       result.actions.push(...step(ctx));

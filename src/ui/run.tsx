@@ -4,6 +4,7 @@ import { systemClock } from '../clock.js';
 import { diagnoseBoard } from '../diagnostics/board.js';
 import { ConfigSource } from '../dispatcher/config-source.js';
 import { DispatcherLoop } from '../dispatcher/loop.js';
+import { Elapsed } from '../elapsed.js';
 import { Killer } from '../dispatcher/processes.js';
 import { dispatchOnce, tickContext } from '../dispatcher/tick.js';
 import { busyTimeoutMs } from '../env.js';
@@ -36,12 +37,13 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
   const source = new ConfigSource(configPath, options.flags);
   const store = openStore(dbPath, { busyTimeoutMs: busyTimeoutMs() });
   const killer = new Killer();
+  const elapsed = new Elapsed(); // one for the board's life: a step of the wall clock decides nothing
   let handle: DispatcherHandle;
   const loop = options.dispatch
     ? new DispatcherLoop(
         () => {
           source.refresh();
-          return dispatchOnce(store, source.config, systemClock, source.tickOptions(killer));
+          return dispatchOnce(store, source.config, systemClock, source.tickOptions(killer, elapsed));
         },
         () => source.settings.tickSeconds * 1000,
         {
@@ -73,7 +75,7 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
       boardName={boardName(store.path)}
       dispatcher={handle}
       settings={() => source.settings}
-      context={() => tickContext(store, source.config, systemClock, source.tickOptions(killer))}
+      context={() => tickContext(store, source.config, systemClock, source.tickOptions(killer, elapsed))}
       diagnose={() => diagnoseBoard(store, source.config, source.settings, systemClock.now())}
     />,
     { exitOnCtrlC: false, patchConsole: false, onRender: markRendered },

@@ -5,6 +5,7 @@ import { recordEvent } from '../../store/events.js';
 import { claimHost, recordFailedRun } from '../../store/lease.js';
 import { failurePolicyOf } from '../../settings.js';
 import type { TickAction, TickContext } from '../context.js';
+import { startedLongAgo } from '../../elapsed.js';
 import { stopRunProcesses } from '../processes.js';
 
 /** Workers alive this long after their run closed are stopped. */
@@ -24,7 +25,7 @@ export function reap(ctx: TickContext): TickAction[] {
     if (claimHost(run.claim_lock) !== ctx.host) continue;
     const process = { taskId: run.task_id, runId: run.id };
     if (ctx.isRunProcess(run.supervisor_pid, process)) continue;
-    if (ctx.now - run.started_at < ctx.settings.crashGraceSeconds * 1000) continue;
+    if (!startedLongAgo(ctx.now, run.started_at, ctx.settings.crashGraceSeconds * 1000)) continue;
     const neverStarted = run.supervisor_pid === null;
     const detail = neverStarted ? 'its supervisor never started' : `its supervisor ${run.supervisor_pid} is gone`;
     if (!ctx.dryRun) {

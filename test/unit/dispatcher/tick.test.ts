@@ -13,6 +13,7 @@ import type { Store } from '../../../src/store/db.js';
 import { dumpBoard, eventKinds, lastEvent, manualClock, testStore, type ManualClock, claimOrFail } from '../../helpers/board.js';
 import { hostname } from 'node:os';
 import { openStore } from '../../../src/store/db.js';
+import { Elapsed } from '../../../src/elapsed.js';
 
 /**
  * The tick's decisions with the clock moved instead of slept. Process liveness and launching are
@@ -351,6 +352,55 @@ describe('faults of the board or the machine are not the task\'s', () => {
     expect(getTask(store, task.id)).toMatchObject({ status: 'running', consecutive_failures: 0 });
     clock.advance(11 * 60 * SECOND); // past the supervisor's patience: taken back
     expect(tick().actions[0]).toMatchObject({ action: 'reclaimed' });
+  });
+});
+
+describe('a wall clock that steps decides nothing', () => {
+  /** A long-running dispatcher: one Elapsed for every tick, on a monotonic clock the test moves apart from the wall clock. */
+  function longRunning() {
+    const base = setup();
+    let mono = 0;
+    const elapsed = new Elapsed(() => mono);
+    const tick = (more: TickOptions = {}) => base.tick({ elapsed, ...more });
+    return { ...base, tick, passes: (ms: number) => ((mono += ms), base.clock.advance(ms)) };
+  }
+
+  it('a forward step of 2 h does not take back a healthy run', () => {
+    const { store, clock, alive, tick, passes } = longRunning();
+    const { task } = createTask(store, { title: 'w', assignee: 'coder' });
+    const claim = claimOrFail(store, task.id, { profile: 'coder', leaseMs: 60 * SECOND });
+    liveSupervisor(store, alive, claim.identity.runId);
+    heartbeat(store, claim.identity);
+    tick();
+    passes(10 * SECOND);
+    tick();
+    clock.advance(2 * 3600 * SECOND); // the step: wall only
+    passes(SECOND);
+    expect(tick().actions.filter((a) => a.task_id === task.id)).toEqual([]);
+    expect(getTask(store, task.id)).toMatchObject({ status: 'running', current_run_id: claim.identity.runId, consecutive_failures: 0 });
+    passes(59 * SECOND); // the lease (60 s) runs out in real time: extended, the supervisor being alive and heard from
+    expect(tick().actions.filter((a) => a.task_id === task.id).map((a) => a.action)).toEqual(['extended']);
+  });
+
+  it('a backward step of 10 min does not hide a hung run: its silence is counted on the monotonic clock', () => {
+    const { store, clock, alive, tick, passes } = longRunning();
+    const { task } = createTask(store, { title: 'w', assignee: 'coder' });
+    const claim = claimOrFail(store, task.id, { profile: 'coder', leaseMs: 60 * SECOND });
+    liveSupervisor(store, alive, claim.identity.runId);
+    heartbeat(store, claim.identity);
+    clock.advance(-10 * 60 * SECOND); // the step
+    tick();
+    passes(301 * SECOND); // silent for MAX_STALE (300 s) of real time; the wall clock says 299 s before the heartbeat
+    expect(tick().actions.map((a) => `${a.step}:${a.action}`)[0]).toBe('leases:reclaimed');
+  });
+
+  it('a backward step of 10 min does not hide a run whose supervisor died: it is reaped', () => {
+    const { store, clock, tick } = longRunning();
+    const { task } = createTask(store, { title: 'w', assignee: 'ghost-profile' });
+    const claim = claimOrFail(store, task.id, { profile: 'x', leaseMs: 600 * SECOND });
+    store.db.prepare('UPDATE task_runs SET supervisor_pid = 4, worker_pid = 5 WHERE id = ?').run(claim.identity.runId);
+    clock.advance(-10 * 60 * SECOND);
+    expect(tick().actions.map((a) => `${a.step}:${a.action}`)[0]).toBe('reap:crashed');
   });
 });
 
