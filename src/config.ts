@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { AGENT_NAMES } from './agents/types.js';
@@ -79,6 +79,8 @@ export const ConfigSchema = z.strictObject({
   stale_timeout_seconds: seconds.optional(),
   failure_limit: positiveInt.optional(),
   max_in_progress: z.number().int().nonnegative().optional(),
+  /** Bytes of worker output one run may write to its task's log (50 MiB by default); the rest is dropped. */
+  log_max_bytes: positiveInt.optional(),
   diagnostics: DiagnosticsSchema.default(DiagnosticsSchema.parse({})),
 });
 
@@ -86,11 +88,21 @@ export type Config = z.infer<typeof ConfigSchema>;
 export type Profile = z.infer<typeof ProfileSchema>;
 export type DiagnosticsConfig = z.infer<typeof DiagnosticsSchema>;
 
+function asJson(text: string): unknown {
+  if (!text.trimStart().startsWith('{')) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined; // YAML's flow style, or broken: the YAML parser says which
+  }
+}
+
 export function parseConfig(text: string, path: string): Config {
   let raw: unknown;
   try {
     // Warnings (an odd %YAML directive, say) would go to stderr as Node process warnings: errors alone matter.
-    raw = parseYaml(text, { logLevel: 'error' }) ?? {};
+    // JSON is YAML, and JSON.parse is linear: a config written by a program (or handed to a supervisor) takes that path.
+    raw = (asJson(text) ?? parseYaml(text, { logLevel: 'error' })) ?? {};
   } catch (err) {
     throw new InvalidInput(`invalid config ${path}: not YAML (${errorMessage(err).split('\n')[0]})`);
   }
@@ -112,13 +124,24 @@ export function parseConfig(text: string, path: string): Config {
   return config;
 }
 
+/**
+ * The largest config read. A real one is a few KiB (prompt templates live in their own files);
+ * parsing YAML costs more than linear time on hostile input (an 11 MB file took 94 s, 64 KiB up to
+ * ~3 s), and a dispatcher parses the file again, once, each time it changes.
+ */
+export const CONFIG_MAX_BYTES = 64 * 1024;
+
 export function loadConfig(path: string): Config {
   let text: string;
   try {
+    const size = statSync(path).size;
+    if (size > CONFIG_MAX_BYTES) throw new InvalidInput(`config ${path} is ${size} bytes: the limit is ${CONFIG_MAX_BYTES} (64 KiB); put long prompt templates in their own file`);
     text = readFileSync(path, 'utf8');
   } catch (err) {
+    if (err instanceof InvalidInput) throw err;
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return ConfigSchema.parse({});
     throw new InvalidInput(`cannot read config ${path}: ${errorMessage(err)}`);
   }
+  if (Buffer.byteLength(text) > CONFIG_MAX_BYTES) throw new InvalidInput(`config ${path} grew past the limit of ${CONFIG_MAX_BYTES} bytes while it was read`);
   return parseConfig(text, path);
 }

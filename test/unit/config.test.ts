@@ -3,11 +3,24 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../src/config.js';
 import { InvalidInput } from '../../src/errors.js';
+import { ConfigSource } from '../../src/dispatcher/config-source.js';
 import { resolveSettings } from '../../src/settings.js';
 import { tempDir } from '../helpers/board.js';
 
 describe('config.yaml', () => {
   const DIAGNOSTICS = { stuck_blocked_hours: 24, block_cycle_window_hours: 24, block_cycle_count: 3, stranded_ready_minutes: 30 };
+
+  it('a config over 64 KiB is refused with its size, before it is parsed; a dispatcher keeps the one in force', () => {
+    const path = join(tempDir(), 'config.yaml');
+    writeFileSync(path, JSON.stringify({ profiles: { coder: { command: ['agent'] } } }));
+    const source = new ConfigSource(path);
+    // 11 MB of flow-style YAML: parsing it would take minutes.
+    writeFileSync(path, `x: {${Array.from({ length: 800_000 }, (_, i) => `k${i}: 1`).join(', ')}}\n`);
+    expect(() => loadConfig(path)).toThrowError(/^config .*config\.yaml is \d+ bytes: the limit is 65536 \(64 KiB\)/);
+    expect(() => loadConfig(path)).toThrowError(InvalidInput);
+    expect(source.refresh()).toMatch(/is \d+ bytes: the limit is 65536 .*\(keeping the previous config\)$/);
+    expect(Object.keys(source.config.profiles)).toEqual(['coder']);
+  });
 
   it('a missing file means defaults', () => {
     expect(loadConfig(join(tempDir(), 'nope.yaml'))).toEqual({ profiles: {}, diagnostics: DIAGNOSTICS });
