@@ -48,7 +48,7 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
         () => source.settings.tickSeconds * 1000,
         {
           onTick: (result) => {
-            handle.lastError = result.fault === null ? null : `${result.fault} (next try in ${Math.round(loop!.nextWaitMs() / 1000)}s)`;
+            handle.lastError = result.fault === null ? null : `${result.fault} (next try in ${(loop!.nextWaitMs() / 1000).toFixed(1)}s)`;
             handle.changed();
           },
           onError: (err) => {

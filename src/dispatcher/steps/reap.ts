@@ -16,7 +16,7 @@ const ORPHAN_HORIZON_MS = 3_600_000;
 /**
  * Always the first step. A run whose supervisor is gone without having recorded the exit (and older
  * than the crash grace) is closed `crashed`, counted, and its worker, if still alive, stopped; one
- * whose supervisor never started is closed `spawn_failed`, not counted (nothing of the task ran). A worker
+ * whose worker never started is closed `spawn_failed`, not counted (nothing of the task ran). A worker
  * still alive a minute after its run closed is stopped.
  */
 export function reap(ctx: TickContext): TickAction[] {
@@ -26,8 +26,11 @@ export function reap(ctx: TickContext): TickAction[] {
     const process = { taskId: run.task_id, runId: run.id };
     if (ctx.isRunProcess(run.supervisor_pid, process)) continue;
     if (!startedLongAgo(ctx.now, run.started_at, ctx.settings.crashGraceSeconds * 1000)) continue;
-    const neverStarted = run.supervisor_pid === null;
-    const detail = neverStarted ? 'its supervisor never started' : `its supervisor ${run.supervisor_pid} is gone`;
+    // No worker was started: nothing of the task ran (the supervisor could not start, or could not open
+    // the board or its log: the machine's fault), so it is not counted.
+    const neverStarted = run.supervisor_pid === null || run.worker_pid === null;
+    const detail =
+      run.supervisor_pid === null ? 'its supervisor never started' : run.worker_pid === null ? `its supervisor ${run.supervisor_pid} is gone, no worker was started` : `its supervisor ${run.supervisor_pid} is gone`;
     if (!ctx.dryRun) {
       try {
         const identity = { taskId: run.task_id, runId: run.id, claimLock: run.claim_lock };

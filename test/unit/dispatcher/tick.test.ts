@@ -285,7 +285,7 @@ describe('reap', () => {
     const { store, clock, actions } = setup();
     const { task } = createTask(store, { title: 'w', assignee: 'ghost-profile' });
     const claim = claimOrFail(store, task.id, { profile: 'x', leaseMs: 600 * SECOND });
-    store.db.prepare('UPDATE task_runs SET supervisor_pid = 4 WHERE id = ?').run(claim.identity.runId);
+    store.db.prepare('UPDATE task_runs SET supervisor_pid = 4, worker_pid = 5 WHERE id = ?').run(claim.identity.runId);
     clock.advance(29 * SECOND);
     expect(actions()).toEqual([]);
     clock.advance(2 * SECOND);
@@ -305,6 +305,17 @@ describe('faults of the board or the machine are not the task\'s', () => {
     expect(runsForTask(store, task.id)[0]).toMatchObject({ outcome: 'spawn_failed', error: 'not started: its supervisor never started' });
     expect(getTask(store, task.id)).toMatchObject({ status: 'ready', consecutive_failures: 0 });
     expect(lastEvent(store, task.id)).toMatchObject({ kind: 'spawn_failed', payload: { counted: false, cooldown_until: clock.now() + 30 * SECOND } });
+  });
+
+  it('a supervisor that died before starting its worker (it could not open the board or its log): spawn_failed, not counted', () => {
+    const { store, clock, actions } = setup();
+    const { task } = createTask(store, { title: 'w', assignee: 'ghost-profile' });
+    const claim = claimOrFail(store, task.id, { profile: 'x', leaseMs: 600 * SECOND });
+    store.db.prepare('UPDATE task_runs SET supervisor_pid = 4 WHERE id = ?').run(claim.identity.runId);
+    clock.advance(31 * SECOND);
+    expect(actions()[0]).toBe(`reap:spawn_failed:${task.id}`);
+    expect(runsForTask(store, task.id)[0]).toMatchObject({ outcome: 'spawn_failed', error: 'not started: its supervisor 4 is gone, no worker was started' });
+    expect(getTask(store, task.id)).toMatchObject({ status: 'ready', consecutive_failures: 0 });
   });
 
   it('a supervisor that cannot be started for a read-only disk: not counted, the tick reports the fault, no more starts this tick', () => {

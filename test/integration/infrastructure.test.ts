@@ -1,0 +1,95 @@
+import { spawnSync } from 'node:child_process';
+import { dirname } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runsForTask } from '../../src/store/runs.js';
+import { createTask, getTask } from '../../src/store/tasks.js';
+import { kanban } from '../helpers/cli.js';
+import { tempDir } from '../helpers/board.js';
+import { startDispatcher, type RunningDispatcher } from '../helpers/dispatcher.js';
+import { exited, startUntil } from '../helpers/processes.js';
+import { eventsOf, waitFor, workerBoard, type WorkerBoard } from '../helpers/workers.js';
+
+/**
+ * Faults of the board or the machine are not the task's: real locks held by another process, a real
+ * read-only mount over the board's folder. No task may be charged for them.
+ */
+const running: RunningDispatcher[] = [];
+const mounts: string[] = [];
+afterEach(async () => {
+  for (const dir of mounts.splice(0)) spawnSync('umount', ['-l', dir]);
+  await Promise.all(running.splice(0).map((d) => d.stop()));
+});
+
+function dispatcher(board: WorkerBoard, env: Record<string, string> = {}): RunningDispatcher {
+  const d = startDispatcher(board, env);
+  running.push(d);
+  return d;
+}
+
+/** Exits 0 after `ms`: a worker that succeeds. */
+const succeedAfter = (ms: number) => [process.execPath, '-e', `setTimeout(() => process.exit(0), ${ms})`];
+
+/** Counted failures: the events that raised a task's failure counter. */
+const counted = (board: WorkerBoard, taskId: string) => eventsOf(board, taskId).filter((e) => typeof (e.payload as { failures?: unknown }).failures === 'number');
+
+describe('the board or the machine failing', () => {
+  it('`kanban dispatch` exits 4 when the board is locked for the tick, saying so', async () => {
+    const board = workerBoard({ ok: { command: succeedAfter(0), on_clean_exit: 'complete' } }, { KANBAN_BUSY_TIMEOUT_MS: '300' });
+    createTask(board.store, { title: 'waits', assignee: 'ok' });
+    const holder = await startUntil('hold-lock.mjs', [board.db, '4000'], 'locked');
+    try {
+      const result = kanban(['--db', board.db, 'dispatch'], board.env);
+      expect(result.code, result.stdout + result.stderr).toBe(4);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^kanban: board locked: board .* is locked by another process/);
+    } finally {
+      holder.kill();
+      await exited(holder);
+    }
+  });
+
+  it('a lock held long past the busy timeout does not turn a success into a crash: the exit is recorded late, one run', async () => {
+    const board = workerBoard({ ok: { command: succeedAfter(1500), on_clean_exit: 'complete' } }, {
+      KANBAN_BUSY_TIMEOUT_MS: '300',
+      KANBAN_HEARTBEAT_MAX_STALE_SECONDS: '2',
+      KANBAN_CRASH_GRACE_SECONDS: '1',
+    });
+    const { task } = createTask(board.store, { title: 'locked out at the end', assignee: 'ok' });
+    const d = dispatcher(board);
+    await waitFor('the worker', () => getTask(board.store, task.id).worker_pid);
+    // The worker exits 1.5 s after it started, inside an 8 s lock: longer than the lease (3 s), the
+    // heartbeat staleness (2 s) and every busy timeout.
+    const holder = await startUntil('hold-lock.mjs', [board.db, '8000'], 'locked');
+    expect(await exited(holder)).toBe(0);
+    await waitFor('the task done', () => getTask(board.store, task.id).status === 'done', 30_000);
+    expect(runsForTask(board.store, task.id).map((r) => r.outcome)).toEqual(['completed']);
+    expect(counted(board, task.id)).toEqual([]);
+    expect(d.stderr()).toMatch(/board locked: .*backing off: next tick in [\d.]+s/);
+  }, 60_000);
+
+  it('a read-only board folder for a few seconds charges no task: every task is done after, none counted', async (ctx) => {
+    const board = workerBoard({ ok: { command: succeedAfter(1000), on_clean_exit: 'complete' } }, { KANBAN_CRASH_GRACE_SECONDS: '1', KANBAN_MAX_IN_PROGRESS: '2' });
+    const dir = dirname(board.db);
+    const ids = Array.from({ length: 8 }, (_, i) => createTask(board.store, { title: `t${i}`, assignee: 'ok' }).task.id);
+    const d = dispatcher(board);
+    await waitFor('the dispatcher to start', () => d.stderr().includes('dispatching'));
+    // A read-only mount over the folder: what is open stays writable (the board), what opens next
+    // (logs, a supervisor's connection, prompt files) fails with EROFS, as on a disk remounted read-only.
+    // Made read-only aside, where nothing writes (a mount with open writers cannot become read-only), then moved over the folder.
+    const staging = tempDir('kanban-ro-');
+    if (spawnSync('mount', ['--bind', dir, staging]).status !== 0) return ctx.skip(); // not root, or no mount here
+    mounts.push(staging);
+    expect(spawnSync('mount', ['-o', 'remount,ro,bind', staging]).status).toBe(0);
+    expect(spawnSync('mount', ['--move', staging, dir]).status).toBe(0);
+    mounts.splice(0, 1, dir);
+    await waitFor('a start to fail for it', () => /read-only file system/.test(d.stderr()), 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(spawnSync('umount', [dir]).status).toBe(0);
+    mounts.pop();
+    await waitFor('every task done', () => ids.every((id) => getTask(board.store, id).status === 'done'), 120_000, 200);
+    for (const id of ids) expect(counted(board, id)).toEqual([]);
+    expect(d.stderr()).toMatch(/kanban: read-only file system: cannot start the supervisor: EROFS.*backing off: next tick in [\d.]+s/);
+    expect(d.stderr()).toMatch(/kanban: the board is usable again/);
+  }, 180_000);
+});
