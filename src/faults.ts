@@ -1,4 +1,6 @@
-import { BoardLocked, BoardUnusable, WriteOutcomeUnknown } from './errors.js';
+import { accessSync, constants, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { BoardLocked, BoardUnusable, errorMessage, WriteOutcomeUnknown } from './errors.js';
 
 /**
  * Faults of the machine or of the board, never of a task: a full or read-only disk, an I/O error, a
@@ -47,4 +49,28 @@ export const RECORD_PATIENCE_MS = 10 * 60_000;
 export function isDiskFault(err: unknown): boolean {
   const kind = infrastructureFault(err);
   return kind === 'disk full' || kind === 'disk quota exceeded' || kind === 'read-only file system' || kind === 'I/O error' || kind === 'board is read-only';
+}
+
+/** Below this much free space on the board's disk, writes are about to fail: said before they do. */
+export const LOW_DISK_BYTES = 1024 * 1024;
+
+/**
+ * Why the board's folder cannot take writes now (read-only, no permission, its disk full), asking
+ * the file system; null when it can, as far as it can tell.
+ */
+export function boardDiskProblem(dbPath: string): string | null {
+  const dir = dirname(dbPath);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    return `board unwritable: its folder ${dir} cannot be written (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`;
+  }
+  try {
+    const disk = statfsSync(dir);
+    const free = disk.bavail * disk.bsize;
+    if (free < LOW_DISK_BYTES) return `board unwritable: the disk holding ${dir} has ${Math.floor(free / 1024)} KiB free`;
+  } catch {
+    // no statfs here: the access check is all there is
+  }
+  return null;
 }

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { boardDiskProblem } from '../faults.js';
 import type { Config } from '../config.js';
 import { isRunProcess } from '../dispatcher/processes.js';
 import type { Settings } from '../settings.js';
@@ -8,11 +9,23 @@ import { diagnose, type Finding } from './rules.js';
 
 export const systemProbe: ProcessProbe = { host: hostname(), isRunProcess };
 
+/**
+ * A finding when the board's folder cannot be written (read-only, no permission) or its disk is
+ * (nearly) full. Not a rule: it asks the file system, not the board.
+ */
+export function boardWritability(dbPath: string): Finding[] {
+  const problem = boardDiskProblem(dbPath);
+  if (problem === null) return [];
+  const fix = { command: 'free space on its disk or make its folder writable; the dispatcher resumes by itself', key: '-' };
+  return [{ rule: 'board_unwritable', severity: 'critical', task_id: 'board', title: dbPath, reason: problem, fix }];
+}
+
 /** Reads the board's facts and judges them: what `kanban diagnostics` prints and the board flags. */
 export function diagnoseBoard(store: Store, config: Config, settings: Settings, now: number, probe: ProcessProbe = systemProbe): Finding[] {
   const thresholds = config.diagnostics;
   const facts = loadBoardFacts(store, probe, now - thresholds.block_cycle_window_hours * 3_600_000);
-  return diagnose(facts, {
+  const writability = store.path === ':memory:' ? [] : boardWritability(store.path);
+  return [...writability, ...diagnose(facts, {
     now,
     thresholds,
     heartbeatMaxStaleMs: settings.heartbeatMaxStaleSeconds * 1000,
@@ -20,5 +33,5 @@ export function diagnoseBoard(store: Store, config: Config, settings: Settings, 
     leaseGraceMs: 2 * settings.tickSeconds * 1000,
     profiles: config.profiles,
     defaultAssignee: config.default_assignee ?? null,
-  });
+  })];
 }

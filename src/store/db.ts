@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { DEFAULT_BUSY_TIMEOUT_MS } from '../env.js';
 import { BoardLocked, BoardUnusable, errorMessage, WriteOutcomeUnknown } from '../errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { boardDiskProblem } from '../faults.js';
 
 export interface OpenOptions {
   clock?: Clock;
@@ -173,7 +174,8 @@ export function openStore(path: string, options: OpenOptions = {}): Store {
   try {
     db = new Database(path);
   } catch (err) {
-    throw new BoardUnusable(`cannot open board ${path}: ${errorMessage(err)}`);
+    const why = boardDiskProblem(path);
+    throw new BoardUnusable(`cannot open board ${path}: ${errorMessage(err)}${why ? ` (${why})` : ''}`);
   }
   try {
     db.pragma(`busy_timeout = ${Math.round(busyTimeoutMs)}`);
@@ -193,7 +195,68 @@ export function openStore(path: string, options: OpenOptions = {}): Store {
     if (err instanceof CorruptBoard || isCorruption(err)) throw corruptBoardError(path, errorMessage(err));
     if (err instanceof BoardUnusable) throw err;
     if (isBusy(err)) throw lockedError(path, busyTimeoutMs);
-    throw new BoardUnusable(`cannot use board ${path}: ${errorMessage(err)}`);
+    const why = inMemory ? null : boardDiskProblem(path);
+    throw new BoardUnusable(`cannot use board ${path}: ${errorMessage(err)}${why ? ` (${why})` : ''}`);
+  }
+}
+
+/** A -wal file at least this big is truncated by checkpointWal (the autocheckpoint resets a WAL, never shrinks it). */
+export const WAL_TRUNCATE_BYTES = 1024 * 1024;
+
+export interface CheckpointOptions {
+  /** Checkpoint only when the -wal file is at least this big (default WAL_TRUNCATE_BYTES; 0: whenever it is not empty). */
+  minWalBytes?: number;
+  /** Checkpoint whatever the size: after a write failed with SQLITE_FULL, say. */
+  force?: boolean;
+}
+
+export interface CheckpointResult {
+  /** The WAL is under control: nothing was needed, or it was checkpointed and truncated. */
+  ok: boolean;
+  /** A checkpoint was tried. */
+  ran: boolean;
+  /** The -wal file's size before, in bytes (0 when there is none). */
+  walBytes: number;
+  /** Why it did not work (SQLITE_FULL, SQLITE_BUSY, SQLITE_IOERR…, or `busy` when readers kept it from finishing). */
+  error?: string;
+}
+
+/**
+ * Moves the WAL into the board and truncates the -wal file to zero bytes (PRAGMA
+ * wal_checkpoint(TRUNCATE)) when it has grown past `minWalBytes`, so that a WAL grown while the disk
+ * was full does not stay big, and a WAL does not keep its high-water size on a small disk. Cheap
+ * enough for every tick: one stat of the -wal file, and a checkpoint only when it is big (or
+ * `force`). It waits for no one (busy timeout 0 meanwhile): a writer or a reader in the way makes it
+ * answer `ok: false` and the next call tries again. Never throws: a full disk, I/O errors and a
+ * locked board are answered, not raised. Skipped inside a transaction and for a board not in WAL mode.
+ */
+export function checkpointWal(store: Store, options: CheckpointOptions = {}): CheckpointResult {
+  const walBytes = walSize(store.path);
+  if (store.journalMode !== 'wal' || !store.db.open || store.db.inTransaction) return { ok: walBytes === 0 || store.journalMode !== 'wal', ran: false, walBytes };
+  if (!options.force && (walBytes === 0 || walBytes < (options.minWalBytes ?? WAL_TRUNCATE_BYTES))) return { ok: true, ran: false, walBytes };
+  try {
+    store.db.pragma('busy_timeout = 0');
+    const [row] = store.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+    if (row && row.busy !== 0) return { ok: false, ran: true, walBytes, error: 'busy' };
+    return { ok: true, ran: true, walBytes };
+  } catch (err) {
+    const code = (err as { code?: unknown })?.code;
+    return { ok: false, ran: true, walBytes, error: typeof code === 'string' ? code : errorMessage(err) };
+  } finally {
+    try {
+      store.db.pragma(`busy_timeout = ${Math.round(store.busyTimeoutMs)}`);
+    } catch {
+      // the connection is failing: the next statement will say so
+    }
+  }
+}
+
+function walSize(path: string): number {
+  if (path === ':memory:') return 0;
+  try {
+    return statSync(`${path}-wal`).size;
+  } catch {
+    return 0;
   }
 }
 

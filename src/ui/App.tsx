@@ -426,6 +426,7 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
     if (command?.type === 'open') {
       setDialog(null);
       if (!finding) return;
+      if (finding.task_id === 'board') return say(finding.reason, 'error'); // about the board's disk, not a card
       try {
         selectTask(getTask(store, finding.task_id));
       } catch {

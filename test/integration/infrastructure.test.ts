@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { dirname } from 'node:path';
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/db.js';
 import { runsForTask } from '../../src/store/runs.js';
 import { createTask, getTask } from '../../src/store/tasks.js';
 import { kanban } from '../helpers/cli.js';
@@ -92,4 +94,33 @@ describe('the board or the machine failing', () => {
     expect(d.stderr()).toMatch(/kanban: read-only file system: cannot start the supervisor: EROFS.*backing off: next tick in [\d.]+s/);
     expect(d.stderr()).toMatch(/kanban: the board is usable again/);
   }, 180_000);
+
+  it('`kanban diagnostics` says the board is unwritable when its disk is full, and stops saying it once space returns', async (ctx) => {
+    const dir = tempDir('kanban-full-');
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir]).status !== 0) return ctx.skip(); // not root
+    mounts.push(dir);
+    const db = join(dir, 'board.db');
+    expect(kanban(['--db', db, 'create', 'on a small disk']).code).toBe(0);
+    const holder = openStore(db); // as a running dispatcher would: the board stays open (its WAL index with it)
+    const ballast = join(dir, 'ballast');
+    spawnSync('dd', ['if=/dev/zero', `of=${ballast}`, 'bs=64k'], { stdio: 'ignore' }); // until the disk is full
+    const full = kanban(['--db', db, 'diagnostics']);
+    expect(full.code, full.stderr).toBe(0);
+    expect(full.stdout).toMatch(/critical board\s+board_unwritable .*\n\s+board unwritable: the disk holding .* has \d+ KiB free/);
+    rmSync(ballast);
+    expect(kanban(['--db', db, 'diagnostics']).stdout).not.toMatch(/board_unwritable/);
+    holder.close();
+  });
+
+  it('a board that cannot be opened because its disk is full says so', async (ctx) => {
+    const dir = tempDir('kanban-full-');
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir]).status !== 0) return ctx.skip(); // not root
+    mounts.push(dir);
+    const db = join(dir, 'board.db');
+    expect(kanban(['--db', db, 'create', 'on a small disk']).code).toBe(0);
+    spawnSync('dd', ['if=/dev/zero', `of=${join(dir, 'ballast')}`, 'bs=64k'], { stdio: 'ignore' });
+    const result = kanban(['--db', db, 'list']);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/^kanban: cannot use board .*: .* \(board unwritable: the disk holding .* has \d+ KiB free\)\n$/);
+  });
 });
