@@ -16,6 +16,8 @@ export interface Settings {
   staleTimeoutSeconds: number;
   failureLimit: number;
   maxInProgress: number;
+  /** Bytes of worker output one run may write to its task's log; the rest is dropped (one line says so). */
+  logMaxBytes: number;
   /** Where each value came from, for events and diagnostics ("limit 2 from the default"). */
   sources: Record<SettingName, 'flag' | 'config' | 'env' | 'default'>;
 }
@@ -43,6 +45,7 @@ const SPECS: Record<SettingName, SettingSpec> = {
   staleTimeoutSeconds: { env: 'KANBAN_STALE_TIMEOUT_SECONDS', config: 'stale_timeout_seconds', fallback: 14400 },
   failureLimit: { env: 'KANBAN_FAILURE_LIMIT', config: 'failure_limit', fallback: DEFAULT_FAILURE_LIMIT, integer: true, positive: true },
   maxInProgress: { env: 'KANBAN_MAX_IN_PROGRESS', config: 'max_in_progress', fallback: 4, integer: true },
+  logMaxBytes: { env: 'KANBAN_LOG_MAX_BYTES', config: 'log_max_bytes', fallback: 50 * 1024 * 1024, integer: true, positive: true },
 };
 
 function fromEnv(name: string, raw: string, spec: SettingSpec): number {

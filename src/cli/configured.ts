@@ -3,12 +3,13 @@ import { ConfigSource } from '../dispatcher/config-source.js';
 import type { TickResult } from '../dispatcher/context.js';
 import { describeAction, describeTick } from '../dispatcher/describe.js';
 import { DispatcherLoop } from '../dispatcher/loop.js';
+import { Elapsed } from '../elapsed.js';
 import { Killer } from '../dispatcher/processes.js';
 import { diagnoseBoard } from '../diagnostics/board.js';
 import { reclaimTask, staleTaskIds } from '../dispatcher/reclaim.js';
 import { dispatchOnce, tickContext } from '../dispatcher/tick.js';
 import { busyTimeoutMs } from '../env.js';
-import { errorMessage } from '../errors.js';
+import { BoardUnusable, errorMessage } from '../errors.js';
 import { openStore } from '../store/db.js';
 import { resolveBoardPath, resolveConfigPath } from '../location.js';
 import { cleanLine } from '../sanitize.js';
@@ -18,7 +19,7 @@ import type { Task } from '../store/types.js';
 import type { GlobalOptions } from './context.js';
 import { withStore } from './context.js';
 import { actOnEach } from './each.js';
-import { formatTimestamp, printTask, writeJson, writeLine } from './output.js';
+import { formatTimestamp, printTask, steadyOutput, writeJson, writeLine } from './output.js';
 
 type Flags = ConstructorParameters<typeof ConfigSource>[1];
 
@@ -36,6 +37,8 @@ export async function dispatchCommand(options: GlobalOptions, dryRun: boolean): 
         for (const action of result.actions) writeLine(`${dryRun ? 'would: ' : ''}${action.step}: ${describeAction(action)}`);
         for (const error of result.errors) writeLine(`${error.step} failed: ${cleanLine(error.error)}`);
       }
+      // A tick the board or the machine kept from its work did not do what was asked: exit 4, not 0.
+      if (result.fault !== null) throw new BoardUnusable(result.fault);
     },
     dryRun ? 'read' : 'write',
   );
@@ -49,22 +52,34 @@ export async function dispatchCommand(options: GlobalOptions, dryRun: boolean): 
 export async function headlessCommand(options: GlobalOptions, flags: Flags): Promise<void> {
   const source = new ConfigSource(resolveConfigPath(options), flags);
   const store = openStore(resolveBoardPath(options), { busyTimeoutMs: busyTimeoutMs() }); // exit 4 if unusable now
+  const elapsed = new Elapsed(); // one for the dispatcher's life: a step of the wall clock decides nothing
   const killer = new Killer();
-  const say = (line: string) => process.stderr.write(`kanban: ${line}\n`);
+  const output = steadyOutput(); // a failed write to stdout or stderr is dropped and counted: dispatching goes on
+  const say = (line: string) => output.err.write(`kanban: ${line}\n`);
   const loop = new DispatcherLoop(
     () => {
       const hadProblem = source.problem !== null;
       const configError = source.refresh();
       if (configError) say(configError);
       else if (hadProblem && source.problem === null) say(`config ${source.path} is valid again: now in force`);
-      return dispatchOnce(store, source.config, systemClock, source.tickOptions(killer));
+      return dispatchOnce(store, source.config, systemClock, source.tickOptions(killer, elapsed));
     },
     () => source.settings.tickSeconds * 1000,
     {
-      onTick: (result) => printTick(result, options.json ?? false),
+      onTick: (result) => {
+        printTick(result, options.json ?? false);
+        reportFault(result);
+      },
       onError: (err) => say(`tick failed, trying again next tick: ${cleanLine(errorMessage(err))}`),
     },
   );
+  // A fault of the board or the machine is said when it starts and when it changes, with the backoff, and once more when it is over.
+  let lastFault: string | null = null;
+  const reportFault = (result: TickResult) => {
+    if (result.fault !== null && result.fault !== lastFault) say(`${result.fault}; backing off: next tick in ${(loop.nextWaitMs() / 1000).toFixed(1)}s`);
+    else if (result.fault === null && lastFault !== null) say('the board is usable again: dispatching as usual');
+    lastFault = result.fault;
+  };
   const stop = () => loop.stop();
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -1,10 +1,134 @@
+import { fstatSync, writeSync } from 'node:fs';
 import { cleanLine, cleanText } from '../sanitize.js';
 import { formatSpan } from '../time.js';
 import type { TaskDetail } from '../store/tasks.js';
 import type { Task } from '../store/types.js';
 
 export function writeLine(text = ''): void {
-  process.stdout.write(`${text}\n`);
+  if (steady) steady.out.write(`${text}\n`);
+  else process.stdout.write(`${text}\n`);
+}
+
+/** What a stream lost while it could not be written. */
+export interface DroppedOutput {
+  writes: number;
+  bytes: number;
+  /** The error of the first write dropped (EPIPE, ENOSPC, EIO, EBADF, …), or null. */
+  code: string | null;
+}
+
+/**
+ * stdout or stderr for a process that must go on whatever happens to them (the headless
+ * dispatcher): a write that fails (EPIPE, ENOSPC, EIO, EBADF, …) is dropped and counted, never
+ * thrown or left to kill the process. A regular file is written directly, so that once the disk has
+ * room again the writes work again, after a line (on stderr) saying how many were dropped; a pipe
+ * or a terminal goes through Node's stream, whose errors are caught (a pipe whose reader is gone
+ * stays gone: everything after is dropped).
+ */
+export class SteadyOutput {
+  readonly dropped: DroppedOutput = { writes: 0, bytes: 0, code: null };
+  /** Drops not yet reported (reset once a write works again and the report is made). */
+  private unreported: DroppedOutput = { writes: 0, bytes: 0, code: null };
+  private readonly file: boolean;
+  /** A write to the file stopped partway through a line: the next one starts a new line. */
+  private midLine = false;
+
+  constructor(
+    private readonly fd: number,
+    private readonly stream: NodeJS.WriteStream,
+    readonly name: string,
+    /** Says how much was dropped, once writes work again; by default on this stream itself. */
+    private readonly report: (line: string) => void = (line) => this.write(line),
+  ) {
+    this.file = isRegularFile(fd);
+    // Replaces the handler of one-shot commands (run.ts: exit on EPIPE, throw the rest), which would stop us.
+    stream.removeAllListeners('error');
+    stream.on('error', () => {}); // every failed write's callback counts it
+  }
+
+  write(text: string): void {
+    const bytes = Buffer.from(text);
+    if (this.file) this.writeFile(bytes);
+    else this.writeStream(bytes);
+  }
+
+  private writeFile(bytes: Buffer): void {
+    let written = 0;
+    const lead = this.midLine ? Buffer.from('\n') : Buffer.alloc(0);
+    const all = lead.length > 0 ? Buffer.concat([lead, bytes]) : bytes;
+    try {
+      while (written < all.length) written += writeSync(this.fd, all, written, all.length - written);
+    } catch (err) {
+      if (written > 0) this.midLine = true;
+      this.drop(err, all.length - written);
+      return;
+    }
+    this.midLine = false;
+    this.recovered();
+  }
+
+  private writeStream(bytes: Buffer): void {
+    if (this.stream.destroyed || !this.stream.writable) {
+      this.drop({ code: this.dropped.code ?? 'EPIPE' }, bytes.length);
+      return;
+    }
+    if (this.stream.writableLength > MAX_PENDING_BYTES) {
+      this.drop({ code: 'EAGAIN' }, bytes.length); // its reader has stopped reading: not kept in memory
+      return;
+    }
+    try {
+      this.stream.write(bytes, (err) => {
+        if (err) this.drop(err, bytes.length);
+        else this.recovered();
+      });
+    } catch (err) {
+      this.drop(err, bytes.length);
+    }
+  }
+
+  private drop(err: unknown, bytes: number): void {
+    const raw = (err as { code?: unknown })?.code;
+    const code = typeof raw === 'string' ? raw : 'EIO';
+    for (const count of [this.dropped, this.unreported]) {
+      count.writes++;
+      count.bytes += bytes;
+      count.code ??= code;
+    }
+  }
+
+  private recovered(): void {
+    if (this.unreported.writes === 0) return;
+    const { writes, bytes, code } = this.unreported;
+    this.unreported = { writes: 0, bytes: 0, code: null };
+    this.report(`kanban: ${writes} ${writes === 1 ? 'write' : 'writes'} to ${this.name} (${bytes} bytes) could not be made (${code}) and were dropped\n`);
+  }
+}
+
+/** What a stream may hold that its reader has not taken yet, before more is dropped. */
+const MAX_PENDING_BYTES = 1024 * 1024;
+
+function isRegularFile(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false;
+  }
+}
+
+let steady: { out: SteadyOutput; err: SteadyOutput } | null = null;
+
+/**
+ * From now on, this process's output never stops it: `writeLine` and the returned streams drop
+ * (and count) what cannot be written. For `kanban tui --no-ui`, whose dispatching must go on with
+ * its stdout on a full disk or its reader gone; one-shot commands keep exiting quietly on EPIPE.
+ */
+export function steadyOutput(): { out: SteadyOutput; err: SteadyOutput } {
+  if (!steady) {
+    const err = new SteadyOutput(2, process.stderr, 'stderr');
+    const out = new SteadyOutput(1, process.stdout, 'stdout', (line) => err.write(line));
+    steady = { out, err };
+  }
+  return steady;
 }
 
 /** Bytes that are already output (JSON built by SQLite), then a newline. */

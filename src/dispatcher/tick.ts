@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { errorMessage } from '../errors.js';
 import { infrastructureFault } from '../faults.js';
 import { resolveSettings, type Settings } from '../settings.js';
-import type { Store } from '../store/db.js';
+import { checkpointWal, type Store } from '../store/db.js';
 import { startSupervisor } from '../workers/launch.js';
 import { RUN_CONFIG_VARIABLE } from '../workers/plan.js';
 import type { StepName, TickAction, TickContext, TickResult } from './context.js';
@@ -89,5 +89,8 @@ export function dispatchOnce(store: Store, config: Config, clock: Clock, options
   }
   const faulty = result.errors.find((e) => e.fault) ?? result.actions.find((a) => a.fault);
   if (faulty) result.fault = `${faulty.fault}: ${'error' in faulty ? faulty.error : faulty.detail ?? ''}`;
+  // A WAL that grew (or could not be checkpointed while the disk was full) is folded back and
+  // truncated, so it does not keep its size on a small disk and refill it once space returns.
+  if (!ctx.dryRun) checkpointWal(store, { force: faulty?.fault === 'disk full' });
   return result;
 }

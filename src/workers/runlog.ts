@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { errorMessage } from '../errors.js';
 
 /** `<board dir>/logs/<task id>.log`: every run's output, appended, one timestamped line at a time. */
 export function taskLogPath(dbPath: string, taskId: string): string {
@@ -17,35 +18,317 @@ export function openTaskLog(dbPath: string, taskId: string): number {
   return openSync(path, 'a');
 }
 
-/** Writes lines as `<ISO time> [r<run> <stream>] <text>`, keeping a partial line until it ends. */
+/**
+ * No line a RunLog writes is longer than this (its newline aside), time and stream included: a
+ * longer line of output is written in pieces. `kanban log` cuts only lines longer than this.
+ */
+export const LOG_LINE_MAX_BYTES = 64 * 1024;
+/** Room kept in each line for `<time> [r<run> <stream>] ` and the continuation marker. */
+const LINE_OVERHEAD_BYTES = 256;
+/** The most of one line of output a log line holds: the partial line kept never grows beyond it. */
+export const LOG_TEXT_MAX_BYTES = LOG_LINE_MAX_BYTES - LINE_OVERHEAD_BYTES;
+/** Starts each piece of a long line after the first. */
+export const CONTINUED_MARKER = '…(continued) ';
+/** A run's worker output is cut off past this many bytes (config `log_max_bytes`). */
+export const DEFAULT_LOG_MAX_BYTES = 50 * 1024 * 1024;
+/** After a write fails, writes are dropped (and counted) for this long before one is tried again. */
+export const DEFAULT_LOG_RETRY_MS = 5000;
+
+/** Why the log could not be written (the first failure of the run). */
+export interface LogFault {
+  code: string;
+  message: string;
+}
+
+export interface RunLogOptions {
+  /** Bytes of worker output (whole log lines) this run may write; the rest is dropped, once marked. */
+  maxBytes?: number;
+  /** How long writes are dropped after a failure before one is tried again. */
+  retryMs?: number;
+  /** Opens the log again when it could not be opened before (RunLog.open sets it). */
+  reopen?: () => number;
+}
+
+/**
+ * Where to cut the first `length` bytes so that no UTF-8 character is split: `length`, or the start
+ * of a character that begins before it and ends after it. Bytes that are not UTF-8 are cut anywhere.
+ */
+export function utf8Cut(bytes: Uint8Array, length: number): number {
+  for (let i = length - 1; i >= 0 && i >= length - 4; i--) {
+    const byte = bytes[i]!;
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: its character started before
+    const size = byte < 0xc0 ? 1 : byte < 0xe0 ? 2 : byte < 0xf0 ? 3 : 4;
+    return i + size > length && i > 0 ? i : length;
+  }
+  return length;
+}
+
+/** Per stream: the start of a line not yet ended, at most LOG_TEXT_MAX_BYTES, in a buffer allocated once. */
+class PartialLine {
+  readonly bytes = Buffer.allocUnsafe(LOG_TEXT_MAX_BYTES);
+  length = 0;
+  /** The line already had pieces written: the next piece carries the marker. */
+  continued = false;
+}
+
+/**
+ * Writes lines as `<ISO time> [r<run> <stream>] <text>`, keeping a partial line until it ends.
+ *
+ * Bounded and never fatal: a line longer than LOG_TEXT_MAX_BYTES is written in pieces (so the partial
+ * line kept is bounded and the work linear in the output); the worker's output past `maxBytes` is
+ * dropped after one marker line; and a write that fails (a full or read-only disk) never throws: the
+ * first failure is kept in `fault`, writes are dropped and counted while failing, one is tried again
+ * every `retryMs`, and once one works a line says how many bytes were lost.
+ */
 export class RunLog {
-  private readonly partial = new Map<string, string>();
+  private fd: number | null;
+  private readonly partial = new Map<string, PartialLine>();
+  private readonly retryMs: number;
+  private readonly reopen: (() => number) | undefined;
+  private maxBytesValue: number;
+  private workerBytes = 0;
+  private truncated = false;
+  private droppedBytes = 0;
+  private firstFault: LogFault | null = null;
+  private failing: LogFault | null = null;
+  private retryAt = 0;
+  private lost = 0;
+  /** A write stopped partway through a line: the next one starts on a new line. */
+  private midLine = false;
+  private closed = false;
 
-  constructor(
-    private readonly fd: number,
-    private readonly runId: number,
-  ) {}
+  constructor(fd: number | null, private readonly runId: number, options: RunLogOptions = {}) {
+    this.fd = fd;
+    this.maxBytesValue = positive(options.maxBytes ?? DEFAULT_LOG_MAX_BYTES);
+    this.retryMs = Math.max(0, options.retryMs ?? DEFAULT_LOG_RETRY_MS);
+    this.reopen = options.reopen;
+  }
 
+  /**
+   * The log of one run of a task, never throwing: a log that cannot be opened (a read-only or full
+   * disk, no permission) makes a RunLog that starts failed (its `fault` says why) and tries to open
+   * it again as it would retry a write.
+   */
+  static open(dbPath: string, taskId: string, runId: number, options: Omit<RunLogOptions, 'reopen'> = {}): RunLog {
+    const reopen = () => openTaskLog(dbPath, taskId);
+    let fd: number | null = null;
+    let fault: LogFault | null = null;
+    try {
+      fd = reopen();
+    } catch (err) {
+      fault = faultOf(err);
+    }
+    const log = new RunLog(fd, runId, { ...options, reopen });
+    if (fault) log.fail(fault);
+    return log;
+  }
+
+  /** The first failure to write (or open) the log in this run, or null. */
+  get fault(): LogFault | null {
+    return this.firstFault;
+  }
+
+  /** Writes are failing now (dropped until one works again). */
+  get isFailing(): boolean {
+    return this.failing !== null;
+  }
+
+  /** Bytes meant for the log that were lost to failed writes and not yet reported in it. */
+  get lostBytes(): number {
+    return this.lost;
+  }
+
+  /** Worker output dropped past `maxBytes`. */
+  get truncatedBytes(): number {
+    return this.droppedBytes;
+  }
+
+  /** The bytes of partial lines held, for every stream (never more than LOG_TEXT_MAX_BYTES each). */
+  get partialBytes(): number {
+    let total = 0;
+    for (const partial of this.partial.values()) total += partial.length;
+    return total;
+  }
+
+  get maxBytes(): number {
+    return this.maxBytesValue;
+  }
+
+  /** The cap on this run's worker output (known once the config has been read). */
+  set maxBytes(bytes: number) {
+    this.maxBytesValue = positive(bytes);
+  }
+
+  /** One of kanban's own lines: never cut off by `maxBytes`, written in pieces if it is very long. */
   line(stream: string, text: string): void {
-    writeSync(this.fd, `${new Date().toISOString()} [r${this.runId} ${stream}] ${text}\n`);
+    const bytes = Buffer.from(text);
+    let offset = 0;
+    do {
+      const rest = bytes.subarray(offset);
+      const count = rest.length <= LOG_TEXT_MAX_BYTES ? rest.length : utf8Cut(rest, LOG_TEXT_MAX_BYTES);
+      this.writeLine(stream, rest.subarray(0, count), offset > 0, false);
+      offset += count;
+    } while (offset < bytes.length);
   }
 
-  /** Output from the worker: complete lines now, the rest when it ends. */
+  /** Output from the worker: complete lines now, the rest when it ends (or in pieces, if it grows too long). */
   chunk(stream: string, data: Buffer | string): void {
-    const lines = ((this.partial.get(stream) ?? '') + data.toString()).split('\n');
-    this.partial.set(stream, lines.pop()!);
-    for (const text of lines) this.line(stream, text);
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    let partial = this.partial.get(stream);
+    if (!partial) this.partial.set(stream, (partial = new PartialLine()));
+    let start = 0;
+    while (start < bytes.length && !this.truncated) {
+      const newline = bytes.indexOf(0x0a, start);
+      const end = newline < 0 ? bytes.length : newline;
+      this.append(stream, partial, bytes.subarray(start, end));
+      start = end;
+      if (newline < 0 || this.truncated) break;
+      this.emit(stream, partial, partial.length);
+      partial.continued = false;
+      start = newline + 1;
+    }
+    if (this.truncated) this.droppedBytes += bytes.length - start;
   }
 
+  /** Writes every partial line as it is. */
   flush(): void {
-    for (const [stream, text] of this.partial) if (text !== '') this.line(stream, text);
+    for (const [stream, partial] of this.partial) {
+      if (partial.length > 0) this.emit(stream, partial, partial.length);
+    }
     this.partial.clear();
   }
 
+  /** Flushes, says what was lost if the log can be written again now, and closes the file. Never throws. */
   close(): void {
     this.flush();
-    closeSync(this.fd);
+    if (this.lost > 0) {
+      this.retryAt = 0; // a last try, whatever the interval
+      this.write(EMPTY);
+    }
+    if (this.fd !== null) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // already closed: nothing left to lose
+      }
+      this.fd = null;
+    }
+    this.closed = true;
   }
+
+  /** Adds bytes (no newline among them) to a partial line; a full one is written as a piece first. */
+  private append(stream: string, partial: PartialLine, bytes: Buffer): void {
+    let offset = 0;
+    while (offset < bytes.length) {
+      if (partial.length === partial.bytes.length) {
+        // Full, and the line goes on: write a piece cut where no character is split, keep the rest.
+        this.emit(stream, partial, utf8Cut(partial.bytes, partial.length));
+        partial.continued = true;
+        if (this.truncated) return;
+      }
+      const take = Math.min(partial.bytes.length - partial.length, bytes.length - offset);
+      bytes.copy(partial.bytes, partial.length, offset, offset + take);
+      partial.length += take;
+      offset += take;
+    }
+  }
+
+  /** Writes the first `count` bytes of a partial line as one line and keeps what follows them. */
+  private emit(stream: string, partial: PartialLine, count: number): void {
+    this.writeLine(stream, partial.bytes.subarray(0, count), partial.continued, true);
+    if (this.truncated) return; // the partial lines were dropped with the rest
+    partial.bytes.copy(partial.bytes, 0, count, partial.length);
+    partial.length -= count;
+  }
+
+  private writeLine(stream: string, text: Buffer, continued: boolean, worker: boolean): void {
+    if (worker && this.truncated) {
+      this.droppedBytes += text.length;
+      return;
+    }
+    const line = Buffer.concat([Buffer.from(`${new Date().toISOString()} [r${this.runId} ${stream}] ${continued ? CONTINUED_MARKER : ''}`), text, NEWLINE]);
+    if (worker) {
+      if (this.workerBytes + line.length > this.maxBytesValue) {
+        this.truncated = true;
+        this.droppedBytes += text.length;
+        for (const partial of this.partial.values()) {
+          this.droppedBytes += partial.length;
+          partial.length = 0;
+        }
+        this.write(this.kanbanLine(`output truncated: this run wrote more than ${this.maxBytesValue} bytes (log_max_bytes); the rest is dropped`));
+        return;
+      }
+      this.workerBytes += line.length;
+    }
+    this.write(line);
+  }
+
+  private kanbanLine(text: string): Buffer {
+    return Buffer.from(`${new Date().toISOString()} [r${this.runId} kanban] ${text}\n`);
+  }
+
+  /**
+   * Writes bytes at the end of the log. While failing, drops them (counted) until the retry time;
+   * then first writes the line that says how much was lost, and only if that works, these bytes.
+   */
+  private write(bytes: Buffer): void {
+    if (this.closed) return;
+    if (this.failing !== null) {
+      if (Date.now() < this.retryAt) {
+        this.lost += bytes.length;
+        return;
+      }
+      const notice = Buffer.concat([
+        this.midLine ? NEWLINE : EMPTY, // a write that stopped partway left a line unended
+        this.lost > 0 ? this.kanbanLine(`${this.lost} bytes of output were lost: ${this.failing.code}`) : EMPTY,
+      ]);
+      if (this.writeAll(notice) < notice.length) {
+        this.lost += bytes.length;
+        return;
+      }
+      this.failing = null;
+      this.midLine = false;
+      this.lost = 0;
+    }
+    if (bytes.length === 0) return;
+    const written = this.writeAll(bytes);
+    if (written < bytes.length) this.lost += bytes.length - written;
+  }
+
+  /** Writes all of `bytes` (opening the log first if it is not open); on failure records it. Returns the bytes written. */
+  private writeAll(bytes: Buffer): number {
+    let written = 0;
+    try {
+      if (this.fd === null) {
+        if (!this.reopen) throw Object.assign(new Error('the log is not open'), { code: 'EBADF' });
+        this.fd = this.reopen();
+      }
+      while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written);
+    } catch (err) {
+      if (written > 0) this.midLine = true;
+      this.fail(faultOf(err));
+    }
+    return written;
+  }
+
+  private fail(fault: LogFault): void {
+    this.firstFault ??= fault;
+    this.failing = fault;
+    this.retryAt = Date.now() + this.retryMs;
+  }
+}
+
+const NEWLINE = Buffer.from('\n');
+const EMPTY = Buffer.alloc(0);
+
+function faultOf(err: unknown): LogFault {
+  const code = (err as { code?: unknown })?.code;
+  return { code: typeof code === 'string' ? code : 'EIO', message: errorMessage(err) };
+}
+
+/** A cap of at least one byte; anything else (settings never give it) is the default, since RunLog never throws. */
+function positive(bytes: number): number {
+  return Number.isFinite(bytes) && bytes >= 1 ? Math.floor(bytes) : DEFAULT_LOG_MAX_BYTES;
 }
 
 /** The last `count` lines of a task's log (from its last 64 KiB), or none when it has no log. */

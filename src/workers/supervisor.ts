@@ -1,5 +1,7 @@
 import { execa } from 'execa';
-import { BoardLocked, errorMessage, Refused } from '../errors.js';
+import { Elapsed } from '../elapsed.js';
+import { errorMessage, Refused } from '../errors.js';
+import { infrastructureFault, INFRASTRUCTURE_RETRY_MS, isDiskFault, RECORD_PATIENCE_MS } from '../faults.js';
 import { busyTimeoutMs } from '../env.js';
 import { decideEnding } from '../core/ending.js';
 import { resolveBoardPath, resolveConfigPath, type LocationOptions } from '../location.js';
@@ -13,7 +15,8 @@ import { runById } from '../store/runs.js';
 import type { TaskRow } from '../store/types.js';
 import { workerEnv } from './identity.js';
 import { ConfigFault, planRun, removePromptFile, RUN_CONFIG_VARIABLE, type RunPlan } from './plan.js';
-import { openTaskLog, RunLog } from './runlog.js';
+import { RunLog } from './runlog.js';
+import { Tail } from './tail.js';
 import { removeScratchWorkspace } from './workspace.js';
 
 /** SIGTERM first; SIGKILL this long after, for a worker that does not stop. */
@@ -34,7 +37,7 @@ export interface SuperviseOptions {
 export async function superviseRun({ options, taskId, runId }: SuperviseOptions): Promise<void> {
   const dbPath = resolveBoardPath(options);
   const store = openStore(dbPath, { busyTimeoutMs: busyTimeoutMs() });
-  const log = new RunLog(openTaskLog(dbPath, taskId), runId);
+  const log = RunLog.open(dbPath, taskId, runId); // never throws: a log that cannot be written loses output, not the run
   try {
     const run = runById(store, taskId, runId);
     if (!run) {
@@ -81,8 +84,9 @@ async function superviseOwnedRun(store: Store, dbPath: string, options: Location
   } catch (err) {
     const reason = `cannot start the worker: ${errorMessage(err)}`;
     log.line('kanban', reason);
-    const fault = err instanceof ConfigFault;
-    recordFailedRun(store, identity, 'spawn_failed', reason, fallbackFailures(), fault ? { retryInMs: CONFIG_FAULT_RETRY_MS } : undefined);
+    // The config's fault or the machine's (an unwritable prompt file, a full disk): not the task's.
+    const retryInMs = err instanceof ConfigFault ? CONFIG_FAULT_RETRY_MS : infrastructureFault(err) ? INFRASTRUCTURE_RETRY_MS : undefined;
+    await recordPatiently(() => recordFailedRun(store, identity, 'spawn_failed', reason, fallbackFailures(), retryInMs === undefined ? undefined : { retryInMs }), log, 'the failed start');
     return;
   }
   try {
@@ -95,6 +99,7 @@ async function superviseOwnedRun(store: Store, dbPath: string, options: Location
 async function runWorker(store: Store, dbPath: string, identity: RunIdentity, task: TaskRow, plan: RunPlan, log: RunLog): Promise<void> {
   const { settings, argv, workspace } = plan;
   const failures = failurePolicyOf(settings);
+  log.maxBytes = settings.logMaxBytes;
 
   log.line('kanban', `starting run ${identity.runId} (profile ${plan.profileName}): ${JSON.stringify(argv.map(shortArg))} in ${workspace}`);
   const { [RUN_CONFIG_VARIABLE]: _handed, ...inherited } = process.env;
@@ -131,12 +136,15 @@ async function runWorker(store: Store, dbPath: string, identity: RunIdentity, ta
   }
 
   const tails = { out: new Tail(STDOUT_TAIL_BYTES), err: new Tail(STDERR_TAIL_BYTES) };
-  let lastOutputAt = Date.now();
+  /** A fault of the machine met during the run (the board's disk full or read-only): a failure then is not the task's. */
+  let machineFault: string | null = null;
+  // Monotonic: a step of the wall clock neither makes the worker look silent nor hides its silence.
+  let lastOutputAt = performance.now();
   let lastBridgeAt = -Infinity;
   const onOutput = (stream: 'out' | 'err') => (data: Buffer) => {
     log.chunk(stream, data);
     tails[stream].push(data);
-    const now = Date.now();
+    const now = performance.now();
     lastOutputAt = now;
     if (now - lastBridgeAt < settings.heartbeatBridgeSeconds * 1000) return;
     lastBridgeAt = now;
@@ -146,6 +154,7 @@ async function runWorker(store: Store, dbPath: string, identity: RunIdentity, ta
       // Best effort: a busy board is retried on the next output; a run taken back stops the worker.
       log.line('kanban', `heartbeat from output failed: ${errorMessage(err)}`);
       if (err instanceof Refused) stop('taken back');
+      if (isDiskFault(err)) machineFault ??= infrastructureFault(err);
     }
   };
   worker.stdout?.on('data', onOutput('out'));
@@ -170,7 +179,8 @@ async function runWorker(store: Store, dbPath: string, identity: RunIdentity, ta
     log.line('kanban', reason);
     // A program that is not there (or not executable) is the config's or the machine's fault, not the task's.
     const missing = result.code === 'ENOENT' || result.code === 'EACCES';
-    recordFailedRun(store, identity, 'spawn_failed', cleanLine(reason), failures, missing ? { retryInMs: CONFIG_FAULT_RETRY_MS } : undefined);
+    const retryInMs = missing ? CONFIG_FAULT_RETRY_MS : infrastructureFault(result) ? INFRASTRUCTURE_RETRY_MS : undefined;
+    await recordPatiently(() => recordFailedRun(store, identity, 'spawn_failed', cleanLine(reason), failures, retryInMs === undefined ? undefined : { retryInMs }), log, 'the failed start');
     return;
   }
 
@@ -192,9 +202,12 @@ async function runWorker(store: Store, dbPath: string, identity: RunIdentity, ta
   });
   const sanitized = { ...ending, error: ending.error === null ? null : bounded(cleanLine(ending.error), 1000), summary: ending.summary === null ? null : bounded(ending.summary, 64 * 1024) };
   log.line('kanban', `worker exited: ${signal ? `signal ${signal}` : `code ${exitCode}`}${sanitized.error ? ` (${sanitized.error})` : ''}`);
+  const fault = machineFault ?? infrastructureFault(log.fault);
+  if (fault) log.line('kanban', `the machine failed during this run (${fault}): a failure is not counted against the task`);
+  const exit = { exitCode, signal, failures, ending: sanitized, ...(fault && { machineFault: { fault, retryInMs: INFRASTRUCTURE_RETRY_MS } }) };
   let record: ExitRecord;
   try {
-    record = retryWhileLocked(() => recordExit(store, identity, { exitCode, signal, failures, ending: sanitized }), log);
+    record = await recordPatiently(() => recordExit(store, identity, exit), log, 'the exit');
   } catch (err) {
     log.line('kanban', `could not record the exit: ${errorMessage(err)}`);
     if (err instanceof Refused) return;
@@ -205,47 +218,26 @@ async function runWorker(store: Store, dbPath: string, identity: RunIdentity, ta
 }
 
 /**
- * Stops the worker once it has been silent for `idleMs`: no output, and no heartbeat of its own (read
- * from the board when the time comes, since `kanban worker heartbeat` writes there, not to us).
+ * Stops the worker once it has been silent for `idleMs`: no output (`lastOutputAt`, monotonic), and
+ * no heartbeat of its own (read from the board when the time comes, since `kanban worker heartbeat`
+ * writes there, not to us; its wall-clock stamp is judged step-proof by Elapsed).
  */
 function watchIdle(store: Store, identity: RunIdentity, idleMs: number, lastOutputAt: () => number, onIdle: () => void): { stop(): void } {
   let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Elapsed();
   const check = () => {
-    let heardAt = lastOutputAt();
+    let silentMs = performance.now() - lastOutputAt();
     try {
-      heardAt = Math.max(heardAt, checkOwnership(store, identity).last_heartbeat_at ?? 0);
+      const heartbeatAt = checkOwnership(store, identity).last_heartbeat_at;
+      if (heartbeatAt !== null) silentMs = Math.min(silentMs, elapsed.since('heartbeat', heartbeatAt, Date.now()));
     } catch {
       // the run was taken back, or the board is busy: judge by the output alone
     }
-    const silentMs = Date.now() - heardAt;
     if (silentMs >= idleMs) onIdle();
     else timer = setTimeout(check, idleMs - silentMs);
   };
   timer = setTimeout(check, idleMs);
   return { stop: () => clearTimeout(timer) };
-}
-
-/** The last `limit` bytes of a stream, cut at a line start. */
-class Tail {
-  private chunks: string[] = [];
-  private size = 0;
-  constructor(private readonly limit: number) {}
-
-  push(data: Buffer): void {
-    const text = data.toString();
-    this.chunks.push(text);
-    this.size += text.length;
-    if (this.size > 2 * this.limit) this.chunks = [this.text()];
-  }
-
-  text(): string {
-    const all = this.chunks.join('');
-    this.size = all.length;
-    if (all.length <= this.limit) return all;
-    const cut = all.slice(all.length - this.limit);
-    const newline = cut.indexOf('\n');
-    return newline >= 0 ? cut.slice(newline + 1) : cut;
-  }
 }
 
 function bounded(text: string, max: number): string {
@@ -258,16 +250,23 @@ function shortArg(arg: string): string {
 }
 
 /**
- * The exit is the one write a run cannot do without (else the reaper must guess it), so a board
- * locked past the busy timeout is tried again a few times before giving up.
+ * How a run ended is the one write a run cannot do without (else the reaper must guess, and the task
+ * runs again), so a board that is locked, full, read-only or failing I/O is tried again, backing off
+ * up to 5 s, for RECORD_PATIENCE_MS. Meanwhile the dispatcher sees the supervisor alive and its worker
+ * gone, and waits for it (judge.ts). A write whose outcome is unknown is retried too: it is fenced,
+ * so a second try finds the run closed and changes nothing.
  */
-function retryWhileLocked<T>(write: () => T, log: RunLog, attempts = 3): T {
+async function recordPatiently<T>(write: () => T, log: RunLog, what: string): Promise<T> {
+  const deadline = performance.now() + RECORD_PATIENCE_MS;
   for (let attempt = 1; ; attempt++) {
     try {
       return write();
     } catch (err) {
-      if (!(err instanceof BoardLocked) || attempt >= attempts) throw err;
-      log.line('kanban', `${err.message}; trying again (${attempt} of ${attempts - 1})`);
+      const fault = infrastructureFault(err);
+      if (!fault || performance.now() >= deadline) throw err;
+      const waitMs = Math.min(5000, 100 * 2 ** attempt);
+      if (attempt <= 3 || attempt % 20 === 0) log.line('kanban', `could not record ${what} (${fault}): ${errorMessage(err)}; trying again in ${waitMs} ms (attempt ${attempt})`);
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
   }
 }

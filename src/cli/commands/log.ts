@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { parseTaskId } from '../../ids.js';
 import { cleanText } from '../../sanitize.js';
 import { requireTaskRow } from '../../store/rows.js';
-import { taskLogPath } from '../../workers/runlog.js';
+import { LOG_LINE_MAX_BYTES, taskLogPath, utf8Cut } from '../../workers/runlog.js';
 import { globalOptions, withStore } from '../context.js';
 
 const FOLLOW_POLL_MS = 200;
@@ -26,35 +26,83 @@ export function registerLogCommand(program: Command): void {
     });
 }
 
-/** Reads a growing log from where it left off; prints whole lines only, so an escape sequence cut in two is still removed. */
-class LogReader {
-  private offset = 0;
-  private partial = '';
+/** Printed after the start of a line too long to print whole (a log kanban did not write, or an old one). */
+export const LINE_CUT_MARKER = '…(line cut: longer than 64 KiB)';
 
-  constructor(private readonly path: string) {}
+/**
+ * Reads a growing log from where it left off, in 64 KiB reads with at most one line of
+ * LOG_LINE_MAX_BYTES held: never the whole file. Prints whole lines only, so an escape sequence cut in
+ * two is still removed (and a character split between two reads is whole again); a longer line is
+ * printed cut, with a marker, and the rest of it skipped.
+ */
+export class LogReader {
+  private offset = 0;
+  private readonly line = Buffer.allocUnsafe(LOG_LINE_MAX_BYTES);
+  private length = 0;
+  /** The line was printed cut: the rest of it, up to its newline, is skipped. */
+  private skipping = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly write: (text: string) => void = (text) => process.stdout.write(text),
+  ) {}
 
   drain(final = false): void {
     if (!existsSync(this.path)) return;
     const size = statSync(this.path).size;
-    if (size < this.offset) this.offset = 0; // replaced or truncated: start again
+    if (size < this.offset) this.restart(); // replaced or truncated: start again
     const fd = openSync(this.path, 'r');
     try {
-      const buffer = Buffer.alloc(64 * 1024);
+      const buffer = Buffer.allocUnsafe(64 * 1024);
       for (;;) {
         const read = readSync(fd, buffer, 0, buffer.length, this.offset);
         if (read === 0) break;
         this.offset += read;
-        const lines = (this.partial + buffer.subarray(0, read).toString('utf8')).split('\n');
-        this.partial = lines.pop()!;
-        if (lines.length > 0) process.stdout.write(`${lines.map(cleanText).join('\n')}\n`);
+        this.take(buffer.subarray(0, read));
       }
     } finally {
       closeSync(fd);
     }
-    if (final && this.partial !== '') {
-      process.stdout.write(`${cleanText(this.partial)}\n`);
-      this.partial = '';
+    if (final && this.length > 0) {
+      this.write(`${cleanText(this.line.toString('utf8', 0, this.length))}\n`);
+      this.length = 0;
     }
+  }
+
+  private restart(): void {
+    this.offset = 0;
+    this.length = 0;
+    this.skipping = false;
+  }
+
+  /** Prints the lines `bytes` end, keeps the start of the next one. */
+  private take(bytes: Buffer): void {
+    const lines: string[] = [];
+    let start = 0;
+    while (start < bytes.length) {
+      const newline = bytes.indexOf(0x0a, start);
+      const end = newline < 0 ? bytes.length : newline;
+      if (!this.skipping) {
+        const room = this.line.length - this.length;
+        if (end - start > room) {
+          // Too long to print whole: its start, cut where no character is split, and the marker.
+          bytes.copy(this.line, this.length, start, start + room);
+          const cut = utf8Cut(this.line, this.line.length);
+          lines.push(`${cleanText(this.line.toString('utf8', 0, cut))}${LINE_CUT_MARKER}`);
+          this.length = 0;
+          this.skipping = true;
+        } else {
+          bytes.copy(this.line, this.length, start, end);
+          this.length += end - start;
+        }
+      }
+      if (newline < 0) break;
+      if (this.skipping) this.skipping = false;
+      else lines.push(cleanText(this.line.toString('utf8', 0, this.length)));
+      this.length = 0;
+      start = newline + 1;
+    }
+    if (lines.length > 0) this.write(`${lines.join('\n')}\n`);
   }
 }
 
