@@ -76,11 +76,15 @@ export function stopRunProcesses(killer: Killer, run: RunProcess & { workerPid: 
   for (const pid of processesOfRun(run)) if (pid !== run.spare) killer.terminate(pid, run);
 }
 
-/** SIGTERM to a process group now; SIGKILL after the grace if it is still the run's. */
+/**
+ * SIGTERM to a process group now; SIGKILL after the grace if it is still the run's. The grace is
+ * twice the worker container's (which stops the whole tree, daemons included, 5 s after SIGTERM):
+ * a SIGKILL to the group before it is done would kill the container and let daemons escape.
+ */
 export class Killer {
   private readonly pending = new Set<Promise<void>>();
 
-  constructor(private readonly graceMs = 5000) {}
+  constructor(private readonly graceMs = 10_000) {}
 
   terminate(pid: number, run: RunProcess): void {
     signalGroup(pid, 'SIGTERM');

@@ -6,7 +6,7 @@ import { busyTimeoutMs } from '../env.js';
 import { decideEnding } from '../core/ending.js';
 import { resolveBoardPath, resolveConfigPath, type LocationOptions } from '../location.js';
 import { cleanLine } from '../sanitize.js';
-import { signalGroup } from '../signals.js';
+import { signalGroup, signalProcess } from '../signals.js';
 import { DEFAULT_FAILURE_LIMIT, failurePolicyOf, resolveSettings } from '../settings.js';
 import { openStore, type Store } from '../store/db.js';
 import { recordEvent } from '../store/events.js';
@@ -15,6 +15,7 @@ import { runById } from '../store/runs.js';
 import type { TaskRow } from '../store/types.js';
 import { workerEnv } from './identity.js';
 import { ConfigFault, planRun, removePromptFile, RUN_CONFIG_VARIABLE, type RunPlan } from './plan.js';
+import { containedArgv, parseExecFailure, parseKillReport, type StoppedProcess } from './contain.js';
 import { RunLog } from './runlog.js';
 import { Tail } from './tail.js';
 import { removeScratchWorkspace } from './workspace.js';
@@ -103,24 +104,39 @@ async function runWorker(store: Store, dbPath: string, identity: RunIdentity, ta
 
   log.line('kanban', `starting run ${identity.runId} (profile ${plan.profileName}): ${JSON.stringify(argv.map(shortArg))} in ${workspace}`);
   const { [RUN_CONFIG_VARIABLE]: _handed, ...inherited } = process.env;
-  const worker = execa(argv[0]!, argv.slice(1), {
+  // Inside the container (contain.ts) when this machine has one: every process the worker starts,
+  // daemons included, is stopped with the run, and named on descriptor 3.
+  const contained = containedArgv(argv, KILL_GRACE_MS, CONTAINER_REPORT_FD);
+  const isContained = contained.length !== argv.length;
+  const worker = execa(contained[0]!, contained.slice(1), {
     cwd: workspace,
     env: workerEnv({ ...inherited, ...plan.env }, identity, dbPath, workspace),
     extendEnv: false,
     detached: true, // its own process group: signals reach everything it started, and not us
-    ...(plan.stdin === null ? { stdin: 'ignore' as const } : { input: plan.stdin }),
+    stdio: [plan.stdin === null ? 'ignore' : 'pipe', 'pipe', 'pipe', 'pipe'],
+    ...(plan.stdin !== null && { input: plan.stdin }),
     buffer: false,
     reject: false,
     cleanup: false,
   });
+  const report = new Tail(CONTAINER_REPORT_BYTES);
+  worker.stdio[CONTAINER_REPORT_FD]?.on('data', (data: Buffer) => report.push(data));
 
   let stopping: 'timeout' | 'idle' | 'taken back' | 'supervisor signalled' | null = null;
   const stop = (why: NonNullable<typeof stopping>) => {
     if (stopping !== null || worker.pid === undefined) return;
     stopping = why;
-    log.line('kanban', `stopping the worker (${why}): SIGTERM, SIGKILL after ${KILL_GRACE_MS} ms`);
-    signalGroup(worker.pid, 'SIGTERM');
-    setTimeout(() => signalGroup(worker.pid!, 'SIGKILL'), KILL_GRACE_MS).unref();
+    if (isContained) {
+      // The container stops the whole tree (SIGTERM, SIGKILL after the grace); signalled alone, so the
+      // worker gets SIGTERM once. SIGKILL to the group stays a last resort, well after its grace.
+      log.line('kanban', `stopping the worker (${why}): SIGTERM to everything it started, SIGKILL after ${KILL_GRACE_MS} ms`);
+      signalProcess(worker.pid, 'SIGTERM');
+      setTimeout(() => signalGroup(worker.pid!, 'SIGKILL'), 3 * KILL_GRACE_MS).unref();
+    } else {
+      log.line('kanban', `stopping the worker (${why}): SIGTERM, SIGKILL after ${KILL_GRACE_MS} ms`);
+      signalGroup(worker.pid, 'SIGTERM');
+      setTimeout(() => signalGroup(worker.pid!, 'SIGKILL'), KILL_GRACE_MS).unref();
+    }
   };
 
   if (worker.pid !== undefined) {
@@ -174,11 +190,13 @@ async function runWorker(store: Store, dbPath: string, identity: RunIdentity, ta
   for (const signal of signals) process.off(signal, forward);
   log.flush();
 
-  if (worker.pid === undefined) {
-    const reason = `cannot start ${JSON.stringify(argv[0])}: ${result.code ?? ''} ${result.shortMessage ?? result.message ?? ''}`.trim();
+  const execFailure = worker.pid === undefined ? null : parseExecFailure(report.text());
+  if (worker.pid === undefined || execFailure !== null) {
+    const code = execFailure ?? result.code ?? '';
+    const reason = `cannot start ${JSON.stringify(argv[0])}: ${code} ${execFailure ? '' : result.shortMessage ?? result.message ?? ''}`.trim();
     log.line('kanban', reason);
     // A program that is not there (or not executable) is the config's or the machine's fault, not the task's.
-    const missing = result.code === 'ENOENT' || result.code === 'EACCES';
+    const missing = code === 'ENOENT' || code === 'EACCES';
     const retryInMs = missing ? CONFIG_FAULT_RETRY_MS : infrastructureFault(result) ? INFRASTRUCTURE_RETRY_MS : undefined;
     await recordPatiently(() => recordFailedRun(store, identity, 'spawn_failed', cleanLine(reason), failures, retryInMs === undefined ? undefined : { retryInMs }), log, 'the failed start');
     return;
@@ -214,7 +232,29 @@ async function runWorker(store: Store, dbPath: string, identity: RunIdentity, ta
     throw err;
   }
   log.line('kanban', `run ${identity.runId} ${record.alreadyClosed ? 'had already ended' : 'ended'}: ${record.outcome}`);
+  noteStoppedProcesses(store, identity, parseKillReport(report.text()), stopping, log);
   if (record.task?.status === 'done' && task.workspace_kind === 'scratch') cleanUpScratch(store, dbPath, task.id, workspace, log);
+}
+
+/** The descriptor the container reports on, and how much of its report is kept. */
+const CONTAINER_REPORT_FD = 3;
+const CONTAINER_REPORT_BYTES = 64 * 1024;
+
+/**
+ * What the container had to stop: processes the worker left behind when it exited, or the whole tree
+ * when the run was stopped. Logged, and a `worker_killed` event names them (best effort: the exit,
+ * already recorded, is what matters).
+ */
+function noteStoppedProcesses(store: Store, identity: RunIdentity, stopped: StoppedProcess[], stopping: string | null, log: RunLog): void {
+  if (stopped.length === 0) return;
+  const reason = stopping === null ? 'still running when the worker ended' : `stopped with the worker (${stopping})`;
+  const names = stopped.map((p) => `${p.pid} ${p.name} (${p.signal})`).join(', ');
+  log.line('kanban', `${reason}: ${names}`);
+  try {
+    recordEvent(store, identity.taskId, 'worker_killed', { run_id: identity.runId, reason, processes: stopped.slice(0, 100) });
+  } catch (err) {
+    log.line('kanban', `could not record the worker_killed event: ${errorMessage(err)}`);
+  }
 }
 
 /**

@@ -11,8 +11,9 @@ describe('kanban block on a running task', () => {
     const { task } = createTask(board.store, { title: 'long job', assignee: 'hang' });
     board.store.db.prepare('UPDATE tasks SET consecutive_failures = 1 WHERE id = ?').run(task.id);
     const identity = claimAndStart(board, task.id, 600);
-    const pid = await waitFor('the worker', () => getTask(board.store, task.id).worker_pid);
-    await waitFor('the worker to run', () => taskLog(board, task.id).includes(`hanging as ${pid}`));
+    await waitFor('the worker', () => getTask(board.store, task.id).worker_pid);
+    // The worker pid on the board is its container's: the worker says its own.
+    const pid = Number(await waitFor('the worker to run', () => /hanging as (\d+)/.exec(taskLog(board, task.id))?.[1]));
 
     // A running task keeps its assignee (its run holds a slot of that profile); other edits are fine.
     expect(kanban(['--db', board.db, 'edit', task.id, '--assignee', 'other'], board.env)).toMatchObject({

@@ -13,10 +13,11 @@ describe('kanban reclaim', () => {
     const board = workerBoard({ hang: { command: worker('hang', '--ignore-term') } });
     const { task } = createTask(board.store, { title: 'stuck', assignee: 'hang' });
     const identity = claimAndStart(board, task.id, 600);
-    const pid = await waitFor('the worker', () => getTask(board.store, task.id).worker_pid);
+    await waitFor('the worker', () => getTask(board.store, task.id).worker_pid);
     // Its pid is recorded as soon as it is spawned; on a loaded machine Node may not have run the
     // script (and installed its SIGTERM handler) yet: wait for the line it prints once it has.
-    await waitFor('the worker to ignore SIGTERM', () => taskLog(board, task.id).includes(`hanging as ${pid}`));
+    // The worker pid on the board is its container's: the worker says its own.
+    const pid = Number(await waitFor('the worker to ignore SIGTERM', () => /hanging as (\d+)/.exec(taskLog(board, task.id))?.[1]));
     const result = kanban(['--db', board.db, 'reclaim', task.id, '--json'], board.env);
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ id: task.id, status: 'ready', consecutive_failures: 0, claim_lock: null });

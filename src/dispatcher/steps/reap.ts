@@ -6,7 +6,7 @@ import { claimHost, recordFailedRun } from '../../store/lease.js';
 import { failurePolicyOf } from '../../settings.js';
 import type { TickAction, TickContext } from '../context.js';
 import { startedLongAgo } from '../../elapsed.js';
-import { stopRunProcesses } from '../processes.js';
+import { processesOfRun, stopRunProcesses } from '../processes.js';
 
 /** Workers alive this long after their run closed are stopped. */
 export const ORPHAN_AFTER_MS = 60_000;
@@ -23,12 +23,13 @@ export function reap(ctx: TickContext): TickAction[] {
   const actions: TickAction[] = [];
   for (const run of openRuns(ctx.store)) {
     if (claimHost(run.claim_lock) !== ctx.host) continue;
-    const process = { taskId: run.task_id, runId: run.id };
-    if (ctx.isRunProcess(run.supervisor_pid, process)) continue;
+    if (ctx.isRunProcess(run.supervisor_pid, { taskId: run.task_id, runId: run.id })) continue;
     if (!startedLongAgo(ctx.now, run.started_at, ctx.settings.crashGraceSeconds * 1000)) continue;
     // No worker was started: nothing of the task ran (the supervisor could not start, or could not open
-    // the board or its log: the machine's fault), so it is not counted.
-    const neverStarted = run.supervisor_pid === null || run.worker_pid === null;
+    // the board or its log: the machine's fault), so it is not counted. A worker whose pid was never
+    // written down is still found by the run's identity in its environment.
+    const process = { taskId: run.task_id, runId: run.id };
+    const neverStarted = run.supervisor_pid === null || (run.worker_pid === null && processesOfRun(process).length === 0);
     const detail =
       run.supervisor_pid === null ? 'its supervisor never started' : run.worker_pid === null ? `its supervisor ${run.supervisor_pid} is gone, no worker was started` : `its supervisor ${run.supervisor_pid} is gone`;
     if (!ctx.dryRun) {

@@ -1,0 +1,66 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { containerPath } from '../../src/workers/contain.js';
+import { createTask, getTask } from '../../src/store/tasks.js';
+import { kanban } from '../helpers/cli.js';
+import { claimAndStart, eventsOf, runEnded, taskLog, waitFor, worker, workerBoard } from '../helpers/workers.js';
+
+/**
+ * Every process of a run ends with the run: workers that leave daemons behind (setsid, an empty
+ * environment) or a child that ignores SIGTERM, run by a real supervisor in the real container.
+ */
+/** Processes whose argv has `marker` (and an argument containing `also`, when given). */
+function processesWith(marker: string, also?: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const args = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
+        return args.includes(marker) && (also === undefined || args.some((a) => a.includes(also)));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+const killedEvent = (board: Parameters<typeof eventsOf>[0], taskId: string) =>
+  eventsOf(board, taskId, 'worker_killed').map((e) => e.payload as { reason: string; processes: Array<{ pid: number; name: string; signal: string }> });
+
+describe.skipIf(containerPath() === null)('a worker that leaves processes behind', () => {
+  const cases: Array<[string, string, string]> = [
+    ['a setsid daemon, then completes', 'daemon-complete', 'completed'],
+    ['a setsid daemon, then crashes', 'daemon-crash', 'crashed'],
+    ['a daemon with an empty environment, then exits 0', 'daemon-noenv', 'protocol_violation'],
+  ];
+  for (const [what, kind, outcome] of cases) {
+    it(`${what}: the run ends ${outcome}, and the daemon is stopped and named in worker_killed`, async () => {
+      const marker = `kanban-escape-${randomBytes(4).toString('hex')}`;
+      const board = workerBoard({ escape: { command: worker('escape', kind, marker) } });
+      const { task } = createTask(board.store, { title: what, assignee: 'escape' });
+      const identity = claimAndStart(board, task.id, 600);
+      const run = await runEnded(board, identity, 30_000);
+      expect(run.outcome).toBe(outcome);
+      expect(processesWith(marker)).toEqual([]); // the supervisor records the exit once the container has stopped everything
+      const [event] = killedEvent(board, task.id);
+      expect(event).toMatchObject({ reason: 'still running when the worker ended', processes: [expect.objectContaining({ name: 'node', signal: 'SIGTERM' })] });
+      expect(taskLog(board, task.id)).toMatch(/still running when the worker ended: \d+ node \(SIGTERM\)/);
+    }, 60_000);
+  }
+
+  it('a child that ignores SIGTERM while its leader dies on it: reclaim stops both, the child by SIGKILL', async () => {
+    const marker = `kanban-escape-${randomBytes(4).toString('hex')}`;
+    const board = workerBoard({ escape: { command: worker('escape', 'term-ignorer', marker) } });
+    const { task } = createTask(board.store, { title: 'stubborn child', assignee: 'escape' });
+    const identity = claimAndStart(board, task.id, 600);
+    // The marker is in the argv of the container and the worker too: wait for the child's own.
+    await waitFor('the worker and its child', () => taskLog(board, task.id).includes('hanging with a child') && processesWith(marker, "process.on('SIGTERM'").length === 1);
+    const result = kanban(['--db', board.db, 'reclaim', task.id], board.env);
+    expect(result.code, result.stderr).toBe(0);
+    await runEnded(board, identity, 30_000);
+    expect(processesWith(marker)).toEqual([]);
+    expect(killedEvent(board, task.id)[0]?.processes).toContainEqual(expect.objectContaining({ name: 'node', signal: 'SIGKILL' }));
+    expect(getTask(board.store, task.id).status).toBe('ready');
+  }, 60_000);
+});
