@@ -4,23 +4,41 @@
  * silent; back by ten minutes, a dead run looks as if it just started. Two rules keep steps from
  * deciding anything:
  *
- * - `Elapsed` (silence, lease time): a long-running dispatcher reads the wall clock once per stamp,
- *   when it first sees it, and from then on counts on its own monotonic clock, so a step while it runs
- *   changes nothing; a stamp in the future (the clock went back since) counts from zero. A fresh one
- *   (one-shot `kanban dispatch`) has only the wall clock, clamped the same way.
+ * - `Elapsed` (silence, lease time, run age): a long-running dispatcher reads the wall clock once per
+ *   stamp, when it first sees it, and from then on counts on its own monotonic clock, so a step while
+ *   it runs changes nothing; a stamp in the future (the clock went back since) counts from zero. It
+ *   also watches its wall clock against its monotonic one from tick to tick: once the two have
+ *   drifted apart by a step, a new stamp's wall-clock age is "unknown" (it may have been written in
+ *   the other frame), not "expired", and counts from zero too. A fresh one (one-shot `kanban
+ *   dispatch`) has only the wall clock, clamped the same way.
  * - `startedLongAgo` (crash grace, ages of runs): a start in the future means the clock went back
  *   since the run started; it is not recent, so a dead run is never hidden by a backward step.
  */
 export class Elapsed {
   private readonly seen = new Map<string, { stamp: number; firstAgeMs: number; firstSeenAt: number; tick: number }>();
   private tick = 0;
+  private last: { wall: number; mono: number } | null = null;
+  /** How far the wall clock has been stepped, in all, since this process started watching it. */
+  private skewMs = 0;
 
   constructor(private readonly monotonic: () => number = () => performance.now()) {}
 
-  /** Call once per tick: what was not looked at during the previous tick is forgotten (its run ended). */
-  beginTick(): void {
+  /**
+   * Call once per tick, with the tick's wall-clock time: what was not looked at during the previous
+   * tick is forgotten (its run ended), and a step of the wall clock since the last tick is noted.
+   */
+  beginTick(wallNow?: number): void {
     this.tick++;
     for (const [key, entry] of this.seen) if (entry.tick < this.tick - 1) this.seen.delete(key);
+    if (wallNow === undefined) return;
+    const mono = this.monotonic();
+    if (this.last) this.skewMs += wallNow - this.last.wall - (mono - this.last.mono);
+    this.last = { wall: wallNow, mono };
+  }
+
+  /** The wall clock is where it was when this process started watching it (within STEP_TOLERANCE_MS). */
+  get wallTrusted(): boolean {
+    return Math.abs(this.skewMs) < STEP_TOLERANCE_MS;
   }
 
   /** How long ago the wall-clock time `stamp` was, as this process can best tell (never negative). */
@@ -31,11 +49,23 @@ export class Elapsed {
       entry.tick = this.tick;
       return entry.firstAgeMs + (now - entry.firstSeenAt);
     }
-    const firstAgeMs = Math.max(0, wallNow - stamp);
+    const firstAgeMs = this.wallTrusted ? Math.max(0, wallNow - stamp) : 0;
     this.seen.set(key, { stamp, firstAgeMs, firstSeenAt: now, tick: this.tick });
     return firstAgeMs;
   }
+
+  /**
+   * How long ago a run started: as `since`, except that a start in the future, while the wall clock
+   * is trusted, is long ago (the clock went back since it started): a backward step hides no dead run.
+   */
+  ageOfStart(key: string, startedAt: number, wallNow: number): number {
+    if (this.wallTrusted && startedAt > wallNow) return Infinity;
+    return this.since(key, startedAt, wallNow);
+  }
 }
+
+/** Drift between the wall clock and the monotonic one beyond this is a step, not jitter. */
+export const STEP_TOLERANCE_MS = 2000;
 
 /** Whether a run that started at `startedAt` is older than `graceMs`; a start in the future is (see above). */
 export function startedLongAgo(now: number, startedAt: number, graceMs: number): boolean {

@@ -1,4 +1,4 @@
-import { cooldownUntil, lastRun, noteRespawnGuarded } from '../store/dispatch.js';
+import { cooldownOf, lastRun, noteRespawnGuarded } from '../store/dispatch.js';
 import type { TaskRow } from '../store/types.js';
 import type { TickContext } from './context.js';
 
@@ -16,8 +16,13 @@ export interface Guard {
 export function respawnGuard(ctx: TickContext, task: TaskRow): Guard | null {
   const run = lastRun(ctx.store, task.id);
   if (!run || run.status !== 'ended') return null;
-  const clearAt = cooldownUntil(ctx.store, run.id);
-  if (clearAt === null || clearAt <= ctx.now) return null;
+  const cooldown = cooldownOf(ctx.store, run.id);
+  if (cooldown === null) return null;
+  // How long it has been held, judged step-proof (elapsed.ts): a cooldown written under a clock
+  // stepped forward lasts what it was set for, not the step.
+  const leftMs = cooldown.until - cooldown.setAt - ctx.elapsed.since(`cooldown:${run.id}`, cooldown.setAt, ctx.now);
+  if (leftMs <= 0) return null;
+  const clearAt = ctx.now + leftMs;
   const guard = { reason: run.outcome ?? 'unknown', clearAt, runId: run.id };
   if (!ctx.dryRun) noteRespawnGuarded(ctx.store, task.id, run.id, { reason: guard.reason, clear_at: clearAt });
   return guard;

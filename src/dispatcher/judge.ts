@@ -56,7 +56,7 @@ export function judgeRunningTask(ctx: TickContext, task: TaskRow): Judgement | n
     return { ...base, verdict: 'reclaim', detail: `lease expired, ${why}` };
   }
   const staleTimeoutMs = ctx.settings.staleTimeoutSeconds * 1000;
-  const runningMs = ctx.elapsed.since(`started:${run.id}`, run.started_at, ctx.now);
+  const runningMs = ctx.elapsed.ageOfStart(`started:${run.id}`, run.started_at, ctx.now);
   if (staleTimeoutMs > 0 && runningMs > staleTimeoutMs && heartbeatStale) {
     return { ...base, verdict: 'stale', detail: `running ${Math.round(runningMs / 1000)}s, silent for ${Math.round(silentMs / 1000)}s` };
   }

@@ -78,7 +78,7 @@ function supervisorEnv(config: Config, configPath: string | undefined): NodeJS.P
 export function dispatchOnce(store: Store, config: Config, clock: Clock, options: TickOptions = {}): TickResult {
   const ctx = tickContext(store, config, clock, options);
   const result: TickResult = { at: ctx.now, dry_run: ctx.dryRun, actions: [], errors: [], fault: null };
-  ctx.elapsed.beginTick();
+  ctx.elapsed.beginTick(ctx.now);
   for (const [name, step] of STEPS) {
     try {
       result.actions.push(...step(ctx));

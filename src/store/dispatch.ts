@@ -71,16 +71,16 @@ export function lastRun(store: Store, taskId: string): RunRow | undefined {
 }
 
 /**
- * When a run's cooldown ends, from its outcome's event: a rate limit, or a failure that was not the
- * task's (the config's or the machine's) and is tried again later. Null when it has none.
+ * A run's cooldown, from its outcome's event: a rate limit, or a failure that was not the task's (the
+ * config's or the machine's) and is tried again later: when it was set and when it ends, both on the
+ * clock of the process that wrote it. Null when it has none.
  */
-export function cooldownUntil(store: Store, runId: number): number | null {
-  const payload = store
-    .stmt("SELECT payload FROM task_events WHERE run_id = ? AND json_extract(payload, '$.cooldown_until') IS NOT NULL AND kind != 'respawn_guarded' ORDER BY id DESC LIMIT 1")
-    .pluck()
-    .get(runId) as string | undefined;
-  const until = payload === undefined ? undefined : (JSON.parse(payload) as { cooldown_until?: number }).cooldown_until;
-  return typeof until === 'number' ? until : null;
+export function cooldownOf(store: Store, runId: number): { setAt: number; until: number } | null {
+  const row = store
+    .stmt("SELECT payload, created_at FROM task_events WHERE run_id = ? AND json_extract(payload, '$.cooldown_until') IS NOT NULL AND kind != 'respawn_guarded' ORDER BY id DESC LIMIT 1")
+    .get(runId) as { payload: string; created_at: number } | undefined;
+  const until = row === undefined ? undefined : (JSON.parse(row.payload) as { cooldown_until?: number }).cooldown_until;
+  return typeof until === 'number' ? { setAt: row!.created_at, until } : null;
 }
 
 /** Runs that ended between `from` and `to` and had a worker process. */

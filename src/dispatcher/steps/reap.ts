@@ -5,7 +5,6 @@ import { recordEvent } from '../../store/events.js';
 import { claimHost, recordFailedRun } from '../../store/lease.js';
 import { failurePolicyOf } from '../../settings.js';
 import type { TickAction, TickContext } from '../context.js';
-import { startedLongAgo } from '../../elapsed.js';
 import { processesOfRun, stopRunProcesses } from '../processes.js';
 
 /** Workers alive this long after their run closed are stopped. */
@@ -24,7 +23,7 @@ export function reap(ctx: TickContext): TickAction[] {
   for (const run of openRuns(ctx.store)) {
     if (claimHost(run.claim_lock) !== ctx.host) continue;
     if (ctx.isRunProcess(run.supervisor_pid, { taskId: run.task_id, runId: run.id })) continue;
-    if (!startedLongAgo(ctx.now, run.started_at, ctx.settings.crashGraceSeconds * 1000)) continue;
+    if (ctx.elapsed.ageOfStart(`started:${run.id}`, run.started_at, ctx.now) <= ctx.settings.crashGraceSeconds * 1000) continue;
     // No worker was started: nothing of the task ran (the supervisor could not start, or could not open
     // the board or its log: the machine's fault), so it is not counted. A worker whose pid was never
     // written down is still found by the run's identity in its environment.

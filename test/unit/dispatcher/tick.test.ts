@@ -336,6 +336,22 @@ describe('faults of the board or the machine are not the task\'s', () => {
     expect(tick().actions.filter((a) => a.action === 'spawned').map((a) => a.task_id)).toEqual([ids[0]]);
   });
 
+  it('a hold written under a clock stepped forward lasts what it was set for, not the step', () => {
+    const { store, clock, tick } = setup();
+    let mono = 0;
+    const elapsed = new Elapsed(() => mono);
+    const { task } = createTask(store, { title: 'w', assignee: 'coder' });
+    claimOrFail(store, task.id, { profile: 'coder', leaseMs: 600 * SECOND });
+    clock.advance(2 * 3600 * SECOND + 31 * SECOND); // the clock of the process that records the failed start is 2 h ahead
+    tick({ elapsed: new Elapsed(() => mono) }); // reaped: never started, held 30 s (on the stepped clock)
+    expect(runsForTask(store, task.id)[0]).toMatchObject({ outcome: 'spawn_failed' });
+    clock.advance(-2 * 3600 * SECOND); // the clock is right again
+    expect(tick({ elapsed }).actions.filter((a) => a.task_id === task.id).map((a) => a.action)).toEqual(['guarded']);
+    mono += 31 * SECOND;
+    clock.advance(31 * SECOND);
+    expect(tick({ elapsed }).actions.filter((a) => a.task_id === task.id).map((a) => a.action)).toEqual(['spawned']);
+  });
+
   it('a tick whose steps fail because the board is locked says so in its fault', () => {
     const { store, clock, tick } = setup();
     createTask(store, { title: 'x', assignee: 'coder' });
@@ -403,6 +419,26 @@ describe('a wall clock that steps decides nothing', () => {
     tick();
     passes(301 * SECOND); // silent for MAX_STALE (300 s) of real time; the wall clock says 299 s before the heartbeat
     expect(tick().actions.map((a) => `${a.step}:${a.action}`)[0]).toBe('leases:reclaimed');
+  });
+
+  it('after a step, a stamp first seen is of unknown age, not expired: a run another process just claimed is neither reaped nor silent', () => {
+    const { store, clock, alive, tick, passes } = longRunning();
+    tick();
+    passes(SECOND);
+    clock.advance(2 * 3600 * SECOND); // this dispatcher's clock steps; the writer's below does not
+    passes(SECOND);
+    tick();
+    const { task } = createTask(store, { title: 'w', assignee: 'ghost-profile' });
+    const otherFrame = clock.now() - 2 * 3600 * SECOND;
+    const claim = claimOrFail(store, task.id, { profile: 'x', leaseMs: 60 * SECOND });
+    store.db.prepare('UPDATE task_runs SET started_at = ?, supervisor_pid = 777 WHERE id = ?').run(otherFrame, claim.identity.runId);
+    store.db.prepare('UPDATE tasks SET started_at = ?, last_heartbeat_at = ?, claim_expires = ? WHERE id = ?').run(otherFrame, otherFrame, otherFrame + 60 * SECOND, task.id);
+    alive.add(777);
+    expect(tick().actions.filter((a) => a.task_id === task.id)).toEqual([]);
+    alive.delete(777); // its supervisor dies: reaped once the crash grace has passed on the monotonic clock
+    expect(tick().actions.filter((a) => a.task_id === task.id)).toEqual([]);
+    passes(31 * SECOND);
+    expect(tick().actions.filter((a) => a.task_id === task.id).map((a) => a.action)[0]).toBe('spawn_failed');
   });
 
   it('a backward step of 10 min does not hide a run whose supervisor died: it is reaped', () => {
