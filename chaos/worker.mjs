@@ -1,40 +1,62 @@
-// A chaos worker: what it does is decided by the seed, the task and which attempt this is, so a seed
-// replays the same behaviour for every task and attempt. Exit 0 completes (the profile says so).
+// A chaos worker: what it does is decided by the seed, the task and which attempt this is (behaviour.mjs),
+// so a seed replays the same behaviour for every task and attempt. Exit 0 completes (the profile says so).
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { behaviourOf, daemonMarker } from './behaviour.mjs';
 
-const { KANBAN_DB, KANBAN_TASK, KANBAN_CHAOS_SEED } = process.env;
-const db = new Database(KANBAN_DB, { readonly: true, timeout: 5000 });
-const attempt = db.prepare('SELECT count(*) FROM task_runs WHERE task_id = ?').pluck().get(KANBAN_TASK);
-db.close();
+const { KANBAN_DB, KANBAN_TASK, KANBAN_RUN_ID, KANBAN_CHAOS_SEED, KANBAN_CHAOS_ESCAPES, KANBAN_CHAOS_TOKEN } = process.env;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// FNV-1a, then murmur3's finalizer: without it, inputs differing in their last character (the
-// attempt) would get nearly the same roll, and a task would do the same thing on every attempt.
-let h = 2166136261;
-for (const c of `${KANBAN_CHAOS_SEED}:${KANBAN_TASK}:${attempt}`) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-h ^= h >>> 16;
-h = Math.imul(h, 0x85ebca6b);
-h ^= h >>> 13;
-h = Math.imul(h, 0xc2b2ae35);
-h ^= h >>> 16;
-const roll = (h >>> 0) / 4294967296;
-const BEHAVIOURS = [
-  ['complete', 0.35],
-  ['chatty', 0.12],
-  ['silent', 0.1],
-  ['fail', 0.15],
-  ['rate-limited', 0.1],
-  ['hang', 0.08],
-  ['killed', 0.1],
-];
-let behaviour = 'complete';
-for (let sum = 0, i = 0; i < BEHAVIOURS.length; i++) {
-  sum += BEHAVIOURS[i][1];
-  if (roll < sum) {
-    behaviour = BEHAVIOURS[i][0];
-    break;
+/** This run's attempt: the task's runs up to this one. Retried for a while: the board may sit on a
+ * file system that is read-only or full for a few seconds, and a worker that cannot tell what it is
+ * meant to do should not count as one that failed at it too soon. */
+async function attemptNumber() {
+  for (let tries = 0; ; tries++) {
+    try {
+      const db = new Database(KANBAN_DB, { readonly: true, timeout: 5000 });
+      try {
+        return db.prepare('SELECT count(*) FROM task_runs WHERE task_id = ? AND id <= ?').pluck().get(KANBAN_TASK, Number(KANBAN_RUN_ID));
+      } finally {
+        db.close();
+      }
+    } catch (err) {
+      if (tries >= 40) throw err;
+      console.error(`cannot read the board yet (${err.message}): trying again`);
+      await sleep(250);
+    }
   }
 }
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const attempt = await attemptNumber();
+const { behaviour, roll } = behaviourOf(KANBAN_CHAOS_SEED, KANBAN_TASK, attempt, KANBAN_CHAOS_ESCAPES === '1');
+const marker = daemonMarker(KANBAN_CHAOS_SEED, KANBAN_CHAOS_TOKEN);
+
+/**
+ * Starts a process that sleeps forever, named in its argv by the marker and `<behaviour>:<task>:<run>`
+ * (how the harness finds it, whatever its environment), and resolves once it runs. `escape`: through
+ * setsid(1), which forks out of the worker's session and process group (reparented to init); else an
+ * ordinary child in the worker's process group. `ignoreTerm`: it ignores SIGTERM.
+ */
+function startLeftover({ escape, env, ignoreTerm }) {
+  const code = `${ignoreTerm ? "process.on('SIGTERM', () => {});" : ''} process.stdout.write('up\\n'); setInterval(() => {}, 1e9);`;
+  const args = [process.execPath, '-e', code, marker, `${behaviour}:${KANBAN_TASK}:${KANBAN_RUN_ID}`];
+  const setsid = escape && existsSync('/usr/bin/setsid');
+  const child = spawn(setsid ? '/usr/bin/setsid' : args[0], setsid ? args : args.slice(1), { env, detached: escape, stdio: ['ignore', 'pipe', 'ignore'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the leftover process did not start within 5 s')), 5000);
+    child.on('error', reject);
+    child.stdout.once('data', () => {
+      clearTimeout(timer);
+      child.stdout.destroy();
+      child.unref();
+      resolve();
+    });
+  });
+}
+
+const withoutKanban = () => Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('KANBAN_')));
+
 console.log(`attempt ${attempt}: ${behaviour}`);
 switch (behaviour) {
   case 'complete':
@@ -46,7 +68,7 @@ switch (behaviour) {
     }
     process.exit(0);
   case 'silent':
-    await sleep(400 + Math.floor(roll * 1000) % 800);
+    await sleep(400 + (Math.floor(roll * 1000) % 800));
     process.exit(0);
   case 'fail':
     process.exit(1);
@@ -58,4 +80,18 @@ switch (behaviour) {
   case 'killed':
     await sleep(200);
     process.kill(process.pid, 'SIGKILL');
+    break;
+  case 'daemon-complete':
+    await startLeftover({ escape: true, env: process.env });
+    process.exit(0);
+  case 'daemon-crash':
+    await startLeftover({ escape: true, env: process.env });
+    process.exit(1);
+  case 'daemon-noenv':
+    await startLeftover({ escape: true, env: withoutKanban() });
+    process.exit(0);
+  case 'term-ignorer': // then hangs: reclaimed as a hang is, and its child must go too
+    await startLeftover({ escape: false, env: process.env, ignoreTerm: true });
+    setInterval(() => {}, 1 << 30);
+    break;
 }
