@@ -6,7 +6,6 @@ import type { TaskRow } from '../store/types.js';
 import type { TickContext } from './context.js';
 import { judgeRunningTask } from './judge.js';
 import { stopClosedRun, takeBack } from './steps/leases.js';
-import { startedLongAgo } from '../elapsed.js';
 
 /**
  * A person takes a running task back (CLI `reclaim`, the board's `r`): the run closed `reclaimed`
@@ -43,7 +42,7 @@ export function staleTaskIds(ctx: TickContext): string[] {
     .filter((task) => {
       const judgement = judgeRunningTask(ctx, task);
       if (!judgement || judgement.run.status !== 'running') return true;
-      const supervisorGone = judgement.hostLocal && !judgement.supervisorAlive && startedLongAgo(ctx.now, judgement.run.started_at, ctx.settings.crashGraceSeconds * 1000);
+      const supervisorGone = judgement.hostLocal && !judgement.supervisorAlive && ctx.elapsed.ageOfStart(`started:${judgement.run.id}`, judgement.run.started_at, ctx.now) > ctx.settings.crashGraceSeconds * 1000;
       return judgement.verdict === 'reclaim' || judgement.verdict === 'stale' || supervisorGone;
     })
     .map((task) => task.id);
