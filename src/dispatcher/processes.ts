@@ -54,6 +54,46 @@ export function processesWith(entries: readonly string[]): number[] {
     .map(Number);
 }
 
+/** The process group of `pid` (/proc/<pid>/stat), or null when it is gone, a zombie, or /proc cannot tell. */
+function groupOf(pid: number | string): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so read after the last ')'.
+    const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return state === 'Z' ? null : Number(group);
+  } catch {
+    return null;
+  }
+}
+
+/** A process's name (/proc/<pid>/comm), or '?' once it is gone. */
+export function nameOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'latin1').trim() || '?';
+  } catch {
+    return '?';
+  }
+}
+
+/**
+ * What is left of a run once its worker has ended: every process but this one still in the worker's
+ * process group (`group`, whose leader is gone) or carrying the run's identity in its environment.
+ * Linux /proc; elsewhere none.
+ */
+export function leftoversOfRun(run: RunProcess, group: number): number[] {
+  const identity = new Set(processesOfRun(run));
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const name of names) {
+    if (/^\d+$/.test(name) && Number(name) !== process.pid && groupOf(name) === group) identity.add(Number(name));
+  }
+  return [...identity].sort((a, b) => a - b);
+}
+
 /**
  * Every process started for a run, found by the identity in its environment (Linux /proc; elsewhere
  * none): for a worker whose pid was never recorded, because its supervisor died between starting it

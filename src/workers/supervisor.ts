@@ -16,6 +16,7 @@ import type { TaskRow } from '../store/types.js';
 import { workerEnv } from './identity.js';
 import { ConfigFault, planRun, removePromptFile, RUN_CONFIG_VARIABLE, type RunPlan } from './plan.js';
 import { containedArgv, parseExecFailure, parseKillReport, type StoppedProcess } from './contain.js';
+import { stopLeftovers } from './leftovers.js';
 import { RunLog } from './runlog.js';
 import { Tail } from './tail.js';
 import { removeScratchWorkspace } from './workspace.js';
@@ -183,7 +184,12 @@ async function runWorker(store: Store, dbPath: string, identity: RunIdentity, ta
   const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
   for (const signal of signals) process.on(signal, forward);
 
+  // Once the worker (the container) has exited, and before its exit is recorded (the task may then run
+  // again): what it left, should the container have been killed itself, or there be none. From its exit,
+  // not its end: a process left holding its output would keep the output open.
+  const leftoversStopped = worker.pid === undefined ? Promise.resolve([]) : new Promise<StoppedProcess[]>((resolve) => worker.once('exit', () => resolve(stopLeftovers(identity, worker.pid!, KILL_GRACE_MS))));
   const result = await worker;
+  const leftovers = await leftoversStopped;
   removePromptFile(plan.promptFile); // before the exit is recorded: once the run has ended, it is gone
   clearTimeout(runtimeTimer);
   idleWatch?.stop();
@@ -232,7 +238,7 @@ async function runWorker(store: Store, dbPath: string, identity: RunIdentity, ta
     throw err;
   }
   log.line('kanban', `run ${identity.runId} ${record.alreadyClosed ? 'had already ended' : 'ended'}: ${record.outcome}`);
-  noteStoppedProcesses(store, identity, parseKillReport(report.text()), stopping, log);
+  noteStoppedProcesses(store, identity, [...parseKillReport(report.text()), ...leftovers], stopping, log);
   if (record.task?.status === 'done' && task.workspace_kind === 'scratch') cleanUpScratch(store, dbPath, task.id, workspace, log);
 }
 

@@ -55,12 +55,27 @@ describe.skipIf(containerPath() === null)('a worker that leaves processes behind
     const { task } = createTask(board.store, { title: 'stubborn child', assignee: 'escape' });
     const identity = claimAndStart(board, task.id, 600);
     // The marker is in the argv of the container and the worker too: wait for the child's own.
-    await waitFor('the worker and its child', () => taskLog(board, task.id).includes('hanging with a child') && processesWith(marker, "process.on('SIGTERM'").length === 1);
+    await waitFor('the worker and its child', () => /hanging with a child[^]*child ignores SIGTERM|child ignores SIGTERM[^]*hanging with a child/.test(taskLog(board, task.id)));
     const result = kanban(['--db', board.db, 'reclaim', task.id], board.env);
     expect(result.code, result.stderr).toBe(0);
     await runEnded(board, identity, 30_000);
     expect(processesWith(marker)).toEqual([]);
     expect(killedEvent(board, task.id)[0]?.processes).toContainEqual(expect.objectContaining({ name: 'node', signal: 'SIGKILL' }));
     expect(getTask(board.store, task.id).status).toBe('ready');
+  }, 60_000);
+
+  it('the container itself SIGKILLed: the supervisor stops what is left (the child that ignores SIGTERM, by SIGKILL) before recording the run', async () => {
+    const marker = `kanban-escape-${randomBytes(4).toString('hex')}`;
+    const board = workerBoard({ escape: { command: worker('escape', 'term-ignorer', marker) } });
+    const { task } = createTask(board.store, { title: 'container killed', assignee: 'escape' });
+    const identity = claimAndStart(board, task.id, 600);
+    await waitFor('the worker and its child', () => /hanging with a child[^]*child ignores SIGTERM|child ignores SIGTERM[^]*hanging with a child/.test(taskLog(board, task.id)));
+    const container = board.store.db.prepare('SELECT worker_pid FROM task_runs WHERE id = ?').pluck().get(identity.runId) as number;
+    expect(readFileSync(`/proc/${container}/cmdline`, 'latin1')).toContain('kanban-contain');
+    process.kill(container, 'SIGKILL'); // a container cannot clean up after a SIGKILL of its own (its worker dies with it)
+    const run = await runEnded(board, identity, 30_000);
+    expect(run.outcome).toBe('crashed');
+    expect(processesWith(marker)).toEqual([]); // nothing of the run is left once it is recorded
+    expect(killedEvent(board, task.id)[0]?.processes).toContainEqual(expect.objectContaining({ name: 'node', signal: 'SIGKILL' }));
   }, 60_000);
 });
