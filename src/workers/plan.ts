@@ -105,8 +105,17 @@ function writePromptFile(dbPath: string, identity: RunIdentity, prompt: string):
   return path;
 }
 
-export function removePromptFile(path: string): void {
-  rmSync(path, { force: true });
+/**
+ * Removes a run's prompt file; never throws (a prompt file left behind on a read-only or failing disk
+ * must not cost the run): returns why it could not, or null.
+ */
+export function removePromptFile(path: string): string | null {
+  try {
+    rmSync(path, { force: true });
+    return null;
+  } catch (err) {
+    return errorMessage(err);
+  }
 }
 
 /**

@@ -94,7 +94,7 @@ async function superviseOwnedRun(store: Store, dbPath: string, options: Location
   try {
     await runWorker(store, dbPath, identity, task, plan, log);
   } finally {
-    removePromptFile(plan.promptFile); // also when the worker never started
+    removeRunPrompt(plan.promptFile, log); // also when the worker never started
   }
 }
 
@@ -190,7 +190,7 @@ async function runWorker(store: Store, dbPath: string, identity: RunIdentity, ta
   const leftoversStopped = worker.pid === undefined ? Promise.resolve([]) : new Promise<StoppedProcess[]>((resolve) => worker.once('exit', () => resolve(stopLeftovers(identity, worker.pid!, KILL_GRACE_MS))));
   const result = await worker;
   const leftovers = await leftoversStopped;
-  removePromptFile(plan.promptFile); // before the exit is recorded: once the run has ended, it is gone
+  removeRunPrompt(plan.promptFile, log); // before the exit is recorded: once the run has ended, it is gone
   clearTimeout(runtimeTimer);
   idleWatch?.stop();
   for (const signal of signals) process.off(signal, forward);
@@ -239,7 +239,13 @@ async function runWorker(store: Store, dbPath: string, identity: RunIdentity, ta
   }
   log.line('kanban', `run ${identity.runId} ${record.alreadyClosed ? 'had already ended' : 'ended'}: ${record.outcome}`);
   noteStoppedProcesses(store, identity, [...parseKillReport(report.text()), ...leftovers], stopping, log);
-  if (record.task?.status === 'done' && task.workspace_kind === 'scratch') cleanUpScratch(store, dbPath, task.id, workspace, log);
+  if (record.task?.status === 'done' && task.workspace_kind === 'scratch') {
+    try {
+      cleanUpScratch(store, dbPath, task.id, workspace, log);
+    } catch (err) {
+      log.line('kanban', `could not clean up the scratch workspace: ${errorMessage(err)}`); // the run is recorded: this is housekeeping
+    }
+  }
 }
 
 /** The descriptor the container reports on, and how much of its report is kept. */
@@ -284,6 +290,11 @@ function watchIdle(store: Store, identity: RunIdentity, idleMs: number, lastOutp
   };
   timer = setTimeout(check, idleMs);
   return { stop: () => clearTimeout(timer) };
+}
+
+function removeRunPrompt(path: string, log: RunLog): void {
+  const failure = removePromptFile(path);
+  if (failure !== null) log.line('kanban', `could not remove the prompt file: ${failure}`);
 }
 
 function bounded(text: string, max: number): string {

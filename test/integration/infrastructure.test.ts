@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/db.js';
@@ -9,7 +9,7 @@ import { kanban } from '../helpers/cli.js';
 import { tempDir } from '../helpers/board.js';
 import { startDispatcher, type RunningDispatcher } from '../helpers/dispatcher.js';
 import { exited, startUntil } from '../helpers/processes.js';
-import { eventsOf, waitFor, workerBoard, type WorkerBoard } from '../helpers/workers.js';
+import { eventsOf, taskLog, waitFor, workerBoard, type WorkerBoard } from '../helpers/workers.js';
 
 /**
  * Faults of the board or the machine are not the task's: real locks held by another process, a real
@@ -94,6 +94,29 @@ describe('the board or the machine failing', () => {
     expect(d.stderr()).toMatch(/kanban: read-only file system: cannot start the supervisor: EROFS.*backing off: next tick in [\d.]+s/);
     expect(d.stderr()).toMatch(/kanban: the board is usable again/);
   }, 180_000);
+
+  it('a worker that ends while the prompts folder is read-only: its run is recorded completed, one run, the prompt file left', async (ctx) => {
+    const go = join(tempDir('kanban-go-'), 'go');
+    const waitForGo = [process.execPath, '-e', `const fs = require('fs'); setInterval(() => fs.existsSync(${JSON.stringify(go)}) && process.exit(0), 50)`];
+    const board = workerBoard({ ok: { command: waitForGo, on_clean_exit: 'complete' } }, { KANBAN_CRASH_GRACE_SECONDS: '1' });
+    const { task } = createTask(board.store, { title: 'ends on a read-only disk', assignee: 'ok' });
+    dispatcher(board);
+    await waitFor('the worker', () => getTask(board.store, task.id).worker_pid);
+    const prompts = join(dirname(board.db), 'prompts');
+    expect(readdirSync(prompts)).toHaveLength(1);
+    const staging = tempDir('kanban-ro-');
+    if (spawnSync('mount', ['--bind', prompts, staging]).status !== 0) return ctx.skip(); // not root, or no mount here
+    mounts.push(staging);
+    expect(spawnSync('mount', ['-o', 'remount,ro,bind', staging]).status).toBe(0);
+    expect(spawnSync('mount', ['--move', staging, prompts]).status).toBe(0);
+    mounts.splice(0, 1, prompts);
+    writeFileSync(go, '');
+    await waitFor('the task done', () => getTask(board.store, task.id).status === 'done', 30_000);
+    expect(runsForTask(board.store, task.id).map((r) => r.outcome)).toEqual(['completed']);
+    expect(counted(board, task.id)).toEqual([]);
+    expect(taskLog(board, task.id)).toMatch(/could not remove the prompt file: .*read-only file system/i);
+    expect(readdirSync(prompts)).toHaveLength(1);
+  }, 60_000);
 
   it('`kanban diagnostics` says the board is unwritable when its disk is full, and stops saying it once space returns', async (ctx) => {
     const dir = tempDir('kanban-full-');
