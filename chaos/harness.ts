@@ -30,7 +30,7 @@ export interface ChaosFaults {
   diskFull: boolean;
   /** A read-only window of 3–5 s on the board's folder (root only; see readOnlyInjector). */
   readOnly: boolean;
-  /** Some dispatchers (and what they start) run under libfaketime: +2h, then −10 min, 3–5 s each (when installed). */
+  /** The machine's clock steps (libfaketime, when installed): +2h, then −10 min, 3–5 s each, for every dispatcher and what it starts. */
   clockSteps: boolean;
 }
 
@@ -48,7 +48,11 @@ export interface ChaosOptions {
   profileCap?: number | null;
   /** Which faults to inject (default: all). */
   faults?: Partial<ChaosFaults>;
-  /** How many dispatchers run with a stepped clock (default 2 of 5 or more, else 1). */
+  /**
+   * How many dispatchers (and what they start) see the clock steps: default all of them, as a step of
+   * one machine's clock is seen by all its processes at once. Fewer models clocks that disagree
+   * (dispatchers on several hosts), which a board on one machine never has.
+   */
   clockDispatchers?: number;
   log?: (line: string) => void;
 }
@@ -183,7 +187,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const store = openStore(db);
     try {
       createBoard(store, options, profileCap !== null);
-      const clockDispatchers = clock ? Math.min(options.dispatchers, options.clockDispatchers ?? (options.dispatchers >= 5 ? 2 : 1)) : 0;
+      const clockDispatchers = clock ? Math.min(options.dispatchers, options.clockDispatchers ?? options.dispatchers) : 0;
       const pool = new DispatcherPool(db, env, dir, clock?.env ?? {});
       for (let i = 0; i < options.dispatchers; i++) pool.start(i < clockDispatchers);
       const monkey: Monkey = {
@@ -619,7 +623,7 @@ function readOnlyInjector(monkey: Monkey, boardPath: string, random: () => numbe
   return windows(monkey, [window]);
 }
 
-/** The clock of the libfaketime dispatchers stepped forward 2 h for 3–5 s, later back 10 min for 3–5 s, each time then back to +0. */
+/** The clock of the libfaketime processes stepped forward 2 h for 3–5 s, later back 10 min for 3–5 s, each time then back to +0. */
 function clockStepInjector(monkey: Monkey, file: string, random: () => number): Injector {
   const step = (offset: string, at: number): Window => ({
     name: `clock ${offset}`,
