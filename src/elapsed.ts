@@ -9,8 +9,10 @@
  *   it runs changes nothing; a stamp in the future (the clock went back since) counts from zero. It
  *   also watches its wall clock against its monotonic one from tick to tick: once the two have
  *   drifted apart by a step, a new stamp's wall-clock age is "unknown" (it may have been written in
- *   the other frame), not "expired", and counts from zero too. A fresh one (one-shot `kanban
- *   dispatch`) has only the wall clock, clamped the same way.
+ *   the other frame), not "expired", and counts from zero too. A dispatcher that started after a
+ *   step cannot see it: it takes a stamp's age on trust only once it has watched the stamp stay
+ *   unchanged for a while (`watchedFor`). A one-tick one (`kanban dispatch`) has only the wall
+ *   clock, clamped the same way.
  * - `startedLongAgo` (crash grace, ages of runs): a start in the future means the clock went back
  *   since the run started; it is not recent, so a dead run is never hidden by a backward step.
  */
@@ -21,7 +23,14 @@ export class Elapsed {
   /** How far the wall clock has been stepped, in all, since this process started watching it. */
   private skewMs = 0;
 
-  constructor(private readonly monotonic: () => number = () => performance.now()) {}
+  /**
+   * @param longLived one Elapsed for a process's life (a dispatcher), not for one tick (`kanban
+   *   dispatch`): it can watch a stamp before it judges it (see `watchedFor`).
+   */
+  constructor(
+    private readonly monotonic: () => number = () => performance.now(),
+    readonly longLived = false,
+  ) {}
 
   /**
    * Call once per tick, with the tick's wall-clock time: what was not looked at during the previous
@@ -52,6 +61,23 @@ export class Elapsed {
     const firstAgeMs = this.wallTrusted ? Math.max(0, wallNow - stamp) : 0;
     this.seen.set(key, { stamp, firstAgeMs, firstSeenAt: now, tick: this.tick });
     return firstAgeMs;
+  }
+
+  /** One Elapsed for a dispatcher's life (long-lived: see `watchedFor`). */
+  static forLife(monotonic?: () => number): Elapsed {
+    return new Elapsed(monotonic, true);
+  }
+
+  /**
+   * Whether this process has watched `key` keep its current stamp for `ms` (monotonic) since it first
+   * saw it. A stamp first seen old may be from before a step of the wall clock that this process did
+   * not see (it started after the step): a long-lived process takes that age on trust only once the
+   * stamp has stayed unchanged that long. A one-tick Elapsed has only the wall clock: always true.
+   */
+  watchedFor(key: string, ms: number): boolean {
+    if (!this.longLived) return true;
+    const entry = this.seen.get(key);
+    return entry !== undefined && this.monotonic() - entry.firstSeenAt >= ms;
   }
 
   /**

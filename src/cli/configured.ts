@@ -52,7 +52,7 @@ export async function dispatchCommand(options: GlobalOptions, dryRun: boolean): 
 export async function headlessCommand(options: GlobalOptions, flags: Flags): Promise<void> {
   const source = new ConfigSource(resolveConfigPath(options), flags);
   const store = openStore(resolveBoardPath(options), { busyTimeoutMs: busyTimeoutMs() }); // exit 4 if unusable now
-  const elapsed = new Elapsed(); // one for the dispatcher's life: a step of the wall clock decides nothing
+  const elapsed = Elapsed.forLife(); // one for the dispatcher's life: a step of the wall clock decides nothing
   const killer = new Killer();
   const output = steadyOutput(); // a failed write to stdout or stderr is dropped and counted: dispatching goes on
   const say = (line: string) => output.err.write(`kanban: ${line}\n`);

@@ -32,7 +32,11 @@ export function judgeRunningTask(ctx: TickContext, task: TaskRow): Judgement | n
   const supervisorAlive = hostLocal && ctx.isRunProcess(run.supervisor_pid, identity);
   const liveAt = Math.max(task.last_heartbeat_at ?? 0, task.started_at ?? run.started_at);
   const silentMs = ctx.elapsed.since(`heard:${run.id}`, liveAt, ctx.now);
-  const heartbeatStale = silentMs >= ctx.settings.heartbeatMaxStaleSeconds * 1000;
+  // A dispatcher that started after a step of the wall clock sees every stamp written before it as
+  // old: silence it has not watched for as long as a live worker takes to be heard from again (the
+  // output bridge) is not taken on trust (elapsed.ts).
+  const maxStaleMs = ctx.settings.heartbeatMaxStaleSeconds * 1000;
+  const heartbeatStale = silentMs >= maxStaleMs && ctx.elapsed.watchedFor(`heard:${run.id}`, Math.min(maxStaleMs, ctx.settings.heartbeatBridgeSeconds * 1000));
   const payload = {
     claim_expires: task.claim_expires,
     last_heartbeat_at: task.last_heartbeat_at,
@@ -49,7 +53,7 @@ export function judgeRunningTask(ctx: TickContext, task: TaskRow): Judgement | n
     // Its worker has ended and the supervisor is still at work: recording the exit through a locked,
     // full or read-only board (it keeps trying for RECORD_PATIENCE_MS). Taking the run back would
     // turn a success into a failure and run the task twice.
-    if (hostLocal && supervisorAlive && run.worker_pid !== null && !ctx.isRunProcess(run.worker_pid, identity) && silentMs < ctx.settings.heartbeatMaxStaleSeconds * 1000 + RECORD_PATIENCE_MS) {
+    if (hostLocal && supervisorAlive && run.worker_pid !== null && !ctx.isRunProcess(run.worker_pid, identity) && silentMs < maxStaleMs + RECORD_PATIENCE_MS) {
       return { ...base, verdict: 'extend', detail: `lease expired, worker ended, its supervisor is recording the exit` };
     }
     const why = !hostLocal ? 'claimed on another host' : !supervisorAlive ? 'its supervisor is gone' : `silent for ${Math.round(silentMs / 1000)}s`;

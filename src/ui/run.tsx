@@ -37,7 +37,7 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
   const source = new ConfigSource(configPath, options.flags);
   const store = openStore(dbPath, { busyTimeoutMs: busyTimeoutMs() });
   const killer = new Killer();
-  const elapsed = new Elapsed(); // one for the board's life: a step of the wall clock decides nothing
+  const elapsed = Elapsed.forLife(); // one for the board's life: a step of the wall clock decides nothing
   let handle: DispatcherHandle;
   const loop = options.dispatch
     ? new DispatcherLoop(

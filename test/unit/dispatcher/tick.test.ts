@@ -387,7 +387,7 @@ describe('a wall clock that steps decides nothing', () => {
   function longRunning() {
     const base = setup();
     let mono = 0;
-    const elapsed = new Elapsed(() => mono);
+    const elapsed = Elapsed.forLife(() => mono);
     const tick = (more: TickOptions = {}) => base.tick({ elapsed, ...more });
     return { ...base, tick, passes: (ms: number) => ((mono += ms), base.clock.advance(ms)) };
   }
@@ -439,6 +439,29 @@ describe('a wall clock that steps decides nothing', () => {
     expect(tick().actions.filter((a) => a.task_id === task.id)).toEqual([]);
     passes(31 * SECOND);
     expect(tick().actions.filter((a) => a.task_id === task.id).map((a) => a.action)[0]).toBe('spawn_failed');
+  });
+
+  it('a dispatcher started after a forward step of 2 h: a healthy run, first seen 2 h old, is extended, not taken back; a silent one is, once watched', () => {
+    const { store, clock, alive, tick, passes } = longRunning();
+    const claims = ['healthy', 'silent'].map((title) => {
+      const { task } = createTask(store, { title, assignee: 'coder' });
+      const claim = claimOrFail(store, task.id, { profile: 'coder', leaseMs: 60 * SECOND });
+      liveSupervisor(store, alive, claim.identity.runId);
+      heartbeat(store, claim.identity);
+      return claim.identity;
+    });
+    clock.advance(2 * 3600 * SECOND); // the step came before this dispatcher's first tick: it cannot see it
+    const first = tick().actions;
+    expect(first.filter((a) => a.action === 'reclaimed')).toEqual([]);
+    expect(first.filter((a) => a.action === 'extended').map((a) => a.task_id).sort()).toEqual(claims.map((c) => c.taskId).sort());
+    passes(30 * SECOND);
+    heartbeat(store, claims[0]!); // the healthy worker is heard from again, in the new frame
+    passes(31 * SECOND); // past the output bridge (60 s), the silent one has been watched long enough
+    const later = tick().actions.filter((a) => a.action === 'reclaimed').map((a) => a.task_id);
+    expect(later).toEqual([claims[1]!.taskId]);
+    expect(getTask(store, claims[0]!.taskId)).toMatchObject({ status: 'running', current_run_id: claims[0]!.runId });
+    // A one-tick dispatcher (`kanban dispatch`) has only the wall clock: it judges at once.
+    expect(new Elapsed().watchedFor('anything', 60 * SECOND)).toBe(true);
   });
 
   it('a backward step of 10 min does not hide a run whose supervisor died: it is reaped', () => {
