@@ -29,6 +29,9 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
+  // A `kanban: …` line that cannot be written (stderr closed, its reader gone, its disk full) is lost;
+  // the exit code still says what happened.
+  process.stderr.on('error', () => {});
   const program = buildProgram();
   if (argv.length <= 2) {
     program.outputHelp();

@@ -1,13 +1,14 @@
 import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/db.js';
 import { blockTask, completeTask } from '../../src/store/lifecycle.js';
 import { createTask } from '../../src/store/tasks.js';
-import { expectFailure, fileHash, kanban } from '../helpers/cli.js';
+import { expectFailure, fileHash, KANBAN_BIN, kanban } from '../helpers/cli.js';
 import { taskIn, tempDir } from '../helpers/board.js';
-import { exited, startUntil } from '../helpers/processes.js';
+import { cleanEnv, exited, startUntil } from '../helpers/processes.js';
 
 /** One board shared by the read-only failure cases: every case must leave it byte-for-byte as it was. */
 let db: string;
@@ -147,6 +148,29 @@ describe('exit 0', () => {
     expect(kanban(['--help']).stdout).toMatch(/Usage: kanban/);
     expect(kanban(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     expect(kanban([]).stdout).toMatch(/Commands:/);
+  });
+});
+
+describe('output that cannot be written', () => {
+  /** Runs the CLI with its stdout or stderr a pipe nobody reads (closed at once), or closed outright. */
+  async function withOutputGone(args: string[], stream: 'stdout' | 'stderr', how: 'pipe' | 'closed'): Promise<number | null> {
+    const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'ignore', 'ignore'];
+    stdio[stream === 'stdout' ? 1 : 2] = 'pipe';
+    // `node -e CODE BIN ARGS…` gives the CLI the argv it gets from `node BIN ARGS…`.
+    const args0 = how === 'closed' ? ['-e', `require('fs').closeSync(${stream === 'stdout' ? 1 : 2}); import(${JSON.stringify(KANBAN_BIN)})`, KANBAN_BIN] : [KANBAN_BIN];
+    const child = spawn(process.execPath, [...args0, ...args], { stdio, env: cleanEnv() });
+    child[stream]!.destroy(); // the reader is gone before the first write
+    return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  }
+
+  it('a failure keeps its exit code when stderr is a closed pipe or closed', async () => {
+    expect(await withOutputGone(['--db', db, 'nosuch'], 'stderr', 'pipe')).toBe(2);
+    expect(await withOutputGone(['--db', db, 'show', MISSING], 'stderr', 'pipe')).toBe(3);
+    expect(await withOutputGone(['--db', db, 'show', MISSING], 'stderr', 'closed')).toBe(3);
+  });
+
+  it('a listing whose reader went away exits 0', async () => {
+    expect(await withOutputGone(['--db', db, 'list'], 'stdout', 'pipe')).toBe(0);
   });
 });
 
