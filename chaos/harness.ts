@@ -30,7 +30,7 @@ export interface ChaosFaults {
   diskFull: boolean;
   /** A read-only window of 3–5 s on the board's folder (root only; see readOnlyInjector). */
   readOnly: boolean;
-  /** The machine's clock steps (libfaketime, when installed): +2h, then −10 min, 3–5 s each, for every dispatcher and what it starts. */
+  /** The machine's clock steps (chaos/clock-step.c, preloaded): +2h, then −10 min, 3–5 s each, for every dispatcher and what it starts. */
   clockSteps: boolean;
 }
 
@@ -104,7 +104,7 @@ export interface ChaosReport {
     processes_left: number;
     infra_charged: number;
   };
-  /** Faults skipped, and what the faketime probe found. */
+  /** Faults skipped, and what the clock-step probe found. */
   notes: string[];
   examples: string[];
 }
@@ -170,7 +170,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     if (faults.diskFull) notes.push(`disk-full windows skipped: ${board.why}`);
     if (faults.readOnly) notes.push(`read-only window skipped: ${board.why}`);
   }
-  const clock = faults.clockSteps ? faketime(join(dir, 'faketime'), notes) : null;
+  const clock = faults.clockSteps ? steppedClock(join(dir, 'clock-offset'), dir, notes) : null;
   const db = join(board.path, 'board.db');
   const config = join(dir, 'config.yaml');
   writeConfig(config, cap, profileCap);
@@ -209,7 +209,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         ...(faults.readOnly && board.mounted ? [readOnlyInjector(monkey, board.path, generatorFor(options.seed, 'read-only'))] : []),
         ...(clock && clockDispatchers > 0 ? [clockStepInjector(monkey, clock.file, generatorFor(options.seed, 'clock'))] : []),
       ];
-      if (clockDispatchers > 0) notes.push(`${clockDispatchers} of ${options.dispatchers} dispatchers under libfaketime (their supervisors and workers inherit LD_PRELOAD)`);
+      if (clockDispatchers > 0) notes.push(`${clockDispatchers} of ${options.dispatchers} dispatchers under the clock-step shim (their supervisors and workers inherit LD_PRELOAD)`);
 
       const started = Date.now();
       const samples = { max: 0, profileMax: 0 };
@@ -623,7 +623,7 @@ function readOnlyInjector(monkey: Monkey, boardPath: string, random: () => numbe
   return windows(monkey, [window]);
 }
 
-/** The clock of the libfaketime processes stepped forward 2 h for 3–5 s, later back 10 min for 3–5 s, each time then back to +0. */
+/** The clock of the preloaded processes stepped forward 2 h for 3–5 s, later back 10 min for 3–5 s, each time then back to +0. */
 function clockStepInjector(monkey: Monkey, file: string, random: () => number): Injector {
   const step = (offset: string, at: number): Window => ({
     name: `clock ${offset}`,
@@ -639,7 +639,7 @@ function clockStepInjector(monkey: Monkey, file: string, random: () => number): 
   return windows(monkey, [step('+2h', 0.15 + random() * 0.3), step('-10m', 0.5 + random() * 0.25)]);
 }
 
-/** Replaced in one rename: libfaketime reads the file at every clock call and must never see it half written. */
+/** Replaced in one rename: the shim rereads the file every 10 ms and must never see it half written. */
 function writeOffset(file: string, offset: string): void {
   writeFileSync(`${file}.new`, `${offset}\n`);
   renameSync(`${file}.new`, file);
@@ -690,55 +690,52 @@ function mountsAt(path: string): number {
 }
 
 /**
- * libfaketime's library, from its package's file list, else where Debian and Ubuntu put it: the
- * thread-safe build (libfaketimeMT) when there is one, since Node calls the clock from several threads.
- */
-function libfaketimePath(variant = process.env.KANBAN_CHAOS_LIBFAKETIME ?? 'libfaketimeMT.so.1'): string | null {
-  const names = [variant, 'libfaketime.so.1'];
-  let files: string[] = [];
-  try {
-    files = execFileSync('dpkg', ['-L', 'libfaketime'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n');
-  } catch {
-    // not a Debian system, or not installed through dpkg
-  }
-  const dirs = ['/usr/lib/x86_64-linux-gnu/faketime', '/usr/lib/aarch64-linux-gnu/faketime', '/usr/lib/faketime', '/usr/local/lib/faketime'];
-  for (const name of names) {
-    const found = files.find((f) => f.endsWith(`/${name}`)) ?? dirs.map((d) => join(d, name)).find((p) => existsSync(p));
-    if (found) return found;
-  }
-  return null;
-}
-
-/**
  * The environment that gives a process a clock read from `file` (`+0`, `+2h`, `-10m`), after checking
  * with a tiny node script that it moves Date.now() and not performance.now() (the monotonic clock
  * must not step: Node aborts when its timer base goes backwards).
  */
-function faketime(file: string, notes: string[]): { file: string; env: Record<string, string>; notes: string[] } | null {
-  const lib = libfaketimePath();
+function steppedClock(file: string, dir: string, notes: string[]): { file: string; env: Record<string, string>; notes: string[] } | null {
+  const lib = compileClockStep(dir);
   if (!lib) {
-    notes.push('clock steps skipped: libfaketime is not installed');
+    notes.push('clock steps skipped: no C compiler to build chaos/clock-step.c');
     return null;
   }
-  const env = { LD_PRELOAD: lib, FAKETIME_TIMESTAMP_FILE: file, FAKETIME_NO_CACHE: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' };
+  const env = { LD_PRELOAD: lib, KANBAN_CLOCK_STEP_FILE: file };
   writeOffset(file, '+0');
+  // The shim rereads the file every 10 ms: the probe waits 50 ms after the step.
   const probe = `const fs = require('fs'); const d0 = Date.now(), p0 = performance.now();
     fs.writeFileSync(process.argv[1] + '.new', '+2h\\n'); fs.renameSync(process.argv[1] + '.new', process.argv[1]);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
     const d1 = Date.now(), p1 = performance.now(); console.log(JSON.stringify({ date: d1 - d0, perf: p1 - p0 }));`;
   try {
     const out = execFileSync(process.execPath, ['-e', probe, file], { env: { ...cleanEnv(), ...env }, encoding: 'utf8', timeout: 10_000 });
     const { date, perf } = JSON.parse(out) as { date: number; perf: number };
     if (Math.abs(date - 7_200_000) > 60_000 || perf > 60_000) {
-      notes.push(`clock steps skipped: under libfaketime a +2h step moved Date.now() by ${date} ms and performance.now() by ${Math.round(perf)} ms`);
+      notes.push(`clock steps skipped: under the clock-step shim a +2h step moved Date.now() by ${date} ms and performance.now() by ${Math.round(perf)} ms`);
       return null;
     }
-    return { file, env, notes: [`faketime probe (${basename(lib)}): a +2h step moved Date.now() by ${(date / 3_600_000).toFixed(2)} h and performance.now() by ${Math.round(perf)} ms`] };
+    return { file, env, notes: [`clock-step probe: a +2h step moved Date.now() by ${(date / 3_600_000).toFixed(2)} h and performance.now() by ${Math.round(perf)} ms`] };
   } catch (err) {
-    notes.push(`clock steps skipped: the faketime probe failed (${String(err).split('\n')[0]})`);
+    notes.push(`clock steps skipped: the clock-step probe failed (${String(err).split('\n')[0]})`);
     return null;
   } finally {
     writeOffset(file, '+0');
   }
+}
+
+/** chaos/clock-step.c built into `dir` with whichever compiler the machine has; null when none works. */
+function compileClockStep(dir: string): string | null {
+  const source = fileURLToPath(new URL('./clock-step.c', import.meta.url));
+  const out = join(dir, 'clock-step.so');
+  for (const [compiler, ...args] of [['cc'], ['gcc'], ['g++', '-x', 'c++']]) {
+    try {
+      execFileSync(compiler!, [...args, '-shared', '-fPIC', '-O2', '-o', out, source, '-ldl'], { stdio: 'ignore' });
+      return out;
+    } catch {
+      // not this compiler
+    }
+  }
+  return null;
 }
 
 interface Leftover {

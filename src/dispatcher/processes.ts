@@ -95,6 +95,35 @@ export function leftoversOfRun(run: RunProcess, group: number): number[] {
 }
 
 /**
+ * Every process but this one that carries a run identity, by `<task id>:<run id>` (one /proc scan;
+ * elsewhere none).
+ */
+export function processesByRun(): Map<string, number[]> {
+  const byRun = new Map<string, number[]>();
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return byRun;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    const environ = environOf(name);
+    if (environ === null) continue;
+    let task: string | undefined;
+    let run: string | undefined;
+    for (const entry of environ) {
+      if (entry.startsWith('KANBAN_TASK=')) task = entry.slice(12);
+      else if (entry.startsWith('KANBAN_RUN_ID=')) run = entry.slice(14);
+    }
+    if (task === undefined || run === undefined) continue;
+    const key = `${task}:${run}`;
+    byRun.set(key, [...(byRun.get(key) ?? []), Number(name)]);
+  }
+  return byRun;
+}
+
+/**
  * Every process started for a run, found by the identity in its environment (Linux /proc; elsewhere
  * none): for a worker whose pid was never recorded, because its supervisor died between starting it
  * and writing it down. Its children inherit the identity, so they are found too.
@@ -116,6 +145,9 @@ export function stopRunProcesses(killer: Killer, run: RunProcess & { workerPid: 
   for (const pid of processesOfRun(run)) if (pid !== run.spare) killer.terminate(pid, run);
 }
 
+/** How often a dispatcher looks for what ended runs left behind by their identity. */
+export const SWEEP_EVERY_MS = 10_000;
+
 /**
  * SIGTERM to a process group now; SIGKILL after the grace if it is still the run's. The grace is
  * twice the worker container's (which stops the whole tree, daemons included, 5 s after SIGTERM):
@@ -123,8 +155,20 @@ export function stopRunProcesses(killer: Killer, run: RunProcess & { workerPid: 
  */
 export class Killer {
   private readonly pending = new Set<Promise<void>>();
+  private lastSweep = -Infinity;
 
   constructor(private readonly graceMs = 10_000) {}
+
+  /**
+   * Whether a sweep of /proc for leftovers of ended runs is due: at most one per SWEEP_EVERY_MS
+   * (monotonic) for this dispatcher, since it reads every process's environment.
+   */
+  sweepDue(): boolean {
+    const now = performance.now();
+    if (now - this.lastSweep < SWEEP_EVERY_MS) return false;
+    this.lastSweep = now;
+    return true;
+  }
 
   terminate(pid: number, run: RunProcess): void {
     signalGroup(pid, 'SIGTERM');

@@ -5,7 +5,7 @@ import { recordEvent } from '../../store/events.js';
 import { claimHost, recordFailedRun } from '../../store/lease.js';
 import { failurePolicyOf } from '../../settings.js';
 import type { TickAction, TickContext } from '../context.js';
-import { processesOfRun, stopRunProcesses } from '../processes.js';
+import { processesByRun, processesOfRun, stopRunProcesses } from '../processes.js';
 
 /** Workers alive this long after their run closed are stopped. */
 export const ORPHAN_AFTER_MS = 60_000;
@@ -16,7 +16,8 @@ const ORPHAN_HORIZON_MS = 3_600_000;
  * Always the first step. A run whose supervisor is gone without having recorded the exit (and older
  * than the crash grace) is closed `crashed`, counted, and its worker, if still alive, stopped; one
  * whose worker never started is closed `spawn_failed`, not counted (nothing of the task ran). A worker
- * still alive a minute after its run closed is stopped.
+ * still alive a minute after its run closed is stopped, and so is any process still carrying the
+ * run's identity once its worker is gone.
  */
 export function reap(ctx: TickContext): TickAction[] {
   const actions: TickAction[] = [];
@@ -45,19 +46,31 @@ export function reap(ctx: TickContext): TickAction[] {
     }
     actions.push({ step: 'reap', action: neverStarted ? 'spawn_failed' : 'crashed', task_id: run.task_id, run_id: run.id, detail });
   }
+  // What a run left behind once it ended: its worker (the container) still alive, or, when that is
+  // gone (killed with its supervisor, say), processes still carrying the run's identity (a sweep of
+  // /proc, at most every SWEEP_EVERY_MS).
+  let byRun: Map<string, number[]> | null = null;
   for (const run of endedRunsWithWorkers(ctx.store, ctx.now - ORPHAN_HORIZON_MS, ctx.now - ORPHAN_AFTER_MS)) {
     const process = { taskId: run.task_id, runId: run.id };
-    if (claimHost(run.claim_lock) !== ctx.host || !ctx.isRunProcess(run.worker_pid, process)) continue;
-    const detail = `worker ${run.worker_pid} still alive ${Math.round((ctx.now - run.ended_at!) / 1000)}s after its run ended`;
-    if (!ctx.dryRun) {
-      ctx.killer.terminate(run.worker_pid!, process);
-      try {
-        recordEvent(ctx.store, run.task_id, 'worker_killed', { worker_pid: run.worker_pid, run_id: run.id, reason: detail });
-      } catch (err) {
-        actions.push({ step: 'reap', action: 'note_failed', task_id: run.task_id, run_id: run.id, detail: errorMessage(err) });
-      }
+    if (claimHost(run.claim_lock) !== ctx.host) continue;
+    let pids: number[];
+    if (ctx.isRunProcess(run.worker_pid, process)) pids = [run.worker_pid!];
+    else {
+      byRun ??= ctx.killer.sweepDue() ? processesByRun() : new Map<string, number[]>();
+      pids = (byRun.get(`${run.task_id}:${run.id}`) ?? []).filter((pid) => pid !== run.supervisor_pid);
     }
-    actions.push({ step: 'reap', action: 'killed_orphan', task_id: run.task_id, run_id: run.id, detail });
+    for (const pid of pids) {
+      const detail = `${pid === run.worker_pid ? 'worker' : 'process'} ${pid} still alive ${Math.round((ctx.now - run.ended_at!) / 1000)}s after its run ended`;
+      if (!ctx.dryRun) {
+        ctx.killer.terminate(pid, process);
+        try {
+          recordEvent(ctx.store, run.task_id, 'worker_killed', { worker_pid: pid, run_id: run.id, reason: detail });
+        } catch (err) {
+          actions.push({ step: 'reap', action: 'note_failed', task_id: run.task_id, run_id: run.id, detail: errorMessage(err) });
+        }
+      }
+      actions.push({ step: 'reap', action: 'killed_orphan', task_id: run.task_id, run_id: run.id, detail });
+    }
   }
   return actions;
 }

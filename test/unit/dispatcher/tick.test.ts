@@ -11,6 +11,7 @@ import { runById, runsForTask } from '../../../src/store/runs.js';
 import { createTask, editTask, getTask } from '../../../src/store/tasks.js';
 import type { Store } from '../../../src/store/db.js';
 import { dumpBoard, eventKinds, lastEvent, manualClock, testStore, type ManualClock, claimOrFail } from '../../helpers/board.js';
+import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { openStore } from '../../../src/store/db.js';
 import { Elapsed } from '../../../src/elapsed.js';
@@ -529,5 +530,32 @@ describe('a step that fails', () => {
     expect(broken.errors.find((e) => e.step === 'reap')!.error).toBe('disk on fire');
     expect(broken.actions).toContainEqual(expect.objectContaining({ step: 'schedule', action: 'released', task_id: due })); // a later step ran
     expect(getTask(store, due).status).toBe('ready');
+  });
+});
+
+describe('what an ended run left behind', () => {
+  it('a process still carrying the run identity after its container is gone is stopped by the sweep, at most every 10 s', async () => {
+    const { store, clock, alive, launched, tick } = setup();
+    const { task } = createTask(store, { title: 'w', assignee: 'coder' });
+    tick(); // spawned: its supervisor is 50000
+    const { runId } = launched[0]!;
+    store.db.prepare('UPDATE task_runs SET worker_pid = 60000 WHERE id = ?').run(runId);
+    alive.delete(50_000); // the supervisor and its container are killed: the run is reaped
+    clock.advance(31 * SECOND);
+    expect(tick().actions.map((a) => a.action)).toContain('crashed');
+    // A child that ignores SIGTERM outlived the dispatcher that reaped the run (before it could SIGKILL it).
+    const leftover = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); console.log('up'); setInterval(() => {}, 1 << 30)"], {
+      env: { ...process.env, KANBAN_TASK: task.id, KANBAN_RUN_ID: String(runId) },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    await new Promise((resolve) => leftover.stdout!.once('data', resolve));
+    const gone = new Promise((resolve) => leftover.once('exit', (_code, signal) => resolve(signal)));
+    clock.advance(61 * SECOND); // past ORPHAN_AFTER_MS
+    const killer = new Killer(0);
+    const swept = tick({ killer }).actions.filter((a) => a.action === 'killed_orphan');
+    expect(swept).toEqual([expect.objectContaining({ task_id: task.id, run_id: runId, detail: expect.stringMatching(new RegExp(`^process ${leftover.pid} still alive 61s after its run ended$`)) })]);
+    expect(await gone).toBe('SIGKILL');
+    expect(eventKinds(store, task.id)).toContain('worker_killed');
+    expect(tick({ killer }).actions.filter((a) => a.action === 'killed_orphan')).toEqual([]); // the next sweep is 10 s away
   });
 });
