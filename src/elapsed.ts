@@ -9,7 +9,8 @@
  *   it runs changes nothing; a stamp in the future (the clock went back since) counts from zero. It
  *   also watches its wall clock against its monotonic one from tick to tick: once the two have
  *   drifted apart by a step, a new stamp's wall-clock age is "unknown" (it may have been written in
- *   the other frame), not "expired", and counts from zero too. A dispatcher that started after a
+ *   the other frame), not "expired", and counts from zero too; so does every age it knew, once it
+ *   sees a step (an age first read in one frame is wrong in the other). A dispatcher that started after a
  *   step cannot see it: it takes a stamp's age on trust only once it has watched the stamp stay
  *   unchanged for a while (`watchedFor`). A one-tick one (`kanban dispatch`) has only the wall
  *   clock, clamped the same way.
@@ -41,7 +42,15 @@ export class Elapsed {
     for (const [key, entry] of this.seen) if (entry.tick < this.tick - 1) this.seen.delete(key);
     if (wallNow === undefined) return;
     const mono = this.monotonic();
-    if (this.last) this.skewMs += wallNow - this.last.wall - (mono - this.last.mono);
+    if (this.last) {
+      const step = wallNow - this.last.wall - (mono - this.last.mono);
+      this.skewMs += step;
+      // An age first read from the wall clock in the other frame is wrong by the step: every age
+      // known counts afresh from here (a step delays a judgement, never hastens one).
+      if (Math.abs(step) >= STEP_TOLERANCE_MS) {
+        for (const entry of this.seen.values()) Object.assign(entry, { firstAgeMs: 0, firstSeenAt: mono });
+      }
+    }
     this.last = { wall: wallNow, mono };
   }
 

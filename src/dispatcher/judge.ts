@@ -18,6 +18,15 @@ export interface Judgement {
 }
 
 /**
+ * How long a long-lived dispatcher watches a run's silence before it believes an age it first read
+ * from the wall clock: a minute (a live run is heard from well within that: output bridged, a
+ * heartbeat, its exit), or the output bridge's interval if longer, never past MAX_STALE itself.
+ */
+export function firstSightWatchMs(settings: Pick<TickContext['settings'], 'heartbeatMaxStaleSeconds' | 'heartbeatBridgeSeconds'>): number {
+  return Math.min(settings.heartbeatMaxStaleSeconds * 1000, Math.max(60_000, settings.heartbeatBridgeSeconds * 1000));
+}
+
+/**
  * The decision for a running task, shared by the dispatcher's lease and stale steps and by
  * `kanban reclaim --stale`. An expired lease is extended only when the claim is this host's, its
  * supervisor is alive, and the newer of its last heartbeat and its start is younger than
@@ -33,10 +42,9 @@ export function judgeRunningTask(ctx: TickContext, task: TaskRow): Judgement | n
   const liveAt = Math.max(task.last_heartbeat_at ?? 0, task.started_at ?? run.started_at);
   const silentMs = ctx.elapsed.since(`heard:${run.id}`, liveAt, ctx.now);
   // A dispatcher that started after a step of the wall clock sees every stamp written before it as
-  // old: silence it has not watched for as long as a live worker takes to be heard from again (the
-  // output bridge) is not taken on trust (elapsed.ts).
+  // old: silence it has not watched itself for a while (elapsed.ts) is not taken on trust.
   const maxStaleMs = ctx.settings.heartbeatMaxStaleSeconds * 1000;
-  const heartbeatStale = silentMs >= maxStaleMs && ctx.elapsed.watchedFor(`heard:${run.id}`, Math.min(maxStaleMs, ctx.settings.heartbeatBridgeSeconds * 1000));
+  const heartbeatStale = silentMs >= maxStaleMs && ctx.elapsed.watchedFor(`heard:${run.id}`, firstSightWatchMs(ctx.settings));
   const payload = {
     claim_expires: task.claim_expires,
     last_heartbeat_at: task.last_heartbeat_at,

@@ -406,7 +406,9 @@ describe('a wall clock that steps decides nothing', () => {
     passes(SECOND);
     expect(tick().actions.filter((a) => a.task_id === task.id)).toEqual([]);
     expect(getTask(store, task.id)).toMatchObject({ status: 'running', current_run_id: claim.identity.runId, consecutive_failures: 0 });
-    passes(59 * SECOND); // the lease (60 s) runs out in real time: extended, the supervisor being alive and heard from
+    passes(59 * SECOND); // the lease (60 s) is counted afresh from the step, which this dispatcher saw
+    expect(tick().actions.filter((a) => a.task_id === task.id)).toEqual([]);
+    passes(2 * SECOND); // past it: extended, the supervisor being alive and heard from
     expect(tick().actions.filter((a) => a.task_id === task.id).map((a) => a.action)).toEqual(['extended']);
   });
 
@@ -440,6 +442,29 @@ describe('a wall clock that steps decides nothing', () => {
     expect(tick().actions.filter((a) => a.task_id === task.id)).toEqual([]);
     passes(31 * SECOND);
     expect(tick().actions.filter((a) => a.task_id === task.id).map((a) => a.action)[0]).toBe('spawn_failed');
+  });
+
+  it('an age first read in the stepped frame is not kept once the clock steps back: silence counts afresh from the step', () => {
+    const { store, clock, alive, tick, passes } = longRunning();
+    tick();
+    passes(SECOND);
+    clock.advance(2 * 3600 * SECOND); // forward: this dispatcher sees it
+    passes(SECOND);
+    tick();
+    const { task } = createTask(store, { title: 'w', assignee: 'coder' });
+    const claim = claimOrFail(store, task.id, { profile: 'coder', leaseMs: 600 * SECOND });
+    liveSupervisor(store, alive, claim.identity.runId);
+    // A heartbeat written by a process the step had not reached yet: 2 h old, as read here.
+    store.db.prepare('UPDATE tasks SET last_heartbeat_at = ? WHERE id = ?').run(clock.now() - 2 * 3600 * SECOND, task.id);
+    passes(SECOND);
+    tick();
+    clock.advance(-2 * 3600 * SECOND); // and back: the 2 h read in the other frame is forgotten
+    passes(SECOND);
+    tick();
+    passes(299 * SECOND); // MAX_STALE (300 s) not yet reached since the step back
+    expect(tick().actions.filter((a) => a.task_id === task.id)).toEqual([]);
+    passes(2 * SECOND);
+    expect(tick().actions.filter((a) => a.task_id === task.id).map((a) => a.action)[0]).toBe('stale');
   });
 
   it('a dispatcher started after a forward step of 2 h: a healthy run, first seen 2 h old, is extended, not taken back; a silent one is, once watched', () => {
