@@ -56,7 +56,13 @@ export function judgeRunningTask(ctx: TickContext, task: TaskRow): Judgement | n
   const base = { identity, run, hostLocal, supervisorAlive, heartbeatStale, payload };
   // The lease was set lease_ms before it ends: how long ago that was, step-proof, says whether it ran out.
   const expired = task.claim_expires !== null && ctx.elapsed.since(`lease:${run.id}`, task.claim_expires - run.lease_ms, ctx.now) > run.lease_ms;
+  const runningMs = ctx.elapsed.ageOfStart(`started:${run.id}`, run.started_at, ctx.now);
   if (expired) {
+    // A supervisor not seen (yet) on this host is the reaper's to judge, once the crash grace has
+    // passed: it may still be starting, and the reaper tells a worker that never started (not counted).
+    if (hostLocal && !supervisorAlive && runningMs <= ctx.settings.crashGraceSeconds * 1000) {
+      return { ...base, verdict: 'healthy', detail: 'lease expired, its supervisor not seen yet: within the crash grace' };
+    }
     if (hostLocal && supervisorAlive && !heartbeatStale) return { ...base, verdict: 'extend', detail: `lease expired, supervisor alive, heard from ${Math.round(silentMs / 1000)}s ago` };
     // Its worker has ended and the supervisor is still at work: recording the exit through a locked,
     // full or read-only board (it keeps trying for RECORD_PATIENCE_MS). Taking the run back would
@@ -68,7 +74,6 @@ export function judgeRunningTask(ctx: TickContext, task: TaskRow): Judgement | n
     return { ...base, verdict: 'reclaim', detail: `lease expired, ${why}` };
   }
   const staleTimeoutMs = ctx.settings.staleTimeoutSeconds * 1000;
-  const runningMs = ctx.elapsed.ageOfStart(`started:${run.id}`, run.started_at, ctx.now);
   if (staleTimeoutMs > 0 && runningMs > staleTimeoutMs && heartbeatStale) {
     return { ...base, verdict: 'stale', detail: `running ${Math.round(runningMs / 1000)}s, silent for ${Math.round(silentMs / 1000)}s` };
   }

@@ -125,12 +125,13 @@ describe('exit 4: the board cannot be used', () => {
   it('a board locked past the busy timeout', async () => {
     const path = join(tempDir(), 'board.db');
     openStore(path).close();
-    const holder = await startUntil('hold-lock.mjs', [path, '2000'], 'locked');
+    const holder = await startUntil('hold-lock.mjs', [path, '120000'], 'locked'); // until killed below, however slow the machine
     const before = fileHash(path);
     const result = kanban(['--db', path, 'create', 'x'], { KANBAN_BUSY_TIMEOUT_MS: '200' });
+    holder.kill();
+    await exited(holder);
     expect(result.code).toBe(4);
     expect(result.stderr).toMatch(/^kanban: board .* is locked by another process \(waited 200 ms\)\n$/);
-    await exited(holder);
     expect(fileHash(path)).toBe(before);
   });
 

@@ -50,13 +50,18 @@ describe.skipIf(containerPath() === null)('a worker that leaves processes behind
     }, 60_000);
   }
 
-  it('a child that ignores SIGTERM while its leader dies on it: reclaim stops both, the child by SIGKILL', async () => {
+  /** A run of a worker hanging with a child that ignores SIGTERM, once both say they are up. */
+  async function stubbornRun(title: string) {
     const marker = `kanban-escape-${randomBytes(4).toString('hex')}`;
     const board = workerBoard({ escape: { command: worker('escape', 'term-ignorer', marker) } });
-    const { task } = createTask(board.store, { title: 'stubborn child', assignee: 'escape' });
+    const { task } = createTask(board.store, { title, assignee: 'escape' });
     const identity = claimAndStart(board, task.id, 600);
-    // The marker is in the argv of the container and the worker too: wait for the child's own.
     await waitFor('the worker and its child', () => /hanging with a child[^]*child ignores SIGTERM|child ignores SIGTERM[^]*hanging with a child/.test(taskLog(board, task.id)));
+    return { marker, board, task, identity };
+  }
+
+  it('a child that ignores SIGTERM while its leader dies on it: reclaim stops both, the child by SIGKILL', async () => {
+    const { marker, board, task, identity } = await stubbornRun('stubborn child');
     const result = kanban(['--db', board.db, 'reclaim', task.id], board.env);
     expect(result.code, result.stderr).toBe(0);
     await runEnded(board, identity, 30_000);
@@ -66,11 +71,7 @@ describe.skipIf(containerPath() === null)('a worker that leaves processes behind
   }, 60_000);
 
   it('the container itself SIGKILLed: the supervisor stops what is left (the child that ignores SIGTERM, by SIGKILL) before recording the run', async () => {
-    const marker = `kanban-escape-${randomBytes(4).toString('hex')}`;
-    const board = workerBoard({ escape: { command: worker('escape', 'term-ignorer', marker) } });
-    const { task } = createTask(board.store, { title: 'container killed', assignee: 'escape' });
-    const identity = claimAndStart(board, task.id, 600);
-    await waitFor('the worker and its child', () => /hanging with a child[^]*child ignores SIGTERM|child ignores SIGTERM[^]*hanging with a child/.test(taskLog(board, task.id)));
+    const { marker, board, task, identity } = await stubbornRun('container killed');
     const container = board.store.db.prepare('SELECT worker_pid FROM task_runs WHERE id = ?').pluck().get(identity.runId) as number;
     expect(readFileSync(`/proc/${container}/cmdline`, 'latin1')).toContain('kanban-contain');
     process.kill(container, 'SIGKILL'); // a container cannot clean up after a SIGKILL of its own (its worker dies with it)

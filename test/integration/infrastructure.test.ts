@@ -22,6 +22,27 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((d) => d.stop()));
 });
 
+/**
+ * Mounts `dir` read-only over itself: made read-only aside, where nothing writes (a mount with open
+ * writers cannot become read-only), then moved over the folder. What is open stays writable; what
+ * opens next fails with EROFS, as on a disk remounted read-only. False when mounts cannot be made
+ * here (not root). Undone by `writable` or after the test.
+ */
+function readOnly(dir: string): boolean {
+  const staging = tempDir('kanban-ro-');
+  if (spawnSync('mount', ['--bind', dir, staging]).status !== 0) return false;
+  mounts.push(staging);
+  expect(spawnSync('mount', ['-o', 'remount,ro,bind', staging]).status).toBe(0);
+  expect(spawnSync('mount', ['--move', staging, dir]).status).toBe(0);
+  mounts.splice(mounts.indexOf(staging), 1, dir);
+  return true;
+}
+
+function writable(dir: string): void {
+  expect(spawnSync('umount', [dir]).status).toBe(0);
+  mounts.splice(mounts.indexOf(dir), 1);
+}
+
 function dispatcher(board: WorkerBoard, env: Record<string, string> = {}): RunningDispatcher {
   const d = startDispatcher(board, env);
   running.push(d);
@@ -31,6 +52,9 @@ function dispatcher(board: WorkerBoard, env: Record<string, string> = {}): Runni
 /** Exits 0 after `ms`: a worker that succeeds. */
 const succeedAfter = (ms: number) => [process.execPath, '-e', `setTimeout(() => process.exit(0), ${ms})`];
 
+/** A worker that exits 0 once the file `go` exists: the test says when it ends, whatever the machine's load. */
+const succeedOn = (go: string) => [process.execPath, '-e', `const fs = require('fs'); setInterval(() => fs.existsSync(${JSON.stringify(go)}) && process.exit(0), 50)`];
+
 /** Counted failures: the events that raised a task's failure counter. */
 const counted = (board: WorkerBoard, taskId: string) => eventsOf(board, taskId).filter((e) => typeof (e.payload as { failures?: unknown }).failures === 'number');
 
@@ -38,7 +62,8 @@ describe('the board or the machine failing', () => {
   it('`kanban dispatch` exits 4 when the board is locked for the tick, saying so', async () => {
     const board = workerBoard({ ok: { command: succeedAfter(0), on_clean_exit: 'complete' } }, { KANBAN_BUSY_TIMEOUT_MS: '300' });
     createTask(board.store, { title: 'waits', assignee: 'ok' });
-    const holder = await startUntil('hold-lock.mjs', [board.db, '4000'], 'locked');
+    // Held until the dispatch is over (killed below), however long a loaded machine takes to start it.
+    const holder = await startUntil('hold-lock.mjs', [board.db, '120000'], 'locked');
     try {
       const result = kanban(['--db', board.db, 'dispatch'], board.env);
       expect(result.code, result.stdout + result.stderr).toBe(4);
@@ -52,7 +77,8 @@ describe('the board or the machine failing', () => {
   });
 
   it('a lock held long past the busy timeout does not turn a success into a crash: the exit is recorded late, one run', async () => {
-    const board = workerBoard({ ok: { command: succeedAfter(1500), on_clean_exit: 'complete' } }, {
+    const go = join(tempDir('kanban-go-'), 'go');
+    const board = workerBoard({ ok: { command: succeedOn(go), on_clean_exit: 'complete' } }, {
       KANBAN_BUSY_TIMEOUT_MS: '300',
       KANBAN_HEARTBEAT_MAX_STALE_SECONDS: '2',
       KANBAN_CRASH_GRACE_SECONDS: '1',
@@ -60,9 +86,10 @@ describe('the board or the machine failing', () => {
     const { task } = createTask(board.store, { title: 'locked out at the end', assignee: 'ok' });
     const d = dispatcher(board);
     await waitFor('the worker', () => getTask(board.store, task.id).worker_pid);
-    // The worker exits 1.5 s after it started, inside an 8 s lock: longer than the lease (3 s), the
-    // heartbeat staleness (2 s) and every busy timeout.
+    // The worker exits inside an 8 s lock: longer than the lease (3 s), the heartbeat staleness (2 s)
+    // and every busy timeout.
     const holder = await startUntil('hold-lock.mjs', [board.db, '8000'], 'locked');
+    writeFileSync(go, '');
     expect(await exited(holder)).toBe(0);
     await waitFor('the task done', () => getTask(board.store, task.id).status === 'done', 30_000);
     expect(runsForTask(board.store, task.id).map((r) => r.outcome)).toEqual(['completed']);
@@ -76,19 +103,11 @@ describe('the board or the machine failing', () => {
     const ids = Array.from({ length: 8 }, (_, i) => createTask(board.store, { title: `t${i}`, assignee: 'ok' }).task.id);
     const d = dispatcher(board);
     await waitFor('the dispatcher to start', () => d.stderr().includes('dispatching'));
-    // A read-only mount over the folder: what is open stays writable (the board), what opens next
-    // (logs, a supervisor's connection, prompt files) fails with EROFS, as on a disk remounted read-only.
-    // Made read-only aside, where nothing writes (a mount with open writers cannot become read-only), then moved over the folder.
-    const staging = tempDir('kanban-ro-');
-    if (spawnSync('mount', ['--bind', dir, staging]).status !== 0) return ctx.skip(); // not root, or no mount here
-    mounts.push(staging);
-    expect(spawnSync('mount', ['-o', 'remount,ro,bind', staging]).status).toBe(0);
-    expect(spawnSync('mount', ['--move', staging, dir]).status).toBe(0);
-    mounts.splice(0, 1, dir);
+    // The board stays open (and writable); logs, a supervisor's connection and prompt files fail with EROFS.
+    if (!readOnly(dir)) return ctx.skip(); // not root, or no mount here
     await waitFor('a start to fail for it', () => /read-only file system/.test(d.stderr()), 20_000);
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    expect(spawnSync('umount', [dir]).status).toBe(0);
-    mounts.pop();
+    writable(dir);
     await waitFor('every task done', () => ids.every((id) => getTask(board.store, id).status === 'done'), 120_000, 200);
     for (const id of ids) expect(counted(board, id)).toEqual([]);
     expect(d.stderr()).toMatch(/kanban: read-only file system: cannot start the supervisor: EROFS.*backing off: next tick in [\d.]+s/);
@@ -97,19 +116,13 @@ describe('the board or the machine failing', () => {
 
   it('a worker that ends while the prompts folder is read-only: its run is recorded completed, one run, the prompt file left', async (ctx) => {
     const go = join(tempDir('kanban-go-'), 'go');
-    const waitForGo = [process.execPath, '-e', `const fs = require('fs'); setInterval(() => fs.existsSync(${JSON.stringify(go)}) && process.exit(0), 50)`];
-    const board = workerBoard({ ok: { command: waitForGo, on_clean_exit: 'complete' } }, { KANBAN_CRASH_GRACE_SECONDS: '1' });
+    const board = workerBoard({ ok: { command: succeedOn(go), on_clean_exit: 'complete' } }, { KANBAN_CRASH_GRACE_SECONDS: '1' });
     const { task } = createTask(board.store, { title: 'ends on a read-only disk', assignee: 'ok' });
     dispatcher(board);
     await waitFor('the worker', () => getTask(board.store, task.id).worker_pid);
     const prompts = join(dirname(board.db), 'prompts');
     expect(readdirSync(prompts)).toHaveLength(1);
-    const staging = tempDir('kanban-ro-');
-    if (spawnSync('mount', ['--bind', prompts, staging]).status !== 0) return ctx.skip(); // not root, or no mount here
-    mounts.push(staging);
-    expect(spawnSync('mount', ['-o', 'remount,ro,bind', staging]).status).toBe(0);
-    expect(spawnSync('mount', ['--move', staging, prompts]).status).toBe(0);
-    mounts.splice(0, 1, prompts);
+    if (!readOnly(prompts)) return ctx.skip(); // not root, or no mount here
     writeFileSync(go, '');
     await waitFor('the task done', () => getTask(board.store, task.id).status === 'done', 30_000);
     expect(runsForTask(board.store, task.id).map((r) => r.outcome)).toEqual(['completed']);

@@ -558,6 +558,20 @@ describe('a step that fails', () => {
   });
 });
 
+describe('a run whose supervisor is not seen', () => {
+  it('is not taken back by its expired lease within the crash grace (it may still be starting); the reaper judges it after', () => {
+    const { store, clock, tick } = setup();
+    const { task } = createTask(store, { title: 'w', assignee: 'coder' });
+    const claim = claimOrFail(store, task.id, { profile: 'coder', leaseMs: 500 });
+    store.db.prepare('UPDATE task_runs SET supervisor_pid = 4242 WHERE id = ?').run(claim.identity.runId); // not alive
+    clock.advance(SECOND); // the lease (0.5 s) has run out; the crash grace (30 s) has not
+    expect(tick().actions.filter((a) => a.task_id === task.id)).toEqual([]);
+    clock.advance(30 * SECOND);
+    expect(tick().actions.filter((a) => a.task_id === task.id).map((a) => `${a.step}:${a.action}`)[0]).toBe('reap:spawn_failed');
+    expect(getTask(store, task.id).consecutive_failures).toBe(0);
+  });
+});
+
 describe('what an ended run left behind', () => {
   it('a process still carrying the run identity after its container is gone is stopped by the sweep, at most every 10 s', async () => {
     const { store, clock, alive, launched, tick } = setup();
