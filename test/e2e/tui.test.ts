@@ -223,6 +223,7 @@ describe('kanban tui in a real terminal', () => {
     const screen = openScreen(['--db', b.db, 'tui', '--no-dispatch'], { ...b.env, NODE_OPTIONS: `--require ${fixture('crash-later.cjs')}` });
     open.push(screen);
     await screen.waitFor('the board', (t) => t.includes('kanban ·'));
+    screen.kill('SIGUSR2');
     expect(await screen.exited).toBe(4);
     expect(screen.term.buffer.active.type).toBe('normal');
     expect(cursorHidden(screen)).toBe(false);

@@ -83,7 +83,7 @@ async function inBatches<T>(items: T[], size: number, each: (item: T) => Promise
 
 describe('the CLI under random input', () => {
   it('keeps the exit-code contract, one kanban: line per failure, no stack traces, the board unchanged on failure', async () => {
-    const cases = fc.sample(fc.tuple(argv, env), { numRuns: 140, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 100000) });
+    const cases = fc.sample(fc.tuple(argv, env), { numRuns: 80, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 100000) });
     // One at a time on the shared board: a failure must leave it byte-for-byte as the previous command did.
     await inBatches(cases, 1, async ([args, vars]) => {
       const concrete = args.map((a) => (/^@id\d$/.test(a) ? ids[Number(a[3])]! : a)).filter((a) => !a.includes('\u0000'));
@@ -110,7 +110,7 @@ describe('the CLI under random input', () => {
       fc.string({ unit: 'binary', maxLength: 200 }),
       fc.constantFrom('profiles: [', ': :', '\t- x', 'profiles:\n  a:\n    command: "sh -c x"', '%YAML 9.9\n---', 'a: &x [*x]'),
     );
-    const configs = fc.sample(junk, { numRuns: 40 });
+    const configs = fc.sample(junk, { numRuns: 25 });
     await inBatches(configs, 4, async (text) => {
       const path = join(tempDir('kanban-fuzz-config-'), 'config.yaml');
       writeFileSync(path, text);
@@ -125,7 +125,7 @@ describe('the CLI under random input', () => {
 
 describe('task text', () => {
   it('any text, control characters and all, is stored exactly and drawn without its controls', async () => {
-    const titles = fc.sample(fc.string({ unit: 'binary', minLength: 1, maxLength: 200 }).filter((t) => t.trim() !== '' && !t.includes('\u0000') && !t.startsWith('-')), { numRuns: 30 });
+    const titles = fc.sample(fc.string({ unit: 'binary', minLength: 1, maxLength: 200 }).filter((t) => t.trim() !== '' && !t.includes('\u0000') && !t.startsWith('-')), { numRuns: 20 });
     const local = join(tempDir('kanban-fuzz-text-'), 'board.db');
     await inBatches(titles, 4, async (title) => {
       const created = await run(['--db', local, 'create', title, '--json'], {});

@@ -45,7 +45,7 @@ export function openScreen(args: string[], env: NodeJS.ProcessEnv, columns = 100
     pid: child.pid,
     exited,
     kill: (signal) => child.kill(signal),
-    async waitFor(what, check, timeoutMs = 10_000) {
+    async waitFor(what, check, timeoutMs = 20_000) { // the machine's deadline, not the product's: generous
       const deadline = Date.now() + timeoutMs;
       while (!check(text())) {
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the screen:\n${text()}`);

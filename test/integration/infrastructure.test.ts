@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,7 +9,7 @@ import { createTask, getTask } from '../../src/store/tasks.js';
 import { kanban } from '../helpers/cli.js';
 import { tempDir } from '../helpers/board.js';
 import { startDispatcher, type RunningDispatcher } from '../helpers/dispatcher.js';
-import { exited, startUntil } from '../helpers/processes.js';
+import { exited, fixture, startUntil } from '../helpers/processes.js';
 import { eventsOf, taskLog, waitFor, workerBoard, type WorkerBoard } from '../helpers/workers.js';
 
 /**
@@ -96,6 +97,54 @@ describe('the board or the machine failing', () => {
     expect(counted(board, task.id)).toEqual([]);
     expect(d.stderr()).toMatch(/board locked: .*backing off: next tick in [\d.]+s/);
   }, 60_000);
+
+  it('a writer SIGSTOPped inside its commit for 6 s: the run that ended meanwhile is recorded completed once it goes on, one run, nothing counted', async () => {
+    const go = join(tempDir('kanban-go-'), 'go');
+    const board = workerBoard({ ok: { command: succeedOn(go), on_clean_exit: 'complete' } }, {
+      KANBAN_BUSY_TIMEOUT_MS: '300',
+      KANBAN_HEARTBEAT_MAX_STALE_SECONDS: '2',
+      KANBAN_CRASH_GRACE_SECONDS: '1',
+    });
+    const { task } = createTask(board.store, { title: 'ends while a writer is stopped', assignee: 'ok' });
+    const d = dispatcher(board);
+    await waitFor('the worker', () => getTask(board.store, task.id).worker_pid);
+    // Another process creating tasks (unassigned: nobody runs them) as fast as it can; stopped where
+    // it holds the board's write lock, which is most of the time: checked, else tried again.
+    const writer = spawn(process.execPath, [fixture('write-burst.mjs'), board.db, '10000000'], { stdio: 'ignore' });
+    try {
+      const probe = new Database(board.db, { timeout: 0 });
+      const holdsTheLock = () => {
+        try {
+          probe.exec('BEGIN IMMEDIATE; ROLLBACK');
+          return false;
+        } catch {
+          return true; // SQLITE_BUSY: the stopped writer is inside its transaction
+        }
+      };
+      const created = () => board.store.db.prepare('SELECT count(*) FROM tasks').pluck().get() as number;
+      await waitFor('the writer to be writing', () => created() > 5, 30_000);
+      for (let attempt = 0; ; attempt++) {
+        process.kill(writer.pid!, 'SIGSTOP');
+        if (holdsTheLock()) break;
+        expect(attempt).toBeLessThan(200);
+        process.kill(writer.pid!, 'SIGCONT');
+        await new Promise((resolve) => setTimeout(resolve, 5 + (attempt % 7) * 3));
+      }
+      writeFileSync(go, ''); // the worker exits now
+      await new Promise((resolve) => setTimeout(resolve, 6000));
+      expect(holdsTheLock()).toBe(true);
+      probe.close();
+      process.kill(writer.pid!, 'SIGCONT');
+      await waitFor('the task done', () => getTask(board.store, task.id).status === 'done', 30_000);
+    } finally {
+      writer.kill('SIGKILL');
+      await exited(writer);
+    }
+    expect(runsForTask(board.store, task.id).map((r) => r.outcome)).toEqual(['completed']);
+    expect(counted(board, task.id)).toEqual([]);
+    expect(d.stderr()).toMatch(/board locked: /);
+    expect(board.store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+  }, 90_000);
 
   it('a read-only board folder for a few seconds charges no task: every task is done after, none counted', async (ctx) => {
     const board = workerBoard({ ok: { command: succeedAfter(1000), on_clean_exit: 'complete' } }, { KANBAN_CRASH_GRACE_SECONDS: '1', KANBAN_MAX_IN_PROGRESS: '2' });
