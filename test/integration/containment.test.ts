@@ -44,8 +44,11 @@ describe.skipIf(containerPath() === null)('a worker that leaves processes behind
       expect(run.outcome).toBe(outcome);
       expect(processesWith(marker)).toEqual([]); // the supervisor records the exit once the container has stopped everything
       const [event] = killedEvent(board, task.id);
-      // The daemon is `setsid` until it has exec'd node: on a loaded machine the worker can exit first.
-      expect(event).toMatchObject({ reason: 'still running when the worker ended', processes: [expect.objectContaining({ name: expect.stringMatching(/^(node|setsid)$/), signal: 'SIGTERM' })] });
+      // On a loaded machine the worker can exit before the daemon has exec'd node: it is then caught
+      // as `setsid`, or as a fork not yet exec'd (named after its parent, node), one or two of them.
+      expect(event?.reason).toBe('still running when the worker ended');
+      expect(event?.processes.length).toBeGreaterThanOrEqual(1);
+      for (const stopped of event!.processes) expect(stopped).toMatchObject({ name: expect.stringMatching(/^(node|setsid)$/), signal: 'SIGTERM' });
       expect(taskLog(board, task.id)).toMatch(/still running when the worker ended: \d+ (node|setsid) \(SIGTERM\)/);
     }, 60_000);
   }
