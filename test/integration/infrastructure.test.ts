@@ -59,6 +59,23 @@ const succeedOn = (go: string) => [process.execPath, '-e', `const fs = require('
 /** Counted failures: the events that raised a task's failure counter. */
 const counted = (board: WorkerBoard, taskId: string) => eventsOf(board, taskId).filter((e) => typeof (e.payload as { failures?: unknown }).failures === 'number');
 
+/**
+ * A task whose worker is running under a dispatcher with short timeouts (busy 300 ms, staleness 2 s,
+ * crash grace 1 s), and exits 0 once the file `go` is written.
+ */
+async function runningUntilGo(title: string) {
+  const go = join(tempDir('kanban-go-'), 'go');
+  const board = workerBoard({ ok: { command: succeedOn(go), on_clean_exit: 'complete' } }, {
+    KANBAN_BUSY_TIMEOUT_MS: '300',
+    KANBAN_HEARTBEAT_MAX_STALE_SECONDS: '2',
+    KANBAN_CRASH_GRACE_SECONDS: '1',
+  });
+  const { task } = createTask(board.store, { title, assignee: 'ok' });
+  const d = dispatcher(board);
+  await waitFor('the worker', () => getTask(board.store, task.id).worker_pid);
+  return { go, board, task, d };
+}
+
 describe('the board or the machine failing', () => {
   it('`kanban dispatch` exits 4 when the board is locked for the tick, saying so', async () => {
     const board = workerBoard({ ok: { command: succeedAfter(0), on_clean_exit: 'complete' } }, { KANBAN_BUSY_TIMEOUT_MS: '300' });
@@ -78,15 +95,7 @@ describe('the board or the machine failing', () => {
   });
 
   it('a lock held long past the busy timeout does not turn a success into a crash: the exit is recorded late, one run', async () => {
-    const go = join(tempDir('kanban-go-'), 'go');
-    const board = workerBoard({ ok: { command: succeedOn(go), on_clean_exit: 'complete' } }, {
-      KANBAN_BUSY_TIMEOUT_MS: '300',
-      KANBAN_HEARTBEAT_MAX_STALE_SECONDS: '2',
-      KANBAN_CRASH_GRACE_SECONDS: '1',
-    });
-    const { task } = createTask(board.store, { title: 'locked out at the end', assignee: 'ok' });
-    const d = dispatcher(board);
-    await waitFor('the worker', () => getTask(board.store, task.id).worker_pid);
+    const { go, board, task, d } = await runningUntilGo('locked out at the end');
     // The worker exits inside an 8 s lock: longer than the lease (3 s), the heartbeat staleness (2 s)
     // and every busy timeout.
     const holder = await startUntil('hold-lock.mjs', [board.db, '8000'], 'locked');
@@ -99,15 +108,7 @@ describe('the board or the machine failing', () => {
   }, 60_000);
 
   it('a writer SIGSTOPped inside its commit for 6 s: the run that ended meanwhile is recorded completed once it goes on, one run, nothing counted', async () => {
-    const go = join(tempDir('kanban-go-'), 'go');
-    const board = workerBoard({ ok: { command: succeedOn(go), on_clean_exit: 'complete' } }, {
-      KANBAN_BUSY_TIMEOUT_MS: '300',
-      KANBAN_HEARTBEAT_MAX_STALE_SECONDS: '2',
-      KANBAN_CRASH_GRACE_SECONDS: '1',
-    });
-    const { task } = createTask(board.store, { title: 'ends while a writer is stopped', assignee: 'ok' });
-    const d = dispatcher(board);
-    await waitFor('the worker', () => getTask(board.store, task.id).worker_pid);
+    const { go, board, task, d } = await runningUntilGo('ends while a writer is stopped');
     // Another process creating tasks (unassigned: nobody runs them) as fast as it can; stopped where
     // it holds the board's write lock, which is most of the time: checked, else tried again.
     const writer = spawn(process.execPath, [fixture('write-burst.mjs'), board.db, '10000000'], { stdio: 'ignore' });
