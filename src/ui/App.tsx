@@ -443,7 +443,9 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
     if (dialog?.kind === 'diagnostics') return onDiagnosticsKey(dialog, input, key);
     if (dialog?.kind === 'confirm') {
       const [first = '', ...rest] = [...input];
-      if (first === 'y' || first === 'Y' || key.return) confirm(dialog);
+      // Only y says yes: Enter, pressed out of habit, would complete, force or quit unasked.
+      if (key.return) return say('y to confirm, n or Esc to cancel');
+      if (first === 'y' || first === 'Y') confirm(dialog);
       else if (first === 'n' || first === 'N' || key.escape || (key.ctrl && first === 'c')) {
         setDialog(null);
         say('cancelled');

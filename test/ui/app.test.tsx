@@ -219,12 +219,16 @@ describe('the board', () => {
     expect(app.frame()).toContain("error: invalid assignee 'two words'");
   });
 
-  it('x completes after a confirmation; n cancels', async () => {
+  it('x completes after a confirmation; Enter does not answer it; n cancels', async () => {
     const { store, make, open } = setup();
     const id = make('Almost there');
     const app = open();
     await app.press('x');
     expect(app.frame()).toContain(`complete ${id}? (y/n)`);
+    await app.press(KEY.enter);
+    expect(getTask(store, id).status).toBe('ready');
+    expect(app.frame()).toContain(`complete ${id}? (y/n)`);
+    expect(app.frame()).toContain('y to confirm, n or Esc to cancel');
     await app.press('n');
     expect(app.frame()).toContain('cancelled');
     expect(getTask(store, id).status).toBe('ready');
