@@ -1,15 +1,22 @@
 import { InvalidInput } from './errors.js';
 
-const DURATION = /^(\d+(?:\.\d+)?|\.\d+)(s|m|h|d)?$/;
+/** A unit as people write it: `s`, `sec`, `seconds`, `m`, `min`, `minutes`, `h`, `hr`, `hours`, `d`, `days`. */
+const UNIT = 's|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?';
+const DURATION = new RegExp(`^(\\d+(?:\\.\\d+)?|\\.\\d+)\\s*(${UNIT})?$`, 'i');
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
 
-/** Parses `90`, `90s`, `15m`, `2h`, `1d` (fractions allowed) into seconds. */
+/** Whether `word` is a unit of time alone (`hours`, `min`): what `--in 2 hours` leaves over. */
+export function isDurationUnit(word: string): boolean {
+  return new RegExp(`^(${UNIT})$`, 'i').test(word.trim());
+}
+
+/** Parses `90`, `90s`, `15m`, `2h`, `1d`, `2 hours`, `90 min` (fractions allowed) into seconds. */
 export function parseDuration(text: string, what = 'duration'): number {
   const match = DURATION.exec(text.trim());
   if (!match) {
-    throw new InvalidInput(`invalid ${what} '${text}': use a number of seconds or 90s, 15m, 2h, 1d`);
+    throw new InvalidInput(`invalid ${what} '${text}': use a number of seconds or 90s, 15m, 2h, 1d (or 2 hours)`);
   }
-  const unit = (match[2] ?? 's') as keyof typeof UNIT_SECONDS;
+  const unit = (match[2]?.[0]?.toLowerCase() ?? 's') as keyof typeof UNIT_SECONDS;
   const seconds = Number(match[1]) * UNIT_SECONDS[unit];
   if (!Number.isFinite(seconds)) throw new InvalidInput(`invalid ${what} '${text}': too large`);
   return seconds;

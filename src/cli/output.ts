@@ -148,6 +148,11 @@ export function formatTimestamp(ms: number | null): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+/** A time as the CLI shows it: local time, then how far from now (`2026-12-01 09:00:00 (in 2h)`, `(5m ago)`). */
+export function formatWhen(ms: number, now: number): string {
+  return `${formatTimestamp(ms)} (${ms >= now ? `in ${formatSpan(ms - now)}` : `${formatSpan(now - ms)} ago`})`;
+}
+
 /** One line for a task after a mutation: `unblocked t_1a2b3c4d  ready  Fix the login bug`. */
 export function formatTaskLine(task: Task, verb: string): string {
   return `${verb} ${task.id}  ${task.status}  ${cleanLine(task.title)}`;
@@ -189,7 +194,7 @@ export function printTaskDetail(detail: TaskDetail, now: number): void {
   writeLine(field('parents', task.parents.join(', ') || '—'));
   writeLine(field('children', task.children.join(', ') || '—'));
   writeLine(field('failures', `${task.consecutive_failures}${task.max_retries !== null ? ` (limit ${task.max_retries})` : ''}`));
-  if (task.scheduled_until !== null) writeLine(field('due', formatTimestamp(task.scheduled_until)));
+  if (task.scheduled_until !== null) writeLine(field('due', formatWhen(task.scheduled_until, now)));
   if (task.claim_lock !== null) {
     writeLine(field('claim', `${cleanLine(task.claim_lock)} run ${task.current_run_id ?? '—'} pid ${task.worker_pid ?? '—'}`));
     if (task.claim_expires !== null) writeLine(field('lease', `${task.claim_expires >= now ? 'ends in' : 'expired'} ${formatSpan(task.claim_expires - now)}`));

@@ -38,6 +38,14 @@ describe('the task lifecycle through the CLI', () => {
     expect(kanbanJson(db, ['show', child.id]).task.status).toBe('ready');
     const blocked = kanbanJson(db, ['block', child.id, 'waiting for review']);
     expect(blocked).toMatchObject({ status: 'blocked', status_reason: 'waiting for review' });
+    // `--in 2 hours`, as people type it: the unit is not taken for the reason; the line says when.
+    const spelled = kanban(['--db', db, 'schedule', child.id, '--in', '2', 'hours']);
+    expect(spelled.code, spelled.stderr).toBe(0);
+    expect(spelled.stdout).toMatch(new RegExp(`^scheduled ${child.id}  scheduled  .*  due \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} \\(in (1|2)h\\)\\n$`));
+    const shown = kanbanJson(db, ['show', child.id]).task;
+    expect(shown).toMatchObject({ status: 'scheduled', status_reason: null });
+    expect(shown.scheduled_until).toBeGreaterThan(Date.now() + 7_100_000);
+    expect(kanban(['--db', db, 'show', child.id]).stdout).toMatch(/due +\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \(in (1|2)h\)/);
     const scheduled = kanbanJson(db, ['schedule', child.id, '--in', '2h', 'tonight']);
     expect(scheduled.scheduled_until).toBeGreaterThan(Date.now() + 7_100_000);
     expect(kanbanJson(db, ['unblock', child.id])).toMatchObject({ status: 'ready', scheduled_until: null });

@@ -12,11 +12,16 @@ describe('parseDuration', () => {
     ['1.5m', 90],
     ['.25s', 0.25],
     [' 10s ', 10],
+    ['2 hours', 7200],
+    ['90 min', 5400],
+    ['1 day', 86400],
+    ['30 seconds', 30],
+    ['2H', 7200],
   ])('%s is %d seconds', (text, seconds) => {
     expect(parseDuration(text)).toBe(seconds);
   });
 
-  it.each(['', 'soon', '-5', '5x', '1h30m', '1e3', 's', 'NaN', 'Infinity'])('rejects %j', (text) => {
+  it.each(['', 'soon', '-5', '5x', '1h30m', '1e3', 's', 'NaN', 'Infinity', '2 hourss', 'hours', '2 ms'])('rejects %j', (text) => {
     expect(() => parseDuration(text, 'delay')).toThrowError(new RegExp(`invalid delay '${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`));
   });
 });

@@ -5,10 +5,10 @@ import { parseTaskId } from '../../ids.js';
 import { approveTask, archiveTask, completeTask, promoteTask, requestChanges, scheduleTask, stopAndBlock, unblockTask } from '../../store/lifecycle.js';
 import type { RunIdentity } from '../../store/lease.js';
 import { toTask } from '../../store/tasks.js';
-import { parseDuration, parseTime } from '../../time.js';
+import { isDurationUnit, parseDuration, parseTime } from '../../time.js';
 import { globalOptions, withStore, type GlobalOptions } from '../context.js';
 import { actOnEach } from '../each.js';
-import { printTask } from '../output.js';
+import { formatTaskLine, formatWhen, printTask, writeLine } from '../output.js';
 
 /** Commands that move a task through its statuses. */
 export function registerFlowCommands(program: Command): void {
@@ -43,16 +43,24 @@ export function registerFlowCommands(program: Command): void {
     .argument('<id>')
     .argument('[reason]')
     .option('--at <time>', 'ISO 8601 time, e.g. 2026-12-01T09:00')
-    .option('--in <duration>', 'from now: 90s, 15m, 2h, 1d')
+    .option('--in <duration>', 'from now: 90s, 15m, 2h, 1d (or 2 hours)')
     .action((rawId: string, reason: string | undefined, opts: { at?: string; in?: string }, command: Command) => {
       const id = parseTaskId(rawId);
       if ((opts.at === undefined) === (opts.in === undefined)) throw new InvalidInput('schedule needs exactly one of --at TIME or --in DURATION');
+      // `--in 2 hours`: the unit arrives as the reason; it belongs to the duration.
+      let delay = opts.in;
+      if (delay !== undefined && reason !== undefined && /^[\d.]+$/.test(delay.trim()) && isDurationUnit(reason)) {
+        delay = `${delay} ${reason}`;
+        reason = undefined;
+      }
       const at = opts.at !== undefined ? parseTime(opts.at) : undefined;
-      const delayMs = opts.in !== undefined ? parseDuration(opts.in, 'delay') * 1000 : undefined;
+      const delayMs = delay !== undefined ? parseDuration(delay, 'delay') * 1000 : undefined;
       const options = globalOptions(command);
       withStore(options, (store) => {
-        const until = at ?? store.clock.now() + delayMs!;
-        printTask(scheduleTask(store, id, until, reason ?? null), 'scheduled', options.json ?? false);
+        const now = store.clock.now();
+        const task = scheduleTask(store, id, at ?? now + delayMs!, reason ?? null);
+        if (options.json) return printTask(task, 'scheduled', true);
+        writeLine(`${formatTaskLine(task, 'scheduled')}  due ${formatWhen(task.scheduled_until!, now)}`);
       });
     });
 
