@@ -88,6 +88,21 @@ describe('kanban log', () => {
     expect(out).not.toMatch(/\u001b/);
   });
 
+  it('--follow on a task that is done prints its output and stops by itself', async () => {
+    const board = workerBoard({ noisy: { command: worker('escapes', '0'), on_clean_exit: 'complete' } });
+    const { task } = createTask(board.store, { title: 'noisy', assignee: 'noisy' });
+    await runEnded(board, claimAndStart(board, task.id));
+    expect(getTask(board.store, task.id).status).toBe('done');
+    const follower = spawn(process.execPath, [KANBAN_BIN, '--db', board.db, 'log', task.id, '--follow'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    follower.stdout!.on('data', (chunk) => (out += chunk));
+    const ended = new Promise<number | null>((resolve) => follower.once('exit', (code) => resolve(code)));
+    const code = await Promise.race([ended, new Promise<'still following'>((resolve) => setTimeout(() => resolve('still following'), 20_000))]);
+    follower.kill('SIGKILL');
+    expect(code).toBe(0);
+    expect(out).toMatch(/\[r1 out\] plain line\n/);
+  });
+
   it('says so when a task has no output yet, and refuses a task that does not exist', () => {
     const board = workerBoard({});
     const { task } = createTask(board.store, { title: 'quiet' });

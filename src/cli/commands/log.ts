@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { parseTaskId } from '../../ids.js';
 import { cleanText } from '../../sanitize.js';
 import { requireTaskRow } from '../../store/rows.js';
+import { FINISHED_STATUSES, type Status } from '../../store/types.js';
 import { LOG_LINE_MAX_BYTES, taskLogPath, utf8Cut } from '../../workers/runlog.js';
 import { globalOptions, withStore } from '../context.js';
 
@@ -13,18 +14,25 @@ export function registerLogCommand(program: Command): void {
     .command('log')
     .description("the worker's output (every run), control sequences removed")
     .argument('<id>')
-    .option('-f, --follow', 'keep printing as the worker writes, until interrupted')
+    .option('-f, --follow', 'keep printing as the worker writes, until interrupted or the task is finished or waits for a person')
     .action(async (rawId: string, opts: { follow?: boolean }, command: Command) => {
       const id = parseTaskId(rawId);
-      const path = withStore(globalOptions(command), (store) => taskLogPath(store.path, requireTaskRow(store, id).id), 'read');
+      const options = globalOptions(command);
+      const path = withStore(options, (store) => taskLogPath(store.path, requireTaskRow(store, id).id), 'read');
       if (!opts.follow) {
         if (existsSync(path)) new LogReader(path).drain(true);
         else process.stderr.write(`kanban: no output from ${id} yet\n`);
         return;
       }
-      await follow(path);
+      // Nothing more will be written once the task is finished or waits for a person: stop there.
+      await follow(path, () => !STOPS_FOLLOWING.has(withStore(options, (store) => requireTaskRow(store, id).status, 'read')));
     });
 }
+
+/** Statuses after which no worker writes to the task's log until someone acts. */
+const STOPS_FOLLOWING = new Set<Status>([...FINISHED_STATUSES, 'blocked', 'review', 'triage']);
+/** The task's status is looked at every this many polls. */
+const STATUS_EVERY_POLLS = 5;
 
 /** Printed after the start of a line too long to print whole (a log kanban did not write, or an old one). */
 export const LINE_CUT_MARKER = '…(line cut: longer than 64 KiB)';
@@ -106,11 +114,20 @@ export class LogReader {
   }
 }
 
-function follow(path: string): Promise<void> {
+function follow(path: string, stillGoing: () => boolean): Promise<void> {
   const reader = new LogReader(path);
   reader.drain();
   return new Promise((resolve) => {
-    const timer = setInterval(() => reader.drain(), FOLLOW_POLL_MS);
+    let polls = 0;
+    const timer = setInterval(() => {
+      reader.drain();
+      if (++polls % STATUS_EVERY_POLLS !== 0) return;
+      try {
+        if (!stillGoing()) stop();
+      } catch {
+        // the board could not be read this time: keep following, and look again
+      }
+    }, FOLLOW_POLL_MS);
     const stop = () => {
       clearInterval(timer);
       reader.drain(true);
