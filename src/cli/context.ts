@@ -19,7 +19,7 @@ export function globalOptions(command: Command): GlobalOptions {
  */
 export function withStore<T>(options: GlobalOptions, body: (store: Store) => T, access: 'write' | 'read' = 'write'): T {
   const path = resolveBoardPath(options);
-  const store = openStore(path, { busyTimeoutMs: busyTimeoutMs(), checkIntegrity: access === 'write' });
+  const store = openStore(path, { busyTimeoutMs: busyTimeoutMs(), checkIntegrity: access === 'write', mustExist: access === 'read' });
   try {
     return body(store);
   } catch (err) {

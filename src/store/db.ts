@@ -18,6 +18,11 @@ export interface OpenOptions {
    * needs a migration is always checked, since migrating writes.
    */
   checkIntegrity?: boolean;
+  /**
+   * For commands that only read: a board that does not exist is an error (naming `kanban init`), not
+   * created, and a file that is not a SQLite database is refused without a copy beside it.
+   */
+  mustExist?: boolean;
 }
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
@@ -167,8 +172,12 @@ export function openStore(path: string, options: OpenOptions = {}): Store {
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   const inMemory = path === ':memory:';
   if (!inMemory) {
+    if (options.mustExist && !existsSync(path)) throw new BoardUnusable(`no board at ${path}: \`kanban init\` creates one (so does any command that writes)`);
     prepareDirectory(path);
-    if (!hasSqliteHeader(path)) throw corruptBoardError(path, 'it is not a SQLite database');
+    if (!hasSqliteHeader(path)) {
+      if (options.mustExist) throw new BoardUnusable(`${path} is not a kanban board (not a SQLite database); it was left as it is`);
+      throw corruptBoardError(path, 'it is not a SQLite database');
+    }
   }
   let db: Database.Database;
   try {

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/db.js';
@@ -107,10 +107,24 @@ describe('exit 3: no such task', () => {
 });
 
 describe('exit 4: the board cannot be used', () => {
-  it('a file that is not a board: named in the message, left as it is', () => {
-    const path = join(tempDir(), 'board.db');
+  it('a file that is not a board: named in the message, left as it is; a read writes nothing beside it, a write copies it aside', () => {
+    const dir = tempDir();
+    const path = join(dir, 'notes.txt');
     writeFileSync(path, 'definitely not sqlite');
-    expectFailure(path, ['list'], 4, /^kanban: board .*board\.db is corrupt \(it is not a SQLite database\); it was left as it is and a copy was saved as .*\.bak$/);
+    expectFailure(path, ['list'], 4, /^kanban: .*notes\.txt is not a kanban board \(not a SQLite database\); it was left as it is$/);
+    expect(readdirSync(dir)).toEqual(['notes.txt']);
+    expectFailure(path, ['create', 'x'], 4, /^kanban: board .*notes\.txt is corrupt \(it is not a SQLite database\); it was left as it is and a copy was saved as .*\.bak$/);
+  });
+
+  it('a board that does not exist: a read says so and names kanban init, and creates nothing', () => {
+    const home = tempDir();
+    for (const args of [['--board', 'typo', 'list'], ['--db', join(home, 'nowhere', 'board.db'), 'show', MISSING], ['--board', 'typo', 'diagnostics'], ['--board', 'typo', 'log', MISSING]]) {
+      const result = kanban(args, { KANBAN_HOME: home });
+      expect(result.code, result.stderr).toBe(4);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(/^kanban: no board at .*board\.db: `kanban init` creates one \(so does any command that writes\)\n$/);
+    }
+    expect(readdirSync(home)).toEqual([]);
   });
 
   it('a board from a newer kanban', () => {

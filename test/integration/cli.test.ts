@@ -10,6 +10,13 @@ function newBoard(): string {
   return join(tempDir(), 'board.db');
 }
 
+/** A board that exists, empty (`kanban init`): reads refuse a board that does not. */
+function emptyBoard(): string {
+  const db = newBoard();
+  expect(kanban(['--db', db, 'init']).code).toBe(0);
+  return db;
+}
+
 describe('the task lifecycle through the CLI', () => {
   it('create, list and show agree, in JSON with snake_case contract fields', () => {
     const db = newBoard();
@@ -147,7 +154,7 @@ describe('human output', () => {
   });
 
   it('lists tasks as a table, and says so when there are none', () => {
-    const db = newBoard();
+    const db = emptyBoard();
     expect(kanban(['--db', db, 'list']).stdout).toBe('no tasks\n');
     kanban(['--db', db, 'create', 'first', '--assignee', 'coder', '--priority', '2']);
     const lines = kanban(['--db', db, 'list']).stdout.trim().split('\n');
@@ -229,7 +236,7 @@ describe('startup', () => {
   });
 
   it('kanban list loads neither the UI nor zod, yaml or execa', () => {
-    const modules = modulesLoadedBy(['--db', join(tempDir(), 'b.db'), 'list']);
+    const modules = modulesLoadedBy(['--db', emptyBoard(), 'list']);
     expect(modules.at(-1)).toBe('exit 0');
     expect(heavyLoaded(modules)).toEqual([]);
     expect(modules.filter((m) => /node_modules\/(ink|react|zod|yaml|execa)\//.test(m))).toEqual([]);
@@ -272,6 +279,6 @@ describe('diagnostics', () => {
   });
 
   it('says so when nothing needs attention', () => {
-    expect(kanban(['--db', newBoard(), 'diagnostics']).stdout).toBe('nothing needs attention\n');
+    expect(kanban(['--db', emptyBoard(), 'diagnostics']).stdout).toBe('nothing needs attention\n');
   });
 });
