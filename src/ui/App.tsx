@@ -25,6 +25,7 @@ import { cardsPerColumn, clamp, columnFit, frameHeight, windowStart, type Size }
 import { Prompt } from './Prompt.js';
 import { markChange } from './timing.js';
 import { BoardWatcher } from './watch.js';
+import { tint } from './color.js';
 
 type PromptPurpose = 'schedule' | 'block' | 'request-changes' | 'assign' | 'filter' | 'create-title' | 'create-assignee';
 type Dialog =
@@ -498,7 +499,7 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
 
   let bottom;
   if (dialog?.kind === 'prompt') bottom = <Prompt label={dialog.label} value={dialog.value} width={size.columns} />;
-  else if (dialog?.kind === 'confirm') bottom = <Text color="yellow" wrap="truncate">{dialog.message}</Text>;
+  else if (dialog?.kind === 'confirm') bottom = <Text color={tint('yellow')} wrap="truncate">{dialog.message}</Text>;
   else bottom = <Footer keys={keysLine} width={size.columns} />;
 
   return (

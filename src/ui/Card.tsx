@@ -4,6 +4,7 @@ import type { Card as CardRow } from '../store/board.js';
 import { cleanLine } from '../sanitize.js';
 import { cardDetail, runningLevel, type Level, type Thresholds } from './cards.js';
 import { cut } from './layout.js';
+import { tint } from './color.js';
 
 const LEVEL_COLOR: Record<Level, string | undefined> = { ok: undefined, warning: 'yellow', critical: 'red' };
 export const SEVERITY_COLOR: Record<Severity, string> = { critical: 'red', error: 'magenta', warning: 'yellow' };
@@ -30,14 +31,14 @@ export function Card({ card, width, selected, now, limits, flag, marked = false 
     <Box flexDirection="column" width={width} height={4}>
       <Text wrap="truncate">
         <Text inverse={selected}>{marker}</Text>
-        <Text color={flag ? SEVERITY_COLOR[flag] : undefined}>{flag ? '●' : ' '}</Text>
-        <Text color="cyan">{marked ? '✓' : ' '}</Text>
+        <Text color={tint(flag ? SEVERITY_COLOR[flag] : undefined)}>{flag ? '●' : ' '}</Text>
+        <Text color={tint('cyan')}>{marked ? '✓' : ' '}</Text>
         <Text inverse={selected}>{cut(head, inner)}</Text>
       </Text>
       <Text wrap="truncate" bold={selected}>
         {marker}   {cut(cleanLine(card.title), inner)}
       </Text>
-      <Text wrap="truncate" color={LEVEL_COLOR[level]} dimColor={level === 'ok'}>
+      <Text wrap="truncate" color={tint(LEVEL_COLOR[level])} dimColor={level === 'ok'}>
         {marker}   {cut(cleanLine(cardDetail(card, now)), inner)}
       </Text>
     </Box>

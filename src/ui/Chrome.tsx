@@ -3,6 +3,7 @@ import { cleanLine } from '../sanitize.js';
 import { formatSpan } from '../time.js';
 import type { DispatcherState } from './dispatcher.js';
 import { cut } from './layout.js';
+import { tint } from './color.js';
 
 export interface HeaderProps {
   board: string;
@@ -32,7 +33,7 @@ export function Header({ board, dispatcher, running, now, width, hidden, filter,
     ...(hidden.right > 0 ? [`${hidden.right} ▶`] : []),
   ];
   return (
-    <Text bold wrap="truncate" color={dispatcher.paused ? 'yellow' : undefined}>
+    <Text bold wrap="truncate" color={tint(dispatcher.paused ? 'yellow' : undefined)}>
       {cut(parts.join('  │  '), width)}
     </Text>
   );
@@ -46,7 +47,7 @@ export interface StatusLineProps {
 
 export function StatusLine({ text, tone, width }: StatusLineProps) {
   return (
-    <Text wrap="truncate" color={tone === 'error' ? 'red' : tone === 'ok' ? 'green' : undefined}>
+    <Text wrap="truncate" color={tint(tone === 'error' ? 'red' : tone === 'ok' ? 'green' : undefined)}>
       {cut(cleanLine(text), width)}
     </Text>
   );

@@ -4,6 +4,7 @@ import type { Thresholds } from './cards.js';
 import type { ColumnView } from './board-view.js';
 import { Card } from './Card.js';
 import { CARD_HEIGHT, cut } from './layout.js';
+import { tint } from './color.js';
 
 export interface ColumnProps {
   view: ColumnView;
@@ -22,7 +23,7 @@ export function Column({ view, width, perColumn, active, now, limits, flags, mar
   const title = `${view.status.toUpperCase()} ${view.count}`;
   return (
     <Box flexDirection="column" width={width} height={perColumn * CARD_HEIGHT + 3}>
-      <Text bold color={active ? 'cyan' : undefined} underline={active} wrap="truncate">
+      <Text bold color={tint(active ? 'cyan' : undefined)} underline={active} wrap="truncate">
         {cut(title, width - 1)}
       </Text>
       <Text dimColor wrap="truncate">{view.offset > 0 ? `  ↑ ${view.offset} more` : ' '}</Text>

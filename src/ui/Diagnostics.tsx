@@ -3,6 +3,7 @@ import type { Finding } from '../diagnostics/rules.js';
 import { cleanLine } from '../sanitize.js';
 import { SEVERITY_COLOR } from './Card.js';
 import { cut, windowStart } from './layout.js';
+import { tint } from './color.js';
 
 /** What needs a human, most severe first: Enter goes to the card, the fix key acts from here too. */
 export function Diagnostics({ findings, selected, width, height }: { findings: readonly Finding[]; selected: number; width: number; height: number }) {
@@ -18,7 +19,7 @@ export function Diagnostics({ findings, selected, width, height }: { findings: r
         const text = `${f.task_id} ${f.rule}: ${cleanLine(f.reason)} · fix: ${f.fix.key} (${f.fix.command}) · ${cleanLine(f.title)}`;
         return (
           <Text key={`${f.task_id}:${f.rule}`} wrap="truncate" inverse={active}>
-            <Text color={SEVERITY_COLOR[f.severity]}>{`● ${f.severity.padEnd(8)} `}</Text>
+            <Text color={tint(SEVERITY_COLOR[f.severity])}>{`● ${f.severity.padEnd(8)} `}</Text>
             {cut(text, width - 12)}
           </Text>
         );

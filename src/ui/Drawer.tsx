@@ -3,6 +3,7 @@ import { cleanLine, cleanText } from '../sanitize.js';
 import type { TaskDetail } from '../store/tasks.js';
 import { formatSpan } from '../time.js';
 import { cut } from './layout.js';
+import { tint } from './color.js';
 
 interface Line {
   text: string;
@@ -60,7 +61,7 @@ export function Drawer({ detail, logTail, width, height, now }: { detail: TaskDe
   return (
     <Box flexDirection="column" height={height}>
       {lines.slice(0, height).map((line, i) => (
-        <Text key={i} wrap="truncate" color={line.color} bold={line.bold} dimColor={line.dim}>
+        <Text key={i} wrap="truncate" color={tint(line.color)} bold={line.bold} dimColor={line.dim}>
           {line.text || ' '}
         </Text>
       ))}

@@ -230,6 +230,34 @@ describe('kanban tui in a real terminal', () => {
     expect(screen.text()).toContain('kanban: internal error in the board: simulated crash');
   });
 
+  it('NO_COLOR draws no colour, but keeps the selected card inverse', async () => {
+    /** Cells drawn in a colour, and cells drawn inverse, on the screen now. */
+    const styles = (screen: Screen) => {
+      let coloured = 0;
+      let inverse = 0;
+      const buffer = screen.term.buffer.active;
+      for (let y = 0; y < screen.term.rows; y++) {
+        const line = buffer.getLine(buffer.viewportY + y)!;
+        for (let x = 0; x < screen.term.cols; x++) {
+          const cell = line.getCell(x)!;
+          if (!cell.isFgDefault() || !cell.isBgDefault()) coloured++;
+          if (cell.isInverse()) inverse++;
+        }
+      }
+      return { coloured, inverse };
+    };
+    const b = workerBoard({});
+    createTask(b.store, { title: 'A task' });
+    const plain = board(b, ['--no-dispatch'], 120, 30);
+    await plain.waitFor('the board', (t) => t.includes('A task'));
+    expect(styles(plain).coloured).toBeGreaterThan(0); // the active column's header, at least
+    const screen = openScreen(['--db', b.db, 'tui', '--no-dispatch'], { ...b.env, NO_COLOR: '1' }, 120, 30);
+    open.push(screen);
+    await screen.waitFor('the board', (t) => t.includes('A task'));
+    expect(styles(screen)).toMatchObject({ coloured: 0, inverse: expect.any(Number) });
+    expect(styles(screen).inverse).toBeGreaterThan(0);
+  });
+
   it('draws a title carrying escape sequences as plain text, and the terminal title stays', async () => {
     const b = workerBoard({});
     createTask(b.store, { title: 'Evil \u001b[2J\u001b[H\u001b[31mred\u001b[0m \u001b]0;pwned\u0007title\u001b[10;10H' });
