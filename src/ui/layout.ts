@@ -1,3 +1,4 @@
+import stringWidth from 'string-width';
 /**
  * The board's geometry, as plain arithmetic: what fits in rows × columns. A frame is one row shorter
  * than the terminal (a full-height frame makes Ink clear the screen on every render: flicker).
@@ -42,6 +43,17 @@ export function clamp(value: number, min: number, max: number): number {
 /** Text cut to `width` display cells, with an ellipsis when cut. */
 export function cut(text: string, width: number): string {
   if (width <= 0) return '';
-  const chars = [...text];
-  return chars.length <= width ? text : `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
+  if (stringWidth(text) <= width) return text;
+  // Whole characters as the terminal draws them: a wide one takes two columns, an accent none.
+  let kept = '';
+  let used = 0;
+  for (const { segment } of GRAPHEMES.segment(text)) {
+    const columns = stringWidth(segment);
+    if (used + columns > width - 1) break;
+    kept += segment;
+    used += columns;
+  }
+  return `${kept}…`;
 }
+
+const GRAPHEMES = new Intl.Segmenter(undefined, { granularity: 'grapheme' });

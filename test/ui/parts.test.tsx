@@ -66,10 +66,14 @@ describe('layout', () => {
     expect(windowStart(3, 5, 4)).toBe(0);
   });
 
-  it('cuts text to width with an ellipsis, counting characters, not bytes', () => {
+  it('cuts text to width with an ellipsis, counting the columns a terminal draws, not characters', () => {
     expect(cut('hello world', 5)).toBe('hell…');
     expect(cut('hi', 5)).toBe('hi');
-    expect(cut('日本語のタイトル', 4)).toBe('日本語…');
+    expect(cut('日本語のタイトル', 4)).toBe('日…'); // wide characters take two columns each
+    expect(cut('日本語のタイトル', 7)).toBe('日本語…');
+    const accented = 'cafe\u0301 re\u0301sume\u0301'; // 11 columns, 14 code points
+    expect(cut(accented, 11)).toBe(accented);
+    expect(cut(accented, 6)).toBe('cafe\u0301 …'); // never splits an accent from its letter
   });
 });
 
