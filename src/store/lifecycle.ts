@@ -196,6 +196,22 @@ export function requestChanges(store: Store, id: string, feedback: string): Task
   });
 }
 
+/**
+ * done or archived → ready (todo while a parent is unfinished): the work is wanted again. Its summary
+ * and completion time stay until a run ends it anew; its children are left as they are (event
+ * `reopened`).
+ */
+export function reopenTask(store: Store, id: string): Task {
+  return store.writeTxn(() => {
+    const before = requireTaskRow(store, id);
+    requireStatus(before, ['done', 'archived'], 'reopen');
+    const to = readyOrTodo(store, id);
+    const after = updateTask(store, before, { status: to, status_reason: null });
+    appendEvent(store, id, 'reopened', { from: before.status, to, source: 'user' });
+    return toTask(store, after);
+  });
+}
+
 /** Hides a task. An archived parent no longer holds its children back. */
 export function archiveTask(store: Store, id: string): Task {
   return store.writeTxn(() => {

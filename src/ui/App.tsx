@@ -298,6 +298,8 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
         return withTargets((ids) => onEach(ids, 'reclaimed', (id) => actions.reclaim(context(), id)));
       case 'unblock':
         return withTargets((ids) => onEach(ids, 'unblocked', (id) => actions.unblock(context(), id)));
+      case 'reopen':
+        return withTargets((ids) => onEach(ids, 'reopened', (id) => actions.reopen(context(), id)));
       case 'promote':
         if (!command.force) return withTargets((ids) => onEach(ids, 'promoted', (id) => actions.promote(context(), id, false)));
         return withTargets((ids) =>

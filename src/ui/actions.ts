@@ -2,7 +2,7 @@ import type { TickContext } from '../dispatcher/context.js';
 import { reclaimTask, stopAndBlockTask } from '../dispatcher/reclaim.js';
 import { KanbanError, errorMessage } from '../errors.js';
 import { cleanLine } from '../sanitize.js';
-import { approveTask, completeTask, promoteTask, requestChanges, scheduleTask, unblockTask } from '../store/lifecycle.js';
+import { approveTask, completeTask, promoteTask, reopenTask, requestChanges, scheduleTask, unblockTask } from '../store/lifecycle.js';
 import { createTask, editTask } from '../store/tasks.js';
 import type { Task, TaskRow } from '../store/types.js';
 import { parseDuration, parseTime } from '../time.js';
@@ -31,6 +31,7 @@ export function act(describe: (task: Task | TaskRow) => string, run: () => Task 
 export const actions = {
   reclaim: (ctx: TickContext, id: string) => act((t) => `reclaimed ${t.id} → ${t.status}`, () => reclaimTask(ctx, id)),
   unblock: (ctx: TickContext, id: string) => act((t) => `unblocked ${t.id} → ${t.status}`, () => unblockTask(ctx.store, id)),
+  reopen: (ctx: TickContext, id: string) => act((t) => `reopened ${t.id} → ${t.status}`, () => reopenTask(ctx.store, id)),
   promote: (ctx: TickContext, id: string, force: boolean) =>
     act((t) => `promoted ${t.id} → ${t.status}${force ? ' (forced)' : ''}`, () => promoteTask(ctx.store, id, { force })),
   complete: (ctx: TickContext, id: string) => act((t) => `completed ${t.id}`, () => completeTask(ctx.store, id)),

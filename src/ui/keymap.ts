@@ -11,6 +11,7 @@ export type Command =
   | { type: 'back' }
   | { type: 'reclaim' }
   | { type: 'unblock' }
+  | { type: 'reopen' }
   | { type: 'promote'; force: boolean }
   | { type: 'schedule' }
   | { type: 'block' }
@@ -51,6 +52,7 @@ export const KEYS: ReadonlyArray<{ keys: string; does: string; when?: readonly S
   { keys: 'Esc', does: 'back' },
   { keys: 'r', does: 'reclaim', when: ['running'] },
   { keys: 'u', does: 'unblock', when: ['blocked', 'scheduled'] },
+  { keys: 'o', does: 'reopen', when: ['done', 'archived'] },
   { keys: 'p', does: 'promote', when: ['triage', 'todo', 'blocked'] },
   { keys: 'P', does: 'force promote', when: ['todo'] },
   { keys: 's', does: 'schedule', when: ['triage', 'todo', 'ready', 'blocked', 'scheduled', 'review'] },
@@ -79,6 +81,7 @@ const LETTERS: Record<string, Command> = {
   G: { type: 'last' },
   r: { type: 'reclaim' },
   u: { type: 'unblock' },
+  o: { type: 'reopen' },
   p: { type: 'promote', force: false },
   P: { type: 'promote', force: true },
   s: { type: 'schedule' },

@@ -115,6 +115,25 @@ describe('the task lifecycle through the CLI', () => {
     expect(archived.stdout.split('\n').filter(Boolean)).toEqual([`archived ${a.id}  archived  a`, `archived ${c.id}  archived  c`]);
   });
 
+  it('reopen takes a done or archived task back to ready (todo behind an unfinished parent), and refuses an open one', () => {
+    const db = newBoard();
+    const done = kanbanJson(db, ['create', 'shipped']);
+    kanban(['--db', db, 'complete', done.id, '--summary', 'merged']);
+    const archived = kanbanJson(db, ['create', 'hidden']);
+    kanban(['--db', db, 'archive', archived.id]);
+    const parent = kanbanJson(db, ['create', 'parent']);
+    const child = kanbanJson(db, ['create', 'child', '--parent', parent.id]);
+    for (const id of [parent.id, child.id]) expect(kanban(['--db', db, 'complete', id]).code).toBe(0);
+    expect(kanban(['--db', db, 'reopen', parent.id]).stdout).toBe(`reopened ${parent.id}  ready  parent\n`);
+    const open = kanbanJson(db, ['create', 'open']);
+    const result = kanban(['--db', db, 'reopen', done.id, archived.id, child.id, open.id]);
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n').filter(Boolean)).toEqual([`reopened ${done.id}  ready  shipped`, `reopened ${archived.id}  ready  hidden`, `reopened ${child.id}  todo  child`]);
+    expect(result.stderr).toBe(`kanban: cannot reopen ${open.id}: it is ready\n`);
+    const shown = kanbanJson(db, ['show', done.id]);
+    expect(shown.events.at(-1)).toMatchObject({ kind: 'reopened', payload: { from: 'done', to: 'ready', source: 'user' } });
+  });
+
   it('promote takes several ids with the same per-task report', () => {
     const db = newBoard();
     const a = kanbanJson(db, ['create', 'a', '--triage']);

@@ -87,6 +87,19 @@ describe('the board', () => {
     expect(getTask(store, id).status).toBe('ready');
   });
 
+  it('o reopens a done task (back to ready); on an open one it is refused', async () => {
+    const { store, make, open } = setup();
+    const ready = make('Fine');
+    const shipped = make('Shipped');
+    completeTask(store, shipped);
+    const app = open();
+    await app.press('o');
+    expect(app.frame()).toContain(`refused: cannot reopen ${ready}: it is ready`);
+    await app.press('l', 'l', 'l', 'l', 'l', 'o'); // ready → running, blocked, scheduled, review, done
+    expect(app.frame()).toContain(`reopened ${shipped} → ready`);
+    expect(getTask(store, shipped).status).toBe('ready');
+  });
+
   it('p promotes; P asks, then forces past an unfinished parent', async () => {
     const { store, make, open } = setup();
     const parent = make('Parent');

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { hostname } from 'node:os';
 import { InvalidInput } from '../../errors.js';
 import { parseTaskId } from '../../ids.js';
-import { approveTask, archiveTask, completeTask, promoteTask, requestChanges, scheduleTask, stopAndBlock, unblockTask } from '../../store/lifecycle.js';
+import { approveTask, archiveTask, completeTask, promoteTask, reopenTask, requestChanges, scheduleTask, stopAndBlock, unblockTask } from '../../store/lifecycle.js';
 import type { RunIdentity } from '../../store/lease.js';
 import { toTask } from '../../store/tasks.js';
 import { isDurationUnit, parseDuration, parseTime } from '../../time.js';
@@ -105,6 +105,15 @@ export function registerFlowCommands(program: Command): void {
       const id = parseTaskId(rawId);
       const options = globalOptions(command);
       withStore(options, (store) => printTask(requestChanges(store, id, feedback), 'changes requested', options.json ?? false));
+    });
+
+  program
+    .command('reopen')
+    .description('done/archived → ready (todo while a parent is unfinished): the work is wanted again')
+    .argument('<ids...>')
+    .action((ids: string[], _opts: unknown, command: Command) => {
+      const options = globalOptions(command);
+      withStore(options, (store) => actOnEach(ids, 'reopened', options.json ?? false, (id) => reopenTask(store, id)));
     });
 
   program
