@@ -494,7 +494,7 @@ export function App({ store, boardName, dispatcher, context, settings, clock = s
   const keysLine = marks.size > 0 ? `${marks.size} marked · r u p s x act on all of them · v unmark · Esc clears the marks` : keysFor(selectedStatus);
 
   let main;
-  if (dialog?.kind === 'help') main = <Help height={mainHeight} />;
+  if (dialog?.kind === 'help') main = <Help height={mainHeight} width={size.columns} />;
   else if (dialog?.kind === 'diagnostics') main = <Diagnostics findings={findings} selected={clamp(dialog.selected, 0, Math.max(0, findings.length - 1))} width={size.columns} height={mainHeight} />;
   else if (drawer !== null && detail) main = <Drawer detail={detail} logTail={logTail} width={size.columns} height={mainHeight} now={now} />;
   else main = <Board columns={board.columns} active={active.status} width={fit.width} perColumn={perColumn} now={now} limits={thresholds} flags={flags} marks={marks} />;

@@ -4,6 +4,7 @@ import { blockTask, completeTask, scheduleTask } from '../../src/store/lifecycle
 import { createTask, getTask, listTasks, showTask } from '../../src/store/tasks.js';
 import { waitFor } from '../helpers/workers.js';
 import { cardsPerColumn } from '../../src/ui/layout.js';
+import { KEYS } from '../../src/ui/keymap.js';
 import { claimOrFail, dumpBoard } from '../helpers/board.js';
 import { runById } from '../../src/store/runs.js';
 import { KEY, setup } from './mount.js';
@@ -309,6 +310,16 @@ describe('the board', () => {
     }
     await app.press('z');
     expect(app.frame()).not.toContain('any key closes this');
+  });
+
+  it('? fits a small terminal: every key on its own line, in columns, nothing squeezed together (80x24)', async () => {
+    const { open } = setup({ columns: 80, rows: 24 });
+    const app = open();
+    await app.press('?');
+    const frame = app.frame();
+    expect(frame.split('\n').length).toBeLessThanOrEqual(23);
+    const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    for (const k of KEYS) expect(frame, k.keys).toMatch(new RegExp(`${escape(k.keys)} +${escape(k.does.slice(0, 6))}`));
   });
 
   it('q with workers running says they keep running, and asks (quitting an idle board: test/e2e)', async () => {
