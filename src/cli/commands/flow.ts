@@ -3,7 +3,9 @@ import { hostname } from 'node:os';
 import { InvalidInput } from '../../errors.js';
 import { parseTaskId } from '../../ids.js';
 import { approveTask, archiveTask, completeTask, promoteTask, reopenTask, requestChanges, scheduleTask, stopAndBlock, unblockTask } from '../../store/lifecycle.js';
+import type { Store } from '../../store/db.js';
 import type { RunIdentity } from '../../store/lease.js';
+import type { Task } from '../../store/types.js';
 import { toTask } from '../../store/tasks.js';
 import { isDurationUnit, parseDuration, parseTime } from '../../time.js';
 import { globalOptions, withStore, type GlobalOptions } from '../context.js';
@@ -28,14 +30,7 @@ export function registerFlowCommands(program: Command): void {
       if (stopped) await stopWorker(options, stopped);
     });
 
-  program
-    .command('unblock')
-    .description('blocked or scheduled → ready (todo while a parent is unfinished); resets the failure counter')
-    .argument('<ids...>')
-    .action((ids: string[], _opts: unknown, command: Command) => {
-      const options = globalOptions(command);
-      withStore(options, (store) => actOnEach(ids, 'unblocked', options.json ?? false, (id) => unblockTask(store, id)));
-    });
+  eachTaskCommand(program, 'unblock', 'blocked or scheduled → ready (todo while a parent is unfinished); resets the failure counter', 'unblocked', unblockTask);
 
   program
     .command('schedule')
@@ -107,22 +102,20 @@ export function registerFlowCommands(program: Command): void {
       withStore(options, (store) => printTask(requestChanges(store, id, feedback), 'changes requested', options.json ?? false));
     });
 
-  program
-    .command('reopen')
-    .description('done/archived → ready (todo while a parent is unfinished): the work is wanted again')
-    .argument('<ids...>')
-    .action((ids: string[], _opts: unknown, command: Command) => {
-      const options = globalOptions(command);
-      withStore(options, (store) => actOnEach(ids, 'reopened', options.json ?? false, (id) => reopenTask(store, id)));
-    });
+  eachTaskCommand(program, 'reopen', 'done/archived → ready (todo while a parent is unfinished): the work is wanted again', 'reopened', reopenTask);
 
+  eachTaskCommand(program, 'archive', 'hide tasks', 'archived', archiveTask);
+}
+
+/** A command that takes one or more task ids and applies one store transition to each, reporting each. */
+function eachTaskCommand(program: Command, name: string, description: string, verb: string, transition: (store: Store, id: string) => Task): void {
   program
-    .command('archive')
-    .description('hide tasks')
+    .command(name)
+    .description(description)
     .argument('<ids...>')
     .action((ids: string[], _opts: unknown, command: Command) => {
       const options = globalOptions(command);
-      withStore(options, (store) => actOnEach(ids, 'archived', options.json ?? false, (id) => archiveTask(store, id)));
+      withStore(options, (store) => actOnEach(ids, verb, options.json ?? false, (id) => transition(store, id)));
     });
 }
 
