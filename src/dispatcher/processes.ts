@@ -37,20 +37,24 @@ function runIdentity(run: RunProcess): string[] {
   return [`KANBAN_TASK=${run.taskId}`, `KANBAN_RUN_ID=${run.runId}`];
 }
 
-/** Every process but this one whose environment has all of `entries` (Linux /proc; elsewhere none). */
-export function processesWith(entries: readonly string[]): number[] {
-  let names: string[];
+/** The pids in /proc (as its entry names), but this process's; none where there is no /proc. */
+function otherProcesses(): string[] {
   try {
-    names = readdirSync('/proc');
+    return readdirSync('/proc').filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid);
   } catch {
     return [];
   }
-  return names
-    .filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)
-    .filter((name) => {
-      const environ = environOf(name);
-      return environ !== null && entries.every((entry) => environ.has(entry));
-    })
+}
+
+/** Whether the environment `environ` (null: unknown) has every one of `entries`. */
+function hasAll(environ: Set<string> | null, entries: readonly string[]): boolean {
+  return environ !== null && entries.every((entry) => environ.has(entry));
+}
+
+/** Every process but this one whose environment has all of `entries` (Linux /proc; elsewhere none). */
+export function processesWith(entries: readonly string[]): number[] {
+  return otherProcesses()
+    .filter((name) => hasAll(environOf(name), entries))
     .map(Number);
 }
 
@@ -81,17 +85,11 @@ export function nameOf(pid: number): string {
  * Linux /proc; elsewhere none.
  */
 export function leftoversOfRun(run: RunProcess, group: number): number[] {
-  const identity = new Set(processesOfRun(run));
-  let names: string[];
-  try {
-    names = readdirSync('/proc');
-  } catch {
-    return [];
-  }
-  for (const name of names) {
-    if (/^\d+$/.test(name) && Number(name) !== process.pid && groupOf(name) === group) identity.add(Number(name));
-  }
-  return [...identity].sort((a, b) => a - b);
+  const identity = runIdentity(run);
+  return otherProcesses()
+    .filter((name) => groupOf(name) === group || hasAll(environOf(name), identity))
+    .map(Number)
+    .sort((a, b) => a - b);
 }
 
 /**
@@ -100,14 +98,7 @@ export function leftoversOfRun(run: RunProcess, group: number): number[] {
  */
 export function processesByRun(): Map<string, number[]> {
   const byRun = new Map<string, number[]>();
-  let names: string[];
-  try {
-    names = readdirSync('/proc');
-  } catch {
-    return byRun;
-  }
-  for (const name of names) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+  for (const name of otherProcesses()) {
     const environ = environOf(name);
     if (environ === null) continue;
     let task: string | undefined;
