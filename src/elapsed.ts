@@ -30,7 +30,7 @@ export class Elapsed {
    */
   constructor(
     private readonly monotonic: () => number = () => performance.now(),
-    readonly longLived = false,
+    private readonly longLived = false,
   ) {}
 
   /**

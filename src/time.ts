@@ -3,11 +3,12 @@ import { InvalidInput } from './errors.js';
 /** A unit as people write it: `s`, `sec`, `seconds`, `m`, `min`, `minutes`, `h`, `hr`, `hours`, `d`, `days`. */
 const UNIT = 's|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?';
 const DURATION = new RegExp(`^(\\d+(?:\\.\\d+)?|\\.\\d+)\\s*(${UNIT})?$`, 'i');
+const UNIT_ALONE = new RegExp(`^(${UNIT})$`, 'i');
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400 } as const;
 
 /** Whether `word` is a unit of time alone (`hours`, `min`): what `--in 2 hours` leaves over. */
 export function isDurationUnit(word: string): boolean {
-  return new RegExp(`^(${UNIT})$`, 'i').test(word.trim());
+  return UNIT_ALONE.test(word.trim());
 }
 
 /** Parses `90`, `90s`, `15m`, `2h`, `1d`, `2 hours`, `90 min` (fractions allowed) into seconds. */

@@ -22,7 +22,7 @@ export interface Judgement {
  * from the wall clock: a minute (a live run is heard from well within that: output bridged, a
  * heartbeat, its exit), or the output bridge's interval if longer, never past MAX_STALE itself.
  */
-export function firstSightWatchMs(settings: Pick<TickContext['settings'], 'heartbeatMaxStaleSeconds' | 'heartbeatBridgeSeconds'>): number {
+function firstSightWatchMs(settings: Pick<TickContext['settings'], 'heartbeatMaxStaleSeconds' | 'heartbeatBridgeSeconds'>): number {
   return Math.min(settings.heartbeatMaxStaleSeconds * 1000, Math.max(60_000, settings.heartbeatBridgeSeconds * 1000));
 }
 
