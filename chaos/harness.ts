@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { isRunProcess } from '../src/dispatcher/processes.js';
 import { openStore, type Store } from '../src/store/db.js';
 import { createTask } from '../src/store/tasks.js';
 import type { RunRow, TaskRow } from '../src/store/types.js';
+import { compileSharedObject } from '../test/helpers/native.js';
 import { cleanEnv } from '../test/helpers/processes.js';
 import { behaviourOf, daemonMarker, ESCAPE_KINDS, SUCCESSES } from './behaviour.mjs';
 
@@ -695,7 +696,7 @@ function mountsAt(path: string): number {
  * must not step: Node aborts when its timer base goes backwards).
  */
 function steppedClock(file: string, dir: string, notes: string[]): { file: string; env: Record<string, string>; notes: string[] } | null {
-  const lib = compileClockStep(dir);
+  const lib = compileSharedObject(fileURLToPath(new URL('./clock-step.c', import.meta.url)), join(dir, 'clock-step.so'), ['-ldl']);
   if (!lib) {
     notes.push('clock steps skipped: no C compiler to build chaos/clock-step.c');
     return null;
@@ -723,20 +724,6 @@ function steppedClock(file: string, dir: string, notes: string[]): { file: strin
   }
 }
 
-/** chaos/clock-step.c built into `dir` with whichever compiler the machine has; null when none works. */
-function compileClockStep(dir: string): string | null {
-  const source = fileURLToPath(new URL('./clock-step.c', import.meta.url));
-  const out = join(dir, 'clock-step.so');
-  for (const [compiler, ...args] of [['cc'], ['gcc'], ['g++', '-x', 'c++']]) {
-    try {
-      execFileSync(compiler!, [...args, '-shared', '-fPIC', '-O2', '-o', out, source, '-ldl'], { stdio: 'ignore' });
-      return out;
-    } catch {
-      // not this compiler
-    }
-  }
-  return null;
-}
 
 interface Leftover {
   pid: number;

@@ -12,7 +12,7 @@ import { compileSharedObject } from '../helpers/native.js';
  */
 let shim: string | null;
 beforeAll(() => {
-  shim = compileSharedObject(join(ROOT, 'test/fixtures/native/fail-fsync.c'));
+  shim = compileSharedObject(join(ROOT, 'test/fixtures/native/fail-fsync.c'), join(tempDir('kanban-native-'), 'shim.so'));
 });
 
 describe('a commit that fails with an I/O error', () => {
