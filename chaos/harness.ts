@@ -225,8 +225,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           samples.max = Math.max(samples.max, open.length);
           samples.profileMax = Math.max(samples.profileMax, open.filter((r) => r.profile === PROFILE_B).length);
           monkey.timeline.push([Date.now(), store.db.prepare('SELECT coalesce(max(id), 0) FROM task_events').pluck().get() as number]);
-          // The monkey starts new faults until most of the board is finished, then lets it settle.
-          const tick: Tick = { now: Date.now(), finished: state.finished / options.tasks, active: state.finished < 0.85 * options.tasks, open };
+          // The monkey starts new faults until most of the board is finished or half the time is
+          // gone, then lets it settle: on a slow machine, faults for as long as work remains would
+          // feed on themselves (more faults, slower progress, more faults).
+          const now = Date.now();
+          const active = state.finished < 0.85 * options.tasks && now - started < options.timeoutMs / 2;
+          const tick: Tick = { now, finished: state.finished / options.tasks, active, open };
           for (const injector of injectors) injector.tick(tick);
           settledChecks = state.settled && monkey.window === null ? settledChecks + 1 : 0;
           if (settledChecks >= 3) break;
