@@ -11,6 +11,16 @@ export function isDurationUnit(word: string): boolean {
   return UNIT_ALONE.test(word.trim());
 }
 
+/** Whether `text` is a duration (`90`, `2h`, `2 hours`) rather than a time. */
+export function isDuration(text: string): boolean {
+  return DURATION.test(text.trim());
+}
+
+/** When `text` says: a duration from `now` (`90s`, `2 hours`), else a time (ISO 8601). */
+export function parseWhen(text: string, now: number, what = 'delay'): number {
+  return isDuration(text) ? now + parseDuration(text, what) * 1000 : parseTime(text);
+}
+
 /** Parses `90`, `90s`, `15m`, `2h`, `1d`, `2 hours`, `90 min` (fractions allowed) into seconds. */
 export function parseDuration(text: string, what = 'duration'): number {
   const match = DURATION.exec(text.trim());
@@ -57,4 +67,17 @@ export function formatSpan(ms: number): string {
   if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
   if (seconds < 86400) return `${Math.floor(seconds / 3600)}h`;
   return `${Math.floor(seconds / 86400)}d`;
+}
+
+/** A time in local time, to the second (`2026-12-01 09:00:00`); `—` for none. */
+export function formatTimestamp(ms: number | null): string {
+  if (ms === null) return '—';
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** A time as the board and the CLI show it: local time, then how far from now (`2026-12-01 09:00:00 (in 2h)`, `(5m ago)`). */
+export function formatWhen(ms: number, now: number): string {
+  return `${formatTimestamp(ms)} (${ms >= now ? `in ${formatSpan(ms - now)}` : `${formatSpan(now - ms)} ago`})`;
 }

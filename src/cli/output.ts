@@ -1,6 +1,6 @@
 import { fstatSync, writeSync } from 'node:fs';
 import { cleanLine, cleanText } from '../sanitize.js';
-import { formatSpan } from '../time.js';
+import { formatSpan, formatTimestamp, formatWhen } from '../time.js';
 import type { TaskDetail } from '../store/tasks.js';
 import type { Task } from '../store/types.js';
 
@@ -141,17 +141,7 @@ export function writeJson(value: unknown): void {
   writeLine(JSON.stringify(value, null, 2));
 }
 
-export function formatTimestamp(ms: number | null): string {
-  if (ms === null) return '—';
-  const d = new Date(ms);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-}
-
-/** A time as the CLI shows it: local time, then how far from now (`2026-12-01 09:00:00 (in 2h)`, `(5m ago)`). */
-export function formatWhen(ms: number, now: number): string {
-  return `${formatTimestamp(ms)} (${ms >= now ? `in ${formatSpan(ms - now)}` : `${formatSpan(now - ms)} ago`})`;
-}
+export { formatTimestamp, formatWhen };
 
 /** One line for a task after a mutation: `unblocked t_1a2b3c4d  ready  Fix the login bug`. */
 export function formatTaskLine(task: Task, verb: string): string {

@@ -34,11 +34,11 @@ function orderOf(status: Status) {
   return status === 'done' || status === 'archived' ? ORDER.finished : ORDER.queue;
 }
 
-/** A case-insensitive substring of the title or the assignee; `%` and `_` are matched as themselves. */
+/** A case-insensitive substring of the title, the assignee or the id; `%` and `_` are matched as themselves. */
 function filterClause(filter: string | undefined): { sql: string; params: Record<string, string> } {
   if (!filter) return { sql: '', params: {} };
   const pattern = `%${filter.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  return { sql: " AND (title LIKE @pattern ESCAPE '\\' OR assignee LIKE @pattern ESCAPE '\\')", params: { pattern } };
+  return { sql: " AND (title LIKE @pattern ESCAPE '\\' OR assignee LIKE @pattern ESCAPE '\\' OR id LIKE @pattern ESCAPE '\\')", params: { pattern } };
 }
 
 export function columnCounts(store: Store, filter?: string): Record<Status, number> {

@@ -3,26 +3,30 @@ import type { Severity } from '../diagnostics/rules.js';
 import type { Status } from '../store/types.js';
 import type { Thresholds } from './cards.js';
 import type { ColumnView } from './board-view.js';
-import { Column } from './Column.js';
+import { Column, CollapsedColumn } from './Column.js';
+import type { BoardGeometry } from './geometry.js';
 
 export interface BoardProps {
   columns: ColumnView[];
+  geometry: BoardGeometry;
   active: Status;
-  width: number;
-  perColumn: number;
   now: number;
   limits: Thresholds;
   flags: ReadonlyMap<string, Severity>;
   marks: ReadonlySet<string>;
 }
 
-/** The columns that fit, side by side; the header says how many more are off screen either side. */
-export function Board({ columns, active, width, perColumn, now, limits, flags, marks }: BoardProps) {
+/** Every column, side by side: full ones with their cards, collapsed ones as their name and count. */
+export function Board({ columns, geometry, active, now, limits, flags, marks }: BoardProps) {
   return (
     <Box flexDirection="row">
-      {columns.map((view) => (
-        <Column key={view.status} view={view} width={width} perColumn={perColumn} active={view.status === active} now={now} limits={limits} flags={flags} marks={marks} />
-      ))}
+      {columns.map((view, i) =>
+        geometry.expanded[i] ? (
+          <Column key={view.status} view={view} width={geometry.widths[i]!} perColumn={geometry.perColumn} titleLines={geometry.titleLines} active={view.status === active} now={now} limits={limits} flags={flags} marks={marks} />
+        ) : (
+          <CollapsedColumn key={view.status} view={view} width={geometry.widths[i]!} active={view.status === active} />
+        ),
+      )}
     </Box>
   );
 }

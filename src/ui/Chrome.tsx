@@ -11,15 +11,14 @@ export interface HeaderProps {
   running: number;
   now: number;
   width: number;
-  hidden: { left: number; right: number };
   filter: string;
   /** Tasks with a diagnostics finding. */
   attention: number;
   marked: number;
 }
 
-/** The board, the dispatcher's state, the workers against the cap, and what is off screen. */
-export function Header({ board, dispatcher, running, now, width, hidden, filter, attention, marked }: HeaderProps) {
+/** The board, the dispatcher's state (and its last error), the workers against the cap. */
+export function Header({ board, dispatcher, running, now, width, filter, attention, marked }: HeaderProps) {
   const state = !dispatcher.enabled ? 'dispatcher off' : dispatcher.paused ? 'dispatcher PAUSED' : 'dispatcher running';
   const tick = dispatcher.lastTickAt === null ? '' : ` · tick ${formatSpan(now - dispatcher.lastTickAt)} ago`;
   const parts = [
@@ -29,8 +28,6 @@ export function Header({ board, dispatcher, running, now, width, hidden, filter,
     ...(attention > 0 ? [`${attention} need${attention === 1 ? 's' : ''} attention (D)`] : []),
     ...(marked > 0 ? [`${marked} marked`] : []),
     ...(filter ? [`filter "${cleanLine(filter)}"`] : []),
-    ...(hidden.left > 0 ? [`◀ ${hidden.left}`] : []),
-    ...(hidden.right > 0 ? [`${hidden.right} ▶`] : []),
   ];
   return (
     <Text bold wrap="truncate" color={tint(dispatcher.paused ? 'yellow' : undefined)}>

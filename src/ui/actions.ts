@@ -2,10 +2,11 @@ import type { TickContext } from '../dispatcher/context.js';
 import { reclaimTask, stopAndBlockTask } from '../dispatcher/reclaim.js';
 import { KanbanError, errorMessage } from '../errors.js';
 import { cleanLine } from '../sanitize.js';
-import { approveTask, completeTask, promoteTask, reopenTask, requestChanges, scheduleTask, unblockTask } from '../store/lifecycle.js';
-import { createTask, editTask } from '../store/tasks.js';
+import { addComment } from '../store/comments.js';
+import { approveTask, archiveTask, completeTask, promoteTask, reopenTask, requestChanges, scheduleTask, unblockTask } from '../store/lifecycle.js';
+import { createTask, editTask, getTask } from '../store/tasks.js';
 import type { Task, TaskRow } from '../store/types.js';
-import { parseDuration, parseTime } from '../time.js';
+import { formatWhen, parseWhen } from '../time.js';
 
 /** What an action says in the status line, and the task it produced (to select it). */
 export interface Outcome {
@@ -34,6 +35,15 @@ export const actions = {
   reopen: (ctx: TickContext, id: string) => act((t) => `reopened ${t.id} → ${t.status}`, () => reopenTask(ctx.store, id)),
   promote: (ctx: TickContext, id: string, force: boolean) =>
     act((t) => `promoted ${t.id} → ${t.status}${force ? ' (forced)' : ''}`, () => promoteTask(ctx.store, id, { force })),
+  archive: (ctx: TickContext, id: string) => act((t) => `archived ${t.id}`, () => archiveTask(ctx.store, id)),
+  comment: (ctx: TickContext, id: string, text: string) =>
+    act(
+      (t) => `commented on ${t.id}`,
+      () => {
+        addComment(ctx.store, id, text.trim());
+        return getTask(ctx.store, id);
+      },
+    ),
   complete: (ctx: TickContext, id: string) => act((t) => `completed ${t.id}`, () => completeTask(ctx.store, id)),
   approve: (ctx: TickContext, id: string) => act((t) => `approved ${t.id} → ${t.status}`, () => approveTask(ctx.store, id)),
   requestChanges: (ctx: TickContext, id: string, feedback: string) => act((t) => `changes requested on ${t.id} → ${t.status}`, () => requestChanges(ctx.store, id, feedback)),
@@ -44,12 +54,8 @@ export const actions = {
   /** A duration from now (`90s`, `2h`) or an ISO time. */
   schedule: (ctx: TickContext, id: string, when: string) =>
     act(
-      (t) => `scheduled ${t.id} until ${new Date(t.scheduled_until!).toLocaleString()}`,
-      () => {
-        const text = when.trim();
-        const until = /^[\d.]+[smhd]?$/.test(text) ? ctx.now + parseDuration(text, 'delay') * 1000 : parseTime(text);
-        return scheduleTask(ctx.store, id, until);
-      },
+      (t) => `scheduled ${t.id} until ${formatWhen(t.scheduled_until!, ctx.now)}`,
+      () => scheduleTask(ctx.store, id, parseWhen(when, ctx.now)),
     ),
   create: (ctx: TickContext, title: string, assignee: string) =>
     act((t) => `created ${t.id} (${t.status})`, () => createTask(ctx.store, { title, assignee: assignee.trim() === '' ? null : assignee.trim() }).task),

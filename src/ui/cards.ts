@@ -1,4 +1,5 @@
 import type { Card } from '../store/board.js';
+import { cleanLine } from '../sanitize.js';
 import { formatSpan } from '../time.js';
 
 /** How worried the board is about a card: drawn in the matching colour. */
@@ -21,14 +22,20 @@ export function runningLevel(card: Card, now: number, limits: Thresholds): Level
   return 'ok';
 }
 
+/** The card's first line: id, priority, assignee. */
+export function cardHead(card: Pick<Card, 'id' | 'priority' | 'assignee'>): string {
+  return `${card.id} P${card.priority}${card.assignee ? ` @${cleanLine(card.assignee)}` : ''}`;
+}
+
 /** The card's third line: what is particular to its status. */
 export function cardDetail(card: Card, now: number): string {
   switch (card.status) {
     case 'running': {
+      // Most telling first (a narrow column cuts the end): how long since it was heard of (♥), the lease left.
       const heard = card.last_heartbeat_at ?? card.started_at;
-      const beat = heard === null ? 'no heartbeat' : `♥ ${formatSpan(now - heard)} ago`;
+      const beat = heard === null ? 'no heartbeat' : `♥ ${formatSpan(now - heard)}`;
       const left = card.claim_expires === null ? '' : card.claim_expires > now ? ` · lease ${formatSpan(card.claim_expires - now)}` : ' · lease expired';
-      return `pid ${card.worker_pid ?? '—'} · ${beat}${left}`;
+      return `${beat}${left} · pid ${card.worker_pid ?? '—'}`;
     }
     case 'blocked': {
       const kind = card.block_kind === 'breaker' ? 'breaker' : 'sticky';
@@ -45,9 +52,9 @@ export function cardDetail(card: Card, now: number): string {
     case 'ready': {
       const failures = card.consecutive_failures > 0 ? plural(card.consecutive_failures, 'failure') : '';
       if (card.held_until === null || card.held_until <= now) return failures;
-      // Short: a card is about 25 columns wide.
+      // When first: a narrow card cuts the end.
       const why = card.held_by === 'rate_limited' ? 'rate limit' : "can't start";
-      return [`${why} · retry ${formatSpan(card.held_until - now)}`, failures].filter(Boolean).join(' · ');
+      return [`retry ${formatSpan(card.held_until - now)} · ${why}`, failures].filter(Boolean).join(' · ');
     }
     default:
       return card.consecutive_failures > 0 ? plural(card.consecutive_failures, 'failure') : '';

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { openStore } from '../store/db.js';
@@ -10,10 +10,13 @@ import { kanbanBin } from '../workers/launch.js';
  * `kanban tui --demo`: a board whose profiles are small scripts shipped with kanban, seeded so that
  * within a minute a new user sees every column and every recovery path: work completing, a long run
  * kept alive by heartbeats, crashes tripping the breaker, a rate limit waited out, a worker handing
- * over for review, a chain of dependencies and a scheduled task. Reused if it has tasks already.
+ * over for review, a chain of dependencies and a scheduled task; about two minutes of work, with
+ * every column filled at some point. Reused if it has tasks already, unless `reset` (`--demo
+ * --reset`): then the demo's folder (its board, logs and workspaces, nothing else) starts afresh.
  */
-export function prepareDemo(dbPath: string): { configPath: string } {
+export function prepareDemo(dbPath: string, reset = false): { configPath: string } {
   const dir = dirname(dbPath);
+  if (reset) rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const workers = join(dirname(dirname(kanbanBin())), 'demo', 'workers');
   const profile = (script: string) => ({ command: [process.execPath, join(workers, `${script}.mjs`)] });
@@ -26,7 +29,7 @@ export function prepareDemo(dbPath: string): { configPath: string } {
       claim_ttl_seconds: 20,
       heartbeat_bridge_seconds: 2,
       heartbeat_max_stale_seconds: 60,
-      rate_limit_cooldown_seconds: 15,
+      rate_limit_cooldown_seconds: 30,
       failure_limit: 2,
       max_in_progress: 4,
     })}`,
@@ -45,15 +48,18 @@ function seed(store: ReturnType<typeof openStore>): void {
     const make = (title: string, assignee: string | null, priority: number, extra: Partial<Parameters<typeof createTask>[1]> = {}) =>
       createTask(store, { title, assignee, priority, ...extra }).task.id;
     make('Flaky integration test (crashes: the breaker blocks it)', 'crasher', 3, { body: 'Fails every time. After two crashes the circuit breaker blocks it; press u to try again.' });
-    make('Summarize the logs (rate limited once, then fine)', 'limited', 3, { body: 'Exits 75 the first time: back to ready, no failure counted, retried after the cooldown.' });
+    make('Summarize the logs (rate limited once, then fine)', 'limited', 3, { body: 'Exits 75 the first time: back to ready, no failure counted; its card counts down to the retry (30 s).' });
     make('Refactor auth (hands over for review)', 'reviewer', 2, { body: 'Does its part, comments, then sends the work to review: y approves, n asks for changes.' });
     make('Migrate the database (a long run kept alive by heartbeats)', 'long', 2, { body: 'Silent for 45 s but calls kanban worker heartbeat every 3 s, so its lease never lapses.' });
     const design = make('Design the API', 'writer', 1);
     const build = make('Build the API (waits for the design)', 'writer', 1, { parents: [design] });
     make('Document the API (waits for the build)', 'writer', 1, { parents: [build] });
     make('Write the changelog', 'writer', 0);
+    make('Update the dependencies', 'writer', 0);
+    make('Benchmark the parser', 'writer', 0);
+    make('Release notes (waits for the docs)', 'writer', 0, { parents: [build] });
     const report = make('Nightly report (scheduled)', 'writer', 0);
-    scheduleTask(store, report, store.clock.now() + 40_000, 'runs in 40 s');
+    scheduleTask(store, report, store.clock.now() + 60_000, 'runs in a minute');
     make('Idea: a dark theme for the board', null, 0, { triage: true, body: 'Untriaged: press p to promote it, or x to close it.' });
   });
 }

@@ -19,6 +19,8 @@ import { markRendered } from './timing.js';
 export interface TuiOptions {
   /** Run the dispatcher loop in this process (the default; `--no-dispatch` turns it off). */
   dispatch: boolean;
+  /** Clicks and the wheel go to the board (`--no-mouse` leaves them to the terminal). */
+  mouse: boolean;
   flags: ConstructorParameters<typeof ConfigSource>[1];
 }
 
@@ -60,7 +62,7 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
     : null;
   handle = new DispatcherHandle(loop, () => source.settings, () => source.problem);
 
-  const restore = enterFullScreen(process.stdout, process.stdin);
+  const restore = enterFullScreen(process.stdout, process.stdin, { mouse: options.mouse });
   const crash = (err: unknown) => {
     restore();
     process.stderr.write(`kanban: internal error in the board: ${errorMessage(err)}\n`);
@@ -75,6 +77,7 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
       boardName={boardName(store.path)}
       dispatcher={handle}
       settings={() => source.settings}
+      profiles={() => Object.keys(source.config.profiles)}
       context={() => tickContext(store, source.config, systemClock, source.tickOptions(killer, elapsed))}
       diagnose={() => diagnoseBoard(store, source.config, source.settings, systemClock.now())}
     />,

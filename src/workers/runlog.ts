@@ -47,7 +47,12 @@ export interface RunLogOptions {
   retryMs?: number;
   /** Opens the log again when it could not be opened before (RunLog.open sets it). */
   reopen?: () => number;
+  /** The clock for how often a line redrawn with carriage returns is written (tests). */
+  now?: () => number;
 }
+
+/** A line a worker redraws with carriage returns (a progress bar) is written at most this often. */
+export const PROGRESS_EVERY_MS = 1000;
 
 /**
  * Where to cut the first `length` bytes so that no UTF-8 character is split: `length`, or the start
@@ -69,6 +74,12 @@ class PartialLine {
   length = 0;
   /** The line already had pieces written: the next piece carries the marker. */
   continued = false;
+  /** The line is redrawn with carriage returns: only its latest state is kept. */
+  redrawn = false;
+  /** When its latest state was last written (redrawn lines only). */
+  shownAt = -Infinity;
+  /** Its latest state was written and nothing came since: its end writes no empty line. */
+  shown = false;
 }
 
 /**
@@ -85,6 +96,7 @@ export class RunLog {
   private readonly partial = new Map<string, PartialLine>();
   private readonly retryMs: number;
   private readonly reopen: (() => number) | undefined;
+  private readonly now: () => number;
   private maxBytesValue: number;
   private workerBytes = 0;
   private truncated = false;
@@ -102,6 +114,7 @@ export class RunLog {
     this.maxBytesValue = positive(options.maxBytes ?? DEFAULT_LOG_MAX_BYTES);
     this.retryMs = Math.max(0, options.retryMs ?? DEFAULT_LOG_RETRY_MS);
     this.reopen = options.reopen;
+    this.now = options.now ?? Date.now;
   }
 
   /**
@@ -180,14 +193,44 @@ export class RunLog {
     while (start < bytes.length && !this.truncated) {
       const newline = bytes.indexOf(0x0a, start);
       const end = newline < 0 ? bytes.length : newline;
-      this.append(stream, partial, bytes.subarray(start, end));
+      this.appendRedrawn(stream, partial, bytes.subarray(start, end), newline >= 0);
       start = end;
-      if (newline < 0 || this.truncated) break;
-      this.emit(stream, partial, partial.length);
-      partial.continued = false;
+      if (this.truncated) break;
+      if (newline < 0) {
+        this.showProgress(stream, partial);
+        break;
+      }
+      if (!(partial.shown && partial.length === 0)) this.emit(stream, partial, partial.length);
+      Object.assign(partial, { continued: false, redrawn: false, shown: false });
       start = newline + 1;
     }
     if (this.truncated) this.droppedBytes += bytes.length - start;
+  }
+
+  /**
+   * Adds a piece of a line, as a terminal would show it: after a carriage return (a progress bar
+   * redrawing itself) what follows replaces the line, so only its latest state is kept. A carriage
+   * return just before the newline (CRLF) is an ordinary line end.
+   */
+  private appendRedrawn(stream: string, partial: PartialLine, bytes: Buffer, endsLine: boolean): void {
+    const body = endsLine && bytes.at(-1) === 0x0d ? bytes.subarray(0, -1) : bytes;
+    const cr = body.lastIndexOf(0x0d);
+    if (cr < 0) return this.append(stream, partial, body);
+    partial.length = 0;
+    partial.redrawn = true;
+    this.append(stream, partial, body.subarray(cr + 1));
+    if (partial.length > 0) partial.shown = false;
+  }
+
+  /** A line being redrawn shows its latest state in the log, at most once a PROGRESS_EVERY_MS. */
+  private showProgress(stream: string, partial: PartialLine): void {
+    if (!partial.redrawn || partial.length === 0) return;
+    partial.shown = false;
+    const now = this.now();
+    if (now - partial.shownAt < PROGRESS_EVERY_MS) return;
+    partial.shownAt = now;
+    this.emit(stream, partial, partial.length);
+    partial.shown = true;
   }
 
   /** Writes every partial line as it is. */

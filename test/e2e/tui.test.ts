@@ -129,7 +129,7 @@ describe('kanban tui in a real terminal', () => {
   });
 
   it('s schedules, b blocks with a reason, c creates with an assignee', async () => {
-    const b = workerBoard({});
+    const b = workerBoard({ coder: { command: ['true'] } });
     const later = createTask(b.store, { title: 'Do it later' }).task.id;
     const wait = createTask(b.store, { title: 'Needs a key' }).task.id;
     const screen = board(b);
@@ -150,21 +150,86 @@ describe('kanban tui in a real terminal', () => {
     expect(listTasks(b.store).find((t) => t.title === 'Written on the board')).toMatchObject({ status: 'ready', assignee: 'coder' });
   });
 
-  it('redraws on resize, down to 80×24', async () => {
+  it('redraws on resize, down to 80×24, every status on screen at each size', async () => {
     const b = workerBoard({});
     for (let i = 0; i < 12; i++) createTask(b.store, { title: `Task ${i}` });
     const screen = board(b, ['--no-dispatch'], 140, 40);
-    await screen.waitFor('5 columns', (t) => t.includes('BLOCKED 0'));
+    await screen.waitFor('the board', (t) => t.includes('READY 12'));
+    const everyStatus = (t: string) => ['TRI', 'TODO', 'READY 12', 'RUN', 'BLK', 'SCHD', 'REV', 'DONE'].every((name) => t.includes(name));
+    expect(everyStatus(screen.text())).toBe(true);
     screen.resize(80, 24);
-    await screen.waitFor('3 columns', (t) => t.includes('READY 12') && !t.includes('BLOCKED 0') && t.includes('↓ 8 more'));
+    await screen.waitFor('the small frame', (t) => t.includes('READY 12') && t.includes('↓ 8 more'));
+    expect(everyStatus(screen.text())).toBe(true);
     const lines = screen.lines();
     expect(lines).toHaveLength(24);
     expect(lines[0]).toMatch(/^kanban ·/);
     expect(lines[23]).toBe('');
     expect(lines.filter((l) => l.startsWith('kanban ·'))).toHaveLength(1); // no leftovers of the larger frame
     screen.resize(120, 30);
-    await screen.waitFor('4 columns', (t) => t.includes('RUNNING 0') && t.includes('TODO 0'));
+    await screen.waitFor('the middle frame', (t) => t.includes('READY 12') && t.includes('↓ 7 more'));
+    expect(everyStatus(screen.text())).toBe(true);
     expect(screen.lines().filter((l) => l.startsWith('kanban ·'))).toHaveLength(1);
+  });
+
+  it('four keys in one write are four moves, and keys typed ahead reach the prompt they open (arrows, j, a filter and its Enter)', async () => {
+    const b = workerBoard({});
+    const ids = Array.from({ length: 8 }, (_, i) => createTask(b.store, { title: `Card ${i}` }).task.id);
+    const screen = board(b);
+    await screen.waitFor('the board', (t) => t.includes('READY 8'));
+    const selectedTitle = () => screen.lines().find((l) => /▌ +Card \d/.test(l))?.match(/Card \d/)?.[0];
+    await screen.press(KEY.down.repeat(4)); // one write, as a held key on a busy machine delivers them
+    await screen.waitFor('four cards down', () => selectedTitle() === 'Card 4');
+    await screen.press('jj');
+    await screen.waitFor('two more', () => selectedTitle() === 'Card 6');
+    await screen.press(KEY.up + KEY.up + KEY.up + 'k');
+    await screen.waitFor('four up', () => selectedTitle() === 'Card 2');
+    // A whole command in one write: filter, its Enter, block, the reason and its Enter.
+    await screen.press(`/Card 5\rbtyped ahead\r`);
+    await waitFor('the block typed ahead', () => getTask(b.store, ids[5]!).status === 'blocked');
+    expect(getTask(b.store, ids[5]!).status_reason).toBe('typed ahead');
+  });
+
+  it('the mouse: a click selects a card, the wheel moves, a click on a column focuses it', async () => {
+    const b = workerBoard({});
+    for (let i = 0; i < 6; i++) createTask(b.store, { title: `Card ${i}` });
+    const blocked = createTask(b.store, { title: 'Stuck one', status: 'blocked' }).task.id;
+    const screen = board(b, ['--no-dispatch'], 120, 35);
+    await screen.waitFor('the board', (t) => t.includes('READY 6'));
+    const selectedTitle = () => screen.lines().map((l) => l.slice(l.indexOf('▌'))).find((l) => /^▌ +(Card \d|Stuck one)/.test(l))?.match(/Card \d|Stuck one/)?.[0];
+    const rowOf = (text: string) => screen.lines().findIndex((l) => l.includes(text));
+    const columnOf = (text: string) => screen.lines()[rowOf(text)]!.indexOf(text);
+    const click = (x: number, y: number) => screen.press(`\u001b[<0;${x + 1};${y + 1}M\u001b[<0;${x + 1};${y + 1}m`);
+    // Cards made in the same millisecond go by id: read their order off the screen.
+    const order = screen.lines().flatMap((l) => l.match(/Card \d/g) ?? []);
+    await click(columnOf(order[2]!), rowOf(order[2]!));
+    await screen.waitFor('the third card selected', () => selectedTitle() === order[2]);
+    await screen.press('\u001b[<65;10;10M', '\u001b[<65;10;10M'); // wheel down, twice
+    await screen.waitFor('the fifth card selected', () => selectedTitle() === order[4]);
+    await click(columnOf('BLOCKED 1'), rowOf('BLOCKED 1'));
+    await screen.waitFor('the blocked column', () => selectedTitle() === 'Stuck one');
+    await screen.press('u');
+    await waitFor('unblocked', () => getTask(b.store, blocked).status === 'ready');
+  });
+
+  it(': jumps to a task by id and runs a command on it with its answer (:assign, :schedule), Tab completing', async () => {
+    const b = workerBoard({ coder: { command: ['true'] }, reviewer: { command: ['true'] } });
+    const ids = Array.from({ length: 5 }, (_, i) => createTask(b.store, { title: `Card ${i}` }).task.id);
+    const done = createTask(b.store, { title: 'Finished work' }).task.id;
+    completeTask(b.store, done);
+    const screen = board(b, ['--no-dispatch'], 120, 35);
+    await screen.waitFor('the board', (t) => t.includes('READY 5'));
+    await screen.press(':', ids[3]!, KEY.enter);
+    await screen.waitFor('the jump', (t) => t.includes(`${ids[3]}: ready`) && /▌ +Card 3/.test(t));
+    await screen.press(':', 'ass', '\t', 'co', '\t', KEY.enter);
+    await waitFor('assigned', () => getTask(b.store, ids[3]!).assignee === 'coder');
+    await screen.press(':', 'assign nobody-like-this', KEY.enter);
+    await screen.waitFor('refused', (t) => t.includes('no profile "nobody-like-this"'));
+    expect(getTask(b.store, ids[3]!).assignee).toBe('coder');
+    await screen.press(':', 'schedule 2 hours', KEY.enter);
+    await waitFor('scheduled', () => getTask(b.store, ids[3]!).status === 'scheduled');
+    expect(getTask(b.store, ids[3]!).scheduled_until! - Date.now()).toBeGreaterThan(2 * 3600_000 - 120_000);
+    await screen.press(':', done, KEY.enter, 'o');
+    await waitFor('reopened', () => getTask(b.store, done).status === 'ready');
   });
 
   it('q quits and gives the terminal back: normal screen, cursor shown', async () => {

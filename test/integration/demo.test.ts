@@ -5,6 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { openStore, type Store } from '../../src/store/db.js';
 import { listTasks, showTask } from '../../src/store/tasks.js';
+import { completeTask } from '../../src/store/lifecycle.js';
+import { prepareDemo } from '../../src/ui/demo.js';
+import { kanban } from '../helpers/cli.js';
 import { tempDir } from '../helpers/board.js';
 import { KANBAN_BIN } from '../helpers/cli.js';
 import { cleanEnv, exited } from '../helpers/processes.js';
@@ -45,4 +48,27 @@ describe('kanban tui --demo', () => {
     const seen = statuses();
     for (const status of ['triage', 'blocked', 'review', 'done']) expect(seen.has(status as never)).toBe(true);
   }, 45_000);
+
+  it('--reset starts the demo afresh; it is refused without --demo, or with --db', () => {
+    const db = join(tempDir('kanban-demo-'), 'demo', 'board.db');
+    prepareDemo(db);
+    const store = openStore(db);
+    const seeded = listTasks(store);
+    completeTask(store, seeded.find((t) => t.status === 'ready')!.id);
+    store.close();
+    prepareDemo(db); // reused as it is
+    const again = openStore(db);
+    expect(listTasks(again).filter((t) => t.status === 'done')).toHaveLength(1);
+    again.close();
+    prepareDemo(db, true);
+    const fresh = openStore(db);
+    expect(listTasks(fresh)).toHaveLength(seeded.length);
+    expect(listTasks(fresh).filter((t) => t.status === 'done')).toHaveLength(0);
+    fresh.close();
+    for (const args of [['tui', '--reset', '--no-ui'], ['--db', db, 'tui', '--demo', '--reset', '--no-ui']]) {
+      const result = kanban(args, { ...cleanEnv(), KANBAN_HOME: tempDir('kanban-demo-') });
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(/^kanban: --reset /);
+    }
+  });
 });

@@ -54,6 +54,7 @@ export function mount(store: Store, clock: ManualClock, options: { dispatcher?: 
       boardName="test-board"
       dispatcher={handle}
       settings={() => settings}
+      profiles={() => Object.keys(config.profiles)}
       context={() => tickContext(store, config, clock, { settings, killer: new Killer(0), isRunProcess: () => false })}
       clock={clock}
       size={{ columns: options.columns ?? 100, rows: options.rows ?? 30 }}
@@ -66,6 +67,8 @@ export function mount(store: Store, clock: ManualClock, options: { dispatcher?: 
     loop,
     handle,
     frame: () => instance.lastFrame() ?? '',
+    /** Waits until the frame stops changing. */
+    settle: () => settle(instance.lastFrame),
     async press(...keys: string[]) {
       for (const key of keys) {
         instance.stdin.write(key);

@@ -4,8 +4,10 @@ import type { Card as CardRow } from '../../src/store/board.js';
 import { runningLevel, cardDetail } from '../../src/ui/cards.js';
 import { Column } from '../../src/ui/Column.js';
 import { Drawer } from '../../src/ui/Drawer.js';
-import { boardCommand, keysFor } from '../../src/ui/keymap.js';
-import { cardsPerColumn, columnFit, cut, windowStart } from '../../src/ui/layout.js';
+import { commandForKey, footerFor, whyNot, command } from '../../src/ui/commands.js';
+import { pressesOf } from '../../src/ui/keys.js';
+import { editLine } from '../../src/ui/line-edit.js';
+import { COLLAPSED_WIDTH, MIN_COLUMN_WIDTH, cardsPerColumn, cut, planColumns, windowStart } from '../../src/ui/layout.js';
 import type { TaskDetail } from '../../src/store/tasks.js';
 
 const NOW = Date.UTC(2026, 10, 21, 12);
@@ -35,8 +37,8 @@ describe('card health', () => {
   });
 
   it('says what each status has to say', () => {
-    expect(cardDetail(running(50_000, 5_000), NOW)).toBe('pid — · ♥ 5s ago · lease 50s');
-    expect(cardDetail(card({ status: 'running', started_at: NOW - 3000 }), NOW)).toBe('pid — · ♥ 3s ago');
+    expect(cardDetail(running(50_000, 5_000), NOW)).toBe('♥ 5s · lease 50s · pid —');
+    expect(cardDetail(card({ status: 'running', started_at: NOW - 3000 }), NOW)).toBe('♥ 3s · pid —');
     expect(cardDetail(card({ status: 'blocked', block_kind: 'breaker', consecutive_failures: 2, status_reason: 'gave up' }), NOW)).toBe('breaker · 2 failures: gave up');
     expect(cardDetail(card({ status: 'blocked', block_kind: 'sticky', consecutive_failures: 1, status_reason: 'review' }), NOW)).toBe('sticky · 1 failure: review');
     expect(cardDetail(card({ status: 'blocked', block_kind: 'sticky' }), NOW)).toBe('sticky');
@@ -44,17 +46,34 @@ describe('card health', () => {
     expect(cardDetail(card({ status: 'ready', consecutive_failures: 1 }), NOW)).toBe('1 failure');
     expect(cardDetail(card({ status: 'done', summary: 'merged' }), NOW)).toBe('merged');
     expect(cardDetail(card({ status: 'review', summary: 'parser rewritten' }), NOW)).toBe('parser rewritten');
-    expect(cardDetail(card({ status: 'ready', held_by: 'rate_limited', held_until: NOW + 240_000 }), NOW)).toBe('rate limit · retry 4m');
-    expect(cardDetail(card({ status: 'ready', held_by: 'spawn_failed', held_until: NOW + 30_000, consecutive_failures: 1 }), NOW)).toBe("can't start · retry 30s · 1 failure");
+    expect(cardDetail(card({ status: 'ready', held_by: 'rate_limited', held_until: NOW + 240_000 }), NOW)).toBe('retry 4m · rate limit');
+    expect(cardDetail(card({ status: 'ready', held_by: 'spawn_failed', held_until: NOW + 30_000, consecutive_failures: 1 }), NOW)).toBe("retry 30s · can't start · 1 failure");
     expect(cardDetail(card({ status: 'ready', held_by: 'rate_limited', held_until: NOW - 1 }), NOW)).toBe('');
   });
 });
 
 describe('layout', () => {
-  it('fits columns and cards to the terminal, one row short', () => {
-    expect(columnFit({ columns: 80, rows: 24 }, 8)).toEqual({ count: 3, width: 26 });
-    expect(columnFit({ columns: 240, rows: 24 }, 8)).toEqual({ count: 8, width: 30 });
-    expect(columnFit({ columns: 20, rows: 24 }, 8)).toEqual({ count: 1, width: 20 });
+  it('every column is on screen: empty ones collapse to their name and count, full ones share the rest by what their cards need', () => {
+    const d = (count: number, content = 20) => ({ count, content });
+    // 80 columns, 3 columns with cards, 5 empty: the 5 collapse, the 3 share 55.
+    const plan = planColumns(80, [d(0), d(2), d(5), d(1), d(0), d(0), d(0), d(0)], 2);
+    expect(plan.expanded).toEqual([false, true, true, true, false, false, false, false]);
+    expect(plan.widths.reduce((a, b) => a + b)).toBe(80);
+    expect(plan.widths.filter((_, i) => !plan.expanded[i])).toEqual(Array(5).fill(COLLAPSED_WIDTH));
+    // 120 columns, all 8 hold cards: all 8 drawn full, none narrower than the minimum.
+    const all = planColumns(120, Array.from({ length: 8 }, () => d(3, 40)), 0);
+    expect(all.expanded.every(Boolean)).toBe(true);
+    expect(Math.min(...all.widths)).toBeGreaterThanOrEqual(MIN_COLUMN_WIDTH);
+    // 80 columns, all 8 hold cards: the farthest from the active one collapse; the active stays full.
+    const narrow = planColumns(80, Array.from({ length: 8 }, () => d(3, 40)), 6);
+    expect(narrow.expanded[6]).toBe(true);
+    expect(narrow.expanded[0]).toBe(false);
+    expect(narrow.widths.reduce((a, b) => a + b)).toBeLessThanOrEqual(80);
+    // 200 columns: a column whose title is 33 wide gets the room for it; short ones take what they need.
+    const wide = planColumns(200, [d(1, 33), d(1, 8), d(1, 8), d(1, 8), d(1, 8), d(1, 8), d(1, 8), d(1, 8)], 0);
+    expect(wide.widths[0]).toBeGreaterThanOrEqual(33 + 4);
+    // The active column is drawn full even when empty.
+    expect(planColumns(100, [d(0), d(0), d(4)], 0).expanded).toEqual([true, false, true]);
     expect(cardsPerColumn({ columns: 80, rows: 24 })).toBe(4);
     expect(cardsPerColumn({ columns: 80, rows: 5 })).toBe(1);
   });
@@ -77,33 +96,55 @@ describe('layout', () => {
   });
 });
 
-describe('keymap', () => {
+describe('the command table and the keys', () => {
   it.each([
-    ['h', { type: 'move', columns: -1, cards: 0 }],
-    ['l', { type: 'move', columns: 1, cards: 0 }],
-    ['j', { type: 'move', columns: 0, cards: 1 }],
-    ['k', { type: 'move', columns: 0, cards: -1 }],
-    ['P', { type: 'promote', force: true }],
-    ['p', { type: 'promote', force: false }],
-    [' ', { type: 'toggle-dispatcher' }],
-    ['z', null],
-  ] as const)('%j', (input, command) => {
-    expect(boardCommand(input, {})).toEqual(command);
+    ['h', 'column-left'],
+    ['l', 'column-right'],
+    ['j', 'card-down'],
+    ['k', 'card-up'],
+    ['P', 'force-promote'],
+    ['p', 'promote'],
+    ['space', 'toggle-dispatcher'],
+    ['left', 'column-left'],
+    ['enter', 'open'],
+    ['esc', 'back'],
+    [':', 'command-line'],
+  ] as const)('%s', (key, id) => {
+    expect(commandForKey(key)?.id).toBe(id);
   });
 
-  it('arrows, Enter, Esc and Ctrl-C', () => {
-    expect(boardCommand('', { leftArrow: true })).toEqual({ type: 'move', columns: -1, cards: 0 });
-    expect(boardCommand('', { return: true })).toEqual({ type: 'open' });
-    expect(boardCommand('', { escape: true })).toEqual({ type: 'back' });
-    expect(boardCommand('c', { ctrl: true })).toEqual({ type: 'quit', now: true });
-    expect(boardCommand('r', { ctrl: true })).toBeNull();
+  it('keys that arrive in one read are as many presses: four arrows, "jjj", a paste with its Enter', () => {
+    expect(pressesOf('', { downArrow: true })).toEqual([{ name: 'down', ctrl: false, meta: false }]);
+    expect(pressesOf('jjj', {}).map((p) => p.name)).toEqual(['j', 'j', 'j']);
+    expect(pressesOf('ab c\r', {}).map((p) => p.name)).toEqual(['a', 'b', 'space', 'c', 'enter']);
+    expect(pressesOf('c', { ctrl: true })).toEqual([{ name: 'c', ctrl: true, meta: false }]);
+  });
+
+  it('a key on a card it does not apply to says why, from the table', () => {
+    const on = (status: 'ready' | 'done' | 'running') => ({ id: 't_00000001', status });
+    expect(whyNot(command('reclaim'), on('ready'))).toBe('refused: r reclaim is for running tasks; t_00000001 is ready');
+    expect(whyNot(command('unblock'), on('done'))).toBe('refused: u unblock is for blocked or scheduled tasks; t_00000001 is done');
+    expect(whyNot(command('reclaim'), on('running'))).toBeNull();
   });
 
   it('the footer offers the keys that apply to the card', () => {
-    expect(keysFor('running')).toMatch(/^r reclaim · b block · x complete · \? help · q quit · c create/);
-    expect(keysFor('blocked')).toContain('u unblock');
-    expect(keysFor('blocked')).not.toContain('r reclaim');
-    expect(keysFor(null)).toBe('? help · q quit · c create · / filter · v mark · D diagnostics');
+    expect(footerFor('running')).toMatch(/^r reclaim · b block · x complete · C comment · \? help · q quit · c create/);
+    expect(footerFor('blocked')).toContain('u unblock');
+    expect(footerFor('blocked')).not.toContain('r reclaim');
+    expect(footerFor(null)).toBe('? help · q quit · c create · / filter · : command · v mark · D diagnostics');
+  });
+
+  it('prompts edit like a shell: ←→ move, Ctrl-U, Ctrl-W, Ctrl-K, insert at the cursor', () => {
+    const p = (name: string, ctrl = false) => ({ name, ctrl, meta: false });
+    let line = { value: 'block the deploy', cursor: 16 };
+    line = editLine(line, p('w', true))!;
+    expect(line).toEqual({ value: 'block the ', cursor: 10 });
+    line = editLine(editLine(line, p('left'))!, p('left'))!;
+    line = editLine(line, p('X'))!;
+    expect(line).toEqual({ value: 'block thXe ', cursor: 9 });
+    expect(editLine(line, p('k', true))).toEqual({ value: 'block thX', cursor: 9 });
+    expect(editLine(line, p('u', true))).toEqual({ value: 'e ', cursor: 0 });
+    expect(editLine(line, p('enter'))).toBeNull();
   });
 });
 
@@ -137,9 +178,9 @@ describe('Drawer', () => {
   };
 
   it('shows body, links, runs, events, comments and the log tail, within its height', () => {
-    const { lastFrame } = render(<Drawer detail={detail} logTail={['line one', 'line \u001b[31mtwo\u001b[0m']} width={100} height={22} now={NOW} />);
+    const { lastFrame } = render(<Drawer detail={detail} logTail={['line one', 'line \u001b[31mtwo\u001b[0m']} width={100} height={22} now={NOW} scroll={0} />);
     const frame = lastFrame()!;
-    for (const text of ['The body', 'second line', 'parents t_00000001 · children t_00000009', 'failures 2/3', '#7 crashed exit 1 · 1m', 'exited 1', 'gave_up {"failures":2}', 'user: looking into it', 'line one', 'line two']) {
+    for (const text of ['The body', 'second line', 'parents t_00000001 · children t_00000009', 'failures 2/3', '#7 crashed exit 1 · 1m', 'exited 1', 'gave up · failure 2', 'user: looking into it', 'line one', 'line two']) {
       expect(frame).toContain(text);
     }
     expect(frame.split('\n').length).toBeLessThanOrEqual(22);
@@ -148,7 +189,7 @@ describe('Drawer', () => {
 
   it('cuts the log first when short of room', () => {
     const many = Array.from({ length: 50 }, (_, i) => `log line ${i}`);
-    const { lastFrame } = render(<Drawer detail={detail} logTail={many} width={100} height={20} now={NOW} />);
+    const { lastFrame } = render(<Drawer detail={detail} logTail={many} width={100} height={20} now={NOW} scroll={0} />);
     const frame = lastFrame()!;
     expect(frame.split('\n')).toHaveLength(20);
     expect(frame).toContain('log line 49');

@@ -65,7 +65,7 @@ describe('marks and actions on several cards', () => {
     expect(app.frame()).toContain('1 marked');
     await app.press('l', 'l', 'v', 'j', 'v', 'v', 'v');
     expect(app.frame()).toContain('3 marked');
-    expect(app.frame()).toMatch(/3 marked · r u p s x act on all of them/);
+    expect(app.frame()).toMatch(/3 marked · r u p s x X act on all of them/);
     await app.press('u');
     expect(app.frame()).toContain(`2 unblocked, 1 refused: cannot unblock ${ready}: it is ready`);
     expect(getTask(store, a).status).toBe('ready');

@@ -23,13 +23,17 @@ export function registerDispatchCommands(program: Command): void {
     .option('--no-dispatch', 'the board without the dispatcher (someone else runs it)')
     .option('--tick <duration>', 'tick interval (overrides tick_seconds and KANBAN_TICK_SECONDS)')
     .option('--demo', 'a demo board (in $KANBAN_HOME/boards/demo) whose workers are scripts shipped with kanban')
-    .action(async (opts: { ui: boolean; dispatch: boolean; tick?: string; demo?: boolean }, command: Command) => {
+    .option('--reset', 'with --demo: start the demo afresh (its board, logs and workspaces)')
+    .option('--no-mouse', 'leave the mouse to the terminal (select and copy text as usual)')
+    .action(async (opts: { ui: boolean; dispatch: boolean; mouse: boolean; tick?: string; demo?: boolean; reset?: boolean }, command: Command) => {
       const flags = opts.tick !== undefined ? { tickSeconds: positive(parseDuration(opts.tick, 'tick'), '--tick') } : {};
       let options = globalOptions(command);
+      if (opts.reset && !opts.demo) throw new InvalidInput('--reset starts the demo afresh: it goes with --demo');
       if (opts.demo) {
+        if (opts.reset && options.db !== undefined) throw new InvalidInput('--reset only resets the demo board: it does not take --db');
         const { prepareDemo } = await import('../../ui/demo.js');
         const db = options.db ?? join(kanbanHome(), 'boards', 'demo', 'board.db');
-        options = { ...options, db, config: options.config ?? prepareDemo(resolve(db)).configPath };
+        options = { ...options, db, config: options.config ?? prepareDemo(resolve(db), opts.reset ?? false).configPath };
       }
       if (!opts.ui) {
         const { headlessCommand } = await import('../configured.js');
@@ -37,7 +41,7 @@ export function registerDispatchCommands(program: Command): void {
       }
       const { importHidingCi } = await import('../../ui/load.js');
       const { runTui } = await importHidingCi(() => import('../../ui/run.js'));
-      await runTui(resolveBoardPath(options), resolveConfigPath(options), { dispatch: opts.dispatch, flags });
+      await runTui(resolveBoardPath(options), resolveConfigPath(options), { dispatch: opts.dispatch, mouse: opts.mouse, flags });
     });
 
   program

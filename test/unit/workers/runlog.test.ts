@@ -51,6 +51,31 @@ describe('RunLog', () => {
     expect(log.fault).toBeNull();
   });
 
+  it('a line redrawn with carriage returns (a progress bar) shows its latest state at most once a second, and its end once', () => {
+    let now = 0;
+    const { log, read } = fileLog({ now: () => now });
+    log.chunk('out', '\r[#    ] 10%');
+    expect(parsed(read()).map((l) => l.text)).toEqual(['[#    ] 10%']); // the first state at once
+    now = 300;
+    log.chunk('out', '\r[##   ] 40%\r[###  ] 60%');
+    expect(read()).toHaveLength(1); // not again within the second
+    now = 1300;
+    log.chunk('out', '\r[#### ] 80%');
+    expect(parsed(read()).map((l) => l.text)).toEqual(['[#    ] 10%', '[#### ] 80%']);
+    log.chunk('out', '\r[#####] 100%\ndone\r\n');
+    log.chunk('out', '\rfinal\r\n\n');
+    expect(parsed(read()).map((l) => l.text)).toEqual(['[#    ] 10%', '[#### ] 80%', '[#####] 100%', 'done', 'final', '']);
+  });
+
+  it('a state already shown is not written again as an empty line when the newline comes alone', () => {
+    let now = 0;
+    const { log, read } = fileLog({ now: () => now });
+    log.chunk('out', 'x\r50%');
+    now = 5000;
+    log.chunk('out', '\n');
+    expect(parsed(read()).map((l) => l.text)).toEqual(['50%']);
+  });
+
   it('writes a line longer than 64 KiB in pieces of at most 64 KiB each, the later ones marked, the text whole', () => {
     const { log, read } = fileLog();
     const long = Array.from({ length: 200 * KiB }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');

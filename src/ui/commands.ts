@@ -1,0 +1,144 @@
+import type { Status } from '../store/types.js';
+
+/**
+ * The board's one command table: each key, what it does, the statuses of the card it applies to.
+ * The footer, `?` help, the README's key table (scripts/readme-keys.mjs; a test keeps them equal)
+ * and the refusal a key gets on a card it does not apply to are all read from here.
+ */
+export type CommandId =
+  | 'column-left'
+  | 'column-right'
+  | 'card-up'
+  | 'card-down'
+  | 'page-up'
+  | 'page-down'
+  | 'first'
+  | 'last'
+  | 'open'
+  | 'back'
+  | 'reclaim'
+  | 'unblock'
+  | 'reopen'
+  | 'promote'
+  | 'force-promote'
+  | 'schedule'
+  | 'block'
+  | 'assign'
+  | 'approve'
+  | 'request-changes'
+  | 'complete'
+  | 'archive'
+  | 'comment'
+  | 'create'
+  | 'mark'
+  | 'diagnostics'
+  | 'stats'
+  | 'filter'
+  | 'command-line'
+  | 'toggle-dispatcher'
+  | 'tick'
+  | 'toggle-archived'
+  | 'help'
+  | 'quit';
+
+export interface CommandSpec {
+  id: CommandId;
+  /** The keys as typed: a character, or a named key (`left`, `enter`, `esc`, `pageup`, …). */
+  keys: readonly string[];
+  /** How the keys are written in help and the README. */
+  label: string;
+  does: string;
+  /** The statuses of the card it applies to (a card command); absent: it needs no card. */
+  when?: readonly Status[];
+  /** Acts on every marked card when there are marks. */
+  bulk?: boolean;
+  /** The word the footer uses, when not the start of `does`. */
+  short?: string;
+  /** Not in help's table (the arrows' letter twins are in their row). */
+  hidden?: boolean;
+}
+
+const OPEN: readonly Status[] = ['triage', 'todo', 'ready', 'blocked', 'scheduled', 'review'];
+const UNFINISHED: readonly Status[] = [...OPEN, 'running'];
+const FINISHED: readonly Status[] = ['done', 'archived'];
+const ANY: readonly Status[] = [...UNFINISHED, ...FINISHED];
+
+export const COMMANDS: readonly CommandSpec[] = [
+  { id: 'column-left', keys: ['left', 'h'], label: '←→ h l', does: 'column' },
+  { id: 'column-right', keys: ['right', 'l'], label: '→ l', does: 'column right', hidden: true },
+  { id: 'card-up', keys: ['up', 'k'], label: '↑↓ j k', does: 'card' },
+  { id: 'card-down', keys: ['down', 'j'], label: '↓ j', does: 'card down', hidden: true },
+  { id: 'page-up', keys: ['pageup'], label: 'PgUp PgDn', does: 'ten cards' },
+  { id: 'page-down', keys: ['pagedown'], label: 'PgDn', does: 'ten cards down', hidden: true },
+  { id: 'first', keys: ['g', 'home'], label: 'g G', does: 'first / last card' },
+  { id: 'last', keys: ['G', 'end'], label: 'G', does: 'last card', hidden: true },
+  { id: 'open', keys: ['enter'], label: 'Enter', does: 'details (runs, events, log)' },
+  { id: 'back', keys: ['esc'], label: 'Esc', does: 'back; clears the filter, then the marks' },
+  { id: 'reclaim', keys: ['r'], label: 'r', does: 'reclaim: stop the worker, back to ready', when: ['running'], bulk: true },
+  { id: 'unblock', keys: ['u'], label: 'u', does: 'unblock', when: ['blocked', 'scheduled'], bulk: true },
+  { id: 'reopen', keys: ['o'], label: 'o', does: 'reopen', when: FINISHED, bulk: true },
+  { id: 'promote', keys: ['p'], label: 'p', does: 'promote to ready', short: 'promote', when: ['triage', 'todo', 'blocked'], bulk: true },
+  { id: 'force-promote', keys: ['P'], label: 'P', does: 'promote past unfinished parents', short: 'force promote', when: ['triage', 'todo', 'blocked'], bulk: true },
+  { id: 'schedule', keys: ['s'], label: 's', does: 'schedule (90s, 2h, 1d or a time)', when: OPEN, bulk: true },
+  { id: 'block', keys: ['b'], label: 'b', does: 'block (stops a running worker)', when: UNFINISHED.filter((s) => s !== 'blocked') },
+  { id: 'assign', keys: ['a'], label: 'a', does: 'assign to a profile', short: 'assign', when: OPEN },
+  { id: 'approve', keys: ['y'], label: 'y', does: 'approve', when: ['review'] },
+  { id: 'request-changes', keys: ['n'], label: 'n', does: 'request changes', when: ['review'] },
+  { id: 'complete', keys: ['x'], label: 'x', does: 'complete', when: UNFINISHED, bulk: true },
+  { id: 'archive', keys: ['X'], label: 'X', does: 'archive', when: ['done', 'blocked', 'triage', 'todo', 'ready', 'scheduled', 'review'], bulk: true },
+  { id: 'comment', keys: ['C'], label: 'C', does: 'comment (the next run is handed it)', when: ANY },
+  { id: 'create', keys: ['c'], label: 'c', does: 'create a task', short: 'create' },
+  { id: 'mark', keys: ['v'], label: 'v', does: 'mark / unmark (then act on every marked card)', short: 'mark', when: ANY },
+  { id: 'filter', keys: ['/'], label: '/', does: 'filter by id, title or assignee', short: 'filter' },
+  { id: 'command-line', keys: [':'], label: ':', does: 'command line (Tab completes)', short: 'command' },
+  { id: 'diagnostics', keys: ['D'], label: 'D', does: 'diagnostics: what needs attention', short: 'diagnostics' },
+  { id: 'stats', keys: ['S'], label: 'S', does: 'statistics' },
+  { id: 'toggle-dispatcher', keys: ['space'], label: 'space', does: 'pause / resume the dispatcher' },
+  { id: 'tick', keys: ['d'], label: 'd', does: 'dispatcher tick now' },
+  { id: 'toggle-archived', keys: ['A'], label: 'A', does: 'show / hide archived' },
+  { id: 'help', keys: ['?'], label: '?', does: 'help' },
+  { id: 'quit', keys: ['q'], label: 'q', does: 'quit (Ctrl-C: at once)' },
+];
+
+const BY_ID = new Map(COMMANDS.map((c) => [c.id, c]));
+const BY_KEY = new Map(COMMANDS.flatMap((c) => c.keys.map((k) => [k, c] as const)));
+
+export function command(id: CommandId): CommandSpec {
+  return BY_ID.get(id)!;
+}
+
+/** The command a key names on the board (named keys: `left`, `enter`, …; else the character). */
+export function commandForKey(key: string): CommandSpec | null {
+  return BY_KEY.get(key) ?? null;
+}
+
+/** Null when the command applies to the card; else why not, in words. */
+export function whyNot(spec: CommandSpec, card: { id: string; status: Status }): string | null {
+  if (!spec.when || spec.when.includes(card.status)) return null;
+  return `refused: ${spec.label} ${spec.short ?? spec.does.split(/[:(]/)[0]!.trim()} is for ${listOf(spec.when)} tasks; ${card.id} is ${card.status}`;
+}
+
+function listOf(statuses: readonly Status[]): string {
+  if (statuses.length === 1) return statuses[0]!;
+  return `${statuses.slice(0, -1).join(', ')} or ${statuses.at(-1)}`;
+}
+
+/** The board's keys the footer always offers, most needed first (a narrow footer cuts the end). */
+const FOOTER: readonly CommandId[] = ['help', 'quit', 'create', 'filter', 'command-line', 'mark', 'diagnostics'];
+
+/** The footer for a card in `status`: its own keys first, then the board's most needed ones. */
+export function footerFor(status: Status | null): string {
+  const own = COMMANDS.filter((c) => !c.hidden && c.when && status !== null && c.when.includes(status) && !FOOTER.includes(c.id));
+  return [...own, ...FOOTER.map(command)].map((c) => `${c.label} ${c.short ?? c.does.split(/[:(]/)[0]!.trim()}`).join(' · ');
+}
+
+/** The rows of help and the README: one per visible command. */
+export function helpRows(): Array<{ keys: string; does: string; when: string }> {
+  return COMMANDS.filter((c) => !c.hidden).map((c) => ({ keys: c.label, does: c.does, when: c.when ? (c.when === ANY ? 'any card' : c.when.join(', ')) : '' }));
+}
+
+/** The README's key table, generated: `npm run readme-keys` writes it, a test checks it. */
+export function keyTableMarkdown(): string {
+  const rows = helpRows().map((r) => `| \`${r.keys}\` | ${r.does} | ${r.when || '—'} |`);
+  return ['| key | does | on cards that are |', '|---|---|---|', ...rows].join('\n');
+}

@@ -1,0 +1,181 @@
+import type { Finding, Severity } from '../diagnostics/rules.js';
+import type { Store } from '../store/db.js';
+import { getTaskRow } from '../store/rows.js';
+import { showTask, type TaskDetail } from '../store/tasks.js';
+import type { Status } from '../store/types.js';
+import { readLogTail, taskLogPath } from '../workers/runlog.js';
+import { loadBoard, type BoardView, type Cursor } from './board-view.js';
+import { markChange } from './timing.js';
+import { BoardWatcher } from './watch.js';
+
+/** What the board reads: the columns around their cursors, the drawer's task, its log tail. */
+export interface BoardQuery {
+  statuses: readonly Status[];
+  cursors: Partial<Record<Status, Cursor>>;
+  filter: string;
+  perColumn: number;
+  drawer: string | null;
+}
+
+/** Everything the screen draws from the board, read at one moment: components never read the store. */
+export interface Snapshot {
+  board: BoardView;
+  /** The drawer's task, or null (none open, or it is gone). */
+  detail: TaskDetail | null;
+  logTail: string[];
+  findings: readonly Finding[];
+  /** The most severe finding per task id. */
+  flags: ReadonlyMap<string, Severity>;
+}
+
+const LOG_TAIL_LINES = 200;
+const LOG_POLL_MS = 500;
+const DIAGNOSE_EVERY_MS = 2000;
+const DIAGNOSE_AFTER_CHANGE_MS = 250;
+
+/**
+ * The board as the screen sees it: reads the store for a query and keeps a snapshot, read again
+ * when another process changes the file, when the dispatcher ticks, and when the query changes.
+ * Diagnostics (tens of ms on a big board) and the log tail run on timers, never in a frame or a key.
+ */
+export class BoardModel {
+  private query: BoardQuery;
+  private current: Snapshot;
+  private readonly listeners = new Set<() => void>();
+  private watcher: BoardWatcher | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private diagnoseSoon: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly store: Store,
+    query: BoardQuery,
+    private readonly diagnose?: () => Finding[],
+  ) {
+    this.query = query;
+    this.current = { board: loadBoard(store, query), detail: null, logTail: [], findings: [], flags: new Map() };
+    this.current = { ...this.current, detail: this.readDetail() };
+    this.pinCursors(this.current.board);
+  }
+
+  snapshot(): Snapshot {
+    return this.current;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A new query (a key moved a cursor, opened the drawer, typed a filter): read at once. */
+  setQuery(query: BoardQuery): void {
+    const drawerChanged = query.drawer !== this.query.drawer;
+    this.query = query;
+    if (drawerChanged) this.current = { ...this.current, logTail: [] };
+    this.reload();
+    if (drawerChanged) this.readLog();
+  }
+
+  /** The board changed (our own write, a tick, another process): read it again. */
+  reload(): void {
+    const board = loadBoard(this.store, this.query);
+    this.current = { ...this.current, board, detail: this.readDetail() };
+    this.pinCursors(board);
+    this.emit();
+    this.scheduleDiagnose();
+  }
+
+  /** How many cards a column's window holds in the query read last. */
+  perColumn(): number {
+    return this.query.perColumn;
+  }
+
+  /** Each column's cursor as last read: the card it is on (followed from now on) and its place. */
+  cursors(): Partial<Record<Status, Cursor>> {
+    return this.query.cursors;
+  }
+
+  /** A task's id and status, or null when there is none (`:` jumps, diagnostics' fix keys). */
+  locate(id: string): { id: string; status: Status } | null {
+    const task = getTaskRow(this.store, id);
+    return task ? { id: task.id, status: task.status } : null;
+  }
+
+  /** A cursor placed by position (id null) now names the card found there. */
+  private pinCursors(board: BoardView): void {
+    const cursors = { ...this.query.cursors };
+    for (const column of board.columns) {
+      const card = column.cards[column.index - column.offset];
+      cursors[column.status] = { id: card?.id ?? null, index: column.index };
+    }
+    this.query = { ...this.query, cursors };
+  }
+
+  /** Watches the file, the log and diagnostics until `stop`. `watch: false` (component tests): no file watch. */
+  start(watch: boolean): void {
+    if (watch) {
+      this.watcher = new BoardWatcher(
+        this.store,
+        () => {
+          markChange();
+          this.reload();
+        },
+        this.current.board.version,
+      );
+    }
+    this.runDiagnose();
+    this.timers.push(setInterval(() => this.runDiagnose(), DIAGNOSE_EVERY_MS));
+    this.timers.push(setInterval(() => this.readLog(), LOG_POLL_MS));
+  }
+
+  stop(): void {
+    this.watcher?.close();
+    this.watcher = null;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    clearTimeout(this.diagnoseSoon);
+  }
+
+  private readDetail(): TaskDetail | null {
+    if (this.query.drawer === null) return null;
+    try {
+      return showTask(this.store, this.query.drawer);
+    } catch {
+      return null; // gone, or a busy moment: the drawer says so and closes
+    }
+  }
+
+  private readLog(): void {
+    if (this.query.drawer === null) return;
+    const tail = readLogTail(taskLogPath(this.store.path, this.query.drawer), LOG_TAIL_LINES);
+    const old = this.current.logTail;
+    if (tail.length === old.length && tail.every((line, i) => line === old[i])) return;
+    this.current = { ...this.current, logTail: tail };
+    this.emit();
+  }
+
+  private scheduleDiagnose(): void {
+    if (!this.diagnose || this.diagnoseSoon) return;
+    this.diagnoseSoon = setTimeout(() => {
+      this.diagnoseSoon = undefined;
+      this.runDiagnose();
+    }, DIAGNOSE_AFTER_CHANGE_MS);
+  }
+
+  private runDiagnose(): void {
+    if (!this.diagnose) return;
+    let findings: Finding[];
+    try {
+      findings = this.diagnose();
+    } catch {
+      return; // a busy or broken moment: keep the last findings, try again on the next round
+    }
+    const flags = new Map<string, Severity>();
+    for (const f of findings) if (!flags.has(f.task_id)) flags.set(f.task_id, f.severity); // most severe first
+    this.current = { ...this.current, findings, flags };
+    this.emit();
+  }
+
+  private emit(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
