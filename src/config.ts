@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { AGENT_NAMES } from './agents/types.js';
 import { InvalidInput, errorMessage } from './errors.js';
+import { HOOK_EVENT_KINDS } from './hooks/kinds.js';
 import { parseDuration } from './time.js';
 
 /**
@@ -58,6 +59,20 @@ const ProfileSchema = z
   })
   .refine((profile) => profile.command !== undefined || profile.agent !== undefined, { message: 'needs a command or an agent', path: ['command'] });
 
+/** A program the dispatcher runs on chosen events, with the event and its task as JSON on stdin. */
+const HookSchema = z.strictObject({
+  on: z
+    .array(z.enum(HOOK_EVENT_KINDS, { error: (issue) => `not an event kind hooks run on: ${JSON.stringify(issue.input)} (one of ${HOOK_EVENT_KINDS.join(' ')})` }))
+    .min(1, 'needs at least one event kind'),
+  /** argv, never a shell string; `{task_id} {kind} {title}` are replaced inside elements. */
+  command: z
+    .array(z.string(), { error: 'an argv list such as ["notify-send", "{title}"], never a shell string' })
+    .min(1, 'needs at least the program to run')
+    .refine((argv) => argv[0] !== '', { message: 'the program is empty', path: [0] }),
+  /** Killed (its whole process group) after this long. */
+  timeout: duration.refine((value) => value > 0, 'a duration above 0').default(10),
+});
+
 /** When diagnostics call something stuck (hours and minutes, as people think of them). */
 const DiagnosticsSchema = z.strictObject({
   stuck_blocked_hours: z.number().positive().default(24),
@@ -82,11 +97,13 @@ export const ConfigSchema = z.strictObject({
   /** Bytes of worker output one run may write to its task's log (50 MiB by default); the rest is dropped. */
   log_max_bytes: positiveInt.optional(),
   diagnostics: DiagnosticsSchema.default(DiagnosticsSchema.parse({})),
+  hooks: z.array(HookSchema).default([]),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type Profile = z.infer<typeof ProfileSchema>;
 export type DiagnosticsConfig = z.infer<typeof DiagnosticsSchema>;
+export type Hook = z.infer<typeof HookSchema>;
 
 function asJson(text: string): unknown {
   if (!text.trimStart().startsWith('{')) return undefined;

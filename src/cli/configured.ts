@@ -7,7 +7,9 @@ import { Elapsed } from '../elapsed.js';
 import { Killer } from '../dispatcher/processes.js';
 import { diagnoseBoard } from '../diagnostics/board.js';
 import { reclaimTask, staleTaskIds } from '../dispatcher/reclaim.js';
+import { hookProblem, stopHooks } from '../dispatcher/steps/hooks.js';
 import { dispatchOnce, tickContext } from '../dispatcher/tick.js';
+import { HookRunner } from '../hooks/runner.js';
 import { busyTimeoutMs } from '../env.js';
 import { BoardUnusable, errorMessage } from '../errors.js';
 import { openStore } from '../store/db.js';
@@ -54,6 +56,7 @@ export async function headlessCommand(options: GlobalOptions, flags: Flags): Pro
   const store = openStore(resolveBoardPath(options), { busyTimeoutMs: busyTimeoutMs() }); // exit 4 if unusable now
   const elapsed = Elapsed.forLife(); // one for the dispatcher's life: a step of the wall clock decides nothing
   const killer = new Killer();
+  const hooks = new HookRunner();
   const output = steadyOutput(); // a failed write to stdout or stderr is dropped and counted: dispatching goes on
   const say = (line: string) => output.err.write(`kanban: ${line}\n`);
   const loop = new DispatcherLoop(
@@ -62,13 +65,17 @@ export async function headlessCommand(options: GlobalOptions, flags: Flags): Pro
       const configError = source.refresh();
       if (configError) say(configError);
       else if (hadProblem && source.problem === null) say(`config ${source.path} is valid again: now in force`);
-      return dispatchOnce(store, source.config, systemClock, source.tickOptions(killer, elapsed));
+      return dispatchOnce(store, source.config, systemClock, { ...source.tickOptions(killer, elapsed), hooks });
     },
     () => source.settings.tickSeconds * 1000,
     {
       onTick: (result) => {
         printTick(result, options.json ?? false);
         reportFault(result);
+        for (const action of result.actions) {
+          const problem = hookProblem(action);
+          if (problem !== null) say(cleanLine(problem));
+        }
       },
       onError: (err) => say(`tick failed, trying again next tick: ${cleanLine(errorMessage(err))}`),
     },
@@ -86,6 +93,7 @@ export async function headlessCommand(options: GlobalOptions, flags: Flags): Pro
   say(`dispatching ${store.path} every ${source.settings.tickSeconds}s, at most ${source.settings.maxInProgress} running; SIGINT or SIGTERM stops it and leaves workers running`);
   try {
     await loop.run();
+    for (const line of await stopHooks(store, hooks)) say(cleanLine(line));
     await killer.settle();
   } finally {
     process.off('SIGINT', stop);

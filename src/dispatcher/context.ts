@@ -3,9 +3,10 @@ import type { Settings } from '../settings.js';
 import type { Store } from '../store/db.js';
 import type { RunIdentity } from '../store/lease.js';
 import type { Elapsed } from '../elapsed.js';
+import type { HookRunner } from '../hooks/runner.js';
 import type { Killer, RunProcess } from './processes.js';
 
-export const STEP_NAMES = ['reap', 'leases', 'stale', 'schedule', 'ready', 'spawn'] as const;
+export const STEP_NAMES = ['reap', 'leases', 'stale', 'schedule', 'ready', 'spawn', 'hooks'] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
 /** One thing a tick did, or in a dry run would do, to one task. */
@@ -44,4 +45,6 @@ export interface TickContext {
   elapsed: Elapsed;
   /** Starts the supervisor of a claimed run; returns its pid. */
   launch(identity: RunIdentity): number;
+  /** Runs the config's hooks in the background: long-running dispatchers only (null: hooks are left to them). */
+  hooks: HookRunner | null;
 }

@@ -10,12 +10,14 @@ import { RUN_CONFIG_VARIABLE } from '../workers/plan.js';
 import type { StepName, TickAction, TickContext, TickResult } from './context.js';
 import { Elapsed } from '../elapsed.js';
 import { isRunProcess, Killer } from './processes.js';
+import type { HookRunner } from '../hooks/runner.js';
+import { hooksStep } from './steps/hooks.js';
 import { expiredLeases, staleRuns } from './steps/leases.js';
 import { reap } from './steps/reap.js';
 import { dueSchedulesStep, readyStep } from './steps/release.js';
 import { spawnStep } from './steps/spawn.js';
 
-/** The pipeline, in order. Reap is first so that a failure further on can never skip it. */
+/** The pipeline, in order. Reap is first so that a failure further on can never skip it; hooks are last, so they never delay a claim. */
 const STEPS: Array<[StepName, (ctx: TickContext) => TickAction[]]> = [
   ['reap', reap],
   ['leases', expiredLeases],
@@ -23,6 +25,7 @@ const STEPS: Array<[StepName, (ctx: TickContext) => TickAction[]]> = [
   ['schedule', dueSchedulesStep],
   ['ready', readyStep],
   ['spawn', spawnStep],
+  ['hooks', hooksStep],
 ];
 
 export interface TickOptions {
@@ -36,6 +39,8 @@ export interface TickOptions {
   host?: string;
   isRunProcess?: TickContext['isRunProcess'];
   launch?: TickContext['launch'];
+  /** A long-running dispatcher's hook runner: only those run hooks (a one-shot tick leaves the events to them). */
+  hooks?: HookRunner;
 }
 
 /** The context of a real tick: this host, real processes, real supervisors. */
@@ -51,6 +56,7 @@ export function tickContext(store: Store, config: Config, clock: Clock, options:
     killer: options.killer ?? new Killer(),
     elapsed: options.elapsed ?? new Elapsed(),
     launch: options.launch ?? ((identity) => startSupervisor(store.path, identity, { env: supervisorEnv(config, options.configPath) })),
+    hooks: options.hooks ?? null,
   };
 }
 

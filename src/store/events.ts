@@ -25,11 +25,16 @@ export function recordEvent(store: Store, taskId: string, kind: string, payload:
  */
 export const LAST_BLOCK_KIND_SQL = "(SELECT e.kind FROM task_events e WHERE e.task_id = t.id AND e.kind IN ('blocked', 'gave_up') ORDER BY e.id DESC LIMIT 1)";
 
-interface StoredEvent extends Omit<EventRow, 'payload'> {
+export interface StoredEvent extends Omit<EventRow, 'payload'> {
   payload: string;
+}
+
+/** An event row as read, its payload parsed. */
+export function parseEvent(row: StoredEvent): EventRow {
+  return { ...row, payload: JSON.parse(row.payload) as Record<string, unknown> };
 }
 
 export function eventsForTask(store: Store, taskId: string): EventRow[] {
   const rows = store.stmt('SELECT * FROM task_events WHERE task_id = ? ORDER BY id').all(taskId) as StoredEvent[];
-  return rows.map((row) => ({ ...row, payload: JSON.parse(row.payload) as Record<string, unknown> }));
+  return rows.map(parseEvent);
 }

@@ -178,5 +178,22 @@ const v5: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5];
+/**
+ * Named positions in task_events that a reader shares with every other process on the board: the
+ * dispatchers' hooks (`hooks`) advance one in a write transaction, so each event is taken once.
+ */
+const v6: Migration = {
+  version: 6,
+  up(db) {
+    db.exec(`
+      CREATE TABLE event_cursors (
+        name TEXT PRIMARY KEY NOT NULL,
+        event_id INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -6,7 +6,10 @@ import { ConfigSource } from '../dispatcher/config-source.js';
 import { DispatcherLoop } from '../dispatcher/loop.js';
 import { Elapsed } from '../elapsed.js';
 import { Killer } from '../dispatcher/processes.js';
+import { stopHooks } from '../dispatcher/steps/hooks.js';
 import { dispatchOnce, tickContext } from '../dispatcher/tick.js';
+import { HookRunner } from '../hooks/runner.js';
+import { cleanLine } from '../sanitize.js';
 import { busyTimeoutMs } from '../env.js';
 import { errorMessage, InvalidInput } from '../errors.js';
 import type { LocationOptions } from '../location.js';
@@ -40,12 +43,13 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
   const store = openStore(dbPath, { busyTimeoutMs: busyTimeoutMs() });
   const killer = new Killer();
   const elapsed = Elapsed.forLife(); // one for the board's life: a step of the wall clock decides nothing
+  const hooks = new HookRunner(); // its problems reach the status line as the next tick's actions
   let handle: DispatcherHandle;
   const loop = options.dispatch
     ? new DispatcherLoop(
         () => {
           source.refresh();
-          return dispatchOnce(store, source.config, systemClock, source.tickOptions(killer, elapsed));
+          return dispatchOnce(store, source.config, systemClock, { ...source.tickOptions(killer, elapsed), hooks });
         },
         () => source.settings.tickSeconds * 1000,
         {
@@ -95,6 +99,8 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, stop);
     process.off('uncaughtException', crash);
     process.off('unhandledRejection', crash);
+    // The terminal is the user's again: what the last hooks did wrong is said there.
+    for (const line of await stopHooks(store, hooks)) process.stderr.write(`kanban: ${cleanLine(line)}\n`);
     await killer.settle();
     store.close();
   }

@@ -38,13 +38,17 @@ afterEach(() => {
 
 /**
  * A real board and a config whose profiles are the fixture workers. `profiles` maps a profile name to
- * its command (and options).
+ * its command (and options); `more` is the rest of the config (hooks, say).
  */
-export function workerBoard(profiles: Record<string, { command: string[]; on_clean_exit?: string }>, env: Record<string, string> = {}): WorkerBoard {
+export function workerBoard(
+  profiles: Record<string, { command: string[]; on_clean_exit?: string }>,
+  env: Record<string, string> = {},
+  more: Record<string, unknown> = {},
+): WorkerBoard {
   const dir = tempDir('kanban-workers-');
   const db = join(dir, 'board.db');
   const config = join(dir, 'config.yaml');
-  writeFileSync(config, JSON.stringify({ profiles })); // JSON is YAML
+  writeFileSync(config, JSON.stringify({ profiles, ...more })); // JSON is YAML
   const store = openStore(db);
   const board: WorkerBoard = {
     db,

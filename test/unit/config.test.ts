@@ -23,7 +23,7 @@ describe('config.yaml', () => {
   });
 
   it('a missing file means defaults', () => {
-    expect(loadConfig(join(tempDir(), 'nope.yaml'))).toEqual({ profiles: {}, diagnostics: DIAGNOSTICS });
+    expect(loadConfig(join(tempDir(), 'nope.yaml'))).toEqual({ profiles: {}, diagnostics: DIAGNOSTICS, hooks: [] });
   });
 
   const PROFILE_DEFAULTS = { args: [], env: {}, rate_limit: [], exit_codes: {}, on_success: 'complete', on_clean_exit: 'violation' };
@@ -52,6 +52,7 @@ failure_limit: 3
       claim_ttl_seconds: 0.5,
       failure_limit: 3,
       diagnostics: DIAGNOSTICS,
+      hooks: [],
     });
   });
 
@@ -122,10 +123,44 @@ failure_limit: 3
     expect(parseConfig(JSON.stringify(config), 'handed')).toEqual(config);
   });
 
+  it('reads hooks: argv, event kinds, a timeout (10 s by default); what the dispatcher hands on reads back the same', () => {
+    const config = parseConfig(
+      `hooks:
+  - on: [gave_up, blocked, review]
+    command: ["notify-send", "kanban", "{task_id} {kind}"]
+  - on: [completed]
+    command: [/usr/local/bin/chat-post, "{title}"]
+    timeout: 2m
+`,
+      'c.yaml',
+    );
+    expect(config.hooks).toEqual([
+      { on: ['gave_up', 'blocked', 'review'], command: ['notify-send', 'kanban', '{task_id} {kind}'], timeout: 10 },
+      { on: ['completed'], command: ['/usr/local/bin/chat-post', '{title}'], timeout: 120 },
+    ]);
+    expect(parseConfig(JSON.stringify(config), 'handed')).toEqual(config);
+  });
+
+  it.each([
+    ['an unknown event kind', '[{on: [gave_up, nope], command: [x]}]', /^invalid config c\.yaml: hooks\.0\.on\.1: not an event kind hooks run on: "nope" \(one of created .* archived\)$/],
+    ['a kind too frequent to hook', '[{on: [heartbeat], command: [x]}]', /hooks\.0\.on\.0: not an event kind hooks run on: "heartbeat"/],
+    ['no event kind', '[{on: [], command: [x]}]', /hooks\.0\.on: needs at least one event kind$/],
+    ['a shell string', '[{on: [blocked], command: "notify-send hi"}]', /hooks\.0\.command: an argv list .*never a shell string$/],
+    ['an empty argv', '[{on: [blocked], command: []}]', /hooks\.0\.command: needs at least the program to run$/],
+    ['an empty program', '[{on: [blocked], command: [""]}]', /hooks\.0\.command\.0: the program is empty$/],
+    ['a zero timeout', '[{on: [blocked], command: [x], timeout: 0}]', /hooks\.0\.timeout: a duration above 0$/],
+    ['a timeout that is no duration', '[{on: [blocked], command: [x], timeout: soon}]', /hooks\.0\.timeout: invalid duration "soon"/],
+    ['an unknown key', '[{on: [blocked], command: [x], shell: true}]', /unknown key hooks\.0\.shell$/],
+    ['not a list', '{on: [blocked]}', /^invalid config c\.yaml: hooks: /],
+  ])('refuses %s in hooks, naming the key', (_, hooks, message) => {
+    expect(() => parseConfig(`hooks: ${hooks}\n`, 'c.yaml')).toThrowError(message);
+    expect(() => parseConfig(`hooks: ${hooks}\n`, 'c.yaml')).toThrowError(InvalidInput);
+  });
+
   it('an empty file means defaults', () => {
     const path = join(tempDir(), 'config.yaml');
     writeFileSync(path, '');
-    expect(loadConfig(path)).toEqual({ profiles: {}, diagnostics: DIAGNOSTICS });
+    expect(loadConfig(path)).toEqual({ profiles: {}, diagnostics: DIAGNOSTICS, hooks: [] });
   });
 });
 
