@@ -127,7 +127,11 @@ export async function reclaimCommand(options: GlobalOptions, ids: readonly strin
 }
 
 /** `kanban diagnostics`: what needs a human, most severe first, each with the command that fixes it. */
-export function diagnosticsCommand(options: GlobalOptions): void {
+/** A rule with more findings than this is printed as one group (its first finding and the others' ids). */
+const GROUP_OVER = 3;
+const IDS_SHOWN = 8;
+
+export function diagnosticsCommand(options: GlobalOptions, all = false): void {
   const source = new ConfigSource(resolveConfigPath(options));
   withStore(
     options,
@@ -136,10 +140,24 @@ export function diagnosticsCommand(options: GlobalOptions): void {
       const findings = diagnoseBoard(store, source.config, source.settings, now);
       if (options.json) return writeJson({ generated_at: now, findings });
       if (findings.length === 0) return writeLine('nothing needs attention');
+      const byRule = new Map<string, typeof findings>();
       for (const f of findings) {
-        writeLine(`${f.severity.padEnd(8)} ${f.task_id}  ${f.rule}  ${cleanLine(f.title)}`);
-        writeLine(`         ${cleanLine(f.reason)}`);
-        writeLine(`         fix: ${f.fix.command}  (board key: ${f.fix.key})`);
+        const group = byRule.get(f.rule);
+        if (group) group.push(f);
+        else byRule.set(f.rule, [f]);
+      }
+      for (const [rule, group] of byRule) {
+        const shown = all || group.length <= GROUP_OVER ? group : group.slice(0, 1);
+        for (const f of shown) {
+          writeLine(`${f.severity.padEnd(8)} ${f.task_id}  ${f.rule}  ${cleanLine(f.title)}`);
+          writeLine(`         ${cleanLine(f.reason)}`);
+          writeLine(`         fix: ${f.fix.command}  (board key: ${f.fix.key})`);
+        }
+        const rest = group.slice(shown.length);
+        if (rest.length === 0) continue;
+        const ids = rest.slice(0, IDS_SHOWN).map((f) => f.task_id).join(' ');
+        const more = rest.length > IDS_SHOWN ? ` and ${rest.length - IDS_SHOWN} more` : '';
+        writeLine(`         …and ${rest.length} more ${rule}: ${ids}${more} (--all lists each)`);
       }
     },
     'read',

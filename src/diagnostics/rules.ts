@@ -17,6 +17,14 @@ export interface Finding {
   fix: { command: string; key: string };
 }
 
+/**
+ * Whether a finding asks something of a person. A task waiting on its parents is normal: it is
+ * listed (the `D` list, `kanban diagnostics`) but neither counted as needing attention nor marked.
+ */
+export function needsPerson(finding: Pick<Finding, 'rule'>): boolean {
+  return finding.rule !== 'dependency_wait';
+}
+
 /** Everything a rule may read besides the task: the clock, the thresholds, the profiles. */
 export interface RuleContext {
   now: number;

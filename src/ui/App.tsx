@@ -35,6 +35,8 @@ export interface AppProps {
   watch?: boolean;
   /** The board's diagnostics (kanban diagnostics), run in the background every few seconds. */
   diagnose?: () => Finding[];
+  /** Rings the terminal's bell when a task comes to need a person (`--bell`). */
+  bell?: () => void;
 }
 
 function useTerminalSize(fixed?: Size): Size {
@@ -57,12 +59,12 @@ function useTerminalSize(fixed?: Size): Size {
  * the footer or the open prompt. It draws the controller's view and hands it the keys; it reads
  * nothing itself.
  */
-export function App({ store, boardName, dispatcher, context, settings, profiles = () => [], clock = systemClock, size: fixedSize, watch = true, diagnose }: AppProps) {
+export function App({ store, boardName, dispatcher, context, settings, profiles = () => [], clock = systemClock, size: fixedSize, watch = true, diagnose, bell }: AppProps) {
   const { exit } = useApp();
   const size = useTerminalSize(fixedSize);
   const controller = useMemo(() => {
     const model = new BoardModel(store, { statuses: BOARD_COLUMNS, cursors: {}, filter: '', perColumn: 1, drawer: null }, diagnose);
-    return new BoardController({ model, dispatcher, context, profiles, clock, exit }, size);
+    return new BoardController({ model, dispatcher, context, profiles, clock, exit, ...(bell && { bell }) }, size);
   }, [store]);
   useEffect(() => {
     controller.start(watch);

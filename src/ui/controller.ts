@@ -63,6 +63,8 @@ export interface ControllerDeps {
   profiles: () => readonly string[];
   clock: Clock;
   exit: () => void;
+  /** Rings the terminal's bell (`--bell`): a task came to need a person (blocked, review). */
+  bell?: () => void;
 }
 
 /** A person's message stays at least this long before a tick's replaces it. */
@@ -80,6 +82,9 @@ export class BoardController {
   private readonly listeners = new Set<() => void>();
   private readonly unsubscribe: Array<() => void> = [];
   private clockTimer: NodeJS.Timeout | undefined;
+  /** Tasks blocked or in review as last seen, and when this board last acted itself (its own changes ring no bell). */
+  private needPerson = 0;
+  private actedAt = -Infinity;
 
   constructor(
     private readonly deps: ControllerDeps,
@@ -111,7 +116,13 @@ export class BoardController {
   };
 
   start(watch: boolean): void {
-    this.unsubscribe.push(this.deps.model.subscribe(() => this.changed()));
+    this.needPerson = this.countNeedingPerson();
+    this.unsubscribe.push(
+      this.deps.model.subscribe(() => {
+        this.ringIfNeeded();
+        this.changed();
+      }),
+    );
     this.unsubscribe.push(this.deps.dispatcher.subscribe(() => this.onTick()));
     this.deps.model.start(watch);
     this.clockTimer = setInterval(() => this.changed(), 1000);
@@ -191,6 +202,18 @@ export class BoardController {
     else if (old.fromTick && old.tone === 'error') status = { text: '', tone: 'info', at: now, fromTick: true };
     this.ui = { ...this.ui, status };
     this.deps.model.reload(); // the tick wrote through this same connection: data_version cannot tell
+  }
+
+  private countNeedingPerson(): number {
+    const counts = this.deps.model.snapshot().board.counts;
+    return counts.blocked + counts.review;
+  }
+
+  /** A task came to need a person, by another process or the dispatcher (not this board's own key): the bell. */
+  private ringIfNeeded(): void {
+    const now = this.countNeedingPerson();
+    if (now > this.needPerson && this.deps.clock.now() - this.actedAt > 1000) this.deps.bell?.();
+    this.needPerson = now;
   }
 
   /** Whatever a key does, the board stays up: an error is a status line. */
@@ -489,6 +512,7 @@ export class BoardController {
   }
 
   private report(outcome: Outcome): void {
+    this.actedAt = this.deps.clock.now();
     this.ui = { ...this.ui, status: { text: outcome.message, tone: outcome.tone, at: this.deps.clock.now(), fromTick: false } };
     this.deps.model.reload();
   }

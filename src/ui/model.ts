@@ -1,4 +1,4 @@
-import type { Finding, Severity } from '../diagnostics/rules.js';
+import { needsPerson, type Finding, type Severity } from '../diagnostics/rules.js';
 import type { Store } from '../store/db.js';
 import { getTaskRow } from '../store/rows.js';
 import { showTask, type TaskDetail } from '../store/tasks.js';
@@ -24,7 +24,7 @@ export interface Snapshot {
   detail: TaskDetail | null;
   logTail: string[];
   findings: readonly Finding[];
-  /** The most severe finding per task id. */
+  /** The most severe finding per task id, of those that need a person (not a wait on parents). */
   flags: ReadonlyMap<string, Severity>;
 }
 
@@ -170,7 +170,7 @@ export class BoardModel {
       return; // a busy or broken moment: keep the last findings, try again on the next round
     }
     const flags = new Map<string, Severity>();
-    for (const f of findings) if (!flags.has(f.task_id)) flags.set(f.task_id, f.severity); // most severe first
+    for (const f of findings) if (needsPerson(f) && !flags.has(f.task_id)) flags.set(f.task_id, f.severity); // most severe first
     this.current = { ...this.current, findings, flags };
     this.emit();
   }

@@ -24,6 +24,8 @@ export interface TuiOptions {
   dispatch: boolean;
   /** Clicks and the wheel go to the board (`--no-mouse` leaves them to the terminal). */
   mouse: boolean;
+  /** Ring the terminal's bell when a task comes to need a person. */
+  bell?: boolean;
   flags: ConstructorParameters<typeof ConfigSource>[1];
 }
 
@@ -82,6 +84,7 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
       dispatcher={handle}
       settings={() => source.settings}
       profiles={() => Object.keys(source.config.profiles)}
+      {...(options.bell && { bell: () => process.stdout.write('\u0007') })}
       context={() => tickContext(store, source.config, systemClock, source.tickOptions(killer, elapsed))}
       diagnose={() => diagnoseBoard(store, source.config, source.settings, systemClock.now())}
     />,

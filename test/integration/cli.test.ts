@@ -297,6 +297,18 @@ describe('diagnostics', () => {
     expect(kanban(['--db', db, 'diagnostics']).stdout).toContain(`fix: kanban promote ${child.id} --force  (board key: P)`);
   });
 
+  it('groups a rule with many findings (the first in full, then the ids); --all lists each', () => {
+    const db = newBoard();
+    const parent = kanbanJson(db, ['create', 'parent']);
+    const children = Array.from({ length: 6 }, (_, i) => kanbanJson(db, ['create', `child ${i}`, '--parent', parent.id]).id as string);
+    const grouped = kanban(['--db', db, 'diagnostics']).stdout;
+    expect(grouped.match(/^warning /gm)).toHaveLength(1);
+    expect(grouped).toMatch(/…and 5 more dependency_wait: (t_[0-9a-f]{8} ){4}t_[0-9a-f]{8} \(--all lists each\)/);
+    const all = kanban(['--db', db, 'diagnostics', '--all']).stdout;
+    expect(all.match(/^warning /gm)).toHaveLength(6);
+    for (const id of children) expect(all).toContain(id);
+  });
+
   it('says so when nothing needs attention', () => {
     expect(kanban(['--db', emptyBoard(), 'diagnostics']).stdout).toBe('nothing needs attention\n');
   });

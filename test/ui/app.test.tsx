@@ -190,6 +190,22 @@ describe('the board', () => {
     await waitFor('the problem gone', () => !app.frame().includes('keeping the previous config'), 5000, 10);
   });
 
+  it('--bell: the bell rings when another process or the dispatcher blocks a task or sends one to review, not for the board’s own keys', async () => {
+    let rings = 0;
+    const { store, make, open } = setup({ bell: () => rings++ });
+    const elsewhere = make('Blocked elsewhere');
+    const mine = make('Blocked here');
+    const app = open();
+    blockTask(store, elsewhere, 'by another process');
+    app.handle.changed(); // a tick: the board reads again
+    await waitFor('the bell', () => rings === 1, 5000, 10);
+    await app.press('b', 'my reason', KEY.enter);
+    expect(getTask(store, mine).status).toBe('blocked');
+    app.handle.changed();
+    await app.settle();
+    expect(rings).toBe(1);
+  });
+
   it('b then Esc cancels and changes nothing', async () => {
     const { store, make, open } = setup();
     const id = make('Untouched');

@@ -45,7 +45,7 @@ async function settle(frame: () => string | undefined): Promise<void> {
  * The App on a real board file, in ink-testing-library, 100×30. The dispatcher is a real loop that
  * is never started (its pause and tick-now still work), or none at all.
  */
-export function mount(store: Store, clock: ManualClock, options: { dispatcher?: boolean; columns?: number; rows?: number; configProblem?: () => string | null } = {}) {
+export function mount(store: Store, clock: ManualClock, options: { dispatcher?: boolean; columns?: number; rows?: number; configProblem?: () => string | null; bell?: () => void } = {}) {
   const loop = options.dispatcher === false ? null : new DispatcherLoop(() => ({ at: clock.now(), dry_run: false, actions: [], errors: [], fault: null }), () => 1000, { onTick: () => {}, onError: () => {} });
   const handle = new DispatcherHandle(loop, () => settings, options.configProblem);
   const instance = render(
@@ -55,6 +55,7 @@ export function mount(store: Store, clock: ManualClock, options: { dispatcher?: 
       dispatcher={handle}
       settings={() => settings}
       profiles={() => Object.keys(config.profiles)}
+      {...(options.bell && { bell: options.bell })}
       context={() => tickContext(store, config, clock, { settings, killer: new Killer(0), isRunProcess: () => false })}
       clock={clock}
       size={{ columns: options.columns ?? 100, rows: options.rows ?? 30 }}

@@ -13,11 +13,13 @@ describe('diagnostics on the board', () => {
     const { store, clock, make, open } = wide();
     const stuck = make('Stuck for days');
     blockTask(store, stuck, 'waiting on legal');
-    make('Healthy', { assignee: 'coder' });
+    const healthy = make('Healthy', { assignee: 'coder' });
+    const waiting = make('Waits on its parent', { parents: [healthy] }); // listed by D, but a normal wait: not counted, not marked
     clock.advance(25 * HOUR);
     const app = open();
     await app.press('j'); // let the background diagnostics land
     expect(app.frame()).toContain('1 needs attention (D)');
+    expect(app.frame().split('\n').find((l) => l.includes(waiting))).not.toMatch(new RegExp(`● *${waiting}`));
     const line = app.frame().split('\n').find((l) => l.includes(stuck))!;
     expect(line).toMatch(new RegExp(`● *${stuck}`));
     expect(app.frame().split('\n').find((l) => l.includes('Healthy'))).not.toContain('●');

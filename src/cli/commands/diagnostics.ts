@@ -5,8 +5,9 @@ export function registerDiagnosticsCommand(program: Command): void {
   program
     .command('diagnostics')
     .description('what needs a human, most severe first, with the command that fixes each')
-    .action(async (_opts: unknown, command: Command) => {
+    .option('--all', 'every finding in full (a rule with many is otherwise one group)')
+    .action(async (opts: { all?: boolean }, command: Command) => {
       const { diagnosticsCommand } = await import('../configured.js');
-      diagnosticsCommand(globalOptions(command));
+      diagnosticsCommand(globalOptions(command), opts.all ?? false);
     });
 }

@@ -24,8 +24,9 @@ export function registerDispatchCommands(program: Command): void {
     .option('--tick <duration>', 'tick interval (overrides tick_seconds and KANBAN_TICK_SECONDS)')
     .option('--demo', 'a demo board (in $KANBAN_HOME/boards/demo) whose workers are scripts shipped with kanban')
     .option('--reset', 'with --demo: start the demo afresh (its board, logs and workspaces)')
+    .option('--bell', 'ring the terminal bell when a task comes to need a person (blocked, review)')
     .option('--no-mouse', 'leave the mouse to the terminal (select and copy text as usual)')
-    .action(async (opts: { ui: boolean; dispatch: boolean; mouse: boolean; tick?: string; demo?: boolean; reset?: boolean }, command: Command) => {
+    .action(async (opts: { ui: boolean; dispatch: boolean; mouse: boolean; bell?: boolean; tick?: string; demo?: boolean; reset?: boolean }, command: Command) => {
       const flags = opts.tick !== undefined ? { tickSeconds: positive(parseDuration(opts.tick, 'tick'), '--tick') } : {};
       let options = globalOptions(command);
       if (opts.reset && !opts.demo) throw new InvalidInput('--reset starts the demo afresh: it goes with --demo');
@@ -41,7 +42,7 @@ export function registerDispatchCommands(program: Command): void {
       }
       const { importHidingCi } = await import('../../ui/load.js');
       const { runTui } = await importHidingCi(() => import('../../ui/run.js'));
-      await runTui(resolveBoardPath(options), resolveConfigPath(options), { dispatch: opts.dispatch, mouse: opts.mouse, flags });
+      await runTui(resolveBoardPath(options), resolveConfigPath(options), { dispatch: opts.dispatch, mouse: opts.mouse, bell: opts.bell ?? false, flags });
     });
 
   program
