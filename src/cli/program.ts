@@ -18,7 +18,7 @@ export function buildProgram(): Command {
     .option('--db <path>', 'board file (overrides KANBAN_DB, --board)')
     .option('--board <slug>', 'named board under $KANBAN_HOME/boards')
     .option('--config <path>', 'config file (overrides KANBAN_CONFIG)')
-    .option('--json', 'machine-readable output')
+    .option('-j, --json', 'machine-readable output')
     .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} });

@@ -54,9 +54,12 @@ export interface ListFilter {
   statuses?: readonly Status[];
   assignee?: string;
   sort?: SortKey;
+  /** At most this many, the first in the sort order. */
+  limit?: number;
 }
 
-function listQuery(filter: ListFilter): { where: string; params: unknown[]; orderBy: string } {
+/** The WHERE clause and its parameters, and the ORDER BY (and LIMIT) that follows it. */
+function listQuery(filter: ListFilter): { where: string; params: unknown[]; order: string } {
   const statuses = filter.statuses?.length ? filter.statuses : STATUSES.filter((s) => s !== 'archived');
   const where = [`status IN (${statuses.map(() => '?').join(', ')})`];
   const params: unknown[] = [...statuses];
@@ -64,13 +67,14 @@ function listQuery(filter: ListFilter): { where: string; params: unknown[]; orde
     where.push('assignee = ?');
     params.push(filter.assignee);
   }
-  return { where: where.join(' AND '), params, orderBy: ORDER_BY[filter.sort ?? 'status'] };
+  const limit = filter.limit !== undefined ? ` LIMIT ${checkInteger(filter.limit, 'limit', 1)}` : '';
+  return { where: where.join(' AND '), params, order: `ORDER BY ${ORDER_BY[filter.sort ?? 'status']}${limit}` };
 }
 
 export function listTasks(store: Store, filter: ListFilter = {}): Task[] {
-  const { where, params, orderBy } = listQuery(filter);
+  const { where, params, order } = listQuery(filter);
   return store.readTxn(() => {
-    const rows = store.stmt(`SELECT * FROM tasks WHERE ${where} ORDER BY ${orderBy}`).all(...params) as TaskRow[];
+    const rows = store.stmt(`SELECT * FROM tasks WHERE ${where} ${order}`).all(...params) as TaskRow[];
     const links = allLinks(store);
     return rows.map((row) => ({ ...row, parents: links.parents.get(row.id) ?? [], children: links.children.get(row.id) ?? [] }));
   });
@@ -86,8 +90,8 @@ const TASK_JSON = `json_object(${TASK_COLUMNS.map((c) => `'${c}', t.${c}`).join(
  * faster than building objects and stringifying them.
  */
 export function listTasksJson(store: Store, filter: ListFilter = {}): Buffer {
-  const { where, params, orderBy } = listQuery(filter);
-  const sql = `SELECT CAST(${TASK_JSON} AS BLOB) FROM tasks t WHERE ${where} ORDER BY ${orderBy}`;
+  const { where, params, order } = listQuery(filter);
+  const sql = `SELECT CAST(${TASK_JSON} AS BLOB) FROM tasks t WHERE ${where} ${order}`;
   const rows = store.stmt(sql).pluck().all(...params) as Buffer[];
   if (rows.length === 0) return Buffer.from('[]');
   const parts: Buffer[] = [OPEN_ARRAY];

@@ -6,7 +6,7 @@ import { parseDuration } from '../../time.js';
 import { InvalidInput } from '../../errors.js';
 import { globalOptions, withStore } from '../context.js';
 import { printTask, printTaskDetail, printTaskTable, writeBytes, writeJson } from '../output.js';
-import { collect, parseChoice, parseInteger, parseStatuses, parseWorkspace } from '../parse.js';
+import { collect, parseChoice, parseInteger, parsePositiveInteger, parseStatuses, parseWorkspace } from '../parse.js';
 
 const noneIsNull = (assignee: string) => (assignee.trim().toLowerCase() === 'none' ? null : assignee);
 
@@ -39,12 +39,12 @@ export function registerTaskCommands(program: Command): void {
     .command('create')
     .description('new task: ready, or todo while a parent is unfinished')
     .argument('<title>')
-    .option('--body <text>', 'description')
-    .option('--assignee <profile>', 'profile that runs it')
-    .option('--priority <n>', 'higher runs first', '0')
-    .option('--parent <id>', 'a task that must finish first (repeatable)', collect)
+    .option('-b, --body <text>', 'description')
+    .option('-a, --assignee <profile>', 'profile that runs it')
+    .option('-P, --priority <n>', 'higher runs first', '0')
+    .option('-p, --parent <id>', 'a task that must finish first (repeatable)', collect)
     .option('--triage', 'put it in triage')
-    .option('--status <status>', 'todo, ready or blocked')
+    .option('-s, --status <status>', 'todo, ready or blocked')
     .option('--max-retries <n>', 'counted failures before the breaker blocks it')
     .option('--max-runtime <duration>', 'a run is killed after this (90s, 15m, 2h)')
     .option('--workspace <spec>', 'scratch, dir:PATH, worktree or worktree:PATH', 'scratch')
@@ -74,10 +74,10 @@ export function registerTaskCommands(program: Command): void {
     .command('edit')
     .description('change fields of a task')
     .argument('<id>')
-    .option('--title <text>')
-    .option('--body <text>')
-    .option('--assignee <profile>', "a profile, or 'none'")
-    .option('--priority <n>')
+    .option('-t, --title <text>')
+    .option('-b, --body <text>')
+    .option('-a, --assignee <profile>', "a profile, or 'none'")
+    .option('-P, --priority <n>')
     .option('--max-retries <n>', "a number, or 'none' for the board's limit")
     .option('--max-runtime <duration>', "a duration, or 'none'")
     .option('--clear-claim', "drop a leftover claim from a task that is not running")
@@ -106,14 +106,16 @@ export function registerTaskCommands(program: Command): void {
   program
     .command('list')
     .description('list tasks (all but archived, unless --status says otherwise)')
-    .option('--status <status>', 'only these statuses (repeatable, or comma-separated)', collect)
-    .option('--assignee <profile>', 'only this profile')
+    .option('-s, --status <status>', 'only these statuses (repeatable, or comma-separated)', collect)
+    .option('-a, --assignee <profile>', 'only this profile')
     .option('--sort <key>', `one of ${SORT_KEYS.join(', ')}`, 'status')
-    .action((opts: { status?: string[]; assignee?: string; sort: string }, command: Command) => {
+    .option('-n, --limit <n>', 'at most this many (the first in the sort order)')
+    .action((opts: { status?: string[]; assignee?: string; sort: string; limit?: string }, command: Command) => {
       const filter = {
         statuses: parseStatuses(opts.status ?? []),
         ...(opts.assignee !== undefined && { assignee: opts.assignee }),
         sort: parseChoice(opts.sort, SORT_KEYS, 'sort key'),
+        ...(opts.limit !== undefined && { limit: parsePositiveInteger(opts.limit, 'limit') }),
       };
       const options = globalOptions(command);
       withStore(options, (store) => {

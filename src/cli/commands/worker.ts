@@ -73,10 +73,10 @@ export function registerWorkerCommands(program: Command): void {
     .command('create')
     .description('a follow-up task: a child of this one, or of the --parent tasks')
     .argument('<title>')
-    .option('--body <text>', 'description')
-    .option('--assignee <profile>', 'profile that runs it')
-    .option('--priority <n>', 'higher runs first', '0')
-    .option('--parent <id>', 'a task that must finish first, instead of this one (repeatable)', collect)
+    .option('-b, --body <text>', 'description')
+    .option('-a, --assignee <profile>', 'profile that runs it')
+    .option('-P, --priority <n>', 'higher runs first', '0')
+    .option('-p, --parent <id>', 'a task that must finish first, instead of this one (repeatable)', collect)
     .action((title: string, opts: { body?: string; assignee?: string; priority?: string; parent?: string[] }, command: Command) => {
       const identity = identityFromEnv();
       const options = globalOptions(command);
