@@ -58,3 +58,16 @@ export function formatSpan(ms: number): string {
   if (seconds < 86400) return `${Math.floor(seconds / 3600)}h`;
   return `${Math.floor(seconds / 86400)}d`;
 }
+
+/** A local time to the second: `2026-12-01 09:00:00` (`—` for none). */
+export function formatTimestamp(ms: number | null): string {
+  if (ms === null) return '—';
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** A time as kanban shows it: local time, then how far from now (`2026-12-01 09:00:00 (in 2h)`, `(5m ago)`). */
+export function formatWhen(ms: number, now: number): string {
+  return `${formatTimestamp(ms)} (${ms >= now ? `in ${formatSpan(ms - now)}` : `${formatSpan(now - ms)} ago`})`;
+}

@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { cleanLine, cleanText } from '../sanitize.js';
 import type { TaskDetail } from '../store/tasks.js';
-import { formatSpan } from '../time.js';
+import { formatSpan, formatWhen } from '../time.js';
 import { cut } from './layout.js';
 import { tint } from './color.js';
 
@@ -31,7 +31,7 @@ export function Drawer({ detail, logTail, width, height, now }: { detail: TaskDe
       task.assignee ? `@${cleanLine(task.assignee)}` : 'unassigned',
       `priority ${task.priority}`,
       `failures ${task.consecutive_failures}${task.max_retries !== null ? `/${task.max_retries}` : ''}`,
-      ...(task.scheduled_until !== null ? [`due ${new Date(task.scheduled_until).toLocaleString()}`] : []),
+      ...(task.scheduled_until !== null ? [`due ${formatWhen(task.scheduled_until, now)}`] : []),
     ].join(' · '),
   );
   if (task.parents.length + task.children.length > 0) add(`parents ${task.parents.join(', ') || '—'} · children ${task.children.join(', ') || '—'}`);

@@ -5,7 +5,7 @@ import { cleanLine } from '../sanitize.js';
 import { approveTask, completeTask, promoteTask, reopenTask, requestChanges, scheduleTask, unblockTask } from '../store/lifecycle.js';
 import { createTask, editTask } from '../store/tasks.js';
 import type { Task, TaskRow } from '../store/types.js';
-import { parseDuration, parseTime } from '../time.js';
+import { formatWhen, parseDuration, parseTime } from '../time.js';
 
 /** What an action says in the status line, and the task it produced (to select it). */
 export interface Outcome {
@@ -44,7 +44,7 @@ export const actions = {
   /** A duration from now (`90s`, `2h`) or an ISO time. */
   schedule: (ctx: TickContext, id: string, when: string) =>
     act(
-      (t) => `scheduled ${t.id} until ${new Date(t.scheduled_until!).toLocaleString()}`,
+      (t) => `scheduled ${t.id} until ${formatWhen(t.scheduled_until!, ctx.now)}`,
       () => {
         const text = when.trim();
         const until = /^[\d.]+[smhd]?$/.test(text) ? ctx.now + parseDuration(text, 'delay') * 1000 : parseTime(text);

@@ -9,6 +9,9 @@ function newBoard(): string {
   return join(tempDir(), 'board.db');
 }
 
+/** `2026-12-01 09:00:00 (5s ago)`: local time to the second, then how long ago or how far ahead. */
+const WHEN = String.raw`\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \((?:in )?\d+[smhd](?: ago)?\)`;
+
 describe('short flags', () => {
   it('-j is --json everywhere; create takes -b -a -P -p -s; edit -t -b -a -P; list -s -a -n', () => {
     const db = newBoard();
@@ -46,5 +49,18 @@ describe('list --limit and --sort', () => {
     const table = kanban(['--db', db, 'list', '--sort', 'title', '-n', '2']).stdout.trim().split('\n');
     expect(table).toHaveLength(3); // the header and two tasks
     expect(table[2]).toMatch(/\bb$/);
+  });
+});
+
+describe('times', () => {
+  it('show prints every time as local time and how long ago', () => {
+    const db = newBoard();
+    const task = kanbanJson(db, ['create', 'timed']);
+    kanban(['--db', db, 'comment', task.id, 'a note']);
+    kanban(['--db', db, 'complete', task.id]);
+    const out = kanban(['--db', db, 'show', task.id]).stdout;
+    for (const label of ['created', 'updated', 'completed']) expect(out).toMatch(new RegExp(`^${label} +${WHEN}$`, 'm'));
+    expect(out).toMatch(new RegExp(`^  ${WHEN}  user: a note$`, 'm'));
+    expect(out).toMatch(new RegExp(`^  ${WHEN}  created `, 'm'));
   });
 });
