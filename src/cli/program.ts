@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerBoardCommands } from './commands/board.js';
 import { registerDiagnosticsCommand } from './commands/diagnostics.js';
 import { registerDispatchCommands } from './commands/dispatch.js';
+import { registerImportCommand } from './commands/import.js';
 import { registerLogCommand } from './commands/log.js';
 import { registerFlowCommands } from './commands/flow.js';
 import { registerLinkCommands } from './commands/links.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: () => {}, outputError: () => {} });
   registerBoardCommands(program);
   registerTaskCommands(program);
+  registerImportCommand(program);
   registerLinkCommands(program);
   registerFlowCommands(program);
   registerDiagnosticsCommand(program);

@@ -1,4 +1,4 @@
-import { InvalidInput, Refused } from '../errors.js';
+import { InvalidInput, NotFound, Refused } from '../errors.js';
 import { newTaskId } from '../ids.js';
 import { commentsForTask } from './comments.js';
 import type { Store } from './db.js';
@@ -228,6 +228,54 @@ export function createTask(store: Store, input: CreateInput): CreateResult {
     if (status === 'blocked') appendEvent(store, id, 'blocked', { from: null, reason: null, source: 'user', sticky: true });
     return { task: toTask(store, row), created: true };
   });
+}
+
+// ---- create many ----
+
+export interface BatchItem {
+  input: CreateInput;
+  /** Items earlier in the batch (their indexes) whose tasks are parents of this one, besides `input.parents`. */
+  parentItems?: readonly number[];
+  /** Names the item in an error: `line 3`. */
+  label: string;
+}
+
+/** Thrown inside a dry run's transaction, so that it is rolled back with what it made. */
+class DryRunDone {
+  constructor(readonly results: CreateResult[]) {}
+}
+
+/**
+ * Creates every item in one transaction, each as `createTask` does: all of them, or none. The first
+ * item refused (bad input, a parent that does not exist or is unfinished where `ready` was asked) is
+ * bad input (exit 2) named by its label. `dryRun` does it all, then rolls it back: the ids it
+ * returns are not kept.
+ */
+export function createTasks(store: Store, items: readonly BatchItem[], options: { dryRun?: boolean } = {}): CreateResult[] {
+  const createAll = (): CreateResult[] => {
+    const results: CreateResult[] = [];
+    for (const item of items) {
+      try {
+        const earlier = (item.parentItems ?? []).map((index) => {
+          if (!(index >= 0 && index < results.length)) throw new InvalidInput(`a parent must come earlier in the batch (item ${index + 1})`);
+          return results[index]!.task.id;
+        });
+        const parents = [...(item.input.parents ?? []), ...earlier];
+        results.push(createTask(store, { ...item.input, parents }));
+      } catch (err) {
+        if (err instanceof InvalidInput || err instanceof Refused || err instanceof NotFound) throw new InvalidInput(`${item.label}: ${err.message}`);
+        throw err;
+      }
+    }
+    if (options.dryRun) throw new DryRunDone(results);
+    return results;
+  };
+  try {
+    return store.writeTxn(createAll);
+  } catch (err) {
+    if (err instanceof DryRunDone) return err.results;
+    throw err;
+  }
 }
 
 // ---- edit ----

@@ -6,21 +6,11 @@ import { parseDuration } from '../../time.js';
 import { InvalidInput } from '../../errors.js';
 import { globalOptions, withStore } from '../context.js';
 import { printTask, printTaskDetail, printTaskTable, writeBytes, writeJson } from '../output.js';
-import { collect, parseChoice, parseInteger, parsePositiveInteger, parseStatuses, parseWorkspace } from '../parse.js';
+import { collect, parseChoice, parseInteger, parsePositiveInteger, parseStatuses } from '../parse.js';
+import { noneIsNull, parseCreateFields, type CreateFields } from '../task-input.js';
 
-const noneIsNull = (assignee: string) => (assignee.trim().toLowerCase() === 'none' ? null : assignee);
-
-interface CreateOptions {
-  body?: string;
-  assignee?: string;
-  priority?: string;
+interface CreateOptions extends Omit<CreateFields, 'title' | 'parents'> {
   parent?: string[];
-  triage?: boolean;
-  status?: string;
-  maxRetries?: string;
-  maxRuntime?: string;
-  workspace?: string;
-  idempotencyKey?: string;
 }
 
 interface EditOptions {
@@ -50,19 +40,8 @@ export function registerTaskCommands(program: Command): void {
     .option('--workspace <spec>', 'scratch, dir:PATH, worktree or worktree:PATH', 'scratch')
     .option('--idempotency-key <key>', 'the same key returns the same task')
     .action((title: string, opts: CreateOptions, command: Command) => {
-      const input = {
-        title,
-        body: opts.body ?? '',
-        assignee: opts.assignee === undefined ? null : noneIsNull(opts.assignee),
-        priority: parseInteger(opts.priority ?? '0', 'priority'),
-        parents: (opts.parent ?? []).map(parseTaskId),
-        triage: opts.triage ?? false,
-        ...(opts.status !== undefined && { status: parseChoice(opts.status, ['todo', 'ready', 'blocked'] as const, 'status') }),
-        maxRetries: opts.maxRetries === undefined ? null : parseInteger(opts.maxRetries, 'max retries'),
-        maxRuntimeSeconds: opts.maxRuntime === undefined ? null : parseDuration(opts.maxRuntime, 'max runtime'),
-        workspace: parseWorkspace(opts.workspace ?? 'scratch'),
-        ...(opts.idempotencyKey !== undefined && { idempotencyKey: opts.idempotencyKey }),
-      };
+      const { parent, ...fields } = opts;
+      const input = parseCreateFields({ ...fields, title, parents: parent });
       const options = globalOptions(command);
       withStore(options, (store) => {
         const { task, created } = createTask(store, input);

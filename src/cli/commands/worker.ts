@@ -13,7 +13,8 @@ import type { RunIdentity } from '../../store/lease.js';
 import type { TaskRow } from '../../store/types.js';
 import { globalOptions, withStore } from '../context.js';
 import { printTask, writeJson, writeLine } from '../output.js';
-import { collect, parseInteger } from '../parse.js';
+import { collect } from '../parse.js';
+import { parseCreateFields } from '../task-input.js';
 
 type WorkerAction = (store: Store, identity: RunIdentity) => TaskRow;
 
@@ -80,13 +81,7 @@ export function registerWorkerCommands(program: Command): void {
     .action((title: string, opts: { body?: string; assignee?: string; priority?: string; parent?: string[] }, command: Command) => {
       const identity = identityFromEnv();
       const options = globalOptions(command);
-      const input = {
-        title,
-        body: opts.body ?? '',
-        assignee: opts.assignee ?? null,
-        priority: parseInteger(opts.priority ?? '0', 'priority'),
-        parents: (opts.parent ?? []).map(parseTaskId),
-      };
+      const input = parseCreateFields({ title, body: opts.body, assignee: opts.assignee, priority: opts.priority, parents: opts.parent });
       withStore(options, (store) => printTask(createFromRun(store, identity, input).task, 'created', options.json ?? false));
     });
 
