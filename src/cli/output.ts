@@ -1,6 +1,7 @@
 import { fstatSync, writeSync } from 'node:fs';
 import { cleanLine, cleanText } from '../sanitize.js';
 import { formatSpan, formatWhen } from '../time.js';
+import { formatEventLine } from './event-text.js';
 import type { TaskDetail } from '../store/tasks.js';
 import type { Task } from '../store/types.js';
 
@@ -216,5 +217,5 @@ export function printTaskDetail(detail: TaskDetail, now: number): void {
   const recent = events.slice(-20);
   writeLine();
   writeLine(`events (${recent.length < events.length ? `last ${recent.length} of ${events.length}` : events.length})`);
-  for (const e of recent) writeLine(`  ${formatWhen(e.created_at, now)}  ${e.kind}  ${cleanLine(JSON.stringify(e.payload))}`);
+  for (const e of recent) writeLine(`  ${formatEventLine(e, now, false)}`);
 }

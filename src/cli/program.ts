@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerBoardCommands } from './commands/board.js';
 import { registerDiagnosticsCommand } from './commands/diagnostics.js';
 import { registerDispatchCommands } from './commands/dispatch.js';
+import { registerEventsCommand } from './commands/events.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerLogCommand } from './commands/log.js';
 import { registerFlowCommands } from './commands/flow.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerDiagnosticsCommand(program);
   registerDispatchCommands(program);
   registerLogCommand(program);
+  registerEventsCommand(program);
   registerWorkerCommands(program);
   // Every subcommand (and theirs) reports through run.ts: one `kanban: …` line, nothing from commander.
   const quiet = (command: Command): void => {
