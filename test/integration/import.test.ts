@@ -20,7 +20,8 @@ function file(text: string): string {
   return path;
 }
 
-const titles = (db: string) => kanbanJson(db, ['list', '--sort', 'created']).map((t: { title: string }) => t.title);
+/** The board's titles, sorted (tasks made in one import share their created_at). */
+const titles = (db: string) => kanbanJson(db, ['list', '--sort', 'title']).map((t: { title: string }) => t.title);
 
 describe('kanban import', () => {
   it('creates each line as create would, parents by id or by line number, skipping blank and # lines', () => {
@@ -52,7 +53,7 @@ describe('kanban import', () => {
     expect(kanbanJson(db, ['show', design!]).task).toMatchObject({ body: 'sketch it', assignee: 'coder', priority: 2, children: [build] });
     expect(kanbanJson(db, ['show', build!]).task).toMatchObject({ parents: [design, existing.id].sort(), max_runtime_seconds: 900, max_retries: 3 });
     expect(kanbanJson(db, ['show', ship!]).task).toMatchObject({ parents: [build], workspace_kind: 'dir', workspace_path: dir, idempotency_key: 'ship-1' });
-    expect(titles(db)).toEqual(['existing', 'design', 'build', 'ship', 'someday', 'parked']);
+    expect(titles(db)).toEqual(['build', 'design', 'existing', 'parked', 'ship', 'someday']);
     expect(kanbanJson(db, ['show', ship!]).events.map((e: { kind: string }) => e.kind)).toEqual(['created']);
   });
 
