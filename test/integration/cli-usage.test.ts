@@ -1,6 +1,7 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { kanban, kanbanJson } from '../helpers/cli.js';
+import { expectFailure, kanban, kanbanJson } from '../helpers/cli.js';
 import { tempDir } from '../helpers/board.js';
 
 /** The CLI as people type it: short flags, limits, and times shown one way. */
@@ -62,5 +63,57 @@ describe('times', () => {
     for (const label of ['created', 'updated', 'completed']) expect(out).toMatch(new RegExp(`^${label} +${WHEN}$`, 'm'));
     expect(out).toMatch(new RegExp(`^  ${WHEN}  user: a note$`, 'm'));
     expect(out).toMatch(new RegExp(`^  ${WHEN}  created `, 'm'));
+  });
+});
+
+describe('assigning a profile the config does not name', () => {
+  /** A board, and a config naming `profiles` (or holding `text`). */
+  function setup(config: string | null): { db: string; env: Record<string, string>; path: string } {
+    const dir = tempDir();
+    const db = join(dir, 'board.db');
+    const path = join(dir, 'config.yaml');
+    if (config !== null) writeFileSync(path, config);
+    expect(kanban(['--db', db, 'init']).code).toBe(0);
+    return { db, path, env: { KANBAN_CONFIG: path } };
+  }
+  const TWO = 'profiles:\n  coder: { command: ["true"] }\n  reviewer: { command: ["true"] }\n';
+
+  it('create, edit and import refuse it (exit 2, board unchanged) and name the profiles; --force assigns it anyway', () => {
+    const { db, env, path } = setup(TWO);
+    const message = new RegExp(`^kanban: no profile "ghost" in ${path.replace(/[.]/g, '\\.')} \\(profiles: coder, reviewer\\); --force assigns it anyway$`);
+    const task = kanbanJson(db, ['create', 'x', '-a', 'coder'], env);
+    expectFailure(db, ['create', 'y', '--assignee', 'ghost'], 2, message, env);
+    expectFailure(db, ['edit', task.id, '-a', 'ghost'], 2, message, env);
+    const lines = join(tempDir(), 'lines.jsonl');
+    writeFileSync(lines, '{"title": "fine", "assignee": "reviewer"}\n{"title": "z", "assignee": "ghost"}\n');
+    expectFailure(db, ['import', lines], 2, new RegExp(`^kanban: line 2: no profile "ghost" in .*config\\.yaml \\(profiles: coder, reviewer\\); --force assigns it anyway$`), env);
+
+    expect(kanbanJson(db, ['create', 'y', '-a', 'ghost', '--force'], env).assignee).toBe('ghost');
+    expect(kanbanJson(db, ['edit', task.id, '-a', 'ghost', '--force'], env).assignee).toBe('ghost');
+    expect(kanbanJson(db, ['edit', task.id, '-a', 'none'], env).assignee).toBe(null);
+    expect(kanbanJson(db, ['edit', task.id, '-a', 'reviewer'], env).assignee).toBe('reviewer');
+    expect(kanbanJson(db, ['import', lines, '--force'], env).map((t: { assignee: string }) => t.assignee)).toEqual(['reviewer', 'ghost']);
+  });
+
+  it('a config without profiles says so', () => {
+    const { db, env } = setup('tick_seconds: 2\n');
+    expectFailure(db, ['create', 'y', '-a', 'coder'], 2, /^kanban: no profile "coder" in .*config\.yaml \(no profiles configured\); --force assigns it anyway$/, env);
+  });
+
+  it('an invalid config is exit 2 naming the key, unless --force, which does not read it', () => {
+    const { db, env } = setup('profiles:\n  coder:\n    command: "a shell string"\n');
+    expectFailure(db, ['create', 'y', '-a', 'coder'], 2, /^kanban: invalid config .*config\.yaml: profiles\.coder\.command: /, env);
+    expect(kanban(['--db', db, 'create', 'y', '-a', 'coder', '--force'], env).code).toBe(0);
+  });
+
+  it('with no config file there is nothing to check against: any profile is taken', () => {
+    const { db, env } = setup(null);
+    expect(kanbanJson(db, ['create', 'y', '-a', 'anyone'], env).assignee).toBe('anyone');
+  });
+
+  it('edit --force alone is not a change', () => {
+    const { db, env } = setup(TWO);
+    const task = kanbanJson(db, ['create', 'x'], env);
+    expectFailure(db, ['edit', task.id, '--force'], 2, /^kanban: edit needs at least one of /, env);
   });
 });

@@ -7,10 +7,12 @@ import { InvalidInput } from '../../errors.js';
 import { globalOptions, withStore } from '../context.js';
 import { printTask, printTaskDetail, printTaskTable, writeBytes, writeJson } from '../output.js';
 import { collect, parseChoice, parseInteger, parsePositiveInteger, parseStatuses } from '../parse.js';
+import { checkAssignee } from '../profiles.js';
 import { noneIsNull, parseCreateFields, type CreateFields } from '../task-input.js';
 
 interface CreateOptions extends Omit<CreateFields, 'title' | 'parents'> {
   parent?: string[];
+  force?: boolean;
 }
 
 interface EditOptions {
@@ -22,6 +24,7 @@ interface EditOptions {
   maxRuntime?: string;
   clearClaim?: boolean;
   resetFailures?: boolean;
+  force?: boolean;
 }
 
 export function registerTaskCommands(program: Command): void {
@@ -39,10 +42,12 @@ export function registerTaskCommands(program: Command): void {
     .option('--max-runtime <duration>', 'a run is killed after this (90s, 15m, 2h)')
     .option('--workspace <spec>', 'scratch, dir:PATH, worktree or worktree:PATH', 'scratch')
     .option('--idempotency-key <key>', 'the same key returns the same task')
-    .action((title: string, opts: CreateOptions, command: Command) => {
-      const { parent, ...fields } = opts;
+    .option('--force', 'assign a profile the config does not name')
+    .action(async (title: string, opts: CreateOptions, command: Command) => {
+      const { parent, force, ...fields } = opts;
       const input = parseCreateFields({ ...fields, title, parents: parent });
       const options = globalOptions(command);
+      await checkAssignee(options, input.assignee, force ?? false);
       withStore(options, (store) => {
         const { task, created } = createTask(store, input);
         printTask(task, created ? 'created' : 'exists', options.json ?? false);
@@ -61,7 +66,8 @@ export function registerTaskCommands(program: Command): void {
     .option('--max-runtime <duration>', "a duration, or 'none'")
     .option('--clear-claim', "drop a leftover claim from a task that is not running")
     .option('--reset-failures', 'set the failure counter back to 0')
-    .action((rawId: string, opts: EditOptions, command: Command) => {
+    .option('--force', 'assign a profile the config does not name')
+    .action(async (rawId: string, { force, ...opts }: EditOptions, command: Command) => {
       const id = parseTaskId(rawId);
       const orNone = <T>(text: string | undefined, parse: (t: string) => T): T | null | undefined =>
         text === undefined ? undefined : text.trim().toLowerCase() === 'none' ? null : parse(text);
@@ -79,6 +85,7 @@ export function registerTaskCommands(program: Command): void {
         throw new InvalidInput('edit needs at least one of --title --body --assignee --priority --max-retries --max-runtime --clear-claim --reset-failures');
       }
       const options = globalOptions(command);
+      await checkAssignee(options, input.assignee, force ?? false);
       withStore(options, (store) => printTask(editTask(store, id, input), 'edited', options.json ?? false));
     });
 
