@@ -18,15 +18,36 @@ export function globalOptions(command: Command): GlobalOptions {
  * command read) is handled as at open: refused, and copied aside.
  */
 export function withStore<T>(options: GlobalOptions, body: (store: Store) => T, access: 'write' | 'read' = 'write'): T {
-  const path = resolveBoardPath(options);
-  const store = openStore(path, { busyTimeoutMs: busyTimeoutMs(), checkIntegrity: access === 'write', mustExist: access === 'read' });
+  const { path, store } = open(options, access);
   try {
     return body(store);
   } catch (err) {
-    if (!isCorruption(err)) throw err;
-    store.close();
-    throw corruptBoardError(path, errorMessage(err));
+    throw boardError(err, path, store);
   } finally {
     store.close();
   }
+}
+
+/** withStore for a body that keeps the board open while it waits (`events --follow`). */
+export async function withStoreAsync<T>(options: GlobalOptions, body: (store: Store) => Promise<T>, access: 'write' | 'read' = 'write'): Promise<T> {
+  const { path, store } = open(options, access);
+  try {
+    return await body(store);
+  } catch (err) {
+    throw boardError(err, path, store);
+  } finally {
+    store.close();
+  }
+}
+
+function open(options: GlobalOptions, access: 'write' | 'read'): { path: string; store: Store } {
+  const path = resolveBoardPath(options);
+  return { path, store: openStore(path, { busyTimeoutMs: busyTimeoutMs(), checkIntegrity: access === 'write', mustExist: access === 'read' }) };
+}
+
+/** Corruption met after the board was opened: refused and copied aside (the connection closed first); anything else as it is. */
+function boardError(err: unknown, path: string, store: Store): unknown {
+  if (!isCorruption(err)) return err;
+  store.close();
+  return corruptBoardError(path, errorMessage(err));
 }

@@ -1,6 +1,7 @@
 import { fstatSync, writeSync } from 'node:fs';
 import { cleanLine, cleanText } from '../sanitize.js';
 import { formatSpan, formatTimestamp, formatWhen } from '../time.js';
+import { formatEventLine } from './event-text.js';
 import type { TaskDetail } from '../store/tasks.js';
 import type { Task } from '../store/types.js';
 
@@ -187,12 +188,12 @@ export function printTaskDetail(detail: TaskDetail, now: number): void {
   if (task.scheduled_until !== null) writeLine(field('due', formatWhen(task.scheduled_until, now)));
   if (task.claim_lock !== null) {
     writeLine(field('claim', `${cleanLine(task.claim_lock)} run ${task.current_run_id ?? '—'} pid ${task.worker_pid ?? '—'}`));
-    if (task.claim_expires !== null) writeLine(field('lease', `${task.claim_expires >= now ? 'ends in' : 'expired'} ${formatSpan(task.claim_expires - now)}`));
+    if (task.claim_expires !== null) writeLine(field('lease', `${task.claim_expires >= now ? 'ends' : 'expired'} ${formatWhen(task.claim_expires, now)}`));
   }
   writeLine(field('workspace', `${task.workspace_kind}${task.workspace_path ? ` ${cleanLine(task.workspace_path)}` : ''}`));
-  writeLine(field('created', formatTimestamp(task.created_at)));
-  writeLine(field('updated', formatTimestamp(task.updated_at)));
-  if (task.completed_at !== null) writeLine(field('completed', formatTimestamp(task.completed_at)));
+  writeLine(field('created', formatWhen(task.created_at, now)));
+  writeLine(field('updated', formatWhen(task.updated_at, now)));
+  if (task.completed_at !== null) writeLine(field('completed', formatWhen(task.completed_at, now)));
   if (task.summary) writeLine(field('summary', cleanLine(task.summary)));
   if (task.body) {
     writeLine();
@@ -204,16 +205,16 @@ export function printTaskDetail(detail: TaskDetail, now: number): void {
     for (const run of runs) {
       const took = run.ended_at !== null ? formatSpan(run.ended_at - run.started_at) : 'running';
       const exit = run.exit_code !== null ? ` exit ${run.exit_code}` : '';
-      writeLine(`  #${run.id}  ${run.outcome ?? run.status}${exit}  ${formatTimestamp(run.started_at)}  ${took}${run.error ? `  ${cleanLine(run.error)}` : ''}`);
+      writeLine(`  #${run.id}  ${run.outcome ?? run.status}${exit}  ${formatWhen(run.started_at, now)}  ${took}${run.error ? `  ${cleanLine(run.error)}` : ''}`);
     }
   }
   if (comments.length > 0) {
     writeLine();
     writeLine(`comments (${comments.length})`);
-    for (const c of comments) writeLine(`  ${formatTimestamp(c.created_at)}  ${cleanLine(c.author)}: ${cleanLine(c.body)}`);
+    for (const c of comments) writeLine(`  ${formatWhen(c.created_at, now)}  ${cleanLine(c.author)}: ${cleanLine(c.body)}`);
   }
   const recent = events.slice(-20);
   writeLine();
   writeLine(`events (${recent.length < events.length ? `last ${recent.length} of ${events.length}` : events.length})`);
-  for (const e of recent) writeLine(`  ${formatTimestamp(e.created_at)}  ${e.kind}  ${cleanLine(JSON.stringify(e.payload))}`);
+  for (const e of recent) writeLine(`  ${formatEventLine(e, now, false)}`);
 }

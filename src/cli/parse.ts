@@ -15,6 +15,13 @@ export function parseInteger(text: string, what: string): number {
   return value;
 }
 
+/** A whole number of at least 1 (`--limit`). */
+export function parsePositiveInteger(text: string, what: string): number {
+  const value = parseInteger(text, what);
+  if (value < 1) throw new InvalidInput(`invalid ${what} '${text}': expected a whole number of at least 1`);
+  return value;
+}
+
 /** Statuses given as repeated options and/or comma lists: `--status ready,running --status blocked`. */
 export function parseStatuses(values: readonly string[]): Status[] {
   const statuses = values.flatMap((v) => v.split(',')).map((s) => s.trim().toLowerCase()).filter(Boolean);

@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { registerBoardCommands } from './commands/board.js';
 import { registerDiagnosticsCommand } from './commands/diagnostics.js';
 import { registerDispatchCommands } from './commands/dispatch.js';
+import { registerEventsCommand } from './commands/events.js';
+import { registerImportCommand } from './commands/import.js';
 import { registerLogCommand } from './commands/log.js';
 import { registerFlowCommands } from './commands/flow.js';
 import { registerLinkCommands } from './commands/links.js';
@@ -18,17 +20,19 @@ export function buildProgram(): Command {
     .option('--db <path>', 'board file (overrides KANBAN_DB, --board)')
     .option('--board <slug>', 'named board under $KANBAN_HOME/boards')
     .option('--config <path>', 'config file (overrides KANBAN_CONFIG)')
-    .option('--json', 'machine-readable output')
+    .option('-j, --json', 'machine-readable output')
     .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} });
   registerBoardCommands(program);
   registerTaskCommands(program);
+  registerImportCommand(program);
   registerLinkCommands(program);
   registerFlowCommands(program);
   registerDiagnosticsCommand(program);
   registerDispatchCommands(program);
   registerLogCommand(program);
+  registerEventsCommand(program);
   registerWorkerCommands(program);
   // Every subcommand (and theirs) reports through run.ts: one `kanban: …` line, nothing from commander.
   const quiet = (command: Command): void => {

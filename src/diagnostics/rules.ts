@@ -1,7 +1,7 @@
 import type { DiagnosticsConfig, Profile } from '../config.js';
 import type { BoardFacts, TaskFacts } from '../store/diagnostics.js';
 import { startedLongAgo } from '../elapsed.js';
-import { formatSpan } from '../time.js';
+import { formatSpan, formatWhen } from '../time.js';
 
 export const SEVERITIES = ['critical', 'error', 'warning'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -134,8 +134,7 @@ const strandedReady: Rule = (task, ctx) => {
 /** Ready, but held back by a rate-limit cooldown: when it clears. */
 const rateLimitedWaiting: Rule = (task, ctx) => {
   if (task.status !== 'ready' || task.cooldown_until === null || task.cooldown_until <= ctx.now) return null;
-  const clears = new Date(task.cooldown_until);
-  return finding(task, 'rate_limited_waiting', 'warning', `rate limited: no respawn until ${clears.toLocaleTimeString()} (in ${formatSpan(task.cooldown_until - ctx.now)})`, 'kanban dispatch', 'd');
+  return finding(task, 'rate_limited_waiting', 'warning', `rate limited: no respawn until ${formatWhen(task.cooldown_until, ctx.now)}`, 'kanban dispatch', 'd');
 };
 
 /** Waiting in todo on parents that are not finished, named. */

@@ -1,4 +1,4 @@
-import { InvalidInput, Refused } from '../errors.js';
+import { InvalidInput, NotFound, Refused } from '../errors.js';
 import { newTaskId } from '../ids.js';
 import { commentsForTask } from './comments.js';
 import type { Store } from './db.js';
@@ -54,9 +54,12 @@ export interface ListFilter {
   statuses?: readonly Status[];
   assignee?: string;
   sort?: SortKey;
+  /** At most this many, the first in the sort order. */
+  limit?: number;
 }
 
-function listQuery(filter: ListFilter): { where: string; params: unknown[]; orderBy: string } {
+/** The WHERE clause and its parameters, and the ORDER BY (and LIMIT) that follows it. */
+function listQuery(filter: ListFilter): { where: string; params: unknown[]; order: string } {
   const statuses = filter.statuses?.length ? filter.statuses : STATUSES.filter((s) => s !== 'archived');
   const where = [`status IN (${statuses.map(() => '?').join(', ')})`];
   const params: unknown[] = [...statuses];
@@ -64,13 +67,14 @@ function listQuery(filter: ListFilter): { where: string; params: unknown[]; orde
     where.push('assignee = ?');
     params.push(filter.assignee);
   }
-  return { where: where.join(' AND '), params, orderBy: ORDER_BY[filter.sort ?? 'status'] };
+  const limit = filter.limit !== undefined ? ` LIMIT ${checkInteger(filter.limit, 'limit', 1)}` : '';
+  return { where: where.join(' AND '), params, order: `ORDER BY ${ORDER_BY[filter.sort ?? 'status']}${limit}` };
 }
 
 export function listTasks(store: Store, filter: ListFilter = {}): Task[] {
-  const { where, params, orderBy } = listQuery(filter);
+  const { where, params, order } = listQuery(filter);
   return store.readTxn(() => {
-    const rows = store.stmt(`SELECT * FROM tasks WHERE ${where} ORDER BY ${orderBy}`).all(...params) as TaskRow[];
+    const rows = store.stmt(`SELECT * FROM tasks WHERE ${where} ${order}`).all(...params) as TaskRow[];
     const links = allLinks(store);
     return rows.map((row) => ({ ...row, parents: links.parents.get(row.id) ?? [], children: links.children.get(row.id) ?? [] }));
   });
@@ -86,8 +90,8 @@ const TASK_JSON = `json_object(${TASK_COLUMNS.map((c) => `'${c}', t.${c}`).join(
  * faster than building objects and stringifying them.
  */
 export function listTasksJson(store: Store, filter: ListFilter = {}): Buffer {
-  const { where, params, orderBy } = listQuery(filter);
-  const sql = `SELECT CAST(${TASK_JSON} AS BLOB) FROM tasks t WHERE ${where} ORDER BY ${orderBy}`;
+  const { where, params, order } = listQuery(filter);
+  const sql = `SELECT CAST(${TASK_JSON} AS BLOB) FROM tasks t WHERE ${where} ${order}`;
   const rows = store.stmt(sql).pluck().all(...params) as Buffer[];
   if (rows.length === 0) return Buffer.from('[]');
   const parts: Buffer[] = [OPEN_ARRAY];
@@ -224,6 +228,54 @@ export function createTask(store: Store, input: CreateInput): CreateResult {
     if (status === 'blocked') appendEvent(store, id, 'blocked', { from: null, reason: null, source: 'user', sticky: true });
     return { task: toTask(store, row), created: true };
   });
+}
+
+// ---- create many ----
+
+export interface BatchItem {
+  input: CreateInput;
+  /** Items earlier in the batch (their indexes) whose tasks are parents of this one, besides `input.parents`. */
+  parentItems?: readonly number[];
+  /** Names the item in an error: `line 3`. */
+  label: string;
+}
+
+/** Thrown inside a dry run's transaction, so that it is rolled back with what it made. */
+class DryRunDone {
+  constructor(readonly results: CreateResult[]) {}
+}
+
+/**
+ * Creates every item in one transaction, each as `createTask` does: all of them, or none. The first
+ * item refused (bad input, a parent that does not exist or is unfinished where `ready` was asked) is
+ * bad input (exit 2) named by its label. `dryRun` does it all, then rolls it back: the ids it
+ * returns are not kept.
+ */
+export function createTasks(store: Store, items: readonly BatchItem[], options: { dryRun?: boolean } = {}): CreateResult[] {
+  const createAll = (): CreateResult[] => {
+    const results: CreateResult[] = [];
+    for (const item of items) {
+      try {
+        const earlier = (item.parentItems ?? []).map((index) => {
+          if (!(index >= 0 && index < results.length)) throw new InvalidInput(`a parent must come earlier in the batch (item ${index + 1})`);
+          return results[index]!.task.id;
+        });
+        const parents = [...(item.input.parents ?? []), ...earlier];
+        results.push(createTask(store, { ...item.input, parents }));
+      } catch (err) {
+        if (err instanceof InvalidInput || err instanceof Refused || err instanceof NotFound) throw new InvalidInput(`${item.label}: ${err.message}`);
+        throw err;
+      }
+    }
+    if (options.dryRun) throw new DryRunDone(results);
+    return results;
+  };
+  try {
+    return store.writeTxn(createAll);
+  } catch (err) {
+    if (err instanceof DryRunDone) return err.results;
+    throw err;
+  }
 }
 
 // ---- edit ----

@@ -532,9 +532,7 @@ export class BoardController {
       case 'assign': {
         const name = value.trim();
         const profiles = this.deps.profiles();
-        if (name !== '' && name !== 'none' && !profiles.includes(name)) {
-          return this.say(`no profile "${name}" in the config (${profiles.length === 0 ? 'it has none' : `profiles: ${profiles.join(', ')}`}); kanban assign --force assigns it anyway`, 'error');
-        }
+        if (!isKnownProfile(name, profiles)) return this.say(`no profile "${name}" in the config (profiles: ${profiles.join(', ')}); kanban edit ID --assignee ${name} --force assigns it anyway`, 'error');
         this.set({ dialog: null });
         return this.onEach(ids, 'assigned', (id) => actions.assign(ctx(), id, name));
       }
@@ -544,7 +542,7 @@ export class BoardController {
       case 'create-assignee': {
         const name = value.trim();
         const profiles = this.deps.profiles();
-        if (name !== '' && !profiles.includes(name)) return this.say(`no profile "${name}" in the config (${profiles.length === 0 ? 'it has none' : `profiles: ${profiles.join(', ')}`})`, 'error');
+        if (!isKnownProfile(name, profiles)) return this.say(`no profile "${name}" in the config (profiles: ${profiles.join(', ')})`, 'error');
         this.set({ dialog: null });
         const outcome = actions.create(ctx(), dialog.title!, name);
         this.report(outcome);
@@ -650,3 +648,12 @@ const PROMPTED: Partial<Record<CommandId, PromptPurpose>> = {
   'request-changes': 'request-changes',
   comment: 'comment',
 };
+
+/**
+ * Whether a name may be assigned: nobody (empty, `none`), a profile the config names, or anything
+ * when the config names none (as `kanban create --assignee` without a config: the board may be
+ * dispatched from another machine's config).
+ */
+function isKnownProfile(name: string, profiles: readonly string[]): boolean {
+  return name === '' || name === 'none' || profiles.length === 0 || profiles.includes(name);
+}

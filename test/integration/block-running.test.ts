@@ -7,7 +7,7 @@ import { claimAndStart, eventsOf, runEnded, taskLog, waitFor, worker, workerBoar
 
 describe('kanban block on a running task', () => {
   it('stops the worker, closes the run as blocked (not counted), and only unblock releases it', async () => {
-    const board = workerBoard({ hang: { command: worker('hang') } });
+    const board = workerBoard({ hang: { command: worker('hang') }, other: { command: worker('hang') } });
     const { task } = createTask(board.store, { title: 'long job', assignee: 'hang' });
     board.store.db.prepare('UPDATE tasks SET consecutive_failures = 1 WHERE id = ?').run(task.id);
     const identity = claimAndStart(board, task.id, 600);

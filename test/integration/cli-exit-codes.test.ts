@@ -76,7 +76,9 @@ describe('exit 2: bad input', () => {
     ['schedule in the past', () => ['schedule', ids.ready!, '--at', '2001-01-01T00:00:00Z'], /that time has passed/],
     ['edit with nothing to change', () => ['edit', ids.ready!], /edit needs at least one of/],
     ['an unknown list status', () => ['list', '--status', 'ready,bogus'], /invalid status 'bogus'/],
-    ['an unknown sort key', () => ['list', '--sort', 'mood'], /invalid sort key 'mood': use one of status, priority/],
+    ['an unknown sort key', () => ['list', '--sort', 'mood'], /^kanban: invalid sort key 'mood': use one of status, priority, created, updated, title, id$/],
+    ['a list limit of 0', () => ['list', '--limit', '0'], /^kanban: invalid limit '0': expected a whole number of at least 1$/],
+    ['a list limit that is not a number', () => ['list', '-n', 'ten'], /^kanban: invalid limit 'ten': expected a whole number$/],
     ['an empty comment', () => ['comment', ids.ready!, ' '], /a comment needs some text/],
     ['a malformed busy timeout', () => ['list'], /invalid KANBAN_BUSY_TIMEOUT_MS 'soon': expected a non-negative number/, { KANBAN_BUSY_TIMEOUT_MS: 'soon' }],
   ];

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kanban, kanbanJson, KANBAN_BIN } from '../helpers/cli.js';
@@ -267,6 +267,21 @@ describe('startup', () => {
     const modules = modulesLoadedBy(['--db', db, 'block', id, 'later']);
     expect(modules.at(-1)).toBe('exit 0');
     expect(heavyLoaded(modules)).toEqual([]);
+  });
+
+  it('kanban create (an assignee is checked against the config only when there is one) and kanban events load none of them either', () => {
+    const db = join(tempDir(), 'b.db');
+    const noConfig = { KANBAN_CONFIG: join(tempDir(), 'none.yaml') };
+    for (const args of [['create', 'x'], ['create', 'y', '--assignee', 'coder'], ['events']]) {
+      const modules = modulesLoadedBy(['--db', db, ...args], noConfig);
+      expect(modules.at(-1), args.join(' ')).toBe('exit 0');
+      expect(heavyLoaded(modules), args.join(' ')).toEqual([]);
+    }
+    const config = join(tempDir(), 'config.yaml');
+    writeFileSync(config, 'profiles:\n  coder: { command: ["true"] }\n');
+    const checked = modulesLoadedBy(['--db', db, 'create', 'z', '--assignee', 'coder'], { KANBAN_CONFIG: config });
+    expect(checked.at(-1)).toBe('exit 0');
+    expect(heavyLoaded(checked)).toEqual(expect.arrayContaining(['zod', 'yaml']));
   });
 
   it('kanban worker heartbeat (a worker calls it often) loads none of them either', () => {

@@ -6,21 +6,13 @@ import { parseDuration } from '../../time.js';
 import { InvalidInput } from '../../errors.js';
 import { globalOptions, withStore } from '../context.js';
 import { printTask, printTaskDetail, printTaskTable, writeBytes, writeJson } from '../output.js';
-import { collect, parseChoice, parseInteger, parseStatuses, parseWorkspace } from '../parse.js';
+import { collect, parseChoice, parseInteger, parsePositiveInteger, parseStatuses } from '../parse.js';
+import { checkAssignee } from '../profiles.js';
+import { noneIsNull, parseCreateFields, type CreateFields } from '../task-input.js';
 
-const noneIsNull = (assignee: string) => (assignee.trim().toLowerCase() === 'none' ? null : assignee);
-
-interface CreateOptions {
-  body?: string;
-  assignee?: string;
-  priority?: string;
+interface CreateOptions extends Omit<CreateFields, 'title' | 'parents'> {
   parent?: string[];
-  triage?: boolean;
-  status?: string;
-  maxRetries?: string;
-  maxRuntime?: string;
-  workspace?: string;
-  idempotencyKey?: string;
+  force?: boolean;
 }
 
 interface EditOptions {
@@ -32,6 +24,7 @@ interface EditOptions {
   maxRuntime?: string;
   clearClaim?: boolean;
   resetFailures?: boolean;
+  force?: boolean;
 }
 
 export function registerTaskCommands(program: Command): void {
@@ -39,31 +32,22 @@ export function registerTaskCommands(program: Command): void {
     .command('create')
     .description('new task: ready, or todo while a parent is unfinished')
     .argument('<title>')
-    .option('--body <text>', 'description')
-    .option('--assignee <profile>', 'profile that runs it')
-    .option('--priority <n>', 'higher runs first', '0')
-    .option('--parent <id>', 'a task that must finish first (repeatable)', collect)
+    .option('-b, --body <text>', 'description')
+    .option('-a, --assignee <profile>', 'profile that runs it')
+    .option('-P, --priority <n>', 'higher runs first', '0')
+    .option('-p, --parent <id>', 'a task that must finish first (repeatable)', collect)
     .option('--triage', 'put it in triage')
-    .option('--status <status>', 'todo, ready or blocked')
+    .option('-s, --status <status>', 'todo, ready or blocked')
     .option('--max-retries <n>', 'counted failures before the breaker blocks it')
     .option('--max-runtime <duration>', 'a run is killed after this (90s, 15m, 2h)')
     .option('--workspace <spec>', 'scratch, dir:PATH, worktree or worktree:PATH', 'scratch')
     .option('--idempotency-key <key>', 'the same key returns the same task')
-    .action((title: string, opts: CreateOptions, command: Command) => {
-      const input = {
-        title,
-        body: opts.body ?? '',
-        assignee: opts.assignee === undefined ? null : noneIsNull(opts.assignee),
-        priority: parseInteger(opts.priority ?? '0', 'priority'),
-        parents: (opts.parent ?? []).map(parseTaskId),
-        triage: opts.triage ?? false,
-        ...(opts.status !== undefined && { status: parseChoice(opts.status, ['todo', 'ready', 'blocked'] as const, 'status') }),
-        maxRetries: opts.maxRetries === undefined ? null : parseInteger(opts.maxRetries, 'max retries'),
-        maxRuntimeSeconds: opts.maxRuntime === undefined ? null : parseDuration(opts.maxRuntime, 'max runtime'),
-        workspace: parseWorkspace(opts.workspace ?? 'scratch'),
-        ...(opts.idempotencyKey !== undefined && { idempotencyKey: opts.idempotencyKey }),
-      };
+    .option('--force', 'assign a profile the config does not name')
+    .action(async (title: string, opts: CreateOptions, command: Command) => {
+      const { parent, force, ...fields } = opts;
+      const input = parseCreateFields({ ...fields, title, parents: parent });
       const options = globalOptions(command);
+      await checkAssignee(options, input.assignee, force ?? false);
       withStore(options, (store) => {
         const { task, created } = createTask(store, input);
         printTask(task, created ? 'created' : 'exists', options.json ?? false);
@@ -74,15 +58,16 @@ export function registerTaskCommands(program: Command): void {
     .command('edit')
     .description('change fields of a task')
     .argument('<id>')
-    .option('--title <text>')
-    .option('--body <text>')
-    .option('--assignee <profile>', "a profile, or 'none'")
-    .option('--priority <n>')
+    .option('-t, --title <text>')
+    .option('-b, --body <text>')
+    .option('-a, --assignee <profile>', "a profile, or 'none'")
+    .option('-P, --priority <n>')
     .option('--max-retries <n>', "a number, or 'none' for the board's limit")
     .option('--max-runtime <duration>', "a duration, or 'none'")
     .option('--clear-claim', "drop a leftover claim from a task that is not running")
     .option('--reset-failures', 'set the failure counter back to 0')
-    .action((rawId: string, opts: EditOptions, command: Command) => {
+    .option('--force', 'assign a profile the config does not name')
+    .action(async (rawId: string, { force, ...opts }: EditOptions, command: Command) => {
       const id = parseTaskId(rawId);
       const orNone = <T>(text: string | undefined, parse: (t: string) => T): T | null | undefined =>
         text === undefined ? undefined : text.trim().toLowerCase() === 'none' ? null : parse(text);
@@ -100,20 +85,23 @@ export function registerTaskCommands(program: Command): void {
         throw new InvalidInput('edit needs at least one of --title --body --assignee --priority --max-retries --max-runtime --clear-claim --reset-failures');
       }
       const options = globalOptions(command);
+      await checkAssignee(options, input.assignee, force ?? false);
       withStore(options, (store) => printTask(editTask(store, id, input), 'edited', options.json ?? false));
     });
 
   program
     .command('list')
     .description('list tasks (all but archived, unless --status says otherwise)')
-    .option('--status <status>', 'only these statuses (repeatable, or comma-separated)', collect)
-    .option('--assignee <profile>', 'only this profile')
+    .option('-s, --status <status>', 'only these statuses (repeatable, or comma-separated)', collect)
+    .option('-a, --assignee <profile>', 'only this profile')
     .option('--sort <key>', `one of ${SORT_KEYS.join(', ')}`, 'status')
-    .action((opts: { status?: string[]; assignee?: string; sort: string }, command: Command) => {
+    .option('-n, --limit <n>', 'at most this many (the first in the sort order)')
+    .action((opts: { status?: string[]; assignee?: string; sort: string; limit?: string }, command: Command) => {
       const filter = {
         statuses: parseStatuses(opts.status ?? []),
         ...(opts.assignee !== undefined && { assignee: opts.assignee }),
         sort: parseChoice(opts.sort, SORT_KEYS, 'sort key'),
+        ...(opts.limit !== undefined && { limit: parsePositiveInteger(opts.limit, 'limit') }),
       };
       const options = globalOptions(command);
       withStore(options, (store) => {

@@ -13,7 +13,8 @@ import type { RunIdentity } from '../../store/lease.js';
 import type { TaskRow } from '../../store/types.js';
 import { globalOptions, withStore } from '../context.js';
 import { printTask, writeJson, writeLine } from '../output.js';
-import { collect, parseInteger } from '../parse.js';
+import { collect } from '../parse.js';
+import { parseCreateFields } from '../task-input.js';
 
 type WorkerAction = (store: Store, identity: RunIdentity) => TaskRow;
 
@@ -73,20 +74,14 @@ export function registerWorkerCommands(program: Command): void {
     .command('create')
     .description('a follow-up task: a child of this one, or of the --parent tasks')
     .argument('<title>')
-    .option('--body <text>', 'description')
-    .option('--assignee <profile>', 'profile that runs it')
-    .option('--priority <n>', 'higher runs first', '0')
-    .option('--parent <id>', 'a task that must finish first, instead of this one (repeatable)', collect)
+    .option('-b, --body <text>', 'description')
+    .option('-a, --assignee <profile>', 'profile that runs it')
+    .option('-P, --priority <n>', 'higher runs first', '0')
+    .option('-p, --parent <id>', 'a task that must finish first, instead of this one (repeatable)', collect)
     .action((title: string, opts: { body?: string; assignee?: string; priority?: string; parent?: string[] }, command: Command) => {
       const identity = identityFromEnv();
       const options = globalOptions(command);
-      const input = {
-        title,
-        body: opts.body ?? '',
-        assignee: opts.assignee ?? null,
-        priority: parseInteger(opts.priority ?? '0', 'priority'),
-        parents: (opts.parent ?? []).map(parseTaskId),
-      };
+      const input = parseCreateFields({ title, body: opts.body, assignee: opts.assignee, priority: opts.priority, parents: opts.parent });
       withStore(options, (store) => printTask(createFromRun(store, identity, input).task, 'created', options.json ?? false));
     });
 

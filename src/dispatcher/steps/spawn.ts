@@ -6,6 +6,7 @@ import type { TaskRow } from '../../store/types.js';
 import { failurePolicyOf } from '../../settings.js';
 import type { TickAction, TickContext } from '../context.js';
 import { respawnGuard } from '../guard.js';
+import { formatWhen } from '../../time.js';
 
 /** How far down a ready column a tick looks for something it can start (past tasks it must skip). */
 const READY_SCAN_LIMIT = 5_000;
@@ -41,7 +42,7 @@ export function spawnStep(ctx: TickContext): TickAction[] {
     }
     const guard = respawnGuard(ctx, task);
     if (guard) {
-      actions.push({ step: 'spawn', action: 'guarded', task_id: task.id, detail: `${guard.reason === 'rate_limited' ? 'rate limited' : guard.reason === 'spawn_failed' ? 'could not start' : `${guard.reason}, not counted (the machine's fault)`} until ${new Date(guard.clearAt).toISOString()}` });
+      actions.push({ step: 'spawn', action: 'guarded', task_id: task.id, detail: `${guard.reason === 'rate_limited' ? 'rate limited' : guard.reason === 'spawn_failed' ? 'could not start' : `${guard.reason}, not counted (the machine's fault)`} until ${formatWhen(guard.clearAt, ctx.now)}` });
       continue;
     }
     if (ctx.dryRun) {

@@ -1,0 +1,88 @@
+import type { Command } from 'commander';
+import { InvalidInput, KanbanError } from '../../errors.js';
+import { isBusy, type Store } from '../../store/db.js';
+import { eventsAfter, recentEvents } from '../../store/events.js';
+import type { EventRow } from '../../store/types.js';
+import { parseDuration, parseTime } from '../../time.js';
+import { globalOptions, withStoreAsync } from '../context.js';
+import { eventJson, formatEventLine } from '../event-text.js';
+import { writeLine } from '../output.js';
+import { parsePositiveInteger } from '../parse.js';
+
+/** Without --since or --limit: this many, the latest. */
+const DEFAULT_LAST = 50;
+/** How often a follower looks for new events, on the connection it keeps open. */
+const FOLLOW_POLL_MS = 300;
+/** Events read per query while catching up. */
+const FOLLOW_BATCH = 500;
+
+export function registerEventsCommand(program: Command): void {
+  program
+    .command('events')
+    .description(`the board's events, oldest first, one line each (default: the last ${DEFAULT_LAST})`)
+    .option('-f, --follow', 'keep printing new events as they happen, until SIGINT or SIGTERM')
+    .option('--since <when>', 'events since a duration ago (10m, 2h, "2 hours") or an ISO time (2026-12-01T09:00)')
+    .option('-n, --limit <n>', `only the last N (default ${DEFAULT_LAST} without --since, all since with it)`)
+    .addHelpText('after', '\n--json prints one JSON object per line: id task_id run_id kind payload created_at (epoch ms).')
+    .action(async (opts: { follow?: boolean; since?: string; limit?: string }, command: Command) => {
+      const options = globalOptions(command);
+      const last = opts.limit !== undefined ? parsePositiveInteger(opts.limit, 'limit') : opts.since === undefined ? DEFAULT_LAST : undefined;
+      const sinceMs = opts.since !== undefined ? parseSince(opts.since, Date.now()) : undefined;
+      await withStoreAsync(
+        options,
+        async (store) => {
+          const print = (event: EventRow) => writeLine(options.json ? eventJson(event) : formatEventLine(event, store.clock.now()));
+          const { events, cursor } = recentEvents(store, { ...(sinceMs !== undefined && { sinceMs }), ...(last !== undefined && { last }) });
+          events.forEach(print);
+          if (opts.follow) await follow(store, cursor, print);
+          else if (events.length === 0 && !options.json) writeLine('no events');
+        },
+        'read',
+      );
+    });
+}
+
+/** `10m`, `2 hours` (that long before `now`), or an ISO 8601 time. */
+function parseSince(text: string, now: number): number {
+  for (const parse of [(t: string) => now - parseDuration(t) * 1000, parseTime]) {
+    try {
+      return parse(text);
+    } catch (err) {
+      if (!(err instanceof KanbanError)) throw err;
+    }
+  }
+  throw new InvalidInput(`invalid --since '${text}': use a duration (10m, 2h, 2 hours) or an ISO 8601 time (2026-12-01T09:00)`);
+}
+
+/**
+ * Prints every event committed after `cursor`, polling the open connection, until SIGINT or
+ * SIGTERM (then resolves: exit 0). A board busy for a moment is tried again at the next poll; any
+ * other error ends it with that error.
+ */
+function follow(store: Store, cursor: number, print: (event: EventRow) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let after = cursor;
+    const poll = () => {
+      try {
+        for (;;) {
+          const events = eventsAfter(store, after, FOLLOW_BATCH);
+          events.forEach(print);
+          if (events.length > 0) after = events.at(-1)!.id;
+          if (events.length < FOLLOW_BATCH) break;
+        }
+      } catch (err) {
+        if (!isBusy(err)) finish(() => reject(err));
+      }
+    };
+    const timer = setInterval(poll, FOLLOW_POLL_MS);
+    const finish = (end: () => void) => {
+      clearInterval(timer);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      end();
+    };
+    const stop = () => finish(resolve);
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
