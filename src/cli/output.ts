@@ -227,3 +227,17 @@ export function printTaskDetail(detail: TaskDetail, now: number): void {
   writeLine(`events (${recent.length < events.length ? `last ${recent.length} of ${events.length}` : events.length})`);
   for (const e of recent) writeLine(`  ${formatTimestamp(e.created_at)}  ${e.kind}  ${cleanLine(JSON.stringify(e.payload))}`);
 }
+
+/**
+ * A small table: a header, then rows of cells already cleaned for the terminal, columns two spaces
+ * apart. Columns marked in `right` are aligned right (numbers); the last column is not padded.
+ */
+export function printTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>, right: readonly number[] = []): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const format = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 && !right.includes(i) ? cell : right.includes(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ');
+  writeLine(format(header));
+  for (const row of rows) writeLine(format(row));
+}

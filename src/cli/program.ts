@@ -5,6 +5,7 @@ import { registerDispatchCommands } from './commands/dispatch.js';
 import { registerLogCommand } from './commands/log.js';
 import { registerFlowCommands } from './commands/flow.js';
 import { registerLinkCommands } from './commands/links.js';
+import { registerStatsCommand } from './commands/stats.js';
 import { registerTaskCommands } from './commands/tasks.js';
 import { registerWorkerCommands } from './commands/worker.js';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerDiagnosticsCommand(program);
   registerDispatchCommands(program);
   registerLogCommand(program);
+  registerStatsCommand(program);
   registerWorkerCommands(program);
   // Every subcommand (and theirs) reports through run.ts: one `kanban: …` line, nothing from commander.
   const quiet = (command: Command): void => {
