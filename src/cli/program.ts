@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerBoardCommands } from './commands/board.js';
+import { registerCompletionCommand } from './commands/completion.js';
 import { registerDiagnosticsCommand } from './commands/diagnostics.js';
 import { registerDispatchCommands } from './commands/dispatch.js';
 import { registerLogCommand } from './commands/log.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerDispatchCommands(program);
   registerLogCommand(program);
   registerStatsCommand(program);
+  registerCompletionCommand(program);
   registerWorkerCommands(program);
   // Every subcommand (and theirs) reports through run.ts: one `kanban: …` line, nothing from commander.
   const quiet = (command: Command): void => {
