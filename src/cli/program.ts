@@ -21,9 +21,14 @@ export function buildProgram(): Command {
     .option('--board <slug>', 'named board under $KANBAN_HOME/boards')
     .option('--config <path>', 'config file (overrides KANBAN_CONFIG)')
     .option('--json', 'machine-readable output')
+    .option('--no-color', 'no colour (the board is the only output in colour): the same as NO_COLOR=1')
     .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} });
+  // The board's colours (ui/color.ts) and Ink's read NO_COLOR: --no-color sets it before any command runs.
+  program.hook('preAction', (root) => {
+    if (root.opts<{ color?: boolean }>().color === false) process.env.NO_COLOR = '1';
+  });
   registerBoardCommands(program);
   registerTaskCommands(program);
   registerLinkCommands(program);
