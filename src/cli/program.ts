@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerBoardCommands } from './commands/board.js';
 import { registerCompletionCommand } from './commands/completion.js';
+import { registerConfigCommands } from './commands/config.js';
 import { registerDiagnosticsCommand } from './commands/diagnostics.js';
 import { registerDispatchCommands } from './commands/dispatch.js';
 import { registerLogCommand } from './commands/log.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerDispatchCommands(program);
   registerLogCommand(program);
   registerStatsCommand(program);
+  registerConfigCommands(program);
   registerCompletionCommand(program);
   registerWorkerCommands(program);
   // Every subcommand (and theirs) reports through run.ts: one `kanban: …` line, nothing from commander.
