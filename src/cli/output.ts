@@ -241,3 +241,15 @@ export function printTable(header: readonly string[], rows: ReadonlyArray<readon
   writeLine(format(header));
   for (const row of rows) writeLine(format(row));
 }
+
+/** A size as people read it: `812 B`, `4.0 KiB`, `12.5 MiB`, `1.2 GiB`. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}

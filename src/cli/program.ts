@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerBoardCommands } from './commands/board.js';
+import { registerBoardsCommands } from './commands/boards.js';
 import { registerCompletionCommand } from './commands/completion.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerDiagnosticsCommand } from './commands/diagnostics.js';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerLogCommand(program);
   registerStatsCommand(program);
   registerConfigCommands(program);
+  registerBoardsCommands(program);
   registerCompletionCommand(program);
   registerWorkerCommands(program);
   // Every subcommand (and theirs) reports through run.ts: one `kanban: …` line, nothing from commander.
