@@ -26,26 +26,55 @@ export function kanbanHome(env: Env = process.env): string {
   return xdg ? resolve(xdg, 'kanban') : join(homedir(), '.local', 'share', 'kanban');
 }
 
+/** A path, and what chose it: a flag, an environment variable, or the default. */
+export interface Located {
+  path: string;
+  from: 'flag' | 'env' | 'default';
+}
+
+/** Named boards live in `$KANBAN_HOME/boards/SLUG/`. */
+export function boardsDir(env: Env = process.env): string {
+  return join(kanbanHome(env), 'boards');
+}
+
+/** A board's slug, checked: `source` says where it was given, for the error. */
+export function checkSlug(slug: string, source: string): string {
+  if (!SLUG.test(slug)) throw new InvalidInput(`invalid board name '${slug}' (${source}): use a-z, 0-9, _ and -, starting with a letter or digit`);
+  return slug;
+}
+
+/** The board file of the named board `slug` (checked). */
+export function namedBoardPath(slug: string, source: string, env: Env = process.env): string {
+  return join(boardsDir(env), checkSlug(slug, source), 'board.db');
+}
+
 /** `--db` > `KANBAN_DB` > `--board` / `KANBAN_BOARD` > `$KANBAN_HOME/board.db`. */
-export function resolveBoardPath(options: LocationOptions, env: Env = process.env): string {
+export function locateBoard(options: LocationOptions, env: Env = process.env): Located {
   const db = options.db ?? envValue(env, 'KANBAN_DB');
   if (db !== undefined) {
     if (db.trim() === '') throw new InvalidInput('--db needs a path');
-    return resolve(db);
+    return { path: resolve(db), from: options.db !== undefined ? 'flag' : 'env' };
   }
   const slug = options.board ?? envValue(env, 'KANBAN_BOARD');
   if (slug !== undefined) {
-    const source = options.board !== undefined ? '--board' : 'KANBAN_BOARD';
-    if (!SLUG.test(slug)) {
-      throw new InvalidInput(`invalid board name '${slug}' (${source}): use a-z, 0-9, _ and -, starting with a letter or digit`);
-    }
-    return join(kanbanHome(env), 'boards', slug, 'board.db');
+    const flag = options.board !== undefined;
+    return { path: namedBoardPath(slug, flag ? '--board' : 'KANBAN_BOARD', env), from: flag ? 'flag' : 'env' };
   }
-  return join(kanbanHome(env), 'board.db');
+  return { path: join(kanbanHome(env), 'board.db'), from: 'default' };
+}
+
+export function resolveBoardPath(options: LocationOptions, env: Env = process.env): string {
+  return locateBoard(options, env).path;
 }
 
 /** `--config` > `KANBAN_CONFIG` > `$KANBAN_HOME/config.yaml`. */
+export function locateConfig(options: LocationOptions, env: Env = process.env): Located {
+  if (options.config !== undefined) return { path: resolve(options.config), from: 'flag' };
+  const variable = envValue(env, 'KANBAN_CONFIG');
+  if (variable !== undefined) return { path: resolve(variable), from: 'env' };
+  return { path: join(kanbanHome(env), 'config.yaml'), from: 'default' };
+}
+
 export function resolveConfigPath(options: LocationOptions, env: Env = process.env): string {
-  const explicit = options.config ?? envValue(env, 'KANBAN_CONFIG');
-  return explicit !== undefined ? resolve(explicit) : join(kanbanHome(env), 'config.yaml');
+  return locateConfig(options, env).path;
 }

@@ -22,12 +22,14 @@ export interface Settings {
   sources: Record<SettingName, 'flag' | 'config' | 'env' | 'default'>;
 }
 
-type SettingName = Exclude<keyof Settings, 'sources'>;
+export type SettingName = Exclude<keyof Settings, 'sources'>;
 
 interface SettingSpec {
   env: string;
   config: keyof Config;
   fallback: number;
+  /** What it means, in a few words (the starter config's comments). */
+  about: string;
   integer?: boolean;
   positive?: boolean;
 }
@@ -35,18 +37,23 @@ interface SettingSpec {
 export const DEFAULT_FAILURE_LIMIT = 2;
 
 const SPECS: Record<SettingName, SettingSpec> = {
-  tickSeconds: { env: 'KANBAN_TICK_SECONDS', config: 'tick_seconds', fallback: 2, positive: true },
-  claimTtlSeconds: { env: 'KANBAN_CLAIM_TTL_SECONDS', config: 'claim_ttl_seconds', fallback: 900, positive: true },
-  heartbeatBridgeSeconds: { env: 'KANBAN_HEARTBEAT_BRIDGE_SECONDS', config: 'heartbeat_bridge_seconds', fallback: 60 },
-  heartbeatMaxStaleSeconds: { env: 'KANBAN_HEARTBEAT_MAX_STALE_SECONDS', config: 'heartbeat_max_stale_seconds', fallback: 3600, positive: true },
-  crashGraceSeconds: { env: 'KANBAN_CRASH_GRACE_SECONDS', config: 'crash_grace_seconds', fallback: 30 },
-  rateLimitCooldownSeconds: { env: 'KANBAN_RATE_LIMIT_COOLDOWN_SECONDS', config: 'rate_limit_cooldown_seconds', fallback: 300 },
-  rateLimitMaxCooldownSeconds: { env: 'KANBAN_RATE_LIMIT_MAX_COOLDOWN_SECONDS', config: 'rate_limit_max_cooldown_seconds', fallback: 21_600 },
-  staleTimeoutSeconds: { env: 'KANBAN_STALE_TIMEOUT_SECONDS', config: 'stale_timeout_seconds', fallback: 14400 },
-  failureLimit: { env: 'KANBAN_FAILURE_LIMIT', config: 'failure_limit', fallback: DEFAULT_FAILURE_LIMIT, integer: true, positive: true },
-  maxInProgress: { env: 'KANBAN_MAX_IN_PROGRESS', config: 'max_in_progress', fallback: 4, integer: true },
-  logMaxBytes: { env: 'KANBAN_LOG_MAX_BYTES', config: 'log_max_bytes', fallback: 50 * 1024 * 1024, integer: true, positive: true },
+  tickSeconds: { env: 'KANBAN_TICK_SECONDS', config: 'tick_seconds', fallback: 2, positive: true, about: 'dispatcher tick interval' },
+  claimTtlSeconds: { env: 'KANBAN_CLAIM_TTL_SECONDS', config: 'claim_ttl_seconds', fallback: 900, positive: true, about: 'lease length' },
+  heartbeatBridgeSeconds: { env: 'KANBAN_HEARTBEAT_BRIDGE_SECONDS', config: 'heartbeat_bridge_seconds', fallback: 60, about: 'least time between supervisor heartbeats' },
+  heartbeatMaxStaleSeconds: { env: 'KANBAN_HEARTBEAT_MAX_STALE_SECONDS', config: 'heartbeat_max_stale_seconds', fallback: 3600, positive: true, about: 'a live worker silent this long is reclaimed anyway' },
+  crashGraceSeconds: { env: 'KANBAN_CRASH_GRACE_SECONDS', config: 'crash_grace_seconds', fallback: 30, about: 'a new worker is not judged dead before this' },
+  rateLimitCooldownSeconds: { env: 'KANBAN_RATE_LIMIT_COOLDOWN_SECONDS', config: 'rate_limit_cooldown_seconds', fallback: 300, about: 'no respawn this soon after a rate limit' },
+  rateLimitMaxCooldownSeconds: { env: 'KANBAN_RATE_LIMIT_MAX_COOLDOWN_SECONDS', config: 'rate_limit_max_cooldown_seconds', fallback: 21_600, about: 'the longest wait a rate limit\'s reported reset time may ask for' },
+  staleTimeoutSeconds: { env: 'KANBAN_STALE_TIMEOUT_SECONDS', config: 'stale_timeout_seconds', fallback: 14400, about: 'running this long with no heartbeat for max_stale: reclaimed as stale (0 = off)' },
+  failureLimit: { env: 'KANBAN_FAILURE_LIMIT', config: 'failure_limit', fallback: DEFAULT_FAILURE_LIMIT, integer: true, positive: true, about: 'counted failures before the circuit breaker blocks the task' },
+  maxInProgress: { env: 'KANBAN_MAX_IN_PROGRESS', config: 'max_in_progress', fallback: 4, integer: true, about: 'running tasks at once on the board' },
+  logMaxBytes: { env: 'KANBAN_LOG_MAX_BYTES', config: 'log_max_bytes', fallback: 50 * 1024 * 1024, integer: true, positive: true, about: 'bytes of worker output one run may write to its task\'s log' },
 };
+
+/** Every setting: its config key, its environment variable, its default and what it means. */
+export function settingSpecs(): Array<{ name: SettingName } & SettingSpec> {
+  return (Object.entries(SPECS) as Array<[SettingName, SettingSpec]>).map(([name, spec]) => ({ name, ...spec }));
+}
 
 function fromEnv(name: string, raw: string, spec: SettingSpec): number {
   const value = Number(raw.trim());

@@ -218,3 +218,29 @@ export function printTaskDetail(detail: TaskDetail, now: number): void {
   writeLine(`events (${recent.length < events.length ? `last ${recent.length} of ${events.length}` : events.length})`);
   for (const e of recent) writeLine(`  ${formatEventLine(e, now, false)}`);
 }
+
+/**
+ * A small table: a header, then rows of cells already cleaned for the terminal, columns two spaces
+ * apart. Columns marked in `right` are aligned right (numbers); the last column is not padded.
+ */
+export function printTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>, right: readonly number[] = []): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const format = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 && !right.includes(i) ? cell : right.includes(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ');
+  writeLine(format(header));
+  for (const row of rows) writeLine(format(row));
+}
+
+/** A size as people read it: `812 B`, `4.0 KiB`, `12.5 MiB`, `1.2 GiB`. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}

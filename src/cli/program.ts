@@ -1,5 +1,8 @@
 import { Command } from 'commander';
 import { registerBoardCommands } from './commands/board.js';
+import { registerBoardsCommands } from './commands/boards.js';
+import { registerCompletionCommand } from './commands/completion.js';
+import { registerConfigCommands } from './commands/config.js';
 import { registerDiagnosticsCommand } from './commands/diagnostics.js';
 import { registerDispatchCommands } from './commands/dispatch.js';
 import { registerEventsCommand } from './commands/events.js';
@@ -7,6 +10,7 @@ import { registerImportCommand } from './commands/import.js';
 import { registerLogCommand } from './commands/log.js';
 import { registerFlowCommands } from './commands/flow.js';
 import { registerLinkCommands } from './commands/links.js';
+import { registerStatsCommand } from './commands/stats.js';
 import { registerTaskCommands } from './commands/tasks.js';
 import { registerWorkerCommands } from './commands/worker.js';
 
@@ -21,9 +25,14 @@ export function buildProgram(): Command {
     .option('--board <slug>', 'named board under $KANBAN_HOME/boards')
     .option('--config <path>', 'config file (overrides KANBAN_CONFIG)')
     .option('-j, --json', 'machine-readable output')
+    .option('--no-color', 'no colour (the board is the only output in colour): the same as NO_COLOR=1')
     .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} });
+  // The board's colours (ui/color.ts) and Ink's read NO_COLOR: --no-color sets it before any command runs.
+  program.hook('preAction', (root) => {
+    if (root.opts<{ color?: boolean }>().color === false) process.env.NO_COLOR = '1';
+  });
   registerBoardCommands(program);
   registerTaskCommands(program);
   registerImportCommand(program);
@@ -33,6 +42,10 @@ export function buildProgram(): Command {
   registerDispatchCommands(program);
   registerLogCommand(program);
   registerEventsCommand(program);
+  registerStatsCommand(program);
+  registerConfigCommands(program);
+  registerBoardsCommands(program);
+  registerCompletionCommand(program);
   registerWorkerCommands(program);
   // Every subcommand (and theirs) reports through run.ts: one `kanban: …` line, nothing from commander.
   const quiet = (command: Command): void => {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { signalGroup } from '../signals.js';
 
 export interface RunProcess {
@@ -55,6 +55,32 @@ function hasAll(environ: Set<string> | null, entries: readonly string[]): boolea
 export function processesWith(entries: readonly string[]): number[] {
   return otherProcesses()
     .filter((name) => hasAll(environOf(name), entries))
+    .map(Number);
+}
+
+/**
+ * Every process but this one that has one of `paths` open (absolute, symbolic links resolved), by
+ * its /proc/<pid>/fd links: a dispatcher, a board, a supervisor on that board file. Linux; elsewhere,
+ * and for processes not ours to read, none.
+ */
+export function processesWithOpen(paths: readonly string[]): number[] {
+  const wanted = new Set(paths);
+  return otherProcesses()
+    .filter((name) => {
+      let descriptors: string[];
+      try {
+        descriptors = readdirSync(`/proc/${name}/fd`);
+      } catch {
+        return false; // gone, or not ours to read
+      }
+      return descriptors.some((fd) => {
+        try {
+          return wanted.has(readlinkSync(`/proc/${name}/fd/${fd}`));
+        } catch {
+          return false;
+        }
+      });
+    })
     .map(Number);
 }
 

@@ -195,5 +195,22 @@ const v6: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6];
+/**
+ * Run statistics (store/stats.ts) read every run and every rate-limit cooldown: covering indexes, so
+ * they walk small indexes in order instead of the runs' wide rows (summaries, errors) and the events'
+ * payloads. The cooldowns' index holds rate-limit events only, with their cooldown's end.
+ */
+const v7: Migration = {
+  version: 7,
+  up(db) {
+    db.exec(`
+      CREATE INDEX task_runs_profile_outcome ON task_runs (profile, outcome, started_at, ended_at);
+      CREATE INDEX task_runs_task_time ON task_runs (task_id, started_at, ended_at);
+      CREATE INDEX task_events_rate_limited ON task_events (task_id, created_at, json_extract(payload, '$.cooldown_until'))
+        WHERE kind = 'rate_limited';
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6, v7];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -27,6 +27,22 @@ async function select(screen: Screen, title: string): Promise<void> {
   await screen.waitFor(`the filter on "${title}"`, (t) => t.includes(`filter "${title}"`) && t.includes('1 match'));
 }
 
+/** Cells drawn in a colour, and cells drawn inverse, on the screen now. */
+function styles(screen: Screen): { coloured: number; inverse: number } {
+  let coloured = 0;
+  let inverse = 0;
+  const buffer = screen.term.buffer.active;
+  for (let y = 0; y < screen.term.rows; y++) {
+    const line = buffer.getLine(buffer.viewportY + y)!;
+    for (let x = 0; x < screen.term.cols; x++) {
+      const cell = line.getCell(x)!;
+      if (!cell.isFgDefault() || !cell.isBgDefault()) coloured++;
+      if (cell.isInverse()) inverse++;
+    }
+  }
+  return { coloured, inverse };
+}
+
 /** xterm's own record of whether the cursor is hidden (not in its public API). */
 const cursorHidden = (screen: Screen) => (screen.term as unknown as { _core: { coreService: { isCursorHidden: boolean } } })._core.coreService.isCursorHidden;
 
@@ -296,21 +312,6 @@ describe('kanban tui in a real terminal', () => {
   });
 
   it('NO_COLOR draws no colour, but keeps the selected card inverse', async () => {
-    /** Cells drawn in a colour, and cells drawn inverse, on the screen now. */
-    const styles = (screen: Screen) => {
-      let coloured = 0;
-      let inverse = 0;
-      const buffer = screen.term.buffer.active;
-      for (let y = 0; y < screen.term.rows; y++) {
-        const line = buffer.getLine(buffer.viewportY + y)!;
-        for (let x = 0; x < screen.term.cols; x++) {
-          const cell = line.getCell(x)!;
-          if (!cell.isFgDefault() || !cell.isBgDefault()) coloured++;
-          if (cell.isInverse()) inverse++;
-        }
-      }
-      return { coloured, inverse };
-    };
     const b = workerBoard({});
     createTask(b.store, { title: 'A task' });
     const plain = board(b, ['--no-dispatch'], 120, 30);
@@ -321,6 +322,19 @@ describe('kanban tui in a real terminal', () => {
     await screen.waitFor('the board', (t) => t.includes('A task'));
     expect(styles(screen)).toMatchObject({ coloured: 0, inverse: expect.any(Number) });
     expect(styles(screen).inverse).toBeGreaterThan(0);
+  });
+
+  it('--no-color does what NO_COLOR does, before the command or after it', async () => {
+    const b = workerBoard({});
+    createTask(b.store, { title: 'A task' });
+    const { NO_COLOR, ...env } = b.env; // not inherited from the machine: the flag alone
+    for (const args of [['--no-color', '--db', b.db, 'tui', '--no-dispatch'], ['--db', b.db, 'tui', '--no-dispatch', '--no-color']]) {
+      const screen = openScreen(args, env, 120, 30);
+      open.push(screen);
+      await screen.waitFor('the board', (t) => t.includes('A task'));
+      expect(styles(screen).coloured).toBe(0);
+      expect(styles(screen).inverse).toBeGreaterThan(0);
+    }
   });
 
   it('draws a title carrying escape sequences as plain text, and the terminal title stays', async () => {

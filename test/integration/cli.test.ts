@@ -261,6 +261,18 @@ describe('startup', () => {
     expect(modules.filter((m) => /node_modules\/(ink|react|zod|yaml|execa)\//.test(m))).toEqual([]);
   });
 
+  it('kanban stats, boards and completion load none of them either (config, which reads YAML, loads only yaml and zod)', () => {
+    const db = emptyBoard();
+    for (const args of [['--db', db, 'stats'], ['boards'], ['completion', 'bash']]) {
+      const modules = modulesLoadedBy(args, { KANBAN_HOME: tempDir() });
+      expect(modules.at(-1), args.join(' ')).toBe('exit 0');
+      expect(heavyLoaded(modules), args.join(' ')).toEqual([]);
+    }
+    const config = modulesLoadedBy(['config', 'check'], { KANBAN_HOME: tempDir() });
+    expect(config.at(-1)).toBe('exit 0');
+    expect(heavyLoaded(config).sort()).toEqual(['yaml', 'zod']);
+  });
+
   it('kanban block on a task that is not running loads none of them either (stopping a worker is loaded only for a running one)', () => {
     const db = join(tempDir(), 'b.db');
     const { id } = kanbanJson(db, ['create', 'x']);
