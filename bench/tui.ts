@@ -6,10 +6,10 @@ const { Terminal } = xterm;
 type Terminal = InstanceType<typeof Terminal>;
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { openStore } from '../src/store/db.js';
-import { createTask } from '../src/store/tasks.js';
+import * as db from '../src/store/db.js';
+import * as tasks from '../src/store/tasks.js';
 import { median, report } from './measure.js';
 
 const SIZES = [100, 1_000, 10_000];
@@ -17,6 +17,11 @@ const STARTS = 5;
 const CHANGES = 20;
 const TARGETS = { firstFrameMs: 1000, frameMs: 50, changeToScreenMs: 300 };
 const KANBAN = fileURLToPath(new URL('../bin/kanban.js', import.meta.url));
+/**
+ * Another build's bin/kanban.js (a worktree of the commit before a change, built): measured in the
+ * same run, interleaved with this one, and the ratios printed. Without it, only this build.
+ */
+const BASELINE = process.env.KANBAN_BENCH_BASELINE;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Running {
@@ -26,10 +31,10 @@ interface Running {
 }
 
 /** `kanban tui --no-dispatch` on a board, in a real pseudo-terminal read by a headless xterm. */
-function start(db: string, timings: string): Running {
+function start(db: string, timings: string, bin = KANBAN): Running {
   const term = new Terminal({ cols: 160, rows: 40, allowProposedApi: true });
   const started = performance.now();
-  const child = pty.spawn(process.execPath, [KANBAN, '--db', db, 'tui', '--no-dispatch'], {
+  const child = pty.spawn(process.execPath, [bin, '--db', db, 'tui', '--no-dispatch'], {
     cols: 160,
     rows: 40,
     env: { ...process.env, KANBAN_TUI_TIMINGS: timings } as Record<string, string>,
@@ -55,50 +60,86 @@ async function until(check: () => boolean, timeoutMs = 20_000): Promise<number> 
   return performance.now();
 }
 
+/** A build to measure: its CLI, and its own store (a baseline's board must have the baseline's schema). */
+interface Build {
+  bin: string;
+  openStore: typeof db.openStore;
+  createTask: typeof tasks.createTask;
+}
+
+async function baselineBuild(bin: string): Promise<Build> {
+  const root = dirname(dirname(bin));
+  const store = (await import(pathToFileURL(join(root, 'dist', 'store', 'db.js')).href)) as typeof db;
+  const made = (await import(pathToFileURL(join(root, 'dist', 'store', 'tasks.js')).href)) as typeof tasks;
+  return { bin, openStore: store.openStore, createTask: made.createTask };
+}
+
+interface Figures {
+  first: number;
+  frame: number;
+  latency: number;
+}
+
+/** One build on one board: first frames (median of STARTS), then CHANGES inserts from another connection. */
+async function measure(build: Build, path: string, size: number, timings: string, firstFrames: number[]): Promise<Omit<Figures, 'first'>> {
+  const tui = start(path, timings, build.bin);
+  await until(() => tui.screen().includes(`READY ${size}`));
+  writeFileSync(timings, '');
+  const store = build.openStore(path);
+  const latencies: number[] = [];
+  try {
+    for (let i = 0; i < CHANGES; i++) {
+      const title = `New ${i} ok ${performance.now().toFixed(0)}`; // short, and new on every board
+      build.createTask(store, { title, priority: 100_000 + firstFrames.length * CHANGES + i }); // on top of READY: in view
+      const committed = performance.now();
+      latencies.push((await until(() => tui.screen().includes(title))) - committed);
+      await sleep(50);
+    }
+  } finally {
+    await tui.stop();
+    store.close();
+  }
+  const frames = readFileSync(timings, 'utf8').split('\n').filter(Boolean).map(Number);
+  return { frame: median(frames), latency: median(latencies) };
+}
+
+async function firstFrame(bin: string, db: string, size: number, timings: string): Promise<number> {
+  const tui = start(db, timings, bin);
+  const shown = await until(() => tui.screen().includes(`READY ${size}`));
+  await tui.stop();
+  return shown - tui.started;
+}
+
 export async function benchTui(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kanban-bench-tui-'));
+  const current: Build = { bin: KANBAN, openStore: db.openStore, createTask: tasks.createTask };
+  const builds = BASELINE ? [current, await baselineBuild(BASELINE)] : [current];
   try {
     const rows: Array<[string, string]> = [];
     for (const size of SIZES) {
-      const db = join(dir, `board-${size}.db`);
-      const store = openStore(db);
-      store.writeTxn(() => {
-        for (let i = 0; i < size; i++) createTask(store, { title: `Task ${i}: something to do`, assignee: 'coder', priority: i % 5 });
-      });
-      const timings = join(dir, `timings-${size}.txt`);
-      writeFileSync(timings, '');
-
-      const firstFrames: number[] = [];
-      for (let i = 0; i < STARTS; i++) {
-        const tui = start(db, timings);
-        const shown = await until(() => tui.screen().includes(`READY ${size}`));
-        firstFrames.push(shown - tui.started);
-        await tui.stop();
+      const dbs = builds.map((_, b) => join(dir, `board-${size}-${b}.db`));
+      for (const [b, build] of builds.entries()) {
+        const store = build.openStore(dbs[b]!);
+        store.writeTxn(() => {
+          for (let i = 0; i < size; i++) build.createTask(store, { title: `Task ${i}: something to do`, assignee: 'coder', priority: i % 5 });
+        });
+        store.close();
       }
-
-      const tui = start(db, timings);
-      await until(() => tui.screen().includes(`READY ${size}`));
-      writeFileSync(timings, '');
-      const latencies: number[] = [];
-      for (let i = 0; i < CHANGES; i++) {
-        const title = `New ${i} ok`; // short: a card is 26 columns wide
-        createTask(store, { title, priority: 1000 + i }); // on top of READY: in view
-        const committed = performance.now();
-        latencies.push((await until(() => tui.screen().includes(title))) - committed);
-        await sleep(50);
-      }
-      await tui.stop();
-      store.close();
-      const frames = readFileSync(timings, 'utf8').split('\n').filter(Boolean).map(Number);
-      const first = median(firstFrames);
-      const frame = median(frames);
-      const latency = median(latencies);
+      const timings = builds.map((_, b) => join(dir, `timings-${size}-${b}.txt`));
+      const firsts: number[][] = builds.map(() => []);
+      // Interleaved: this build, the baseline, this build, …, so that a busy moment hits both.
+      for (let i = 0; i < STARTS; i++) for (const [b, build] of builds.entries()) firsts[b]!.push(await firstFrame(build.bin, dbs[b]!, size, timings[b]!));
+      const after: Array<Omit<Figures, 'first'>> = [];
+      for (const [b, build] of builds.entries()) after.push(await measure(build, dbs[b]!, size, timings[b]!, firsts[b]!));
+      const figures: Figures[] = builds.map((_, b) => ({ first: median(firsts[b]!), ...after[b]! }));
+      const [now, base] = figures as [Figures, Figures | undefined];
       const mark = (value: number, target: number) => (size === 10_000 ? ` (target < ${target} ms) ${value < target ? 'ok' : 'OVER TARGET'}` : '');
-      rows.push([`${size.toLocaleString('en')} tasks: first frame`, `${first.toFixed(0)} ms${mark(first, TARGETS.firstFrameMs)}`]);
-      rows.push([`${size.toLocaleString('en')} tasks: frame after a change`, `${frame.toFixed(1)} ms${mark(frame, TARGETS.frameMs)}`]);
-      rows.push([`${size.toLocaleString('en')} tasks: change to screen`, `${latency.toFixed(0)} ms${mark(latency, TARGETS.changeToScreenMs)}`]);
+      const ratio = (key: keyof Figures, digits: number) => (base ? ` · baseline ${base[key].toFixed(digits)} ms, ratio ${(now[key] / base[key]).toFixed(2)}×` : '');
+      rows.push([`${size.toLocaleString('en')} tasks: first frame`, `${now.first.toFixed(0)} ms${mark(now.first, TARGETS.firstFrameMs)}${ratio('first', 0)}`]);
+      rows.push([`${size.toLocaleString('en')} tasks: frame after a change`, `${now.frame.toFixed(1)} ms${mark(now.frame, TARGETS.frameMs)}${ratio('frame', 1)}`]);
+      rows.push([`${size.toLocaleString('en')} tasks: change to screen`, `${now.latency.toFixed(0)} ms${mark(now.latency, TARGETS.changeToScreenMs)}${ratio('latency', 0)}`]);
     }
-    report(`kanban tui in a pseudo-terminal (first frame: median of ${STARTS} starts; changes: median of ${CHANGES} inserts from another connection)`, rows);
+    report(`kanban tui in a pseudo-terminal (first frame: median of ${STARTS} starts; changes: median of ${CHANGES} inserts from another connection${BASELINE ? `; baseline ${BASELINE}` : ''})`, rows);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -17,6 +17,7 @@ import { Help } from './Help.js';
 import { clamp, frameHeight, mainHeight, type Size } from './layout.js';
 import { BoardModel } from './model.js';
 import { Prompt } from './Prompt.js';
+import { StatsView } from './StatsView.js';
 import { tint } from './color.js';
 
 export interface AppProps {
@@ -87,6 +88,7 @@ export function App({ store, boardName, dispatcher, context, settings, profiles 
 
   let main;
   if (dialog?.kind === 'help') main = <Help height={height} width={ui.size.columns} />;
+  else if (dialog?.kind === 'stats') main = <StatsView stats={snapshot.stats} width={ui.size.columns} height={height} />;
   else if (dialog?.kind === 'diagnostics') main = <Diagnostics findings={findings} selected={clamp(dialog.selected, 0, Math.max(0, findings.length - 1))} width={ui.size.columns} height={height} />;
   else if (ui.drawer !== null && detail) main = <Drawer detail={detail} logTail={snapshot.logTail} width={ui.size.columns} height={height} now={now} scroll={ui.drawerScroll} />;
   else main = <Board columns={board.columns} geometry={geometry} active={active.status} now={now} limits={limits} flags={flags} marks={ui.marks} />;

@@ -22,6 +22,7 @@ export type Dialog =
   | ({ kind: 'prompt'; purpose: PromptPurpose; label: string; taskIds?: string[]; title?: string; hint?: string } & LineState)
   | { kind: 'confirm'; purpose: 'complete' | 'force-promote' | 'quit'; message: string; taskIds?: string[] }
   | { kind: 'help' }
+  | { kind: 'stats' }
   | { kind: 'diagnostics'; selected: number };
 
 export interface StatusMessage {
@@ -255,6 +256,10 @@ export class BoardController {
     if (dialog?.kind === 'confirm') return this.onConfirmKey(dialog, press);
     if (dialog?.kind === 'prompt') return this.onPromptKey(dialog, press);
     if (dialog?.kind === 'help') return this.set({ dialog: null });
+    if (dialog?.kind === 'stats') {
+      this.deps.model.showStats(false);
+      return this.set({ dialog: null });
+    }
     if (dialog?.kind === 'diagnostics') return this.onDiagnosticsKey(dialog, press);
     if (this.ui.drawer !== null && this.deps.model.snapshot().detail === null) this.set({ drawer: null, drawerScroll: 0 }); // its task is gone
     if (this.ui.drawer !== null && this.onDrawerKey(press)) return;
@@ -422,7 +427,8 @@ export class BoardController {
       case 'help':
         return this.set({ dialog: { kind: 'help' } });
       case 'stats':
-        return this.say('statistics: kanban stats', 'info');
+        this.deps.model.showStats(true);
+        return this.set({ dialog: { kind: 'stats' } });
       case 'quit': {
         const running = this.deps.model.snapshot().board.counts.running;
         if (running === 0) return this.deps.exit();

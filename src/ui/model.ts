@@ -4,6 +4,8 @@ import { getTaskRow } from '../store/rows.js';
 import { showTask, type TaskDetail } from '../store/tasks.js';
 import type { Status } from '../store/types.js';
 import { readLogTail, taskLogPath } from '../workers/runlog.js';
+import { computeStats, statsWindow, type Stats } from '../stats.js';
+import { readStatsFacts } from '../store/stats.js';
 import { loadBoard, type BoardView, type Cursor } from './board-view.js';
 import { markChange } from './timing.js';
 import { BoardWatcher } from './watch.js';
@@ -26,6 +28,8 @@ export interface Snapshot {
   findings: readonly Finding[];
   /** The most severe finding per task id, of those that need a person (not a wait on parents). */
   flags: ReadonlyMap<string, Severity>;
+  /** Run statistics, read while the stats view is open (null otherwise). */
+  stats: Stats | null;
 }
 
 const LOG_TAIL_LINES = 200;
@@ -45,6 +49,7 @@ export class BoardModel {
   private watcher: BoardWatcher | null = null;
   private timers: NodeJS.Timeout[] = [];
   private diagnoseSoon: NodeJS.Timeout | undefined;
+  private statsOpen = false;
 
   constructor(
     readonly store: Store,
@@ -52,7 +57,7 @@ export class BoardModel {
     private readonly diagnose?: () => Finding[],
   ) {
     this.query = query;
-    this.current = { board: loadBoard(store, query), detail: null, logTail: [], findings: [], flags: new Map() };
+    this.current = { board: loadBoard(store, query), detail: null, logTail: [], findings: [], flags: new Map(), stats: null };
     this.current = { ...this.current, detail: this.readDetail() };
     this.pinCursors(this.current.board);
   }
@@ -84,6 +89,27 @@ export class BoardModel {
     this.scheduleDiagnose();
   }
 
+  /** The stats view opened (read now, then every few seconds while open) or closed. */
+  showStats(open: boolean): void {
+    this.statsOpen = open;
+    if (open) this.readStats();
+    else if (this.current.stats !== null) {
+      this.current = { ...this.current, stats: null };
+      this.emit();
+    }
+  }
+
+  private readStats(): void {
+    if (!this.statsOpen) return;
+    try {
+      const now = this.store.clock.now();
+      this.current = { ...this.current, stats: computeStats(readStatsFacts(this.store, statsWindow(now)), now) };
+      this.emit();
+    } catch {
+      // a busy moment: the next round tries again
+    }
+  }
+
   /** How many cards a column's window holds in the query read last. */
   perColumn(): number {
     return this.query.perColumn;
@@ -100,10 +126,14 @@ export class BoardModel {
     return task ? { id: task.id, status: task.status } : null;
   }
 
-  /** A cursor placed by position (id null) now names the card found there. */
+  /**
+   * A cursor placed by position (id null) now names the card found there, and follows it from now
+   * on. A column nobody has moved in has no cursor: it stays on its first card, whatever comes in.
+   */
   private pinCursors(board: BoardView): void {
     const cursors = { ...this.query.cursors };
     for (const column of board.columns) {
+      if (!cursors[column.status]) continue;
       const card = column.cards[column.index - column.offset];
       cursors[column.status] = { id: card?.id ?? null, index: column.index };
     }
@@ -124,6 +154,7 @@ export class BoardModel {
     }
     this.runDiagnose();
     this.timers.push(setInterval(() => this.runDiagnose(), DIAGNOSE_EVERY_MS));
+    this.timers.push(setInterval(() => this.readStats(), DIAGNOSE_EVERY_MS));
     this.timers.push(setInterval(() => this.readLog(), LOG_POLL_MS));
   }
 

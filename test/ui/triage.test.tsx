@@ -3,6 +3,8 @@ import { claimTask } from '../../src/store/lease.js';
 import { blockTask } from '../../src/store/lifecycle.js';
 import { getTask } from '../../src/store/tasks.js';
 import { KEY, setup } from './mount.js';
+import { run, taskAt } from '../helpers/history.js';
+import { waitFor } from '../helpers/workers.js';
 
 const HOUR = 3_600_000;
 /** Wide enough that the diagnostics list and every column's marks are on screen. */
@@ -110,5 +112,34 @@ describe('marks and actions on several cards', () => {
     await app.press('j', 'x', 'y');
     expect(getTask(store, other).status).toBe('done'); // x acted on the card under the cursor only
     expect(getTask(store, marked).status).toBe('ready');
+  });
+});
+
+describe('the stats view', () => {
+  it('S draws the history as pictures: completions per hour, each profile a bar by outcome, the slowest tasks; any key closes it', async () => {
+    const { store, clock, open } = wide();
+    const start = clock.now();
+    const HOUR_MS = 3_600_000;
+    for (let h = 0; h < 6; h++) {
+      const id = taskAt(store, clock, start + h * HOUR_MS, `Job ${h}`);
+      run(store, clock, id, 'coder', start + h * HOUR_MS, start + h * HOUR_MS + (h + 1) * 60_000, h === 2 ? 'crashed' : 'completed');
+      if (h === 2) run(store, clock, id, 'coder', start + h * HOUR_MS + 10 * 60_000, start + h * HOUR_MS + 20 * 60_000, 'completed');
+    }
+    const limited = taskAt(store, clock, start + 6 * HOUR_MS, 'Limited');
+    run(store, clock, limited, 'reviewer', start + 6 * HOUR_MS, start + 6 * HOUR_MS + 1000, { rateLimitedFor: 300_000 });
+    clock.set(start + 7 * HOUR_MS);
+    const app = open();
+    await app.press('S');
+    await waitFor('the stats', () => app.frame().includes('completions per hour, last 24 h: 6 in all'), 5000, 10);
+    const frame = app.frame();
+    expect(frame).toMatch(/[▁▂▃▄▅▆▇█]{20,}/); // the sparkline
+    expect(frame).toMatch(/coder +█+ +7 runs · /);
+    expect(frame).toMatch(/reviewer +█+ +1 run · /);
+    expect(frame).toContain('█ completed');
+    expect(frame).toContain('█ crashed');
+    expect(frame).toContain('time lost to rate limits: 5m in the last 24 h');
+    expect(frame).toMatch(/slowest tasks[\s\S]*Job 5/);
+    await app.press('z');
+    expect(app.frame()).not.toContain('completions per hour');
   });
 });
