@@ -12,8 +12,9 @@ import * as db from '../src/store/db.js';
 import * as tasks from '../src/store/tasks.js';
 import { median, report } from './measure.js';
 
-const SIZES = [100, 1_000, 10_000];
-const STARTS = 5;
+/** KANBAN_BENCH_SIZES=10000 KANBAN_BENCH_STARTS=15: one size, more starts (to tell a small difference from noise). */
+const SIZES = process.env.KANBAN_BENCH_SIZES ? process.env.KANBAN_BENCH_SIZES.split(',').map(Number) : [100, 1_000, 10_000];
+const STARTS = Number(process.env.KANBAN_BENCH_STARTS ?? 5);
 const CHANGES = 20;
 const TARGETS = { firstFrameMs: 1000, frameMs: 50, changeToScreenMs: 300 };
 const KANBAN = fileURLToPath(new URL('../bin/kanban.js', import.meta.url));

@@ -18,8 +18,15 @@ export interface Card extends TaskRow {
   held_until: number | null;
 }
 
-/** Finished columns show the latest first; the others in queue order (priority, then age). */
-const ORDER: Record<'queue' | 'finished', { by: string; before: string }> = {
+/**
+ * A column's order. `column`, the default: finished columns show the latest first, the others
+ * queue order (priority, then age). The others, chosen with `O` on the board, apply to any column.
+ */
+export const COLUMN_SORTS = ['column', 'newest', 'oldest', 'title'] as const;
+export type ColumnSort = (typeof COLUMN_SORTS)[number];
+
+type Order = { by: string; before: string };
+const ORDER: Record<'queue' | 'finished' | Exclude<ColumnSort, 'column'>, Order> = {
   queue: {
     by: 'priority DESC, created_at, id',
     before: '(priority > @priority OR (priority = @priority AND (created_at < @created_at OR (created_at = @created_at AND id < @id))))',
@@ -28,9 +35,22 @@ const ORDER: Record<'queue' | 'finished', { by: string; before: string }> = {
     by: 'updated_at DESC, id',
     before: '(updated_at > @updated_at OR (updated_at = @updated_at AND id < @id))',
   },
+  newest: {
+    by: 'created_at DESC, id',
+    before: '(created_at > @created_at OR (created_at = @created_at AND id < @id))',
+  },
+  oldest: {
+    by: 'created_at, id',
+    before: '(created_at < @created_at OR (created_at = @created_at AND id < @id))',
+  },
+  title: {
+    by: 'title COLLATE NOCASE, id',
+    before: '(title < @title COLLATE NOCASE OR (title = @title COLLATE NOCASE AND id < @id))',
+  },
 };
 
-function orderOf(status: Status) {
+function orderOf(status: Status, sort: ColumnSort = 'column'): Order {
+  if (sort !== 'column') return ORDER[sort];
   return status === 'done' || status === 'archived' ? ORDER.finished : ORDER.queue;
 }
 
@@ -52,15 +72,16 @@ export function columnCounts(store: Store, filter?: string): Record<Status, numb
 const BLOCK_KIND = `CASE WHEN t.status <> 'blocked' THEN NULL ELSE CASE ${LAST_BLOCK_KIND_SQL} WHEN 'gave_up' THEN 'breaker' WHEN 'blocked' THEN 'sticky' END END`;
 
 /** The cooldown event of a ready task's last run, if that run has one (read for the cards in a window only). */
+
 const HOLD = `(SELECT e.kind || ' ' || json_extract(e.payload, '$.cooldown_until') FROM task_events e
   WHERE t.status = 'ready' AND e.run_id = (SELECT max(r.id) FROM task_runs r WHERE r.task_id = t.id) AND e.kind IN ('rate_limited', 'spawn_failed')
     AND json_extract(e.payload, '$.cooldown_until') IS NOT NULL ORDER BY e.id DESC LIMIT 1)`;
 
 /** `limit` cards of a column from position `offset`, in the column's order. */
-export function columnWindow(store: Store, status: Status, offset: number, limit: number, filter?: string): Card[] {
+export function columnWindow(store: Store, status: Status, offset: number, limit: number, filter?: string, sort?: ColumnSort): Card[] {
   const where = filterClause(filter);
   const rows = store
-    .stmt(`SELECT t.*, ${BLOCK_KIND} AS block_kind, ${HOLD} AS hold FROM tasks t WHERE status = @status${where.sql} ORDER BY ${orderOf(status).by} LIMIT @limit OFFSET @offset`)
+    .stmt(`SELECT t.*, ${BLOCK_KIND} AS block_kind, ${HOLD} AS hold FROM tasks t WHERE status = @status${where.sql} ORDER BY ${orderOf(status, sort).by} LIMIT @limit OFFSET @offset`)
     .all({ status, limit, offset: Math.max(0, offset), ...where.params }) as Array<Omit<Card, 'held_by' | 'held_until'> & { hold: string | null }>;
   return rows.map(({ hold, ...card }) => {
     const [kind, until] = hold?.split(' ') ?? [];
@@ -69,15 +90,15 @@ export function columnWindow(store: Store, status: Status, offset: number, limit
 }
 
 /** Where a task stands in its column (0 = first), or null when it is not in that column. */
-export function positionInColumn(store: Store, status: Status, taskId: string, filter?: string): number | null {
+export function positionInColumn(store: Store, status: Status, taskId: string, filter?: string, sort?: ColumnSort): number | null {
   const task = store.stmt('SELECT * FROM tasks WHERE id = ? AND status = ?').get(taskId, status) as TaskRow | undefined;
   if (!task) return null;
   const where = filterClause(filter);
-  const { id, priority, created_at, updated_at } = task;
+  const { id, priority, created_at, updated_at, title } = task;
   return store
-    .stmt(`SELECT count(*) FROM tasks WHERE status = @status${where.sql} AND ${orderOf(status).before}`)
+    .stmt(`SELECT count(*) FROM tasks WHERE status = @status${where.sql} AND ${orderOf(status, sort).before}`)
     .pluck()
-    .get({ status, id, priority, created_at, updated_at, ...where.params }) as number;
+    .get({ status, id, priority, created_at, updated_at, title, ...where.params }) as number;
 }
 
 /** PRAGMA data_version: changes when another connection commits, so a file event that changed nothing costs nothing. */

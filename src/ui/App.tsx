@@ -38,6 +38,10 @@ export interface AppProps {
   diagnose?: () => Finding[];
   /** Rings the terminal's bell when a task comes to need a person (`--bell`). */
   bell?: () => void;
+  /** $EDITOR with the screen given back (`e`), the clipboard (`Y`), Ctrl-Z: the terminal's, from run.tsx. */
+  edit?: (text: string) => string | null;
+  copy?: (text: string) => void;
+  suspend?: () => void;
 }
 
 function useTerminalSize(fixed?: Size): Size {
@@ -60,12 +64,12 @@ function useTerminalSize(fixed?: Size): Size {
  * the footer or the open prompt. It draws the controller's view and hands it the keys; it reads
  * nothing itself.
  */
-export function App({ store, boardName, dispatcher, context, settings, profiles = () => [], clock = systemClock, size: fixedSize, watch = true, diagnose, bell }: AppProps) {
+export function App({ store, boardName, dispatcher, context, settings, profiles = () => [], clock = systemClock, size: fixedSize, watch = true, diagnose, bell, edit, copy, suspend }: AppProps) {
   const { exit } = useApp();
   const size = useTerminalSize(fixedSize);
   const controller = useMemo(() => {
     const model = new BoardModel(store, { statuses: BOARD_COLUMNS, cursors: {}, filter: '', perColumn: 1, drawer: null }, diagnose);
-    return new BoardController({ model, dispatcher, context, profiles, clock, exit, ...(bell && { bell }) }, size);
+    return new BoardController({ model, dispatcher, context, profiles, clock, exit, ...(bell && { bell }), ...(edit && { edit }), ...(copy && { copy }), ...(suspend && { suspend }) }, size);
   }, [store]);
   useEffect(() => {
     controller.start(watch);

@@ -22,7 +22,7 @@ export interface ColumnProps {
 /** A status column: its title and count, a window of cards, and how many more there are either side. */
 export function Column({ view, width, perColumn, active, now, limits, flags, marks, titleLines = 1 }: ColumnProps) {
   const below = view.count - view.offset - view.cards.length;
-  const title = `${view.status.toUpperCase()} ${view.count}`;
+  const title = `${view.status.toUpperCase()} ${view.count}${view.sort === 'column' ? '' : ` ↕${view.sort}`}`;
   return (
     <Box flexDirection="column" width={width} height={perColumn * cardHeight(titleLines) + 3}>
       <Text bold color={tint(active ? 'cyan' : undefined)} underline={active} wrap="truncate">

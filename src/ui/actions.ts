@@ -4,6 +4,7 @@ import { KanbanError, errorMessage } from '../errors.js';
 import { cleanLine } from '../sanitize.js';
 import { addComment } from '../store/comments.js';
 import { approveTask, archiveTask, completeTask, promoteTask, reopenTask, requestChanges, scheduleTask, unblockTask } from '../store/lifecycle.js';
+import { linkTasks, unlinkTasks } from '../store/links.js';
 import { createTask, editTask, getTask } from '../store/tasks.js';
 import type { Task, TaskRow } from '../store/types.js';
 import { formatWhen, parseWhen } from '../time.js';
@@ -42,6 +43,18 @@ export const actions = {
       () => {
         addComment(ctx.store, id, text.trim());
         return getTask(ctx.store, id);
+      },
+    ),
+  /** `child` waits on `parent` from now on (a cycle or a self-link is refused). */
+  link: (ctx: TickContext, child: string, parent: string) => act(() => `${child} now waits on ${parent.trim()}`, () => linkTasks(ctx.store, parent.trim(), child)),
+  unlink: (ctx: TickContext, child: string, parent: string) => act(() => `${child} no longer waits on ${parent.trim()}`, () => unlinkTasks(ctx.store, parent.trim(), child)),
+  /** Title and body as `$EDITOR` left them: the first line the title, the rest (after a blank line) the body. */
+  edit: (ctx: TickContext, id: string, text: string) =>
+    act(
+      (t) => `edited ${t.id}`,
+      () => {
+        const [title = '', ...rest] = text.replace(/\r\n/g, '\n').split('\n');
+        return editTask(ctx.store, id, { title: title.trim(), body: rest.join('\n').replace(/^\n/, '').trimEnd() });
       },
     ),
   complete: (ctx: TickContext, id: string) => act((t) => `completed ${t.id}`, () => completeTask(ctx.store, id)),

@@ -1,4 +1,4 @@
-import { columnCounts, columnWindow, dataVersion, positionInColumn, type Card } from '../store/board.js';
+import { columnCounts, columnWindow, dataVersion, positionInColumn, type Card, type ColumnSort } from '../store/board.js';
 import type { Store } from '../store/db.js';
 import type { Status } from '../store/types.js';
 import { clamp, windowStart } from './layout.js';
@@ -16,6 +16,8 @@ export interface ColumnView {
   offset: number;
   /** Position of the cursor (0 when empty). */
   index: number;
+  /** The order its cards are in (`O` changes it). */
+  sort: ColumnSort;
   cards: Card[];
 }
 
@@ -32,7 +34,7 @@ export interface BoardView {
  */
 export function loadBoard(
   store: Store,
-  params: { statuses: readonly Status[]; cursors: Partial<Record<Status, Cursor>>; filter: string; perColumn: number },
+  params: { statuses: readonly Status[]; cursors: Partial<Record<Status, Cursor>>; filter: string; perColumn: number; sorts?: Partial<Record<Status, ColumnSort>> },
 ): BoardView {
   const filter = params.filter || undefined;
   return store.readTxn(() => {
@@ -40,10 +42,11 @@ export function loadBoard(
     const columns = params.statuses.map((status) => {
       const count = counts[status];
       const cursor = params.cursors[status] ?? { id: null, index: 0 };
-      const followed = cursor.id === null ? null : positionInColumn(store, status, cursor.id, filter);
+      const sort = params.sorts?.[status];
+      const followed = cursor.id === null ? null : positionInColumn(store, status, cursor.id, filter, sort);
       const index = clamp(followed ?? cursor.index, 0, Math.max(0, count - 1));
       const offset = windowStart(index, params.perColumn, count);
-      return { status, count, offset, index, cards: count === 0 ? [] : columnWindow(store, status, offset, params.perColumn, filter) };
+      return { status, count, offset, index, sort: sort ?? 'column', cards: count === 0 ? [] : columnWindow(store, status, offset, params.perColumn, filter, sort) };
     });
     return { counts, columns, version: dataVersion(store) };
   });

@@ -9,7 +9,7 @@ export type CommandLine =
   | { kind: 'command'; id: CommandId; name: string; argument: string | null };
 
 /** The commands `:` knows by name: every command of the table but moving about. */
-const MOVES: readonly CommandId[] = ['column-left', 'column-right', 'card-up', 'card-down', 'page-up', 'page-down', 'first', 'last', 'open', 'back', 'command-line', 'filter'];
+const MOVES: readonly CommandId[] = ['column-left', 'column-right', 'card-up', 'card-down', 'page-up', 'page-down', 'first', 'last', 'open', 'back', 'command-line', 'filter', 'suspend'];
 const NAMES: ReadonlyMap<string, CommandId> = new Map([
   ...COMMANDS.filter((c) => !MOVES.includes(c.id)).map((c) => [c.id, c.id] as const),
   ['q', 'quit'],

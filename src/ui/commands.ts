@@ -29,6 +29,12 @@ export type CommandId =
   | 'complete'
   | 'archive'
   | 'comment'
+  | 'edit'
+  | 'copy-id'
+  | 'link'
+  | 'unlink'
+  | 'sort'
+  | 'suspend'
   | 'create'
   | 'mark'
   | 'diagnostics'
@@ -43,7 +49,7 @@ export type CommandId =
 
 export interface CommandSpec {
   id: CommandId;
-  /** The keys as typed: a character, or a named key (`left`, `enter`, `esc`, `pageup`, …). */
+  /** The keys as typed: a character, a named key (`left`, `enter`, `esc`, `pageup`, …) or `ctrl+z`; none: `:` only. */
   keys: readonly string[];
   /** How the keys are written in help and the README. */
   label: string;
@@ -87,16 +93,22 @@ export const COMMANDS: readonly CommandSpec[] = [
   { id: 'complete', keys: ['x'], label: 'x', does: 'complete', when: UNFINISHED, bulk: true },
   { id: 'archive', keys: ['X'], label: 'X', does: 'archive', when: ['done', 'blocked', 'triage', 'todo', 'ready', 'scheduled', 'review'], bulk: true },
   { id: 'comment', keys: ['C'], label: 'C', does: 'comment (the next run is handed it)', when: ANY },
+  { id: 'edit', keys: ['e'], label: 'e', does: 'edit the title and body in $EDITOR', when: ANY },
+  { id: 'copy-id', keys: ['Y'], label: 'Y', does: 'copy the task id (to the clipboard, OSC 52)', short: 'copy id', when: ANY },
+  { id: 'link', keys: [], label: ':link ID', does: 'the card waits on task ID (its parent)', when: ANY },
+  { id: 'unlink', keys: [], label: ':unlink ID', does: 'the card no longer waits on task ID', when: ANY },
   { id: 'create', keys: ['c'], label: 'c', does: 'create a task', short: 'create' },
   { id: 'mark', keys: ['v'], label: 'v', does: 'mark / unmark (then act on every marked card)', short: 'mark', when: ANY },
   { id: 'filter', keys: ['/'], label: '/', does: 'filter by id, title or assignee', short: 'filter' },
   { id: 'command-line', keys: [':'], label: ':', does: 'command line (Tab completes)', short: 'command' },
+  { id: 'sort', keys: ['O'], label: 'O', does: 'order this column: its own, newest, oldest, by title', short: 'order' },
   { id: 'diagnostics', keys: ['D'], label: 'D', does: 'diagnostics: what needs attention', short: 'diagnostics' },
   { id: 'stats', keys: ['S'], label: 'S', does: 'statistics' },
   { id: 'toggle-dispatcher', keys: ['space'], label: 'space', does: 'pause / resume the dispatcher' },
   { id: 'tick', keys: ['d'], label: 'd', does: 'dispatcher tick now' },
   { id: 'toggle-archived', keys: ['A'], label: 'A', does: 'show / hide archived' },
   { id: 'help', keys: ['?'], label: '?', does: 'help' },
+  { id: 'suspend', keys: ['ctrl+z'], label: 'Ctrl-Z', does: 'suspend (fg brings it back)' },
   { id: 'quit', keys: ['q'], label: 'q', does: 'quit (Ctrl-C: at once)' },
 ];
 
@@ -128,7 +140,8 @@ const FOOTER: readonly CommandId[] = ['help', 'quit', 'create', 'filter', 'comma
 
 /** The footer for a card in `status`: its own keys first, then the board's most needed ones. */
 export function footerFor(status: Status | null): string {
-  const own = COMMANDS.filter((c) => !c.hidden && c.when && status !== null && c.when.includes(status) && !FOOTER.includes(c.id));
+  // What this card's status allows (not what any card allows: that is in help).
+  const own = COMMANDS.filter((c) => !c.hidden && c.keys.length > 0 && c.when && c.when !== ANY && status !== null && c.when.includes(status) && !FOOTER.includes(c.id));
   return [...own, ...FOOTER.map(command)].map((c) => `${c.label} ${c.short ?? c.does.split(/[:(]/)[0]!.trim()}`).join(' · ');
 }
 

@@ -3,7 +3,7 @@ import type { TickContext } from '../dispatcher/context.js';
 import { describeTick } from '../dispatcher/describe.js';
 import { errorMessage } from '../errors.js';
 import { cleanLine } from '../sanitize.js';
-import { BOARD_COLUMNS } from '../store/board.js';
+import { BOARD_COLUMNS, COLUMN_SORTS, type ColumnSort } from '../store/board.js';
 import type { Status } from '../store/types.js';
 import { actions, bulk, type Outcome } from './actions.js';
 import type { Cursor } from './board-view.js';
@@ -16,7 +16,7 @@ import type { BoardModel, Snapshot } from './model.js';
 import { boardGeometry, hitTest, perColumnFor, type BoardGeometry } from './geometry.js';
 import { completeCommandLine, completeWord, parseCommandLine } from './command-line.js';
 
-export type PromptPurpose = 'schedule' | 'block' | 'request-changes' | 'assign' | 'filter' | 'create-title' | 'create-assignee' | 'comment' | 'command';
+export type PromptPurpose = 'schedule' | 'block' | 'request-changes' | 'assign' | 'filter' | 'create-title' | 'create-assignee' | 'comment' | 'command' | 'link' | 'unlink';
 
 export type Dialog =
   | ({ kind: 'prompt'; purpose: PromptPurpose; label: string; taskIds?: string[]; title?: string; hint?: string } & LineState)
@@ -44,6 +44,8 @@ export interface UiState {
   drawerScroll: number;
   dialog: Dialog | null;
   marks: ReadonlySet<string>;
+  /** A column's order when not its own (`O`). */
+  sorts: Partial<Record<Status, ColumnSort>>;
   status: StatusMessage;
 }
 
@@ -66,6 +68,12 @@ export interface ControllerDeps {
   exit: () => void;
   /** Rings the terminal's bell (`--bell`): a task came to need a person (blocked, review). */
   bell?: () => void;
+  /** Hands text to $EDITOR with the screen suspended; the text it left, or null when it failed. */
+  edit?: (text: string) => string | null;
+  /** Puts text on the clipboard (OSC 52). */
+  copy?: (text: string) => void;
+  /** Ctrl-Z: gives the terminal back and stops, until `fg`. */
+  suspend?: () => void;
 }
 
 /** A person's message stays at least this long before a tick's replaces it. */
@@ -101,7 +109,8 @@ export class BoardController {
       drawerScroll: 0,
       dialog: null,
       marks: new Set(),
-      status: { text: 'press ? for help', tone: 'info', at: 0, fromTick: false },
+      sorts: {},
+      status: { text: deps.profiles().length === 0 ? 'no profiles in the config yet: kanban config init writes a starter one · ? for help' : 'press ? for help', tone: 'info', at: 0, fromTick: false },
     };
     deps.model.setQuery(this.query());
     this.current = this.build();
@@ -157,14 +166,14 @@ export class BoardController {
     const statuses = this.statuses();
     const counts = this.deps.model.snapshot().board.counts;
     const perColumn = perColumnFor(this.ui.size, statuses.map((s) => counts[s]), Math.max(0, statuses.indexOf(this.ui.column)));
-    return { statuses, cursors: this.ui.cursors, filter: this.ui.filter, perColumn, drawer: this.ui.drawer };
+    return { statuses, cursors: this.ui.cursors, filter: this.ui.filter, perColumn, drawer: this.ui.drawer, sorts: this.ui.sorts };
   }
 
   /** Changes the screen's state; a change to what is read reads the board again, at once. */
   private set(patch: Partial<UiState>): void {
     const before = this.ui;
     this.ui = { ...before, ...patch };
-    const read = ['column', 'cursors', 'filter', 'showArchived', 'drawer', 'size'] as const;
+    const read = ['column', 'cursors', 'filter', 'showArchived', 'drawer', 'size', 'sorts'] as const;
     if (!read.some((k) => before[k] !== this.ui[k])) return this.changed();
     this.deps.model.setQuery(this.query());
     // The model found the card at each cursor's place: the cursor follows that card from now on.
@@ -263,8 +272,8 @@ export class BoardController {
     if (dialog?.kind === 'diagnostics') return this.onDiagnosticsKey(dialog, press);
     if (this.ui.drawer !== null && this.deps.model.snapshot().detail === null) this.set({ drawer: null, drawerScroll: 0 }); // its task is gone
     if (this.ui.drawer !== null && this.onDrawerKey(press)) return;
-    if (press.ctrl || press.meta) return;
-    const spec = commandForKey(press.name);
+    if (press.meta) return;
+    const spec = commandForKey(press.ctrl ? `ctrl+${press.name}` : press.name);
     if (spec) this.run(spec);
   }
 
@@ -426,6 +435,16 @@ export class BoardController {
       }
       case 'help':
         return this.set({ dialog: { kind: 'help' } });
+      case 'sort': {
+        const status = this.activeColumn().status;
+        const next = COLUMN_SORTS[(COLUMN_SORTS.indexOf(this.ui.sorts[status] ?? 'column') + 1) % COLUMN_SORTS.length]!;
+        this.set({ sorts: { ...this.ui.sorts, [status]: next }, cursors: { ...this.ui.cursors, [status]: { id: null, index: 0 } } });
+        return this.say(`${status}: ${next === 'column' ? 'in its own order' : `by ${next === 'title' ? 'title' : `${next} first`}`} (O changes it)`);
+      }
+      case 'suspend':
+        if (!this.deps.suspend) return this.say('cannot suspend here', 'error');
+        this.deps.suspend();
+        return this.changed();
       case 'stats':
         this.deps.model.showStats(true);
         return this.set({ dialog: { kind: 'stats' } });
@@ -489,7 +508,30 @@ export class BoardController {
         return this.prompt('request-changes', `what should change in ${about}? (the next run is handed it)`, { taskIds: ids });
       case 'comment':
         return this.prompt('comment', `comment on ${about}:`, { taskIds: ids });
+      case 'link':
+        return this.prompt('link', `${about} waits on (a task id):`, { taskIds: ids });
+      case 'unlink':
+        return this.prompt('unlink', `${about} no longer waits on (a task id):`, { taskIds: ids });
+      case 'copy-id':
+        if (!this.deps.copy) return this.say('no clipboard here', 'error');
+        this.deps.copy(ids.join(' '));
+        return this.say(`copied ${ids.join(' ')}`, 'ok');
+      case 'edit':
+        return this.editInEditor(ids[0]!);
     }
+  }
+
+  /** `e`: the title and body in $EDITOR (the first line is the title); saved when changed. */
+  private editInEditor(id: string): void {
+    if (!this.deps.edit) return this.say('no editor here', 'error');
+    const snapshot = this.deps.model.snapshot();
+    const task = snapshot.detail?.task.id === id ? snapshot.detail.task : snapshot.board.columns.flatMap((c) => c.cards).find((c) => c.id === id);
+    if (!task) return this.say(`${id} is not on screen`, 'error');
+    const before = `${task.title}\n\n${task.body}`;
+    const after = this.deps.edit(before);
+    if (after === null) return this.say('the editor failed: nothing changed ($VISUAL, $EDITOR or vi)', 'error');
+    if (after.trimEnd() === before.trimEnd()) return this.say(`${id}: no change`);
+    this.onEach([id], 'edited', (taskId) => actions.edit(this.deps.context(), taskId, after));
   }
 
   private profileHint(): string {
@@ -567,6 +609,10 @@ export class BoardController {
       case 'comment':
         if (value.trim() === '') return this.say('nothing to say: no comment added');
         return this.onEach(ids, 'commented on', (id) => actions.comment(ctx(), id, value));
+      case 'link':
+        return this.onEach(ids, 'linked', (id) => actions.link(ctx(), id, value));
+      case 'unlink':
+        return this.onEach(ids, 'unlinked', (id) => actions.unlink(ctx(), id, value));
       case 'filter':
         return this.applyFilter(value);
       case 'command':
@@ -653,6 +699,8 @@ const PROMPTED: Partial<Record<CommandId, PromptPurpose>> = {
   assign: 'assign',
   'request-changes': 'request-changes',
   comment: 'comment',
+  link: 'link',
+  unlink: 'unlink',
 };
 
 /**

@@ -7,6 +7,7 @@ import { readLogTail, taskLogPath } from '../workers/runlog.js';
 import { computeStats, statsWindow, type Stats } from '../stats.js';
 import { readStatsFacts } from '../store/stats.js';
 import { loadBoard, type BoardView, type Cursor } from './board-view.js';
+import type { ColumnSort } from '../store/board.js';
 import { markChange } from './timing.js';
 import { BoardWatcher } from './watch.js';
 
@@ -17,6 +18,7 @@ export interface BoardQuery {
   filter: string;
   perColumn: number;
   drawer: string | null;
+  sorts?: Partial<Record<Status, ColumnSort>>;
 }
 
 /** Everything the screen draws from the board, read at one moment: components never read the store. */

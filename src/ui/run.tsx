@@ -16,7 +16,7 @@ import type { LocationOptions } from '../location.js';
 import { openStore } from '../store/db.js';
 import { App } from './App.js';
 import { DispatcherHandle } from './dispatcher.js';
-import { enterFullScreen } from './terminal.js';
+import { copyToClipboard, editInEditor, FullScreen } from './terminal.js';
 import { markRendered } from './timing.js';
 
 export interface TuiOptions {
@@ -68,7 +68,11 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
     : null;
   handle = new DispatcherHandle(loop, () => source.settings, () => source.problem);
 
-  const restore = enterFullScreen(process.stdout, process.stdin, { mouse: options.mouse });
+  const screen = new FullScreen(process.stdout, process.stdin, { mouse: options.mouse });
+  screen.enter();
+  const restore = () => screen.leave();
+  // After the editor or `fg`: the screen is blank again, so Ink forgets its last frame and draws whole.
+  const redraw = () => instance.clear();
   const crash = (err: unknown) => {
     restore();
     process.stderr.write(`kanban: internal error in the board: ${errorMessage(err)}\n`);
@@ -85,6 +89,17 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
       settings={() => source.settings}
       profiles={() => Object.keys(source.config.profiles)}
       {...(options.bell && { bell: () => process.stdout.write('\u0007') })}
+      edit={(text) => {
+        const edited = screen.lent(() => editInEditor(text));
+        redraw();
+        return edited;
+      }}
+      copy={(text) => copyToClipboard(process.stdout, text)}
+      suspend={() => {
+        // SIGSTOP, not SIGTSTP: the kernel drops SIGTSTP in an orphaned process group (no shell's job control).
+        screen.lent(() => process.kill(0, 'SIGSTOP'));
+        redraw();
+      }}
       context={() => tickContext(store, source.config, systemClock, source.tickOptions(killer, elapsed))}
       diagnose={() => diagnoseBoard(store, source.config, source.settings, systemClock.now())}
     />,

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { blockTask, completeTask } from '../../src/store/lifecycle.js';
 import { createTask, getTask, listTasks } from '../../src/store/tasks.js';
@@ -246,6 +247,33 @@ describe('kanban tui in a real terminal', () => {
     expect(getTask(b.store, ids[3]!).scheduled_until! - Date.now()).toBeGreaterThan(2 * 3600_000 - 120_000);
     await screen.press(':', done, KEY.enter, 'o');
     await waitFor('reopened', () => getTask(b.store, done).status === 'ready');
+  });
+
+  it('e hands the task to $EDITOR with the terminal given back, saves what it left, and draws the board again', async () => {
+    const b = workerBoard({});
+    const id = createTask(b.store, { title: 'Needs a better title', body: 'the body' }).task.id;
+    const screen = openScreen(['--db', b.db, 'tui', '--no-dispatch'], { ...b.env, EDITOR: `${process.execPath} ${fixture('editor.mjs')}`, VISUAL: '' }, 100, 30);
+    open.push(screen);
+    await screen.waitFor('the board', (t) => t.includes('Needs a better title'));
+    await screen.press('e');
+    await screen.waitFor('the board again, with the new title', (t) => t.includes('Edited in the editor') && t.includes(`edited ${id}`));
+    expect(screen.term.buffer.active.type).toBe('alternate');
+    expect(getTask(b.store, id)).toMatchObject({ title: 'Edited in the editor', body: 'the body\na line added in the editor' });
+  });
+
+  it('Ctrl-Z stops the board with the terminal given back; SIGCONT (fg) draws it again', async () => {
+    const b = workerBoard({});
+    createTask(b.store, { title: 'Still here after fg' });
+    const screen = board(b);
+    await screen.waitFor('the board', (t) => t.includes('Still here after fg'));
+    const state = () => readFileSync(`/proc/${screen.pid}/stat`, 'utf8').split(') ')[1]![0];
+    await screen.press('\u001a');
+    await waitFor('the board stopped', () => state() === 'T');
+    expect(screen.term.buffer.active.type).toBe('normal');
+    process.kill(screen.pid, 'SIGCONT');
+    await screen.waitFor('the board again', (t) => t.includes('Still here after fg') && screen.term.buffer.active.type === 'alternate');
+    await screen.press('q');
+    expect(await screen.exited).toBe(0);
   });
 
   it('q quits and gives the terminal back: normal screen, cursor shown', async () => {

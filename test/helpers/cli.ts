@@ -36,15 +36,20 @@ export function fileHash(path: string): string {
  * matching `message`, nothing on stdout, and the board file byte-for-byte as it was (no WAL left).
  */
 export function expectFailure(db: string, args: readonly string[], code: number, message: RegExp, env: Record<string, string> = {}): CliResult {
-  const before = fileHash(db);
-  const result = kanban(['--db', db, ...args], env);
+  const result = expectFails(['--db', db, ...args], env, code, message, [db]);
+  expect(existsSync(`${db}-wal`)).toBe(false);
+  return result;
+}
+
+/** The contract for a failing command: its code, one `kanban: …` line, nothing on stdout, `files` as they were. */
+export function expectFails(args: readonly string[], env: Record<string, string>, code: number, message: RegExp, files: string[] = []): CliResult {
+  const before = files.map(fileHash);
+  const result = kanban(args, env);
   expect(result.code, result.stderr).toBe(code);
   expect(result.stdout).toBe('');
-  const lines = result.stderr.split('\n').filter(Boolean);
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^kanban: /);
-  expect(lines[0]).toMatch(message);
-  expect(fileHash(db)).toBe(before);
-  expect(existsSync(`${db}-wal`)).toBe(false);
+  expect(result.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+  expect(result.stderr).toMatch(/^kanban: /);
+  expect(result.stderr).toMatch(message);
+  expect(files.map(fileHash)).toEqual(before);
   return result;
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from '
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/board.js';
-import { fileHash, kanban, KANBAN_BIN, type CliResult } from '../helpers/cli.js';
+import { expectFails, kanban, KANBAN_BIN } from '../helpers/cli.js';
 import { cleanEnv } from '../helpers/processes.js';
 import { openScreen, type Screen } from '../helpers/pty.js';
 
@@ -26,19 +26,6 @@ function ok(args: string[], env: Record<string, string>): string {
   const result = kanban(args, env);
   expect(result.code, result.stderr).toBe(0);
   return result.stdout;
-}
-
-/** The contract for a failing command: its code, one `kanban: …` line, nothing on stdout, `files` as they were. */
-function expectFails(args: string[], env: Record<string, string>, code: number, message: RegExp, files: string[] = []): CliResult {
-  const before = files.map(fileHash);
-  const result = kanban(args, env);
-  expect(result.code, result.stderr).toBe(code);
-  expect(result.stdout).toBe('');
-  expect(result.stderr.split('\n').filter(Boolean)).toHaveLength(1);
-  expect(result.stderr).toMatch(/^kanban: /);
-  expect(result.stderr).toMatch(message);
-  expect(files.map(fileHash)).toEqual(before);
-  return result;
 }
 
 /** A process started with `args` that prints `ready` on stderr once it runs. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { tempDir } from '../helpers/board.js';
-import { fileHash, kanban, type CliResult } from '../helpers/cli.js';
+import { expectFails, kanban } from '../helpers/cli.js';
 
 /** A KANBAN_HOME and a PATH holding stand-ins for the agent CLIs named (executable files that are never run). */
 function home(agents: string[] = []): { home: string; bin: string; env: Record<string, string>; config: string } {
@@ -16,19 +16,6 @@ function home(agents: string[] = []): { home: string; bin: string; env: Record<s
   }
   const kanbanHome = join(dir, 'home');
   return { home: kanbanHome, bin, env: { KANBAN_HOME: kanbanHome, PATH: bin }, config: join(kanbanHome, 'config.yaml') };
-}
-
-/** The contract for a failing command: its code, one `kanban: …` line, nothing on stdout, `files` as they were. */
-function expectFails(args: string[], env: Record<string, string>, code: number, message: RegExp, files: string[] = []): CliResult {
-  const before = files.map(fileHash);
-  const result = kanban(args, env);
-  expect(result.code, result.stderr).toBe(code);
-  expect(result.stdout).toBe('');
-  expect(result.stderr.split('\n').filter(Boolean)).toHaveLength(1);
-  expect(result.stderr).toMatch(/^kanban: /);
-  expect(result.stderr).toMatch(message);
-  expect(files.map(fileHash)).toEqual(before);
-  return result;
 }
 
 function ok(args: string[], env: Record<string, string>): string {

@@ -25,7 +25,7 @@ describe('the board', () => {
     for (const short of ['TODO', 'RUN', 'BLK', 'SCHD', 'REV', 'DONE']) expect(frame).toContain(short);
     expect(frame).not.toContain('◀');
     expect(frame).toContain('press ? for help');
-    expect(frame).toMatch(/s schedule · b block · a assign · x complete · X archive · C comment · \? help · q quit · c create/);
+    expect(frame).toMatch(/s schedule · b block · a assign · x complete · X archive · \? help · q quit · c create/);
     expect(frame.split('\n')).toHaveLength(29); // one row short of the terminal
   });
 
@@ -204,6 +204,55 @@ describe('the board', () => {
     app.handle.changed();
     await app.settle();
     expect(rings).toBe(1);
+  });
+
+  it('e edits the title and body in $EDITOR (the first line is the title); an unchanged text or a failed editor changes nothing', async () => {
+    let answer: string | null = 'Better title\n\nA body\nof two lines\n';
+    const seen: string[] = [];
+    const { store, make, open } = setup({ edit: (text) => (seen.push(text), answer) });
+    const id = make('Old title', { body: 'old body' });
+    const app = open();
+    await app.press('e');
+    expect(seen).toEqual(['Old title\n\nold body']);
+    expect(getTask(store, id)).toMatchObject({ title: 'Better title', body: 'A body\nof two lines' });
+    expect(app.frame()).toContain(`edited ${id}`);
+    answer = null;
+    await app.press('e');
+    expect(app.frame()).toContain('the editor failed: nothing changed');
+    answer = 'Better title\n\nA body\nof two lines';
+    await app.press('e');
+    expect(app.frame()).toContain(`${id}: no change`);
+  });
+
+  it('Y copies the task id; O orders the column newest first, oldest, by title, then its own; :link and :unlink', async () => {
+    const copied: string[] = [];
+    const { store, make, open } = setup({ copy: (text) => copied.push(text) });
+    const b = make('Bravo');
+    const a = make('alpha');
+    const c = make('Charlie', { priority: 5 });
+    const app = open();
+    await app.press('Y');
+    expect(copied).toEqual([c]); // the highest priority first: the column's own order
+    const order = () => app.frame().split('\n').flatMap((l) => l.match(/\b(alpha|Bravo|Charlie)\b/g) ?? []);
+    expect(order()).toEqual(['Charlie', 'Bravo', 'alpha']);
+    await app.press('O');
+    expect(app.frame()).toContain('READY 3 ↕newest');
+    expect(order()).toEqual(['Charlie', 'alpha', 'Bravo']);
+    await app.press('O');
+    expect(order()).toEqual(['Bravo', 'alpha', 'Charlie']);
+    await app.press('O');
+    expect(order()).toEqual(['alpha', 'Bravo', 'Charlie']);
+    await app.press('O');
+    expect(app.frame()).toContain('READY 3 ');
+    expect(app.frame()).not.toContain('↕');
+    await app.press(':', `link ${b}`, KEY.enter); // the selected card (Charlie) waits on Bravo
+    expect(getTask(store, c).parents).toEqual([b]);
+    expect(getTask(store, c).status).toBe('todo');
+    await app.press(':', c, KEY.enter); // it went to todo: jump to it
+    await app.press(':', `unlink ${b}`, KEY.enter);
+    expect(getTask(store, c).parents).toEqual([]);
+    expect(getTask(store, c).status).toBe('ready');
+    void a;
   });
 
   it('b then Esc cancels and changes nothing', async () => {

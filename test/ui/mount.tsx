@@ -45,7 +45,7 @@ async function settle(frame: () => string | undefined): Promise<void> {
  * The App on a real board file, in ink-testing-library, 100×30. The dispatcher is a real loop that
  * is never started (its pause and tick-now still work), or none at all.
  */
-export function mount(store: Store, clock: ManualClock, options: { dispatcher?: boolean; columns?: number; rows?: number; configProblem?: () => string | null; bell?: () => void } = {}) {
+export function mount(store: Store, clock: ManualClock, options: { dispatcher?: boolean; columns?: number; rows?: number; configProblem?: () => string | null; bell?: () => void; edit?: (text: string) => string | null; copy?: (text: string) => void } = {}) {
   const loop = options.dispatcher === false ? null : new DispatcherLoop(() => ({ at: clock.now(), dry_run: false, actions: [], errors: [], fault: null }), () => 1000, { onTick: () => {}, onError: () => {} });
   const handle = new DispatcherHandle(loop, () => settings, options.configProblem);
   const instance = render(
@@ -56,6 +56,8 @@ export function mount(store: Store, clock: ManualClock, options: { dispatcher?: 
       settings={() => settings}
       profiles={() => Object.keys(config.profiles)}
       {...(options.bell && { bell: options.bell })}
+      {...(options.edit && { edit: options.edit })}
+      {...(options.copy && { copy: options.copy })}
       context={() => tickContext(store, config, clock, { settings, killer: new Killer(0), isRunProcess: () => false })}
       clock={clock}
       size={{ columns: options.columns ?? 100, rows: options.rows ?? 30 }}

@@ -128,7 +128,7 @@ describe('the command table and the keys', () => {
   });
 
   it('the footer offers the keys that apply to the card', () => {
-    expect(footerFor('running')).toMatch(/^r reclaim · b block · x complete · C comment · \? help · q quit · c create/);
+    expect(footerFor('running')).toMatch(/^r reclaim · b block · x complete · \? help · q quit · c create/);
     expect(footerFor('blocked')).toContain('u unblock');
     expect(footerFor('blocked')).not.toContain('r reclaim');
     expect(footerFor(null)).toBe('? help · q quit · c create · / filter · : command · v mark · D diagnostics');
@@ -151,7 +151,7 @@ describe('the command table and the keys', () => {
 describe('Column', () => {
   it('shows its title with the count, the cards, and how many more above and below', () => {
     const cards = [card({ id: 't_00000003', title: 'Third' }), card({ id: 't_00000004', title: 'Fourth' })];
-    const { lastFrame } = render(<Column view={{ status: 'ready', count: 10, offset: 2, index: 3, cards }} width={30} perColumn={2} active now={NOW} limits={limits} />);
+    const { lastFrame } = render(<Column view={{ status: 'ready', count: 10, offset: 2, index: 3, sort: 'column', cards }} width={30} perColumn={2} active now={NOW} limits={limits} />);
     const frame = lastFrame()!;
     expect(frame).toContain('READY 10');
     expect(frame).toContain('↑ 2 more');
@@ -161,7 +161,7 @@ describe('Column', () => {
   });
 
   it('says so when empty', () => {
-    const { lastFrame } = render(<Column view={{ status: 'review', count: 0, offset: 0, index: 0, cards: [] }} width={30} perColumn={2} active={false} now={NOW} limits={limits} />);
+    const { lastFrame } = render(<Column view={{ status: 'review', count: 0, offset: 0, index: 0, sort: 'column', cards: [] }} width={30} perColumn={2} active={false} now={NOW} limits={limits} />);
     expect(lastFrame()).toContain('REVIEW 0');
     expect(lastFrame()).toContain('(empty)');
   });
