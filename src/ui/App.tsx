@@ -76,6 +76,11 @@ export function App({ store, boardName, dispatcher, context, settings, profiles 
     return () => controller.stop();
   }, [controller, watch]);
   useEffect(() => controller.resize(size), [controller, size.columns, size.rows]);
+  // Ink's write erases its frame, writes (nothing) and draws the last frame whole: after the editor or fg.
+  const { write } = useStdout();
+  useEffect(() => {
+    controller.repaint = () => write('');
+  }, [controller, write]);
   // Every key goes straight to the controller, which keeps its own state: nothing waits for a frame.
   useInput((input, key) => controller.input(input, key));
   const view = useSyncExternalStore(controller.subscribe, controller.view);

@@ -91,6 +91,8 @@ export class BoardController {
   private readonly listeners = new Set<() => void>();
   private readonly unsubscribe: Array<() => void> = [];
   private clockTimer: NodeJS.Timeout | undefined;
+  /** Draws the whole frame again (the screen was lent to an editor or stopped): set by the screen. */
+  repaint: () => void = () => {};
   /** Tasks blocked or in review as last seen, and when this board last acted itself (its own changes ring no bell). */
   private needPerson = 0;
   private actedAt = -Infinity;
@@ -444,6 +446,7 @@ export class BoardController {
       case 'suspend':
         if (!this.deps.suspend) return this.say('cannot suspend here', 'error');
         this.deps.suspend();
+        this.repaint();
         return this.changed();
       case 'stats':
         this.deps.model.showStats(true);
@@ -529,6 +532,7 @@ export class BoardController {
     if (!task) return this.say(`${id} is not on screen`, 'error');
     const before = `${task.title}\n\n${task.body}`;
     const after = this.deps.edit(before);
+    this.repaint();
     if (after === null) return this.say('the editor failed: nothing changed ($VISUAL, $EDITOR or vi)', 'error');
     if (after.trimEnd() === before.trimEnd()) return this.say(`${id}: no change`);
     this.onEach([id], 'edited', (taskId) => actions.edit(this.deps.context(), taskId, after));

@@ -71,8 +71,6 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
   const screen = new FullScreen(process.stdout, process.stdin, { mouse: options.mouse });
   screen.enter();
   const restore = () => screen.leave();
-  // After the editor or `fg`: the screen is blank again, so Ink forgets its last frame and draws whole.
-  const redraw = () => instance.clear();
   const crash = (err: unknown) => {
     restore();
     process.stderr.write(`kanban: internal error in the board: ${errorMessage(err)}\n`);
@@ -89,17 +87,10 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
       settings={() => source.settings}
       profiles={() => Object.keys(source.config.profiles)}
       {...(options.bell && { bell: () => process.stdout.write('\u0007') })}
-      edit={(text) => {
-        const edited = screen.lent(() => editInEditor(text));
-        redraw();
-        return edited;
-      }}
+      edit={(text) => screen.lent(() => editInEditor(text))}
       copy={(text) => copyToClipboard(process.stdout, text)}
-      suspend={() => {
-        // SIGSTOP, not SIGTSTP: the kernel drops SIGTSTP in an orphaned process group (no shell's job control).
-        screen.lent(() => process.kill(0, 'SIGSTOP'));
-        redraw();
-      }}
+      // SIGSTOP, not SIGTSTP: the kernel drops SIGTSTP in an orphaned process group (no shell's job control).
+      suspend={() => screen.lent(() => process.kill(0, 'SIGSTOP'))}
       context={() => tickContext(store, source.config, systemClock, source.tickOptions(killer, elapsed))}
       diagnose={() => diagnoseBoard(store, source.config, source.settings, systemClock.now())}
     />,

@@ -190,7 +190,7 @@ describe('kanban tui in a real terminal', () => {
 
   it('four keys in one write are four moves, and keys typed ahead reach the prompt they open (arrows, j, a filter and its Enter)', async () => {
     const b = workerBoard({});
-    const ids = Array.from({ length: 8 }, (_, i) => createTask(b.store, { title: `Card ${i}` }).task.id);
+    const ids = Array.from({ length: 8 }, (_, i) => createTask(b.store, { title: `Card ${i}`, priority: 8 - i }).task.id); // in title order
     const screen = board(b);
     await screen.waitFor('the board', (t) => t.includes('READY 8'));
     const selectedTitle = () => screen.lines().find((l) => /▌ +Card \d/.test(l))?.match(/Card \d/)?.[0];
