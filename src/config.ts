@@ -5,6 +5,7 @@ import { AGENT_NAMES } from './agents/types.js';
 import { InvalidInput, errorMessage } from './errors.js';
 import { HOOK_EVENT_KINDS } from './hooks/kinds.js';
 import { parseDuration } from './time.js';
+import { checkKeyOverrides } from './ui/commands.js';
 
 /**
  * config.yaml: profiles (what runs a task) and dispatcher settings. Every key is checked; an unknown
@@ -81,6 +82,14 @@ const DiagnosticsSchema = z.strictObject({
   stranded_ready_minutes: z.number().positive().default(30),
 });
 
+/** The board's keys: a command of the board's table → its keys (one, or a list), replacing its own. */
+const KeysSchema = z
+  .record(z.string(), z.union([z.string().transform((key) => [key]), z.array(z.string()).min(1, 'needs at least one key')]))
+  .superRefine((keys, ctx) => {
+    const problem = checkKeyOverrides(keys);
+    if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+  });
+
 export const ConfigSchema = z.strictObject({
   profiles: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a profile name of letters, digits, _ . and -'), ProfileSchema).default({}),
   default_assignee: z.string().optional(),
@@ -98,6 +107,7 @@ export const ConfigSchema = z.strictObject({
   log_max_bytes: positiveInt.optional(),
   diagnostics: DiagnosticsSchema.default(DiagnosticsSchema.parse({})),
   hooks: z.array(HookSchema).default([]),
+  keys: KeysSchema.default({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

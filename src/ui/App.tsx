@@ -8,7 +8,7 @@ import type { Store } from '../store/db.js';
 import { BOARD_COLUMNS } from '../store/board.js';
 import { Board } from './Board.js';
 import { Footer, Header, StatusLine } from './Chrome.js';
-import { footerFor } from './commands.js';
+import { footerFor, type Keymap } from './commands.js';
 import { BoardController } from './controller.js';
 import type { DispatcherHandle } from './dispatcher.js';
 import { Diagnostics } from './Diagnostics.js';
@@ -42,6 +42,8 @@ export interface AppProps {
   edit?: (text: string) => string | null;
   copy?: (text: string) => void;
   suspend?: () => void;
+  /** The keys, with the config's `keys:` (read once, at start). */
+  keymap?: Keymap;
 }
 
 function useTerminalSize(fixed?: Size): Size {
@@ -64,12 +66,12 @@ function useTerminalSize(fixed?: Size): Size {
  * the footer or the open prompt. It draws the controller's view and hands it the keys; it reads
  * nothing itself.
  */
-export function App({ store, boardName, dispatcher, context, settings, profiles = () => [], clock = systemClock, size: fixedSize, watch = true, diagnose, bell, edit, copy, suspend }: AppProps) {
+export function App({ store, boardName, dispatcher, context, settings, profiles = () => [], clock = systemClock, size: fixedSize, watch = true, diagnose, bell, edit, copy, suspend, keymap }: AppProps) {
   const { exit } = useApp();
   const size = useTerminalSize(fixedSize);
   const controller = useMemo(() => {
     const model = new BoardModel(store, { statuses: BOARD_COLUMNS, cursors: {}, filter: '', perColumn: 1, drawer: null }, diagnose);
-    return new BoardController({ model, dispatcher, context, profiles, clock, exit, ...(bell && { bell }), ...(edit && { edit }), ...(copy && { copy }), ...(suspend && { suspend }) }, size);
+    return new BoardController({ model, dispatcher, context, profiles, clock, exit, ...(bell && { bell }), ...(edit && { edit }), ...(copy && { copy }), ...(suspend && { suspend }), ...(keymap && { keymap }) }, size);
   }, [store]);
   useEffect(() => {
     controller.start(watch);
@@ -92,11 +94,11 @@ export function App({ store, boardName, dispatcher, context, settings, profiles 
   const active = board.columns.find((c) => c.status === ui.column) ?? board.columns[0]!;
   const selected = active.cards[active.index - active.offset] ?? null;
   const selectedStatus = ui.drawer !== null ? (detail?.task.status ?? null) : (selected?.status ?? null);
-  const keysLine = ui.marks.size > 0 ? `${ui.marks.size} marked · r u p s x X act on all of them · v unmark · Esc clears the marks` : footerFor(selectedStatus);
+  const keysLine = ui.marks.size > 0 ? `${ui.marks.size} marked · r u p s x X act on all of them · v unmark · Esc clears the marks` : footerFor(selectedStatus, controller.keymap);
   const dialog = ui.dialog;
 
   let main;
-  if (dialog?.kind === 'help') main = <Help height={height} width={ui.size.columns} />;
+  if (dialog?.kind === 'help') main = <Help height={height} width={ui.size.columns} keymap={controller.keymap} />;
   else if (dialog?.kind === 'stats') main = <StatsView stats={snapshot.stats} width={ui.size.columns} height={height} />;
   else if (dialog?.kind === 'diagnostics') main = <Diagnostics findings={findings} selected={clamp(dialog.selected, 0, Math.max(0, findings.length - 1))} width={ui.size.columns} height={height} />;
   else if (ui.drawer !== null && detail) main = <Drawer detail={detail} logTail={snapshot.logTail} width={ui.size.columns} height={height} now={now} scroll={ui.drawerScroll} />;

@@ -1,13 +1,13 @@
 import { Box, Text } from 'ink';
-import { helpRows } from './commands.js';
+import { helpRows, type Keymap } from './commands.js';
 import { cut } from './layout.js';
 
 /**
  * Every key of the command table, with what it does, in as many columns as the height needs (one
  * line per key, never two squeezed into one). Any key closes it.
  */
-export function Help({ height, width }: { height: number; width: number }) {
-  const keys = helpRows();
+export function Help({ height, width, keymap }: { height: number; width: number; keymap?: Keymap }) {
+  const keys = helpRows(keymap);
   const rows = Math.max(1, height - 1);
   const columns = Math.ceil(keys.length / rows);
   const columnWidth = Math.max(1, Math.floor(width / columns));

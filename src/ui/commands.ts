@@ -113,15 +113,76 @@ export const COMMANDS: readonly CommandSpec[] = [
 ];
 
 const BY_ID = new Map(COMMANDS.map((c) => [c.id, c]));
-const BY_KEY = new Map(COMMANDS.flatMap((c) => c.keys.map((k) => [k, c] as const)));
 
 export function command(id: CommandId): CommandSpec {
   return BY_ID.get(id)!;
 }
 
-/** The command a key names on the board (named keys: `left`, `enter`, …; else the character). */
+/** The keys a person may give a command in the config's `keys:`: one character, a named key, or ctrl+a character. */
+export const NAMED_KEYS = ['left', 'right', 'up', 'down', 'pageup', 'pagedown', 'home', 'end', 'enter', 'esc', 'tab', 'space'] as const;
+
+export function isKeyName(key: string): boolean {
+  return [...key].length === 1 || (NAMED_KEYS as readonly string[]).includes(key) || /^ctrl\+[a-z]$/.test(key);
+}
+
+/** How a key is written in help and the footer. */
+function keyLabel(key: string): string {
+  return key === 'left' ? '←' : key === 'right' ? '→' : key === 'up' ? '↑' : key === 'down' ? '↓' : key.startsWith('ctrl+') ? `Ctrl-${key.slice(5).toUpperCase()}` : key;
+}
+
+/** The config's `keys:` (command → its keys, replacing the defaults). */
+export type KeyOverrides = Partial<Record<CommandId, readonly string[]>>;
+
+/**
+ * The board's keys: the table with the config's `keys:` applied. A command given keys in the config
+ * has those instead of its own; the help and the footer show them. `keys:` is validated with the
+ * config (checkKeyOverrides), so a keymap is built from a table with each key used once.
+ */
+export class Keymap {
+  readonly commands: readonly CommandSpec[];
+  private readonly byKey: ReadonlyMap<string, CommandSpec>;
+
+  constructor(overrides: KeyOverrides = {}) {
+    this.commands = COMMANDS.map((c) => {
+      const keys = overrides[c.id];
+      return keys ? { ...c, keys, label: keys.map(keyLabel).join(' ') } : c;
+    });
+    this.byKey = new Map(this.commands.flatMap((c) => c.keys.map((k) => [k, c] as const)));
+  }
+
+  /** The command a key names on the board (named keys: `left`, `enter`, …, `ctrl+z`; else the character). */
+  forKey(key: string): CommandSpec | null {
+    return this.byKey.get(key) ?? null;
+  }
+
+  command(id: CommandId): CommandSpec {
+    return this.commands.find((c) => c.id === id)!;
+  }
+}
+
+export const DEFAULT_KEYMAP = new Keymap();
+
+/** The command a key names with the default keys. */
 export function commandForKey(key: string): CommandSpec | null {
-  return BY_KEY.get(key) ?? null;
+  return DEFAULT_KEYMAP.forKey(key);
+}
+
+/** Why the config's `keys:` cannot be used (an unknown command, a bad or reserved key, a key given twice), or null. */
+export function checkKeyOverrides(overrides: Record<string, readonly string[]>): { path: string[]; message: string } | null {
+  for (const [id, keys] of Object.entries(overrides)) {
+    if (!BY_ID.has(id as CommandId)) return { path: [id], message: `no such board command (one of ${COMMANDS.map((c) => c.id).join(' ')})` };
+    const bad = keys.findIndex((k) => !isKeyName(k) || k === 'ctrl+c');
+    if (bad !== -1) return { path: [id, String(bad)], message: keys[bad] === 'ctrl+c' ? 'ctrl+c is kept for quitting' : `not a key: one character, ${NAMED_KEYS.join(' ')}, or ctrl+a letter` };
+  }
+  const used = new Map<string, string>();
+  for (const c of new Keymap(overrides as KeyOverrides).commands) {
+    for (const key of c.keys) {
+      const other = used.get(key);
+      if (other) return { path: [overrides[c.id] ? c.id : other], message: `the key ${JSON.stringify(key)} is both ${other}'s and ${c.id}'s` };
+      used.set(key, c.id);
+    }
+  }
+  return null;
 }
 
 /** Null when the command applies to the card; else why not, in words. */
@@ -139,15 +200,15 @@ function listOf(statuses: readonly Status[]): string {
 const FOOTER: readonly CommandId[] = ['help', 'quit', 'create', 'filter', 'command-line', 'mark', 'diagnostics'];
 
 /** The footer for a card in `status`: its own keys first, then the board's most needed ones. */
-export function footerFor(status: Status | null): string {
+export function footerFor(status: Status | null, keymap: Keymap = DEFAULT_KEYMAP): string {
   // What this card's status allows (not what any card allows: that is in help).
-  const own = COMMANDS.filter((c) => !c.hidden && c.keys.length > 0 && c.when && c.when !== ANY && status !== null && c.when.includes(status) && !FOOTER.includes(c.id));
-  return [...own, ...FOOTER.map(command)].map((c) => `${c.label} ${c.short ?? c.does.split(/[:(]/)[0]!.trim()}`).join(' · ');
+  const own = keymap.commands.filter((c) => !c.hidden && c.keys.length > 0 && c.when && c.when !== ANY && status !== null && c.when.includes(status) && !FOOTER.includes(c.id));
+  return [...own, ...FOOTER.map((id) => keymap.command(id))].map((c) => `${c.label} ${c.short ?? c.does.split(/[:(]/)[0]!.trim()}`).join(' · ');
 }
 
 /** The rows of help and the README: one per visible command. */
-export function helpRows(): Array<{ keys: string; does: string; when: string }> {
-  return COMMANDS.filter((c) => !c.hidden).map((c) => ({ keys: c.label, does: c.does, when: c.when ? (c.when === ANY ? 'any card' : c.when.join(', ')) : '' }));
+export function helpRows(keymap: Keymap = DEFAULT_KEYMAP): Array<{ keys: string; does: string; when: string }> {
+  return keymap.commands.filter((c) => !c.hidden).map((c) => ({ keys: c.label, does: c.does, when: c.when ? (c.when === ANY ? 'any card' : c.when.join(', ')) : '' }));
 }
 
 /** The README's key table, generated: `npm run readme-keys` writes it, a test checks it. */

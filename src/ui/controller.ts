@@ -7,7 +7,7 @@ import { BOARD_COLUMNS, COLUMN_SORTS, type ColumnSort } from '../store/board.js'
 import type { Status } from '../store/types.js';
 import { actions, bulk, type Outcome } from './actions.js';
 import type { Cursor } from './board-view.js';
-import { command, commandForKey, whyNot, type CommandId, type CommandSpec } from './commands.js';
+import { DEFAULT_KEYMAP, whyNot, type CommandId, type CommandSpec, type Keymap } from './commands.js';
 import type { DispatcherHandle } from './dispatcher.js';
 import { parseMouse, pressesOf, type InkKey, type MouseEvent, type Press } from './keys.js';
 import { clamp, type Size } from './layout.js';
@@ -74,6 +74,8 @@ export interface ControllerDeps {
   copy?: (text: string) => void;
   /** Ctrl-Z: gives the terminal back and stops, until `fg`. */
   suspend?: () => void;
+  /** The keys (the command table with the config's `keys:`); the defaults when absent. */
+  keymap?: Keymap;
 }
 
 /** A person's message stays at least this long before a tick's replaces it. */
@@ -87,6 +89,7 @@ const KEEP_MESSAGE_MS = 5000;
  */
 export class BoardController {
   private ui: UiState;
+  readonly keymap: Keymap;
   private current: View;
   private readonly listeners = new Set<() => void>();
   private readonly unsubscribe: Array<() => void> = [];
@@ -101,6 +104,7 @@ export class BoardController {
     private readonly deps: ControllerDeps,
     size: Size,
   ) {
+    this.keymap = deps.keymap ?? DEFAULT_KEYMAP;
     this.ui = {
       size,
       column: 'ready',
@@ -275,7 +279,7 @@ export class BoardController {
     if (this.ui.drawer !== null && this.deps.model.snapshot().detail === null) this.set({ drawer: null, drawerScroll: 0 }); // its task is gone
     if (this.ui.drawer !== null && this.onDrawerKey(press)) return;
     if (press.meta) return;
-    const spec = commandForKey(press.ctrl ? `ctrl+${press.name}` : press.name);
+    const spec = this.keymap.forKey(press.ctrl ? `ctrl+${press.name}` : press.name);
     if (spec) this.run(spec);
   }
 
@@ -306,7 +310,7 @@ export class BoardController {
   private onDiagnosticsKey(dialog: Extract<Dialog, { kind: 'diagnostics' }>, press: Press): void {
     const findings = this.deps.model.snapshot().findings;
     const last = Math.max(0, findings.length - 1);
-    const spec = commandForKey(press.name);
+    const spec = this.keymap.forKey(press.name);
     const move = (to: number) => this.set({ dialog: { ...dialog, selected: clamp(to, 0, last) } });
     switch (spec?.id) {
       case 'card-up':
@@ -643,7 +647,7 @@ export class BoardController {
     if (parsed.kind === 'error') return this.say(parsed.message, 'error');
     if (parsed.kind === 'jump') return this.jumpTo(parsed.id);
     if (parsed.kind === 'filter') return this.applyFilter(parsed.text);
-    const spec = command(parsed.id);
+    const spec = this.keymap.command(parsed.id);
     if (parsed.argument === null || !spec.when) return this.run(spec);
     // A command that would prompt, with its answer given: run it as if typed into the prompt.
     const target = this.target();

@@ -15,6 +15,7 @@ import { errorMessage, InvalidInput } from '../errors.js';
 import type { LocationOptions } from '../location.js';
 import { openStore } from '../store/db.js';
 import { App } from './App.js';
+import { Keymap } from './commands.js';
 import { DispatcherHandle } from './dispatcher.js';
 import { copyToClipboard, editInEditor, FullScreen } from './terminal.js';
 import { markRendered } from './timing.js';
@@ -86,6 +87,7 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
       dispatcher={handle}
       settings={() => source.settings}
       profiles={() => Object.keys(source.config.profiles)}
+      keymap={new Keymap(source.config.keys)}
       {...(options.bell && { bell: () => process.stdout.write('\u0007') })}
       edit={(text) => screen.lent(() => editInEditor(text))}
       copy={(text) => copyToClipboard(process.stdout, text)}

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import stringWidth from 'string-width';
+import { helpRows } from '../../src/ui/commands.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { blockTask, completeTask } from '../../src/store/lifecycle.js';
 import { createTask, getTask, listTasks } from '../../src/store/tasks.js';
@@ -274,6 +276,25 @@ describe('kanban tui in a real terminal', () => {
     await screen.waitFor('the board again', (t) => t.includes('Still here after fg') && screen.term.buffer.active.type === 'alternate');
     await screen.press('q');
     expect(await screen.exited).toBe(0);
+  });
+
+  it('at 80×24: ? lists every key on its own line; Enter does not answer a y/n; a wide title is cut by the cells it takes', async () => {
+    const b = workerBoard({});
+    const id = createTask(b.store, { title: '日本語のタイトルはとても長いので切られます and then some more words' }).task.id;
+    const screen = board(b, ['--no-dispatch'], 80, 24);
+    await screen.waitFor('the board', (t) => t.includes(id));
+    for (const line of screen.lines()) expect(stringWidth(line), line).toBeLessThanOrEqual(80);
+    await screen.press('?');
+    await screen.waitFor('help', (t) => t.includes('any key closes this'));
+    const help = screen.text();
+    for (const row of helpRows()) expect(help, row.keys).toContain(` ${row.keys.padEnd(9)} ${row.does.slice(0, 6)}`);
+    await screen.press('z', 'x');
+    await screen.waitFor('the question', (t) => t.includes(`complete ${id}? (y/n)`));
+    await screen.press(KEY.enter);
+    await screen.waitFor('the answer to Enter', (t) => t.includes('y to confirm, n or Esc to cancel'));
+    expect(getTask(b.store, id).status).toBe('ready');
+    await screen.press('y');
+    await waitFor('completed', () => getTask(b.store, id).status === 'done');
   });
 
   it('q quits and gives the terminal back: normal screen, cursor shown', async () => {

@@ -4,7 +4,8 @@ import { blockTask, completeTask, scheduleTask } from '../../src/store/lifecycle
 import { createTask, getTask, listTasks, showTask } from '../../src/store/tasks.js';
 import { waitFor } from '../helpers/workers.js';
 import { cardsPerColumn } from '../../src/ui/layout.js';
-import { helpRows } from '../../src/ui/commands.js';
+import { helpRows, Keymap } from '../../src/ui/commands.js';
+import { parseConfig } from '../../src/config.js';
 import { claimOrFail, dumpBoard } from '../helpers/board.js';
 import { runById } from '../../src/store/runs.js';
 import { KEY, setup } from './mount.js';
@@ -253,6 +254,32 @@ describe('the board', () => {
     expect(getTask(store, c).parents).toEqual([]);
     expect(getTask(store, c).status).toBe('ready');
     void a;
+  });
+
+  it('X archives (A shows it), C comments (the next run is handed it)', async () => {
+    const { store, make, open } = setup();
+    const id = make('Shelve me');
+    const app = open();
+    await app.press('C', 'see the design doc', KEY.enter);
+    expect(showTask(store, id).comments).toMatchObject([{ author: 'user', body: 'see the design doc' }]);
+    expect(app.frame()).toContain(`commented on ${id}`);
+    await app.press('X');
+    expect(getTask(store, id).status).toBe('archived');
+    expect(app.frame()).toContain(`archived ${id}`);
+  });
+
+  it('keys: from the config replace a command’s keys, in the footer and help too', async () => {
+    const { store, make, open } = setup({ keymap: new Keymap(parseConfig('keys:\n  unblock: [U, ctrl+u]\n', 'k.yaml').keys) });
+    const id = make('Stuck', { status: 'blocked' });
+    const app = open();
+    await app.press('l', 'l'); // ready → running → blocked
+    expect(app.frame()).toContain('U Ctrl-U unblock');
+    await app.press('u');
+    expect(getTask(store, id).status).toBe('blocked'); // u is no longer unblock
+    await app.press('U');
+    expect(getTask(store, id).status).toBe('ready');
+    await app.press('?');
+    expect(app.frame()).toMatch(/U Ctrl-U +unblock/);
   });
 
   it('b then Esc cancels and changes nothing', async () => {

@@ -8,6 +8,7 @@ import { tickContext } from '../../src/dispatcher/tick.js';
 import { resolveSettings } from '../../src/settings.js';
 import type { Store } from '../../src/store/db.js';
 import { App } from '../../src/ui/App.js';
+import type { Keymap } from '../../src/ui/commands.js';
 import { DispatcherHandle } from '../../src/ui/dispatcher.js';
 import { afterEach } from 'vitest';
 import { createTask } from '../../src/store/tasks.js';
@@ -45,7 +46,7 @@ async function settle(frame: () => string | undefined): Promise<void> {
  * The App on a real board file, in ink-testing-library, 100×30. The dispatcher is a real loop that
  * is never started (its pause and tick-now still work), or none at all.
  */
-export function mount(store: Store, clock: ManualClock, options: { dispatcher?: boolean; columns?: number; rows?: number; configProblem?: () => string | null; bell?: () => void; edit?: (text: string) => string | null; copy?: (text: string) => void } = {}) {
+export function mount(store: Store, clock: ManualClock, options: { dispatcher?: boolean; columns?: number; rows?: number; configProblem?: () => string | null; bell?: () => void; edit?: (text: string) => string | null; copy?: (text: string) => void; keymap?: Keymap } = {}) {
   const loop = options.dispatcher === false ? null : new DispatcherLoop(() => ({ at: clock.now(), dry_run: false, actions: [], errors: [], fault: null }), () => 1000, { onTick: () => {}, onError: () => {} });
   const handle = new DispatcherHandle(loop, () => settings, options.configProblem);
   const instance = render(
@@ -58,6 +59,7 @@ export function mount(store: Store, clock: ManualClock, options: { dispatcher?: 
       {...(options.bell && { bell: options.bell })}
       {...(options.edit && { edit: options.edit })}
       {...(options.copy && { copy: options.copy })}
+      {...(options.keymap && { keymap: options.keymap })}
       context={() => tickContext(store, config, clock, { settings, killer: new Killer(0), isRunProcess: () => false })}
       clock={clock}
       size={{ columns: options.columns ?? 100, rows: options.rows ?? 30 }}

@@ -23,7 +23,7 @@ describe('config.yaml', () => {
   });
 
   it('a missing file means defaults', () => {
-    expect(loadConfig(join(tempDir(), 'nope.yaml'))).toEqual({ profiles: {}, diagnostics: DIAGNOSTICS, hooks: [] });
+    expect(loadConfig(join(tempDir(), 'nope.yaml'))).toEqual({ profiles: {}, diagnostics: DIAGNOSTICS, hooks: [], keys: {} });
   });
 
   const PROFILE_DEFAULTS = { args: [], env: {}, rate_limit: [], exit_codes: {}, on_success: 'complete', on_clean_exit: 'violation' };
@@ -53,6 +53,7 @@ failure_limit: 3
       failure_limit: 3,
       diagnostics: DIAGNOSTICS,
       hooks: [],
+      keys: {},
     });
   });
 
@@ -160,7 +161,7 @@ failure_limit: 3
   it('an empty file means defaults', () => {
     const path = join(tempDir(), 'config.yaml');
     writeFileSync(path, '');
-    expect(loadConfig(path)).toEqual({ profiles: {}, diagnostics: DIAGNOSTICS, hooks: [] });
+    expect(loadConfig(path)).toEqual({ profiles: {}, diagnostics: DIAGNOSTICS, hooks: [], keys: {} });
   });
 });
 
@@ -203,5 +204,20 @@ describe('settings', () => {
       staleTimeoutSeconds: 0,
       heartbeatBridgeSeconds: 0.25,
     });
+  });
+});
+
+describe('keys: the board keys a person chooses', () => {
+  const parse = (yaml: string) => parseConfig(yaml, 'k.yaml');
+  it('gives a command its own keys (one or a list), replacing the defaults', () => {
+    expect(parse('keys:\n  reclaim: R\n  tick: [T, ctrl+t]\n').keys).toEqual({ reclaim: ['R'], tick: ['T', 'ctrl+t'] });
+  });
+  it.each([
+    ['keys:\n  reclaimm: R\n', /keys\.reclaimm: no such board command/],
+    ['keys:\n  reclaim: [RR]\n', /keys\.reclaim\.0: not a key/],
+    ['keys:\n  quit: ctrl+c\n', /keys\.quit\.0: ctrl\+c is kept for quitting/],
+    ['keys:\n  reclaim: u\n', /keys\.reclaim: the key "u" is both (unblock's and reclaim's|reclaim's and unblock's)/],
+  ])('refuses %j naming the key', (yaml, message) => {
+    expect(() => parse(yaml)).toThrow(message);
   });
 });
