@@ -225,7 +225,9 @@ async function runWorker(store: Store, dbPath: string, identity: RunIdentity, ta
     cooldown: { defaultMs: settings.rateLimitCooldownSeconds * 1000, maxMs: settings.rateLimitMaxCooldownSeconds * 1000 },
   });
   const sanitized = { ...ending, error: ending.error === null ? null : bounded(cleanLine(ending.error), 1000), summary: ending.summary === null ? null : bounded(ending.summary, 64 * 1024) };
-  log.line('kanban', `worker exited: ${signal ? `signal ${signal}` : `code ${exitCode}`}${sanitized.error ? ` (${sanitized.error})` : ''}`);
+  // What the exit means is said once it is recorded: a worker that completed its task itself and then
+  // exited 0 did not "exit without completing", though the ending, decided before, would say so.
+  log.line('kanban', `worker exited: ${signal ? `signal ${signal}` : `code ${exitCode}`}`);
   const fault = machineFault ?? infrastructureFault(log.fault);
   if (fault) log.line('kanban', `the machine failed during this run (${fault}): a failure is not counted against the task`);
   const exit = { exitCode, signal, failures, ending: sanitized, ...(fault && { machineFault: { fault, retryInMs: INFRASTRUCTURE_RETRY_MS } }) };
@@ -233,11 +235,12 @@ async function runWorker(store: Store, dbPath: string, identity: RunIdentity, ta
   try {
     record = await recordPatiently(() => recordExit(store, identity, exit), log, 'the exit');
   } catch (err) {
-    log.line('kanban', `could not record the exit: ${errorMessage(err)}`);
+    log.line('kanban', `could not record the exit${sanitized.error ? ` (${sanitized.error})` : ''}: ${errorMessage(err)}`);
     if (err instanceof Refused) return;
     throw err;
   }
-  log.line('kanban', `run ${identity.runId} ${record.alreadyClosed ? 'had already ended' : 'ended'}: ${record.outcome}`);
+  const why = !record.alreadyClosed && sanitized.error ? ` (${sanitized.error})` : '';
+  log.line('kanban', `run ${identity.runId} ${record.alreadyClosed ? 'had already ended' : 'ended'}: ${record.outcome}${why}`);
   noteStoppedProcesses(store, identity, [...parseKillReport(report.text()), ...leftovers], stopping, log);
   if (record.task?.status === 'done' && task.workspace_kind === 'scratch') {
     try {

@@ -129,6 +129,7 @@ describe('the supervisor', () => {
     const lenient = createTask(board.store, { title: 'lenient', assignee: 'lenient' }).task;
     expect(await runEnded(board, claimAndStart(board, strict.id))).toMatchObject({ outcome: 'protocol_violation', exit_code: 0 });
     expect(getTask(board.store, strict.id)).toMatchObject({ status: 'ready', consecutive_failures: 1 });
+    await waitFor('the log says why', () => /run \d+ ended: protocol_violation \(exited 0 without completing/.test(taskLog(board, strict.id)));
     expect(await runEnded(board, claimAndStart(board, lenient.id))).toMatchObject({ outcome: 'completed', exit_code: 0 });
     expect(getTask(board.store, lenient.id).status).toBe('done');
   });
@@ -138,6 +139,14 @@ describe('the supervisor', () => {
     const { task } = createTask(board.store, { title: 'review me', assignee: 'reviewer' });
     expect(await runEnded(board, claimAndStart(board, task.id))).toMatchObject({ outcome: 'blocked', exit_code: 3 });
     expect(getTask(board.store, task.id)).toMatchObject({ status: 'blocked', status_reason: 'needs a human review', consecutive_failures: 0 });
+  });
+
+  it('a worker that completes its task and then exits 0: its log says so, not that it exited without completing', async () => {
+    const board = workerBoard({ finisher: { command: worker('report', 'complete', 'all done') } });
+    const { task } = createTask(board.store, { title: 'finish me', assignee: 'finisher' });
+    expect(await runEnded(board, claimAndStart(board, task.id))).toMatchObject({ outcome: 'completed', exit_code: 0 });
+    await waitFor('the log closes the run', () => /had already ended: completed/.test(taskLog(board, task.id)));
+    expect(taskLog(board, task.id)).not.toMatch(/without completing/);
   });
 
   it('7. a worker killed by SIGKILL: crashed, with the signal stored', async () => {
