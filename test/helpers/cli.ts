@@ -47,9 +47,10 @@ export function expectFails(args: readonly string[], env: Record<string, string>
   const result = kanban(args, env);
   expect(result.code, result.stderr).toBe(code);
   expect(result.stdout).toBe('');
-  expect(result.stderr.split('\n').filter(Boolean)).toHaveLength(1);
-  expect(result.stderr).toMatch(/^kanban: /);
-  expect(result.stderr).toMatch(message);
+  const lines = result.stderr.split('\n').filter(Boolean);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^kanban: /);
+  expect(lines[0]).toMatch(message);
   expect(files.map(fileHash)).toEqual(before);
   return result;
 }

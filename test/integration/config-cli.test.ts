@@ -79,7 +79,7 @@ describe('kanban config check', () => {
     const h = home();
     const config = join(tempDir(), 'config.yaml');
     writeFileSync(config, 'profiles:\n  coder:\n    comand: [my-agent]\n');
-    expectFails(['--config', config, 'config', 'check'], h.env, 2, /^kanban: invalid config .*: unknown key profiles\.coder\.comand\n$/);
+    expectFails(['--config', config, 'config', 'check'], h.env, 2, /^kanban: invalid config .*: unknown key profiles\.coder\.comand$/);
     writeFileSync(config, 'tick_seconds: soon\n');
     expectFails(['--config', config, 'config', 'check'], h.env, 2, /tick_seconds: /);
     writeFileSync(config, 'profiles: [\n');
