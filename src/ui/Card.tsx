@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { memo } from 'react';
 import type { Severity } from '../diagnostics/rules.js';
 import type { Card as CardRow } from '../store/board.js';
 import { cleanLine } from '../sanitize.js';
@@ -24,7 +25,7 @@ export interface CardProps {
 }
 
 /** Id, priority and assignee; the title (one line or two); what its status has to say. */
-export function Card({ card, width, selected, now, limits, flag, marked = false, titleLines = 1 }: CardProps) {
+function CardView({ card, width, selected, now, limits, flag, marked = false, titleLines = 1 }: CardProps) {
   const inner = width - 4;
   const level = card.status === 'running' ? runningLevel(card, now, limits) : card.status === 'blocked' && card.block_kind === 'breaker' ? 'critical' : 'ok';
   const head = cardHead(card);
@@ -54,3 +55,30 @@ function wrapTitle(title: string, width: number, lines: number): string[] {
   const wrapped = wrap(title, width, lines);
   return [...wrapped, ...Array<string>(lines - wrapped.length).fill('')];
 }
+
+/** The fields of a card that it draws: a new read of an unchanged card draws nothing again. */
+const DRAWN: ReadonlyArray<keyof CardRow> = [
+  'id', 'title', 'priority', 'assignee', 'status', 'status_reason', 'summary', 'worker_pid', 'started_at', 'last_heartbeat_at',
+  'claim_expires', 'consecutive_failures', 'scheduled_until', 'block_kind', 'held_by', 'held_until',
+];
+
+/** Whether a card's drawing depends on the time (a running card's ages, a due date, a retry). */
+function ticks(card: CardRow): boolean {
+  return card.status === 'running' || card.status === 'scheduled' || card.held_until !== null;
+}
+
+/**
+ * A card, drawn again only when what it shows changed: on a change elsewhere on a board of many
+ * cards (a task added above), React leaves the others as they are.
+ */
+export const Card = memo(CardView, (a, b) =>
+  a.width === b.width &&
+  a.selected === b.selected &&
+  a.flag === b.flag &&
+  a.marked === b.marked &&
+  a.titleLines === b.titleLines &&
+  a.limits.claimTtlMs === b.limits.claimTtlMs &&
+  a.limits.heartbeatMaxStaleMs === b.limits.heartbeatMaxStaleMs &&
+  (a.now === b.now || !ticks(b.card)) &&
+  DRAWN.every((key) => a.card[key] === b.card[key]),
+);

@@ -186,8 +186,10 @@ export class BoardModel {
     this.emit();
   }
 
+  /** Soon after the board settles: a burst of changes is one run (the 2 s round covers a board that never settles). */
   private scheduleDiagnose(): void {
-    if (!this.diagnose || this.diagnoseSoon) return;
+    if (!this.diagnose) return;
+    clearTimeout(this.diagnoseSoon);
     this.diagnoseSoon = setTimeout(() => {
       this.diagnoseSoon = undefined;
       this.runDiagnose();
