@@ -1,7 +1,7 @@
-import { NotFound, Refused } from '../errors.js';
+import { NotFound } from '../errors.js';
 import { reclaimGhost, runningTasks } from '../store/dispatch.js';
 import { stopAndBlock } from '../store/lifecycle.js';
-import { getTaskRow } from '../store/rows.js';
+import { getTaskRow, requireTransition } from '../store/rows.js';
 import type { TaskRow } from '../store/types.js';
 import type { TickContext } from './context.js';
 import { judgeRunningTask } from './judge.js';
@@ -15,7 +15,7 @@ import { stopClosedRun, takeBack } from './steps/leases.js';
 export function reclaimTask(ctx: TickContext, id: string): TaskRow {
   const task = getTaskRow(ctx.store, id);
   if (!task) throw new NotFound(`no such task: ${id}`);
-  if (task.status !== 'running') throw new Refused(`cannot reclaim ${id}: it is ${task.status}, not running`);
+  requireTransition(task, 'reclaim');
   const judgement = judgeRunningTask(ctx, task);
   if (judgement && judgement.run.status === 'running') takeBack(ctx, judgement, 'reclaimed', task.claim_expires, { source: 'user' });
   else reclaimGhost(ctx.store, id);

@@ -3,11 +3,11 @@ import type { Store } from './db.js';
 import { insertComment } from './comments.js';
 import { appendEvent } from './events.js';
 import { promoteChildrenOf, unfinishedParents, type UnfinishedParent } from './links.js';
-import { requireStatus, requireTaskRow, updateTask } from './rows.js';
+import { requireTaskRow, requireTransition, updateTask } from './rows.js';
 import type { RunIdentity } from './lease.js';
 import { endOpenRun } from './runs.js';
 import { toTask } from './tasks.js';
-import { OPEN_STATUSES, type Status, type Task, type TaskRow } from './types.js';
+import type { Status, Task, TaskRow } from './types.js';
 
 /** Leaving running for a non-running status drops every trace of the claim. */
 export const NO_CLAIM = { claim_lock: null, claim_expires: null, worker_pid: null, current_run_id: null } as const;
@@ -21,9 +21,6 @@ export function readyOrTodo(store: Store, id: string): Status {
   return unfinishedParents(store, id).length > 0 ? 'todo' : 'ready';
 }
 
-/** What a person may block without stopping a worker. */
-const BLOCKABLE: readonly Status[] = ['triage', 'todo', 'ready', 'scheduled', 'review'];
-
 /**
  * Sticky block: the dispatcher never recovers it; only `unblock` (or promote) releases it. A running
  * task is refused here: blocking it stops its worker, which is `stopAndBlock`'s.
@@ -31,7 +28,7 @@ const BLOCKABLE: readonly Status[] = ['triage', 'todo', 'ready', 'scheduled', 'r
 export function blockTask(store: Store, id: string, reason: string | null = null): Task {
   return store.writeTxn(() => {
     const before = requireTaskRow(store, id);
-    requireStatus(before, BLOCKABLE, 'block');
+    requireTransition(before, 'block');
     return toTask(store, markBlocked(store, before, reason));
   });
 }
@@ -47,7 +44,7 @@ export function blockTask(store: Store, id: string, reason: string | null = null
 export function stopAndBlock(store: Store, id: string, reason: string | null = null): { task: TaskRow; stopped: RunIdentity | null } {
   return store.writeTxn(() => {
     const before = requireTaskRow(store, id);
-    requireStatus(before, [...BLOCKABLE, 'running'], 'block');
+    requireTransition(before, 'stop-and-block');
     const run = before.status === 'running' && before.current_run_id !== null && before.claim_lock !== null
       ? { taskId: id, runId: before.current_run_id, claimLock: before.claim_lock }
       : null;
@@ -69,7 +66,7 @@ function markBlocked(store: Store, before: TaskRow, reason: string | null): Task
 export function unblockTask(store: Store, id: string): Task {
   return store.writeTxn(() => {
     const before = requireTaskRow(store, id);
-    requireStatus(before, ['blocked', 'scheduled'], 'unblock');
+    requireTransition(before, 'unblock');
     const to = readyOrTodo(store, id);
     const after = updateTask(store, before, { status: to, status_reason: null, scheduled_until: null, consecutive_failures: 0 });
     appendEvent(store, id, 'unblocked', { from: before.status, to, source: 'user', failures_reset: before.consecutive_failures });
@@ -85,7 +82,7 @@ export function scheduleTask(store: Store, id: string, until: number, reason: st
       throw new InvalidInput(`cannot schedule ${id} for ${new Date(until).toISOString()}: that time has passed`);
     }
     const before = requireTaskRow(store, id);
-    requireStatus(before, ['triage', 'todo', 'ready', 'blocked', 'scheduled', 'review'], 'schedule');
+    requireTransition(before, 'schedule');
     const after = updateTask(store, before, { status: 'scheduled', scheduled_until: until, status_reason: reason });
     appendEvent(store, id, 'scheduled', { from: before.status, until, reason });
     return toTask(store, after);
@@ -106,7 +103,7 @@ export interface PromoteOptions {
 export function promoteTask(store: Store, id: string, options: PromoteOptions = {}): Task {
   const promote = (): Task => {
     const before = requireTaskRow(store, id);
-    requireStatus(before, ['triage', 'todo', 'blocked'], 'promote');
+    requireTransition(before, 'promote');
     const unfinished = unfinishedParents(store, id);
     if (unfinished.length > 0 && !options.force) {
       throw new Refused(`cannot promote ${id}: ${describeParent(unfinished[0]!)} (--force promotes anyway)`);
@@ -132,7 +129,7 @@ export function promoteTask(store: Store, id: string, options: PromoteOptions = 
 export function completeTask(store: Store, id: string, summary: string | null = null): Task {
   return store.writeTxn(() => {
     const before = requireTaskRow(store, id);
-    requireStatus(before, OPEN_STATUSES, 'complete');
+    requireTransition(before, 'complete');
     if (before.status === 'running') {
       endOpenRun(store, id, before.current_run_id, { outcome: 'completed', summary, error: 'completed by a person, not the worker' });
     }
@@ -173,7 +170,7 @@ export function sendToReview(store: Store, before: TaskRow, summary: string | nu
 export function approveTask(store: Store, id: string): Task {
   return store.writeTxn(() => {
     const before = requireTaskRow(store, id);
-    requireStatus(before, ['review'], 'approve');
+    requireTransition(before, 'approve');
     appendEvent(store, id, 'approved', { source: 'user' });
     return toTask(store, markDone(store, before, before.summary, 'user'));
   });
@@ -187,7 +184,7 @@ export function requestChanges(store: Store, id: string, feedback: string): Task
   if (feedback.trim() === '') throw new InvalidInput('request-changes needs the feedback: what to fix');
   return store.writeTxn(() => {
     const before = requireTaskRow(store, id);
-    requireStatus(before, ['review'], 'request changes on');
+    requireTransition(before, 'request-changes');
     const comment = insertComment(store, id, 'reviewer', feedback);
     const to = readyOrTodo(store, id);
     const after = updateTask(store, before, { status: to, status_reason: null });
@@ -204,7 +201,7 @@ export function requestChanges(store: Store, id: string, feedback: string): Task
 export function reopenTask(store: Store, id: string): Task {
   return store.writeTxn(() => {
     const before = requireTaskRow(store, id);
-    requireStatus(before, ['done', 'archived'], 'reopen');
+    requireTransition(before, 'reopen');
     const to = readyOrTodo(store, id);
     const after = updateTask(store, before, { status: to, status_reason: null });
     appendEvent(store, id, 'reopened', { from: before.status, to, source: 'user' });
@@ -216,7 +213,7 @@ export function reopenTask(store: Store, id: string): Task {
 export function archiveTask(store: Store, id: string): Task {
   return store.writeTxn(() => {
     const before: TaskRow = requireTaskRow(store, id);
-    requireStatus(before, ['triage', 'todo', 'ready', 'blocked', 'scheduled', 'review', 'done'], 'archive');
+    requireTransition(before, 'archive');
     const after = updateTask(store, before, { status: 'archived' });
     appendEvent(store, id, 'archived', { from: before.status });
     promoteChildrenOf(store, id);

@@ -1,6 +1,7 @@
 import { NotFound, Refused } from '../errors.js';
 import type { Store } from './db.js';
-import type { Status, TaskRow } from './types.js';
+import { refusal, type Transition } from '../core/transitions.js';
+import type { TaskRow } from './types.js';
 
 export function getTaskRow(store: Store, id: string): TaskRow | undefined {
   return store.stmt('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
@@ -12,11 +13,10 @@ export function requireTaskRow(store: Store, id: string): TaskRow {
   return row;
 }
 
-/** Refuses unless the task is in one of `allowed`, naming the status it is in (and reclaim, when running). */
-export function requireStatus(row: TaskRow, allowed: readonly Status[], action: string): void {
-  if (allowed.includes(row.status)) return;
-  const hint = row.status === 'running' ? ' (reclaim it first)' : '';
-  throw new Refused(`cannot ${action} ${row.id}: it is ${row.status}${hint}`);
+/** Refuses unless the task's status allows `transition` (the core's table), naming the status it is in. */
+export function requireTransition(row: TaskRow, transition: Transition): void {
+  const why = refusal(transition, row);
+  if (why !== null) throw new Refused(why);
 }
 
 export type TaskChanges = Partial<Omit<TaskRow, 'id' | 'created_at' | 'updated_at'>>;

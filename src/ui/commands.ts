@@ -1,4 +1,5 @@
-import type { Status } from '../store/types.js';
+import { TRANSITIONS } from '../core/transitions.js';
+import { OPEN_STATUSES, STATUSES, type Status } from '../store/types.js';
 
 /**
  * The board's one command table: each key, what it does, the statuses of the card it applies to.
@@ -64,10 +65,10 @@ export interface CommandSpec {
   hidden?: boolean;
 }
 
-const OPEN: readonly Status[] = ['triage', 'todo', 'ready', 'blocked', 'scheduled', 'review'];
-const UNFINISHED: readonly Status[] = [...OPEN, 'running'];
-const FINISHED: readonly Status[] = ['done', 'archived'];
-const ANY: readonly Status[] = [...UNFINISHED, ...FINISHED];
+/** Any card (comment, edit, copy, mark, link). */
+const ANY: readonly Status[] = STATUSES;
+/** Open and not running: who runs a task is changed while nobody runs it (finished work is not reassigned). */
+const ASSIGNABLE: readonly Status[] = OPEN_STATUSES.filter((s) => s !== 'running');
 
 export const COMMANDS: readonly CommandSpec[] = [
   { id: 'column-left', keys: ['left', 'h'], label: '←→ h l', does: 'column' },
@@ -80,18 +81,18 @@ export const COMMANDS: readonly CommandSpec[] = [
   { id: 'last', keys: ['G', 'end'], label: 'G', does: 'last card', hidden: true },
   { id: 'open', keys: ['enter'], label: 'Enter', does: 'details (runs, events, log)' },
   { id: 'back', keys: ['esc'], label: 'Esc', does: 'back; clears the filter, then the marks' },
-  { id: 'reclaim', keys: ['r'], label: 'r', does: 'reclaim: stop the worker, back to ready', when: ['running'], bulk: true },
-  { id: 'unblock', keys: ['u'], label: 'u', does: 'unblock', when: ['blocked', 'scheduled'], bulk: true },
-  { id: 'reopen', keys: ['o'], label: 'o', does: 'reopen', when: FINISHED, bulk: true },
-  { id: 'promote', keys: ['p'], label: 'p', does: 'promote to ready', short: 'promote', when: ['triage', 'todo', 'blocked'], bulk: true },
-  { id: 'force-promote', keys: ['P'], label: 'P', does: 'promote past unfinished parents', short: 'force promote', when: ['triage', 'todo', 'blocked'], bulk: true },
-  { id: 'schedule', keys: ['s'], label: 's', does: 'schedule (90s, 2h, 1d or a time)', when: OPEN, bulk: true },
-  { id: 'block', keys: ['b'], label: 'b', does: 'block (stops a running worker)', when: UNFINISHED.filter((s) => s !== 'blocked') },
-  { id: 'assign', keys: ['a'], label: 'a', does: 'assign to a profile', short: 'assign', when: OPEN },
-  { id: 'approve', keys: ['y'], label: 'y', does: 'approve', when: ['review'] },
-  { id: 'request-changes', keys: ['n'], label: 'n', does: 'request changes', when: ['review'] },
-  { id: 'complete', keys: ['x'], label: 'x', does: 'complete', when: UNFINISHED, bulk: true },
-  { id: 'archive', keys: ['X'], label: 'X', does: 'archive', when: ['done', 'blocked', 'triage', 'todo', 'ready', 'scheduled', 'review'], bulk: true },
+  { id: 'reclaim', keys: ['r'], label: 'r', does: 'reclaim: stop the worker, back to ready', when: TRANSITIONS.reclaim.from, bulk: true },
+  { id: 'unblock', keys: ['u'], label: 'u', does: 'unblock', when: TRANSITIONS.unblock.from, bulk: true },
+  { id: 'reopen', keys: ['o'], label: 'o', does: 'reopen', when: TRANSITIONS.reopen.from, bulk: true },
+  { id: 'promote', keys: ['p'], label: 'p', does: 'promote to ready', short: 'promote', when: TRANSITIONS.promote.from, bulk: true },
+  { id: 'force-promote', keys: ['P'], label: 'P', does: 'promote past unfinished parents', short: 'force promote', when: TRANSITIONS.promote.from, bulk: true },
+  { id: 'schedule', keys: ['s'], label: 's', does: 'schedule (90s, 2h, 1d or a time)', when: TRANSITIONS.schedule.from, bulk: true },
+  { id: 'block', keys: ['b'], label: 'b', does: 'block (stops a running worker)', when: TRANSITIONS['stop-and-block'].from },
+  { id: 'assign', keys: ['a'], label: 'a', does: 'assign to a profile', short: 'assign', when: ASSIGNABLE },
+  { id: 'approve', keys: ['y'], label: 'y', does: 'approve', when: TRANSITIONS.approve.from },
+  { id: 'request-changes', keys: ['n'], label: 'n', does: 'request changes', when: TRANSITIONS['request-changes'].from },
+  { id: 'complete', keys: ['x'], label: 'x', does: 'complete', when: TRANSITIONS.complete.from, bulk: true },
+  { id: 'archive', keys: ['X'], label: 'X', does: 'archive', when: TRANSITIONS.archive.from, bulk: true },
   { id: 'comment', keys: ['C'], label: 'C', does: 'comment (the next run is handed it)', when: ANY },
   { id: 'edit', keys: ['e'], label: 'e', does: 'edit the title and body in $EDITOR', when: ANY },
   { id: 'copy-id', keys: ['Y'], label: 'Y', does: 'copy the task id (to the clipboard, OSC 52)', short: 'copy id', when: ANY },
