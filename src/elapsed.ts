@@ -1,3 +1,4 @@
+import { pastGrace } from './core/health.js';
 /**
  * Time that may jump. Board timestamps are wall-clock milliseconds, and the wall clock can be stepped
  * (NTP, a suspended laptop, a person, `faketime`): forward by two hours, every healthy run looks
@@ -105,5 +106,5 @@ export const STEP_TOLERANCE_MS = 2000;
 /** Whether a run that started at `startedAt` is older than `graceMs`; a start in the future is (see above). */
 export function startedLongAgo(now: number, startedAt: number, graceMs: number): boolean {
   const age = now - startedAt;
-  return age < 0 || age > graceMs;
+  return age < 0 || pastGrace(age, graceMs);
 }

@@ -4,6 +4,7 @@ import { formatSpan, formatTimestamp, formatWhen } from '../time.js';
 import { formatEventLine } from './event-text.js';
 import type { TaskDetail } from '../store/tasks.js';
 import type { Task } from '../store/types.js';
+import { leaseExpired } from '../core/health.js';
 
 export function writeLine(text = ''): void {
   if (steady) steady.out.write(`${text}\n`);
@@ -188,7 +189,7 @@ export function printTaskDetail(detail: TaskDetail, now: number): void {
   if (task.scheduled_until !== null) writeLine(field('due', formatWhen(task.scheduled_until, now)));
   if (task.claim_lock !== null) {
     writeLine(field('claim', `${cleanLine(task.claim_lock)} run ${task.current_run_id ?? '—'} pid ${task.worker_pid ?? '—'}`));
-    if (task.claim_expires !== null) writeLine(field('lease', `${task.claim_expires >= now ? 'ends' : 'expired'} ${formatWhen(task.claim_expires, now)}`));
+    if (task.claim_expires !== null) writeLine(field('lease', `${leaseExpired(task.claim_expires, now) ? 'expired' : 'ends'} ${formatWhen(task.claim_expires, now)}`));
   }
   writeLine(field('workspace', `${task.workspace_kind}${task.workspace_path ? ` ${cleanLine(task.workspace_path)}` : ''}`));
   writeLine(field('created', formatWhen(task.created_at, now)));

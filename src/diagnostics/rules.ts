@@ -2,6 +2,7 @@ import type { DiagnosticsConfig, Profile } from '../config.js';
 import type { BoardFacts, TaskFacts } from '../store/diagnostics.js';
 import { startedLongAgo } from '../elapsed.js';
 import { formatSpan, formatWhen } from '../time.js';
+import { lastHeardAt } from '../core/health.js';
 
 export const SEVERITIES = ['critical', 'error', 'warning'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -48,7 +49,7 @@ function finding(task: TaskFacts, rule: string, severity: Severity, reason: stri
 }
 
 const lastBlock = (task: TaskFacts) => task.block_events.findLast((e) => e.kind !== 'unblocked');
-const lastHeard = (task: TaskFacts) => Math.max(task.running?.last_heartbeat_at ?? 0, task.running?.started_at ?? task.running?.run?.started_at ?? 0);
+const lastHeard = (task: TaskFacts) => lastHeardAt({ last_heartbeat_at: task.running?.last_heartbeat_at ?? null, started_at: task.running?.started_at ?? task.running?.run?.started_at ?? null }) ?? 0;
 
 /** Running without what running means: a claim lock, an open run, a worker pid (once past the crash grace). */
 const ghostRunning: Rule = (task, ctx) => {

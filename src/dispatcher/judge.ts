@@ -3,6 +3,7 @@ import { RECORD_PATIENCE_MS } from '../faults.js';
 import { runById } from '../store/runs.js';
 import type { RunRow, TaskRow } from '../store/types.js';
 import type { TickContext } from './context.js';
+import { lastHeardAt, pastGrace, staleSilence } from '../core/health.js';
 
 /** What a running task's state says should happen to it. */
 export interface Judgement {
@@ -39,12 +40,12 @@ export function judgeRunningTask(ctx: TickContext, task: TaskRow): Judgement | n
   if (!identity || !run) return null;
   const hostLocal = claimHost(identity.claimLock) === ctx.host;
   const supervisorAlive = hostLocal && ctx.isRunProcess(run.supervisor_pid, identity);
-  const liveAt = Math.max(task.last_heartbeat_at ?? 0, task.started_at ?? run.started_at);
+  const liveAt = lastHeardAt({ last_heartbeat_at: task.last_heartbeat_at, started_at: task.started_at ?? run.started_at })!;
   const silentMs = ctx.elapsed.since(`heard:${run.id}`, liveAt, ctx.now);
   // A dispatcher that started after a step of the wall clock sees every stamp written before it as
   // old: silence it has not watched itself for a while (elapsed.ts) is not taken on trust.
   const maxStaleMs = ctx.settings.heartbeatMaxStaleSeconds * 1000;
-  const heartbeatStale = silentMs >= maxStaleMs && ctx.elapsed.watchedFor(`heard:${run.id}`, firstSightWatchMs(ctx.settings));
+  const heartbeatStale = staleSilence(silentMs, maxStaleMs) && ctx.elapsed.watchedFor(`heard:${run.id}`, firstSightWatchMs(ctx.settings));
   const payload = {
     claim_expires: task.claim_expires,
     last_heartbeat_at: task.last_heartbeat_at,
@@ -55,12 +56,12 @@ export function judgeRunningTask(ctx: TickContext, task: TaskRow): Judgement | n
   };
   const base = { identity, run, hostLocal, supervisorAlive, heartbeatStale, payload };
   // The lease was set lease_ms before it ends: how long ago that was, step-proof, says whether it ran out.
-  const expired = task.claim_expires !== null && ctx.elapsed.since(`lease:${run.id}`, task.claim_expires - run.lease_ms, ctx.now) > run.lease_ms;
+  const expired = task.claim_expires !== null && pastGrace(ctx.elapsed.since(`lease:${run.id}`, task.claim_expires - run.lease_ms, ctx.now), run.lease_ms);
   const runningMs = ctx.elapsed.ageOfStart(`started:${run.id}`, run.started_at, ctx.now);
   if (expired) {
     // A supervisor not seen (yet) on this host is the reaper's to judge, once the crash grace has
     // passed: it may still be starting, and the reaper tells a worker that never started (not counted).
-    if (hostLocal && !supervisorAlive && runningMs <= ctx.settings.crashGraceSeconds * 1000) {
+    if (hostLocal && !supervisorAlive && !pastGrace(runningMs, ctx.settings.crashGraceSeconds * 1000)) {
       return { ...base, verdict: 'healthy', detail: 'lease expired, its supervisor not seen yet: within the crash grace' };
     }
     if (hostLocal && supervisorAlive && !heartbeatStale) return { ...base, verdict: 'extend', detail: `lease expired, supervisor alive, heard from ${Math.round(silentMs / 1000)}s ago` };

@@ -6,6 +6,7 @@ import type { TaskRow } from '../store/types.js';
 import type { TickContext } from './context.js';
 import { judgeRunningTask } from './judge.js';
 import { stopClosedRun, takeBack } from './steps/leases.js';
+import { pastGrace } from '../core/health.js';
 
 /**
  * A person takes a running task back (CLI `reclaim`, the board's `r`): the run closed `reclaimed`
@@ -42,7 +43,7 @@ export function staleTaskIds(ctx: TickContext): string[] {
     .filter((task) => {
       const judgement = judgeRunningTask(ctx, task);
       if (!judgement || judgement.run.status !== 'running') return true;
-      const supervisorGone = judgement.hostLocal && !judgement.supervisorAlive && ctx.elapsed.ageOfStart(`started:${judgement.run.id}`, judgement.run.started_at, ctx.now) > ctx.settings.crashGraceSeconds * 1000;
+      const supervisorGone = judgement.hostLocal && !judgement.supervisorAlive && pastGrace(ctx.elapsed.ageOfStart(`started:${judgement.run.id}`, judgement.run.started_at, ctx.now), ctx.settings.crashGraceSeconds * 1000);
       return judgement.verdict === 'reclaim' || judgement.verdict === 'stale' || supervisorGone;
     })
     .map((task) => task.id);

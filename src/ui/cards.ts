@@ -1,6 +1,7 @@
 import type { Card } from '../store/board.js';
 import { cleanLine } from '../sanitize.js';
 import { formatSpan } from '../time.js';
+import { lastHeardAt, leaseExpired, staleSilence } from '../core/health.js';
 
 /** How worried the board is about a card: drawn in the matching colour. */
 export type Level = 'ok' | 'warning' | 'critical';
@@ -16,8 +17,8 @@ export interface Thresholds {
  */
 export function runningLevel(card: Card, now: number, limits: Thresholds): Level {
   const leaseLeft = (card.claim_expires ?? now) - now;
-  const silent = now - (card.last_heartbeat_at ?? card.started_at ?? now);
-  if (leaseLeft <= 0 || silent >= limits.heartbeatMaxStaleMs) return 'critical';
+  const silent = now - (lastHeardAt(card) ?? now);
+  if ((card.claim_expires !== null && leaseExpired(card.claim_expires, now)) || staleSilence(silent, limits.heartbeatMaxStaleMs)) return 'critical';
   if (leaseLeft < limits.claimTtlMs / 4 || silent >= limits.heartbeatMaxStaleMs / 2) return 'warning';
   return 'ok';
 }
@@ -32,9 +33,9 @@ export function cardDetail(card: Card, now: number): string {
   switch (card.status) {
     case 'running': {
       // Most telling first (a narrow column cuts the end): how long since it was heard of (♥), the lease left.
-      const heard = card.last_heartbeat_at ?? card.started_at;
+      const heard = lastHeardAt(card);
       const beat = heard === null ? 'no heartbeat' : `♥ ${formatSpan(now - heard)}`;
-      const left = card.claim_expires === null ? '' : card.claim_expires > now ? ` · lease ${formatSpan(card.claim_expires - now)}` : ' · lease expired';
+      const left = card.claim_expires === null ? '' : !leaseExpired(card.claim_expires, now) ? ` · lease ${formatSpan(card.claim_expires - now)}` : ' · lease expired';
       return `${beat}${left} · pid ${card.worker_pid ?? '—'}`;
     }
     case 'blocked': {

@@ -6,6 +6,7 @@ import { claimHost, recordFailedRun } from '../../store/lease.js';
 import { failurePolicyOf } from '../../settings.js';
 import type { TickAction, TickContext } from '../context.js';
 import { processesByRun, processesOfRun, stopRunProcesses } from '../processes.js';
+import { pastGrace } from '../../core/health.js';
 
 /** Workers alive this long after their run closed are stopped. */
 export const ORPHAN_AFTER_MS = 60_000;
@@ -24,7 +25,7 @@ export function reap(ctx: TickContext): TickAction[] {
   for (const run of openRuns(ctx.store)) {
     if (claimHost(run.claim_lock) !== ctx.host) continue;
     if (ctx.isRunProcess(run.supervisor_pid, { taskId: run.task_id, runId: run.id })) continue;
-    if (ctx.elapsed.ageOfStart(`started:${run.id}`, run.started_at, ctx.now) <= ctx.settings.crashGraceSeconds * 1000) continue;
+    if (!pastGrace(ctx.elapsed.ageOfStart(`started:${run.id}`, run.started_at, ctx.now), ctx.settings.crashGraceSeconds * 1000)) continue;
     // No worker was started: nothing of the task ran (the supervisor could not start, or could not open
     // the board or its log: the machine's fault), so it is not counted. A worker whose pid was never
     // written down is still found by the run's identity in its environment.
