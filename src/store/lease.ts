@@ -10,6 +10,7 @@ import { unfinishedParents } from './links.js';
 import { getTaskRow, requireTaskRow, updateTask, type TaskChanges } from './rows.js';
 import { createTask, type CreateInput, type CreateResult } from './tasks.js';
 import type { RunOutcome, RunRow, TaskRow } from './types.js';
+import { decideFailure, type FailurePolicy } from '../core/breaker.js';
 
 /**
  * Claim, heartbeat and release. A run is identified by (task, run id, claim lock); every write made on
@@ -262,11 +263,7 @@ export function commentFromRun(store: Store, identity: RunIdentity, text: string
 
 // ---- how a run ends ----
 
-export interface FailurePolicy {
-  /** The board's limit (KANBAN_FAILURE_LIMIT or config), used when the task has no max_retries. */
-  limit: number;
-  limitSource: string;
-}
+export type { FailurePolicy } from '../core/breaker.js';
 
 /**
  * The one function that counts a failure, for every counted outcome: consecutive_failures + 1, the
@@ -274,15 +271,12 @@ export interface FailurePolicy {
  * instead of back to ready. The claim is dropped either way.
  */
 function countFailure(store: Store, before: TaskRow, outcome: RunOutcome, details: Record<string, unknown>, policy: FailurePolicy): TaskRow {
-  const failures = before.consecutive_failures + 1;
-  const limit = before.max_retries ?? policy.limit;
-  const limitSource = before.max_retries !== null ? 'task' : policy.limitSource;
+  const { failures, limit, limitSource, gaveUp, reason } = decideFailure(before, outcome, policy);
   const runId = before.current_run_id;
   appendEvent(store, before.id, outcome, { ...details, failures, limit }, runId);
-  if (failures < limit) {
+  if (!gaveUp) {
     return updateTask(store, before, { ...NO_CLAIM, status: readyOrTodo(store, before.id), consecutive_failures: failures });
   }
-  const reason = `gave up after ${failures} failure${failures === 1 ? '' : 's'} (last: ${outcome})`;
   const after = updateTask(store, before, { ...NO_CLAIM, status: 'blocked', status_reason: reason, consecutive_failures: failures });
   appendEvent(store, before.id, 'gave_up', { failures, limit, limit_source: limitSource, trigger: outcome }, runId);
   return after;
