@@ -1,6 +1,6 @@
 import type { Store } from './db.js';
 import { LAST_BLOCK_KIND_SQL } from './events.js';
-import { STATUSES, type Status, type TaskRow } from './types.js';
+import { FINISHED_STATUSES, STATUSES, type Status, type TaskRow } from './types.js';
 
 /**
  * What the board draws, read a window at a time: a column's count, and the cards around its cursor.
@@ -51,7 +51,7 @@ const ORDER: Record<'queue' | 'finished' | Exclude<ColumnSort, 'column'>, Order>
 
 function orderOf(status: Status, sort: ColumnSort = 'column'): Order {
   if (sort !== 'column') return ORDER[sort];
-  return status === 'done' || status === 'archived' ? ORDER.finished : ORDER.queue;
+  return FINISHED_STATUSES.includes(status) ? ORDER.finished : ORDER.queue;
 }
 
 /** A case-insensitive substring of the title, the assignee or the id; `%` and `_` are matched as themselves. */

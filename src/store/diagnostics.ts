@@ -1,6 +1,6 @@
 import type { Store } from './db.js';
 import { claimHost } from './lease.js';
-import type { Status } from './types.js';
+import { FINISHED_SQL, type Status } from './types.js';
 
 /**
  * The facts diagnostics judge by, read in one snapshot. Only open tasks are read (through the
@@ -110,7 +110,7 @@ export function loadBoardFacts(store: Store, probe: ProcessProbe, recentSince: n
     const parents = store
       .stmt(
         `SELECT l.child_id, p.id, p.status FROM tasks c JOIN task_links l ON l.child_id = c.id JOIN tasks p ON p.id = l.parent_id
-         WHERE c.status = 'todo' AND p.status NOT IN ('done', 'archived') ORDER BY l.child_id, p.id`,
+         WHERE c.status = 'todo' AND p.status NOT IN ${FINISHED_SQL} ORDER BY l.child_id, p.id`,
       )
       .all() as Array<{ child_id: string; id: string; status: Status }>;
     for (const { child_id, id, status } of parents) facts.get(child_id)?.unfinished_parents.push({ id, status });

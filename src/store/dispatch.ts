@@ -5,7 +5,7 @@ import { NO_CLAIM, readyOrTodo } from './lifecycle.js';
 import { identityOf } from './lease.js';
 import { endOpenRun, runById } from './runs.js';
 import { requireTaskRow, updateTask } from './rows.js';
-import type { RunRow, TaskRow } from './types.js';
+import { FINISHED_SQL, type RunRow, type TaskRow } from './types.js';
 
 /**
  * The queries and transitions only the dispatcher makes. Every query is bounded by open work (an
@@ -29,7 +29,7 @@ export function promotableTodos(store: Store): TaskRow[] {
   return store
     .stmt(
       `SELECT * FROM tasks t WHERE status = 'todo' AND NOT EXISTS (
-         SELECT 1 FROM task_links l JOIN tasks p ON p.id = l.parent_id WHERE l.child_id = t.id AND p.status NOT IN ('done', 'archived'))
+         SELECT 1 FROM task_links l JOIN tasks p ON p.id = l.parent_id WHERE l.child_id = t.id AND p.status NOT IN ${FINISHED_SQL})
        ORDER BY priority DESC, created_at, id`,
     )
     .all() as TaskRow[];

@@ -2,7 +2,7 @@ import { Refused } from '../errors.js';
 import type { Store } from './db.js';
 import { appendEvent } from './events.js';
 import { getTaskRow, requireTaskRow, updateTask } from './rows.js';
-import type { TaskRow } from './types.js';
+import { FINISHED_SQL, type TaskRow } from './types.js';
 
 export interface UnfinishedParent {
   id: string;
@@ -14,7 +14,7 @@ export function unfinishedParents(store: Store, childId: string): UnfinishedPare
   return store
     .stmt(
       `SELECT p.id, p.status FROM task_links l JOIN tasks p ON p.id = l.parent_id
-       WHERE l.child_id = ? AND p.status NOT IN ('done', 'archived') ORDER BY p.id`,
+       WHERE l.child_id = ? AND p.status NOT IN ${FINISHED_SQL} ORDER BY p.id`,
     )
     .all(childId) as UnfinishedParent[];
 }

@@ -1,4 +1,5 @@
 import type { Store } from './db.js';
+import { FINISHED_SQL } from './types.js';
 
 /**
  * The facts `kanban stats` (and the board's statistics) are computed from, read in one snapshot.
@@ -53,7 +54,7 @@ export interface SlowTask {
  * so the range on `tasks_status_updated` (status, updated_at) finds them without a scan.
  */
 const COMPLETIONS = `SELECT completed_at FROM tasks
-  WHERE status IN ('done', 'archived') AND updated_at >= @since AND completed_at >= @since`;
+  WHERE status IN ${FINISHED_SQL} AND updated_at >= @since AND completed_at >= @since`;
 
 /** In the order of `task_runs_profile_outcome`: no sort, no table row read. */
 const RUN_GROUPS = `SELECT profile, outcome, count(*) AS runs, count(ended_at) AS ended,

@@ -17,6 +17,8 @@ export type Status = (typeof STATUSES)[number];
 export const OPEN_STATUSES: readonly Status[] = STATUSES.filter((s) => s !== 'done' && s !== 'archived');
 /** A parent in one of these no longer holds its children back. */
 export const FINISHED_STATUSES: readonly Status[] = ['done', 'archived'];
+/** FINISHED_STATUSES as an SQL list, for `status IN …` and `NOT IN …`: the finished set written once. */
+export const FINISHED_SQL = `(${FINISHED_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 
 export function isStatus(value: string): value is Status {
   return (STATUSES as readonly string[]).includes(value);
