@@ -18,6 +18,11 @@
  *   signal that ended the command.
  * - One line per process it had to stop goes to report_fd (-1: none):
  *     killed <pid> <comm> <signal>        (the last signal it sent to that process)
+ *   and, while the command runs, one line per descendant as the container first sees it (it looks
+ *   ten times a second for the first 3 s, then twice a second), so that whoever started the
+ *   container can stop them should the container itself be killed (SIGKILL, the OOM killer: a
+ *   subreaper that is gone re-parents nothing):
+ *     member <pid> <start time in clock ticks since boot>
  *   and, when the command could not be started: exec-failed <errno name>.
  *   The container writes nothing of its own to stdout or stderr, except a usage error or a failed
  *   fork or exec (exit 125, or 127/126 like a shell for a command not found / not executable).
@@ -62,6 +67,12 @@
 #define POLL_MS 100      /* rescan while descendants are given their grace */
 #define KILL_POLL_MS 20  /* rescan once SIGKILL has been sent */
 #define IDLE_WAIT_MS 1000
+#define MEMBER_SCAN_MS 500 /* how often a running worker's descendants are looked at, to report new ones */
+#define EARLY_MEMBER_SCAN_MS 100 /* as often in its first seconds, when workers start their daemons */
+#define EARLY_MS 3000
+#ifndef MAX_MEMBERS
+#define MAX_MEMBERS 1024 /* descendants reported and still alive; past it, new ones go unreported */
+#endif
 #define COMM_SIZE 17
 
 enum phase { RUNNING, TERMINATING, KILLING };
@@ -89,6 +100,9 @@ static struct proc found[MAX_DESCENDANTS];
 static int nfound;
 static struct track tracks[MAX_TRACKED];
 static int ntracks;
+/* The descendants reported as members, alive at the latest scan. */
+static struct { pid_t pid; unsigned long long start; } members[MAX_MEMBERS];
+static int nmembers;
 static pid_t self;
 static int report_fd = -1;
 
@@ -308,6 +322,32 @@ static void report_ended(void) {
   ntracks = kept;
 }
 
+/* After a scan while the command runs: each descendant not reported yet is (`member <pid> <start>`);
+ * those that ended are forgotten. */
+static void report_members(void) {
+  int i, k, kept = 0;
+  for (k = 0; k < nmembers; k++) {
+    for (i = 0; i < nfound; i++) {
+      if (found[i].pid == members[k].pid && found[i].start == members[k].start) break;
+    }
+    if (i < nfound) members[kept++] = members[k];
+  }
+  nmembers = kept;
+  for (i = 0; i < nfound; i++) {
+    if (is_zombie(&found[i])) continue;
+    for (k = 0; k < nmembers; k++) {
+      if (members[k].pid == found[i].pid && members[k].start == found[i].start) break;
+    }
+    if (k < nmembers || nmembers == MAX_MEMBERS) continue;
+    members[nmembers].pid = found[i].pid;
+    members[nmembers].start = found[i].start;
+    nmembers++;
+    char line[96];
+    snprintf(line, sizeof line, "member %d %llu\n", (int)found[i].pid, found[i].start);
+    report(line);
+  }
+}
+
 /* Sends sig (and SIGCONT) to the live descendants the latest scan found; with only_new, to those not
  * signalled yet. */
 static void terminate_found(int sig, int only_new) {
@@ -500,10 +540,14 @@ int main(int argc, char **argv) {
 
   enum phase phase = RUNNING;
   int worker_done = 0, worker_status = 0, stop_signal = SIGTERM;
-  long long deadline = 0;
+  long long deadline = 0, next_members = 0, started_ms = now_ms();
   for (;;) {
     int no_children = reap(worker, &worker_done, &worker_status);
     long long now = now_ms();
+    if (phase == RUNNING && !worker_done && report_fd >= 0 && now >= next_members) {
+      if (scan() >= 0) report_members();
+      next_members = now + (now - started_ms < EARLY_MS ? EARLY_MEMBER_SCAN_MS : MEMBER_SCAN_MS);
+    }
     if (worker_done || phase != RUNNING) {
       int count = scan();
       if (count >= 0) report_ended();
@@ -522,7 +566,7 @@ int main(int argc, char **argv) {
       }
     }
 
-    long long wait_ms = IDLE_WAIT_MS;
+    long long wait_ms = report_fd >= 0 && phase == RUNNING && !worker_done ? next_members - now : IDLE_WAIT_MS;
     if (phase == TERMINATING) wait_ms = deadline - now < POLL_MS ? deadline - now : POLL_MS;
     else if (phase == KILLING) wait_ms = KILL_POLL_MS;
     if (wait_ms < 0) wait_ms = 0;

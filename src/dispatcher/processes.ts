@@ -84,16 +84,33 @@ export function processesWithOpen(paths: readonly string[]): number[] {
     .map(Number);
 }
 
-/** The process group of `pid` (/proc/<pid>/stat), or null when it is gone, a zombie, or /proc cannot tell. */
-function groupOf(pid: number | string): number | null {
+/** The fields of /proc/<pid>/stat after the name (state first), or null when it is gone or a zombie. */
+function statOf(pid: number | string): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses, so read after the last ')'.
-    const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return state === 'Z' ? null : Number(group);
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' ? null : fields;
   } catch {
     return null;
   }
+}
+
+/** The process group of `pid`, or null when it is gone, a zombie, or /proc cannot tell. */
+function groupOf(pid: number | string): number | null {
+  const fields = statOf(pid);
+  return fields === null ? null : Number(fields[2]);
+}
+
+/** When `pid` started (clock ticks since boot, as the container reports it): with the pid, its identity. */
+function startOf(pid: number | string): string | null {
+  return statOf(pid)?.[19] ?? null;
+}
+
+/** A process the container reported as one of the run's (`member <pid> <start>`). */
+export interface Member {
+  pid: number;
+  start: string;
 }
 
 /** A process's name (/proc/<pid>/comm), or '?' once it is gone. */
@@ -107,13 +124,15 @@ export function nameOf(pid: number): string {
 
 /**
  * What is left of a run once its worker has ended: every process but this one still in the worker's
- * process group (`group`, whose leader is gone) or carrying the run's identity in its environment.
- * Linux /proc; elsewhere none.
+ * process group (`group`, whose leader is gone), carrying the run's identity in its environment, or
+ * one the container reported as the run's (`members`: a daemon that left the group and cleared its
+ * environment) and still the same process (its start time). Linux /proc; elsewhere none.
  */
-export function leftoversOfRun(run: RunProcess, group: number): number[] {
+export function leftoversOfRun(run: RunProcess, group: number, members: readonly Member[] = []): number[] {
   const identity = runIdentity(run);
+  const memberStarts = new Map(members.map((m) => [String(m.pid), m.start]));
   return otherProcesses()
-    .filter((name) => groupOf(name) === group || hasAll(environOf(name), identity))
+    .filter((name) => groupOf(name) === group || hasAll(environOf(name), identity) || (memberStarts.has(name) && startOf(name) === memberStarts.get(name)))
     .map(Number)
     .sort((a, b) => a - b);
 }

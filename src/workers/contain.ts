@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { kanbanBin } from './launch.js';
+import type { Member } from '../dispatcher/processes.js';
 
 /**
  * The process container (native/contain.c, built by scripts/build-native.mjs) runs a worker as its
@@ -68,6 +69,16 @@ export function parseKillReport(text: string): StoppedProcess[] {
     if (match) stopped.set(Number(match[1]), { pid: Number(match[1]), name: match[2]!, signal: match[3]! });
   }
   return [...stopped.values()];
+}
+
+/** The processes the container saw as the run's while it ran (`member <pid> <start>` lines). */
+export function parseMembers(text: string): Member[] {
+  const members: Member[] = [];
+  for (const line of text.split('\n')) {
+    const match = /^member (\d+) (\d+)$/.exec(line);
+    if (match) members.push({ pid: Number(match[1]), start: match[2]! });
+  }
+  return members;
 }
 
 /**

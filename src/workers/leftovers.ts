@@ -1,4 +1,4 @@
-import { leftoversOfRun, nameOf, type RunProcess } from '../dispatcher/processes.js';
+import { leftoversOfRun, nameOf, type Member, type RunProcess } from '../dispatcher/processes.js';
 import { signalProcess } from '../signals.js';
 import type { StoppedProcess } from './contain.js';
 
@@ -8,11 +8,12 @@ const POLL_MS = 100;
  * Stops what a run left behind once its worker has ended. Normally nothing is left: the container
  * stops every descendant before it exits. Something is left when the container itself was killed
  * (SIGKILL, the OOM killer), or when this machine has no container: every process still in the
- * worker's process group (`group`) or carrying the run's identity gets SIGTERM (and SIGCONT, should it
+ * worker's process group (`group`), carrying the run's identity, or reported by the container as the
+ * run's (`members`, still the same processes) gets SIGTERM (and SIGCONT, should it
  * be stopped), and SIGKILL `graceMs` later. Resolves once none is left (SIGKILL is waited for a
  * second at most), with what it stopped.
  */
-export async function stopLeftovers(run: RunProcess, group: number, graceMs: number): Promise<StoppedProcess[]> {
+export async function stopLeftovers(run: RunProcess, group: number, graceMs: number, members: () => readonly Member[] = () => []): Promise<StoppedProcess[]> {
   const stopped = new Map<number, StoppedProcess>();
   const signal = (pids: number[], name: 'SIGTERM' | 'SIGKILL') => {
     for (const pid of pids) {
@@ -24,17 +25,18 @@ export async function stopLeftovers(run: RunProcess, group: number, graceMs: num
     }
   };
   const deadline = performance.now() + graceMs;
-  let left = leftoversOfRun(run, group);
+  const known = members();
+  let left = leftoversOfRun(run, group, known);
   while (left.length > 0 && performance.now() < deadline) {
     signal(left, 'SIGTERM'); // again for any it started meanwhile
     await sleep(POLL_MS);
-    left = leftoversOfRun(run, group);
+    left = leftoversOfRun(run, group, known);
   }
   const killDeadline = performance.now() + 1000;
   while (left.length > 0 && performance.now() < killDeadline) {
     signal(left, 'SIGKILL');
     await sleep(POLL_MS / 5);
-    left = leftoversOfRun(run, group);
+    left = leftoversOfRun(run, group, known);
   }
   return [...stopped.values()];
 }

@@ -15,7 +15,7 @@ import { runById } from '../store/runs.js';
 import type { TaskRow } from '../store/types.js';
 import { workerEnv } from './identity.js';
 import { ConfigFault, planRun, removePromptFile, RUN_CONFIG_VARIABLE, type RunPlan } from './plan.js';
-import { containedArgv, parseExecFailure, parseKillReport, type StoppedProcess } from './contain.js';
+import { containedArgv, parseExecFailure, parseKillReport, parseMembers, type StoppedProcess } from './contain.js';
 import { stopLeftovers } from './leftovers.js';
 import { RunLog } from './runlog.js';
 import { Tail } from './tail.js';
@@ -187,7 +187,7 @@ async function runWorker(store: Store, dbPath: string, identity: RunIdentity, ta
   // Once the worker (the container) has exited, and before its exit is recorded (the task may then run
   // again): what it left, should the container have been killed itself, or there be none. From its exit,
   // not its end: a process left holding its output would keep the output open.
-  const leftoversStopped = worker.pid === undefined ? Promise.resolve([]) : new Promise<StoppedProcess[]>((resolve) => worker.once('exit', () => resolve(stopLeftovers(identity, worker.pid!, KILL_GRACE_MS))));
+  const leftoversStopped = worker.pid === undefined ? Promise.resolve([]) : new Promise<StoppedProcess[]>((resolve) => worker.once('exit', () => resolve(stopLeftovers(identity, worker.pid!, KILL_GRACE_MS, () => parseMembers(report.text())))));
   const result = await worker;
   const leftovers = await leftoversStopped;
   removeRunPrompt(plan.promptFile, log); // before the exit is recorded: once the run has ended, it is gone

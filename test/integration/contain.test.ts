@@ -7,7 +7,8 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { containedArgv, containerPath, parseExecFailure, parseKillReport } from '../../src/workers/contain.js';
+import { containedArgv, containerPath, parseExecFailure, parseKillReport, parseMembers } from '../../src/workers/contain.js';
+import type { Member } from '../../src/dispatcher/processes.js';
 
 /**
  * The process container, with real processes: workers are small node and sh scripts that leave
@@ -162,7 +163,10 @@ interface Ended {
   signal: NodeJS.Signals | null;
   stdout: Buffer;
   stderr: Buffer;
+  /** The report but its `member` lines (what the container stopped, or why it could not start). */
   report: string;
+  /** The processes it reported as the run's while the worker ran. */
+  members: Member[];
 }
 
 interface Contained {
@@ -190,7 +194,11 @@ function contain(argv: string[], mark: string, options: { graceMs?: number; repo
   if (reportFd === 3) (child.stdio[3] as Readable).on('data', (chunk: Buffer) => report.push(chunk));
   const ended = new Promise<Ended>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err), report: Buffer.concat(report).toString() }));
+    child.on('close', (code, signal) => {
+      const text = Buffer.concat(report).toString();
+      const rest = text.split('\n').filter((line) => !line.startsWith('member ')).join('\n');
+      resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err), report: rest, members: parseMembers(text) });
+    });
   });
   return { child, stdout: () => Buffer.concat(out).toString(), ended };
 }
@@ -227,6 +235,19 @@ describe.skipIf(process.platform !== 'linux')('the process container', { timeout
     expect(end).toMatchObject({ code: 0, signal: null });
     expect(parseKillReport(end.report)).toEqual([{ pid: daemon, name: nodeComm, signal: 'SIGTERM' }]);
     expect(markedProcesses(mark)).toEqual([]);
+  });
+
+  it('reports each of the run’s processes as it first sees them (member pid start), daemons in their own session too', async () => {
+    const mark = newMark();
+    const run = contain([node, fixture('worker.cjs'), 'daemon', mark, '0'], mark);
+    const { daemon, worker } = await daemonOf(run);
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // it looks twice a second
+    run.child.stdin!.write('go\n');
+    const end = await endOf(run);
+    const pids = end.members.map((m) => m.pid);
+    expect(pids).toContain(worker);
+    expect(pids).toContain(daemon);
+    expect(new Set(pids).size).toBe(pids.length); // each once
   });
 
   it('stops `setsid sleep` started from a shell', async () => {

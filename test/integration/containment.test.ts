@@ -83,4 +83,19 @@ describe.skipIf(containerPath() === null)('a worker that leaves processes behind
     expect(processesWith(marker)).toEqual([]); // nothing of the run is left once it is recorded
     expect(killedEvent(board, task.id)[0]?.processes).toContainEqual(expect.objectContaining({ name: 'node', signal: 'SIGKILL' }));
   }, 60_000);
+
+  it('the container SIGKILLed after its worker started a daemon in its own session with an empty environment: the supervisor stops it too, from what the container reported', async () => {
+    const marker = `kanban-escape-${randomBytes(4).toString('hex')}`;
+    const board = workerBoard({ escape: { command: worker('escape', 'daemon-noenv-hang', marker) } });
+    const { task } = createTask(board.store, { title: 'daemon, then the container killed', assignee: 'escape' });
+    const identity = claimAndStart(board, task.id, 600);
+    await waitFor('the daemon', () => processesWith(marker).length > 0 && taskLog(board, task.id).includes('daemon started'));
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // the container looks at its processes twice a second
+    const container = board.store.db.prepare('SELECT worker_pid FROM task_runs WHERE id = ?').pluck().get(identity.runId) as number;
+    process.kill(container, 'SIGKILL'); // nothing of the run carries its identity, nor is in its group: only the report names it
+    const run = await runEnded(board, identity, 30_000);
+    expect(run.outcome).toBe('crashed');
+    expect(processesWith(marker)).toEqual([]);
+    expect(killedEvent(board, task.id)[0]?.processes).toContainEqual(expect.objectContaining({ name: 'node', signal: 'SIGTERM' }));
+  }, 60_000);
 });
