@@ -49,3 +49,8 @@ export function refusal(transition: Transition, task: { id: string; status: Stat
   const hint = task.status === 'running' ? ' (reclaim it first)' : '';
   return `cannot ${TRANSITIONS[transition].verb} ${task.id}: it is ${task.status}${transition === 'reclaim' ? ', not running' : hint}`;
 }
+
+/** Where a task goes when it may run again (created, unblocked, released, reopened): ready, or todo while a parent is unfinished. */
+export function readyOrTodo(unfinishedParents: number): Status {
+  return unfinishedParents > 0 ? 'todo' : 'ready';
+}

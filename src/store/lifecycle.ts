@@ -8,6 +8,7 @@ import type { RunIdentity } from './lease.js';
 import { endOpenRun } from './runs.js';
 import { toTask } from './tasks.js';
 import type { Status, Task, TaskRow } from './types.js';
+import { readyOrTodo as whereItMayRun } from '../core/transitions.js';
 
 /** Leaving running for a non-running status drops every trace of the claim. */
 export const NO_CLAIM = { claim_lock: null, claim_expires: null, worker_pid: null, current_run_id: null } as const;
@@ -18,7 +19,7 @@ function describeParent(parent: UnfinishedParent): string {
 
 /** Where a released task goes: ready, or todo while a parent is unfinished. */
 export function readyOrTodo(store: Store, id: string): Status {
-  return unfinishedParents(store, id).length > 0 ? 'todo' : 'ready';
+  return whereItMayRun(unfinishedParents(store, id).length);
 }
 
 /**

@@ -2,7 +2,7 @@ import { Refused } from '../errors.js';
 import type { Store } from './db.js';
 import { appendEvent } from './events.js';
 import { getTaskRow, requireTaskRow, updateTask } from './rows.js';
-import { FINISHED_SQL, type TaskRow } from './types.js';
+import { FINISHED_SQL, isFinished, type TaskRow } from './types.js';
 
 export interface UnfinishedParent {
   id: string;
@@ -91,7 +91,7 @@ export function linkTasks(store: Store, parentId: string, childId: string): Task
       throw new Refused(`cannot link ${parentId} → ${childId}: ${childId} already leads to ${parentId}, which would make a cycle`);
     }
     insertLink(store, parentId, childId);
-    const parentUnfinished = parent.status !== 'done' && parent.status !== 'archived';
+    const parentUnfinished = !isFinished(parent.status);
     const demote = parentUnfinished && child.status === 'ready';
     if (demote) child = updateTask(store, child, { status: 'todo' });
     appendEvent(store, childId, 'linked', { parent: parentId, ...(demote ? { from: 'ready', to: 'todo' } : {}) });

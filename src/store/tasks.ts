@@ -6,7 +6,8 @@ import { appendEvent, eventsForTask } from './events.js';
 import { allLinks, childIds, insertLink, parentIds, unfinishedParents } from './links.js';
 import { getTaskRow, requireTaskRow, updateTask, type TaskChanges } from './rows.js';
 import { runsForTask } from './runs.js';
-import { STATUSES, TASK_COLUMNS, type CommentRow, type EventRow, type RunRow, type Status, type Task, type TaskRow, type WorkspaceKind } from './types.js';
+import { isFinished, STATUSES, TASK_COLUMNS, type CommentRow, type EventRow, type RunRow, type Status, type Task, type TaskRow, type WorkspaceKind } from './types.js';
+import { readyOrTodo } from '../core/transitions.js';
 
 export function toTask(store: Store, row: TaskRow): Task {
   return { ...row, parents: parentIds(store, row.id), children: childIds(store, row.id) };
@@ -186,11 +187,11 @@ export function createTask(store: Store, input: CreateInput): CreateResult {
       if (existing) return { task: toTask(store, existing), created: false };
     }
     const parentRows = parents.map((id) => requireTaskRow(store, id));
-    const unfinished = parentRows.filter((p) => p.status !== 'done' && p.status !== 'archived');
+    const unfinished = parentRows.filter((p) => !isFinished(p.status));
     if (input.status === 'ready' && unfinished.length > 0) {
       throw new Refused(`cannot create ${title.trim()} as ready: parent ${unfinished[0]!.id} is not done (${unfinished[0]!.status})`);
     }
-    const status: Status = input.triage ? 'triage' : (input.status ?? (unfinished.length > 0 ? 'todo' : 'ready'));
+    const status: Status = input.triage ? 'triage' : (input.status ?? readyOrTodo(unfinished.length));
 
     let id = newTaskId();
     while (getTaskRow(store, id)) id = newTaskId();

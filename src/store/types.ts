@@ -13,10 +13,14 @@ export const STATUSES = [
 ] as const;
 export type Status = (typeof STATUSES)[number];
 
-/** Statuses a task can still leave for `done`. */
-export const OPEN_STATUSES: readonly Status[] = STATUSES.filter((s) => s !== 'done' && s !== 'archived');
-/** A parent in one of these no longer holds its children back. */
+/** A task in one of these is over; a parent in one no longer holds its children back. */
 export const FINISHED_STATUSES: readonly Status[] = ['done', 'archived'];
+/** Statuses a task can still leave for `done`. */
+export const OPEN_STATUSES: readonly Status[] = STATUSES.filter((s) => !FINISHED_STATUSES.includes(s));
+/** Whether a task is over (done or archived): a parent that no longer holds its children back. */
+export function isFinished(status: Status): boolean {
+  return FINISHED_STATUSES.includes(status);
+}
 /** FINISHED_STATUSES as an SQL list, for `status IN …` and `NOT IN …`: the finished set written once. */
 export const FINISHED_SQL = `(${FINISHED_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 
