@@ -9,6 +9,7 @@ import { KANBAN_BIN } from '../helpers/cli.js';
 import { fixture, isAlive } from '../helpers/processes.js';
 import { KEY, openScreen, type Screen } from '../helpers/pty.js';
 import { claimAndStart, runEnded, taskLog, waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
+import { forceTask } from '../helpers/board.js';
 
 const open: Screen[] = [];
 afterEach(async () => {
@@ -320,7 +321,7 @@ describe('kanban tui in a real terminal', () => {
   it('D lists what needs attention; Enter goes to the card; its fix key fixes it', async () => {
     const b = workerBoard({});
     const ghost = createTask(b.store, { title: 'Ghost task' }).task.id;
-    b.store.db.prepare("UPDATE tasks SET status = 'running' WHERE id = ?").run(ghost);
+    forceTask(b.store, ghost, { status: 'running' });
     const screen = board(b, ['--no-dispatch'], 120, 30);
     await screen.waitFor('the attention counter', (t) => t.includes('1 needs attention (D)'), 5000);
     await screen.press('D');

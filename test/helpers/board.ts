@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import { openStore, type Store } from '../../src/store/db.js';
-import type { Status } from '../../src/store/types.js';
+import type { Status, TaskRow } from '../../src/store/types.js';
 import { createTask } from '../../src/store/tasks.js';
 import { claimTask, type ClaimResult } from '../../src/store/lease.js';
 
@@ -63,7 +63,7 @@ export function taskIn(store: Store, status: Status, title = `a ${status} task`)
       .run(now + 900_000, Number(run.lastInsertRowid), now, task.id);
   } else {
     const until = status === 'scheduled' ? now + 3_600_000 : null;
-    store.db.prepare('UPDATE tasks SET status = ?, scheduled_until = ? WHERE id = ?').run(status, until, task.id);
+    forceTask(store, task.id, { status, scheduled_until: until });
   }
   return task.id;
 }
@@ -85,4 +85,14 @@ export function claimOrFail(store: Store, taskId: string, options: Parameters<ty
   const claim = claimTask(store, taskId, options);
   if (!claim.claimed) throw new Error(`could not claim ${taskId}: ${claim.reason}`);
   return claim;
+}
+
+/**
+ * Test hook: sets columns of a task's row directly, for a state the transitions would not make (a
+ * ghost running task, a tripped breaker, a stamp from another clock). The one place tests write a
+ * task's row; the conformance suite of a second backend gives the same hook.
+ */
+export function forceTask(store: Store, id: string, patch: Partial<TaskRow>): void {
+  const columns = Object.keys(patch);
+  store.db.prepare(`UPDATE tasks SET ${columns.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`).run({ ...patch, id });
 }

@@ -7,7 +7,7 @@ import { createTask, getTask } from '../../src/store/tasks.js';
 import type { RunIdentity } from '../../src/store/lease.js';
 import type { RunRow } from '../../src/store/types.js';
 import { taskLogPath } from '../../src/workers/runlog.js';
-import { tempDir } from '../helpers/board.js';
+import { tempDir, forceTask } from '../helpers/board.js';
 import { kanban, kanbanJson } from '../helpers/cli.js';
 import { startDispatcher, type RunningDispatcher } from '../helpers/dispatcher.js';
 import { fixture } from '../helpers/processes.js';
@@ -108,7 +108,7 @@ describe('command profiles: rate_limit patterns, exit codes, last words', { time
       limited: { command: steps({ err: 'starting' }, { err: 'quota exceeded, try again in 30 seconds' }, { exit: 1 }), rate_limit: ['quota exceeded'] },
     });
     const { task } = createTask(b.store, { title: 'quota', assignee: 'limited' });
-    b.store.db.prepare('UPDATE tasks SET consecutive_failures = 1 WHERE id = ?').run(task.id); // test setup: one earlier failure
+    forceTask(b.store, task.id, { consecutive_failures: 1 }); // test setup: one earlier failure
     const ended = await run(b, task.id);
     expect(ended).toMatchObject({ outcome: 'rate_limited', exit_code: 1 });
     expect(ended.error).toBe('rate limited (exited 1): quota exceeded, try again in 30 seconds (matched rate_limit /quota exceeded/)');

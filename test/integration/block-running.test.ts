@@ -4,12 +4,13 @@ import { createTask, getTask } from '../../src/store/tasks.js';
 import { kanban, kanbanJson } from '../helpers/cli.js';
 import { isAlive } from '../helpers/processes.js';
 import { claimAndStart, eventsOf, runEnded, taskLog, waitFor, worker, workerBoard } from '../helpers/workers.js';
+import { forceTask } from '../helpers/board.js';
 
 describe('kanban block on a running task', () => {
   it('stops the worker, closes the run as blocked (not counted), and only unblock releases it', async () => {
     const board = workerBoard({ hang: { command: worker('hang') }, other: { command: worker('hang') } });
     const { task } = createTask(board.store, { title: 'long job', assignee: 'hang' });
-    board.store.db.prepare('UPDATE tasks SET consecutive_failures = 1 WHERE id = ?').run(task.id);
+    forceTask(board.store, task.id, { consecutive_failures: 1 });
     const identity = claimAndStart(board, task.id, 600);
     await waitFor('the worker', () => getTask(board.store, task.id).worker_pid);
     // The worker pid on the board is its container's: the worker says its own.

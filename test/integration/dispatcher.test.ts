@@ -12,7 +12,7 @@ import { fileHash, kanban } from '../helpers/cli.js';
 import { startDispatcher, type RunningDispatcher } from '../helpers/dispatcher.js';
 import { fixture, isAlive as alive } from '../helpers/processes.js';
 import { eventsOf, waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
-import { claimOrFail } from '../helpers/board.js';
+import { claimOrFail, forceTask } from '../helpers/board.js';
 
 const running: RunningDispatcher[] = [];
 afterEach(async () => {
@@ -170,7 +170,7 @@ describe('the dispatcher', () => {
     createTask(board.store, { title: 'no profile', assignee: 'ghost' });
     const parent = createTask(board.store, { title: 'parent', status: 'blocked' }).task.id;
     createTask(board.store, { title: 'child', parents: [parent] });
-    board.store.db.prepare("UPDATE tasks SET status = 'scheduled', scheduled_until = 1 WHERE id = ?").run(parent);
+    forceTask(board.store, parent, { status: 'scheduled', scheduled_until: 1 });
     board.store.close();
     const before = fileHash(board.db);
     const result = kanban(['--db', board.db, 'dispatch', '--dry-run', '--json'], board.env);

@@ -6,7 +6,7 @@ import { createTask, getTask } from '../../src/store/tasks.js';
 import { kanban, KANBAN_BIN } from '../helpers/cli.js';
 import { exited, isAlive as alive } from '../helpers/processes.js';
 import { claimAndStart, runEnded, taskLog, waitFor, worker, workerBoard } from '../helpers/workers.js';
-import { claimOrFail } from '../helpers/board.js';
+import { claimOrFail, forceTask } from '../helpers/board.js';
 
 describe('kanban reclaim', () => {
   it('takes a running task back: run reclaimed (not counted), worker stopped, task ready', async () => {
@@ -46,7 +46,7 @@ describe('kanban reclaim', () => {
     const claim = claimOrFail(board.store, orphan, { profile: null, leaseMs: 600_000 });
     board.store.db.prepare('UPDATE task_runs SET supervisor_pid = 999999 WHERE id = ?').run(claim.identity.runId);
     const ghost = createTask(board.store, { title: 'ghost' }).task.id;
-    board.store.db.prepare("UPDATE tasks SET status = 'running' WHERE id = ?").run(ghost);
+    forceTask(board.store, ghost, { status: 'running' });
     const result = kanban(['--db', board.db, 'reclaim', '--stale', '--json'], board.env);
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as Array<{ id: string; ok: boolean; task: { status: string } }>;

@@ -7,7 +7,7 @@ import { reviewRun, type RunIdentity } from '../../src/store/lease.js';
 import { completeTask } from '../../src/store/lifecycle.js';
 import { runsForTask } from '../../src/store/runs.js';
 import { createTask, getTask, showTask } from '../../src/store/tasks.js';
-import { claimOrFail, tempDir } from '../helpers/board.js';
+import { claimOrFail, tempDir, forceTask } from '../helpers/board.js';
 import { expectFailure, kanban, kanbanJson } from '../helpers/cli.js';
 import { claimAndStart, eventsOf, runEnded, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
 
@@ -100,7 +100,7 @@ describe('the review lane', { timeout: TEST_MS }, () => {
     const { db, value } = closedBoard((store) => {
       const parent = createTask(store, { title: 'parent' }).task.id;
       const child = createTask(store, { title: 'child', parents: [parent] }).task.id;
-      store.db.prepare("UPDATE tasks SET status = 'review' WHERE id = ?").run(child); // test setup: in review with an open parent
+      forceTask(store, child, { status: 'review' }); // test setup: in review with an open parent
       return child;
     });
     expect(kanbanJson(db, ['request-changes', value, 'not yet'])).toMatchObject({ status: 'todo' });

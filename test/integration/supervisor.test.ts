@@ -7,7 +7,7 @@ import { completeTask } from '../../src/store/lifecycle.js';
 import { runById, runsForTask } from '../../src/store/runs.js';
 import { createTask, getTask, showTask } from '../../src/store/tasks.js';
 import { startSupervisor } from '../../src/workers/launch.js';
-import { tempDir, claimOrFail } from '../helpers/board.js';
+import { tempDir, claimOrFail, forceTask } from '../helpers/board.js';
 import { exited, fixture, isAlive, startUntil } from '../helpers/processes.js';
 import { claimAndStart, eventsOf, runEnded, taskLog, TTL_SECONDS, waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
 
@@ -220,7 +220,7 @@ describe('the supervisor', () => {
       writeFileSync(join(root, 'other-task-file'), 'also precious');
       const path = pick(root, user);
       const { task } = createTask(board.store, { title: 'scratch', assignee: 'done' });
-      board.store.db.prepare('UPDATE tasks SET workspace_path = ? WHERE id = ?').run(path, task.id);
+      forceTask(board.store, task.id, { workspace_path: path });
       await runEnded(board, claimAndStart(board, task.id));
       expect(getTask(board.store, task.id).status).toBe('done');
       await waitFor('the workspace decision', () => eventsOf(board, task.id).find((e) => e.kind.startsWith('workspace_')));
@@ -244,7 +244,7 @@ describe('the supervisor', () => {
       expect(readFileSync(join(path, 'README'), 'utf8')).toBe('hello');
       expect(spawnSync('git', ['branch', '--show-current'], { cwd: path, encoding: 'utf8' }).stdout.trim()).toBe(`kanban/${task.id}`);
       writeFileSync(join(path, 'work-in-progress.txt'), 'keep me');
-      board.store.db.prepare("UPDATE tasks SET assignee = 'env' WHERE id = ?").run(task.id);
+      forceTask(board.store, task.id, { assignee: 'env' });
       await runEnded(board, claimAndStart(board, task.id, TTL_SECONDS, repo));
       expect(getTask(board.store, task.id).status).toBe('done');
       expect(readFileSync(join(path, 'work-in-progress.txt'), 'utf8')).toBe('keep me');
@@ -289,7 +289,7 @@ describe('the supervisor', () => {
     it('a dir workspace that has gone away is spawn_failed, counted (the task\'s own setting)', async () => {
       const board = workerBoard({ any: { command: worker('exit', '0') } });
       const { task } = createTask(board.store, { title: 'lost dir', assignee: 'any', workspace: { kind: 'dir', path: tempDir() } });
-      board.store.db.prepare("UPDATE tasks SET workspace_path = '/no/such/dir' WHERE id = ?").run(task.id);
+      forceTask(board.store, task.id, { workspace_path: '/no/such/dir' });
       expect(await runEnded(board, claimAndStart(board, task.id))).toMatchObject({ outcome: 'spawn_failed', error: expect.stringMatching(/\/no\/such\/dir is not an existing directory/) });
       expect(getTask(board.store, task.id)).toMatchObject({ status: 'ready', consecutive_failures: 1 });
     });

@@ -6,7 +6,7 @@ import { waitFor } from '../helpers/workers.js';
 import { cardsPerColumn } from '../../src/ui/layout.js';
 import { helpRows, Keymap } from '../../src/ui/commands.js';
 import { parseConfig } from '../../src/config.js';
-import { claimOrFail, dumpBoard } from '../helpers/board.js';
+import { claimOrFail, dumpBoard, forceTask } from '../helpers/board.js';
 import { runById } from '../../src/store/runs.js';
 import { KEY, setup } from './mount.js';
 
@@ -456,7 +456,7 @@ describe('cards', () => {
     const { store, clock, make, open } = setup({ columns: 220 });
     const id = make('Working hard');
     claimTask(store, id, { profile: 'coder', leaseMs: 60_000 });
-    store.db.prepare('UPDATE tasks SET worker_pid = 4321 WHERE id = ?').run(id);
+    forceTask(store, id, { worker_pid: 4321 });
     clock.advance(10_000);
     const app = open();
     expect(app.frame()).toContain('♥ 10s · lease 50s · pid 4321');
@@ -467,7 +467,7 @@ describe('cards', () => {
     const sticky = make('By hand');
     blockTask(store, sticky, 'needs legal');
     const tripped = make('Breaker');
-    store.db.prepare("UPDATE tasks SET status = 'blocked', consecutive_failures = 2, status_reason = 'gave up after 2 failures' WHERE id = ?").run(tripped);
+    forceTask(store, tripped, { status: 'blocked', consecutive_failures: 2, status_reason: 'gave up after 2 failures' });
     store.db.prepare("INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'gave_up', '{}', 0)").run(tripped);
     const app = open();
     expect(app.frame()).toContain('sticky: needs legal');

@@ -5,6 +5,7 @@ import { getTask } from '../../src/store/tasks.js';
 import { KEY, setup } from './mount.js';
 import { run, taskAt } from '../helpers/history.js';
 import { waitFor } from '../helpers/workers.js';
+import { forceTask } from '../helpers/board.js';
 
 const HOUR = 3_600_000;
 /** Wide enough that the diagnostics list and every column's marks are on screen. */
@@ -30,7 +31,7 @@ describe('diagnostics on the board', () => {
   it('D lists findings most severe first; Enter goes to the card; the fix key works from the list', async () => {
     const { store, clock, make, open } = wide();
     const ghost = make('Ghost');
-    store.db.prepare("UPDATE tasks SET status = 'running' WHERE id = ?").run(ghost);
+    forceTask(store, ghost, { status: 'running' });
     const stuck = make('Stuck');
     blockTask(store, stuck);
     clock.advance(25 * HOUR);

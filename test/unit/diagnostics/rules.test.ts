@@ -10,7 +10,7 @@ import { appendEvent } from '../../../src/store/events.js';
 import { heartbeat, recordExit, type RunIdentity } from '../../../src/store/lease.js';
 import { blockTask, completeTask, unblockTask } from '../../../src/store/lifecycle.js';
 import { createTask } from '../../../src/store/tasks.js';
-import { manualClock, type ManualClock, claimOrFail } from '../../helpers/board.js';
+import { manualClock, type ManualClock, claimOrFail, forceTask } from '../../helpers/board.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -44,7 +44,7 @@ function claimed(store: Store, title = 'work', assignee = 'coder'): RunIdentity 
 function healthy(b: ReturnType<typeof board>, title = 'work', assignee = 'coder'): RunIdentity {
   const id = claimed(b.store, title, assignee);
   b.store.db.prepare('UPDATE task_runs SET supervisor_pid = 700, worker_pid = 701 WHERE id = ?').run(id.runId);
-  b.store.db.prepare('UPDATE tasks SET worker_pid = 701 WHERE id = ?').run(id.taskId);
+  forceTask(b.store, id.taskId, { worker_pid: 701 });
   b.alive.add(700);
   return id;
 }
@@ -63,11 +63,11 @@ describe('diagnostics rules', () => {
     it('fires for a running task without a lock, without a run, or whose run is closed', () => {
       const b = board();
       const noLock = healthy(b, 'no lock');
-      b.store.db.prepare('UPDATE tasks SET claim_lock = NULL WHERE id = ?').run(noLock.taskId);
+      forceTask(b.store, noLock.taskId, { claim_lock: null });
       const closed = healthy(b, 'closed run');
       b.store.db.prepare("UPDATE task_runs SET status = 'ended' WHERE id = ?").run(closed.runId);
       const noRun = createTask(b.store, { title: 'no run' }).task.id;
-      b.store.db.prepare("UPDATE tasks SET status = 'running' WHERE id = ?").run(noRun);
+      forceTask(b.store, noRun, { status: 'running' });
       const found = b.findings().filter((f) => f.rule === 'ghost_running');
       expect(found.map((f) => f.task_id).sort()).toEqual([noLock.taskId, closed.taskId, noRun].sort());
       expect(found.find((f) => f.task_id === closed.taskId)).toMatchObject({
@@ -127,7 +127,7 @@ describe('diagnostics rules', () => {
       b.clock.advance(14 * MINUTE);
       expect(b.rules()).toEqual([]);
       // silent from now on, with the lease extended by a dispatcher (not a heartbeat)
-      b.store.db.prepare('UPDATE tasks SET claim_expires = ? WHERE id = ?').run(b.clock.now() + HOUR, id.taskId);
+      forceTask(b.store, id.taskId, { claim_expires: b.clock.now() + HOUR });
       b.clock.advance(17 * MINUTE);
       expect(b.findings()).toEqual([
         expect.objectContaining({ rule: 'heartbeat_stale', severity: 'warning', reason: 'no heartbeat or output for 31m (reclaimed at 1h)', fix: { command: `kanban reclaim ${id.taskId}`, key: 'r' } }),
@@ -157,7 +157,7 @@ describe('diagnostics rules', () => {
       const b = board();
       blockTask(b.store, createTask(b.store, { title: 'by hand' }).task.id, 'legal review');
       const id = createTask(b.store, { title: 'recovered' }).task.id;
-      b.store.db.prepare("UPDATE tasks SET status = 'blocked' WHERE id = ?").run(id);
+      forceTask(b.store, id, { status: 'blocked' });
       appendEvent(b.store, id, 'gave_up', { limit: 2 });
       unblockTask(b.store, id);
       expect(b.rules()).toEqual([]);
@@ -275,7 +275,7 @@ describe('diagnostics rules', () => {
   it('orders findings most severe first', () => {
     const b = board();
     const ghost = createTask(b.store, { title: 'ghost' }).task.id;
-    b.store.db.prepare("UPDATE tasks SET status = 'running' WHERE id = ?").run(ghost);
+    forceTask(b.store, ghost, { status: 'running' });
     const stuck = createTask(b.store, { title: 'stuck' }).task.id;
     blockTask(b.store, stuck);
     b.clock.advance(25 * HOUR);

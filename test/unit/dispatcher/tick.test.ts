@@ -10,7 +10,7 @@ import { blockTask, completeTask, scheduleTask } from '../../../src/store/lifecy
 import { runById, runsForTask } from '../../../src/store/runs.js';
 import { createTask, editTask, getTask } from '../../../src/store/tasks.js';
 import type { Store } from '../../../src/store/db.js';
-import { dumpBoard, eventKinds, lastEvent, manualClock, testStore, type ManualClock, claimOrFail } from '../../helpers/board.js';
+import { dumpBoard, eventKinds, lastEvent, manualClock, testStore, type ManualClock, claimOrFail, forceTask } from '../../helpers/board.js';
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { openStore } from '../../../src/store/db.js';
@@ -239,7 +239,7 @@ describe('leases', () => {
   it('reclaims an expired lease claimed on another host, which it cannot check', () => {
     const { store, clock, actions } = setup();
     const { identity } = claimed(store);
-    store.db.prepare("UPDATE tasks SET claim_lock = 'elsewhere:1:ab' WHERE id = ?").run(identity.taskId);
+    forceTask(store, identity.taskId, { claim_lock: 'elsewhere:1:ab' });
     store.db.prepare("UPDATE task_runs SET claim_lock = 'elsewhere:1:ab' WHERE id = ?").run(identity.runId);
     clock.advance(61 * SECOND);
     expect(actions()).toContain(`leases:reclaimed:${identity.taskId}`);
@@ -435,7 +435,7 @@ describe('a wall clock that steps decides nothing', () => {
     const otherFrame = clock.now() - 2 * 3600 * SECOND;
     const claim = claimOrFail(store, task.id, { profile: 'x', leaseMs: 60 * SECOND });
     store.db.prepare('UPDATE task_runs SET started_at = ?, supervisor_pid = 777 WHERE id = ?').run(otherFrame, claim.identity.runId);
-    store.db.prepare('UPDATE tasks SET started_at = ?, last_heartbeat_at = ?, claim_expires = ? WHERE id = ?').run(otherFrame, otherFrame, otherFrame + 60 * SECOND, task.id);
+    forceTask(store, task.id, { started_at: otherFrame, last_heartbeat_at: otherFrame, claim_expires: otherFrame + 60 * SECOND });
     alive.add(777);
     expect(tick().actions.filter((a) => a.task_id === task.id)).toEqual([]);
     alive.delete(777); // its supervisor dies: reaped once the crash grace has passed on the monotonic clock
@@ -455,7 +455,7 @@ describe('a wall clock that steps decides nothing', () => {
     const claim = claimOrFail(store, task.id, { profile: 'coder', leaseMs: 600 * SECOND });
     liveSupervisor(store, alive, claim.identity.runId);
     // A heartbeat written by a process the step had not reached yet: 2 h old, as read here.
-    store.db.prepare('UPDATE tasks SET last_heartbeat_at = ? WHERE id = ?').run(clock.now() - 2 * 3600 * SECOND, task.id);
+    forceTask(store, task.id, { last_heartbeat_at: clock.now() - 2 * 3600 * SECOND });
     passes(SECOND);
     tick();
     clock.advance(-2 * 3600 * SECOND); // and back: the 2 h read in the other frame is forgotten
@@ -516,7 +516,7 @@ describe('release and recovery', () => {
     const { store, actions } = setup();
     const parent = createTask(store, { title: 'p', assignee: 'ghost' }).task.id;
     const child = createTask(store, { title: 'c', assignee: 'ghost', parents: [parent] }).task.id;
-    store.db.prepare("UPDATE tasks SET status = 'done' WHERE id = ?").run(parent); // finished without the usual promotion
+    forceTask(store, parent, { status: 'done' }); // finished without the usual promotion
     expect(actions()).toContain(`ready:promoted:${child}`);
   });
 

@@ -19,7 +19,7 @@ import { blockTask, completeTask, unblockTask } from '../../../src/store/lifecyc
 import { runById } from '../../../src/store/runs.js';
 import { createTask, getTask, showTask } from '../../../src/store/tasks.js';
 import type { Store } from '../../../src/store/db.js';
-import { dumpBoard, eventKinds, lastEvent, manualClock, taskIn, testStore, type ManualClock, claimOrFail } from '../../helpers/board.js';
+import { dumpBoard, eventKinds, lastEvent, manualClock, taskIn, testStore, type ManualClock, claimOrFail, forceTask } from '../../helpers/board.js';
 
 const LEASE = 60_000;
 
@@ -62,7 +62,7 @@ describe('claim', () => {
     const store = testStore();
     const running = taskIn(store, 'running');
     const leftover = taskIn(store, 'ready');
-    store.db.prepare("UPDATE tasks SET claim_lock = 'h:1:ab' WHERE id = ?").run(leftover);
+    forceTask(store, leftover, { claim_lock: 'h:1:ab' });
     const before = dumpBoard(store);
     expect(() => claimTask(store, running, { profile: null, leaseMs: LEASE })).toThrowError(/cannot claim t_\w+: it is running/);
     expect(() => claimTask(store, leftover, { profile: null, leaseMs: LEASE })).toThrowError(/still holds the claim h:1:ab/);
@@ -74,7 +74,7 @@ describe('claim', () => {
     const store = testStore();
     const parent = taskIn(store, 'ready');
     const child = createTask(store, { title: 'child', parents: [parent] }).task.id;
-    store.db.prepare("UPDATE tasks SET status = 'ready' WHERE id = ?").run(child); // e.g. a forced promote
+    forceTask(store, child, { status: 'ready' }); // e.g. a forced promote
     const claim = claimTask(store, child, { profile: null, leaseMs: LEASE });
     expect(claim).toMatchObject({ claimed: false, task: { status: 'todo' }, reason: `parent ${parent} is not done (ready)` });
     expect(lastEvent(store, child)).toEqual({ kind: 'demoted', payload: { from: 'ready', to: 'todo', unfinished_parents: [parent] } });
@@ -111,7 +111,7 @@ describe('fencing: a stale identity touches nothing', () => {
     const store = testStore(clock);
     const stale = claimed(store);
     store.db.prepare("UPDATE task_runs SET status = 'ended', outcome = 'reclaimed' WHERE id = ?").run(stale.runId);
-    store.db.prepare("UPDATE tasks SET status = 'ready', claim_lock = NULL, current_run_id = NULL WHERE id = ?").run(stale.taskId);
+    forceTask(store, stale.taskId, { status: 'ready', claim_lock: null, current_run_id: null });
     const claim = claimOrFail(store, stale.taskId, { profile: null, leaseMs: LEASE });
     return { store, stale, current: claim.identity };
   }
@@ -231,7 +231,7 @@ describe('recordExit', () => {
     const clock = manualClock();
     const store = testStore(clock);
     const id = claimed(store);
-    store.db.prepare('UPDATE tasks SET consecutive_failures = 1 WHERE id = ?').run(id.taskId);
+    forceTask(store, id.taskId, { consecutive_failures: 1 });
     expect(recordExit(store, id, exitWith(75)).task).toMatchObject({ status: 'ready', consecutive_failures: 1 });
     expect(lastEvent(store, id.taskId)).toEqual({ kind: 'rate_limited', payload: { exit_code: 75, signal: null, cooldown_until: clock.now() + 300_000, error: 'rate limited (exited 75)' } });
   });

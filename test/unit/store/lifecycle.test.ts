@@ -7,7 +7,7 @@ import { linkTasks } from '../../../src/store/links.js';
 import { createTask, getTask } from '../../../src/store/tasks.js';
 import { STATUSES, type Status } from '../../../src/store/types.js';
 import type { Store } from '../../../src/store/db.js';
-import { claimOrFail, dumpBoard, lastEvent, manualClock, taskIn, testStore } from '../../helpers/board.js';
+import { claimOrFail, dumpBoard, lastEvent, manualClock, taskIn, testStore, forceTask } from '../../helpers/board.js';
 
 const HOUR = 3_600_000;
 
@@ -104,7 +104,7 @@ describe('stop and block', () => {
 
   function running(store: Store, failures = 1) {
     const { task } = createTask(store, { title: 'busy', assignee: 'coder' });
-    store.db.prepare('UPDATE tasks SET consecutive_failures = ? WHERE id = ?').run(failures, task.id);
+    forceTask(store, task.id, { consecutive_failures: failures });
     return claimOrFail(store, task.id, { profile: 'coder', leaseMs: 60_000 }).identity;
   }
 
@@ -143,7 +143,7 @@ describe('stop and block', () => {
   it('blocks a running task without an open run (a ghost), with nothing to stop', () => {
     const store = testStore();
     const id = createTask(store, { title: 'ghost' }).task.id;
-    store.db.prepare("UPDATE tasks SET status = 'running' WHERE id = ?").run(id);
+    forceTask(store, id, { status: 'running' });
     expect(stopAndBlock(store, id)).toMatchObject({ task: { status: 'blocked' }, stopped: null });
   });
 });
@@ -152,7 +152,7 @@ describe('unblock', () => {
   it('resets the failure counter and clears the reason', () => {
     const store = testStore();
     const id = taskIn(store, 'blocked');
-    store.db.prepare("UPDATE tasks SET consecutive_failures = 2, status_reason = 'breaker' WHERE id = ?").run(id);
+    forceTask(store, id, { consecutive_failures: 2, status_reason: 'breaker' });
     const task = unblockTask(store, id);
     expect(task).toMatchObject({ status: 'ready', consecutive_failures: 0, status_reason: null });
     expect(lastEvent(store, id).payload).toMatchObject({ from: 'blocked', to: 'ready', failures_reset: 2 });
@@ -230,7 +230,7 @@ describe('promote', () => {
   it('from blocked clears the failure counter so the breaker does not trip at once', () => {
     const store = testStore();
     const id = taskIn(store, 'blocked');
-    store.db.prepare('UPDATE tasks SET consecutive_failures = 2 WHERE id = ?').run(id);
+    forceTask(store, id, { consecutive_failures: 2 });
     expect(promoteTask(store, id).consecutive_failures).toBe(0);
   });
 });
@@ -240,7 +240,7 @@ describe('complete', () => {
     const clock = manualClock();
     const store = testStore(clock);
     const id = taskIn(store, 'blocked');
-    store.db.prepare('UPDATE tasks SET consecutive_failures = 1 WHERE id = ?').run(id);
+    forceTask(store, id, { consecutive_failures: 1 });
     clock.advance(5000);
     expect(completeTask(store, id, 'done by hand')).toMatchObject({
       status: 'done',

@@ -3,7 +3,7 @@ import { InvalidInput, NotFound, Refused } from '../../../src/errors.js';
 import { addComment } from '../../../src/store/comments.js';
 import { archiveTask, completeTask } from '../../../src/store/lifecycle.js';
 import { createTask, editTask, getTask, listTasks, listTasksJson, showTask } from '../../../src/store/tasks.js';
-import { dumpBoard, eventKinds, lastEvent, manualClock, taskIn, testStore } from '../../helpers/board.js';
+import { dumpBoard, eventKinds, lastEvent, manualClock, taskIn, testStore, forceTask } from '../../helpers/board.js';
 
 describe('create', () => {
   it('makes a ready task with a created event and the contract fields', () => {
@@ -134,14 +134,14 @@ describe('edit', () => {
   it('--reset-failures sets the counter to 0', () => {
     const store = testStore();
     const id = taskIn(store, 'blocked');
-    store.db.prepare('UPDATE tasks SET consecutive_failures = 2 WHERE id = ?').run(id);
+    forceTask(store, id, { consecutive_failures: 2 });
     expect(editTask(store, id, { resetFailures: true }).consecutive_failures).toBe(0);
   });
 
   it('--clear-claim drops a leftover claim from a task that is not running', () => {
     const store = testStore();
     const id = taskIn(store, 'ready');
-    store.db.prepare("UPDATE tasks SET claim_lock = 'h:1:x', claim_expires = 5, worker_pid = 9, current_run_id = 3 WHERE id = ?").run(id);
+    forceTask(store, id, { claim_lock: 'h:1:x', claim_expires: 5, worker_pid: 9, current_run_id: 3 });
     expect(editTask(store, id, { clearClaim: true })).toMatchObject({ claim_lock: null, claim_expires: null, worker_pid: null, current_run_id: null });
   });
 
@@ -156,7 +156,7 @@ describe('edit', () => {
   it('refuses a new assignee on a running task (its run holds a slot of its profile), and allows the other edits', () => {
     const store = testStore();
     const id = taskIn(store, 'running');
-    store.db.prepare("UPDATE tasks SET assignee = 'coder' WHERE id = ?").run(id);
+    forceTask(store, id, { assignee: 'coder' });
     const before = dumpBoard(store);
     expect(() => editTask(store, id, { assignee: 'reviewer' })).toThrowError(Refused);
     expect(() => editTask(store, id, { assignee: null, title: 'renamed' })).toThrowError(/cannot reassign t_\w+: it is running as coder/);
