@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import { openStore, type Store } from '../../src/store/db.js';
-import type { Status, TaskRow } from '../../src/store/types.js';
+import type { RunRow, Status, TaskRow } from '../../src/store/types.js';
 import { createTask } from '../../src/store/tasks.js';
 import { claimTask, type ClaimResult } from '../../src/store/lease.js';
 
@@ -95,4 +95,10 @@ export function claimOrFail(store: Store, taskId: string, options: Parameters<ty
 export function forceTask(store: Store, id: string, patch: Partial<TaskRow>): void {
   const columns = Object.keys(patch);
   store.db.prepare(`UPDATE tasks SET ${columns.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`).run({ ...patch, id });
+}
+
+/** Test hook: sets columns of a run's row directly (a supervisor pid that is not alive, a stamp from another clock). */
+export function forceRun(store: Store, runId: number, patch: Partial<RunRow>): void {
+  const columns = Object.keys(patch);
+  store.db.prepare(`UPDATE task_runs SET ${columns.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`).run({ ...patch, id: runId });
 }

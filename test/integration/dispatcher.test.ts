@@ -12,7 +12,7 @@ import { fileHash, kanban } from '../helpers/cli.js';
 import { startDispatcher, type RunningDispatcher } from '../helpers/dispatcher.js';
 import { fixture, isAlive as alive } from '../helpers/processes.js';
 import { eventsOf, waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
-import { claimOrFail, forceTask } from '../helpers/board.js';
+import { claimOrFail, forceTask, forceRun } from '../helpers/board.js';
 
 const running: RunningDispatcher[] = [];
 afterEach(async () => {
@@ -225,7 +225,7 @@ describe('a worker whose pid was never recorded', () => {
     });
     const bystander = spawn(process.execPath, [fixture('workers/hang.mjs')], { env: { ...process.env, KANBAN_TASK: task.id, KANBAN_RUN_ID: '999' }, detached: true, stdio: 'ignore' });
     const deadSupervisor = spawnSync(process.execPath, ['-e', 'process.pid']).pid!;
-    board.store.db.prepare('UPDATE task_runs SET supervisor_pid = ? WHERE id = ?').run(deadSupervisor, claim.identity.runId);
+    forceRun(board.store, claim.identity.runId, { supervisor_pid: deadSupervisor });
     try {
       const killer = new Killer(500);
       const later = { now: () => Date.now() + 60_000 }; // past the crash grace

@@ -6,7 +6,7 @@ import { createTask, getTask } from '../../src/store/tasks.js';
 import { kanban, KANBAN_BIN } from '../helpers/cli.js';
 import { exited, isAlive as alive } from '../helpers/processes.js';
 import { claimAndStart, runEnded, taskLog, waitFor, worker, workerBoard } from '../helpers/workers.js';
-import { claimOrFail, forceTask } from '../helpers/board.js';
+import { claimOrFail, forceTask, forceRun } from '../helpers/board.js';
 
 describe('kanban reclaim', () => {
   it('takes a running task back: run reclaimed (not counted), worker stopped, task ready', async () => {
@@ -44,7 +44,7 @@ describe('kanban reclaim', () => {
     await waitFor('the healthy worker', () => getTask(board.store, healthy).worker_pid);
     const orphan = createTask(board.store, { title: 'orphan' }).task.id;
     const claim = claimOrFail(board.store, orphan, { profile: null, leaseMs: 600_000 });
-    board.store.db.prepare('UPDATE task_runs SET supervisor_pid = 999999 WHERE id = ?').run(claim.identity.runId);
+    forceRun(board.store, claim.identity.runId, { supervisor_pid: 999999 });
     const ghost = createTask(board.store, { title: 'ghost' }).task.id;
     forceTask(board.store, ghost, { status: 'running' });
     const result = kanban(['--db', board.db, 'reclaim', '--stale', '--json'], board.env);

@@ -10,7 +10,7 @@ import { appendEvent } from '../../../src/store/events.js';
 import { heartbeat, recordExit, type RunIdentity } from '../../../src/store/lease.js';
 import { blockTask, completeTask, unblockTask } from '../../../src/store/lifecycle.js';
 import { createTask } from '../../../src/store/tasks.js';
-import { manualClock, type ManualClock, claimOrFail, forceTask } from '../../helpers/board.js';
+import { manualClock, type ManualClock, claimOrFail, forceTask, forceRun } from '../../helpers/board.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -43,7 +43,7 @@ function claimed(store: Store, title = 'work', assignee = 'coder'): RunIdentity 
 /** A claimed run with a live supervisor and a worker pid, as the dispatcher leaves it. */
 function healthy(b: ReturnType<typeof board>, title = 'work', assignee = 'coder'): RunIdentity {
   const id = claimed(b.store, title, assignee);
-  b.store.db.prepare('UPDATE task_runs SET supervisor_pid = 700, worker_pid = 701 WHERE id = ?').run(id.runId);
+  forceRun(b.store, id.runId, { supervisor_pid: 700, worker_pid: 701 });
   forceTask(b.store, id.taskId, { worker_pid: 701 });
   b.alive.add(700);
   return id;
@@ -65,7 +65,7 @@ describe('diagnostics rules', () => {
       const noLock = healthy(b, 'no lock');
       forceTask(b.store, noLock.taskId, { claim_lock: null });
       const closed = healthy(b, 'closed run');
-      b.store.db.prepare("UPDATE task_runs SET status = 'ended' WHERE id = ?").run(closed.runId);
+      forceRun(b.store, closed.runId, { status: 'ended' });
       const noRun = createTask(b.store, { title: 'no run' }).task.id;
       forceTask(b.store, noRun, { status: 'running' });
       const found = b.findings().filter((f) => f.rule === 'ghost_running');
@@ -80,7 +80,7 @@ describe('diagnostics rules', () => {
     it('fires for a missing worker pid only past the crash grace', () => {
       const b = board();
       const id = claimed(b.store);
-      b.store.db.prepare('UPDATE task_runs SET supervisor_pid = 700 WHERE id = ?').run(id.runId);
+      forceRun(b.store, id.runId, { supervisor_pid: 700 });
       b.alive.add(700);
       b.clock.advance(29 * SECOND);
       expect(b.rules()).toEqual([]);

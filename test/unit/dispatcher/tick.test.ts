@@ -10,7 +10,7 @@ import { blockTask, completeTask, scheduleTask } from '../../../src/store/lifecy
 import { runById, runsForTask } from '../../../src/store/runs.js';
 import { createTask, editTask, getTask } from '../../../src/store/tasks.js';
 import type { Store } from '../../../src/store/db.js';
-import { dumpBoard, eventKinds, lastEvent, manualClock, testStore, type ManualClock, claimOrFail, forceTask } from '../../helpers/board.js';
+import { dumpBoard, eventKinds, lastEvent, manualClock, testStore, type ManualClock, claimOrFail, forceTask, forceRun } from '../../helpers/board.js';
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { openStore } from '../../../src/store/db.js';
@@ -59,7 +59,7 @@ function world(store: Store, clock: ManualClock) {
 
 /** The run's supervisor, alive as far as the tick can tell. */
 function liveSupervisor(store: Store, alive: Set<number>, runId: number): void {
-  store.db.prepare('UPDATE task_runs SET supervisor_pid = 777 WHERE id = ?').run(runId);
+  forceRun(store, runId, { supervisor_pid: 777 });
   alive.add(777);
 }
 
@@ -240,7 +240,7 @@ describe('leases', () => {
     const { store, clock, actions } = setup();
     const { identity } = claimed(store);
     forceTask(store, identity.taskId, { claim_lock: 'elsewhere:1:ab' });
-    store.db.prepare("UPDATE task_runs SET claim_lock = 'elsewhere:1:ab' WHERE id = ?").run(identity.runId);
+    forceRun(store, identity.runId, { claim_lock: 'elsewhere:1:ab' });
     clock.advance(61 * SECOND);
     expect(actions()).toContain(`leases:reclaimed:${identity.taskId}`);
     expect(reclaimedEvent(store, identity.taskId)).toMatchObject({ host_local: false, supervisor_alive: false });
@@ -286,7 +286,7 @@ describe('reap', () => {
     const { store, clock, actions } = setup();
     const { task } = createTask(store, { title: 'w', assignee: 'ghost-profile' });
     const claim = claimOrFail(store, task.id, { profile: 'x', leaseMs: 600 * SECOND });
-    store.db.prepare('UPDATE task_runs SET supervisor_pid = 4, worker_pid = 5 WHERE id = ?').run(claim.identity.runId);
+    forceRun(store, claim.identity.runId, { supervisor_pid: 4, worker_pid: 5 });
     clock.advance(29 * SECOND);
     expect(actions()).toEqual([]);
     clock.advance(2 * SECOND);
@@ -312,7 +312,7 @@ describe('faults of the board or the machine are not the task\'s', () => {
     const { store, clock, actions } = setup();
     const { task } = createTask(store, { title: 'w', assignee: 'ghost-profile' });
     const claim = claimOrFail(store, task.id, { profile: 'x', leaseMs: 600 * SECOND });
-    store.db.prepare('UPDATE task_runs SET supervisor_pid = 4 WHERE id = ?').run(claim.identity.runId);
+    forceRun(store, claim.identity.runId, { supervisor_pid: 4 });
     clock.advance(31 * SECOND);
     expect(actions()[0]).toBe(`reap:spawn_failed:${task.id}`);
     expect(runsForTask(store, task.id)[0]).toMatchObject({ outcome: 'spawn_failed', error: 'not started: its supervisor 4 is gone, no worker was started' });
@@ -374,7 +374,7 @@ describe('faults of the board or the machine are not the task\'s', () => {
     const { task } = createTask(store, { title: 'w', assignee: 'coder' });
     const claim = claimOrFail(store, task.id, { profile: 'coder', leaseMs: 60 * SECOND });
     liveSupervisor(store, alive, claim.identity.runId);
-    store.db.prepare('UPDATE task_runs SET worker_pid = 4242 WHERE id = ?').run(claim.identity.runId); // 4242: not alive
+    forceRun(store, claim.identity.runId, { worker_pid: 4242 }); // 4242: not alive
     clock.advance(301 * SECOND); // heartbeat stale too
     expect(tick().actions[0]).toMatchObject({ action: 'extended', detail: 'lease expired, worker ended, its supervisor is recording the exit' });
     expect(getTask(store, task.id)).toMatchObject({ status: 'running', consecutive_failures: 0 });
@@ -434,7 +434,7 @@ describe('a wall clock that steps decides nothing', () => {
     const { task } = createTask(store, { title: 'w', assignee: 'ghost-profile' });
     const otherFrame = clock.now() - 2 * 3600 * SECOND;
     const claim = claimOrFail(store, task.id, { profile: 'x', leaseMs: 60 * SECOND });
-    store.db.prepare('UPDATE task_runs SET started_at = ?, supervisor_pid = 777 WHERE id = ?').run(otherFrame, claim.identity.runId);
+    forceRun(store, claim.identity.runId, { started_at: otherFrame, supervisor_pid: 777 });
     forceTask(store, task.id, { started_at: otherFrame, last_heartbeat_at: otherFrame, claim_expires: otherFrame + 60 * SECOND });
     alive.add(777);
     expect(tick().actions.filter((a) => a.task_id === task.id)).toEqual([]);
@@ -494,7 +494,7 @@ describe('a wall clock that steps decides nothing', () => {
     const { store, clock, tick } = longRunning();
     const { task } = createTask(store, { title: 'w', assignee: 'ghost-profile' });
     const claim = claimOrFail(store, task.id, { profile: 'x', leaseMs: 600 * SECOND });
-    store.db.prepare('UPDATE task_runs SET supervisor_pid = 4, worker_pid = 5 WHERE id = ?').run(claim.identity.runId);
+    forceRun(store, claim.identity.runId, { supervisor_pid: 4, worker_pid: 5 });
     clock.advance(-10 * 60 * SECOND);
     expect(tick().actions.map((a) => `${a.step}:${a.action}`)[0]).toBe('reap:crashed');
   });
@@ -563,7 +563,7 @@ describe('a run whose supervisor is not seen', () => {
     const { store, clock, tick } = setup();
     const { task } = createTask(store, { title: 'w', assignee: 'coder' });
     const claim = claimOrFail(store, task.id, { profile: 'coder', leaseMs: 500 });
-    store.db.prepare('UPDATE task_runs SET supervisor_pid = 4242 WHERE id = ?').run(claim.identity.runId); // not alive
+    forceRun(store, claim.identity.runId, { supervisor_pid: 4242 }); // not alive
     clock.advance(SECOND); // the lease (0.5 s) has run out; the crash grace (30 s) has not
     expect(tick().actions.filter((a) => a.task_id === task.id)).toEqual([]);
     clock.advance(30 * SECOND);
@@ -578,7 +578,7 @@ describe('what an ended run left behind', () => {
     const { task } = createTask(store, { title: 'w', assignee: 'coder' });
     tick(); // spawned: its supervisor is 50000
     const { runId } = launched[0]!;
-    store.db.prepare('UPDATE task_runs SET worker_pid = 60000 WHERE id = ?').run(runId);
+    forceRun(store, runId, { worker_pid: 60000 });
     alive.delete(50_000); // the supervisor and its container are killed: the run is reaped
     clock.advance(31 * SECOND);
     expect(tick().actions.map((a) => a.action)).toContain('crashed');

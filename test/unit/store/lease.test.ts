@@ -19,7 +19,7 @@ import { blockTask, completeTask, unblockTask } from '../../../src/store/lifecyc
 import { runById } from '../../../src/store/runs.js';
 import { createTask, getTask, showTask } from '../../../src/store/tasks.js';
 import type { Store } from '../../../src/store/db.js';
-import { dumpBoard, eventKinds, lastEvent, manualClock, taskIn, testStore, type ManualClock, claimOrFail, forceTask } from '../../helpers/board.js';
+import { dumpBoard, eventKinds, lastEvent, manualClock, taskIn, testStore, type ManualClock, claimOrFail, forceTask, forceRun } from '../../helpers/board.js';
 
 const LEASE = 60_000;
 
@@ -110,7 +110,7 @@ describe('fencing: a stale identity touches nothing', () => {
   function supersededRun(clock: ManualClock): { store: Store; stale: RunIdentity; current: RunIdentity } {
     const store = testStore(clock);
     const stale = claimed(store);
-    store.db.prepare("UPDATE task_runs SET status = 'ended', outcome = 'reclaimed' WHERE id = ?").run(stale.runId);
+    forceRun(store, stale.runId, { status: 'ended', outcome: 'reclaimed' });
     forceTask(store, stale.taskId, { status: 'ready', claim_lock: null, current_run_id: null });
     const claim = claimOrFail(store, stale.taskId, { profile: null, leaseMs: LEASE });
     return { store, stale, current: claim.identity };
