@@ -311,20 +311,9 @@ export class BoardController {
     const findings = this.deps.model.snapshot().findings;
     const last = Math.max(0, findings.length - 1);
     const spec = this.keymap.forKey(press.name);
-    const move = (to: number) => this.set({ dialog: { ...dialog, selected: clamp(to, 0, last) } });
+    const step = listStep(spec?.id);
+    if (step !== null) return this.set({ dialog: { ...dialog, selected: clamp(step === 'first' ? 0 : step === 'last' ? last : dialog.selected + step, 0, last) } });
     switch (spec?.id) {
-      case 'card-up':
-        return move(dialog.selected - 1);
-      case 'card-down':
-        return move(dialog.selected + 1);
-      case 'page-up':
-        return move(dialog.selected - 10);
-      case 'page-down':
-        return move(dialog.selected + 10);
-      case 'first':
-        return move(0);
-      case 'last':
-        return move(last);
       case 'back':
       case 'diagnostics':
         return this.set({ dialog: null });
@@ -341,34 +330,17 @@ export class BoardController {
     if (spec?.when && finding && finding.task_id !== 'board') return this.runOn(spec, [{ id: finding.task_id, status: this.statusOf(finding.task_id) }]);
   }
 
-  /** Keys the drawer takes before the board: scrolling. */
+  /** Keys the drawer takes before the board, by the same keymap: the card keys scroll it, back closes it. */
   private onDrawerKey(press: Press): boolean {
-    const scroll = (by: number) => this.set({ drawerScroll: Math.max(0, this.ui.drawerScroll + by) });
-    switch (press.name) {
-      case 'up':
-      case 'k':
-        scroll(-1);
-        return true;
-      case 'down':
-      case 'j':
-        scroll(1);
-        return true;
-      case 'pageup':
-        scroll(-10);
-        return true;
-      case 'pagedown':
-        scroll(10);
-        return true;
-      case 'g':
-      case 'home':
-        this.set({ drawerScroll: 0 });
-        return true;
-      case 'esc':
-        this.set({ drawer: null, drawerScroll: 0 });
-        return true;
-      default:
-        return false;
+    const id = this.keymap.forKey(press.name)?.id;
+    const step = listStep(id);
+    if (step !== null && step !== 'last') {
+      this.set({ drawerScroll: step === 'first' ? 0 : Math.max(0, this.ui.drawerScroll + step) });
+      return true;
     }
+    if (id !== 'back') return false;
+    this.set({ drawer: null, drawerScroll: 0 });
+    return true;
   }
 
   private onMouse(mouse: MouseEvent): void {
@@ -398,17 +370,14 @@ export class BoardController {
         return this.set({ column: statuses[next]!, drawer: null, drawerScroll: 0 });
       }
       case 'card-up':
-        return this.moveCards(-1);
       case 'card-down':
-        return this.moveCards(1);
       case 'page-up':
-        return this.moveCards(-10);
       case 'page-down':
-        return this.moveCards(10);
       case 'first':
-        return this.moveTo(0);
-      case 'last':
-        return this.moveTo(this.activeColumn().count - 1);
+      case 'last': {
+        const step = listStep(spec.id)!;
+        return this.moveTo(step === 'first' ? 0 : step === 'last' ? this.activeColumn().count - 1 : this.activeColumn().index + step);
+      }
       case 'open': {
         const card = this.selectedCard();
         if (card) this.set({ drawer: card.id, drawerScroll: 0 });
@@ -697,6 +666,25 @@ export class BoardController {
     const active = this.activeColumn();
     const target = clamp(index, 0, Math.max(0, active.count - 1));
     this.set({ cursors: { ...this.ui.cursors, [active.status]: { id: null, index: target } } });
+  }
+}
+
+/** How far a command moves in a list (the cards of a column, the findings, the drawer's lines), or to an end; null: it does not. */
+function listStep(id: CommandId | undefined): number | 'first' | 'last' | null {
+  switch (id) {
+    case 'card-up':
+      return -1;
+    case 'card-down':
+      return 1;
+    case 'page-up':
+      return -10;
+    case 'page-down':
+      return 10;
+    case 'first':
+    case 'last':
+      return id;
+    default:
+      return null;
   }
 }
 

@@ -282,6 +282,24 @@ describe('the board', () => {
     expect(app.frame()).toMatch(/U Ctrl-U +unblock/);
   });
 
+  it('in the drawer the card keys scroll it, by the keymap (keys: from the config too); back closes it', async () => {
+    const { make, open } = setup({ keymap: new Keymap(parseConfig('keys:\n  card-down: [J]\n', 'k.yaml').keys) });
+    make('Long one', { body: Array.from({ length: 40 }, (_, i) => `body line ${i}`).join('\n') });
+    const app = open();
+    await app.press(KEY.enter);
+    expect(app.frame()).toContain('… 34 more lines (↓ scrolls)');
+    await app.press('j'); // no longer card-down: the drawer stays at the top
+    expect(app.frame()).toContain('… 34 more lines (↓ scrolls)');
+    await app.press('J', 'J', 'J');
+    expect(app.frame()).not.toContain('more lines (↓ scrolls)'); // scrolled: the whole body
+    expect(app.frame()).not.toContain('body line 0');
+    expect(app.frame()).toContain('body line 3');
+    await app.press('g');
+    expect(app.frame()).toContain('… 34 more lines (↓ scrolls)');
+    await app.press(KEY.escape);
+    expect(app.frame()).toContain('READY 1');
+  });
+
   it('b then Esc cancels and changes nothing', async () => {
     const { store, make, open } = setup();
     const id = make('Untouched');
