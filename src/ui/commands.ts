@@ -189,7 +189,12 @@ export function checkKeyOverrides(overrides: Record<string, readonly string[]>):
 /** Null when the command applies to the card; else why not, in words. */
 export function whyNot(spec: CommandSpec, card: { id: string; status: Status }): string | null {
   if (!spec.when || spec.when.includes(card.status)) return null;
-  return `refused: ${spec.label} ${spec.short ?? spec.does.split(/[:(]/)[0]!.trim()} is for ${listOf(spec.when)} tasks; ${card.id} is ${card.status}`;
+  return `refused: ${spec.label} ${shortName(spec)} is for ${listOf(spec.when)} tasks; ${card.id} is ${card.status}`;
+}
+
+/** A command in a word or two (the footer, refusals): its `short`, else `does` up to a colon or parenthesis. */
+function shortName(spec: CommandSpec): string {
+  return spec.short ?? spec.does.split(/[:(]/)[0]!.trim();
 }
 
 function listOf(statuses: readonly Status[]): string {
@@ -204,7 +209,7 @@ const FOOTER: readonly CommandId[] = ['help', 'quit', 'create', 'filter', 'comma
 export function footerFor(status: Status | null, keymap: Keymap = DEFAULT_KEYMAP): string {
   // What this card's status allows (not what any card allows: that is in help).
   const own = keymap.commands.filter((c) => !c.hidden && c.keys.length > 0 && c.when && c.when !== ANY && status !== null && c.when.includes(status) && !FOOTER.includes(c.id));
-  return [...own, ...FOOTER.map((id) => keymap.command(id))].map((c) => `${c.label} ${c.short ?? c.does.split(/[:(]/)[0]!.trim()}`).join(' · ');
+  return [...own, ...FOOTER.map((id) => keymap.command(id))].map((c) => `${c.label} ${shortName(c)}`).join(' · ');
 }
 
 /** The rows of help and the README: one per visible command. */
