@@ -36,18 +36,14 @@ export function parseCommandLine(text: string): CommandLine {
 
 /** Tab: a command's name, or for `assign`, a profile's. */
 export function completeCommandLine(value: string, profiles: readonly string[]): { value: string; choices: string[] } | null {
-  const match = /^(\S*)$/.exec(value) ?? null;
-  if (match) {
-    const choices = commandNames().filter((n) => n.startsWith(value));
-    if (choices.length === 0) return null;
-    const prefix = commonPrefix(choices);
-    return { value: choices.length === 1 ? `${prefix} ` : prefix, choices };
+  if (/^\S*$/.test(value)) {
+    const name = completeWord(value, commandNames());
+    // One command left: a space after it, ready for its argument.
+    return name && { ...name, value: name.choices.length === 1 ? `${name.value} ` : name.value };
   }
   const assign = /^assign\s+(\S*)$/.exec(value);
-  if (!assign) return null;
-  const choices = profiles.filter((p) => p.startsWith(assign[1]!));
-  if (choices.length === 0) return null;
-  return { value: `assign ${commonPrefix(choices)}`, choices };
+  const profile = assign ? completeWord(assign[1]!, profiles) : null;
+  return profile && { ...profile, value: `assign ${profile.value}` };
 }
 
 /** Tab in a one-word prompt: the longest common start of the choices that start with what was typed. */
