@@ -168,10 +168,15 @@ export class BoardController {
     return this.ui.showArchived ? [...BOARD_COLUMNS, 'archived'] : BOARD_COLUMNS;
   }
 
+  /** Where the cursor's column stands among the columns shown. */
+  private activeIndex(): number {
+    return Math.max(0, this.statuses().indexOf(this.ui.column));
+  }
+
   private query() {
     const statuses = this.statuses();
     const counts = this.deps.model.snapshot().board.counts;
-    const perColumn = perColumnFor(this.ui.size, statuses.map((s) => counts[s]), Math.max(0, statuses.indexOf(this.ui.column)));
+    const perColumn = perColumnFor(this.ui.size, statuses.map((s) => counts[s]), this.activeIndex());
     return { statuses, cursors: this.ui.cursors, filter: this.ui.filter, perColumn, drawer: this.ui.drawer, sorts: this.ui.sorts };
   }
 
@@ -197,8 +202,7 @@ export class BoardController {
 
   private build(): View {
     const snapshot = this.deps.model.snapshot();
-    const statuses = this.statuses();
-    const geometry = boardGeometry(this.ui.size, snapshot.board.columns, Math.max(0, statuses.indexOf(this.ui.column)), this.deps.clock.now());
+    const geometry = boardGeometry(this.ui.size, snapshot.board.columns, this.activeIndex());
     return { ui: this.ui, snapshot, geometry, now: this.deps.clock.now() };
   }
 

@@ -2,7 +2,7 @@ import stringWidth from 'string-width';
 import { cleanLine } from '../sanitize.js';
 import type { Status } from '../store/types.js';
 import type { ColumnView } from './board-view.js';
-import { cardDetail, cardHead } from './cards.js';
+import { cardHead } from './cards.js';
 import { cardHeight, cardsPerColumn, planColumns, titleLinesFor, type ColumnPlan, type Size } from './layout.js';
 
 /** Where the board's columns go on screen: each one's width, whether it is drawn full, where it starts. */
@@ -19,7 +19,7 @@ export interface BoardGeometry extends ColumnPlan {
 export const COLUMN_HEAD_ROWS = 2;
 
 /** The widths the board's columns get at this size, from what their cards on screen need. */
-export function boardGeometry(size: Size, columns: readonly ColumnView[], active: number, now: number): BoardGeometry {
+export function boardGeometry(size: Size, columns: readonly ColumnView[], active: number): BoardGeometry {
   const titleLines = titleLinesFor(size.columns, columns.map((c) => c.count), active);
   const demands = columns.map((column) => ({
     count: column.count,
