@@ -84,7 +84,10 @@ export function processesWithOpen(paths: readonly string[]): number[] {
     .map(Number);
 }
 
-/** The fields of /proc/<pid>/stat after the name (state first), or null when it is gone or a zombie. */
+/**
+ * The fields of /proc/<pid>/stat after the name (state first: [2] is the process group, [19] the
+ * start time in clock ticks since boot, as the container reports it), or null when it is gone or a zombie.
+ */
 function statOf(pid: number | string): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
@@ -96,16 +99,6 @@ function statOf(pid: number | string): string[] | null {
   }
 }
 
-/** The process group of `pid`, or null when it is gone, a zombie, or /proc cannot tell. */
-function groupOf(pid: number | string): number | null {
-  const fields = statOf(pid);
-  return fields === null ? null : Number(fields[2]);
-}
-
-/** When `pid` started (clock ticks since boot, as the container reports it): with the pid, its identity. */
-function startOf(pid: number | string): string | null {
-  return statOf(pid)?.[19] ?? null;
-}
 
 /** A process the container reported as one of the run's (`member <pid> <start>`). */
 export interface Member {
@@ -132,7 +125,10 @@ export function leftoversOfRun(run: RunProcess, group: number, members: readonly
   const identity = runIdentity(run);
   const memberStarts = new Map(members.map((m) => [String(m.pid), m.start]));
   return otherProcesses()
-    .filter((name) => groupOf(name) === group || hasAll(environOf(name), identity) || (memberStarts.has(name) && startOf(name) === memberStarts.get(name)))
+    .filter((name) => {
+      const stat = statOf(name); // one read for the group and the start time
+      return (stat !== null && (Number(stat[2]) === group || memberStarts.get(name) === stat[19])) || hasAll(environOf(name), identity);
+    })
     .map(Number)
     .sort((a, b) => a - b);
 }
