@@ -10,7 +10,7 @@ import { startSupervisor } from '../../src/workers/launch.js';
 import { afterEach } from 'vitest';
 import { killBoardProcesses } from '../../chaos/harness.js';
 import { tempDir, claimOrFail } from './board.js';
-import { cleanEnv, fixture } from './processes.js';
+import { cleanEnv, fixture, isAlive } from './processes.js';
 
 export const worker = (name: string, ...args: string[]) => [process.execPath, fixture(`workers/${name}.mjs`), ...args];
 
@@ -71,9 +71,13 @@ export function workerBoard(
  */
 export function claimAndStart(board: WorkerBoard, taskId: string, leaseSeconds = TTL_SECONDS, cwd = dirname(board.db)): RunIdentity {
   const claim = claimOrFail(board.store, taskId, { profile: null, leaseMs: leaseSeconds * 1000 });
-  startSupervisor(board.db, claim.identity, { env: board.env, cwd });
+  supervisors.set(runKey(board, claim.identity), startSupervisor(board.db, claim.identity, { env: board.env, cwd }));
   return claim.identity;
 }
+
+/** The supervisors claimAndStart started, by board and run: runEnded waits for them to be done. */
+const supervisors = new Map<string, number>();
+const runKey = (board: Pick<WorkerBoard, 'db'>, identity: Pick<RunIdentity, 'runId'>) => `${board.db}#${identity.runId}`;
 
 /** Polls until `check` returns a value, or fails after `timeoutMs`. */
 export async function waitFor<T>(what: string, check: () => T | undefined | null | false, timeoutMs = 15_000, everyMs = 50): Promise<T> {
@@ -86,12 +90,21 @@ export async function waitFor<T>(what: string, check: () => T | undefined | null
   }
 }
 
-/** Waits until the run has ended and its supervisor has recorded the exit (or the run was closed by the worker). */
-export function runEnded(board: WorkerBoard, identity: RunIdentity, timeoutMs = 15_000): Promise<RunRow> {
-  return waitFor(`run ${identity.runId} to end`, () => {
+/**
+ * Waits until the run has ended and its supervisor has recorded the exit (or the run was closed by the
+ * worker). A supervisor claimAndStart started is also waited for until it has exited: what it does
+ * after recording the exit (the worker_killed event, the scratch workspace's removal, the log's last
+ * lines) is then done too, however slow the machine.
+ */
+export async function runEnded(board: WorkerBoard, identity: RunIdentity, timeoutMs = 15_000): Promise<RunRow> {
+  const deadline = Date.now() + timeoutMs;
+  const ended = await waitFor(`run ${identity.runId} to end`, () => {
     const run = runById(board.store, identity.taskId, identity.runId);
     return run && run.status === 'ended' && (run.exit_code !== null || run.signal !== null || run.outcome === 'spawn_failed') ? run : undefined;
   }, timeoutMs);
+  const supervisor = supervisors.get(runKey(board, identity));
+  if (supervisor !== undefined) await waitFor(`the supervisor of run ${identity.runId} to exit`, () => !isAlive(supervisor), Math.max(deadline - Date.now(), 5_000));
+  return runById(board.store, identity.taskId, identity.runId)!;
 }
 
 /** A task's events, only those of `kind` when given. */
