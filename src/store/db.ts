@@ -23,6 +23,11 @@ export interface OpenOptions {
    * created, and a file that is not a SQLite database is refused without a copy beside it.
    */
   mustExist?: boolean;
+  /**
+   * For the asynchronous port (`transaction`): SQLite's own busy handler is off (it sleeps inside
+   * the call, freezing the event loop); a busy board is waited for between attempts instead.
+   */
+  waitAsync?: boolean;
 }
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
@@ -31,6 +36,8 @@ const WAL_AUTOCHECKPOINT_PAGES = 1000;
 /** An open board: the connection, its clock, and the transaction helpers every store function uses. */
 export class Store {
   private readonly statements = new Map<string, Database.Statement>();
+  /** The end of the last transaction queued by `transaction`. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly db: Database.Database,
@@ -78,6 +85,50 @@ export class Store {
     return result;
   }
 
+  /**
+   * Runs `body` in a transaction (BEGIN IMMEDIATE for a write), waiting for a busy board between
+   * attempts without blocking the event loop; past the busy timeout the board counts as locked. One
+   * transaction at a time on this connection: calls queue. `body` must only touch the board (it may
+   * run again after a BUSY rolled it back). Errors as writeTxn's.
+   */
+  transaction<T>(kind: 'read' | 'write', body: () => T): Promise<T> {
+    const result = this.queue.then(() => this.attempt(kind, body, performance.now() + this.busyTimeoutMs));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Resolves once every queued transaction has ended. */
+  settled(): Promise<void> {
+    return this.queue.then(() => undefined);
+  }
+
+  private async attempt<T>(kind: 'read' | 'write', body: () => T, deadline: number): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      let result: T;
+      try {
+        this.db.exec(kind === 'write' ? 'BEGIN IMMEDIATE' : 'BEGIN');
+        result = body();
+      } catch (err) {
+        this.rollbackQuietly();
+        if (!isBusy(err)) throw err;
+        if (!(await waitBeforeRetry(attempt, deadline))) throw lockedError(this.path, this.busyTimeoutMs);
+        continue;
+      }
+      for (let commit = 0; ; commit++) {
+        try {
+          this.db.exec('COMMIT');
+          return result;
+        } catch (err) {
+          // Still in the transaction while it waits: the queue keeps this connection's other callers out.
+          if (isBusy(err) && (await waitBeforeRetry(commit, deadline))) continue;
+          this.rollbackQuietly();
+          if (isBusy(err)) throw lockedError(this.path, this.busyTimeoutMs);
+          throw isIoError(err) ? outcomeUnknown(err) : err;
+        }
+      }
+    }
+  }
+
   /** Runs `body` in a read transaction, so that several queries see one snapshot. */
   readTxn<T>(body: () => T): T {
     if (this.db.inTransaction) return body();
@@ -122,6 +173,14 @@ function retryWhileBusy<T>(action: () => T, deadline: number, path: string, busy
       sleepSync(Math.min(left, jitteredBackoff(attempt)));
     }
   }
+}
+
+/** Waits a jittered backoff before another attempt; false, at once, when the deadline has passed. */
+async function waitBeforeRetry(attempt: number, deadline: number): Promise<boolean> {
+  const left = deadline - performance.now();
+  if (left <= 0) return false;
+  await new Promise((resolve) => setTimeout(resolve, Math.min(left, jitteredBackoff(attempt))));
+  return true;
 }
 
 function lockedError(path: string, busyTimeoutMs: number): BoardLocked {
@@ -187,7 +246,7 @@ export function openStore(path: string, options: OpenOptions = {}): Store {
     throw new BoardUnusable(`cannot open board ${path}: ${errorMessage(err)}${why ? ` (${why})` : ''}`);
   }
   try {
-    db.pragma(`busy_timeout = ${Math.round(busyTimeoutMs)}`);
+    db.pragma(`busy_timeout = ${options.waitAsync ? 0 : Math.round(busyTimeoutMs)}`);
     // Before anything that could write (journal mode, migrations): a corrupt file stays as it is.
     if (options.checkIntegrity !== false || userVersion(db) !== SCHEMA_VERSION) checkIntegrity(db);
     const journalMode = retryWhileBusy(() => useWalOrRollbackJournal(db), performance.now() + busyTimeoutMs, path, busyTimeoutMs);

@@ -9,7 +9,7 @@ import { readStatsFacts } from '../store/stats.js';
 import { loadBoard, type BoardView, type Cursor } from './board-view.js';
 import type { ColumnSort } from '../store/board.js';
 import { markChange } from './timing.js';
-import { BoardWatcher } from './watch.js';
+import { BoardWatcher } from '../store/watch.js';
 
 /** What the board reads: the columns around their cursors, the drawer's task, its log tail. */
 export interface BoardQuery {

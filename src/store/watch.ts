@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'chokidar';
-import { dataVersion } from '../store/board.js';
-import type { Store } from '../store/db.js';
+import { dataVersion } from './board.js';
+import type { Store } from './db.js';
 
 /** A file event is checked this long after it arrives, so a burst of writes is one refresh. */
 const SETTLE_MS = 15;

@@ -1,0 +1,142 @@
+/**
+ * The board port: everything the program asks of a board, asynchronous, in narrow capabilities, so
+ * that a second backend (PostgreSQL, issue 14) is an adapter behind this interface and nothing else.
+ * SQLite's adapter is `src/store/sqlite-board.ts`; the conformance suite (`test/conformance/`) holds
+ * every adapter to the same behaviour.
+ *
+ * Each method is one transaction of its own: it commits or changes nothing. Refusals are the core's
+ * errors (`Refused`, `NotFound`, `InvalidInput`), and faults of the board or its machine are
+ * `BoardUnusable` (`BoardLocked` when another writer held it past the busy timeout, `WriteOutcomeUnknown`
+ * when a commit failed in a way that may or may not have written): never a driver's own error codes.
+ *
+ * The row types are plain data, shared with the SQLite store for now.
+ */
+import type { Card, ColumnSort } from '../store/board.js';
+import type { CommentRow, EventRow, RunRow, Status, Task, TaskRow } from '../store/types.js';
+import type { TaskContext } from '../store/context.js';
+import type { BoardFacts, ProcessProbe } from '../store/diagnostics.js';
+import type { RecentEvents } from '../store/events.js';
+import type { ClaimCaps, ClaimResult, ExitRecord, FailurePolicy, HeartbeatSource, Release, RunIdentity, WorkerExit } from '../store/lease.js';
+import type { PromoteOptions } from '../store/lifecycle.js';
+import type { UnfinishedParent } from '../store/links.js';
+import type { StatsFacts } from '../store/stats.js';
+import type { BatchItem, CreateInput, CreateResult, EditInput, ListFilter, TaskDetail } from '../store/tasks.js';
+import type { Take } from '../store/cursors.js';
+
+/** Which board this is: what logs, workspaces, the header and workers are told, instead of a file path. */
+export interface BoardRef {
+  kind: 'sqlite';
+  /** Where the board is: a file path for SQLite (a URL for a server backend). */
+  location: string;
+  /** A short name for people: the header, `kanban boards`. */
+  name: string;
+  /** The folder that holds the board's logs and workspaces, on this host. */
+  dataDir: string;
+}
+
+/** Reading tasks, their runs, events, comments and links. */
+export interface TaskReads {
+  get(id: string): Promise<Task>;
+  show(id: string): Promise<TaskDetail>;
+  list(filter?: ListFilter): Promise<Task[]>;
+  count(): Promise<number>;
+  runs(taskId: string): Promise<RunRow[]>;
+  run(taskId: string, runId: number): Promise<RunRow | undefined>;
+  events(taskId: string): Promise<EventRow[]>;
+  /** The latest events (by age or count), oldest first, and the id to follow on from. */
+  recentEvents(query: RecentEvents): Promise<{ events: EventRow[]; cursor: number }>;
+  eventsAfter(afterId: number, limit: number): Promise<EventRow[]>;
+  comments(taskId: string): Promise<CommentRow[]>;
+  /** What a worker is handed: the task, its parents' results, comments. */
+  context(taskId: string): Promise<TaskContext>;
+  parents(childId: string): Promise<string[]>;
+  children(parentId: string): Promise<string[]>;
+  unfinishedParents(childId: string): Promise<UnfinishedParent[]>;
+}
+
+/** What people (the CLI, the board's keys) do to tasks. Each checks the transition table first. */
+export interface TaskTransitions {
+  create(input: CreateInput): Promise<CreateResult>;
+  createMany(items: readonly BatchItem[], options?: { dryRun?: boolean }): Promise<CreateResult[]>;
+  edit(id: string, input: EditInput): Promise<Task>;
+  comment(id: string, text: string): Promise<CommentRow>;
+  block(id: string, reason?: string | null): Promise<Task>;
+  unblock(id: string): Promise<Task>;
+  schedule(id: string, until: number, reason?: string | null): Promise<Task>;
+  promote(id: string, options?: PromoteOptions): Promise<Task>;
+  complete(id: string, summary?: string | null): Promise<Task>;
+  approve(id: string): Promise<Task>;
+  requestChanges(id: string, feedback: string): Promise<Task>;
+  reopen(id: string): Promise<Task>;
+  archive(id: string): Promise<Task>;
+  link(parentId: string, childId: string): Promise<TaskRow>;
+  unlink(parentId: string, childId: string): Promise<TaskRow>;
+}
+
+/** A run's lease and its own writes, each fenced by the run's identity (a stale run is refused). */
+export interface RunLease {
+  claim(taskId: string, options: { profile: string | null; leaseMs: number; caps?: ClaimCaps }): Promise<ClaimResult>;
+  /** The task, if this run still holds it; `Refused` otherwise. */
+  check(identity: RunIdentity): Promise<TaskRow>;
+  heartbeat(identity: RunIdentity, options?: { note?: string | null; source?: HeartbeatSource }): Promise<TaskRow>;
+  attachSupervisor(identity: RunIdentity, supervisorPid: number): Promise<void>;
+  recordSpawn(identity: RunIdentity, spawn: { workerPid: number; argv: readonly string[]; workspace: string }): Promise<void>;
+  complete(identity: RunIdentity, summary?: string | null): Promise<TaskRow>;
+  block(identity: RunIdentity, reason: string): Promise<TaskRow>;
+  review(identity: RunIdentity, summary?: string | null): Promise<TaskRow>;
+  create(identity: RunIdentity, input: CreateInput): Promise<CreateResult>;
+  comment(identity: RunIdentity, text: string): Promise<void>;
+  recordExit(identity: RunIdentity, exit: WorkerExit): Promise<ExitRecord>;
+  /** A run that ended without a recorded exit (its supervisor died, or the worker never started). */
+  recordFailure(identity: RunIdentity, outcome: 'crashed' | 'spawn_failed', error: string, failures: FailurePolicy, uncounted?: { retryInMs: number }): Promise<TaskRow>;
+  release(identity: RunIdentity, release: Release): Promise<TaskRow>;
+  /** A compare-and-set on the lease the caller judged: refused if it moved since. */
+  extend(identity: RunIdentity, expectedClaimExpires: number | null, payload: Record<string, unknown>): Promise<TaskRow>;
+}
+
+/** What the dispatcher's tick reads and does. */
+export interface DispatchQueries {
+  runningTasks(): Promise<TaskRow[]>;
+  openRuns(): Promise<RunRow[]>;
+  dueSchedules(now: number): Promise<TaskRow[]>;
+  promotableTodos(): Promise<TaskRow[]>;
+  recoverableBlocked(boardLimit: number, taskId?: string): Promise<TaskRow[]>;
+  readyQueue(limit: number): Promise<TaskRow[]>;
+  lastRun(taskId: string): Promise<RunRow | undefined>;
+  releaseSchedule(taskId: string): Promise<TaskRow>;
+  recoverBlocked(taskId: string, boardLimit: number): Promise<TaskRow>;
+  reclaimGhost(taskId: string): Promise<TaskRow>;
+  assignDefault(taskId: string, assignee: string): Promise<TaskRow>;
+  /** Events of `kinds` past the named cursor, the cursor moved past them in the same transaction. */
+  takeEvents(cursor: string, kinds: readonly string[], limit: number): Promise<Take>;
+}
+
+/** The board's windows: what the screen draws, a column at a time. */
+export interface BoardWindows {
+  counts(filter?: string): Promise<Record<Status, number>>;
+  window(status: Status, offset: number, limit: number, filter?: string, sort?: ColumnSort): Promise<Card[]>;
+  position(status: Status, taskId: string, filter?: string, sort?: ColumnSort): Promise<number | null>;
+}
+
+/** Facts the pure diagnostic rules and the stats report judge. */
+export interface BoardFactReads {
+  diagnostics(probe: ProcessProbe, recentSince: number): Promise<BoardFacts>;
+  stats(window: { now: number; since: number; slowest: number }): Promise<StatsFacts>;
+}
+
+export interface BoardStore {
+  readonly ref: BoardRef;
+  readonly tasks: TaskReads;
+  readonly transitions: TaskTransitions;
+  readonly lease: RunLease;
+  readonly dispatch: DispatchQueries;
+  readonly windows: BoardWindows;
+  readonly facts: BoardFactReads;
+  /**
+   * Calls `onChange` soon after another connection (another process, or another BoardStore on the
+   * same board) commits a change; not for this one's own writes. Returns the function that stops it.
+   */
+  watch(onChange: () => void): () => void;
+  /** Waits for the transaction in flight, then closes. */
+  close(): Promise<void>;
+}

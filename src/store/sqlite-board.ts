@@ -1,0 +1,165 @@
+import { basename, dirname } from 'node:path';
+import type { BoardRef, BoardStore } from '../port/board.js';
+import { columnCounts, columnWindow, dataVersion, positionInColumn } from './board.js';
+import { addComment, commentsForTask } from './comments.js';
+import { loadTaskContext } from './context.js';
+import { takeEvents } from './cursors.js';
+import { openStore, type OpenOptions, type Store } from './db.js';
+import { loadBoardFacts } from './diagnostics.js';
+import {
+  assignDefault,
+  dueSchedules,
+  lastRun,
+  openRuns,
+  promotableTodos,
+  readyQueue,
+  reclaimGhost,
+  recoverableBlocked,
+  recoverBlocked,
+  releaseSchedule,
+  runningTasks,
+} from './dispatch.js';
+import { eventsAfter, eventsForTask, recentEvents } from './events.js';
+import {
+  attachSupervisor,
+  blockRun,
+  checkOwnership,
+  claimTask,
+  commentFromRun,
+  completeRun,
+  createFromRun,
+  extendClaim,
+  heartbeat,
+  recordExit,
+  recordFailedRun,
+  recordSpawn,
+  releaseRun,
+  reviewRun,
+} from './lease.js';
+import { approveTask, archiveTask, blockTask, completeTask, promoteTask, reopenTask, requestChanges, scheduleTask, unblockTask } from './lifecycle.js';
+import { childIds, linkTasks, parentIds, unfinishedParents, unlinkTasks } from './links.js';
+import { runById, runsForTask } from './runs.js';
+import { readStatsFacts } from './stats.js';
+import { countTasks, createTask, createTasks, editTask, getTask, listTasks, showTask } from './tasks.js';
+import { BoardWatcher } from './watch.js';
+
+/** The SQLite board's identity: its file, and the folder beside it for logs and workspaces. */
+export function sqliteRef(path: string): BoardRef {
+  return { kind: 'sqlite', location: path, name: basename(path).replace(/\.db$/, ''), dataDir: dirname(path) };
+}
+
+/**
+ * The board port on SQLite: the only adapter so far. Each method runs one of the store's functions
+ * in its own transaction on this adapter's own connection, queued one at a time, waiting for a busy
+ * board without blocking the event loop (`Store.transaction`).
+ */
+export class SqliteBoard implements BoardStore {
+  readonly ref: BoardRef;
+
+  /** Opens the board at `path` (creating it, as openStore does, unless `mustExist`). */
+  static open(path: string, options: Omit<OpenOptions, 'waitAsync'> = {}): SqliteBoard {
+    return new SqliteBoard(openStore(path, { ...options, waitAsync: true }));
+  }
+
+  /** @param store a connection of its own, opened with `waitAsync` (no other caller may use it). */
+  constructor(private readonly store: Store) {
+    this.ref = sqliteRef(store.path);
+  }
+
+  /** `fn(store, ...args)` as a read or a write of its own. */
+  private read<A extends unknown[], R>(fn: (store: Store, ...args: A) => R): (...args: A) => Promise<R> {
+    return (...args) => this.store.transaction('read', () => fn(this.store, ...args));
+  }
+
+  private write<A extends unknown[], R>(fn: (store: Store, ...args: A) => R): (...args: A) => Promise<R> {
+    return (...args) => this.store.transaction('write', () => fn(this.store, ...args));
+  }
+
+  readonly tasks = {
+    get: this.read(getTask),
+    show: this.read(showTask),
+    list: this.read(listTasks),
+    count: this.read(countTasks),
+    runs: this.read(runsForTask),
+    run: this.read(runById),
+    events: this.read(eventsForTask),
+    recentEvents: this.read(recentEvents),
+    eventsAfter: this.read(eventsAfter),
+    comments: this.read(commentsForTask),
+    context: this.read(loadTaskContext),
+    parents: this.read(parentIds),
+    children: this.read(childIds),
+    unfinishedParents: this.read(unfinishedParents),
+  };
+
+  readonly transitions = {
+    create: this.write(createTask),
+    createMany: this.write(createTasks),
+    edit: this.write(editTask),
+    comment: this.write(addComment),
+    block: this.write(blockTask),
+    unblock: this.write(unblockTask),
+    schedule: this.write(scheduleTask),
+    promote: this.write(promoteTask),
+    complete: this.write(completeTask),
+    approve: this.write(approveTask),
+    requestChanges: this.write(requestChanges),
+    reopen: this.write(reopenTask),
+    archive: this.write(archiveTask),
+    link: this.write(linkTasks),
+    unlink: this.write(unlinkTasks),
+  };
+
+  readonly lease = {
+    claim: this.write(claimTask),
+    check: this.read(checkOwnership),
+    heartbeat: this.write(heartbeat),
+    attachSupervisor: this.write(attachSupervisor),
+    recordSpawn: this.write(recordSpawn),
+    complete: this.write(completeRun),
+    block: this.write(blockRun),
+    review: this.write(reviewRun),
+    create: this.write(createFromRun),
+    comment: this.write(commentFromRun),
+    recordExit: this.write(recordExit),
+    recordFailure: this.write(recordFailedRun),
+    release: this.write(releaseRun),
+    extend: this.write(extendClaim),
+  };
+
+  readonly dispatch = {
+    runningTasks: this.read(runningTasks),
+    openRuns: this.read(openRuns),
+    dueSchedules: this.read(dueSchedules),
+    promotableTodos: this.read(promotableTodos),
+    recoverableBlocked: this.read(recoverableBlocked),
+    readyQueue: this.read(readyQueue),
+    lastRun: this.read(lastRun),
+    releaseSchedule: this.write(releaseSchedule),
+    recoverBlocked: this.write(recoverBlocked),
+    reclaimGhost: this.write(reclaimGhost),
+    assignDefault: this.write(assignDefault),
+    takeEvents: this.write(takeEvents),
+  };
+
+  readonly windows = {
+    counts: this.read(columnCounts),
+    window: this.read(columnWindow),
+    position: this.read(positionInColumn),
+  };
+
+  readonly facts = {
+    diagnostics: this.read(loadBoardFacts),
+    stats: this.read(readStatsFacts),
+  };
+
+  watch(onChange: () => void): () => void {
+    const watcher = new BoardWatcher(this.store, onChange, dataVersion(this.store));
+    return () => watcher.close();
+  }
+
+  async close(): Promise<void> {
+    await this.store.settled();
+    this.store.close();
+  }
+}

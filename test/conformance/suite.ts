@@ -1,0 +1,258 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { allows, refusal, type Transition } from '../../src/core/transitions.js';
+import { NotFound, Refused } from '../../src/errors.js';
+import type { BoardStore } from '../../src/port/board.js';
+import type { RunIdentity } from '../../src/store/lease.js';
+import { STATUSES, type Status, type TaskRow } from '../../src/store/types.js';
+import { manualClock, type ManualClock } from '../helpers/board.js';
+import { waitFor } from '../helpers/workers.js';
+
+/**
+ * The board port's conformance suite (as River's driver tests and BullMQ's adapter conformance): one
+ * set of specs, run against each backend's factory. A new backend adds a factory and nothing else;
+ * what it must do is what these specs say, through the port alone.
+ */
+
+/** An open board for one spec, with the hooks a spec needs beyond the port. */
+export interface Harness {
+  board: BoardStore;
+  /** Another connection to the same board, as another process would have; closed with the harness. */
+  second(): Promise<BoardStore>;
+  /** Every row of the board in a canonical order: equal snapshots mean nothing was written. */
+  snapshot(): Promise<unknown>;
+  /** Test setup only: sets columns of a task's row, for a state the transitions would not make. */
+  force(taskId: string, patch: Partial<TaskRow>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface BoardFactory {
+  name: string;
+  /** A new, empty board whose time is `clock`. */
+  open(clock: ManualClock): Promise<Harness>;
+}
+
+const FAILURES = { limit: 2, limitSource: 'default' };
+const LEASE_MS = 60_000;
+
+/** Each transition of the table, as a call on the port (those that stop a worker are the dispatcher's). */
+const ACTIONS: Partial<Record<Transition, (board: BoardStore, id: string, now: number) => Promise<unknown>>> = {
+  block: (b, id) => b.transitions.block(id, 'waiting on a person'),
+  unblock: (b, id) => b.transitions.unblock(id),
+  schedule: (b, id, now) => b.transitions.schedule(id, now + 3_600_000, 'later'),
+  promote: (b, id) => b.transitions.promote(id),
+  complete: (b, id) => b.transitions.complete(id, 'done by hand'),
+  approve: (b, id) => b.transitions.approve(id),
+  'request-changes': (b, id) => b.transitions.requestChanges(id, 'one more thing'),
+  reopen: (b, id) => b.transitions.reopen(id),
+  archive: (b, id) => b.transitions.archive(id),
+};
+
+export function conformance(factory: BoardFactory): void {
+  describe(`the board port on ${factory.name}`, () => {
+    let clock: ManualClock;
+    let h: Harness;
+    let board: BoardStore;
+    beforeEach(async () => {
+      clock = manualClock();
+      h = await factory.open(clock);
+      board = h.board;
+    });
+    afterEach(async () => {
+      await h.close();
+    });
+
+    /** A task in `status`: a real claim for running, the force hook for the rest. */
+    async function taskIn(status: Status): Promise<string> {
+      const { task } = await board.transitions.create({ title: `a ${status} task` });
+      if (status === 'running') await claim(task.id);
+      else await h.force(task.id, { status, scheduled_until: status === 'scheduled' ? clock.now() + 3_600_000 : null });
+      return task.id;
+    }
+
+    async function claim(taskId: string, leaseMs = LEASE_MS, on: BoardStore = board): Promise<RunIdentity> {
+      const result = await on.lease.claim(taskId, { profile: null, leaseMs });
+      if (!result.claimed) throw new Error(`could not claim ${taskId}: ${result.reason}`);
+      return result.identity;
+    }
+
+    describe('every transition of the table, from every status', () => {
+      for (const [transition, act] of Object.entries(ACTIONS) as Array<[Transition, NonNullable<(typeof ACTIONS)[Transition]>]>) {
+        it(`${transition}: allowed where the table says, refused elsewhere with its words and nothing written`, async () => {
+          for (const status of STATUSES) {
+            const id = await taskIn(status);
+            if (allows(transition, status)) {
+              await expect(act(board, id, clock.now()), `${transition} from ${status}`).resolves.toBeDefined();
+            } else {
+              const before = await h.snapshot();
+              const refused = await act(board, id, clock.now()).then(() => null, (err: unknown) => err);
+              expect(refused, `${transition} from ${status}`).toBeInstanceOf(Refused);
+              expect((refused as Error).message).toBe(refusal(transition, { id, status }));
+              expect(await h.snapshot(), `${transition} from ${status} wrote something`).toEqual(before);
+            }
+          }
+        });
+      }
+
+      it('a task that does not exist is NotFound, and nothing is written', async () => {
+        const before = await h.snapshot();
+        await expect(board.transitions.block('t_00000000')).rejects.toBeInstanceOf(NotFound);
+        await expect(board.tasks.get('t_00000000')).rejects.toBeInstanceOf(NotFound);
+        expect(await h.snapshot()).toEqual(before);
+      });
+    });
+
+    describe('fencing', () => {
+      it('a run that no longer holds its task is refused by every run write, and the newer run is untouched', async () => {
+        const { task } = await board.transitions.create({ title: 'fenced' });
+        const first = await claim(task.id);
+        await board.lease.release(first, { outcome: 'reclaimed', payload: { by: 'conformance' } });
+        const second = await claim(task.id);
+        expect(second.runId).not.toBe(first.runId);
+        const before = await h.snapshot();
+        const stale: Array<[string, () => Promise<unknown>]> = [
+          ['check', () => board.lease.check(first)],
+          ['heartbeat', () => board.lease.heartbeat(first, { note: 'still here' })],
+          ['complete', () => board.lease.complete(first, 'late')],
+          ['block', () => board.lease.block(first, 'late')],
+          ['comment', () => board.lease.comment(first, 'late')],
+          ['release', () => board.lease.release(first, { outcome: 'stale', payload: {} })],
+        ];
+        for (const [name, write] of stale) await expect(write(), name).rejects.toBeInstanceOf(Refused);
+        await expect(board.lease.heartbeat({ ...second, claimLock: 'host:1:forged' })).rejects.toBeInstanceOf(Refused);
+        expect(await h.snapshot()).toEqual(before);
+        // Its supervisor's exit is still recorded on its own run (exit code 0), and decides nothing.
+        const task0 = await board.tasks.get(task.id);
+        expect(await board.lease.recordExit(first, { exitCode: 0, signal: null, failures: FAILURES })).toMatchObject({ outcome: 'reclaimed', alreadyClosed: true });
+        expect(await board.tasks.get(task.id)).toEqual(task0);
+        expect(await board.tasks.run(task.id, first.runId)).toMatchObject({ exit_code: 0, outcome: 'reclaimed' });
+        expect((await board.lease.check(second)).current_run_id).toBe(second.runId);
+      });
+
+      it('a task is claimed once: a second claim is refused, saying why', async () => {
+        const { task } = await board.transitions.create({ title: 'once' });
+        await claim(task.id);
+        await expect(board.lease.claim(task.id, { profile: null, leaseMs: LEASE_MS })).rejects.toThrow(new Refused(`cannot claim ${task.id}: it is running`));
+      });
+
+      it('a claim at the board cap is not made, and says so', async () => {
+        const ids = [(await board.transitions.create({ title: 'one' })).task.id, (await board.transitions.create({ title: 'two' })).task.id];
+        await claim(ids[0]!);
+        const capped = await board.lease.claim(ids[1]!, { profile: null, leaseMs: LEASE_MS, caps: { board: 1 } });
+        expect(capped).toMatchObject({ claimed: false, atCap: 'board' });
+        expect((await board.tasks.get(ids[1]!)).status).toBe('ready');
+      });
+    });
+
+    describe('two connections at once', () => {
+      it('racing claims on the same tasks: each task is claimed exactly once', async () => {
+        const other = await h.second();
+        const ids: string[] = [];
+        for (let i = 0; i < 20; i++) ids.push((await board.transitions.create({ title: `race ${i}` })).task.id);
+        // A claim that loses is refused (the task is running by then): true for the winner only.
+        const won = (on: BoardStore, id: string) => on.lease.claim(id, { profile: null, leaseMs: LEASE_MS }).then((r) => r.claimed, (err: unknown) => (err instanceof Refused ? false : Promise.reject(err)));
+        // From opposite ends of the queue, so that they meet in the middle.
+        const claimAll = (on: BoardStore, order: string[]) => Promise.all(order.map((id) => won(on, id).then((claimed) => [id, claimed] as const)));
+        const [mine, theirs] = await Promise.all([claimAll(board, ids), claimAll(other, [...ids].reverse())]);
+        const winners = new Map<string, number>();
+        for (const [id, claimed] of [...mine, ...theirs]) if (claimed) winners.set(id, (winners.get(id) ?? 0) + 1);
+        expect(ids.map((id) => winners.get(id))).toEqual(ids.map(() => 1));
+        expect(mine.some(([, claimed]) => claimed) && theirs.some(([, claimed]) => claimed)).toBe(true);
+        expect((await board.tasks.runs(ids[0]!)).length).toBe(1);
+      });
+
+      it('a heartbeat that lands while the lease is being taken back wins: the compare-and-set refuses the take-back', async () => {
+        const other = await h.second();
+        const { task } = await board.transitions.create({ title: 'alive' });
+        const identity = await claim(task.id, 1_000);
+        const judged = (await other.lease.check(identity)).claim_expires; // what the dispatcher judged expired
+        clock.advance(2_000);
+        await board.lease.heartbeat(identity, { source: 'worker' });
+        await expect(other.lease.release(identity, { outcome: 'reclaimed', expectedClaimExpires: judged, payload: {} })).rejects.toBeInstanceOf(Refused);
+        await expect(other.lease.extend(identity, judged, {})).rejects.toBeInstanceOf(Refused);
+        expect((await board.tasks.get(task.id)).status).toBe('running');
+        const now = (await other.lease.check(identity)).claim_expires;
+        await other.lease.release(identity, { outcome: 'reclaimed', expectedClaimExpires: now, payload: {} });
+        expect((await board.tasks.get(task.id)).status).toBe('ready');
+      });
+
+      it('watch hears a commit from another connection, and not its own', async () => {
+        const other = await h.second();
+        let heard = 0;
+        const stop = board.watch(() => heard++);
+        try {
+          await board.transitions.create({ title: 'mine' });
+          const started = performance.now();
+          await other.transitions.create({ title: 'theirs' });
+          await waitFor('the watch to fire', () => heard > 0, 10_000, 5);
+          // The bound the board is built for is 500 ms (a file watcher, a 1 s poll behind it); the
+          // deadline above is the machine's. The latency is printed, not asserted.
+          console.log(`${factory.name}: watch heard another connection's commit after ${Math.round(performance.now() - started)} ms`);
+        } finally {
+          stop();
+        }
+      });
+    });
+
+    describe('the breaker', () => {
+      it('counts failed runs, blocks the task at the limit with gave_up, and a rate limit is never counted', async () => {
+        const { task } = await board.transitions.create({ title: 'broken' });
+        const crash = async () => board.lease.recordExit(await claim(task.id), { exitCode: 1, signal: null, failures: FAILURES });
+        expect((await crash()).task).toMatchObject({ status: 'ready', consecutive_failures: 1 });
+        expect((await crash()).task).toMatchObject({ status: 'blocked', consecutive_failures: 2, status_reason: 'gave up after 2 failures (last: crashed)' });
+        expect((await board.tasks.events(task.id)).filter((e) => e.kind === 'gave_up').map((e) => e.payload)).toEqual([
+          { failures: 2, limit: 2, limit_source: 'default', trigger: 'crashed' },
+        ]);
+
+        const { task: limited } = await board.transitions.create({ title: 'quota' });
+        for (let i = 0; i < 4; i++) {
+          const identity = await claim(limited.id);
+          const record = await board.lease.recordExit(identity, { exitCode: 75, signal: null, failures: { limit: 1, limitSource: 'env' }, rateLimitCooldownMs: 0 });
+          expect(record).toMatchObject({ outcome: 'rate_limited', task: { status: 'ready', consecutive_failures: 0 } });
+        }
+      });
+
+      it("a task's own max_retries wins over the board's limit", async () => {
+        const { task } = await board.transitions.create({ title: 'fragile', maxRetries: 1 });
+        const record = await board.lease.recordFailure(await claim(task.id), 'crashed', 'supervisor died', FAILURES);
+        expect(record).toMatchObject({ status: 'blocked', consecutive_failures: 1 });
+      });
+    });
+
+    describe('links', () => {
+      it('a child waits in todo for its parent, is promoted when it is done, and a cycle is refused', async () => {
+        const { task: parent } = await board.transitions.create({ title: 'parent' });
+        const { task: child } = await board.transitions.create({ title: 'child', parents: [parent.id] });
+        expect(child.status).toBe('todo');
+        expect(await board.tasks.parents(child.id)).toEqual([parent.id]);
+        expect(await board.tasks.children(parent.id)).toEqual([child.id]);
+        const before = await h.snapshot();
+        await expect(board.transitions.link(child.id, parent.id)).rejects.toThrow(/cycle/);
+        expect(await h.snapshot()).toEqual(before);
+        await board.transitions.complete(parent.id);
+        expect((await board.tasks.get(child.id)).status).toBe('ready');
+        await board.transitions.unlink(parent.id, child.id);
+        expect(await board.tasks.parents(child.id)).toEqual([]);
+      });
+    });
+
+    describe('windows', () => {
+      it('counts per status, a window of a column in its order, and where a task sits in it', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 7; i++) {
+          ids.push((await board.transitions.create({ title: `card ${i}`, priority: i % 3 })).task.id);
+          clock.advance(1_000);
+        }
+        await board.transitions.block(ids[6]!);
+        const counts = await board.windows.counts();
+        expect(counts).toMatchObject({ ready: 6, blocked: 1, running: 0 });
+        const whole = await board.windows.window('ready', 0, 100);
+        expect(whole).toHaveLength(6);
+        const page = await board.windows.window('ready', 2, 2);
+        expect(page.map((c) => c.id)).toEqual(whole.slice(2, 4).map((c) => c.id));
+        for (const [index, card] of whole.entries()) expect(await board.windows.position('ready', card.id)).toBe(index);
+        expect(await board.windows.position('ready', ids[6]!)).toBeNull();
+        expect((await board.windows.counts('card 1')).ready).toBe(1);
+      });
+    });
+  });
+}
