@@ -44,6 +44,27 @@ export class BoardLocked extends BoardUnusable {}
  */
 export class WriteOutcomeUnknown extends BoardUnusable {}
 
+/**
+ * The board's storage failed for a reason of the machine's (`fault`: "disk full", "I/O error", "board
+ * is read-only", …), in the backend's own words in the message. Not the task's doing: runs that meet
+ * one are not counted against it.
+ */
+export class BoardFault extends BoardUnusable {
+  constructor(
+    readonly fault: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Corruption met after the board was opened (a page only this command read): `detail` says what. */
+export class BoardCorrupt extends BoardUnusable {
+  constructor(readonly detail: string) {
+    super(`board is corrupt (${detail})`);
+  }
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -1,6 +1,6 @@
 import { accessSync, constants, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { BoardLocked, BoardUnusable, errorMessage, WriteOutcomeUnknown } from './errors.js';
+import { BoardFault, BoardLocked, BoardUnusable, errorMessage, WriteOutcomeUnknown } from './errors.js';
 
 /**
  * Faults of the machine or of the board, never of a task: a full or read-only disk, an I/O error, a
@@ -18,25 +18,16 @@ const SYSTEM_CODES: Record<string, string> = {
   EAGAIN: 'no process slots',
 };
 
-const SQLITE_PREFIXES: Array<[string, string]> = [
-  ['SQLITE_FULL', 'disk full'],
-  ['SQLITE_IOERR', 'I/O error'],
-  ['SQLITE_READONLY', 'board is read-only'],
-  ['SQLITE_CANTOPEN', 'board cannot be opened'],
-  ['SQLITE_NOMEM', 'out of memory'],
-  ['SQLITE_BUSY', 'board is locked'],
-  ['SQLITE_PROTOCOL', 'board is locked'],
-];
 
 /** What kind of infrastructure fault `err` is ("disk full", "I/O error", …), or null when it is not one. */
 export function infrastructureFault(err: unknown): string | null {
   if (err instanceof BoardLocked) return 'board locked';
   if (err instanceof WriteOutcomeUnknown) return 'I/O error';
+  if (err instanceof BoardFault) return err.fault;
   if (err instanceof BoardUnusable) return 'board unusable';
   const code = (err as { code?: unknown })?.code;
   if (typeof code !== 'string') return null;
-  if (code in SYSTEM_CODES) return SYSTEM_CODES[code]!;
-  return SQLITE_PREFIXES.find(([prefix]) => code.startsWith(prefix))?.[1] ?? null;
+  return Object.hasOwn(SYSTEM_CODES, code) ? SYSTEM_CODES[code]! : null;
 }
 
 /** A run that could not start or be recorded for such a fault is tried again after this, not counted. */

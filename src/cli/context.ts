@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { busyTimeoutMs } from '../env.js';
 import { resolveBoardPath, type LocationOptions } from '../location.js';
-import { errorMessage } from '../errors.js';
-import { corruptBoardError, isCorruption, openStore, type Store } from '../store/db.js';
+import { corruptBoardError, openStore, type Store } from '../store/db.js';
+import { coreError } from '../store/errors.js';
+import { BoardCorrupt } from '../errors.js';
 
 export interface GlobalOptions extends LocationOptions {
   json?: boolean;
@@ -45,9 +46,14 @@ function open(options: GlobalOptions, access: 'write' | 'read'): { path: string;
   return { path, store: openStore(path, { busyTimeoutMs: busyTimeoutMs(), checkIntegrity: access === 'write', mustExist: access === 'read' }) };
 }
 
-/** Corruption met after the board was opened: refused and copied aside (the connection closed first); anything else as it is. */
+/**
+ * What the body's failure means, as a core error (the store's mapping: a read outside a transaction
+ * can still meet the driver's own error). Corruption met after the board was opened is refused and
+ * copied aside, the connection closed first.
+ */
 function boardError(err: unknown, path: string, store: Store): unknown {
-  if (!isCorruption(err)) return err;
+  const mapped = coreError(err, path, store.busyTimeoutMs);
+  if (!(mapped instanceof BoardCorrupt)) return mapped;
   store.close();
-  return corruptBoardError(path, errorMessage(err));
+  return corruptBoardError(path, mapped.detail);
 }

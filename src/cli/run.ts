@@ -17,10 +17,6 @@ export function describeFailure(err: unknown): { code: number; lines: string[] }
     }
     return { code: ExitCode.invalidInput, lines: [err.message.replace(/^error: /, '')] };
   }
-  const sqliteCode = (err as { code?: unknown })?.code;
-  if (typeof sqliteCode === 'string' && sqliteCode.startsWith('SQLITE_')) {
-    return { code: ExitCode.boardUnusable, lines: [`board error (${sqliteCode}): ${errorMessage(err)}`] };
-  }
   return { code: ExitCode.boardUnusable, lines: [`internal error: ${errorMessage(err)} (KANBAN_DEBUG=1 shows where)`] };
 }
 

@@ -4,7 +4,8 @@ import { closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, re
 import { dirname } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import { DEFAULT_BUSY_TIMEOUT_MS } from '../env.js';
-import { BoardLocked, BoardUnusable, errorMessage, WriteOutcomeUnknown } from '../errors.js';
+import { BoardUnusable, errorMessage } from '../errors.js';
+import { coreError, isBusy, isCorruption, isIoError, lockedError, outcomeUnknown } from './errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { boardDiskProblem } from '../faults.js';
 
@@ -66,6 +67,14 @@ export class Store {
    */
   writeTxn<T>(body: () => T): T {
     if (this.db.inTransaction) return body();
+    try {
+      return this.writeOutermost(body);
+    } catch (err) {
+      throw coreError(err, this.path, this.busyTimeoutMs);
+    }
+  }
+
+  private writeOutermost<T>(body: () => T): T {
     const deadline = performance.now() + this.busyTimeoutMs;
     const exec = (sql: string) => () => this.db.exec(sql);
     retryWhileBusy(exec('BEGIN IMMEDIATE'), deadline, this.path, this.busyTimeoutMs);
@@ -92,7 +101,11 @@ export class Store {
    * run again after a BUSY rolled it back). Errors as writeTxn's.
    */
   transaction<T>(kind: 'read' | 'write', body: () => T): Promise<T> {
-    const result = this.queue.then(() => this.attempt(kind, body, performance.now() + this.busyTimeoutMs));
+    const result = this.queue.then(() =>
+      this.attempt(kind, body, performance.now() + this.busyTimeoutMs).catch((err: unknown) => {
+        throw coreError(err, this.path, this.busyTimeoutMs);
+      }),
+    );
     this.queue = result.catch(() => undefined);
     return result;
   }
@@ -132,14 +145,14 @@ export class Store {
   /** Runs `body` in a read transaction, so that several queries see one snapshot. */
   readTxn<T>(body: () => T): T {
     if (this.db.inTransaction) return body();
-    this.db.exec('BEGIN');
     try {
+      this.db.exec('BEGIN');
       const result = body();
       this.db.exec('COMMIT');
       return result;
     } catch (err) {
       this.rollbackQuietly();
-      throw err;
+      throw coreError(err, this.path, this.busyTimeoutMs);
     }
   }
 
@@ -181,32 +194,6 @@ async function waitBeforeRetry(attempt: number, deadline: number): Promise<boole
   if (left <= 0) return false;
   await new Promise((resolve) => setTimeout(resolve, Math.min(left, jitteredBackoff(attempt))));
   return true;
-}
-
-function lockedError(path: string, busyTimeoutMs: number): BoardLocked {
-  return new BoardLocked(`board ${path} is locked by another process (waited ${busyTimeoutMs} ms)`);
-}
-
-export function isBusy(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
-}
-
-function isIoError(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_IOERR');
-}
-
-function outcomeUnknown(err: unknown): WriteOutcomeUnknown {
-  const code = (err as { code: string }).code;
-  return new WriteOutcomeUnknown(
-    `the write may or may not have been written (${code}: ${errorMessage(err)}); check with \`kanban list\` before trying again (a create retried with the same --idempotency-key is safe)`,
-  );
-}
-
-export function isCorruption(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
 }
 
 function jitteredBackoff(attempt: number): number {
@@ -302,6 +289,7 @@ export function checkpointWal(store: Store, options: CheckpointOptions = {}): Ch
   const walBytes = walSize(store.path);
   if (store.journalMode !== 'wal' || !store.db.open || store.db.inTransaction) return { ok: walBytes === 0 || store.journalMode !== 'wal', ran: false, walBytes };
   if (!options.force && (walBytes === 0 || walBytes < (options.minWalBytes ?? WAL_TRUNCATE_BYTES))) return { ok: true, ran: false, walBytes };
+  const busyTimeout = store.db.pragma('busy_timeout', { simple: true }) as number;
   try {
     store.db.pragma('busy_timeout = 0');
     const [row] = store.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>;
@@ -312,7 +300,7 @@ export function checkpointWal(store: Store, options: CheckpointOptions = {}): Ch
     return { ok: false, ran: true, walBytes, error: typeof code === 'string' ? code : errorMessage(err) };
   } finally {
     try {
-      store.db.pragma(`busy_timeout = ${Math.round(store.busyTimeoutMs)}`);
+      store.db.pragma(`busy_timeout = ${busyTimeout}`);
     } catch {
       // the connection is failing: the next statement will say so
     }

@@ -69,5 +69,5 @@ export function recentEvents(store: Store, query: RecentEvents): { events: Event
  * (one writer at a time, AUTOINCREMENT), so a follower that keeps the last id it saw sees each event once.
  */
 export function eventsAfter(store: Store, afterId: number, limit: number): EventRow[] {
-  return parsed(store.stmt('SELECT * FROM task_events WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as StoredEvent[]);
+  return store.readTxn(() => parsed(store.stmt('SELECT * FROM task_events WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as StoredEvent[]));
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { InvalidInput, KanbanError } from '../../errors.js';
-import { isBusy, type Store } from '../../store/db.js';
+import { BoardLocked, InvalidInput, KanbanError } from '../../errors.js';
+import type { Store } from '../../store/db.js';
 import { eventsAfter, recentEvents } from '../../store/events.js';
 import type { EventRow } from '../../store/types.js';
 import { parseDuration, parseTime } from '../../time.js';
@@ -71,7 +71,7 @@ function follow(store: Store, cursor: number, print: (event: EventRow) => void):
           if (events.length < FOLLOW_BATCH) break;
         }
       } catch (err) {
-        if (!isBusy(err)) finish(() => reject(err));
+        if (!(err instanceof BoardLocked)) finish(() => reject(err));
       }
     };
     const timer = setInterval(poll, FOLLOW_POLL_MS);

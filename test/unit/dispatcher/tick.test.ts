@@ -552,7 +552,7 @@ describe('a step that fails', () => {
     clock.advance(10 * SECOND);
     const broken = tick({ isRunProcess: () => false, settings: resolveSettings(config, { ...env, KANBAN_CRASH_GRACE_SECONDS: '0' }) });
     expect(broken.errors.map((e) => e.step)).toContain('reap');
-    expect(broken.errors.find((e) => e.step === 'reap')!.error).toBe('disk on fire');
+    expect(broken.errors.find((e) => e.step === 'reap')!.error).toBe('board error (SQLITE_CONSTRAINT_TRIGGER): disk on fire'); // the store's words for a failure of the board
     expect(broken.actions).toContainEqual(expect.objectContaining({ step: 'schedule', action: 'released', task_id: due })); // a later step ran
     expect(getTask(store, due).status).toBe('ready');
   });
