@@ -19,7 +19,7 @@ import { systemClock } from '../clock.js';
 import { toTask } from '../store/tasks.js';
 import type { Task } from '../store/types.js';
 import type { GlobalOptions } from './context.js';
-import { withStore } from './context.js';
+import { withStore, withStoreAsync } from './context.js';
 import { actOnEach } from './each.js';
 import { formatTimestamp, printTask, steadyOutput, writeJson, writeLine } from './output.js';
 
@@ -117,11 +117,11 @@ function printTick(result: TickResult, json: boolean): void {
 export async function reclaimCommand(options: GlobalOptions, ids: readonly string[], stale: boolean): Promise<void> {
   const source = new ConfigSource(resolveConfigPath(options));
   const killer = new Killer();
-  withStore(options, (store) => {
+  await withStoreAsync(options, async (store) => {
     const ctx = tickContext(store, source.config, systemClock, source.tickOptions(killer));
     const reclaim = (id: string): Task => toTask(store, reclaimTask(ctx, id));
-    if (stale) actOnEach(staleTaskIds(ctx), 'reclaimed', options.json ?? false, reclaim, { alwaysReport: true });
-    else actOnEach(ids, 'reclaimed', options.json ?? false, reclaim);
+    if (stale) await actOnEach(staleTaskIds(ctx), 'reclaimed', options.json ?? false, reclaim, { alwaysReport: true });
+    else await actOnEach(ids, 'reclaimed', options.json ?? false, reclaim);
   });
   await killer.settle();
 }

@@ -3,6 +3,8 @@ import { busyTimeoutMs } from '../env.js';
 import { resolveBoardPath, type LocationOptions } from '../location.js';
 import { corruptBoardError, openStore, type Store } from '../store/db.js';
 import { coreError } from '../store/errors.js';
+import { SqliteBoard } from '../store/sqlite-board.js';
+import type { BoardStore } from '../port/board.js';
 import { BoardCorrupt } from '../errors.js';
 
 export interface GlobalOptions extends LocationOptions {
@@ -41,9 +43,32 @@ export async function withStoreAsync<T>(options: GlobalOptions, body: (store: St
   }
 }
 
+/**
+ * As withStore, through the board port: `body` gets the board's asynchronous interface, whose
+ * failures are already core errors. Corruption met after the open is refused and copied aside.
+ */
+export async function withBoard<T>(options: GlobalOptions, body: (board: BoardStore) => Promise<T>, access: 'write' | 'read' = 'write'): Promise<T> {
+  const path = resolveBoardPath(options);
+  const board = SqliteBoard.open(path, openOptions(access));
+  try {
+    return await body(board);
+  } catch (err) {
+    if (!(err instanceof BoardCorrupt)) throw err;
+    await board.close();
+    throw corruptBoardError(path, err.detail);
+  } finally {
+    await board.close();
+  }
+}
+
 function open(options: GlobalOptions, access: 'write' | 'read'): { path: string; store: Store } {
   const path = resolveBoardPath(options);
-  return { path, store: openStore(path, { busyTimeoutMs: busyTimeoutMs(), checkIntegrity: access === 'write', mustExist: access === 'read' }) };
+  return { path, store: openStore(path, openOptions(access)) };
+}
+
+/** A command that only reads skips the full integrity scan and never creates a board. */
+function openOptions(access: 'write' | 'read') {
+  return { busyTimeoutMs: busyTimeoutMs(), checkIntegrity: access === 'write', mustExist: access === 'read' };
 }
 
 /**

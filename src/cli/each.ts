@@ -17,17 +17,23 @@ export type EachResult = { id: string; ok: true; task: Task } | { id: string; ok
  * (like `rm a b c`). Every id is checked for form first: a typo changes nothing at all. With one id the
  * output is that task; with several (or `alwaysReport`), `--json` prints one result per id.
  */
-export function actOnEach(rawIds: readonly string[], verb: string, json: boolean, action: (id: string) => Task, options: { alwaysReport?: boolean } = {}): void {
+export async function actOnEach(
+  rawIds: readonly string[],
+  verb: string,
+  json: boolean,
+  action: (id: string) => Task | Promise<Task>,
+  options: { alwaysReport?: boolean } = {},
+): Promise<void> {
   const ids = rawIds.map(parseTaskId);
   if (ids.length === 1 && !options.alwaysReport) {
-    printTask(action(ids[0]!), verb, json);
+    printTask(await action(ids[0]!), verb, json);
     return;
   }
   const results: EachResult[] = [];
   const failures: KanbanError[] = [];
   for (const id of ids) {
     try {
-      const task = action(id);
+      const task = await action(id);
       results.push({ id, ok: true, task });
       if (!json) printTask(task, verb, false);
     } catch (err) {

@@ -111,7 +111,7 @@ describe('writeTxn', () => {
     // A trigger's RAISE(ROLLBACK) ends the transaction inside SQLite before the error reaches us.
     store.db.exec(`CREATE TEMP TRIGGER no_bad_titles BEFORE INSERT ON tasks WHEN NEW.title = 'bad'
       BEGIN SELECT RAISE(ROLLBACK, 'bad titles are rolled back'); END`);
-    expect(() => store.writeTxn(() => createTask(store, { title: 'bad' }))).toThrowError(/^bad titles are rolled back$/);
+    expect(() => store.writeTxn(() => createTask(store, { title: 'bad' }))).toThrowError(/^board error \(SQLITE_CONSTRAINT_TRIGGER\): bad titles are rolled back$/);
     expect(store.db.inTransaction).toBe(false);
     createTask(store, { title: 'fine' });
     expect(listTasks(store).map((t) => t.title)).toEqual(['fine']);

@@ -2,13 +2,13 @@ import type { Command } from 'commander';
 import { hostname } from 'node:os';
 import { InvalidInput } from '../../errors.js';
 import { parseTaskId } from '../../ids.js';
-import { approveTask, archiveTask, completeTask, promoteTask, reopenTask, requestChanges, scheduleTask, stopAndBlock, unblockTask } from '../../store/lifecycle.js';
-import type { Store } from '../../store/db.js';
+import { stopAndBlock } from '../../store/lifecycle.js';
+import type { BoardStore } from '../../port/board.js';
 import type { RunIdentity } from '../../store/lease.js';
 import type { Task } from '../../store/types.js';
 import { toTask } from '../../store/tasks.js';
 import { isDurationUnit, parseDuration, parseTime } from '../../time.js';
-import { globalOptions, withStore, type GlobalOptions } from '../context.js';
+import { globalOptions, withBoard, withStore, type GlobalOptions } from '../context.js';
 import { actOnEach } from '../each.js';
 import { formatTaskLine, formatWhen, printTask, writeLine } from '../output.js';
 
@@ -30,7 +30,7 @@ export function registerFlowCommands(program: Command): void {
       if (stopped) await stopWorker(options, stopped);
     });
 
-  eachTaskCommand(program, 'unblock', 'blocked or scheduled → ready (todo while a parent is unfinished); resets the failure counter', 'unblocked', unblockTask);
+  eachTaskCommand(program, 'unblock', 'blocked or scheduled → ready (todo while a parent is unfinished); resets the failure counter', 'unblocked', (board, id) => board.transitions.unblock(id));
 
   program
     .command('schedule')
@@ -39,7 +39,7 @@ export function registerFlowCommands(program: Command): void {
     .argument('[reason]')
     .option('--at <time>', 'ISO 8601 time, e.g. 2026-12-01T09:00')
     .option('--in <duration>', 'from now: 90s, 15m, 2h, 1d (or 2 hours)')
-    .action((rawId: string, reason: string | undefined, opts: { at?: string; in?: string }, command: Command) => {
+    .action(async (rawId: string, reason: string | undefined, opts: { at?: string; in?: string }, command: Command) => {
       const id = parseTaskId(rawId);
       if ((opts.at === undefined) === (opts.in === undefined)) throw new InvalidInput('schedule needs exactly one of --at TIME or --in DURATION');
       // `--in 2 hours`: the unit arrives as the reason; it belongs to the duration.
@@ -51,9 +51,9 @@ export function registerFlowCommands(program: Command): void {
       const at = opts.at !== undefined ? parseTime(opts.at) : undefined;
       const delayMs = delay !== undefined ? parseDuration(delay, 'delay') * 1000 : undefined;
       const options = globalOptions(command);
-      withStore(options, (store) => {
-        const now = store.clock.now();
-        const task = scheduleTask(store, id, at ?? now + delayMs!, reason ?? null);
+      await withBoard(options, async (board) => {
+        const now = Date.now();
+        const task = await board.transitions.schedule(id, at ?? now + delayMs!, reason ?? null);
         if (options.json) return printTask(task, 'scheduled', true);
         writeLine(`${formatTaskLine(task, 'scheduled')}  due ${formatWhen(task.scheduled_until!, now)}`);
       });
@@ -65,10 +65,10 @@ export function registerFlowCommands(program: Command): void {
     .argument('<ids...>')
     .option('--force', 'promote even though a parent is unfinished')
     .option('--dry-run', 'say what would happen, change nothing')
-    .action((ids: string[], opts: { force?: boolean; dryRun?: boolean }, command: Command) => {
+    .action(async (ids: string[], opts: { force?: boolean; dryRun?: boolean }, command: Command) => {
       const options = globalOptions(command);
       const promote = { force: opts.force ?? false, dryRun: opts.dryRun ?? false };
-      withStore(options, (store) => actOnEach(ids, opts.dryRun ? 'would promote' : 'promoted', options.json ?? false, (id) => promoteTask(store, id, promote)));
+      await withBoard(options, (board) => actOnEach(ids, opts.dryRun ? 'would promote' : 'promoted', options.json ?? false, (id) => board.transitions.promote(id, promote)));
     });
 
   program
@@ -76,19 +76,19 @@ export function registerFlowCommands(program: Command): void {
     .description('any open status → done; children whose parents are all done go ready')
     .argument('<id>')
     .option('--summary <text>', 'what was done')
-    .action((rawId: string, opts: { summary?: string }, command: Command) => {
+    .action(async (rawId: string, opts: { summary?: string }, command: Command) => {
       const id = parseTaskId(rawId);
       const options = globalOptions(command);
-      withStore(options, (store) => printTask(completeTask(store, id, opts.summary ?? null), 'completed', options.json ?? false));
+      await withBoard(options, async (board) => printTask(await board.transitions.complete(id, opts.summary ?? null), 'completed', options.json ?? false));
     });
 
   program
     .command('approve')
     .description('review → done: the work is accepted')
     .argument('<ids...>')
-    .action((ids: string[], _opts: unknown, command: Command) => {
+    .action(async (ids: string[], _opts: unknown, command: Command) => {
       const options = globalOptions(command);
-      withStore(options, (store) => actOnEach(ids, 'approved', options.json ?? false, (id) => approveTask(store, id)));
+      await withBoard(options, (board) => actOnEach(ids, 'approved', options.json ?? false, (id) => board.transitions.approve(id)));
     });
 
   program
@@ -96,26 +96,26 @@ export function registerFlowCommands(program: Command): void {
     .description('review → ready, with what to fix as a comment the next run is handed')
     .argument('<id>')
     .argument('<feedback>')
-    .action((rawId: string, feedback: string, _opts: unknown, command: Command) => {
+    .action(async (rawId: string, feedback: string, _opts: unknown, command: Command) => {
       const id = parseTaskId(rawId);
       const options = globalOptions(command);
-      withStore(options, (store) => printTask(requestChanges(store, id, feedback), 'changes requested', options.json ?? false));
+      await withBoard(options, async (board) => printTask(await board.transitions.requestChanges(id, feedback), 'changes requested', options.json ?? false));
     });
 
-  eachTaskCommand(program, 'reopen', 'done/archived → ready (todo while a parent is unfinished): the work is wanted again', 'reopened', reopenTask);
+  eachTaskCommand(program, 'reopen', 'done/archived → ready (todo while a parent is unfinished): the work is wanted again', 'reopened', (board, id) => board.transitions.reopen(id));
 
-  eachTaskCommand(program, 'archive', 'hide tasks', 'archived', archiveTask);
+  eachTaskCommand(program, 'archive', 'hide tasks', 'archived', (board, id) => board.transitions.archive(id));
 }
 
 /** A command that takes one or more task ids and applies one store transition to each, reporting each. */
-function eachTaskCommand(program: Command, name: string, description: string, verb: string, transition: (store: Store, id: string) => Task): void {
+function eachTaskCommand(program: Command, name: string, description: string, verb: string, transition: (board: BoardStore, id: string) => Promise<Task>): void {
   program
     .command(name)
     .description(description)
     .argument('<ids...>')
-    .action((ids: string[], _opts: unknown, command: Command) => {
+    .action(async (ids: string[], _opts: unknown, command: Command) => {
       const options = globalOptions(command);
-      withStore(options, (store) => actOnEach(ids, verb, options.json ?? false, (id) => transition(store, id)));
+      await withBoard(options, (board) => actOnEach(ids, verb, options.json ?? false, (id) => transition(board, id)));
     });
 }
 

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { parseTaskId } from '../../ids.js';
-import { addComment } from '../../store/comments.js';
-import { SORT_KEYS, createTask, editTask, getTask, listTasks, listTasksJson, showTask } from '../../store/tasks.js';
+import { SORT_KEYS, listTasks, listTasksJson } from '../../store/tasks.js';
 import { parseDuration } from '../../time.js';
 import { InvalidInput } from '../../errors.js';
-import { globalOptions, withStore } from '../context.js';
+import { globalOptions, withBoard, withStore } from '../context.js';
 import { printTask, printTaskDetail, printTaskTable, writeBytes, writeJson } from '../output.js';
 import { collect, parseChoice, parseInteger, parsePositiveInteger, parseStatuses } from '../parse.js';
 import { checkAssignee } from '../profiles.js';
@@ -48,8 +47,8 @@ export function registerTaskCommands(program: Command): void {
       const input = parseCreateFields({ ...fields, title, parents: parent });
       const options = globalOptions(command);
       await checkAssignee(options, input.assignee, force ?? false);
-      withStore(options, (store) => {
-        const { task, created } = createTask(store, input);
+      await withBoard(options, async (board) => {
+        const { task, created } = await board.transitions.create(input);
         printTask(task, created ? 'created' : 'exists', options.json ?? false);
       });
     });
@@ -86,7 +85,7 @@ export function registerTaskCommands(program: Command): void {
       }
       const options = globalOptions(command);
       await checkAssignee(options, input.assignee, force ?? false);
-      withStore(options, (store) => printTask(editTask(store, id, input), 'edited', options.json ?? false));
+      await withBoard(options, async (board) => printTask(await board.transitions.edit(id, input), 'edited', options.json ?? false));
     });
 
   program
@@ -114,13 +113,13 @@ export function registerTaskCommands(program: Command): void {
     .command('show')
     .description('a task with its runs, events and comments')
     .argument('<id>')
-    .action((rawId: string, _opts: unknown, command: Command) => {
+    .action(async (rawId: string, _opts: unknown, command: Command) => {
       const id = parseTaskId(rawId);
       const options = globalOptions(command);
-      withStore(options, (store) => {
-        const detail = showTask(store, id);
+      await withBoard(options, async (board) => {
+        const detail = await board.tasks.show(id);
         if (options.json) writeJson(detail);
-        else printTaskDetail(detail, store.clock.now());
+        else printTaskDetail(detail, Date.now());
       }, 'read');
     });
 
@@ -129,12 +128,12 @@ export function registerTaskCommands(program: Command): void {
     .description('add a comment to a task')
     .argument('<id>')
     .argument('<text>')
-    .action((rawId: string, text: string, _opts: unknown, command: Command) => {
+    .action(async (rawId: string, text: string, _opts: unknown, command: Command) => {
       const id = parseTaskId(rawId);
       const options = globalOptions(command);
-      withStore(options, (store) => {
-        addComment(store, id, text);
-        printTask(getTask(store, id), 'commented', options.json ?? false);
+      await withBoard(options, async (board) => {
+        await board.transitions.comment(id, text);
+        printTask(await board.tasks.get(id), 'commented', options.json ?? false);
       });
     });
 }
