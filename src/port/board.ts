@@ -69,6 +69,8 @@ export interface TaskTransitions {
   requestChanges(id: string, feedback: string): Promise<Task>;
   reopen(id: string): Promise<Task>;
   archive(id: string): Promise<Task>;
+  /** An event on the task's history that changes nothing else (a supervisor's note: processes stopped, a workspace removed). */
+  note(taskId: string, kind: string, payload?: Record<string, unknown>): Promise<void>;
   link(parentId: string, childId: string): Promise<TaskRow>;
   unlink(parentId: string, childId: string): Promise<TaskRow>;
 }

@@ -19,7 +19,7 @@ import {
   releaseSchedule,
   runningTasks,
 } from './dispatch.js';
-import { eventsAfter, eventsForTask, recentEvents } from './events.js';
+import { eventsAfter, eventsForTask, recentEvents, recordEvent } from './events.js';
 import {
   attachSupervisor,
   blockRun,
@@ -106,6 +106,7 @@ export class SqliteBoard implements BoardStore {
     requestChanges: this.write(requestChanges),
     reopen: this.write(reopenTask),
     archive: this.write(archiveTask),
+    note: this.write(recordEvent),
     link: this.write(linkTasks),
     unlink: this.write(unlinkTasks),
   };

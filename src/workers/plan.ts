@@ -7,8 +7,7 @@ import type { Transcript, Verdict } from '../agents/types.js';
 import { loadConfig, parseConfig, type Config, type Profile } from '../config.js';
 import { errorMessage } from '../errors.js';
 import { resolveSettings, type Settings } from '../settings.js';
-import { loadTaskContext } from '../store/context.js';
-import type { Store } from '../store/db.js';
+import type { TaskContext } from '../store/context.js';
 import type { RunIdentity } from '../store/lease.js';
 import type { TaskRow } from '../store/types.js';
 import { kanbanBin } from './launch.js';
@@ -54,7 +53,7 @@ export function configForRun(configPath: string, env: NodeJS.ProcessEnv = proces
   }
 }
 
-export function planRun(store: Store, dbPath: string, configPath: string, identity: RunIdentity, task: TaskRow): RunPlan {
+export function planRun(context: TaskContext, dbPath: string, configPath: string, identity: RunIdentity, task: TaskRow): RunPlan {
   const config = configForRun(configPath);
   const settings = resolveSettings(config);
   const chosen = profileFor(config, task.assignee);
@@ -65,7 +64,7 @@ export function planRun(store: Store, dbPath: string, configPath: string, identi
   const adapter = profile.agent ? ADAPTERS[profile.agent] : null;
   const kanban = kanbanShim(dbPath);
   const prompt = renderPrompt(
-    { context: loadTaskContext(store, task.id), runId: identity.runId, workspace, kanban, answerIsSummary: adapter !== null || profile.on_clean_exit !== 'violation' },
+    { context, runId: identity.runId, workspace, kanban, answerIsSummary: adapter !== null || profile.on_clean_exit !== 'violation' },
     template,
   );
   const promptFile = writePromptFile(dbPath, identity, prompt);

@@ -8,10 +8,9 @@ import { resolveBoardPath, resolveConfigPath, type LocationOptions } from '../lo
 import { cleanLine } from '../sanitize.js';
 import { signalGroup, signalProcess } from '../signals.js';
 import { DEFAULT_FAILURE_LIMIT, failurePolicyOf, resolveSettings } from '../settings.js';
-import { openStore, type Store } from '../store/db.js';
-import { recordEvent } from '../store/events.js';
-import { attachSupervisor, checkOwnership, heartbeat, recordExit, recordFailedRun, recordSpawn, type ExitRecord, type FailurePolicy, type RunIdentity } from '../store/lease.js';
-import { runById } from '../store/runs.js';
+import type { BoardStore } from '../port/board.js';
+import type { ExitRecord, FailurePolicy, RunIdentity } from '../store/lease.js';
+import { SqliteBoard } from '../store/sqlite-board.js';
 import type { TaskRow } from '../store/types.js';
 import { workerEnv } from './identity.js';
 import { ConfigFault, planRun, removePromptFile, RUN_CONFIG_VARIABLE, type RunPlan } from './plan.js';
@@ -38,10 +37,10 @@ export interface SuperviseOptions {
  */
 export async function superviseRun({ options, taskId, runId }: SuperviseOptions): Promise<void> {
   const dbPath = resolveBoardPath(options);
-  const store = openStore(dbPath, { busyTimeoutMs: busyTimeoutMs() });
+  const board = SqliteBoard.open(dbPath, { busyTimeoutMs: busyTimeoutMs() });
   const log = RunLog.open(dbPath, taskId, runId); // never throws: a log that cannot be written loses output, not the run
   try {
-    const run = runById(store, taskId, runId);
+    const run = await board.tasks.run(taskId, runId);
     if (!run) {
       log.line('kanban', `run ${runId} is not a run of ${taskId}: nothing to do`);
       return;
@@ -49,17 +48,17 @@ export async function superviseRun({ options, taskId, runId }: SuperviseOptions)
     const identity: RunIdentity = { taskId, runId, claimLock: run.claim_lock };
     let task: TaskRow;
     try {
-      task = checkOwnership(store, identity);
-      attachSupervisor(store, identity, process.pid);
+      task = await board.lease.check(identity);
+      await board.lease.attachSupervisor(identity, process.pid);
     } catch (err) {
       if (!(err instanceof Refused)) throw err;
       log.line('kanban', `stale start, not spawning: ${err.message}`);
       return;
     }
-    await superviseOwnedRun(store, dbPath, options, identity, task, log);
+    await superviseOwnedRun(board, dbPath, options, identity, task, log);
   } finally {
     log.close();
-    store.close();
+    await board.close();
   }
 }
 
@@ -79,26 +78,26 @@ const STDERR_TAIL_BYTES = 64 * 1024;
 /** A spawn that failed for the config or the machine is tried again after this, not counted. */
 export const CONFIG_FAULT_RETRY_MS = 60_000;
 
-async function superviseOwnedRun(store: Store, dbPath: string, options: LocationOptions, identity: RunIdentity, task: TaskRow, log: RunLog): Promise<void> {
+async function superviseOwnedRun(board: BoardStore, dbPath: string, options: LocationOptions, identity: RunIdentity, task: TaskRow, log: RunLog): Promise<void> {
   let plan: RunPlan;
   try {
-    plan = planRun(store, dbPath, resolveConfigPath(options), identity, task);
+    plan = planRun(await board.tasks.context(task.id), dbPath, resolveConfigPath(options), identity, task);
   } catch (err) {
     const reason = `cannot start the worker: ${errorMessage(err)}`;
     log.line('kanban', reason);
     // The config's fault or the machine's (an unwritable prompt file, a full disk): not the task's.
     const retryInMs = err instanceof ConfigFault ? CONFIG_FAULT_RETRY_MS : infrastructureFault(err) ? INFRASTRUCTURE_RETRY_MS : undefined;
-    await recordPatiently(() => recordFailedRun(store, identity, 'spawn_failed', reason, fallbackFailures(), retryInMs === undefined ? undefined : { retryInMs }), log, 'the failed start');
+    await recordPatiently(() => board.lease.recordFailure(identity, 'spawn_failed', reason, fallbackFailures(), retryInMs === undefined ? undefined : { retryInMs }), log, 'the failed start');
     return;
   }
   try {
-    await runWorker(store, dbPath, identity, task, plan, log);
+    await runWorker(board, dbPath, identity, task, plan, log);
   } finally {
     removeRunPrompt(plan.promptFile, log); // also when the worker never started
   }
 }
 
-async function runWorker(store: Store, dbPath: string, identity: RunIdentity, task: TaskRow, plan: RunPlan, log: RunLog): Promise<void> {
+async function runWorker(board: BoardStore, dbPath: string, identity: RunIdentity, task: TaskRow, plan: RunPlan, log: RunLog): Promise<void> {
   const { settings, argv, workspace } = plan;
   const failures = failurePolicyOf(settings);
   log.maxBytes = settings.logMaxBytes;
@@ -142,10 +141,10 @@ async function runWorker(store: Store, dbPath: string, identity: RunIdentity, ta
 
   if (worker.pid !== undefined) {
     try {
-      recordSpawn(store, identity, { workerPid: worker.pid, argv: argv.map(shortArg), workspace });
+      await board.lease.recordSpawn(identity, { workerPid: worker.pid, argv: argv.map(shortArg), workspace });
       // A started worker is a sign of life: the silence that gets a run reclaimed counts from here,
       // not from the claim (a loaded machine can take a while to get this far).
-      heartbeat(store, identity, { source: 'spawn' });
+      await board.lease.heartbeat(identity, { source: 'spawn' });
     } catch (err) {
       log.line('kanban', `could not record the worker's pid: ${errorMessage(err)}`);
       if (err instanceof Refused) stop('taken back');
@@ -165,21 +164,19 @@ async function runWorker(store: Store, dbPath: string, identity: RunIdentity, ta
     lastOutputAt = now;
     if (now - lastBridgeAt < settings.heartbeatBridgeSeconds * 1000) return;
     lastBridgeAt = now;
-    try {
-      heartbeat(store, identity, { source: 'bridge' });
-    } catch (err) {
+    board.lease.heartbeat(identity, { source: 'bridge' }).catch((err: unknown) => {
       // Best effort: a busy board is retried on the next output; a run taken back stops the worker.
       log.line('kanban', `heartbeat from output failed: ${errorMessage(err)}`);
       if (err instanceof Refused) stop('taken back');
       if (isDiskFault(err)) machineFault ??= infrastructureFault(err);
-    }
+    });
   };
   worker.stdout?.on('data', onOutput('out'));
   worker.stderr?.on('data', onOutput('err'));
 
   const maxRuntimeMs = (task.max_runtime_seconds ?? 0) * 1000;
   const runtimeTimer = maxRuntimeMs > 0 ? setTimeout(() => stop('timeout'), maxRuntimeMs) : undefined;
-  const idleWatch = plan.idleTimeoutSeconds ? watchIdle(store, identity, plan.idleTimeoutSeconds * 1000, () => lastOutputAt, () => stop('idle')) : undefined;
+  const idleWatch = plan.idleTimeoutSeconds ? watchIdle(board, identity, plan.idleTimeoutSeconds * 1000, () => lastOutputAt, () => stop('idle')) : undefined;
   const forward = () => stop('supervisor signalled');
   const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
   for (const signal of signals) process.on(signal, forward);
@@ -204,7 +201,7 @@ async function runWorker(store: Store, dbPath: string, identity: RunIdentity, ta
     // A program that is not there (or not executable) is the config's or the machine's fault, not the task's.
     const missing = code === 'ENOENT' || code === 'EACCES';
     const retryInMs = missing ? CONFIG_FAULT_RETRY_MS : infrastructureFault(result) ? INFRASTRUCTURE_RETRY_MS : undefined;
-    await recordPatiently(() => recordFailedRun(store, identity, 'spawn_failed', cleanLine(reason), failures, retryInMs === undefined ? undefined : { retryInMs }), log, 'the failed start');
+    await recordPatiently(() => board.lease.recordFailure(identity, 'spawn_failed', cleanLine(reason), failures, retryInMs === undefined ? undefined : { retryInMs }), log, 'the failed start');
     return;
   }
 
@@ -233,7 +230,7 @@ async function runWorker(store: Store, dbPath: string, identity: RunIdentity, ta
   const exit = { exitCode, signal, failures, ending: sanitized, ...(fault && { machineFault: { fault, retryInMs: INFRASTRUCTURE_RETRY_MS } }) };
   let record: ExitRecord;
   try {
-    record = await recordPatiently(() => recordExit(store, identity, exit), log, 'the exit');
+    record = await recordPatiently(() => board.lease.recordExit(identity, exit), log, 'the exit');
   } catch (err) {
     log.line('kanban', `could not record the exit${sanitized.error ? ` (${sanitized.error})` : ''}: ${errorMessage(err)}`);
     if (err instanceof Refused) return;
@@ -241,10 +238,10 @@ async function runWorker(store: Store, dbPath: string, identity: RunIdentity, ta
   }
   const why = !record.alreadyClosed && sanitized.error ? ` (${sanitized.error})` : '';
   log.line('kanban', `run ${identity.runId} ${record.alreadyClosed ? 'had already ended' : 'ended'}: ${record.outcome}${why}`);
-  noteStoppedProcesses(store, identity, [...parseKillReport(report.text()), ...leftovers], stopping, log);
+  await noteStoppedProcesses(board, identity, [...parseKillReport(report.text()), ...leftovers], stopping, log);
   if (record.task?.status === 'done' && task.workspace_kind === 'scratch') {
     try {
-      cleanUpScratch(store, dbPath, task.id, workspace, log);
+      await cleanUpScratch(board, dbPath, task.id, workspace, log);
     } catch (err) {
       log.line('kanban', `could not clean up the scratch workspace: ${errorMessage(err)}`); // the run is recorded: this is housekeeping
     }
@@ -260,13 +257,13 @@ const CONTAINER_REPORT_BYTES = 64 * 1024;
  * when the run was stopped. Logged, and a `worker_killed` event names them (best effort: the exit,
  * already recorded, is what matters).
  */
-function noteStoppedProcesses(store: Store, identity: RunIdentity, stopped: StoppedProcess[], stopping: string | null, log: RunLog): void {
+async function noteStoppedProcesses(board: BoardStore, identity: RunIdentity, stopped: StoppedProcess[], stopping: string | null, log: RunLog): Promise<void> {
   if (stopped.length === 0) return;
   const reason = stopping === null ? 'still running when the worker ended' : `stopped with the worker (${stopping})`;
   const names = stopped.map((p) => `${p.pid} ${p.name} (${p.signal})`).join(', ');
   log.line('kanban', `${reason}: ${names}`);
   try {
-    recordEvent(store, identity.taskId, 'worker_killed', { run_id: identity.runId, reason, processes: stopped.slice(0, 100) });
+    await board.transitions.note(identity.taskId, 'worker_killed', { run_id: identity.runId, reason, processes: stopped.slice(0, 100) });
   } catch (err) {
     log.line('kanban', `could not record the worker_killed event: ${errorMessage(err)}`);
   }
@@ -277,22 +274,30 @@ function noteStoppedProcesses(store: Store, identity: RunIdentity, stopped: Stop
  * no heartbeat of its own (read from the board when the time comes, since `kanban worker heartbeat`
  * writes there, not to us; its wall-clock stamp is judged step-proof by Elapsed).
  */
-function watchIdle(store: Store, identity: RunIdentity, idleMs: number, lastOutputAt: () => number, onIdle: () => void): { stop(): void } {
+function watchIdle(board: BoardStore, identity: RunIdentity, idleMs: number, lastOutputAt: () => number, onIdle: () => void): { stop(): void } {
   let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
   const elapsed = new Elapsed();
-  const check = () => {
-    let silentMs = performance.now() - lastOutputAt();
+  const check = async () => {
+    let heartbeatAt: number | null = null;
     try {
-      const heartbeatAt = checkOwnership(store, identity).last_heartbeat_at;
-      if (heartbeatAt !== null) silentMs = Math.min(silentMs, elapsed.since('heartbeat', heartbeatAt, Date.now()));
+      heartbeatAt = (await board.lease.check(identity)).last_heartbeat_at;
     } catch {
       // the run was taken back, or the board is busy: judge by the output alone
     }
+    if (stopped) return;
+    let silentMs = performance.now() - lastOutputAt();
+    if (heartbeatAt !== null) silentMs = Math.min(silentMs, elapsed.since('heartbeat', heartbeatAt, Date.now()));
     if (silentMs >= idleMs) onIdle();
-    else timer = setTimeout(check, idleMs - silentMs);
+    else timer = setTimeout(() => void check(), idleMs - silentMs);
   };
-  timer = setTimeout(check, idleMs);
-  return { stop: () => clearTimeout(timer) };
+  timer = setTimeout(() => void check(), idleMs);
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }
 
 function removeRunPrompt(path: string, log: RunLog): void {
@@ -316,11 +321,11 @@ function shortArg(arg: string): string {
  * gone, and waits for it (judge.ts). A write whose outcome is unknown is retried too: it is fenced,
  * so a second try finds the run closed and changes nothing.
  */
-async function recordPatiently<T>(write: () => T, log: RunLog, what: string): Promise<T> {
+async function recordPatiently<T>(write: () => Promise<T>, log: RunLog, what: string): Promise<T> {
   const deadline = performance.now() + RECORD_PATIENCE_MS;
   for (let attempt = 1; ; attempt++) {
     try {
-      return write();
+      return await write();
     } catch (err) {
       const fault = infrastructureFault(err);
       if (!fault || performance.now() >= deadline) throw err;
@@ -331,13 +336,13 @@ async function recordPatiently<T>(write: () => T, log: RunLog, what: string): Pr
   }
 }
 
-function cleanUpScratch(store: Store, dbPath: string, taskId: string, workspace: string, log: RunLog): void {
+async function cleanUpScratch(board: BoardStore, dbPath: string, taskId: string, workspace: string, log: RunLog): Promise<void> {
   const result = removeScratchWorkspace(workspace, dbPath);
   if (result.removed) {
-    recordEvent(store, taskId, 'workspace_removed', { path: result.path });
+    await board.transitions.note(taskId, 'workspace_removed', { path: result.path });
     return;
   }
   log.line('kanban', `kept the workspace ${workspace}: ${result.reason}`);
-  recordEvent(store, taskId, 'workspace_kept', { path: workspace, reason: result.reason });
+  await board.transitions.note(taskId, 'workspace_kept', { path: workspace, reason: result.reason });
 }
 

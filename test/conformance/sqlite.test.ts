@@ -5,13 +5,29 @@ import { BoardLocked } from '../../src/errors.js';
 import type { BoardStore } from '../../src/port/board.js';
 import { openStore } from '../../src/store/db.js';
 import { SqliteBoard } from '../../src/store/sqlite-board.js';
-import { dumpBoard, forceTask, manualClock, tempDir } from '../helpers/board.js';
+import { dumpBoard, forceTask, manualClock, tempDir, type ManualClock } from '../helpers/board.js';
+import { stateMachine } from './state-machine.js';
 import { conformance, type Harness } from './suite.js';
 
-/** The SQLite factory: a board file in a temp folder; the hooks use a plain connection of their own. */
-async function openSqlite(clock = manualClock(), busyTimeoutMs?: number): Promise<Harness & { path: string }> {
+/**
+ * The SQLite factory: a board file in a temp folder, the hooks on a plain connection of their own;
+ * alone, a board in memory whose hooks use the adapter's connection between its calls.
+ */
+async function openSqlite(clock = manualClock(), options: { alone?: boolean; busyTimeoutMs?: number } = {}): Promise<Harness & { path: string }> {
+  if (options.alone) {
+    const store = openStore(':memory:', { clock, waitAsync: true });
+    const board = new SqliteBoard(store);
+    return {
+      path: ':memory:',
+      board,
+      second: () => Promise.reject(new Error('a board in memory has no second connection')),
+      snapshot: async () => dumpBoard(store),
+      force: async (taskId, patch) => forceTask(store, taskId, patch),
+      close: () => board.close(),
+    };
+  }
   const path = join(tempDir('kanban-conformance-'), 'board.db');
-  const open = () => SqliteBoard.open(path, { clock, ...(busyTimeoutMs !== undefined && { busyTimeoutMs }) });
+  const open = () => SqliteBoard.open(path, { clock, ...(options.busyTimeoutMs !== undefined && { busyTimeoutMs: options.busyTimeoutMs }) });
   const board = open();
   const hooks = openStore(path, { clock });
   const others: BoardStore[] = [];
@@ -32,7 +48,9 @@ async function openSqlite(clock = manualClock(), busyTimeoutMs?: number): Promis
   };
 }
 
-conformance({ name: 'SQLite', open: (clock) => openSqlite(clock) });
+const sqlite = { name: 'SQLite', open: (clock: ManualClock, options?: { alone?: boolean }) => openSqlite(clock, options) };
+conformance(sqlite);
+stateMachine(sqlite, { numRuns: 150, maxCommands: 80 });
 
 describe('the SQLite adapter alone', () => {
   it('waits for a board another connection holds locked without freezing the event loop, then writes', async () => {
@@ -56,7 +74,7 @@ describe('the SQLite adapter alone', () => {
   });
 
   it('past the busy timeout the board is locked (BoardLocked), and nothing was written', async () => {
-    const h = await openSqlite(manualClock(), 300);
+    const h = await openSqlite(manualClock(), { busyTimeoutMs: 300 });
     const holder = new Database(h.path);
     try {
       const before = await h.snapshot();

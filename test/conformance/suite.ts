@@ -27,8 +27,11 @@ export interface Harness {
 
 export interface BoardFactory {
   name: string;
-  /** A new, empty board whose time is `clock`. */
-  open(clock: ManualClock): Promise<Harness>;
+  /**
+   * A new, empty board whose time is `clock`. `alone`: the spec will not ask for a second
+   * connection, so the backend may hand a faster board (SQLite: one in memory).
+   */
+  open(clock: ManualClock, options?: { alone?: boolean }): Promise<Harness>;
 }
 
 const FAILURES = { limit: 2, limitSource: 'default' };

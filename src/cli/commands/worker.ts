@@ -3,20 +3,16 @@ import { InvalidInput } from '../../errors.js';
 import { parseTaskId } from '../../ids.js';
 import { readFileSync } from 'node:fs';
 import { renderPrompt } from '../../agents/prompt.js';
-import { loadTaskContext } from '../../store/context.js';
-import { blockRun, checkOwnership, commentFromRun, completeRun, createFromRun, heartbeat, reviewRun } from '../../store/lease.js';
 import { promptFilePath } from '../../workers/runlog.js';
-import { toTask } from '../../store/tasks.js';
 import { identityFromEnv } from '../../workers/identity.js';
-import type { Store } from '../../store/db.js';
+import type { BoardStore } from '../../port/board.js';
 import type { RunIdentity } from '../../store/lease.js';
-import type { TaskRow } from '../../store/types.js';
-import { globalOptions, withStore } from '../context.js';
+import { globalOptions, withBoard } from '../context.js';
 import { printTask, writeJson, writeLine } from '../output.js';
 import { collect } from '../parse.js';
 import { parseCreateFields } from '../task-input.js';
 
-type WorkerAction = (store: Store, identity: RunIdentity) => TaskRow;
+type WorkerAction = (board: BoardStore, identity: RunIdentity) => Promise<unknown>;
 
 /**
  * The worker side: each command checks the identity in the environment (KANBAN_DB, KANBAN_TASK,
@@ -25,23 +21,27 @@ type WorkerAction = (store: Store, identity: RunIdentity) => TaskRow;
 export function registerWorkerCommands(program: Command): void {
   const worker = program.command('worker').description('commands for workers (identity from the environment)');
 
+  /** Does `action` as the run in the environment, then prints the task as it is now. */
   const act = (command: Command, verb: string, action: WorkerAction) => {
     const identity = identityFromEnv(); // before the board is touched: a bad identity is exit 2
     const options = globalOptions(command);
-    withStore(options, (store) => printTask(toTask(store, action(store, identity)), verb, options.json ?? false));
+    return withBoard(options, async (board) => {
+      await action(board, identity);
+      printTask(await board.tasks.get(identity.taskId), verb, options.json ?? false);
+    });
   };
 
   worker
     .command('heartbeat')
     .description('I am alive: extends the lease')
     .option('--note <text>', 'what the worker is doing')
-    .action((opts: { note?: string }, command: Command) => act(command, 'heartbeat', (store, id) => heartbeat(store, id, { note: opts.note ?? null })));
+    .action((opts: { note?: string }, command: Command) => act(command, 'heartbeat', (board, id) => board.lease.heartbeat(id, { note: opts.note ?? null })));
 
   worker
     .command('complete')
     .description('the task is done')
     .option('--summary <text>', 'what was done')
-    .action((opts: { summary?: string }, command: Command) => act(command, 'completed', (store, id) => completeRun(store, id, opts.summary ?? null)));
+    .action((opts: { summary?: string }, command: Command) => act(command, 'completed', (board, id) => board.lease.complete(id, opts.summary ?? null)));
 
   worker
     .command('block')
@@ -49,7 +49,7 @@ export function registerWorkerCommands(program: Command): void {
     .argument('<reason>')
     .action((reason: string, _opts: unknown, command: Command) => {
       if (reason.trim() === '') throw new InvalidInput('worker block needs a reason');
-      act(command, 'blocked', (store, id) => blockRun(store, id, reason));
+      return act(command, 'blocked', (board, id) => board.lease.block(id, reason));
     });
 
   worker
@@ -58,17 +58,14 @@ export function registerWorkerCommands(program: Command): void {
     .argument('<text>')
     .action((text: string, _opts: unknown, command: Command) => {
       if (text.trim() === '') throw new InvalidInput('a comment needs some text');
-      act(command, 'commented', (store, id) => {
-        commentFromRun(store, id, text);
-        return checkOwnership(store, id);
-      });
+      return act(command, 'commented', (board, id) => board.lease.comment(id, text));
     });
 
   worker
     .command('review')
     .description('the work is done and waits for a person to review it')
     .option('--summary <text>', 'what was done')
-    .action((opts: { summary?: string }, command: Command) => act(command, 'sent to review', (store, id) => reviewRun(store, id, opts.summary ?? null)));
+    .action((opts: { summary?: string }, command: Command) => act(command, 'sent to review', (board, id) => board.lease.review(id, opts.summary ?? null)));
 
   worker
     .command('create')
@@ -82,7 +79,7 @@ export function registerWorkerCommands(program: Command): void {
       const identity = identityFromEnv();
       const options = globalOptions(command);
       const input = parseCreateFields({ title, body: opts.body, assignee: opts.assignee, priority: opts.priority, parents: opts.parent });
-      withStore(options, (store) => printTask(createFromRun(store, identity, input).task, 'created', options.json ?? false));
+      return withBoard(options, async (board) => printTask((await board.lease.create(identity, input)).task, 'created', options.json ?? false));
     });
 
   worker
@@ -91,13 +88,13 @@ export function registerWorkerCommands(program: Command): void {
     .action((_opts: unknown, command: Command) => {
       const identity = identityFromEnv();
       const options = globalOptions(command);
-      withStore(
+      return withBoard(
         options,
-        (store) => {
-          checkOwnership(store, identity);
-          const context = loadTaskContext(store, identity.taskId);
+        async (board) => {
+          await board.lease.check(identity);
+          const context = await board.tasks.context(identity.taskId);
           const workspace = process.env.KANBAN_WORKSPACE ?? context.task.workspace_path ?? '';
-          const prompt = readPromptFile(promptFilePath(store.path, identity)) ??
+          const prompt = readPromptFile(promptFilePath(board.ref.location, identity)) ??
             renderPrompt({ context, runId: identity.runId, workspace, kanban: 'kanban', answerIsSummary: false });
           if (!options.json) return writeLine(prompt.trimEnd());
           const { task, parents, comments } = context;
@@ -110,7 +107,7 @@ export function registerWorkerCommands(program: Command): void {
   worker
     .command('guard')
     .description('exit 0 while this worker still holds its task, 1 once it does not')
-    .action((_opts: unknown, command: Command) => act(command, 'holds', (store, id) => checkOwnership(store, id)));
+    .action((_opts: unknown, command: Command) => act(command, 'holds', (board, id) => board.lease.check(id)));
 
   worker
     .command('run', { hidden: true })

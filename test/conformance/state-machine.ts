@@ -1,18 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidInput, NotFound, Refused } from '../../src/errors.js';
-import { openStore, type Store } from '../../src/store/db.js';
-import { claimTask, heartbeat, recordExit, releaseRun, type RunIdentity } from '../../src/store/lease.js';
-import { archiveTask, blockTask, completeTask, promoteTask, scheduleTask, unblockTask } from '../../src/store/lifecycle.js';
-import { linkTasks, unlinkTasks } from '../../src/store/links.js';
-import { createTask, getTask } from '../../src/store/tasks.js';
+import type { BoardStore } from '../../src/port/board.js';
+import type { RunIdentity } from '../../src/store/lease.js';
 import { STATUSES, type Status } from '../../src/store/types.js';
-import { dumpBoard, manualClock, type ManualClock } from '../helpers/board.js';
+import { manualClock, type ManualClock } from '../helpers/board.js';
+import type { BoardFactory, Harness } from './suite.js';
 
 /**
- * Model-based test of the task state machine: random sequences of operations, each predicted by a
- * small model written from the contract (not from the code). After every step: the status the
- * model expects, a refused operation changed nothing at all, and the invariants of a board hold.
+ * Model-based test of the task state machine, through the board port: random sequences of
+ * operations, each predicted by a small model written from the contract (not from the code). After
+ * every step: the status the model expects, a refused operation changed nothing at all, and the
+ * invariants of a board hold. Part of the conformance suite: every backend runs it.
  */
 
 const SLOTS = 4;
@@ -35,7 +34,8 @@ interface Model {
 }
 
 interface Real {
-  store: Store;
+  board: BoardStore;
+  harness: Harness;
   clock: ManualClock;
   /** The current run of each running task, and every identity ever issued (to try stale ones). */
   identities: Map<string, RunIdentity>;
@@ -67,50 +67,51 @@ function reaches(model: Model, from: number, to: number): boolean {
   return false;
 }
 
-abstract class Step implements fc.Command<Model, Real> {
+abstract class Step implements fc.AsyncCommand<Model, Real> {
   abstract predict(model: Model): Prediction;
   /** Applies a legal step to the model. */
   abstract apply(model: Model): void;
   /** Does it to the board. */
-  abstract act(model: Model, real: Real): void;
+  abstract act(model: Model, real: Real): Promise<unknown>;
   abstract toString(): string;
 
   check(): boolean {
     return true; // refused steps are worth trying too
   }
 
-  run(model: Model, real: Real): void {
+  async run(model: Model, real: Real): Promise<void> {
     const prediction = this.predict(model);
-    const before = dumpBoard(real.store);
+    const before = (await real.harness.snapshot()) as Record<string, unknown[]>;
     let refused = false;
     try {
-      this.act(model, real);
+      await this.act(model, real);
     } catch (err) {
       if (!(err instanceof Refused || err instanceof NotFound || err instanceof InvalidInput)) throw err;
       refused = true;
     }
     expect(refused, `${this}: refused`).toBe(!prediction.legal);
     if (refused) {
-      expect(dumpBoard(real.store), `${this}: a refused step changed the board`).toEqual(before);
+      expect(await real.harness.snapshot(), `${this}: a refused step changed the board`).toEqual(before);
     } else {
       this.apply(model);
       if (prediction.legal && prediction.changes) {
-        expect((dumpBoard(real.store).task_events as unknown[]).length, `${this}: no event`).toBeGreaterThan((before.task_events as unknown[]).length);
+        const after = (await real.harness.snapshot()) as Record<string, unknown[]>;
+        expect(after.task_events!.length, `${this}: no event`).toBeGreaterThan(before.task_events!.length);
       }
     }
     real.clock.advance(1000);
-    checkAgainstModel(model, real);
+    await checkAgainstModel(model, real);
   }
 }
 
-function checkAgainstModel(model: Model, real: Real): void {
+async function checkAgainstModel(model: Model, real: Real): Promise<void> {
   for (const task of model.tasks) {
-    const row = getTask(real.store, task.id);
+    const row = await real.board.tasks.get(task.id);
     expect(STATUSES).toContain(row.status);
     expect(row.status, `${task.id} status`).toBe(task.status);
     expect(row.consecutive_failures, `${task.id} failures`).toBe(task.failures);
     expect(row.parents.sort()).toEqual([...task.parents].map((p) => model.tasks[p]!.id).sort());
-    const openRuns = real.store.db.prepare("SELECT id FROM task_runs WHERE task_id = ? AND status = 'running'").pluck().all(task.id) as number[];
+    const openRuns = (await real.board.tasks.runs(task.id)).filter((run) => run.status === 'running').map((run) => run.id);
     if (row.status === 'running') {
       expect(row.claim_lock).not.toBeNull();
       expect(openRuns).toEqual([row.current_run_id]);
@@ -138,10 +139,10 @@ class Create extends Step {
     model.tasks.push(fresh);
   }
   private createdId: string | undefined;
-  act(model: Model, real: Real) {
+  async act(model: Model, real: Real) {
     const parents = [...new Set(this.parents.filter((p) => p < model.tasks.length))].map((p) => model.tasks[p]!.id);
     const extra = this.as === 'triage' ? { triage: true } : this.as === 'blocked' ? { status: 'blocked' as const } : {};
-    this.createdId = createTask(real.store, { title: `task ${model.tasks.length}`, parents, ...extra }).task.id;
+    this.createdId = (await real.board.transitions.create({ title: `task ${model.tasks.length}`, parents, ...extra })).task.id;
   }
   toString() {
     return `create(${this.as}, parents ${this.parents})`;
@@ -153,7 +154,7 @@ function taskStep(
   name: string,
   legal: (model: Model, t: ModelTask) => Prediction,
   apply: (model: Model, t: ModelTask, index: number) => void,
-  act: (real: Real, t: ModelTask) => unknown,
+  act: (real: Real, t: ModelTask) => Promise<unknown>,
 ) {
   return class extends Step {
     constructor(readonly slot: number) {
@@ -166,7 +167,7 @@ function taskStep(
       apply(model, task(model, this.slot), this.slot % model.tasks.length);
     }
     act(model: Model, real: Real) {
-      act(real, task(model, this.slot));
+      return act(real, task(model, this.slot));
     }
     toString() {
       return `${name}(${this.slot})`;
@@ -176,7 +177,7 @@ function taskStep(
 
 const when = (ok: boolean): Prediction => (ok ? { legal: true, changes: true } : { legal: false });
 
-const Block = taskStep('block', (_m, t) => when(['triage', 'todo', 'ready', 'scheduled', 'review'].includes(t.status)), (_m, t) => (t.status = 'blocked'), (r, t) => blockTask(r.store, t.id, 'because'));
+const Block = taskStep('block', (_m, t) => when(['triage', 'todo', 'ready', 'scheduled', 'review'].includes(t.status)), (_m, t) => (t.status = 'blocked'), (r, t) => r.board.transitions.block(t.id, 'because'));
 const Unblock = taskStep(
   'unblock',
   (_m, t) => when(['blocked', 'scheduled'].includes(t.status)),
@@ -184,9 +185,9 @@ const Unblock = taskStep(
     t.status = readyOrTodo(m, t);
     t.failures = 0;
   },
-  (r, t) => unblockTask(r.store, t.id),
+  (r, t) => r.board.transitions.unblock(t.id),
 );
-const Schedule = taskStep('schedule', (_m, t) => when(['triage', 'todo', 'ready', 'blocked', 'scheduled', 'review'].includes(t.status)), (_m, t) => (t.status = 'scheduled'), (r, t) => scheduleTask(r.store, t.id, r.clock.now() + 3_600_000));
+const Schedule = taskStep('schedule', (_m, t) => when(['triage', 'todo', 'ready', 'blocked', 'scheduled', 'review'].includes(t.status)), (_m, t) => (t.status = 'scheduled'), (r, t) => r.board.transitions.schedule(t.id, r.clock.now() + 3_600_000));
 const Promote = taskStep(
   'promote',
   (m, t) => when(['triage', 'todo', 'blocked'].includes(t.status) && !unfinishedParent(m, t)),
@@ -194,7 +195,7 @@ const Promote = taskStep(
     t.status = 'ready';
     t.failures = 0;
   },
-  (r, t) => promoteTask(r.store, t.id),
+  (r, t) => r.board.transitions.promote(t.id),
 );
 const ForcePromote = taskStep(
   'force-promote',
@@ -204,7 +205,7 @@ const ForcePromote = taskStep(
     t.status = 'ready';
     t.failures = 0;
   },
-  (r, t) => promoteTask(r.store, t.id, { force: true }),
+  (r, t) => r.board.transitions.promote(t.id, { force: true }),
 );
 const Complete = taskStep(
   'complete',
@@ -214,7 +215,7 @@ const Complete = taskStep(
     t.failures = 0;
     releaseChildren(m, i);
   },
-  (r, t) => completeTask(r.store, t.id),
+  (r, t) => r.board.transitions.complete(t.id),
 );
 const Archive = taskStep(
   'archive',
@@ -223,7 +224,7 @@ const Archive = taskStep(
     t.status = 'archived';
     releaseChildren(m, i);
   },
-  (r, t) => archiveTask(r.store, t.id),
+  (r, t) => r.board.transitions.archive(t.id),
 );
 const Claim = taskStep(
   'claim',
@@ -233,8 +234,8 @@ const Claim = taskStep(
     t.claimed ||= t.status === 'running';
     if (t.status === 'running') t.forced = false;
   },
-  (r, t) => {
-    const claim = claimTask(r.store, t.id, { profile: 'p', leaseMs: 60_000 });
+  async (r, t) => {
+    const claim = await r.board.lease.claim(t.id, { profile: 'p', leaseMs: 60_000 });
     if (claim.claimed) {
       const old = r.identities.get(t.id);
       if (old) r.stale.push(old);
@@ -242,7 +243,7 @@ const Claim = taskStep(
     }
   },
 );
-const Heartbeat = taskStep('heartbeat', (_m, t) => when(t.status === 'running'), () => {}, (r, t) => heartbeat(r.store, r.identities.get(t.id) ?? { taskId: t.id, runId: 999, claimLock: 'h:1:00' }));
+const Heartbeat = taskStep('heartbeat', (_m, t) => when(t.status === 'running'), () => {}, (r, t) => r.board.lease.heartbeat(r.identities.get(t.id) ?? { taskId: t.id, runId: 999, claimLock: 'h:1:00' }));
 
 /**
  * How a worker ended. Once its run has closed (reclaimed, or the worker reported), a late exit is
@@ -262,7 +263,7 @@ function exitStep(code: number | null) {
       t.status = t.failures >= LIMIT ? 'blocked' : readyOrTodo(m, t);
     },
     (r, t) =>
-      recordExit(r.store, r.identities.get(t.id) ?? { taskId: t.id, runId: 999, claimLock: 'h:1:00' }, {
+      r.board.lease.recordExit(r.identities.get(t.id) ?? { taskId: t.id, runId: 999, claimLock: 'h:1:00' }, {
         exitCode: code,
         signal: code === null ? 'SIGKILL' : null,
         onCleanExit: 'violation',
@@ -275,7 +276,7 @@ const Reclaim = taskStep(
   'reclaim',
   (_m, t) => when(t.status === 'running'),
   (m, t) => (t.status = readyOrTodo(m, t)),
-  (r, t) => releaseRun(r.store, r.identities.get(t.id) ?? { taskId: t.id, runId: 999, claimLock: 'h:1:00' }, { outcome: 'reclaimed', payload: {} }),
+  (r, t) => r.board.lease.release(r.identities.get(t.id) ?? { taskId: t.id, runId: 999, claimLock: 'h:1:00' }, { outcome: 'reclaimed', payload: {} }),
 );
 
 /** An earlier run of any task tries to write: always refused, never a change. */
@@ -288,10 +289,10 @@ class StaleWorker extends Step {
     return { legal: false };
   }
   apply() {}
-  act(_model: Model, real: Real) {
+  async act(_model: Model, real: Real) {
     this.identity = real.stale[this.pick % Math.max(1, real.stale.length)];
     if (!this.identity) throw new Refused('no stale identity yet');
-    heartbeat(real.store, this.identity);
+    await real.board.lease.heartbeat(this.identity);
   }
   toString() {
     return `stale-heartbeat(${this.pick})`;
@@ -319,7 +320,7 @@ class Link extends Step {
     if (child.status === 'ready' && !FINISHED.includes(model.tasks[p]!.status)) child.status = 'todo';
   }
   act(model: Model, real: Real) {
-    linkTasks(real.store, task(model, this.parent).id, task(model, this.child).id);
+    return real.board.transitions.link(task(model, this.parent).id, task(model, this.child).id);
   }
   toString() {
     return `link(${this.parent} → ${this.child})`;
@@ -342,7 +343,7 @@ class Unlink extends Step {
     if (child.status === 'todo' && !unfinishedParent(model, child)) child.status = 'ready';
   }
   act(model: Model, real: Real) {
-    unlinkTasks(real.store, task(model, this.parent).id, task(model, this.child).id);
+    return real.board.transitions.unlink(task(model, this.parent).id, task(model, this.child).id);
   }
   toString() {
     return `unlink(${this.parent} → ${this.child})`;
@@ -361,23 +362,29 @@ const commands = [
   fc.nat().map((n) => new StaleWorker(n)),
 ];
 
-describe('the task state machine', () => {
-  it('agrees with the model for random sequences; refused steps change nothing', () => {
-    fc.assert(
-      fc.property(fc.commands(commands, { maxCommands: 80, size: 'max' }), (steps) => {
-        const clock = manualClock();
-        const store = openStore(':memory:', { clock });
-        try {
-          // Every run starts from a few tasks, so that steps on tasks mean something from the first.
-          const model: Model = { tasks: [] };
-          const real: Real = { store, clock, identities: new Map(), stale: [] };
-          for (let i = 0; i < SLOTS; i++) new Create([], 'default').run(model, real);
-          fc.modelRun(() => ({ model, real }), steps);
-        } finally {
-          store.close();
-        }
-      }),
-      { numRuns: 150 },
-    );
-  }, 120_000); // CPU only: on a loaded machine 150 runs of 80 steps take well over the default 30 s
-});
+/**
+ * The state machine, driven through `factory`'s port. `alone`: no second connection is asked for,
+ * so a backend may hand a faster board (SQLite: one in memory).
+ */
+export function stateMachine(factory: BoardFactory, runs: { numRuns: number; maxCommands: number }): void {
+  describe(`the task state machine on ${factory.name}`, () => {
+    it('agrees with the model for random sequences; refused steps change nothing', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.commands(commands, { maxCommands: runs.maxCommands, size: 'max' }), async (steps) => {
+          const clock = manualClock();
+          const harness = await factory.open(clock, { alone: true });
+          try {
+            // Every run starts from a few tasks, so that steps on tasks mean something from the first.
+            const model: Model = { tasks: [] };
+            const real: Real = { board: harness.board, harness, clock, identities: new Map(), stale: [] };
+            for (let i = 0; i < SLOTS; i++) await new Create([], 'default').run(model, real);
+            await fc.asyncModelRun(() => ({ model, real }), steps);
+          } finally {
+            await harness.close();
+          }
+        }),
+        { numRuns: runs.numRuns },
+      );
+    }, 240_000); // CPU only, but many steps: on a loaded machine well over the default 30 s
+  });
+}
