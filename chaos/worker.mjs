@@ -1,28 +1,30 @@
 // A chaos worker: what it does is decided by the seed, the task and which attempt this is (behaviour.mjs),
 // so a seed replays the same behaviour for every task and attempt. Exit 0 completes (the profile says so).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import { fileURLToPath } from 'node:url';
 import { behaviourOf, daemonMarker } from './behaviour.mjs';
 
-const { KANBAN_DB, KANBAN_TASK, KANBAN_RUN_ID, KANBAN_CHAOS_SEED, KANBAN_CHAOS_ESCAPES, KANBAN_CHAOS_TOKEN } = process.env;
+const { KANBAN_TASK, KANBAN_RUN_ID, KANBAN_CHAOS_SEED, KANBAN_CHAOS_ESCAPES, KANBAN_CHAOS_TOKEN } = process.env;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const bin = fileURLToPath(new URL('../bin/kanban.js', import.meta.url));
 
-/** This run's attempt: the task's runs up to this one. Retried for a while: the board may sit on a
- * file system that is read-only or full for a few seconds, and a worker that cannot tell what it is
- * meant to do should not count as one that failed at it too soon. */
+/** This run's attempt, as `kanban worker context --json` says (as any worker would ask it). Retried for
+ * a while: the board may sit on a file system that is read-only or full for a few seconds, and a worker
+ * that cannot tell what it is meant to do should not count as one that failed at it too soon. A run
+ * already taken back (exit 1) has nothing to do. */
 async function attemptNumber() {
   for (let tries = 0; ; tries++) {
     try {
-      const db = new Database(KANBAN_DB, { readonly: true, timeout: 5000 });
-      try {
-        return db.prepare('SELECT count(*) FROM task_runs WHERE task_id = ? AND id <= ?').pluck().get(KANBAN_TASK, Number(KANBAN_RUN_ID));
-      } finally {
-        db.close();
-      }
+      const out = execFileSync(process.execPath, [bin, 'worker', 'context', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      return JSON.parse(out).attempt;
     } catch (err) {
+      if (err.status === 1) {
+        console.error(`this run no longer holds ${KANBAN_TASK}: nothing to do`);
+        process.exit(0);
+      }
       if (tries >= 40) throw err;
-      console.error(`cannot read the board yet (${err.message}): trying again`);
+      console.error(`cannot read the board yet (${String(err.stderr ?? err.message).trim()}): trying again`);
       await sleep(250);
     }
   }

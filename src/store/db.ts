@@ -25,8 +25,9 @@ export interface OpenOptions {
    */
   mustExist?: boolean;
   /**
-   * For the asynchronous port (`transaction`): SQLite's own busy handler is off (it sleeps inside
-   * the call, freezing the event loop); a busy board is waited for between attempts instead.
+   * For the asynchronous port (`transaction`): once the board is open, SQLite's own busy handler is
+   * off (it sleeps inside the call, freezing the event loop); a busy board is waited for between
+   * attempts instead. Opening itself waits as always.
    */
   waitAsync?: boolean;
 }
@@ -233,7 +234,7 @@ export function openStore(path: string, options: OpenOptions = {}): Store {
     throw new BoardUnusable(`cannot open board ${path}: ${errorMessage(err)}${why ? ` (${why})` : ''}`);
   }
   try {
-    db.pragma(`busy_timeout = ${options.waitAsync ? 0 : Math.round(busyTimeoutMs)}`);
+    db.pragma(`busy_timeout = ${Math.round(busyTimeoutMs)}`);
     // Before anything that could write (journal mode, migrations): a corrupt file stays as it is.
     if (options.checkIntegrity !== false || userVersion(db) !== SCHEMA_VERSION) checkIntegrity(db);
     const journalMode = retryWhileBusy(() => useWalOrRollbackJournal(db), performance.now() + busyTimeoutMs, path, busyTimeoutMs);
@@ -244,6 +245,9 @@ export function openStore(path: string, options: OpenOptions = {}): Store {
     db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     const store = new Store(db, path, clock, busyTimeoutMs, journalMode);
     migrate(store);
+    // Opening waits as any command does (it is done once, before anything else); from here on a busy
+    // board is waited for between attempts, with the event loop free.
+    if (options.waitAsync) db.pragma('busy_timeout = 0');
     return store;
   } catch (err) {
     db.close();

@@ -139,17 +139,23 @@ async function runWorker(board: BoardStore, dbPath: string, identity: RunIdentit
     }
   };
 
-  if (worker.pid !== undefined) {
-    try {
-      await board.lease.recordSpawn(identity, { workerPid: worker.pid, argv: argv.map(shortArg), workspace });
-      // A started worker is a sign of life: the silence that gets a run reclaimed counts from here,
-      // not from the claim (a loaded machine can take a while to get this far).
-      await board.lease.heartbeat(identity, { source: 'spawn' });
-    } catch (err) {
-      log.line('kanban', `could not record the worker's pid: ${errorMessage(err)}`);
-      if (err instanceof Refused) stop('taken back');
-    }
-  }
+  // Queued now, ahead of any heartbeat its output queues, and awaited only once every listener is
+  // attached below: a worker that exits at once must not have ended before we listen for its end.
+  const spawnRecorded =
+    worker.pid === undefined
+      ? Promise.resolve()
+      : Promise.all([
+          board.lease.recordSpawn(identity, { workerPid: worker.pid, argv: argv.map(shortArg), workspace }),
+          // A started worker is a sign of life: the silence that gets a run reclaimed counts from here,
+          // not from the claim (a loaded machine can take a while to get this far).
+          board.lease.heartbeat(identity, { source: 'spawn' }),
+        ]).then(
+          () => undefined,
+          (err: unknown) => {
+            log.line('kanban', `could not record the worker's pid: ${errorMessage(err)}`);
+            if (err instanceof Refused) stop('taken back');
+          },
+        );
 
   const tails = { out: new Tail(STDOUT_TAIL_BYTES), err: new Tail(STDERR_TAIL_BYTES) };
   /** A fault of the machine met during the run (the board's disk full or read-only): a failure then is not the task's. */
@@ -185,6 +191,7 @@ async function runWorker(board: BoardStore, dbPath: string, identity: RunIdentit
   // again): what it left, should the container have been killed itself, or there be none. From its exit,
   // not its end: a process left holding its output would keep the output open.
   const leftoversStopped = worker.pid === undefined ? Promise.resolve([]) : new Promise<StoppedProcess[]>((resolve) => worker.once('exit', () => resolve(stopLeftovers(identity, worker.pid!, KILL_GRACE_MS, () => parseMembers(report.text())))));
+  await spawnRecorded;
   const result = await worker;
   const leftovers = await leftoversStopped;
   removeRunPrompt(plan.promptFile, log); // before the exit is recorded: once the run has ended, it is gone

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BoardLocked } from '../../src/errors.js';
@@ -6,6 +7,8 @@ import type { BoardStore } from '../../src/port/board.js';
 import { openStore } from '../../src/store/db.js';
 import { SqliteBoard } from '../../src/store/sqlite-board.js';
 import { dumpBoard, forceTask, manualClock, tempDir, type ManualClock } from '../helpers/board.js';
+import { KANBAN_BIN } from '../helpers/cli.js';
+import { cleanEnv } from '../helpers/processes.js';
 import { stateMachine } from './state-machine.js';
 import { conformance, type Harness } from './suite.js';
 
@@ -87,6 +90,24 @@ describe('the SQLite adapter alone', () => {
       holder.close();
       await h.close();
     }
+  });
+
+  it('processes that open a board that does not exist yet, all at once, each get it and write', async () => {
+    // Opening waits for the others (creating the file, the journal mode, migrations) as always; only
+    // the port's own calls wait between attempts.
+    const path = join(tempDir('kanban-conformance-new-'), 'board.db');
+    const created = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        new Promise<{ code: number | null; stderr: string }>((resolve) => {
+          const child = execFile(process.execPath, [KANBAN_BIN, '--db', path, 'create', `at once ${i}`], { env: cleanEnv() }, (err, _out, stderr) => resolve({ code: err ? (err.code as number) : 0, stderr }));
+          child.stdin?.end();
+        }),
+      ),
+    );
+    expect(created).toEqual(created.map(() => ({ code: 0, stderr: '' })));
+    const board = SqliteBoard.open(path);
+    expect(await board.tasks.count()).toBe(10);
+    await board.close();
   });
 
   it('calls on one connection queue: concurrent writes each commit whole', async () => {

@@ -223,7 +223,7 @@ describe('worker context', { timeout: TEST_MS }, () => {
     expect(text).toContain('kanban worker complete --summary');
 
     const json = JSON.parse(readFileSync(join(out, 'context.json'), 'utf8'));
-    expect(json).toMatchObject({ task_id: task.id, run_id: identity.runId, title: 'Write the migration', body: 'Keep the ids stable.', workspace });
+    expect(json).toMatchObject({ task_id: task.id, run_id: identity.runId, attempt: 1, title: 'Write the migration', body: 'Keep the ids stable.', workspace });
     expect(json.parents).toEqual([expect.objectContaining({ id: parent.id, title: 'Design the schema', status: 'done', summary: 'Tables users and orders; see schema.sql' })]);
     expect(json.comments).toEqual([expect.objectContaining({ task_id: task.id, author: 'user', body: 'Mind the archived rows' })]);
     expect(json.prompt.trimEnd()).toBe(text.trimEnd());

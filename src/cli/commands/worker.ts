@@ -84,7 +84,7 @@ export function registerWorkerCommands(program: Command): void {
 
   worker
     .command('context')
-    .description('the task as this run was handed it: the prompt, or with --json its parts')
+    .description('the task as this run was handed it: the prompt, or with --json its parts (and which attempt this run is)')
     .action((_opts: unknown, command: Command) => {
       const identity = identityFromEnv();
       const options = globalOptions(command);
@@ -98,7 +98,9 @@ export function registerWorkerCommands(program: Command): void {
             renderPrompt({ context, runId: identity.runId, workspace, kanban: 'kanban', answerIsSummary: false });
           if (!options.json) return writeLine(prompt.trimEnd());
           const { task, parents, comments } = context;
-          writeJson({ task_id: task.id, run_id: identity.runId, title: task.title, body: task.body, workspace, parents, comments, prompt });
+          // Which try this is (1 for the first run): a worker may do less, or say more, on a retry.
+          const attempt = (await board.tasks.runs(task.id)).filter((run) => run.id <= identity.runId).length;
+          writeJson({ task_id: task.id, run_id: identity.runId, attempt, title: task.title, body: task.body, workspace, parents, comments, prompt });
         },
         'read',
       );
