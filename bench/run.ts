@@ -7,6 +7,6 @@ import { benchTui } from './tui.js';
 
 benchCli();
 benchImport();
-benchTick();
+await benchTick();
 benchStats();
 await benchTui();

@@ -148,7 +148,11 @@ function notOwner(store: Store, identity: RunIdentity): Refused {
   return new Refused(`${run} does not hold the task: the claim lock does not match`);
 }
 
-/** Reads the task this identity holds, or refuses. */
+/**
+ * The task, if this run holds it (else refused). Lock order: a transition that touches a task and its run takes the
+ * task first (this read, or heartbeat's UPDATE of the task), then the run; a backend with row locks
+ * takes the task FOR UPDATE here, so heartbeat and a take-back cannot deadlock each other.
+ */
 function ownedTask(store: Store, identity: RunIdentity): TaskRow {
   const task = store.stmt(`SELECT * FROM tasks WHERE ${FENCE_TASK}`).get(fence(identity)) as TaskRow | undefined;
   if (!task) throw notOwner(store, identity);

@@ -242,15 +242,11 @@ export interface BatchItem {
 }
 
 /** Thrown inside a dry run's transaction, so that it is rolled back with what it made. */
-class DryRunDone {
-  constructor(readonly results: CreateResult[]) {}
-}
-
 /**
  * Creates every item in one transaction, each as `createTask` does: all of them, or none. The first
  * item refused (bad input, a parent that does not exist or is unfinished where `ready` was asked) is
- * bad input (exit 2) named by its label. `dryRun` does it all, then rolls it back: the ids it
- * returns are not kept.
+ * bad input (exit 2) named by its label. `dryRun` does it all, then undoes it: the ids it returns
+ * are not kept.
  */
 export function createTasks(store: Store, items: readonly BatchItem[], options: { dryRun?: boolean } = {}): CreateResult[] {
   const createAll = (): CreateResult[] => {
@@ -268,15 +264,19 @@ export function createTasks(store: Store, items: readonly BatchItem[], options: 
         throw err;
       }
     }
-    if (options.dryRun) throw new DryRunDone(results);
     return results;
   };
-  try {
-    return store.writeTxn(createAll);
-  } catch (err) {
-    if (err instanceof DryRunDone) return err.results;
-    throw err;
-  }
+  if (!options.dryRun) return store.writeTxn(createAll);
+  // Undone by a savepoint, not by failing the transaction: it holds inside a caller's transaction too.
+  return store.writeTxn(() => {
+    store.db.exec('SAVEPOINT dry_run');
+    try {
+      return createAll();
+    } finally {
+      store.db.exec('ROLLBACK TO dry_run');
+      store.db.exec('RELEASE dry_run');
+    }
+  });
 }
 
 // ---- edit ----

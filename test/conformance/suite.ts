@@ -96,6 +96,18 @@ export function conformance(factory: BoardFactory): void {
         });
       }
 
+      it('a batch is created whole or not at all, and a dry run of it writes nothing', async () => {
+        const items = [{ input: { title: 'first' }, label: 'line 1' }, { input: { title: 'second' }, parentItems: [0], label: 'line 2' }];
+        const before = await h.snapshot();
+        const dry = await board.transitions.createMany(items, { dryRun: true });
+        expect(dry.map((r) => [r.task.title, r.task.status])).toEqual([['first', 'ready'], ['second', 'todo']]);
+        expect(await h.snapshot()).toEqual(before);
+        await expect(board.transitions.createMany([...items, { input: { title: 'bad', parents: ['t_00000000'] }, label: 'line 3' }])).rejects.toThrow(/^line 3: /);
+        expect(await h.snapshot()).toEqual(before);
+        expect((await board.transitions.createMany(items)).map((r) => r.created)).toEqual([true, true]);
+        expect(await board.tasks.count()).toBe(2);
+      });
+
       it('a task that does not exist is NotFound, and nothing is written', async () => {
         const before = await h.snapshot();
         await expect(board.transitions.block('t_00000000')).rejects.toBeInstanceOf(NotFound);
@@ -176,6 +188,38 @@ export function conformance(factory: BoardFactory): void {
         const now = (await other.lease.check(identity)).claim_expires;
         await other.lease.release(identity, { outcome: 'reclaimed', expectedClaimExpires: now, payload: {} });
         expect((await board.tasks.get(task.id)).status).toBe('ready');
+      });
+
+      it('heartbeat and take-back racing from two connections, 30 times: one wins, the other is refused, never a deadlock', async () => {
+        // Both touch the task and its run: every transition locks the task first (a backend with row
+        // locks would otherwise deadlock heartbeat, which writes the task, against take-back).
+        const other = await h.second();
+        const endings = { heartbeat: 0, takeBack: 0 };
+        for (let i = 0; i < 30; i++) {
+          const { task } = await board.transitions.create({ title: `race ${i}` });
+          const identity = await claim(task.id);
+          const judged = (await other.lease.check(identity)).claim_expires;
+          clock.advance(10);
+          // Each starts first half the time (one connection's call may simply land first).
+          const beating = () => board.lease.heartbeat(identity, { source: 'worker' });
+          const takingBack = () => other.lease.release(identity, { outcome: 'reclaimed', expectedClaimExpires: judged, payload: {} });
+          let beat: PromiseSettledResult<unknown>, taken: PromiseSettledResult<unknown>;
+          if (i % 2 === 0) [beat, taken] = await Promise.allSettled([beating(), takingBack()]);
+          else [taken, beat] = await Promise.allSettled([takingBack(), beating()]);
+          const refused = [beat, taken].filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as unknown);
+          expect(refused, `race ${i}`).toHaveLength(1);
+          expect(refused[0], `race ${i}`).toBeInstanceOf(Refused);
+          const status = (await board.tasks.get(task.id)).status;
+          if (beat.status === 'fulfilled') {
+            expect(status).toBe('running');
+            endings.heartbeat++;
+          } else {
+            expect(status).toBe('ready');
+            endings.takeBack++;
+          }
+        }
+        expect(endings.heartbeat + endings.takeBack).toBe(30);
+        console.log(`${factory.name}: heartbeat won ${endings.heartbeat}, take-back won ${endings.takeBack}`);
       });
 
       it('watch hears a commit from another connection, and not its own', async () => {

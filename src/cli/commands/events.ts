@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { BoardLocked, InvalidInput, KanbanError } from '../../errors.js';
-import type { Store } from '../../store/db.js';
-import { eventsAfter, recentEvents } from '../../store/events.js';
+import type { BoardStore } from '../../port/board.js';
 import type { EventRow } from '../../store/types.js';
 import { parseDuration, parseTime } from '../../time.js';
-import { globalOptions, withStoreAsync } from '../context.js';
+import { globalOptions, withBoard } from '../context.js';
 import { eventJson, formatEventLine } from '../event-text.js';
 import { writeLine } from '../output.js';
 import { parsePositiveInteger } from '../parse.js';
@@ -28,13 +27,13 @@ export function registerEventsCommand(program: Command): void {
       const options = globalOptions(command);
       const last = opts.limit !== undefined ? parsePositiveInteger(opts.limit, 'limit') : opts.since === undefined ? DEFAULT_LAST : undefined;
       const sinceMs = opts.since !== undefined ? parseSince(opts.since, Date.now()) : undefined;
-      await withStoreAsync(
+      await withBoard(
         options,
-        async (store) => {
-          const print = (event: EventRow) => writeLine(options.json ? eventJson(event) : formatEventLine(event, store.clock.now()));
-          const { events, cursor } = recentEvents(store, { ...(sinceMs !== undefined && { sinceMs }), ...(last !== undefined && { last }) });
+        async (board) => {
+          const print = (event: EventRow) => writeLine(options.json ? eventJson(event) : formatEventLine(event, Date.now()));
+          const { events, cursor } = await board.tasks.recentEvents({ ...(sinceMs !== undefined && { sinceMs }), ...(last !== undefined && { last }) });
           events.forEach(print);
-          if (opts.follow) await follow(store, cursor, print);
+          if (opts.follow) await follow(board, cursor, print);
           else if (events.length === 0 && !options.json) writeLine('no events');
         },
         'read',
@@ -55,28 +54,33 @@ function parseSince(text: string, now: number): number {
 }
 
 /**
- * Prints every event committed after `cursor`, polling the open connection, until SIGINT or
- * SIGTERM (then resolves: exit 0). A board busy for a moment is tried again at the next poll; any
- * other error ends it with that error.
+ * Prints every event committed after `cursor`, polling the open board, until SIGINT or SIGTERM (then
+ * resolves: exit 0). A board busy for a moment is tried again at the next poll; any other error ends
+ * it with that error.
  */
-function follow(store: Store, cursor: number, print: (event: EventRow) => void): Promise<void> {
+function follow(board: BoardStore, cursor: number, print: (event: EventRow) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     let after = cursor;
-    const poll = () => {
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const poll = async () => {
       try {
         for (;;) {
-          const events = eventsAfter(store, after, FOLLOW_BATCH);
+          const events = await board.tasks.eventsAfter(after, FOLLOW_BATCH);
+          if (stopped) return;
           events.forEach(print);
           if (events.length > 0) after = events.at(-1)!.id;
           if (events.length < FOLLOW_BATCH) break;
         }
       } catch (err) {
-        if (!(err instanceof BoardLocked)) finish(() => reject(err));
+        if (!(err instanceof BoardLocked)) return finish(() => reject(err));
       }
+      if (!stopped) timer = setTimeout(() => void poll(), FOLLOW_POLL_MS);
     };
-    const timer = setInterval(poll, FOLLOW_POLL_MS);
+    timer = setTimeout(() => void poll(), FOLLOW_POLL_MS);
     const finish = (end: () => void) => {
-      clearInterval(timer);
+      stopped = true;
+      clearTimeout(timer);
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       end();

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidInput, errorMessage } from '../../errors.js';
 import { cleanLine } from '../../sanitize.js';
-import { createTasks, type BatchItem } from '../../store/tasks.js';
-import { globalOptions, withStore, type GlobalOptions } from '../context.js';
+import type { BatchItem } from '../../store/tasks.js';
+import { globalOptions, withBoard, type GlobalOptions } from '../context.js';
 import { parseImport, type ImportLine } from '../import-lines.js';
 import { formatTaskLine, writeJson, writeLine } from '../output.js';
 import { configuredProfiles, unknownProfile } from '../profiles.js';
@@ -30,7 +30,7 @@ Blank lines and lines starting with # are skipped. Any bad line: exit 2, "line N
       const index = new Map(lines.map((l, i) => [l.line, i]));
       const items: BatchItem[] = lines.map((l) => ({ input: l.input, parentItems: l.parentLines.map((line) => index.get(line)!), label: `line ${l.line}` }));
       const dryRun = opts.dryRun ?? false;
-      const results = withStore(options, (store) => createTasks(store, items, { dryRun }), dryRun ? 'read' : 'write');
+      const results = await withBoard(options, (board) => board.transitions.createMany(items, { dryRun }), dryRun ? 'read' : 'write');
       if (options.json) return writeJson(results.map((r) => r.task));
       if (results.length === 0) return writeLine('nothing to import');
       results.forEach(({ task, created }, i) => {
