@@ -2,16 +2,15 @@
 import { systemClock } from '../clock.js';
 import { cleanLine } from '../sanitize.js';
 import { computeStats, sparkline, statsWindow, type ProfileStats, type Stats } from '../stats.js';
-import { readStatsFacts } from '../store/stats.js';
 import { RUN_OUTCOMES } from '../store/types.js';
 import { formatSpan } from '../time.js';
-import { withStore, type GlobalOptions } from './context.js';
+import { withBoard, type GlobalOptions } from './context.js';
 import { printTable, writeJson, writeLine } from './output.js';
 
 /** `kanban stats [--json]`: read in one snapshot, never creating a board. */
-export function statsCommand(options: GlobalOptions): void {
+export async function statsCommand(options: GlobalOptions): Promise<void> {
   const now = systemClock.now();
-  const stats = withStore(options, (store) => computeStats(readStatsFacts(store, statsWindow(now)), now), 'read');
+  const stats = await withBoard(options, async (board) => computeStats(await board.facts.stats(statsWindow(now)), now), 'read');
   if (options.json) writeJson(stats);
   else printStats(stats);
 }

@@ -7,6 +7,6 @@ export function registerStatsCommand(program: Command): void {
     .description('run statistics: completions per hour (24 h), outcomes and run time per profile, time lost to rate limits, slowest tasks')
     .action(async (_opts: unknown, command: Command) => {
       const { statsCommand } = await import('../stats-report.js');
-      statsCommand(globalOptions(command));
+      await statsCommand(globalOptions(command));
     });
 }
