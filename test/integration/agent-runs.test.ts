@@ -74,15 +74,16 @@ describe('idle timeout', { timeout: TEST_MS }, () => {
   });
 
   it('a worker that prints nothing but keeps calling `kanban worker heartbeat` is not hung', async () => {
-    // Silent for 12 s with an idle timeout of 5 s; heartbeats every 0.3 s, each call started without
-    // waiting for the one before, so a slow CLI on a loaded machine does not stretch the gaps. The
-    // timeout leaves room for a machine that stalls every heartbeat for a few seconds at once.
+    // Silent for 12 s with an idle timeout of 5 s; a heartbeat every second, each call started
+    // without waiting for the one before, so a slow CLI on a loaded machine does not stretch the gaps.
+    // Not more often: forty CLIs in twelve seconds were themselves what stalled a loaded 2-core
+    // machine past the timeout.
     const b = board({
       beating: {
         command: steps(
           { kanban: ['worker', 'heartbeat', '--note', 'starting'] },
           { out: 'quiet from now on' },
-          { beat: 300, for: 12_000 },
+          { beat: 1000, for: 12_000 },
           { out: 'talking again' },
           { kanban: ['worker', 'complete', '--summary', 'quiet but alive'] },
         ),
