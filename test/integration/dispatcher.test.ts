@@ -27,7 +27,14 @@ function dispatcher(board: WorkerBoard, env: Record<string, string> = {}): Runni
 
 const runs = (board: WorkerBoard, taskId: string): RunRow[] => runsForTask(board.store, taskId);
 
-describe('the dispatcher', () => {
+/**
+ * Deadlines for what a dispatcher, its supervisors and workers get done: generous, since each step is
+ * a process start on a machine that may be loaded. The product's bounds are asserted separately.
+ */
+const WAIT_MS = 30_000;
+const TEST_MS = 90_000;
+
+describe('the dispatcher', { timeout: TEST_MS }, () => {
   it('1a. a worker killed with SIGKILL: the task runs again under a new run, no human step', async () => {
     const board = workerBoard({ hang: { command: worker('hang') } });
     const { task } = createTask(board.store, { title: 'fragile', assignee: 'hang' });
@@ -83,7 +90,7 @@ describe('the dispatcher', () => {
     const board = workerBoard({ limited: { command: worker('exit', '75') } }, { KANBAN_RATE_LIMIT_COOLDOWN_SECONDS: '2' });
     const { task } = createTask(board.store, { title: 'quota', assignee: 'limited' });
     dispatcher(board);
-    await waitFor('a second run', () => runs(board, task.id).length >= 2, 10_000);
+    await waitFor('a second run', () => runs(board, task.id).length >= 2, WAIT_MS);
     const [first, second] = runs(board, task.id);
     expect(first).toMatchObject({ outcome: 'rate_limited', exit_code: 75 });
     expect(second!.started_at - first!.ended_at!).toBeGreaterThanOrEqual(2000);
@@ -101,7 +108,7 @@ describe('the dispatcher', () => {
     const board = workerBoard({ broken: { command: worker('exit', '1') } });
     const { task } = createTask(board.store, { title: 'broken', assignee: 'broken' });
     dispatcher(board);
-    await waitFor('the breaker', () => getTask(board.store, task.id).status === 'blocked', 10_000);
+    await waitFor('the breaker', () => getTask(board.store, task.id).status === 'blocked', WAIT_MS);
     expect(eventsOf(board, task.id, 'gave_up')).toHaveLength(1);
     await new Promise((resolve) => setTimeout(resolve, 10 * 200 + 500)); // ten ticks
     expect(getTask(board.store, task.id).status).toBe('blocked');
@@ -114,7 +121,7 @@ describe('the dispatcher', () => {
     const board = workerBoard({ reviewer: { command: worker('report', 'block', 'needs review') } });
     const { task } = createTask(board.store, { title: 'review', assignee: 'reviewer' });
     const d = dispatcher(board);
-    await waitFor('the block', () => getTask(board.store, task.id).status === 'blocked', 10_000);
+    await waitFor('the block', () => getTask(board.store, task.id).status === 'blocked', WAIT_MS);
     const ticksBefore = d.ticks.length;
     await new Promise((resolve) => setTimeout(resolve, 10 * 200 + 500));
     expect(getTask(board.store, task.id)).toMatchObject({ status: 'blocked', status_reason: 'needs review' });
@@ -130,7 +137,7 @@ describe('the dispatcher', () => {
     const scheduledAt = Date.now();
     expect(kanban(['--db', board.db, 'schedule', task.id, '--in', '2s']).code).toBe(0);
     dispatcher(board);
-    await waitFor('the run', () => runs(board, task.id)[0], 10_000);
+    await waitFor('the run', () => runs(board, task.id)[0], WAIT_MS);
     expect(runs(board, task.id)[0]!.started_at - scheduledAt).toBeGreaterThanOrEqual(2000);
     expect(eventsOf(board, task.id, 'unblocked')[0]!.payload).toMatchObject({ from: 'scheduled', to: 'ready', source: 'schedule' });
     await waitFor('done', () => getTask(board.store, task.id).status === 'done');
@@ -156,10 +163,10 @@ describe('the dispatcher', () => {
     const board = workerBoard({ chatty: { command: worker('chatty', '250', '4000') } });
     const ids = Array.from({ length: 4 }, (_, i) => createTask(board.store, { title: `long ${i}`, assignee: 'chatty' }).task.id);
     const first = dispatcher(board);
-    await waitFor('4 workers', () => ids.every((id) => getTask(board.store, id).worker_pid !== null), 10_000);
+    await waitFor('4 workers', () => ids.every((id) => getTask(board.store, id).worker_pid !== null), WAIT_MS);
     first.child.kill('SIGKILL');
     dispatcher(board);
-    await waitFor('all four done', () => ids.every((id) => getTask(board.store, id).status === 'done'), 20_000);
+    await waitFor('all four done', () => ids.every((id) => getTask(board.store, id).status === 'done'), WAIT_MS);
     for (const id of ids) expect(runs(board, id).map((r) => r.outcome)).toEqual(['completed']);
   });
 
@@ -187,7 +194,7 @@ describe('the dispatcher', () => {
     const pid = await waitFor('the worker', () => getTask(board.store, task.id).worker_pid);
     expect(await d.stop()).toBe(0);
     expect(alive(pid)).toBe(true);
-    await waitFor('the worker to finish on its own', () => getTask(board.store, task.id).status === 'done', 10_000);
+    await waitFor('the worker to finish on its own', () => getTask(board.store, task.id).status === 'done', WAIT_MS);
   });
 
   it('a board that cannot be opened at start: exit 4', () => {
@@ -201,18 +208,18 @@ function kanbanArgs(db: string): string[] {
   return [new URL('../../bin/kanban.js', import.meta.url).pathname, '--db', db];
 }
 
-describe('a dispatcher started with --config', () => {
+describe('a dispatcher started with --config', { timeout: TEST_MS }, () => {
   it('gives its supervisors the same config (a flag is not inherited like the environment)', async () => {
     const board = workerBoard({ ok: { command: worker('report', 'complete') } });
     const { task } = createTask(board.store, { title: 'configured by flag', assignee: 'ok' });
     const { KANBAN_CONFIG: config, ...env } = board.env;
     const result = spawnSync(process.execPath, [new URL('../../bin/kanban.js', import.meta.url).pathname, '--db', board.db, '--config', config!, 'dispatch'], { env, encoding: 'utf8' });
     expect(result.status, result.stderr).toBe(0);
-    await waitFor('done', () => getTask(board.store, task.id).status === 'done', 10_000);
+    await waitFor('done', () => getTask(board.store, task.id).status === 'done', WAIT_MS);
   });
 });
 
-describe('a worker whose pid was never recorded', () => {
+describe('a worker whose pid was never recorded', { timeout: TEST_MS }, () => {
   it('is found by the identity in its environment and stopped when its run is reaped', async () => {
     const board = workerBoard({ hang: { command: worker('hang') } });
     const { task } = createTask(board.store, { title: 'lost worker', assignee: 'hang' });
