@@ -6,8 +6,9 @@
  *
  * Each method is one transaction of its own: it commits or changes nothing. Refusals are the core's
  * errors (`Refused`, `NotFound`, `InvalidInput`), and faults of the board or its machine are
- * `BoardUnusable` (`BoardLocked` when another writer held it past the busy timeout, `WriteOutcomeUnknown`
- * when a commit failed in a way that may or may not have written): never a driver's own error codes.
+ * `BoardUnusable` (`BoardLocked` when another writer held it past the busy timeout, `BoardFault` for
+ * the machine's faults, `BoardCorrupt`, `WriteOutcomeUnknown` when a commit failed in a way that may
+ * or may not have written): never a driver's own error codes.
  *
  * The row types are plain data, shared with the SQLite store for now.
  */

@@ -124,9 +124,8 @@ export class Store {
         result = body();
       } catch (err) {
         this.rollbackQuietly();
-        if (!isBusy(err)) throw err;
-        if (!(await waitBeforeRetry(attempt, deadline))) throw lockedError(this.path, this.busyTimeoutMs);
-        continue;
+        if (isBusy(err) && (await waitBeforeRetry(attempt, deadline))) continue;
+        throw err; // a BUSY past the deadline leaves as BoardLocked, through coreError
       }
       for (let commit = 0; ; commit++) {
         try {
@@ -136,7 +135,6 @@ export class Store {
           // Still in the transaction while it waits: the queue keeps this connection's other callers out.
           if (isBusy(err) && (await waitBeforeRetry(commit, deadline))) continue;
           this.rollbackQuietly();
-          if (isBusy(err)) throw lockedError(this.path, this.busyTimeoutMs);
           throw isIoError(err) ? outcomeUnknown(err) : err;
         }
       }

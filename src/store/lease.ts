@@ -149,9 +149,10 @@ function notOwner(store: Store, identity: RunIdentity): Refused {
 }
 
 /**
- * The task, if this run holds it (else refused). Lock order: a transition that touches a task and its run takes the
- * task first (this read, or heartbeat's UPDATE of the task), then the run; a backend with row locks
- * takes the task FOR UPDATE here, so heartbeat and a take-back cannot deadlock each other.
+ * The task, if this run holds it (else refused). Lock order: a transition that touches a task and
+ * its run takes the task first (this read, or heartbeat's UPDATE of the task), then the run; a
+ * backend with row locks takes the task FOR UPDATE here, so heartbeat and a take-back cannot
+ * deadlock each other.
  */
 function ownedTask(store: Store, identity: RunIdentity): TaskRow {
   const task = store.stmt(`SELECT * FROM tasks WHERE ${FENCE_TASK}`).get(fence(identity)) as TaskRow | undefined;

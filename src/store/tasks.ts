@@ -241,7 +241,6 @@ export interface BatchItem {
   label: string;
 }
 
-/** Thrown inside a dry run's transaction, so that it is rolled back with what it made. */
 /**
  * Creates every item in one transaction, each as `createTask` does: all of them, or none. The first
  * item refused (bad input, a parent that does not exist or is unfinished where `ready` was asked) is
