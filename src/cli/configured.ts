@@ -10,16 +10,13 @@ import { reclaimTask, staleTaskIds } from '../dispatcher/reclaim.js';
 import { hookProblem, stopHooks } from '../dispatcher/steps/hooks.js';
 import { dispatchOnce, tickContext } from '../dispatcher/tick.js';
 import { HookRunner } from '../hooks/runner.js';
-import { busyTimeoutMs } from '../env.js';
 import { BoardUnusable, errorMessage } from '../errors.js';
-import { openStore } from '../store/db.js';
-import { resolveBoardPath, resolveConfigPath } from '../location.js';
+import { resolveConfigPath } from '../location.js';
 import { cleanLine } from '../sanitize.js';
 import { systemClock } from '../clock.js';
-import { toTask } from '../store/tasks.js';
-import type { Task } from '../store/types.js';
 import type { GlobalOptions } from './context.js';
-import { withStore, withStoreAsync } from './context.js';
+import type { BoardStore } from '../port/board.js';
+import { withBoard, withStore } from './context.js';
 import { actOnEach } from './each.js';
 import { formatTimestamp, printTask, steadyOutput, writeJson, writeLine } from './output.js';
 
@@ -29,10 +26,10 @@ type Flags = ConstructorParameters<typeof ConfigSource>[1];
 export async function dispatchCommand(options: GlobalOptions, dryRun: boolean): Promise<void> {
   const source = new ConfigSource(resolveConfigPath(options));
   const killer = new Killer();
-  withStore(
+  await withBoard(
     options,
-    (store) => {
-      const result = dispatchOnce(store, source.config, systemClock, { ...source.tickOptions(killer), dryRun });
+    async (board) => {
+      const result = await dispatchOnce(board, source.config, systemClock, { ...source.tickOptions(killer), dryRun });
       if (options.json) writeJson(result);
       else if (result.actions.length === 0 && result.errors.length === 0) writeLine(dryRun ? 'would do nothing' : 'nothing to do');
       else {
@@ -53,7 +50,10 @@ export async function dispatchCommand(options: GlobalOptions, dryRun: boolean): 
  */
 export async function headlessCommand(options: GlobalOptions, flags: Flags): Promise<void> {
   const source = new ConfigSource(resolveConfigPath(options), flags);
-  const store = openStore(resolveBoardPath(options), { busyTimeoutMs: busyTimeoutMs() }); // exit 4 if unusable now
+  await withBoard(options, (board) => dispatchHeadless(board, options, source)); // exit 4 if the board is unusable now
+}
+
+async function dispatchHeadless(board: BoardStore, options: GlobalOptions, source: ConfigSource): Promise<void> {
   const elapsed = Elapsed.forLife(); // one for the dispatcher's life: a step of the wall clock decides nothing
   const killer = new Killer();
   const hooks = new HookRunner();
@@ -65,7 +65,7 @@ export async function headlessCommand(options: GlobalOptions, flags: Flags): Pro
       const configError = source.refresh();
       if (configError) say(configError);
       else if (hadProblem && source.problem === null) say(`config ${source.path} is valid again: now in force`);
-      return dispatchOnce(store, source.config, systemClock, { ...source.tickOptions(killer, elapsed), hooks });
+      return dispatchOnce(board, source.config, systemClock, { ...source.tickOptions(killer, elapsed), hooks });
     },
     () => source.settings.tickSeconds * 1000,
     {
@@ -90,15 +90,14 @@ export async function headlessCommand(options: GlobalOptions, flags: Flags): Pro
   const stop = () => loop.stop();
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  say(`dispatching ${store.path} every ${source.settings.tickSeconds}s, at most ${source.settings.maxInProgress} running; SIGINT or SIGTERM stops it and leaves workers running`);
+  say(`dispatching ${board.ref.location} every ${source.settings.tickSeconds}s, at most ${source.settings.maxInProgress} running; SIGINT or SIGTERM stops it and leaves workers running`);
   try {
     await loop.run();
-    for (const line of await stopHooks(store, hooks)) say(cleanLine(line));
+    for (const line of await stopHooks(board, hooks)) say(cleanLine(line));
     await killer.settle();
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    store.close();
   }
 }
 
@@ -117,10 +116,10 @@ function printTick(result: TickResult, json: boolean): void {
 export async function reclaimCommand(options: GlobalOptions, ids: readonly string[], stale: boolean): Promise<void> {
   const source = new ConfigSource(resolveConfigPath(options));
   const killer = new Killer();
-  await withStoreAsync(options, async (store) => {
-    const ctx = tickContext(store, source.config, systemClock, source.tickOptions(killer));
-    const reclaim = (id: string): Task => toTask(store, reclaimTask(ctx, id));
-    if (stale) await actOnEach(staleTaskIds(ctx), 'reclaimed', options.json ?? false, reclaim, { alwaysReport: true });
+  await withBoard(options, async (board) => {
+    const ctx = tickContext(board, source.config, systemClock, source.tickOptions(killer));
+    const reclaim = (id: string) => reclaimTask(ctx, id);
+    if (stale) await actOnEach(await staleTaskIds(ctx), 'reclaimed', options.json ?? false, reclaim, { alwaysReport: true });
     else await actOnEach(ids, 'reclaimed', options.json ?? false, reclaim);
   });
   await killer.settle();

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import type { Settings } from '../settings.js';
-import type { Store } from '../store/db.js';
-import type { RunIdentity } from '../store/lease.js';
+import type { BoardStore } from '../port/board.js';
+import type { RunIdentity } from '../core/run.js';
 import type { Elapsed } from '../elapsed.js';
 import type { HookRunner } from '../hooks/runner.js';
 import type { Killer, RunProcess } from './processes.js';
@@ -32,7 +32,7 @@ export interface TickResult {
 
 /** Everything a step needs: the board, the settings in force, the time, and the outside world. */
 export interface TickContext {
-  store: Store;
+  board: BoardStore;
   config: Config;
   settings: Settings;
   now: number;

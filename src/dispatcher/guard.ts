@@ -1,4 +1,3 @@
-import { cooldownOf, lastRun, noteRespawnGuarded } from '../store/dispatch.js';
 import type { TaskRow } from '../store/types.js';
 import type { TickContext } from './context.js';
 
@@ -13,10 +12,10 @@ export interface Guard {
  * Whether a ready task must not be respawned yet: its last run was rate limited (or failed for the
  * config or the machine, not counted) and the cooldown has not passed. Says so with a `respawn_guarded` event once per cooldown, not every tick.
  */
-export function respawnGuard(ctx: TickContext, task: TaskRow): Guard | null {
-  const run = lastRun(ctx.store, task.id);
+export async function respawnGuard(ctx: TickContext, task: TaskRow): Promise<Guard | null> {
+  const run = await ctx.board.dispatch.lastRun(task.id);
   if (!run || run.status !== 'ended') return null;
-  const cooldown = cooldownOf(ctx.store, run.id);
+  const cooldown = await ctx.board.dispatch.cooldownOf(run.id);
   if (cooldown === null) return null;
   // How long it has been held, judged step-proof (elapsed.ts): a cooldown written under a clock
   // stepped forward lasts what it was set for, not the step.
@@ -24,6 +23,6 @@ export function respawnGuard(ctx: TickContext, task: TaskRow): Guard | null {
   if (leftMs <= 0) return null;
   const clearAt = ctx.now + leftMs;
   const guard = { reason: run.outcome ?? 'unknown', clearAt, runId: run.id };
-  if (!ctx.dryRun) noteRespawnGuarded(ctx.store, task.id, run.id, { reason: guard.reason, clear_at: clearAt });
+  if (!ctx.dryRun) await ctx.board.dispatch.noteRespawnGuarded(task.id, run.id, { reason: guard.reason, clear_at: clearAt });
   return guard;
 }

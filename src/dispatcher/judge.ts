@@ -1,6 +1,5 @@
-import { claimHost, identityOf, type RunIdentity } from '../store/lease.js';
+import { claimHost, identityOf, type RunIdentity } from '../core/run.js';
 import { RECORD_PATIENCE_MS } from '../faults.js';
-import { runById } from '../store/runs.js';
 import type { RunRow, TaskRow } from '../store/types.js';
 import type { TickContext } from './context.js';
 import { lastHeardAt, pastGrace, staleSilence } from '../core/health.js';
@@ -34,9 +33,9 @@ function firstSightWatchMs(settings: Pick<TickContext['settings'], 'heartbeatMax
  * KANBAN_HEARTBEAT_MAX_STALE_SECONDS; otherwise the task is reclaimed. A lease that has not expired
  * is `stale` when the run is older than KANBAN_STALE_TIMEOUT_SECONDS and silent for MAX_STALE.
  */
-export function judgeRunningTask(ctx: TickContext, task: TaskRow): Judgement | null {
+export async function judgeRunningTask(ctx: TickContext, task: TaskRow): Promise<Judgement | null> {
   const identity = identityOf(task);
-  const run = identity && runById(ctx.store, identity.taskId, identity.runId);
+  const run = identity && (await ctx.board.tasks.run(identity.taskId, identity.runId));
   if (!identity || !run) return null;
   const hostLocal = claimHost(identity.claimLock) === ctx.host;
   const supervisorAlive = hostLocal && ctx.isRunProcess(run.supervisor_pid, identity);

@@ -9,8 +9,8 @@ export interface LoopEvents {
 export const MAX_FAULT_BACKOFF_MS = 60_000;
 
 /**
- * Runs a tick every interval until stopped: the loop `kanban tui --no-ui` and the board share. The
- * tick is synchronous, so a stop, a pause or a signal always lands between ticks, never inside one.
+ * Runs a tick every interval until stopped: the loop `kanban tui --no-ui` and the board share. One
+ * tick at a time: a stop or a pause asked for during a tick takes effect once it has ended.
  * While ticks meet a fault of the board or the machine (disk full, read-only, locked), the wait
  * doubles each time, up to a minute, and is back to the interval after the first good tick.
  */
@@ -26,7 +26,7 @@ export class DispatcherLoop {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly tick: () => TickResult,
+    private readonly tick: () => Promise<TickResult>,
     private readonly intervalMs: () => number,
     private readonly events: LoopEvents,
   ) {}
@@ -34,9 +34,12 @@ export class DispatcherLoop {
   /** Resolves once stopped. */
   async run(): Promise<void> {
     while (!this.stopped) {
-      if (!this.paused || this.forceTick) this.tickOnce();
-      this.forceTick = false;
+      if (!this.paused || this.forceTick) {
+        this.forceTick = false;
+        await this.tickOnce();
+      }
       if (this.stopped) break;
+      if (this.forceTick) continue; // asked for while that tick ran
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         this.timer = setTimeout(resolve, this.nextWaitMs());
@@ -74,9 +77,9 @@ export class DispatcherLoop {
     return Math.max(interval, Math.min(MAX_FAULT_BACKOFF_MS, interval * 2 ** this.faultyTicks));
   }
 
-  private tickOnce(): void {
+  private async tickOnce(): Promise<void> {
     try {
-      const result = this.tick();
+      const result = await this.tick();
       this.lastTickAt = result.at;
       this.lastResult = result;
       this.faultyTicks = result.fault === null ? 0 : this.faultyTicks + 1;

@@ -1,8 +1,6 @@
-import { NotFound } from '../errors.js';
-import { reclaimGhost, runningTasks } from '../store/dispatch.js';
-import { stopAndBlock } from '../store/lifecycle.js';
-import { getTaskRow, requireTransition } from '../store/rows.js';
-import type { TaskRow } from '../store/types.js';
+import { Refused } from '../errors.js';
+import { refusal } from '../core/transitions.js';
+import type { Task } from '../store/types.js';
 import type { TickContext } from './context.js';
 import { judgeRunningTask } from './judge.js';
 import { stopClosedRun, takeBack } from './steps/leases.js';
@@ -13,14 +11,14 @@ import { pastGrace } from '../core/health.js';
  * (not counted), the worker stopped, the task back to ready. A task marked running without a usable
  * claim is released too.
  */
-export function reclaimTask(ctx: TickContext, id: string): TaskRow {
-  const task = getTaskRow(ctx.store, id);
-  if (!task) throw new NotFound(`no such task: ${id}`);
-  requireTransition(task, 'reclaim');
-  const judgement = judgeRunningTask(ctx, task);
-  if (judgement && judgement.run.status === 'running') takeBack(ctx, judgement, 'reclaimed', task.claim_expires, { source: 'user' });
-  else reclaimGhost(ctx.store, id);
-  return getTaskRow(ctx.store, id)!;
+export async function reclaimTask(ctx: TickContext, id: string): Promise<Task> {
+  const task = await ctx.board.tasks.get(id);
+  const why = refusal('reclaim', task);
+  if (why !== null) throw new Refused(why);
+  const judgement = await judgeRunningTask(ctx, task);
+  if (judgement && judgement.run.status === 'running') await takeBack(ctx, judgement, 'reclaimed', task.claim_expires, { source: 'user' });
+  else await ctx.board.dispatch.reclaimGhost(id);
+  return ctx.board.tasks.get(id);
 }
 
 /**
@@ -28,9 +26,9 @@ export function reclaimTask(ctx: TickContext, id: string): TaskRow {
  * transaction the run is closed `blocked` (not counted), the claim dropped and the task blocked
  * (sticky); then its worker is stopped as `reclaim` stops it. Other statuses are just blocked.
  */
-export function stopAndBlockTask(ctx: Pick<TickContext, 'store' | 'killer' | 'host'>, id: string, reason: string | null): TaskRow {
-  const { task, stopped } = stopAndBlock(ctx.store, id, reason);
-  if (stopped) stopClosedRun(ctx, stopped);
+export async function stopAndBlockTask(ctx: Pick<TickContext, 'board' | 'killer' | 'host'>, id: string, reason: string | null): Promise<Task> {
+  const { task, stopped } = await ctx.board.transitions.stopAndBlock(id, reason);
+  if (stopped) await stopClosedRun(ctx, stopped);
   return task;
 }
 
@@ -38,13 +36,14 @@ export function stopAndBlockTask(ctx: Pick<TickContext, 'store' | 'killer' | 'ho
  * `reclaim --stale`: what the dispatcher would take back now (an expired lease not worth extending,
  * a run silent too long) plus runs whose supervisor is gone and running tasks without a usable claim.
  */
-export function staleTaskIds(ctx: TickContext): string[] {
-  return runningTasks(ctx.store)
-    .filter((task) => {
-      const judgement = judgeRunningTask(ctx, task);
-      if (!judgement || judgement.run.status !== 'running') return true;
-      const supervisorGone = judgement.hostLocal && !judgement.supervisorAlive && pastGrace(ctx.elapsed.ageOfStart(`started:${judgement.run.id}`, judgement.run.started_at, ctx.now), ctx.settings.crashGraceSeconds * 1000);
-      return judgement.verdict === 'reclaim' || judgement.verdict === 'stale' || supervisorGone;
-    })
-    .map((task) => task.id);
+export async function staleTaskIds(ctx: TickContext): Promise<string[]> {
+  const ids: string[] = [];
+  for (const task of await ctx.board.dispatch.runningTasks()) {
+    const judgement = await judgeRunningTask(ctx, task);
+    const unusable = !judgement || judgement.run.status !== 'running';
+    const supervisorGone =
+      !unusable && judgement.hostLocal && !judgement.supervisorAlive && pastGrace(ctx.elapsed.ageOfStart(`started:${judgement.run.id}`, judgement.run.started_at, ctx.now), ctx.settings.crashGraceSeconds * 1000);
+    if (unusable || judgement.verdict === 'reclaim' || judgement.verdict === 'stale' || supervisorGone) ids.push(task.id);
+  }
+  return ids;
 }

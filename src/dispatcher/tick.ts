@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { errorMessage } from '../errors.js';
 import { infrastructureFault } from '../faults.js';
 import { resolveSettings, type Settings } from '../settings.js';
-import { checkpointWal, type Store } from '../store/db.js';
+import type { BoardStore } from '../port/board.js';
 import { startSupervisor } from '../workers/launch.js';
 import { RUN_CONFIG_VARIABLE } from '../workers/plan.js';
 import type { StepName, TickAction, TickContext, TickResult } from './context.js';
@@ -18,7 +18,7 @@ import { dueSchedulesStep, readyStep } from './steps/release.js';
 import { spawnStep } from './steps/spawn.js';
 
 /** The pipeline, in order. Reap is first so that a failure further on can never skip it; hooks are last, so they never delay a claim. */
-const STEPS: Array<[StepName, (ctx: TickContext) => TickAction[]]> = [
+const STEPS: Array<[StepName, (ctx: TickContext) => Promise<TickAction[]>]> = [
   ['reap', reap],
   ['leases', expiredLeases],
   ['stale', staleRuns],
@@ -44,9 +44,9 @@ export interface TickOptions {
 }
 
 /** The context of a real tick: this host, real processes, real supervisors. */
-export function tickContext(store: Store, config: Config, clock: Clock, options: TickOptions = {}): TickContext {
+export function tickContext(board: BoardStore, config: Config, clock: Clock, options: TickOptions = {}): TickContext {
   return {
-    store,
+    board,
     config,
     settings: options.settings ?? resolveSettings(config),
     now: clock.now(),
@@ -55,7 +55,7 @@ export function tickContext(store: Store, config: Config, clock: Clock, options:
     isRunProcess: options.isRunProcess ?? isRunProcess,
     killer: options.killer ?? new Killer(),
     elapsed: options.elapsed ?? new Elapsed(),
-    launch: options.launch ?? ((identity) => startSupervisor(store.path, identity, { env: supervisorEnv(config, options.configPath) })),
+    launch: options.launch ?? ((identity) => startSupervisor(board.ref.location, identity, { env: supervisorEnv(config, options.configPath) })),
     hooks: options.hooks ?? null,
   };
 }
@@ -81,13 +81,13 @@ function supervisorEnv(config: Config, configPath: string | undefined): NodeJS.P
  * throws is reported and the next one still runs. Safe with several dispatchers on one board: every
  * write is a compare-and-set, and losing a race is not an error.
  */
-export function dispatchOnce(store: Store, config: Config, clock: Clock, options: TickOptions = {}): TickResult {
-  const ctx = tickContext(store, config, clock, options);
+export async function dispatchOnce(board: BoardStore, config: Config, clock: Clock, options: TickOptions = {}): Promise<TickResult> {
+  const ctx = tickContext(board, config, clock, options);
   const result: TickResult = { at: ctx.now, dry_run: ctx.dryRun, actions: [], errors: [], fault: null };
   ctx.elapsed.beginTick(ctx.now);
   for (const [name, step] of STEPS) {
     try {
-      result.actions.push(...step(ctx));
+      result.actions.push(...(await step(ctx)));
     } catch (err) {
       const fault = infrastructureFault(err);
       result.errors.push({ step: name, error: errorMessage(err), ...(fault && { fault }) });
@@ -97,6 +97,6 @@ export function dispatchOnce(store: Store, config: Config, clock: Clock, options
   if (faulty) result.fault = `${faulty.fault}: ${'error' in faulty ? faulty.error : faulty.detail ?? ''}`;
   // A WAL that grew (or could not be checkpointed while the disk was full) is folded back and
   // truncated, so it does not keep its size on a small disk and refill it once space returns.
-  if (!ctx.dryRun) checkpointWal(store, { force: faulty?.fault === 'disk full' });
+  if (!ctx.dryRun) await board.maintain({ afterDiskFull: faulty?.fault === 'disk full' });
   return result;
 }

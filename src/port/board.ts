@@ -17,7 +17,8 @@ import type { CommentRow, EventRow, RunRow, Status, Task, TaskRow } from '../sto
 import type { TaskContext } from '../store/context.js';
 import type { BoardFacts, ProcessProbe } from '../store/diagnostics.js';
 import type { RecentEvents } from '../store/events.js';
-import type { ClaimCaps, ClaimResult, ExitRecord, FailurePolicy, HeartbeatSource, Release, RunIdentity, WorkerExit } from '../store/lease.js';
+import type { ClaimCaps, ClaimResult, ExitRecord, FailurePolicy, HeartbeatSource, Release, WorkerExit } from '../store/lease.js';
+import type { RunIdentity } from '../core/run.js';
 import type { PromoteOptions } from '../store/lifecycle.js';
 import type { UnfinishedParent } from '../store/links.js';
 import type { StatsFacts } from '../store/stats.js';
@@ -70,6 +71,12 @@ export interface TaskTransitions {
   requestChanges(id: string, feedback: string): Promise<Task>;
   reopen(id: string): Promise<Task>;
   archive(id: string): Promise<Task>;
+  /**
+   * A person's block of a task in any status it may be blocked from. A running task's run is closed
+   * `blocked` (not counted) and its claim dropped in the same transaction; `stopped` is that run, whose
+   * worker the caller stops once this has committed.
+   */
+  stopAndBlock(id: string, reason?: string | null): Promise<{ task: Task; stopped: RunIdentity | null }>;
   /** An event on the task's history that changes nothing else (a supervisor's note: processes stopped, a workspace removed). */
   note(taskId: string, kind: string, payload?: Record<string, unknown>): Promise<void>;
   link(parentId: string, childId: string): Promise<TaskRow>;
@@ -100,12 +107,22 @@ export interface RunLease {
 /** What the dispatcher's tick reads and does. */
 export interface DispatchQueries {
   runningTasks(): Promise<TaskRow[]>;
+  /** Running tasks, in all and by assignee. */
+  runningCounts(): Promise<{ total: number; byAssignee: Map<string, number> }>;
   openRuns(): Promise<RunRow[]>;
+  /** Runs that ended in [from, to) and had a worker process. */
+  endedRunsWithWorkers(from: number, to: number): Promise<RunRow[]>;
   dueSchedules(now: number): Promise<TaskRow[]>;
   promotableTodos(): Promise<TaskRow[]>;
   recoverableBlocked(boardLimit: number, taskId?: string): Promise<TaskRow[]>;
   readyQueue(limit: number): Promise<TaskRow[]>;
   lastRun(taskId: string): Promise<RunRow | undefined>;
+  /** A run's cooldown (a rate limit, a failure not the task's), when it was set and when it ends; null when it has none. */
+  cooldownOf(runId: number): Promise<{ setAt: number; until: number } | null>;
+  /** Says once per cooldown that the task was held back (`respawn_guarded`); false when it was said already. */
+  noteRespawnGuarded(taskId: string, runId: number, payload: Record<string, unknown>): Promise<boolean>;
+  /** todo → ready once every parent is finished; `Refused` when it is not. */
+  promoteReady(taskId: string): Promise<TaskRow>;
   releaseSchedule(taskId: string): Promise<TaskRow>;
   recoverBlocked(taskId: string, boardLimit: number): Promise<TaskRow>;
   reclaimGhost(taskId: string): Promise<TaskRow>;
@@ -140,6 +157,11 @@ export interface BoardStore {
    * same board) commits a change; not for this one's own writes. Returns the function that stops it.
    */
   watch(onChange: () => void): () => void;
+  /**
+   * Upkeep after a dispatcher's tick, never raising: SQLite folds a grown WAL back into the board
+   * (`afterDiskFull`: whatever its size). A server backend has nothing to do.
+   */
+  maintain(options?: { afterDiskFull?: boolean }): Promise<void>;
   /** Waits for the transaction in flight, then closes. */
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import type { Store } from './db.js';
-import { claimHost } from './lease.js';
+import { claimHost } from '../core/run.js';
 import { FINISHED_SQL, type Status } from './types.js';
 
 /**

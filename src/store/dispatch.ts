@@ -2,9 +2,10 @@ import { Refused } from '../errors.js';
 import type { Store } from './db.js';
 import { appendEvent, LAST_BLOCK_KIND_SQL } from './events.js';
 import { NO_CLAIM, readyOrTodo } from './lifecycle.js';
-import { identityOf } from './lease.js';
+import { identityOf } from '../core/run.js';
 import { endOpenRun, runById } from './runs.js';
-import { requireTaskRow, updateTask } from './rows.js';
+import { getTaskRow, requireTaskRow, updateTask } from './rows.js';
+import { promoteIfUnblocked } from './links.js';
 import { FINISHED_SQL, type RunRow, type TaskRow } from './types.js';
 
 /**
@@ -89,6 +90,14 @@ export function endedRunsWithWorkers(store: Store, from: number, to: number): Ru
 }
 
 // ---- transitions ----
+
+/** todo → ready once every parent is finished (event `promoted`, source `dispatcher`); refused when it is not (any more). */
+export function promoteReady(store: Store, taskId: string): TaskRow {
+  return store.writeTxn(() => {
+    if (!promoteIfUnblocked(store, requireTaskRow(store, taskId), { source: 'dispatcher' })) throw new Refused(`${taskId} is no longer promotable`);
+    return getTaskRow(store, taskId)!;
+  });
+}
 
 /** scheduled → ready (todo while a parent is unfinished) once due; event `unblocked`, source `schedule`. */
 export function releaseSchedule(store: Store, taskId: string): TaskRow {

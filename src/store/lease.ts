@@ -11,26 +11,16 @@ import { getTaskRow, requireTaskRow, updateTask, type TaskChanges } from './rows
 import { createTask, type CreateInput, type CreateResult } from './tasks.js';
 import type { RunOutcome, RunRow, TaskRow } from './types.js';
 import { decideFailure, type FailurePolicy } from '../core/breaker.js';
+import type { RunIdentity } from '../core/run.js';
 
 /**
- * Claim, heartbeat and release. A run is identified by (task, run id, claim lock); every write made on
- * its behalf carries all three in its WHERE, and zero rows changed means refused with nothing written,
- * not even an event. A stale worker can never touch a newer attempt.
+ * Claim, heartbeat and release. Every write made on a run's behalf carries its identity (core/run.ts)
+ * in its WHERE, and zero rows changed means refused with nothing written, not even an event.
  */
-export interface RunIdentity {
-  taskId: string;
-  runId: number;
-  claimLock: string;
-}
 
 /** `<hostname>:<pid>:<random>`: which host and process claimed, and unique per claim. */
 export function newClaimLock(): string {
   return `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
-}
-
-/** The host part of a claim lock, to tell whether its processes can be checked from here. */
-export function claimHost(claimLock: string): string {
-  return claimLock.slice(0, claimLock.lastIndexOf(':', claimLock.lastIndexOf(':') - 1));
 }
 
 export type ClaimResult =
@@ -390,13 +380,6 @@ function requeueUncounted(store: Store, before: TaskRow, outcome: RunOutcome, de
   const after = updateTask(store, before, { ...NO_CLAIM, status: readyOrTodo(store, before.id) });
   appendEvent(store, before.id, outcome, { ...details, counted: false, cooldown_until: store.clock.now() + retryInMs }, before.current_run_id);
   return after;
-}
-
-/** A run the dispatcher takes back: its identity, read from the task it holds. */
-export function identityOf(task: TaskRow): RunIdentity | null {
-  return task.status === 'running' && task.current_run_id !== null && task.claim_lock !== null
-    ? { taskId: task.id, runId: task.current_run_id, claimLock: task.claim_lock }
-    : null;
 }
 
 export interface Release {

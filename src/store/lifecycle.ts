@@ -4,7 +4,7 @@ import { insertComment } from './comments.js';
 import { appendEvent } from './events.js';
 import { promoteChildrenOf, unfinishedParents, type UnfinishedParent } from './links.js';
 import { requireTaskRow, requireTransition, updateTask } from './rows.js';
-import type { RunIdentity } from './lease.js';
+import type { RunIdentity } from '../core/run.js';
 import { endOpenRun } from './runs.js';
 import { toTask } from './tasks.js';
 import type { Status, Task, TaskRow } from './types.js';

@@ -4,19 +4,24 @@ import { columnCounts, columnWindow, dataVersion, positionInColumn } from './boa
 import { addComment, commentsForTask } from './comments.js';
 import { loadTaskContext } from './context.js';
 import { takeEvents } from './cursors.js';
-import { openStore, type OpenOptions, type Store } from './db.js';
+import { checkpointWal, openStore, type OpenOptions, type Store } from './db.js';
 import { loadBoardFacts } from './diagnostics.js';
 import {
   assignDefault,
+  cooldownOf,
   dueSchedules,
+  endedRunsWithWorkers,
   lastRun,
+  noteRespawnGuarded,
   openRuns,
   promotableTodos,
+  promoteReady,
   readyQueue,
   reclaimGhost,
   recoverableBlocked,
   recoverBlocked,
   releaseSchedule,
+  runningCounts,
   runningTasks,
 } from './dispatch.js';
 import { eventsAfter, eventsForTask, recentEvents, recordEvent } from './events.js';
@@ -36,11 +41,11 @@ import {
   releaseRun,
   reviewRun,
 } from './lease.js';
-import { approveTask, archiveTask, blockTask, completeTask, promoteTask, reopenTask, requestChanges, scheduleTask, unblockTask } from './lifecycle.js';
+import { approveTask, archiveTask, blockTask, completeTask, stopAndBlock, promoteTask, reopenTask, requestChanges, scheduleTask, unblockTask } from './lifecycle.js';
 import { childIds, linkTasks, parentIds, unfinishedParents, unlinkTasks } from './links.js';
 import { runById, runsForTask } from './runs.js';
 import { readStatsFacts } from './stats.js';
-import { countTasks, createTask, createTasks, editTask, getTask, listTasks, showTask } from './tasks.js';
+import { countTasks, createTask, createTasks, editTask, getTask, listTasks, showTask, toTask } from './tasks.js';
 import { BoardWatcher } from './watch.js';
 
 /** The SQLite board's identity: its file, and the folder beside it for logs and workspaces. */
@@ -106,6 +111,10 @@ export class SqliteBoard implements BoardStore {
     requestChanges: this.write(requestChanges),
     reopen: this.write(reopenTask),
     archive: this.write(archiveTask),
+    stopAndBlock: this.write((store, id: string, reason?: string | null) => {
+      const { task, stopped } = stopAndBlock(store, id, reason);
+      return { task: toTask(store, task), stopped };
+    }),
     note: this.write(recordEvent),
     link: this.write(linkTasks),
     unlink: this.write(unlinkTasks),
@@ -130,12 +139,17 @@ export class SqliteBoard implements BoardStore {
 
   readonly dispatch = {
     runningTasks: this.read(runningTasks),
+    runningCounts: this.read(runningCounts),
     openRuns: this.read(openRuns),
+    endedRunsWithWorkers: this.read(endedRunsWithWorkers),
     dueSchedules: this.read(dueSchedules),
     promotableTodos: this.read(promotableTodos),
     recoverableBlocked: this.read(recoverableBlocked),
     readyQueue: this.read(readyQueue),
     lastRun: this.read(lastRun),
+    cooldownOf: this.read(cooldownOf),
+    noteRespawnGuarded: this.write(noteRespawnGuarded),
+    promoteReady: this.write(promoteReady),
     releaseSchedule: this.write(releaseSchedule),
     recoverBlocked: this.write(recoverBlocked),
     reclaimGhost: this.write(reclaimGhost),
@@ -157,6 +171,12 @@ export class SqliteBoard implements BoardStore {
   watch(onChange: () => void): () => void {
     const watcher = new BoardWatcher(this.store, onChange, dataVersion(this.store));
     return () => watcher.close();
+  }
+
+  /** The WAL folded back and truncated once the queue is idle (`checkpointWal` skips itself inside a transaction). */
+  async maintain(options: { afterDiskFull?: boolean } = {}): Promise<void> {
+    await this.store.settled();
+    checkpointWal(this.store, { force: options.afterDiskFull ?? false });
   }
 
   async close(): Promise<void> {

@@ -2,10 +2,6 @@ import type { TickContext } from '../dispatcher/context.js';
 import { reclaimTask, stopAndBlockTask } from '../dispatcher/reclaim.js';
 import { KanbanError, errorMessage } from '../errors.js';
 import { cleanLine } from '../sanitize.js';
-import { addComment } from '../store/comments.js';
-import { approveTask, archiveTask, completeTask, promoteTask, reopenTask, requestChanges, scheduleTask, unblockTask } from '../store/lifecycle.js';
-import { linkTasks, unlinkTasks } from '../store/links.js';
-import { createTask, editTask, getTask } from '../store/tasks.js';
 import type { Task, TaskRow } from '../store/types.js';
 import { formatWhen, parseWhen } from '../time.js';
 
@@ -17,12 +13,12 @@ export interface Outcome {
 }
 
 /**
- * Every board action calls the same store transition as the CLI. A refusal or bad input becomes a
+ * Every board action calls the same board transition as the CLI. A refusal or bad input becomes a
  * status line ("refused: …"), never an exception that could take the board down.
  */
-export function act(describe: (task: Task | TaskRow) => string, run: () => Task | TaskRow): Outcome {
+export async function act(describe: (task: Task | TaskRow) => string, run: () => Promise<Task | TaskRow>): Promise<Outcome> {
   try {
-    const task = run();
+    const task = await run();
     return { message: cleanLine(describe(task)), tone: 'ok', task };
   } catch (err) {
     const prefix = err instanceof KanbanError && err.exitCode === 1 ? 'refused' : 'error';
@@ -32,54 +28,55 @@ export function act(describe: (task: Task | TaskRow) => string, run: () => Task 
 
 export const actions = {
   reclaim: (ctx: TickContext, id: string) => act((t) => `reclaimed ${t.id} → ${t.status}`, () => reclaimTask(ctx, id)),
-  unblock: (ctx: TickContext, id: string) => act((t) => `unblocked ${t.id} → ${t.status}`, () => unblockTask(ctx.store, id)),
-  reopen: (ctx: TickContext, id: string) => act((t) => `reopened ${t.id} → ${t.status}`, () => reopenTask(ctx.store, id)),
+  unblock: (ctx: TickContext, id: string) => act((t) => `unblocked ${t.id} → ${t.status}`, () => ctx.board.transitions.unblock(id)),
+  reopen: (ctx: TickContext, id: string) => act((t) => `reopened ${t.id} → ${t.status}`, () => ctx.board.transitions.reopen(id)),
   promote: (ctx: TickContext, id: string, force: boolean) =>
-    act((t) => `promoted ${t.id} → ${t.status}${force ? ' (forced)' : ''}`, () => promoteTask(ctx.store, id, { force })),
-  archive: (ctx: TickContext, id: string) => act((t) => `archived ${t.id}`, () => archiveTask(ctx.store, id)),
+    act((t) => `promoted ${t.id} → ${t.status}${force ? ' (forced)' : ''}`, () => ctx.board.transitions.promote(id, { force })),
+  archive: (ctx: TickContext, id: string) => act((t) => `archived ${t.id}`, () => ctx.board.transitions.archive(id)),
   comment: (ctx: TickContext, id: string, text: string) =>
     act(
       (t) => `commented on ${t.id}`,
-      () => {
-        addComment(ctx.store, id, text.trim());
-        return getTask(ctx.store, id);
+      async () => {
+        await ctx.board.transitions.comment(id, text.trim());
+        return ctx.board.tasks.get(id);
       },
     ),
   /** `child` waits on `parent` from now on (a cycle or a self-link is refused). */
-  link: (ctx: TickContext, child: string, parent: string) => act(() => `${child} now waits on ${parent.trim()}`, () => linkTasks(ctx.store, parent.trim(), child)),
-  unlink: (ctx: TickContext, child: string, parent: string) => act(() => `${child} no longer waits on ${parent.trim()}`, () => unlinkTasks(ctx.store, parent.trim(), child)),
+  link: (ctx: TickContext, child: string, parent: string) => act(() => `${child} now waits on ${parent.trim()}`, () => ctx.board.transitions.link(parent.trim(), child)),
+  unlink: (ctx: TickContext, child: string, parent: string) => act(() => `${child} no longer waits on ${parent.trim()}`, () => ctx.board.transitions.unlink(parent.trim(), child)),
   /** Title and body as `$EDITOR` left them: the first line the title, the rest (after a blank line) the body. */
   edit: (ctx: TickContext, id: string, text: string) =>
     act(
       (t) => `edited ${t.id}`,
       () => {
         const [title = '', ...rest] = text.replace(/\r\n/g, '\n').split('\n');
-        return editTask(ctx.store, id, { title: title.trim(), body: rest.join('\n').replace(/^\n/, '').trimEnd() });
+        return ctx.board.transitions.edit(id, { title: title.trim(), body: rest.join('\n').replace(/^\n/, '').trimEnd() });
       },
     ),
-  complete: (ctx: TickContext, id: string) => act((t) => `completed ${t.id}`, () => completeTask(ctx.store, id)),
-  approve: (ctx: TickContext, id: string) => act((t) => `approved ${t.id} → ${t.status}`, () => approveTask(ctx.store, id)),
-  requestChanges: (ctx: TickContext, id: string, feedback: string) => act((t) => `changes requested on ${t.id} → ${t.status}`, () => requestChanges(ctx.store, id, feedback)),
+  complete: (ctx: TickContext, id: string) => act((t) => `completed ${t.id}`, () => ctx.board.transitions.complete(id)),
+  approve: (ctx: TickContext, id: string) => act((t) => `approved ${t.id} → ${t.status}`, () => ctx.board.transitions.approve(id)),
+  requestChanges: (ctx: TickContext, id: string, feedback: string) => act((t) => `changes requested on ${t.id} → ${t.status}`, () => ctx.board.transitions.requestChanges(id, feedback)),
   /** A running task's worker is stopped first (its run closed `blocked`, not counted). */
   block: (ctx: TickContext, id: string, reason: string) => act((t) => `blocked ${t.id}`, () => stopAndBlockTask(ctx, id, reason.trim() || null)),
   assign: (ctx: TickContext, id: string, assignee: string) =>
-    act((t) => `assigned ${t.id} to ${t.assignee ?? 'nobody'}`, () => editTask(ctx.store, id, { assignee: assignee.trim() === '' || assignee.trim() === 'none' ? null : assignee.trim() })),
+    act((t) => `assigned ${t.id} to ${t.assignee ?? 'nobody'}`, () => ctx.board.transitions.edit(id, { assignee: assignee.trim() === '' || assignee.trim() === 'none' ? null : assignee.trim() })),
   /** A duration from now (`90s`, `2h`) or an ISO time. */
   schedule: (ctx: TickContext, id: string, when: string) =>
     act(
       (t) => `scheduled ${t.id} until ${formatWhen(t.scheduled_until!, ctx.now)}`,
-      () => scheduleTask(ctx.store, id, parseWhen(when, ctx.now)),
+      async () => ctx.board.transitions.schedule(id, parseWhen(when, ctx.now)),
     ),
   create: (ctx: TickContext, title: string, assignee: string) =>
-    act((t) => `created ${t.id} (${t.status})`, () => createTask(ctx.store, { title, assignee: assignee.trim() === '' ? null : assignee.trim() }).task),
+    act((t) => `created ${t.id} (${t.status})`, async () => (await ctx.board.transitions.create({ title, assignee: assignee.trim() === '' ? null : assignee.trim() })).task),
 };
 
 /**
  * One action on several tasks, each in its own transaction, reported per card:
  * "3 unblocked, 1 refused: cannot unblock t_… : it is ready".
  */
-export function bulk(ids: readonly string[], verb: string, run: (id: string) => Outcome): Outcome {
-  const outcomes = ids.map(run);
+export async function bulk(ids: readonly string[], verb: string, run: (id: string) => Promise<Outcome>): Promise<Outcome> {
+  const outcomes: Outcome[] = [];
+  for (const id of ids) outcomes.push(await run(id));
   const done = outcomes.filter((o) => o.tone === 'ok').length;
   const failed = outcomes.filter((o) => o.tone === 'error');
   const parts = [`${done} ${verb}`];

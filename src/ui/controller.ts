@@ -99,6 +99,8 @@ export class BoardController {
   /** Tasks blocked or in review as last seen, and when this board last acted itself (its own changes ring no bell). */
   private needPerson = 0;
   private actedAt = -Infinity;
+  /** The end of the last action asked for: actions run one at a time, in order. */
+  private acting: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: ControllerDeps,
@@ -534,10 +536,28 @@ export class BoardController {
   }
 
   /** One action on the targets: one card says what happened to it; several, what happened to each. */
-  private onEach(ids: readonly string[], verb: string, action: (id: string) => Outcome): void {
-    const outcome = ids.length === 1 ? action(ids[0]!) : bulk(ids, verb, action);
+  private onEach(ids: readonly string[], verb: string, action: (id: string) => Promise<Outcome>): void {
     if (ids.length > 1 || this.ui.marks.size > 0) this.ui = { ...this.ui, marks: new Set() };
-    this.report(outcome);
+    this.perform(() => (ids.length === 1 ? action(ids[0]!) : bulk(ids, verb, action)));
+  }
+
+  /**
+   * Runs an action after those already asked for (one at a time, in the order of the keys), and
+   * reports its outcome once it has ended; `then` follows the report (selecting what it made).
+   */
+  private perform(action: () => Promise<Outcome>, then?: (outcome: Outcome) => void): void {
+    this.acting = this.acting
+      .then(action)
+      .then((outcome) => {
+        this.report(outcome);
+        then?.(outcome);
+      })
+      .catch((err: unknown) => this.report({ message: `error: ${cleanLine(errorMessage(err))}`, tone: 'error' }));
+  }
+
+  /** Resolves once every action asked for so far has ended and been reported. */
+  settled(): Promise<void> {
+    return this.acting;
   }
 
   private report(outcome: Outcome): void {
@@ -573,10 +593,10 @@ export class BoardController {
         const profiles = this.deps.profiles();
         if (!isKnownProfile(name, profiles)) return this.say(`no profile "${name}" in the config (profiles: ${profiles.join(', ')})`, 'error');
         this.set({ dialog: null });
-        const outcome = actions.create(ctx(), dialog.title!, name);
-        this.report(outcome);
-        if (outcome.task) this.select(outcome.task);
-        return;
+        return this.perform(
+          () => actions.create(ctx(), dialog.title!, name),
+          (outcome) => outcome.task && this.select(outcome.task),
+        );
       }
     }
     this.set({ dialog: null });

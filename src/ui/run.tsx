@@ -14,6 +14,7 @@ import { busyTimeoutMs } from '../env.js';
 import { errorMessage, InvalidInput } from '../errors.js';
 import type { LocationOptions } from '../location.js';
 import { openStore } from '../store/db.js';
+import { SqliteBoard } from '../store/sqlite-board.js';
 import { App } from './App.js';
 import { Keymap } from './commands.js';
 import { DispatcherHandle } from './dispatcher.js';
@@ -43,7 +44,10 @@ function boardName(path: string): string {
 export async function runTui(dbPath: string, configPath: string, options: TuiOptions): Promise<void> {
   if (!process.stdout.isTTY || !process.stdin.isTTY) throw new InvalidInput('kanban tui needs a terminal; kanban tui --no-ui runs the dispatcher headless');
   const source = new ConfigSource(configPath, options.flags);
-  const store = openStore(dbPath, { busyTimeoutMs: busyTimeoutMs() });
+  // The dispatcher and the keys act through the board port; the screen's model still reads on a
+  // connection of its own (the board checked the file's integrity just before).
+  const board = SqliteBoard.open(dbPath, { busyTimeoutMs: busyTimeoutMs() });
+  const store = openStore(dbPath, { busyTimeoutMs: busyTimeoutMs(), checkIntegrity: false });
   const killer = new Killer();
   const elapsed = Elapsed.forLife(); // one for the board's life: a step of the wall clock decides nothing
   const hooks = new HookRunner(); // its problems reach the status line as the next tick's actions
@@ -52,7 +56,7 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
     ? new DispatcherLoop(
         () => {
           source.refresh();
-          return dispatchOnce(store, source.config, systemClock, { ...source.tickOptions(killer, elapsed), hooks });
+          return dispatchOnce(board, source.config, systemClock, { ...source.tickOptions(killer, elapsed), hooks });
         },
         () => source.settings.tickSeconds * 1000,
         {
@@ -93,7 +97,7 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
       copy={(text) => copyToClipboard(process.stdout, text)}
       // SIGSTOP, not SIGTSTP: the kernel drops SIGTSTP in an orphaned process group (no shell's job control).
       suspend={() => screen.lent(() => process.kill(0, 'SIGSTOP'))}
-      context={() => tickContext(store, source.config, systemClock, source.tickOptions(killer, elapsed))}
+      context={() => tickContext(board, source.config, systemClock, source.tickOptions(killer, elapsed))}
       diagnose={() => diagnoseBoard(store, source.config, source.settings, systemClock.now())}
     />,
     { exitOnCtrlC: false, patchConsole: false, onRender: markRendered },
@@ -111,8 +115,9 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
     process.off('uncaughtException', crash);
     process.off('unhandledRejection', crash);
     // The terminal is the user's again: what the last hooks did wrong is said there.
-    for (const line of await stopHooks(store, hooks)) process.stderr.write(`kanban: ${cleanLine(line)}\n`);
+    for (const line of await stopHooks(board, hooks)) process.stderr.write(`kanban: ${cleanLine(line)}\n`);
     await killer.settle();
+    await board.close();
     store.close();
   }
 }

@@ -1,5 +1,5 @@
 import { InvalidInput } from '../errors.js';
-import type { RunIdentity } from '../store/lease.js';
+import type { RunIdentity } from '../core/run.js';
 
 type Env = Record<string, string | undefined>;
 

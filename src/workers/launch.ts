@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RunIdentity } from '../store/lease.js';
+import type { RunIdentity } from '../core/run.js';
 import { openTaskLog } from './runlog.js';
 
 /** bin/kanban.js of this installation, found from wherever this code was loaded (src, dist or a bundle chunk). */

@@ -8,7 +8,7 @@ import { loadConfig, parseConfig, type Config, type Profile } from '../config.js
 import { errorMessage } from '../errors.js';
 import { resolveSettings, type Settings } from '../settings.js';
 import type { TaskContext } from '../store/context.js';
-import type { RunIdentity } from '../store/lease.js';
+import type { RunIdentity } from '../core/run.js';
 import type { TaskRow } from '../store/types.js';
 import { kanbanBin } from './launch.js';
 import { promptFilePath } from './runlog.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/db.js';
-import type { RunIdentity } from '../../src/store/lease.js';
+import type { RunIdentity } from '../../src/core/run.js';
 import { blockTask } from '../../src/store/lifecycle.js';
 import { createTask, showTask } from '../../src/store/tasks.js';
 import { tempDir, claimOrFail } from '../helpers/board.js';

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openStore, type Store } from '../../src/store/db.js';
-import type { RunIdentity } from '../../src/store/lease.js';
+import type { RunIdentity } from '../../src/core/run.js';
 import { runById } from '../../src/store/runs.js';
 import { showTask } from '../../src/store/tasks.js';
 import type { EventRow, RunRow } from '../../src/store/types.js';

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { completeTask } from '../../src/store/lifecycle.js';
 import { runsForTask } from '../../src/store/runs.js';
 import { createTask, getTask } from '../../src/store/tasks.js';
-import type { RunIdentity } from '../../src/store/lease.js';
+import type { RunIdentity } from '../../src/core/run.js';
 import type { RunRow } from '../../src/store/types.js';
 import { taskLogPath } from '../../src/workers/runlog.js';
 import { tempDir, forceTask } from '../helpers/board.js';

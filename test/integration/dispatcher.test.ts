@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { parseConfig } from '../../src/config.js';
 import { Killer } from '../../src/dispatcher/processes.js';
 import { dispatchOnce } from '../../src/dispatcher/tick.js';
+import { SqliteBoard } from '../../src/store/sqlite-board.js';
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { unblockTask } from '../../src/store/lifecycle.js';
@@ -236,7 +237,7 @@ describe('a worker whose pid was never recorded', { timeout: TEST_MS }, () => {
     try {
       const killer = new Killer(500);
       const later = { now: () => Date.now() + 60_000 }; // past the crash grace
-      const result = dispatchOnce(board.store, parseConfig('{}', 'c.yaml'), later, { killer, launch: () => 0 });
+      const result = await dispatchOnce(new SqliteBoard(board.store), parseConfig('{}', 'c.yaml'), later, { killer, launch: () => 0 });
       expect(result.actions).toContainEqual(expect.objectContaining({ step: 'reap', action: 'crashed', task_id: task.id }));
       await killer.settle();
       await waitFor('the orphan to be stopped', () => !alive(orphan.pid!), 5000);

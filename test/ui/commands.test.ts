@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Killer } from '../../src/dispatcher/processes.js';
 import { tickContext } from '../../src/dispatcher/tick.js';
+import { SqliteBoard } from '../../src/store/sqlite-board.js';
 import { STATUSES, type Status } from '../../src/store/types.js';
 import { actions } from '../../src/ui/actions.js';
 import { COMMANDS, keyTableMarkdown, type CommandId } from '../../src/ui/commands.js';
@@ -22,7 +23,7 @@ describe('the command table', () => {
 
   // The store is the judge of what is legal: each card command's statuses must be exactly those
   // from which its transition succeeds (assign is stricter on purpose: finished work is not reassigned).
-  const transitions: Partial<Record<CommandId, (ctx: ReturnType<typeof tickContext>, id: string) => { tone: string }>> = {
+  const transitions: Partial<Record<CommandId, (ctx: ReturnType<typeof tickContext>, id: string) => Promise<{ tone: string }>>> = {
     reclaim: (ctx, id) => actions.reclaim(ctx, id),
     unblock: (ctx, id) => actions.unblock(ctx, id),
     reopen: (ctx, id) => actions.reopen(ctx, id),
@@ -36,15 +37,15 @@ describe('the command table', () => {
     archive: (ctx, id) => actions.archive(ctx, id),
     comment: (ctx, id) => actions.comment(ctx, id, 'a note'),
   };
-  it.each(Object.keys(transitions) as CommandId[])('%s applies to exactly the statuses the store allows it from', (id) => {
+  it.each(Object.keys(transitions) as CommandId[])('%s applies to exactly the statuses the store allows it from', async (id) => {
     const spec = COMMANDS.find((c) => c.id === id)!;
     const allowed: Status[] = [];
     for (const status of STATUSES) {
       const clock = manualClock();
       const store = testStore(clock);
-      const ctx = tickContext(store, config, clock, { settings, killer: new Killer(0), isRunProcess: () => false });
+      const ctx = tickContext(new SqliteBoard(store), config, clock, { settings, killer: new Killer(0), isRunProcess: () => false });
       const task = taskIn(store, status);
-      if (transitions[id]!(ctx, task).tone === 'ok') allowed.push(status);
+      if ((await transitions[id]!(ctx, task)).tone === 'ok') allowed.push(status);
       store.close();
     }
     expect([...(spec.when ?? [])].sort()).toEqual(allowed.sort());

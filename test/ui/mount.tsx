@@ -7,6 +7,7 @@ import { Killer } from '../../src/dispatcher/processes.js';
 import { tickContext } from '../../src/dispatcher/tick.js';
 import { resolveSettings } from '../../src/settings.js';
 import type { Store } from '../../src/store/db.js';
+import { SqliteBoard } from '../../src/store/sqlite-board.js';
 import { App } from '../../src/ui/App.js';
 import type { Keymap } from '../../src/ui/commands.js';
 import { DispatcherHandle } from '../../src/ui/dispatcher.js';
@@ -47,8 +48,9 @@ async function settle(frame: () => string | undefined): Promise<void> {
  * is never started (its pause and tick-now still work), or none at all.
  */
 export function mount(store: Store, clock: ManualClock, options: { dispatcher?: boolean; columns?: number; rows?: number; configProblem?: () => string | null; bell?: () => void; edit?: (text: string) => string | null; copy?: (text: string) => void; keymap?: Keymap } = {}) {
-  const loop = options.dispatcher === false ? null : new DispatcherLoop(() => ({ at: clock.now(), dry_run: false, actions: [], errors: [], fault: null }), () => 1000, { onTick: () => {}, onError: () => {} });
+  const loop = options.dispatcher === false ? null : new DispatcherLoop(async () => ({ at: clock.now(), dry_run: false, actions: [], errors: [], fault: null }), () => 1000, { onTick: () => {}, onError: () => {} });
   const handle = new DispatcherHandle(loop, () => settings, options.configProblem);
+  const board = new SqliteBoard(store); // the keys act through the port, on the same connection
   const instance = render(
     <App
       store={store}
@@ -60,7 +62,7 @@ export function mount(store: Store, clock: ManualClock, options: { dispatcher?: 
       {...(options.edit && { edit: options.edit })}
       {...(options.copy && { copy: options.copy })}
       {...(options.keymap && { keymap: options.keymap })}
-      context={() => tickContext(store, config, clock, { settings, killer: new Killer(0), isRunProcess: () => false })}
+      context={() => tickContext(board, config, clock, { settings, killer: new Killer(0), isRunProcess: () => false })}
       clock={clock}
       size={{ columns: options.columns ?? 100, rows: options.rows ?? 30 }}
       watch={false}

@@ -2,13 +2,11 @@ import type { Command } from 'commander';
 import { hostname } from 'node:os';
 import { InvalidInput } from '../../errors.js';
 import { parseTaskId } from '../../ids.js';
-import { stopAndBlock } from '../../store/lifecycle.js';
 import type { BoardStore } from '../../port/board.js';
-import type { RunIdentity } from '../../store/lease.js';
+import type { RunIdentity } from '../../core/run.js';
 import type { Task } from '../../store/types.js';
-import { toTask } from '../../store/tasks.js';
 import { isDurationUnit, parseDuration, parseTime } from '../../time.js';
-import { globalOptions, withBoard, withStore, type GlobalOptions } from '../context.js';
+import { globalOptions, withBoard } from '../context.js';
 import { actOnEach } from '../each.js';
 import { formatTaskLine, formatWhen, printTask, writeLine } from '../output.js';
 
@@ -22,12 +20,11 @@ export function registerFlowCommands(program: Command): void {
     .action(async (rawId: string, reason: string | undefined, _opts: unknown, command: Command) => {
       const id = parseTaskId(rawId);
       const options = globalOptions(command);
-      const stopped = withStore(options, (store) => {
-        const blocked = stopAndBlock(store, id, reason ?? null);
-        printTask(toTask(store, blocked.task), 'blocked', options.json ?? false);
-        return blocked.stopped;
+      await withBoard(options, async (board) => {
+        const { task, stopped } = await board.transitions.stopAndBlock(id, reason ?? null);
+        printTask(task, 'blocked', options.json ?? false);
+        if (stopped) await stopWorker(board, stopped);
       });
-      if (stopped) await stopWorker(options, stopped);
     });
 
   eachTaskCommand(program, 'unblock', 'blocked or scheduled → ready (todo while a parent is unfinished); resets the failure counter', 'unblocked', (board, id) => board.transitions.unblock(id));
@@ -123,9 +120,9 @@ function eachTaskCommand(program: Command, name: string, description: string, ve
  * After `block` closed a running task's run: its worker stopped as `reclaim` stops it (a live
  * supervisor spared, to record the exit), waiting out the grace. The code for it is loaded only then.
  */
-async function stopWorker(options: GlobalOptions, run: RunIdentity): Promise<void> {
+async function stopWorker(board: BoardStore, run: RunIdentity): Promise<void> {
   const [{ Killer }, { stopClosedRun }] = await Promise.all([import('../../dispatcher/processes.js'), import('../../dispatcher/steps/leases.js')]);
   const killer = new Killer();
-  withStore(options, (store) => stopClosedRun({ store, killer, host: hostname() }, run), 'read');
+  await stopClosedRun({ board, killer, host: hostname() }, run);
   await killer.settle();
 }

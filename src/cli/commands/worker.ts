@@ -6,7 +6,7 @@ import { renderPrompt } from '../../agents/prompt.js';
 import { promptFilePath } from '../../workers/runlog.js';
 import { identityFromEnv } from '../../workers/identity.js';
 import type { BoardStore } from '../../port/board.js';
-import type { RunIdentity } from '../../store/lease.js';
+import type { RunIdentity } from '../../core/run.js';
 import { globalOptions, withBoard } from '../context.js';
 import { printTask, writeJson, writeLine } from '../output.js';
 import { collect } from '../parse.js';

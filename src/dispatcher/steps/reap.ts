@@ -1,8 +1,6 @@
 import { errorMessage, Refused } from '../../errors.js';
 import { INFRASTRUCTURE_RETRY_MS } from '../../faults.js';
-import { endedRunsWithWorkers, openRuns } from '../../store/dispatch.js';
-import { recordEvent } from '../../store/events.js';
-import { claimHost, recordFailedRun } from '../../store/lease.js';
+import { claimHost } from '../../core/run.js';
 import { failurePolicyOf } from '../../settings.js';
 import type { TickAction, TickContext } from '../context.js';
 import { processesByRun, processesOfRun, stopRunProcesses } from '../processes.js';
@@ -20,9 +18,9 @@ const ORPHAN_HORIZON_MS = 3_600_000;
  * still alive a minute after its run closed is stopped, and so is any process still carrying the
  * run's identity once its worker is gone.
  */
-export function reap(ctx: TickContext): TickAction[] {
+export async function reap(ctx: TickContext): Promise<TickAction[]> {
   const actions: TickAction[] = [];
-  for (const run of openRuns(ctx.store)) {
+  for (const run of await ctx.board.dispatch.openRuns()) {
     if (claimHost(run.claim_lock) !== ctx.host) continue;
     if (ctx.isRunProcess(run.supervisor_pid, { taskId: run.task_id, runId: run.id })) continue;
     if (!pastGrace(ctx.elapsed.ageOfStart(`started:${run.id}`, run.started_at, ctx.now), ctx.settings.crashGraceSeconds * 1000)) continue;
@@ -37,8 +35,8 @@ export function reap(ctx: TickContext): TickAction[] {
       try {
         const identity = { taskId: run.task_id, runId: run.id, claimLock: run.claim_lock };
         // Nothing of the task ran when its supervisor never started: that is the machine's fault, not counted.
-        if (neverStarted) recordFailedRun(ctx.store, identity, 'spawn_failed', `not started: ${detail}`, failurePolicyOf(ctx.settings), { retryInMs: INFRASTRUCTURE_RETRY_MS });
-        else recordFailedRun(ctx.store, identity, 'crashed', `crashed: ${detail}`, failurePolicyOf(ctx.settings));
+        if (neverStarted) await ctx.board.lease.recordFailure(identity, 'spawn_failed', `not started: ${detail}`, failurePolicyOf(ctx.settings), { retryInMs: INFRASTRUCTURE_RETRY_MS });
+        else await ctx.board.lease.recordFailure(identity, 'crashed', `crashed: ${detail}`, failurePolicyOf(ctx.settings));
       } catch (err) {
         if (err instanceof Refused) continue; // another dispatcher, or the supervisor itself, got there first
         throw err;
@@ -51,7 +49,7 @@ export function reap(ctx: TickContext): TickAction[] {
   // gone (killed with its supervisor, say), processes still carrying the run's identity (a sweep of
   // /proc, at most every SWEEP_EVERY_MS).
   let byRun: Map<string, number[]> | null = null;
-  for (const run of endedRunsWithWorkers(ctx.store, ctx.now - ORPHAN_HORIZON_MS, ctx.now - ORPHAN_AFTER_MS)) {
+  for (const run of await ctx.board.dispatch.endedRunsWithWorkers(ctx.now - ORPHAN_HORIZON_MS, ctx.now - ORPHAN_AFTER_MS)) {
     const process = { taskId: run.task_id, runId: run.id };
     if (claimHost(run.claim_lock) !== ctx.host) continue;
     let pids: number[];
@@ -65,7 +63,7 @@ export function reap(ctx: TickContext): TickAction[] {
       if (!ctx.dryRun) {
         ctx.killer.terminate(pid, process);
         try {
-          recordEvent(ctx.store, run.task_id, 'worker_killed', { worker_pid: pid, run_id: run.id, reason: detail });
+          await ctx.board.transitions.note(run.task_id, 'worker_killed', { worker_pid: pid, run_id: run.id, reason: detail });
         } catch (err) {
           actions.push({ step: 'reap', action: 'note_failed', task_id: run.task_id, run_id: run.id, detail: errorMessage(err) });
         }

@@ -1,7 +1,5 @@
 import { errorMessage, Refused } from '../../errors.js';
 import { infrastructureFault, INFRASTRUCTURE_RETRY_MS } from '../../faults.js';
-import { assignDefault, readyQueue, runningCounts } from '../../store/dispatch.js';
-import { attachSupervisor, claimTask, recordFailedRun } from '../../store/lease.js';
 import type { TaskRow } from '../../store/types.js';
 import { failurePolicyOf } from '../../settings.js';
 import type { TickAction, TickContext } from '../context.js';
@@ -17,13 +15,13 @@ const READY_SCAN_LIMIT = 5_000;
  * claimed and its supervisor started detached. The counts read here only save work: the caps that
  * hold are checked again inside each claim's transaction, where other dispatchers cannot race it. A start that fails closes the run `spawn_failed`.
  */
-export function spawnStep(ctx: TickContext): TickAction[] {
+export async function spawnStep(ctx: TickContext): Promise<TickAction[]> {
   const actions: TickAction[] = [];
-  const counts = runningCounts(ctx.store);
+  const counts = await ctx.board.dispatch.runningCounts();
   let running = counts.total;
   const skip = (task: TaskRow, detail: string) => actions.push({ step: 'spawn', action: 'skipped', task_id: task.id, detail });
 
-  for (const task of readyQueue(ctx.store, READY_SCAN_LIMIT)) {
+  for (const task of await ctx.board.dispatch.readyQueue(READY_SCAN_LIMIT)) {
     if (running >= ctx.settings.maxInProgress) break;
     const assignee = task.assignee ?? ctx.config.default_assignee ?? null;
     if (assignee === null) {
@@ -40,7 +38,7 @@ export function spawnStep(ctx: TickContext): TickAction[] {
       skip(task, `profile ${assignee} is at its cap of ${cap}`);
       continue;
     }
-    const guard = respawnGuard(ctx, task);
+    const guard = await respawnGuard(ctx, task);
     if (guard) {
       actions.push({ step: 'spawn', action: 'guarded', task_id: task.id, detail: `${guard.reason === 'rate_limited' ? 'rate limited' : guard.reason === 'spawn_failed' ? 'could not start' : `${guard.reason}, not counted (the machine's fault)`} until ${formatWhen(guard.clearAt, ctx.now)}` });
       continue;
@@ -48,7 +46,7 @@ export function spawnStep(ctx: TickContext): TickAction[] {
     if (ctx.dryRun) {
       actions.push({ step: 'spawn', action: 'spawned', task_id: task.id, detail: task.assignee ? assignee : `${assignee} (default assignee)` });
     } else {
-      const action = claimAndLaunch(ctx, task, assignee, cap);
+      const action = await claimAndLaunch(ctx, task, assignee, cap);
       if (!action) continue;
       if (action.action === 'at_board_cap') break; // another dispatcher filled the board meanwhile
       if (action.action === 'at_profile_cap') {
@@ -65,15 +63,15 @@ export function spawnStep(ctx: TickContext): TickAction[] {
   return actions;
 }
 
-function claimAndLaunch(ctx: TickContext, task: TaskRow, assignee: string, cap: number | undefined): TickAction | null {
+async function claimAndLaunch(ctx: TickContext, task: TaskRow, assignee: string, cap: number | undefined): Promise<TickAction | null> {
   try {
-    if (task.assignee === null) assignDefault(ctx.store, task.id, assignee);
+    if (task.assignee === null) await ctx.board.dispatch.assignDefault(task.id, assignee);
     const caps = { board: ctx.settings.maxInProgress, ...(cap !== undefined && { profile: cap }) };
-    const claim = claimTask(ctx.store, task.id, { profile: assignee, leaseMs: ctx.settings.claimTtlSeconds * 1000, caps });
+    const claim = await ctx.board.lease.claim(task.id, { profile: assignee, leaseMs: ctx.settings.claimTtlSeconds * 1000, caps });
     if (!claim.claimed) return { step: 'spawn', action: claim.atCap ? `at_${claim.atCap}_cap` : 'demoted', task_id: task.id, detail: claim.reason };
     try {
       const pid = ctx.launch(claim.identity);
-      attachSupervisor(ctx.store, claim.identity, pid);
+      await ctx.board.lease.attachSupervisor(claim.identity, pid);
       return { step: 'spawn', action: 'spawned', task_id: task.id, run_id: claim.identity.runId, detail: `${assignee}, supervisor ${pid}` };
     } catch (err) {
       if (err instanceof Refused) return { step: 'spawn', action: 'spawned', task_id: task.id, run_id: claim.identity.runId, detail: `${assignee}, run already moved on` };
@@ -81,7 +79,7 @@ function claimAndLaunch(ctx: TickContext, task: TaskRow, assignee: string, cap: 
       // The board's folder read-only or full, no process slots: the machine's fault, not the task's.
       const fault = infrastructureFault(err);
       try {
-        recordFailedRun(ctx.store, claim.identity, 'spawn_failed', reason, failurePolicyOf(ctx.settings), fault ? { retryInMs: INFRASTRUCTURE_RETRY_MS } : undefined);
+        await ctx.board.lease.recordFailure(claim.identity, 'spawn_failed', reason, failurePolicyOf(ctx.settings), fault ? { retryInMs: INFRASTRUCTURE_RETRY_MS } : undefined);
       } catch (recordErr) {
         // Not recorded either: the run stays open without a supervisor, and the reaper closes it, uncounted.
         if (!fault || !infrastructureFault(recordErr)) throw recordErr;

@@ -4,7 +4,6 @@ import { NotFound, Refused } from '../../../src/errors.js';
 import {
   blockRun,
   checkOwnership,
-  claimHost,
   claimTask,
   commentFromRun,
   completeRun,
@@ -12,9 +11,9 @@ import {
   recordExit,
   recordSpawn,
   recordFailedRun,
-  type RunIdentity,
   type WorkerExit,
 } from '../../../src/store/lease.js';
+import { claimHost, type RunIdentity } from '../../../src/core/run.js';
 import { blockTask, completeTask, unblockTask } from '../../../src/store/lifecycle.js';
 import { runById } from '../../../src/store/runs.js';
 import { createTask, getTask, showTask } from '../../../src/store/tasks.js';
