@@ -55,7 +55,7 @@ export function tickContext(board: BoardStore, config: Config, clock: Clock, opt
     isRunProcess: options.isRunProcess ?? isRunProcess,
     killer: options.killer ?? new Killer(),
     elapsed: options.elapsed ?? new Elapsed(),
-    launch: options.launch ?? ((identity) => startSupervisor(board.ref.location, identity, { env: supervisorEnv(config, options.configPath) })),
+    launch: options.launch ?? ((identity) => startSupervisor(board.ref, identity, { env: supervisorEnv(config, options.configPath) })),
     hooks: options.hooks ?? null,
   };
 }

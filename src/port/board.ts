@@ -30,7 +30,7 @@ export interface BoardRef {
   kind: 'sqlite';
   /** Where the board is: a file path for SQLite (a URL for a server backend). */
   location: string;
-  /** A short name for people: the header, `kanban boards`. */
+  /** A name for people (the board's header): a named board's slug, else where it is. */
   name: string;
   /** The folder that holds the board's logs and workspaces, on this host. */
   dataDir: string;
@@ -41,6 +41,8 @@ export interface TaskReads {
   get(id: string): Promise<Task>;
   show(id: string): Promise<TaskDetail>;
   list(filter?: ListFilter): Promise<Task[]>;
+  /** The same tasks as `list`, as the bytes of a JSON array, one task a line, built by the backend (`list --json` on a large board). */
+  listJson(filter?: ListFilter): Promise<Buffer>;
   count(): Promise<number>;
   runs(taskId: string): Promise<RunRow[]>;
   run(taskId: string, runId: number): Promise<RunRow | undefined>;

@@ -45,12 +45,17 @@ import { approveTask, archiveTask, blockTask, completeTask, stopAndBlock, promot
 import { childIds, linkTasks, parentIds, unfinishedParents, unlinkTasks } from './links.js';
 import { runById, runsForTask } from './runs.js';
 import { readStatsFacts } from './stats.js';
-import { countTasks, createTask, createTasks, editTask, getTask, listTasks, showTask, toTask } from './tasks.js';
+import { countTasks, createTask, createTasks, editTask, getTask, listTasks, listTasksJson, showTask, toTask } from './tasks.js';
 import { BoardWatcher } from './watch.js';
 
-/** The SQLite board's identity: its file, and the folder beside it for logs and workspaces. */
+/**
+ * The SQLite board's identity: its file; its name for people, the slug of a named board
+ * (`…/boards/<slug>/board.db`) or else the path; and the folder beside it for logs and workspaces.
+ */
 export function sqliteRef(path: string): BoardRef {
-  return { kind: 'sqlite', location: path, name: basename(path).replace(/\.db$/, ''), dataDir: dirname(path) };
+  const dataDir = dirname(path);
+  const name = basename(dirname(dataDir)) === 'boards' ? basename(dataDir) : path;
+  return { kind: 'sqlite', location: path, name, dataDir };
 }
 
 /**
@@ -84,6 +89,7 @@ export class SqliteBoard implements BoardStore {
     get: this.read(getTask),
     show: this.read(showTask),
     list: this.read(listTasks),
+    listJson: this.read(listTasksJson),
     count: this.read(countTasks),
     runs: this.read(runsForTask),
     run: this.read(runById),

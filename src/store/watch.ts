@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import { dataVersion } from './board.js';
 import type { Store } from './db.js';
 
@@ -10,10 +10,12 @@ const POLL_MS = 1000;
 /**
  * Tells when another process changed the board: chokidar on the board file and its -wal, each event
  * confirmed with PRAGMA data_version so that events which changed nothing (a reader's checkpoint,
- * our own writes) cost a pragma and no redraw.
+ * our own writes) cost a pragma and no redraw. chokidar is loaded when the first watch starts, so
+ * commands that never watch do not pay for it; until it is watching, the poll stands in.
  */
 export class BoardWatcher {
-  private readonly watcher: FSWatcher;
+  private watcher: FSWatcher | null = null;
+  private closed = false;
   private readonly poll: NodeJS.Timeout;
   private pending: NodeJS.Timeout | undefined;
   private version: number;
@@ -25,17 +27,25 @@ export class BoardWatcher {
     since: number,
   ) {
     this.version = since;
-    this.watcher = watch([store.path, `${store.path}-wal`], { ignoreInitial: true, persistent: false });
-    this.watcher.on('all', () => this.soon());
+    void this.watchFiles();
     this.poll = setInterval(() => this.check(), POLL_MS);
     this.poll.unref();
     this.check();
   }
 
   close(): void {
+    this.closed = true;
     clearInterval(this.poll);
     clearTimeout(this.pending);
-    void this.watcher.close();
+    void this.watcher?.close();
+  }
+
+  private async watchFiles(): Promise<void> {
+    const { watch } = await import('chokidar');
+    if (this.closed) return;
+    this.watcher = watch([this.store.path, `${this.store.path}-wal`], { ignoreInitial: true, persistent: false });
+    this.watcher.on('all', () => this.soon());
+    this.check(); // what changed while chokidar was loading
   }
 
   private soon(): void {

@@ -10,6 +10,7 @@ import { loadBoard, type BoardView, type Cursor } from './board-view.js';
 import type { ColumnSort } from '../store/board.js';
 import { markChange } from './timing.js';
 import { BoardWatcher } from '../store/watch.js';
+import { sqliteRef } from '../store/sqlite-board.js';
 
 /** What the board reads: the columns around their cursors, the drawer's task, its log tail. */
 export interface BoardQuery {
@@ -179,7 +180,7 @@ export class BoardModel {
 
   private readLog(): void {
     if (this.query.drawer === null) return;
-    const tail = readLogTail(taskLogPath(this.store.path, this.query.drawer), LOG_TAIL_LINES);
+    const tail = readLogTail(taskLogPath(sqliteRef(this.store.path).dataDir, this.query.drawer), LOG_TAIL_LINES);
     const old = this.current.logTail;
     if (tail.length === old.length && tail.every((line, i) => line === old[i])) return;
     this.current = { ...this.current, logTail: tail };

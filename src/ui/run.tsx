@@ -1,5 +1,4 @@
 import { render } from 'ink';
-import { basename, dirname } from 'node:path';
 import { systemClock } from '../clock.js';
 import { diagnoseBoard } from '../diagnostics/board.js';
 import { ConfigSource } from '../dispatcher/config-source.js';
@@ -29,12 +28,6 @@ export interface TuiOptions {
   /** Ring the terminal's bell when a task comes to need a person. */
   bell?: boolean;
   flags: ConstructorParameters<typeof ConfigSource>[1];
-}
-
-/** A board's name for the header: its slug for a named board, else its path. */
-function boardName(path: string): string {
-  const dir = dirname(path);
-  return basename(dirname(dir)) === 'boards' ? basename(dir) : path;
 }
 
 /**
@@ -87,7 +80,7 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
   const instance = render(
     <App
       store={store}
-      boardName={boardName(store.path)}
+      boardName={board.ref.name}
       dispatcher={handle}
       settings={() => source.settings}
       profiles={() => Object.keys(source.config.profiles)}

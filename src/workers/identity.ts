@@ -1,5 +1,6 @@
 import { InvalidInput } from '../errors.js';
 import type { RunIdentity } from '../core/run.js';
+import type { BoardRef } from '../port/board.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -28,10 +29,10 @@ export function identityFromEnv(env: Env = process.env): RunIdentity & { db: str
 }
 
 /** The environment a worker runs with: its parent's, plus its identity. */
-export function workerEnv(base: Env, identity: RunIdentity, db: string, workspace: string): Env {
+export function workerEnv(base: Env, identity: RunIdentity, board: BoardRef, workspace: string): Env {
   return {
     ...base,
-    KANBAN_DB: db,
+    KANBAN_DB: board.location,
     KANBAN_TASK: identity.taskId,
     KANBAN_RUN_ID: String(identity.runId),
     KANBAN_CLAIM_LOCK: identity.claimLock,

@@ -3,6 +3,7 @@ import { closeSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunIdentity } from '../core/run.js';
+import type { BoardRef } from '../port/board.js';
 import { openTaskLog } from './runlog.js';
 
 /** bin/kanban.js of this installation, found from wherever this code was loaded (src, dist or a bundle chunk). */
@@ -27,16 +28,16 @@ export interface LaunchOptions {
  * outlives whoever started it (the dispatcher, the board, a test). Its stderr goes to the task log.
  * Returns its pid.
  */
-export function startSupervisor(dbPath: string, identity: Pick<RunIdentity, 'taskId' | 'runId'>, options: LaunchOptions = {}): number {
+export function startSupervisor(ref: BoardRef, identity: Pick<RunIdentity, 'taskId' | 'runId'>, options: LaunchOptions = {}): number {
   const env = options.env ?? process.env;
-  const log = openTaskLog(dbPath, identity.taskId);
+  const log = openTaskLog(ref.dataDir, identity.taskId);
   try {
     const child = spawn(process.execPath, [kanbanBin(), 'worker', 'run', '--task', identity.taskId, '--run', String(identity.runId)], {
       detached: true,
       cwd: options.cwd ?? process.cwd(),
       stdio: ['ignore', 'ignore', log],
       // The run's identity in its environment lets the reaper tell this process from a stranger that reused its pid.
-      env: { ...env, KANBAN_DB: dbPath, KANBAN_TASK: identity.taskId, KANBAN_RUN_ID: String(identity.runId) },
+      env: { ...env, KANBAN_DB: ref.location, KANBAN_TASK: identity.taskId, KANBAN_RUN_ID: String(identity.runId) },
     });
     child.unref();
     if (child.pid === undefined) throw new Error('the supervisor process did not start');

@@ -9,6 +9,7 @@ import { errorMessage } from '../errors.js';
 import { resolveSettings, type Settings } from '../settings.js';
 import type { TaskContext } from '../store/context.js';
 import type { RunIdentity } from '../core/run.js';
+import type { BoardRef } from '../port/board.js';
 import type { TaskRow } from '../store/types.js';
 import { kanbanBin } from './launch.js';
 import { promptFilePath } from './runlog.js';
@@ -53,23 +54,23 @@ export function configForRun(configPath: string, env: NodeJS.ProcessEnv = proces
   }
 }
 
-export function planRun(context: TaskContext, dbPath: string, configPath: string, identity: RunIdentity, task: TaskRow): RunPlan {
+export function planRun(context: TaskContext, ref: BoardRef, configPath: string, identity: RunIdentity, task: TaskRow): RunPlan {
   const config = configForRun(configPath);
   const settings = resolveSettings(config);
   const chosen = profileFor(config, task.assignee);
   if ('error' in chosen) throw new ConfigFault(chosen.error);
   const { name, profile } = chosen;
   const template = profile.prompt_template === undefined ? undefined : readTemplate(resolve(dirname(configPath), profile.prompt_template));
-  const workspace = prepareWorkspace(task, dbPath); // the task's own setting: a failure here is counted
+  const workspace = prepareWorkspace(task, ref.dataDir); // the task's own setting: a failure here is counted
   const adapter = profile.agent ? ADAPTERS[profile.agent] : null;
-  const kanban = kanbanShim(dbPath);
+  const kanban = kanbanShim(ref.dataDir);
   const prompt = renderPrompt(
     { context, runId: identity.runId, workspace, kanban, answerIsSummary: adapter !== null || profile.on_clean_exit !== 'violation' },
     template,
   );
-  const promptFile = writePromptFile(dbPath, identity, prompt);
+  const promptFile = writePromptFile(ref.dataDir, identity, prompt);
   const invocation = adapter?.invoke({ prompt, promptFile, workspace, model: profile.model, args: profile.args, bin: profile.bin });
-  const placeholders = { task_id: task.id, run_id: String(identity.runId), workspace, board: dbPath, prompt, prompt_file: promptFile };
+  const placeholders = { task_id: task.id, run_id: String(identity.runId), workspace, board: ref.location, prompt, prompt_file: promptFile };
   const argv = profile.command ? [...resolveArgv(profile.command, placeholders), ...(adapter ? [] : profile.args)] : invocation!.argv;
   const rules: OutputRules = { rateLimit: profile.rate_limit.map((source) => new RegExp(source, 'i')), exitCodes: profile.exit_codes };
   return {
@@ -97,8 +98,8 @@ function readTemplate(path: string): string {
   }
 }
 
-function writePromptFile(dbPath: string, identity: RunIdentity, prompt: string): string {
-  const path = promptFilePath(dbPath, identity);
+function writePromptFile(dataDir: string, identity: RunIdentity, prompt: string): string {
+  const path = promptFilePath(dataDir, identity);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, prompt, { mode: 0o600 });
   return path;
@@ -118,12 +119,12 @@ export function removePromptFile(path: string): string | null {
 }
 
 /**
- * `<board dir>/bin/kanban`: a script that runs this installation's kanban with this node, so a
+ * `<data dir>/bin/kanban`: a script that runs this installation's kanban with this node, so a
  * worker can call `kanban worker …` whatever its PATH (agents' shell tools often start a login
  * shell, which resets PATH). Its path is what the prompt names; its folder also goes first on PATH.
  */
-function kanbanShim(dbPath: string): string {
-  const shim = join(dirname(dbPath), 'bin', 'kanban');
+function kanbanShim(dataDir: string): string {
+  const shim = join(dataDir, 'bin', 'kanban');
   const script = `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(kanbanBin())} "$@"\n`;
   if (existsSync(shim) && readFileSync(shim, 'utf8') === script) return shim;
   mkdirSync(dirname(shim), { recursive: true });

@@ -2,18 +2,18 @@ import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from '
 import { dirname, join } from 'node:path';
 import { errorMessage } from '../errors.js';
 
-/** `<board dir>/logs/<task id>.log`: every run's output, appended, one timestamped line at a time. */
-export function taskLogPath(dbPath: string, taskId: string): string {
-  return join(dirname(dbPath), 'logs', `${taskId}.log`);
+/** `<data dir>/logs/<task id>.log` (the board's BoardRef.dataDir): every run's output, appended, one timestamped line at a time. */
+export function taskLogPath(dataDir: string, taskId: string): string {
+  return join(dataDir, 'logs', `${taskId}.log`);
 }
 
-/** `<board dir>/prompts/<task>-r<run>.md`: the prompt a run was handed, owner-only, removed when the run ends. */
-export function promptFilePath(dbPath: string, run: { taskId: string; runId: number }): string {
-  return join(dirname(dbPath), 'prompts', `${run.taskId}-r${run.runId}.md`);
+/** `<data dir>/prompts/<task>-r<run>.md`: the prompt a run was handed, owner-only, removed when the run ends. */
+export function promptFilePath(dataDir: string, run: { taskId: string; runId: number }): string {
+  return join(dataDir, 'prompts', `${run.taskId}-r${run.runId}.md`);
 }
 
-export function openTaskLog(dbPath: string, taskId: string): number {
-  const path = taskLogPath(dbPath, taskId);
+export function openTaskLog(dataDir: string, taskId: string): number {
+  const path = taskLogPath(dataDir, taskId);
   mkdirSync(dirname(path), { recursive: true });
   return openSync(path, 'a');
 }
@@ -122,8 +122,8 @@ export class RunLog {
    * disk, no permission) makes a RunLog that starts failed (its `fault` says why) and tries to open
    * it again as it would retry a write.
    */
-  static open(dbPath: string, taskId: string, runId: number, options: Omit<RunLogOptions, 'reopen'> = {}): RunLog {
-    const reopen = () => openTaskLog(dbPath, taskId);
+  static open(dataDir: string, taskId: string, runId: number, options: Omit<RunLogOptions, 'reopen'> = {}): RunLog {
+    const reopen = () => openTaskLog(dataDir, taskId);
     let fd: number | null = null;
     let fault: LogFault | null = null;
     try {

@@ -37,9 +37,8 @@ export interface SuperviseOptions {
  * bridge interval), enforces max runtime, and records how it ended in one fenced transition.
  */
 export async function superviseRun({ options, taskId, runId }: SuperviseOptions): Promise<void> {
-  const dbPath = resolveBoardPath(options);
-  const board = SqliteBoard.open(dbPath, { busyTimeoutMs: busyTimeoutMs() });
-  const log = RunLog.open(dbPath, taskId, runId); // never throws: a log that cannot be written loses output, not the run
+  const board = SqliteBoard.open(resolveBoardPath(options), { busyTimeoutMs: busyTimeoutMs() });
+  const log = RunLog.open(board.ref.dataDir, taskId, runId); // never throws: a log that cannot be written loses output, not the run
   try {
     const run = await board.tasks.run(taskId, runId);
     if (!run) {
@@ -56,7 +55,7 @@ export async function superviseRun({ options, taskId, runId }: SuperviseOptions)
       log.line('kanban', `stale start, not spawning: ${err.message}`);
       return;
     }
-    await superviseOwnedRun(board, dbPath, options, identity, task, log);
+    await superviseOwnedRun(board, options, identity, task, log);
   } finally {
     log.close();
     await board.close();
@@ -79,10 +78,10 @@ const STDERR_TAIL_BYTES = 64 * 1024;
 /** A spawn that failed for the config or the machine is tried again after this, not counted. */
 export const CONFIG_FAULT_RETRY_MS = 60_000;
 
-async function superviseOwnedRun(board: BoardStore, dbPath: string, options: LocationOptions, identity: RunIdentity, task: TaskRow, log: RunLog): Promise<void> {
+async function superviseOwnedRun(board: BoardStore, options: LocationOptions, identity: RunIdentity, task: TaskRow, log: RunLog): Promise<void> {
   let plan: RunPlan;
   try {
-    plan = planRun(await board.tasks.context(task.id), dbPath, resolveConfigPath(options), identity, task);
+    plan = planRun(await board.tasks.context(task.id), board.ref, resolveConfigPath(options), identity, task);
   } catch (err) {
     const reason = `cannot start the worker: ${errorMessage(err)}`;
     log.line('kanban', reason);
@@ -92,13 +91,13 @@ async function superviseOwnedRun(board: BoardStore, dbPath: string, options: Loc
     return;
   }
   try {
-    await runWorker(board, dbPath, identity, task, plan, log);
+    await runWorker(board, identity, task, plan, log);
   } finally {
     removeRunPrompt(plan.promptFile, log); // also when the worker never started
   }
 }
 
-async function runWorker(board: BoardStore, dbPath: string, identity: RunIdentity, task: TaskRow, plan: RunPlan, log: RunLog): Promise<void> {
+async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow, plan: RunPlan, log: RunLog): Promise<void> {
   const { settings, argv, workspace } = plan;
   const failures = failurePolicyOf(settings);
   log.maxBytes = settings.logMaxBytes;
@@ -111,7 +110,7 @@ async function runWorker(board: BoardStore, dbPath: string, identity: RunIdentit
   const isContained = contained.length !== argv.length;
   const worker = execa(contained[0]!, contained.slice(1), {
     cwd: workspace,
-    env: workerEnv({ ...inherited, ...plan.env }, identity, dbPath, workspace),
+    env: workerEnv({ ...inherited, ...plan.env }, identity, board.ref, workspace),
     extendEnv: false,
     detached: true, // its own process group: signals reach everything it started, and not us
     stdio: [plan.stdin === null ? 'ignore' : 'pipe', 'pipe', 'pipe', 'pipe'],
@@ -249,7 +248,7 @@ async function runWorker(board: BoardStore, dbPath: string, identity: RunIdentit
   await noteStoppedProcesses(board, identity, [...parseKillReport(report.text()), ...leftovers], stopping, log);
   if (record.task?.status === 'done' && task.workspace_kind === 'scratch') {
     try {
-      await cleanUpScratch(board, dbPath, task.id, workspace, log);
+      await cleanUpScratch(board, task.id, workspace, log);
     } catch (err) {
       log.line('kanban', `could not clean up the scratch workspace: ${errorMessage(err)}`); // the run is recorded: this is housekeeping
     }
@@ -344,8 +343,8 @@ async function recordPatiently<T>(write: () => Promise<T>, log: RunLog, what: st
   }
 }
 
-async function cleanUpScratch(board: BoardStore, dbPath: string, taskId: string, workspace: string, log: RunLog): Promise<void> {
-  const result = removeScratchWorkspace(workspace, dbPath);
+async function cleanUpScratch(board: BoardStore, taskId: string, workspace: string, log: RunLog): Promise<void> {
+  const result = removeScratchWorkspace(workspace, board.ref.dataDir);
   if (result.removed) {
     await board.transitions.note(taskId, 'workspace_removed', { path: result.path });
     return;

@@ -4,9 +4,9 @@ import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { TaskRow } from '../store/types.js';
 
-/** `<board dir>/workspaces`: the only folder kanban ever deletes anything in. */
-export function workspacesRoot(dbPath: string): string {
-  return join(dirname(dbPath), 'workspaces');
+/** `<data dir>/workspaces` (the board's BoardRef.dataDir): the only folder kanban ever deletes anything in. */
+export function workspacesRoot(dataDir: string): string {
+  return join(dataDir, 'workspaces');
 }
 
 /**
@@ -15,8 +15,8 @@ export function workspacesRoot(dbPath: string): string {
  * repository around the current directory, on branch `kanban/<id>`, reused by later runs.
  * Throws with a reason when it cannot be had.
  */
-export function prepareWorkspace(task: TaskRow, dbPath: string, cwd = process.cwd()): string {
-  const defaultPath = join(workspacesRoot(dbPath), task.id);
+export function prepareWorkspace(task: TaskRow, dataDir: string, cwd = process.cwd()): string {
+  const defaultPath = join(workspacesRoot(dataDir), task.id);
   switch (task.workspace_kind) {
     case 'scratch': {
       const path = task.workspace_path ?? defaultPath;
@@ -64,8 +64,8 @@ export type RemoveResult = { removed: true; path: string } | { removed: false; p
  * Deletes a finished task's scratch workspace, but only when its real path (symlinks and `..`
  * resolved) is strictly inside the workspaces root: never the root itself, never anything else.
  */
-export function removeScratchWorkspace(path: string, dbPath: string): RemoveResult {
-  const root = workspacesRoot(dbPath);
+export function removeScratchWorkspace(path: string, dataDir: string): RemoveResult {
+  const root = workspacesRoot(dataDir);
   let realRoot: string;
   let real: string;
   try {

@@ -11,6 +11,7 @@ import { afterEach } from 'vitest';
 import { killBoardProcesses } from '../../chaos/harness.js';
 import { tempDir, claimOrFail } from './board.js';
 import { cleanEnv, fixture, isAlive } from './processes.js';
+import { sqliteRef } from '../../src/store/sqlite-board.js';
 
 export const worker = (name: string, ...args: string[]) => [process.execPath, fixture(`workers/${name}.mjs`), ...args];
 
@@ -71,7 +72,7 @@ export function workerBoard(
  */
 export function claimAndStart(board: WorkerBoard, taskId: string, leaseSeconds = TTL_SECONDS, cwd = dirname(board.db)): RunIdentity {
   const claim = claimOrFail(board.store, taskId, { profile: null, leaseMs: leaseSeconds * 1000 });
-  supervisors.set(runKey(board, claim.identity), startSupervisor(board.db, claim.identity, { env: board.env, cwd }));
+  supervisors.set(runKey(board, claim.identity), startSupervisor(sqliteRef(board.db), claim.identity, { env: board.env, cwd }));
   return claim.identity;
 }
 
@@ -114,5 +115,5 @@ export function eventsOf(board: WorkerBoard, taskId: string, kind?: string): Eve
 
 /** A task's log: every run's output and its supervisor's notes. */
 export function taskLog(board: Pick<WorkerBoard, 'db'>, taskId: string): string {
-  return readFileSync(taskLogPath(board.db, taskId), 'utf8');
+  return readFileSync(taskLogPath(dirname(board.db), taskId), 'utf8');
 }

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { completeTask } from '../../src/store/lifecycle.js';
 import { runsForTask } from '../../src/store/runs.js';
@@ -39,7 +39,7 @@ async function endOf(b: WorkerBoard, identity: RunIdentity): Promise<RunRow> {
   try {
     return await runEnded(b, identity, RUN_MS);
   } catch (err) {
-    const log = existsSync(taskLogPath(b.db, identity.taskId)) ? taskLog(b, identity.taskId) : '(no log)';
+    const log = existsSync(taskLogPath(dirname(b.db), identity.taskId)) ? taskLog(b, identity.taskId) : '(no log)';
     throw new Error(`${(err as Error).message}\nevents: ${JSON.stringify(eventsOf(b, identity.taskId).map((e) => [e.kind, e.payload]))}\nlog:\n${log}`);
   }
 }

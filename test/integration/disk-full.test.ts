@@ -117,7 +117,7 @@ describe.skipIf(skipReason !== null)(`on a full disk${skipReason ? ` (skipped: $
   it('a RunLog on a full disk never throws, reports ENOSPC, and once there is room writes again, saying how much was lost', () => {
     const disk = smallDisk('2m');
     const db = join(disk, 'board.db'); // the log lives beside the board: <disk>/logs
-    const log = RunLog.open(db, 't_1a2b3c4d', 1, { retryMs: 0 });
+    const log = RunLog.open(dirname(db), 't_1a2b3c4d', 1, { retryMs: 0 });
     log.line('kanban', 'starting run 1');
     const ballast = fill(disk);
     expect(() => {
@@ -133,7 +133,7 @@ describe.skipIf(skipReason !== null)(`on a full disk${skipReason ? ` (skipped: $
     log.chunk('out', 'after the disk had room again\n');
     expect(log.isFailing).toBe(false);
     log.close();
-    const text = readFileSync(taskLogPath(db, 't_1a2b3c4d'), 'utf8');
+    const text = readFileSync(taskLogPath(dirname(db), 't_1a2b3c4d'), 'utf8');
     expectWholeLines(text, 1);
     expect(text).toMatch(new RegExp(`\\[r1 kanban\\] ${lost} bytes of output were lost: ENOSPC\\n[^\\n]+\\[r1 out\\] after the disk had room again\\n$`));
     expect(text).toContain('[r1 kanban] starting run 1\n');
@@ -145,7 +145,7 @@ describe.skipIf(skipReason !== null)(`on a full disk${skipReason ? ` (skipped: $
     mkdirSync(join(disk, 'logs'));
     symlinkSync(join(disk, 'logs'), join(dirname(board.db), 'logs')); // the board on a roomy disk, its logs on the full one
     const { task } = createTask(board.store, { title: 'noisy', assignee: 'chatty' });
-    writeFileSync(taskLogPath(board.db, task.id), ''); // there, empty, before the disk fills
+    writeFileSync(taskLogPath(dirname(board.db), task.id), ''); // there, empty, before the disk fills
     const ballast = fill(disk);
     const identity = claimAndStart(board, task.id);
     const supervisor = await waitFor('the supervisor', () => runsForTask(board.store, task.id)[0]?.supervisor_pid, 60_000);
@@ -163,7 +163,7 @@ describe.skipIf(skipReason !== null)(`on a full disk${skipReason ? ` (skipped: $
     const store = openStore(db);
     const { task } = createTask(store, { title: 'noisy' });
     store.close();
-    const path = taskLogPath(db, task.id);
+    const path = taskLogPath(dirname(db), task.id);
     mkdirSync(dirname(path), { recursive: true });
     const fd = openSync(path, 'w');
     writeSync(fd, 'a line before\n');

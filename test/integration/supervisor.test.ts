@@ -10,6 +10,7 @@ import { startSupervisor } from '../../src/workers/launch.js';
 import { tempDir, claimOrFail, forceTask } from '../helpers/board.js';
 import { exited, fixture, isAlive, startUntil } from '../helpers/processes.js';
 import { claimAndStart, eventsOf, runEnded, taskLog, TTL_SECONDS, waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
+import { sqliteRef } from '../../src/store/sqlite-board.js';
 
 const TTL_MS = TTL_SECONDS * 1000;
 /** Worktree workspaces need git; CI machines may have only Node, npm, python3, make and g++. */
@@ -304,7 +305,7 @@ describe('the supervisor', () => {
     const claim = claimOrFail(board.store, task.id, { profile: 'any', leaseMs: TTL_MS });
     completeTask(board.store, task.id, 'done by hand before the worker started');
     const before = showTask(board.store, task.id);
-    const supervisor = startSupervisor(board.db, claim.identity, { env: board.env });
+    const supervisor = startSupervisor(sqliteRef(board.db), claim.identity, { env: board.env });
     await waitFor('the supervisor to exit', () => !isAlive(supervisor));
     expect(showTask(board.store, task.id)).toEqual(before);
     expect(taskLog(board, task.id)).toMatch(/stale start, not spawning: run \d+ of t_\w+ no longer holds the task: it is done/);

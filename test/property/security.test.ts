@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanLine, cleanText } from '../../src/sanitize.js';
 import { removeScratchWorkspace, workspacesRoot } from '../../src/workers/workspace.js';
@@ -39,7 +39,7 @@ describe('deleting a workspace never leaves the workspaces root', () => {
         const base = mkdtempSync(join(tmpdir(), 'kanban-contain-'));
         try {
           const db = join(base, 'board', 'board.db');
-          const root = workspacesRoot(db);
+          const root = workspacesRoot(dirname(db));
           const outside = join(base, 'outside');
           mkdirSync(join(root, 't_1', 'nested'), { recursive: true });
           mkdirSync(join(root, 't_2'), { recursive: true });
@@ -50,7 +50,7 @@ describe('deleting a workspace never leaves the workspaces root', () => {
           symlinkSync(root, join(root, 't_1', 'link-root'));
           symlinkSync(join(root, 't_2'), join(root, 't_1', 'link-in'));
           const path = (fromRoot ? root : join(base, 'board')) + sep + parts.join(sep);
-          const result = removeScratchWorkspace(path, db);
+          const result = removeScratchWorkspace(path, dirname(db));
           expect(existsSync(join(outside, 'keep'))).toBe(true);
           expect(existsSync(root)).toBe(true);
           if (result.removed) {

@@ -2,10 +2,9 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseTaskId } from '../../ids.js';
 import { cleanText } from '../../sanitize.js';
-import { requireTaskRow } from '../../store/rows.js';
 import { FINISHED_STATUSES, type Status } from '../../store/types.js';
 import { LOG_LINE_MAX_BYTES, taskLogPath, utf8Cut } from '../../workers/runlog.js';
-import { globalOptions, withStore } from '../context.js';
+import { globalOptions, withBoard } from '../context.js';
 
 const FOLLOW_POLL_MS = 200;
 
@@ -18,14 +17,16 @@ export function registerLogCommand(program: Command): void {
     .action(async (rawId: string, opts: { follow?: boolean }, command: Command) => {
       const id = parseTaskId(rawId);
       const options = globalOptions(command);
-      const path = withStore(options, (store) => taskLogPath(store.path, requireTaskRow(store, id).id), 'read');
-      if (!opts.follow) {
-        if (existsSync(path)) new LogReader(path).drain(true);
-        else process.stderr.write(`kanban: no output from ${id} yet\n`);
-        return;
-      }
-      // Nothing more will be written once the task is finished or waits for a person: stop there.
-      await follow(path, () => !STOPS_FOLLOWING.has(withStore(options, (store) => requireTaskRow(store, id).status, 'read')));
+      await withBoard(options, async (board) => {
+        const path = taskLogPath(board.ref.dataDir, (await board.tasks.get(id)).id);
+        if (!opts.follow) {
+          if (existsSync(path)) new LogReader(path).drain(true);
+          else process.stderr.write(`kanban: no output from ${id} yet\n`);
+          return;
+        }
+        // Nothing more will be written once the task is finished or waits for a person: stop there.
+        await follow(path, async () => !STOPS_FOLLOWING.has((await board.tasks.get(id)).status));
+      }, 'read');
     });
 }
 
@@ -114,21 +115,26 @@ export class LogReader {
   }
 }
 
-function follow(path: string, stillGoing: () => boolean): Promise<void> {
+function follow(path: string, stillGoing: () => Promise<boolean>): Promise<void> {
   const reader = new LogReader(path);
   reader.drain();
   return new Promise((resolve) => {
     let polls = 0;
+    let looking = false;
     const timer = setInterval(() => {
       reader.drain();
-      if (++polls % STATUS_EVERY_POLLS !== 0) return;
-      try {
-        if (!stillGoing()) stop();
-      } catch {
+      if (++polls % STATUS_EVERY_POLLS !== 0 || looking) return;
+      looking = true;
+      stillGoing()
+        .then((going) => !going && stop())
         // the board could not be read this time: keep following, and look again
-      }
+        .catch(() => undefined)
+        .finally(() => (looking = false));
     }, FOLLOW_POLL_MS);
+    let stopped = false;
     const stop = () => {
+      if (stopped) return; // a signal and the status both said so
+      stopped = true;
       clearInterval(timer);
       reader.drain(true);
       process.off('SIGINT', stop);

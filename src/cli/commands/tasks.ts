@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { parseTaskId } from '../../ids.js';
-import { SORT_KEYS, listTasks, listTasksJson } from '../../store/tasks.js';
+import { SORT_KEYS } from '../../store/tasks.js';
 import { parseDuration } from '../../time.js';
 import { InvalidInput } from '../../errors.js';
-import { globalOptions, withBoard, withStore } from '../context.js';
+import { globalOptions, withBoard } from '../context.js';
 import { printTask, printTaskDetail, printTaskTable, writeBytes, writeJson } from '../output.js';
 import { collect, parseChoice, parseInteger, parsePositiveInteger, parseStatuses } from '../parse.js';
 import { checkAssignee } from '../profiles.js';
@@ -95,7 +95,7 @@ export function registerTaskCommands(program: Command): void {
     .option('-a, --assignee <profile>', 'only this profile')
     .option('--sort <key>', `one of ${SORT_KEYS.join(', ')}`, 'status')
     .option('-n, --limit <n>', 'at most this many (the first in the sort order)')
-    .action((opts: { status?: string[]; assignee?: string; sort: string; limit?: string }, command: Command) => {
+    .action(async (opts: { status?: string[]; assignee?: string; sort: string; limit?: string }, command: Command) => {
       const filter = {
         statuses: parseStatuses(opts.status ?? []),
         ...(opts.assignee !== undefined && { assignee: opts.assignee }),
@@ -103,9 +103,9 @@ export function registerTaskCommands(program: Command): void {
         ...(opts.limit !== undefined && { limit: parsePositiveInteger(opts.limit, 'limit') }),
       };
       const options = globalOptions(command);
-      withStore(options, (store) => {
-        if (options.json) writeBytes(listTasksJson(store, filter));
-        else printTaskTable(listTasks(store, filter));
+      await withBoard(options, async (board) => {
+        if (options.json) writeBytes(await board.tasks.listJson(filter));
+        else printTaskTable(await board.tasks.list(filter));
       }, 'read');
     });
 

@@ -94,7 +94,7 @@ export function registerWorkerCommands(program: Command): void {
           await board.lease.check(identity);
           const context = await board.tasks.context(identity.taskId);
           const workspace = process.env.KANBAN_WORKSPACE ?? context.task.workspace_path ?? '';
-          const prompt = readPromptFile(promptFilePath(board.ref.location, identity)) ??
+          const prompt = readPromptFile(promptFilePath(board.ref.dataDir, identity)) ??
             renderPrompt({ context, runId: identity.runId, workspace, kanban: 'kanban', answerIsSummary: false });
           if (!options.json) return writeLine(prompt.trimEnd());
           const { task, parents, comments } = context;

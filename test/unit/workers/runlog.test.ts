@@ -1,5 +1,5 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LINE_CUT_MARKER, LogReader } from '../../../src/cli/commands/log.js';
 import { CONTINUED_MARKER, LOG_LINE_MAX_BYTES, LOG_TEXT_MAX_BYTES, RunLog, taskLogPath, utf8Cut } from '../../../src/workers/runlog.js';
@@ -197,7 +197,7 @@ describe('RunLog', () => {
     const dir = tempDir('kanban-runlog-');
     const db = join(dir, 'board.db');
     writeFileSync(join(dir, 'logs'), 'a file where the logs folder should be');
-    const log = RunLog.open(db, 't_1a2b3c4d', 3, { retryMs: 0 });
+    const log = RunLog.open(dirname(db), 't_1a2b3c4d', 3, { retryMs: 0 });
     expect(log.fault).toMatchObject({ code: 'EEXIST' });
     expect(() => log.line('kanban', 'starting run 3')).not.toThrow();
     log.chunk('out', 'lost output\n');
@@ -207,7 +207,7 @@ describe('RunLog', () => {
     mkdirSync(join(dir, 'logs'));
     log.chunk('out', 'kept output\n');
     log.close();
-    const lines = readFileSync(taskLogPath(db, 't_1a2b3c4d'), 'utf8').split('\n').slice(0, -1);
+    const lines = readFileSync(taskLogPath(dirname(db), 't_1a2b3c4d'), 'utf8').split('\n').slice(0, -1);
     expect(lines.map((l) => l.replace(/^\S+ /, ''))).toEqual([`[r3 kanban] ${lost} bytes of output were lost: EEXIST`, '[r3 out] kept output']);
     expect(log.fault).toMatchObject({ code: 'EEXIST' }); // the first fault stays known
     expect(log.isFailing).toBe(false);

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveArgv } from '../../../src/workers/profiles.js';
 import { removeScratchWorkspace, workspacesRoot } from '../../../src/workers/workspace.js';
@@ -30,7 +30,7 @@ describe('removeScratchWorkspace', () => {
   function board() {
     const dir = tempDir();
     const db = join(dir, 'board.db');
-    const root = workspacesRoot(db);
+    const root = workspacesRoot(dirname(db));
     mkdirSync(root, { recursive: true });
     const outside = tempDir('kanban-outside-');
     writeFileSync(join(outside, 'keep'), 'x');
@@ -41,7 +41,7 @@ describe('removeScratchWorkspace', () => {
     const { db, root } = board();
     mkdirSync(join(root, 't_1', 'deep'), { recursive: true });
     writeFileSync(join(root, 't_1', 'deep', 'file'), 'x');
-    expect(removeScratchWorkspace(join(root, 't_1'), db)).toMatchObject({ removed: true });
+    expect(removeScratchWorkspace(join(root, 't_1'), dirname(db))).toMatchObject({ removed: true });
     expect(existsSync(join(root, 't_1'))).toBe(false);
     expect(existsSync(root)).toBe(true);
   });
@@ -50,7 +50,7 @@ describe('removeScratchWorkspace', () => {
     const { db, root, outside } = board();
     mkdirSync(join(root, 't_1'));
     symlinkSync(outside, join(root, 't_1', 'link-out'));
-    expect(removeScratchWorkspace(join(root, 't_1'), db).removed).toBe(true);
+    expect(removeScratchWorkspace(join(root, 't_1'), dirname(db)).removed).toBe(true);
     expect(existsSync(join(outside, 'keep'))).toBe(true);
   });
 
@@ -68,7 +68,7 @@ describe('removeScratchWorkspace', () => {
   ])('refuses %s', (_name, pick) => {
     const { db, root, outside } = board();
     mkdirSync(join(root, 't_1'), { recursive: true });
-    const result = removeScratchWorkspace(pick(root, outside), db);
+    const result = removeScratchWorkspace(pick(root, outside), dirname(db));
     expect(result.removed).toBe(false);
     expect(existsSync(join(outside, 'keep'))).toBe(true);
     expect(existsSync(join(root, 't_1'))).toBe(true);
@@ -79,13 +79,13 @@ describe('removeScratchWorkspace', () => {
     const realRoot = tempDir('kanban-realroot-');
     symlinkSync(realRoot, join(dir, 'workspaces'));
     mkdirSync(join(realRoot, 't_1'));
-    expect(removeScratchWorkspace(join(dir, 'workspaces', 't_1'), join(dir, 'board.db')).removed).toBe(true);
+    expect(removeScratchWorkspace(join(dir, 'workspaces', 't_1'), dir).removed).toBe(true);
     expect(existsSync(join(realRoot, 't_1'))).toBe(false);
     expect(existsSync(realRoot)).toBe(true);
   });
 
   it('says so when there is nothing to remove', () => {
     const { db, root } = board();
-    expect(removeScratchWorkspace(join(root, 'gone'), db)).toMatchObject({ removed: false, reason: 'it does not exist' });
+    expect(removeScratchWorkspace(join(root, 'gone'), dirname(db))).toMatchObject({ removed: false, reason: 'it does not exist' });
   });
 });
