@@ -16,7 +16,7 @@ import { cleanLine } from '../sanitize.js';
 import { systemClock } from '../clock.js';
 import type { GlobalOptions } from './context.js';
 import type { BoardStore } from '../port/board.js';
-import { withBoard, withStore } from './context.js';
+import { withBoard } from './context.js';
 import { actOnEach } from './each.js';
 import { formatTimestamp, printTask, steadyOutput, writeJson, writeLine } from './output.js';
 
@@ -130,13 +130,13 @@ export async function reclaimCommand(options: GlobalOptions, ids: readonly strin
 const GROUP_OVER = 3;
 const IDS_SHOWN = 8;
 
-export function diagnosticsCommand(options: GlobalOptions, all = false): void {
+export async function diagnosticsCommand(options: GlobalOptions, all = false): Promise<void> {
   const source = new ConfigSource(resolveConfigPath(options));
-  withStore(
+  await withBoard(
     options,
-    (store) => {
+    async (board) => {
       const now = systemClock.now();
-      const findings = diagnoseBoard(store, source.config, source.settings, now);
+      const findings = await diagnoseBoard(board, source.config, source.settings, now);
       if (options.json) return writeJson({ generated_at: now, findings });
       if (findings.length === 0) return writeLine('nothing needs attention');
       const byRule = new Map<string, typeof findings>();

@@ -4,6 +4,7 @@ import { resolveBoardPath, type LocationOptions } from '../location.js';
 import { corruptBoardError, openStore, type Store } from '../store/db.js';
 import { coreError } from '../store/errors.js';
 import type { BoardStore } from '../port/board.js';
+import { openBoard } from '../port/open.js';
 import { BoardCorrupt } from '../errors.js';
 
 export interface GlobalOptions extends LocationOptions {
@@ -48,9 +49,7 @@ export async function withStoreAsync<T>(options: GlobalOptions, body: (store: St
  */
 export async function withBoard<T>(options: GlobalOptions, body: (board: BoardStore) => Promise<T>, access: 'write' | 'read' = 'write'): Promise<T> {
   const path = resolveBoardPath(options);
-  // Loaded on demand: it brings every store module, which `list` (on the Store) does not need.
-  const { SqliteBoard } = await import('../store/sqlite-board.js');
-  const board = SqliteBoard.open(path, openOptions(access));
+  const board = await openBoard(path, openOptions(access));
   try {
     return await body(board);
   } catch (err) {

@@ -1,6 +1,6 @@
 import { KanbanError, NotFound, Refused } from '../errors.js';
 import { parseTaskId } from '../ids.js';
-import type { Task } from '../store/types.js';
+import type { Task } from '../core/types.js';
 import { printTask, writeJson, writeLine } from './output.js';
 
 /** Some of several ids failed; the others were done. main.ts prints each failure and exits with the first one's code. */

@@ -1,6 +1,6 @@
 import { describePayload } from '../event-words.js';
 import { cleanLine } from '../sanitize.js';
-import type { EventRow } from '../store/types.js';
+import type { EventRow } from '../core/types.js';
 import { formatWhen } from '../time.js';
 
 /** An event on one line: `2026-12-01 09:00:00 (5m ago)  t_1a2b3c4d  blocked  run #3  running → blocked, …` (`show` leaves out the task). */

@@ -3,7 +3,7 @@ import { cleanLine, cleanText } from '../sanitize.js';
 import { formatSpan, formatTimestamp, formatWhen } from '../time.js';
 import { formatEventLine } from './event-text.js';
 import type { TaskDetail } from '../store/tasks.js';
-import type { Task } from '../store/types.js';
+import type { Task } from '../core/types.js';
 import { leaseExpired } from '../core/health.js';
 
 export function writeLine(text = ''): void {

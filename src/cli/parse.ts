@@ -1,7 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { statSync } from 'node:fs';
 import { InvalidInput } from '../errors.js';
-import { STATUSES, isStatus, type Status, type WorkspaceKind } from '../store/types.js';
+import { STATUSES, isStatus, type Status, type WorkspaceKind } from '../core/types.js';
 
 /** Commander collector for repeatable options (`--parent A --parent B`). */
 export function collect(value: string, previous: string[] = []): string[] {

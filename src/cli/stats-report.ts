@@ -2,7 +2,7 @@
 import { systemClock } from '../clock.js';
 import { cleanLine } from '../sanitize.js';
 import { computeStats, sparkline, statsWindow, type ProfileStats, type Stats } from '../stats.js';
-import { RUN_OUTCOMES } from '../store/types.js';
+import { RUN_OUTCOMES } from '../core/types.js';
 import { formatSpan } from '../time.js';
 import { withBoard, type GlobalOptions } from './context.js';
 import { printTable, writeJson, writeLine } from './output.js';

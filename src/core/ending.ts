@@ -1,5 +1,5 @@
 import type { Verdict } from '../agents/types.js';
-import type { RunOutcome } from '../store/types.js';
+import type { RunOutcome } from '../core/types.js';
 
 /**
  * How a run ends, decided once from what was seen: the exit, why the supervisor stopped the worker

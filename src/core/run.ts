@@ -3,7 +3,7 @@
  * write made on its behalf carries all three, and a write whose identity no longer matches is
  * refused with nothing written: a stale worker can never touch a newer attempt.
  */
-import type { TaskRow } from '../store/types.js';
+import type { TaskRow } from '../core/types.js';
 
 export interface RunIdentity {
   taskId: string;

@@ -1,4 +1,4 @@
-import { FINISHED_STATUSES, OPEN_STATUSES, type Status } from '../store/types.js';
+import { FINISHED_STATUSES, OPEN_STATUSES, type Status } from '../core/types.js';
 
 /**
  * What a person (or a worker's report) may do to a task, and from which statuses: the one table the

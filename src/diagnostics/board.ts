@@ -3,8 +3,8 @@ import { boardDiskProblem } from '../faults.js';
 import type { Config } from '../config.js';
 import { isRunProcess } from '../dispatcher/processes.js';
 import type { Settings } from '../settings.js';
-import type { Store } from '../store/db.js';
-import { loadBoardFacts, type ProcessProbe } from '../store/diagnostics.js';
+import type { BoardStore } from '../port/board.js';
+import type { ProcessProbe } from '../store/diagnostics.js';
 import { diagnose, type Finding } from './rules.js';
 
 export const systemProbe: ProcessProbe = { host: hostname(), isRunProcess };
@@ -21,10 +21,11 @@ export function boardWritability(dbPath: string): Finding[] {
 }
 
 /** Reads the board's facts and judges them: what `kanban diagnostics` prints and the board flags. */
-export function diagnoseBoard(store: Store, config: Config, settings: Settings, now: number, probe: ProcessProbe = systemProbe): Finding[] {
+export async function diagnoseBoard(board: BoardStore, config: Config, settings: Settings, now: number, probe: ProcessProbe = systemProbe): Promise<Finding[]> {
   const thresholds = config.diagnostics;
-  const facts = loadBoardFacts(store, probe, now - thresholds.block_cycle_window_hours * 3_600_000);
-  const writability = store.path === ':memory:' ? [] : boardWritability(store.path);
+  const facts = await board.facts.diagnostics(probe, now - thresholds.block_cycle_window_hours * 3_600_000);
+  // A board file's folder that cannot be written: asked of the file system, so for a board that is a file.
+  const writability = board.ref.kind === 'sqlite' && board.ref.location !== ':memory:' ? boardWritability(board.ref.location) : [];
   return [...writability, ...diagnose(facts, {
     now,
     thresholds,

@@ -1,4 +1,4 @@
-import type { TaskRow } from '../store/types.js';
+import type { TaskRow } from '../core/types.js';
 import type { TickContext } from './context.js';
 
 export interface Guard {

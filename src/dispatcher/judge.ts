@@ -1,6 +1,6 @@
 import { claimHost, identityOf, type RunIdentity } from '../core/run.js';
 import { RECORD_PATIENCE_MS } from '../faults.js';
-import type { RunRow, TaskRow } from '../store/types.js';
+import type { RunRow, TaskRow } from '../core/types.js';
 import type { TickContext } from './context.js';
 import { lastHeardAt, pastGrace, staleSilence } from '../core/health.js';
 

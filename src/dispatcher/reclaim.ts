@@ -1,6 +1,6 @@
 import { Refused } from '../errors.js';
 import { refusal } from '../core/transitions.js';
-import type { Task } from '../store/types.js';
+import type { Task } from '../core/types.js';
 import type { TickContext } from './context.js';
 import { judgeRunningTask } from './judge.js';
 import { stopClosedRun, takeBack } from './steps/leases.js';

@@ -12,8 +12,8 @@
  *
  * The row types are plain data, shared with the SQLite store for now.
  */
-import type { Card, ColumnSort } from '../store/board.js';
-import type { CommentRow, EventRow, RunRow, Status, Task, TaskRow } from '../store/types.js';
+import type { Card, ColumnSort } from '../core/types.js';
+import type { CommentRow, EventRow, RunRow, Status, Task, TaskRow } from '../core/types.js';
 import type { TaskContext } from '../store/context.js';
 import type { BoardFacts, ProcessProbe } from '../store/diagnostics.js';
 import type { RecentEvents } from '../store/events.js';

@@ -1,29 +1,11 @@
 import type { Store } from './db.js';
 import { LAST_BLOCK_KIND_SQL } from './events.js';
-import { FINISHED_STATUSES, STATUSES, type Status, type TaskRow } from './types.js';
+import { FINISHED_STATUSES, STATUSES, type Card, type ColumnSort, type Status, type TaskRow } from '../core/types.js';
 
 /**
  * What the board draws, read a window at a time: a column's count, and the cards around its cursor.
  * Nothing here loads a whole column, so 10,000 tasks cost what 100 do.
  */
-
-/** The board's columns, in order (archived only when asked for). */
-export const BOARD_COLUMNS: readonly Status[] = STATUSES.filter((s) => s !== 'archived');
-
-export interface Card extends TaskRow {
-  /** For a blocked task: the breaker (`gave_up`, recovers when the limit allows) or a sticky block. */
-  block_kind: 'breaker' | 'sticky' | null;
-  /** For a ready task held back by its last run's cooldown (a rate limit, a start that failed for the config): why and until when. */
-  held_by: 'rate_limited' | 'spawn_failed' | null;
-  held_until: number | null;
-}
-
-/**
- * A column's order. `column`, the default: finished columns show the latest first, the others
- * queue order (priority, then age). The others, chosen with `O` on the board, apply to any column.
- */
-export const COLUMN_SORTS = ['column', 'newest', 'oldest', 'title'] as const;
-export type ColumnSort = (typeof COLUMN_SORTS)[number];
 
 type Order = { by: string; before: string };
 const ORDER: Record<'queue' | 'finished' | Exclude<ColumnSort, 'column'>, Order> = {

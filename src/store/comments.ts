@@ -2,7 +2,7 @@ import { InvalidInput } from '../errors.js';
 import type { Store } from './db.js';
 import { appendEvent } from './events.js';
 import { requireTaskRow } from './rows.js';
-import type { CommentRow } from './types.js';
+import type { CommentRow } from '../core/types.js';
 
 export function commentsForTask(store: Store, taskId: string): CommentRow[] {
   return store.stmt('SELECT * FROM task_comments WHERE task_id = ? ORDER BY id').all(taskId) as CommentRow[];

@@ -1,7 +1,7 @@
 import type { Store } from './db.js';
 import { commentsForTask } from './comments.js';
 import { requireTaskRow } from './rows.js';
-import type { CommentRow, TaskRow } from './types.js';
+import type { CommentRow, TaskRow } from '../core/types.js';
 
 /** What a run is handed: the task, what its parents produced, and what people said on it. */
 export interface TaskContext {

@@ -3,7 +3,7 @@ import type { Store } from './db.js';
 import { parseEvent, type StoredEvent } from './events.js';
 import { getTaskRow } from './rows.js';
 import { toTask } from './tasks.js';
-import type { EventRow, Task } from './types.js';
+import type { EventRow, Task } from '../core/types.js';
 
 /** An event taken from a cursor, with its task as it is when taken (null: the task is gone). */
 export interface TakenEvent {

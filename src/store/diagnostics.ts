@@ -1,6 +1,7 @@
 import type { Store } from './db.js';
 import { claimHost } from '../core/run.js';
-import { FINISHED_SQL, type Status } from './types.js';
+import { type Status } from '../core/types.js';
+import { FINISHED_SQL } from './sql.js';
 
 /**
  * The facts diagnostics judge by, read in one snapshot. Only open tasks are read (through the

@@ -6,7 +6,8 @@ import { identityOf } from '../core/run.js';
 import { endOpenRun, runById } from './runs.js';
 import { getTaskRow, requireTaskRow, updateTask } from './rows.js';
 import { promoteIfUnblocked } from './links.js';
-import { FINISHED_SQL, type RunRow, type TaskRow } from './types.js';
+import { type RunRow, type TaskRow } from '../core/types.js';
+import { FINISHED_SQL } from './sql.js';
 
 /**
  * The queries and transitions only the dispatcher makes. Every query is bounded by open work (an

@@ -1,5 +1,5 @@
 import type { Store } from './db.js';
-import type { EventRow } from './types.js';
+import type { EventRow } from '../core/types.js';
 
 /** Appends one event; every change to a task calls this inside the change's transaction. */
 export function appendEvent(

@@ -9,7 +9,7 @@ import { markDone, NO_CLAIM, readyOrTodo, sendToReview } from './lifecycle.js';
 import { unfinishedParents } from './links.js';
 import { getTaskRow, requireTaskRow, updateTask, type TaskChanges } from './rows.js';
 import { createTask, type CreateInput, type CreateResult } from './tasks.js';
-import type { RunOutcome, RunRow, TaskRow } from './types.js';
+import type { RunOutcome, RunRow, TaskRow } from '../core/types.js';
 import { decideFailure, type FailurePolicy } from '../core/breaker.js';
 import type { RunIdentity } from '../core/run.js';
 

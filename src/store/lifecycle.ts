@@ -7,7 +7,7 @@ import { requireTaskRow, requireTransition, updateTask } from './rows.js';
 import type { RunIdentity } from '../core/run.js';
 import { endOpenRun } from './runs.js';
 import { toTask } from './tasks.js';
-import type { Status, Task, TaskRow } from './types.js';
+import type { Status, Task, TaskRow } from '../core/types.js';
 import { readyOrTodo as whereItMayRun } from '../core/transitions.js';
 
 /** Leaving running for a non-running status drops every trace of the claim. */

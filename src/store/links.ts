@@ -2,7 +2,8 @@ import { Refused } from '../errors.js';
 import type { Store } from './db.js';
 import { appendEvent } from './events.js';
 import { getTaskRow, requireTaskRow, updateTask } from './rows.js';
-import { FINISHED_SQL, isFinished, type TaskRow } from './types.js';
+import { isFinished, type TaskRow } from '../core/types.js';
+import { FINISHED_SQL } from './sql.js';
 
 export interface UnfinishedParent {
   id: string;

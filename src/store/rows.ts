@@ -1,7 +1,7 @@
 import { NotFound, Refused } from '../errors.js';
 import type { Store } from './db.js';
 import { refusal, type Transition } from '../core/transitions.js';
-import type { TaskRow } from './types.js';
+import type { TaskRow } from '../core/types.js';
 
 export function getTaskRow(store: Store, id: string): TaskRow | undefined {
   return store.stmt('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;

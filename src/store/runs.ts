@@ -1,5 +1,5 @@
 import type { Store } from './db.js';
-import type { RunOutcome, RunRow } from './types.js';
+import type { RunOutcome, RunRow } from '../core/types.js';
 
 export function runsForTask(store: Store, taskId: string): RunRow[] {
   return store.stmt('SELECT * FROM task_runs WHERE task_id = ? ORDER BY id').all(taskId) as RunRow[];

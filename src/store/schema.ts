@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { RUN_OUTCOMES, STATUSES, WORKSPACE_KINDS } from './types.js';
+import { RUN_OUTCOMES, STATUSES, WORKSPACE_KINDS } from '../core/types.js';
 
 /**
  * Numbered migrations on PRAGMA user_version. Each runs in its own transaction (db.ts) and must work

@@ -1,5 +1,5 @@
 import type { Store } from './db.js';
-import { FINISHED_SQL } from './types.js';
+import { FINISHED_SQL } from './sql.js';
 
 /**
  * The facts `kanban stats` (and the board's statistics) are computed from, read in one snapshot.

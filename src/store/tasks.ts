@@ -6,7 +6,8 @@ import { appendEvent, eventsForTask } from './events.js';
 import { allLinks, childIds, insertLink, parentIds, unfinishedParents } from './links.js';
 import { getTaskRow, requireTaskRow, updateTask, type TaskChanges } from './rows.js';
 import { runsForTask } from './runs.js';
-import { isFinished, STATUSES, TASK_COLUMNS, type CommentRow, type EventRow, type RunRow, type Status, type Task, type TaskRow, type WorkspaceKind } from './types.js';
+import { isFinished, STATUSES, type CommentRow, type EventRow, type RunRow, type Status, type Task, type TaskRow, type WorkspaceKind, type SortKey } from '../core/types.js';
+import { TASK_COLUMNS } from './sql.js';
 import { readyOrTodo } from '../core/transitions.js';
 
 export function toTask(store: Store, row: TaskRow): Task {
@@ -37,8 +38,6 @@ export function showTask(store: Store, id: string): TaskDetail {
   }));
 }
 
-export const SORT_KEYS = ['status', 'priority', 'created', 'updated', 'title', 'id'] as const;
-export type SortKey = (typeof SORT_KEYS)[number];
 
 const BOARD_ORDER = `CASE status ${STATUSES.map((s, i) => `WHEN '${s}' THEN ${i}`).join(' ')} END`;
 const ORDER_BY: Record<SortKey, string> = {

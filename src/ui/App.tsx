@@ -5,7 +5,7 @@ import type { TickContext } from '../dispatcher/context.js';
 import type { Finding } from '../diagnostics/rules.js';
 import type { Settings } from '../settings.js';
 import type { Store } from '../store/db.js';
-import { BOARD_COLUMNS } from '../store/board.js';
+import { BOARD_COLUMNS } from '../core/types.js';
 import { Board } from './Board.js';
 import { Footer, Header, StatusLine } from './Chrome.js';
 import { footerFor, type Keymap } from './commands.js';
@@ -35,7 +35,7 @@ export interface AppProps {
   /** Watch the file for other processes' changes (off in component tests). */
   watch?: boolean;
   /** The board's diagnostics (kanban diagnostics), run in the background every few seconds. */
-  diagnose?: () => Finding[];
+  diagnose?: () => Promise<Finding[]>;
   /** Rings the terminal's bell when a task comes to need a person (`--bell`). */
   bell?: () => void;
   /** $EDITOR with the screen given back (`e`), the clipboard (`Y`), Ctrl-Z: the terminal's, from run.tsx. */

@@ -1,6 +1,6 @@
 import { Box } from 'ink';
 import type { Severity } from '../diagnostics/rules.js';
-import type { Status } from '../store/types.js';
+import type { Status } from '../core/types.js';
 import type { Thresholds } from './cards.js';
 import type { ColumnView } from './board-view.js';
 import { Column, CollapsedColumn } from './Column.js';

@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { memo } from 'react';
 import type { Severity } from '../diagnostics/rules.js';
-import type { Card as CardRow } from '../store/board.js';
+import type { Card as CardRow } from '../core/types.js';
 import { cleanLine } from '../sanitize.js';
 import { cardDetail, cardHead, runningLevel, type Level, type Thresholds } from './cards.js';
 import { cardHeight, cut, wrap } from './layout.js';

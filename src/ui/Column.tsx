@@ -4,7 +4,7 @@ import type { Thresholds } from './cards.js';
 import type { ColumnView } from './board-view.js';
 import { Card } from './Card.js';
 import { cardHeight, cut } from './layout.js';
-import type { Status } from '../store/types.js';
+import type { Status } from '../core/types.js';
 import { tint } from './color.js';
 
 export interface ColumnProps {

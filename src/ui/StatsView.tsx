@@ -2,7 +2,7 @@ import type { ReactElement } from 'react';
 import { Box, Text } from 'ink';
 import { cleanLine } from '../sanitize.js';
 import { sparkline, type ProfileStats, type Stats } from '../stats.js';
-import { RUN_OUTCOMES } from '../store/types.js';
+import { RUN_OUTCOMES } from '../core/types.js';
 import { formatSpan } from '../time.js';
 import { tint } from './color.js';
 import { cut } from './layout.js';

@@ -2,7 +2,7 @@ import type { TickContext } from '../dispatcher/context.js';
 import { reclaimTask, stopAndBlockTask } from '../dispatcher/reclaim.js';
 import { KanbanError, errorMessage } from '../errors.js';
 import { cleanLine } from '../sanitize.js';
-import type { Task, TaskRow } from '../store/types.js';
+import type { Task, TaskRow } from '../core/types.js';
 import { formatWhen, parseWhen } from '../time.js';
 
 /** What an action says in the status line, and the task it produced (to select it). */

@@ -1,6 +1,7 @@
-import { columnCounts, columnWindow, dataVersion, positionInColumn, type Card, type ColumnSort } from '../store/board.js';
+import { columnCounts, columnWindow, dataVersion, positionInColumn } from '../store/board.js';
+import { type Card, type ColumnSort } from '../core/types.js';
 import type { Store } from '../store/db.js';
-import type { Status } from '../store/types.js';
+import type { Status } from '../core/types.js';
 import { clamp, windowStart } from './layout.js';
 
 /** A column's cursor: the task it is on (followed when the column changes) and its position. */

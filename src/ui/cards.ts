@@ -1,4 +1,4 @@
-import type { Card } from '../store/board.js';
+import type { Card } from '../core/types.js';
 import { cleanLine } from '../sanitize.js';
 import { formatSpan } from '../time.js';
 import { lastHeardAt, leaseExpired, staleSilence } from '../core/health.js';

@@ -1,5 +1,5 @@
 import { TRANSITIONS } from '../core/transitions.js';
-import { OPEN_STATUSES, STATUSES, type Status } from '../store/types.js';
+import { OPEN_STATUSES, STATUSES, type Status } from '../core/types.js';
 
 /**
  * The board's one command table: each key, what it does, the statuses of the card it applies to.

@@ -1,6 +1,6 @@
 import stringWidth from 'string-width';
 import { cleanLine } from '../sanitize.js';
-import type { Status } from '../store/types.js';
+import type { Status } from '../core/types.js';
 import type { ColumnView } from './board-view.js';
 import { cardHead } from './cards.js';
 import { cardHeight, cardsPerColumn, planColumns, titleLinesFor, type ColumnPlan, type Size } from './layout.js';

@@ -2,12 +2,12 @@ import { needsPerson, type Finding, type Severity } from '../diagnostics/rules.j
 import type { Store } from '../store/db.js';
 import { getTaskRow } from '../store/rows.js';
 import { showTask, type TaskDetail } from '../store/tasks.js';
-import type { Status } from '../store/types.js';
+import type { Status } from '../core/types.js';
 import { readLogTail, taskLogPath } from '../workers/runlog.js';
 import { computeStats, statsWindow, type Stats } from '../stats.js';
 import { readStatsFacts } from '../store/stats.js';
 import { loadBoard, type BoardView, type Cursor } from './board-view.js';
-import type { ColumnSort } from '../store/board.js';
+import type { ColumnSort } from '../core/types.js';
 import { markChange } from './timing.js';
 import { BoardWatcher } from '../store/watch.js';
 import { sqliteRef } from '../store/sqlite-board.js';
@@ -52,12 +52,14 @@ export class BoardModel {
   private watcher: BoardWatcher | null = null;
   private timers: NodeJS.Timeout[] = [];
   private diagnoseSoon: NodeJS.Timeout | undefined;
+  /** A diagnosis is under way: the next round waits for it rather than overlapping it. */
+  private diagnosing = false;
   private statsOpen = false;
 
   constructor(
     readonly store: Store,
     query: BoardQuery,
-    private readonly diagnose?: () => Finding[],
+    private readonly diagnose?: () => Promise<Finding[]>,
   ) {
     this.query = query;
     this.current = { board: loadBoard(store, query), detail: null, logTail: [], findings: [], flags: new Map(), stats: null };
@@ -198,13 +200,15 @@ export class BoardModel {
   }
 
   private runDiagnose(): void {
-    if (!this.diagnose) return;
-    let findings: Finding[];
-    try {
-      findings = this.diagnose();
-    } catch {
-      return; // a busy or broken moment: keep the last findings, try again on the next round
-    }
+    if (!this.diagnose || this.diagnosing) return;
+    this.diagnosing = true;
+    this.diagnose()
+      .then((findings) => this.showFindings(findings))
+      .catch(() => undefined) // a busy or broken moment: keep the last findings, try again on the next round
+      .finally(() => (this.diagnosing = false));
+  }
+
+  private showFindings(findings: Finding[]): void {
     const flags = new Map<string, Severity>();
     for (const f of findings) if (needsPerson(f) && !flags.has(f.task_id)) flags.set(f.task_id, f.severity); // most severe first
     this.current = { ...this.current, findings, flags };

@@ -13,7 +13,7 @@ import { busyTimeoutMs } from '../env.js';
 import { errorMessage, InvalidInput } from '../errors.js';
 import type { LocationOptions } from '../location.js';
 import { openStore } from '../store/db.js';
-import { SqliteBoard } from '../store/sqlite-board.js';
+import { openBoard } from '../port/open.js';
 import { App } from './App.js';
 import { Keymap } from './commands.js';
 import { DispatcherHandle } from './dispatcher.js';
@@ -39,7 +39,7 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
   const source = new ConfigSource(configPath, options.flags);
   // The dispatcher and the keys act through the board port; the screen's model still reads on a
   // connection of its own (the board checked the file's integrity just before).
-  const board = SqliteBoard.open(dbPath, { busyTimeoutMs: busyTimeoutMs() });
+  const board = await openBoard(dbPath, { busyTimeoutMs: busyTimeoutMs() });
   const store = openStore(dbPath, { busyTimeoutMs: busyTimeoutMs(), checkIntegrity: false });
   const killer = new Killer();
   const elapsed = Elapsed.forLife(); // one for the board's life: a step of the wall clock decides nothing
@@ -91,7 +91,7 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
       // SIGSTOP, not SIGTSTP: the kernel drops SIGTSTP in an orphaned process group (no shell's job control).
       suspend={() => screen.lent(() => process.kill(0, 'SIGSTOP'))}
       context={() => tickContext(board, source.config, systemClock, source.tickOptions(killer, elapsed))}
-      diagnose={() => diagnoseBoard(store, source.config, source.settings, systemClock.now())}
+      diagnose={() => diagnoseBoard(board, source.config, source.settings, systemClock.now())}
     />,
     { exitOnCtrlC: false, patchConsole: false, onRender: markRendered },
   );

@@ -1,4 +1,4 @@
-import type { EventRow, RunRow } from '../store/types.js';
+import type { EventRow, RunRow } from '../core/types.js';
 import { formatSpan } from '../time.js';
 
 /** A run's colour by how it ended (running: still going). */

@@ -10,7 +10,7 @@ import { resolveSettings, type Settings } from '../settings.js';
 import type { TaskContext } from '../store/context.js';
 import type { RunIdentity } from '../core/run.js';
 import type { BoardRef } from '../port/board.js';
-import type { TaskRow } from '../store/types.js';
+import type { TaskRow } from '../core/types.js';
 import { kanbanBin } from './launch.js';
 import { promptFilePath } from './runlog.js';
 import { profileFor, resolveArgv } from './profiles.js';

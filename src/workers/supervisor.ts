@@ -11,8 +11,8 @@ import { DEFAULT_FAILURE_LIMIT, failurePolicyOf, resolveSettings } from '../sett
 import type { BoardStore } from '../port/board.js';
 import type { ExitRecord, FailurePolicy } from '../store/lease.js';
 import type { RunIdentity } from '../core/run.js';
-import { SqliteBoard } from '../store/sqlite-board.js';
-import type { TaskRow } from '../store/types.js';
+import { openBoard } from '../port/open.js';
+import type { TaskRow } from '../core/types.js';
 import { workerEnv } from './identity.js';
 import { ConfigFault, planRun, removePromptFile, RUN_CONFIG_VARIABLE, type RunPlan } from './plan.js';
 import { containedArgv, parseExecFailure, parseKillReport, parseMembers, type StoppedProcess } from './contain.js';
@@ -37,7 +37,7 @@ export interface SuperviseOptions {
  * bridge interval), enforces max runtime, and records how it ended in one fenced transition.
  */
 export async function superviseRun({ options, taskId, runId }: SuperviseOptions): Promise<void> {
-  const board = SqliteBoard.open(resolveBoardPath(options), { busyTimeoutMs: busyTimeoutMs() });
+  const board = await openBoard(resolveBoardPath(options), { busyTimeoutMs: busyTimeoutMs() });
   const log = RunLog.open(board.ref.dataDir, taskId, runId); // never throws: a log that cannot be written loses output, not the run
   try {
     const run = await board.tasks.run(taskId, runId);

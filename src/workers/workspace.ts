@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { errorMessage } from '../errors.js';
-import type { TaskRow } from '../store/types.js';
+import type { TaskRow } from '../core/types.js';
 
 /** `<data dir>/workspaces` (the board's BoardRef.dataDir): the only folder kanban ever deletes anything in. */
 export function workspacesRoot(dataDir: string): string {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInput, NotFound, Refused } from '../../src/errors.js';
 import type { BoardStore } from '../../src/port/board.js';
 import type { RunIdentity } from '../../src/core/run.js';
-import { STATUSES, type Status } from '../../src/store/types.js';
+import { STATUSES, type Status } from '../../src/core/types.js';
 import { manualClock, type ManualClock } from '../helpers/board.js';
 import type { BoardFactory, Harness } from './suite.js';
 

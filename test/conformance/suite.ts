@@ -3,7 +3,7 @@ import { allows, refusal, type Transition } from '../../src/core/transitions.js'
 import { NotFound, Refused } from '../../src/errors.js';
 import type { BoardStore } from '../../src/port/board.js';
 import type { RunIdentity } from '../../src/core/run.js';
-import { STATUSES, type Status, type TaskRow } from '../../src/store/types.js';
+import { STATUSES, type Status, type TaskRow } from '../../src/core/types.js';
 import { manualClock, type ManualClock } from '../helpers/board.js';
 import { waitFor } from '../helpers/workers.js';
 

@@ -8,7 +8,7 @@ import { openStore, type Store } from '../../src/store/db.js';
 import { completeTask } from '../../src/store/lifecycle.js';
 import { runsForTask } from '../../src/store/runs.js';
 import { createTask, getTask, showTask } from '../../src/store/tasks.js';
-import type { RunRow, Task } from '../../src/store/types.js';
+import type { RunRow, Task } from '../../src/core/types.js';
 import { agentBin, agentPath, canSandbox, codexEnv, FAKE_MODEL_PORT, FAKE_MODEL_URL, freshHome, SANDBOX_SCRIPT, type LoggedRequest } from '../helpers/agents.js';
 import { KANBAN_BIN } from '../helpers/cli.js';
 import { exited } from '../helpers/processes.js';

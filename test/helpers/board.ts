@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import { openStore, type Store } from '../../src/store/db.js';
-import type { RunRow, Status, TaskRow } from '../../src/store/types.js';
+import type { RunRow, Status, TaskRow } from '../../src/core/types.js';
 import { createTask } from '../../src/store/tasks.js';
 import { claimTask, type ClaimResult } from '../../src/store/lease.js';
 

@@ -4,7 +4,7 @@ import { openStore, type Store } from '../../src/store/db.js';
 import type { RunIdentity } from '../../src/core/run.js';
 import { runById } from '../../src/store/runs.js';
 import { showTask } from '../../src/store/tasks.js';
-import type { EventRow, RunRow } from '../../src/store/types.js';
+import type { EventRow, RunRow } from '../../src/core/types.js';
 import { taskLogPath } from '../../src/workers/runlog.js';
 import { startSupervisor } from '../../src/workers/launch.js';
 import { afterEach } from 'vitest';

@@ -5,7 +5,7 @@ import { completeTask } from '../../src/store/lifecycle.js';
 import { runsForTask } from '../../src/store/runs.js';
 import { createTask, getTask } from '../../src/store/tasks.js';
 import type { RunIdentity } from '../../src/core/run.js';
-import type { RunRow } from '../../src/store/types.js';
+import type { RunRow } from '../../src/core/types.js';
 import { taskLogPath } from '../../src/workers/runlog.js';
 import { tempDir, forceTask } from '../helpers/board.js';
 import { kanban, kanbanJson } from '../helpers/cli.js';

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { unblockTask } from '../../src/store/lifecycle.js';
 import { runsForTask } from '../../src/store/runs.js';
 import { createTask, getTask } from '../../src/store/tasks.js';
-import type { RunRow } from '../../src/store/types.js';
+import type { RunRow } from '../../src/core/types.js';
 import { fileHash, kanban } from '../helpers/cli.js';
 import { startDispatcher, type RunningDispatcher } from '../helpers/dispatcher.js';
 import { fixture, isAlive as alive } from '../helpers/processes.js';

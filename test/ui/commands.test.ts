@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Killer } from '../../src/dispatcher/processes.js';
 import { tickContext } from '../../src/dispatcher/tick.js';
 import { SqliteBoard } from '../../src/store/sqlite-board.js';
-import { STATUSES, type Status } from '../../src/store/types.js';
+import { STATUSES, type Status } from '../../src/core/types.js';
 import { actions } from '../../src/ui/actions.js';
 import { COMMANDS, keyTableMarkdown, type CommandId } from '../../src/ui/commands.js';
 import { manualClock, taskIn, testStore } from '../helpers/board.js';

@@ -66,7 +66,7 @@ export function mount(store: Store, clock: ManualClock, options: { dispatcher?: 
       clock={clock}
       size={{ columns: options.columns ?? 100, rows: options.rows ?? 30 }}
       watch={false}
-      diagnose={() => diagnoseBoard(store, config, settings, clock.now(), { host: hostname(), isRunProcess: () => false })}
+      diagnose={() => diagnoseBoard(board, config, settings, clock.now(), { host: hostname(), isRunProcess: () => false })}
     />,
   );
   return {

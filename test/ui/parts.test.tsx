@@ -1,6 +1,6 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
-import type { Card as CardRow } from '../../src/store/board.js';
+import type { Card as CardRow } from '../../src/core/types.js';
 import { runningLevel, cardDetail } from '../../src/ui/cards.js';
 import { Column } from '../../src/ui/Column.js';
 import { Drawer } from '../../src/ui/Drawer.js';

@@ -8,6 +8,6 @@ export function registerDiagnosticsCommand(program: Command): void {
     .option('--all', 'every finding in full (a rule with many is otherwise one group)')
     .action(async (opts: { all?: boolean }, command: Command) => {
       const { diagnosticsCommand } = await import('../configured.js');
-      diagnosticsCommand(globalOptions(command), opts.all ?? false);
+      await diagnosticsCommand(globalOptions(command), opts.all ?? false);
     });
 }

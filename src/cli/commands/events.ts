@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { BoardLocked, InvalidInput, KanbanError } from '../../errors.js';
 import type { BoardStore } from '../../port/board.js';
-import type { EventRow } from '../../store/types.js';
+import type { EventRow } from '../../core/types.js';
 import { parseDuration, parseTime } from '../../time.js';
 import { globalOptions, withBoard } from '../context.js';
 import { eventJson, formatEventLine } from '../event-text.js';

@@ -4,7 +4,7 @@ import { InvalidInput } from '../../errors.js';
 import { parseTaskId } from '../../ids.js';
 import type { BoardStore } from '../../port/board.js';
 import type { RunIdentity } from '../../core/run.js';
-import type { Task } from '../../store/types.js';
+import type { Task } from '../../core/types.js';
 import { isDurationUnit, parseDuration, parseTime } from '../../time.js';
 import { globalOptions, withBoard } from '../context.js';
 import { actOnEach } from '../each.js';

@@ -2,7 +2,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseTaskId } from '../../ids.js';
 import { cleanText } from '../../sanitize.js';
-import { FINISHED_STATUSES, type Status } from '../../store/types.js';
+import { FINISHED_STATUSES, type Status } from '../../core/types.js';
 import { LOG_LINE_MAX_BYTES, taskLogPath, utf8Cut } from '../../workers/runlog.js';
 import { globalOptions, withBoard } from '../context.js';
 
@@ -17,16 +17,29 @@ export function registerLogCommand(program: Command): void {
     .action(async (rawId: string, opts: { follow?: boolean }, command: Command) => {
       const id = parseTaskId(rawId);
       const options = globalOptions(command);
-      await withBoard(options, async (board) => {
-        const path = taskLogPath(board.ref.dataDir, (await board.tasks.get(id)).id);
-        if (!opts.follow) {
-          if (existsSync(path)) new LogReader(path).drain(true);
-          else process.stderr.write(`kanban: no output from ${id} yet\n`);
-          return;
-        }
-        // Nothing more will be written once the task is finished or waits for a person: stop there.
-        await follow(path, async () => !STOPS_FOLLOWING.has((await board.tasks.get(id)).status));
-      }, 'read');
+      // SIGINT or SIGTERM stops a follow, and exits 0 until the board is closed: a signal that lands as
+      // the follow ends by itself must not kill the command instead.
+      const interrupt = new AbortController();
+      const onSignal = () => interrupt.abort();
+      if (opts.follow) {
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+      }
+      try {
+        await withBoard(options, async (board) => {
+          const path = taskLogPath(board.ref.dataDir, (await board.tasks.get(id)).id);
+          if (!opts.follow) {
+            if (existsSync(path)) new LogReader(path).drain(true);
+            else process.stderr.write(`kanban: no output from ${id} yet\n`);
+            return;
+          }
+          // Nothing more will be written once the task is finished or waits for a person: stop there.
+          await follow(path, async () => !STOPS_FOLLOWING.has((await board.tasks.get(id)).status), interrupt.signal);
+        }, 'read');
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
     });
 }
 
@@ -115,7 +128,7 @@ export class LogReader {
   }
 }
 
-function follow(path: string, stillGoing: () => Promise<boolean>): Promise<void> {
+function follow(path: string, stillGoing: () => Promise<boolean>, interrupted: AbortSignal): Promise<void> {
   const reader = new LogReader(path);
   reader.drain();
   return new Promise((resolve) => {
@@ -136,12 +149,11 @@ function follow(path: string, stillGoing: () => Promise<boolean>): Promise<void>
       if (stopped) return; // a signal and the status both said so
       stopped = true;
       clearInterval(timer);
+      interrupted.removeEventListener('abort', stop);
       reader.drain(true);
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
       resolve();
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    if (interrupted.aborted) stop();
+    else interrupted.addEventListener('abort', stop);
   });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseTaskId } from '../../ids.js';
-import { SORT_KEYS } from '../../store/tasks.js';
+import { SORT_KEYS } from '../../core/types.js';
 import { parseDuration } from '../../time.js';
 import { InvalidInput } from '../../errors.js';
 import { globalOptions, withBoard } from '../context.js';

@@ -1,6 +1,6 @@
 import { errorMessage, Refused } from '../../errors.js';
 import { infrastructureFault, INFRASTRUCTURE_RETRY_MS } from '../../faults.js';
-import type { TaskRow } from '../../store/types.js';
+import type { TaskRow } from '../../core/types.js';
 import { failurePolicyOf } from '../../settings.js';
 import type { TickAction, TickContext } from '../context.js';
 import { respawnGuard } from '../guard.js';

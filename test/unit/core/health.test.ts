@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lastHeardAt, leaseExpired, pastGrace, staleSilence } from '../../../src/core/health.js';
-import type { Card } from '../../../src/store/board.js';
+import type { Card } from '../../../src/core/types.js';
 import { cardDetail, runningLevel } from '../../../src/ui/cards.js';
 
 describe('run health, one convention', () => {

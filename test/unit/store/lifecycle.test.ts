@@ -5,7 +5,7 @@ import { archiveTask, blockTask, completeTask, promoteTask, scheduleTask, stopAn
 import { runById } from '../../../src/store/runs.js';
 import { linkTasks } from '../../../src/store/links.js';
 import { createTask, getTask } from '../../../src/store/tasks.js';
-import { STATUSES, type Status } from '../../../src/store/types.js';
+import { STATUSES, type Status } from '../../../src/core/types.js';
 import type { Store } from '../../../src/store/db.js';
 import { claimOrFail, dumpBoard, lastEvent, manualClock, taskIn, testStore, forceTask } from '../../helpers/board.js';
 

@@ -1,4 +1,4 @@
-/** Row shapes: field names equal the column names (CONTRACT.md "Tasks"). */
+/** The board's data as every backend and caller sees it: statuses, outcomes, row shapes (field names equal the column names, CONTRACT.md "Tasks"), the board's columns and sort orders. Pure. */
 
 export const STATUSES = [
   'triage',
@@ -21,8 +21,6 @@ export const OPEN_STATUSES: readonly Status[] = STATUSES.filter((s) => !FINISHED
 export function isFinished(status: Status): boolean {
   return FINISHED_STATUSES.includes(status);
 }
-/** FINISHED_STATUSES as an SQL list, for `status IN …` and `NOT IN …`: the finished set written once. */
-export const FINISHED_SQL = `(${FINISHED_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 
 export function isStatus(value: string): value is Status {
   return (STATUSES as readonly string[]).includes(value);
@@ -74,16 +72,6 @@ export interface TaskRow {
   completed_at: number | null;
 }
 
-/** Every column of `tasks`, in table order: the one list that SQL building task JSON reads. */
-export const TASK_COLUMNS = [
-  'id', 'title', 'body', 'status', 'assignee', 'priority', 'claim_lock', 'claim_expires', 'worker_pid',
-  'current_run_id', 'last_heartbeat_at', 'consecutive_failures', 'max_retries', 'max_runtime_seconds',
-  'scheduled_until', 'status_reason', 'summary', 'workspace_kind', 'workspace_path', 'idempotency_key',
-  'created_at', 'updated_at', 'started_at', 'completed_at',
-] as const satisfies ReadonlyArray<keyof TaskRow>;
-// Compile-time guard: a TaskRow field missing from TASK_COLUMNS makes this `true` fail to type-check.
-const everyColumnListed: Exclude<keyof TaskRow, (typeof TASK_COLUMNS)[number]> extends never ? true : never = true;
-void everyColumnListed;
 
 /** A task as the CLI prints it: its row plus its links. */
 export interface Task extends TaskRow {
@@ -128,3 +116,26 @@ export interface CommentRow {
   body: string;
   created_at: number;
 }
+
+/** The board's columns, in order (archived only when asked for). */
+export const BOARD_COLUMNS: readonly Status[] = STATUSES.filter((s) => s !== 'archived');
+
+/** A task as a card on the board: its row, and why it is held where it is. */
+export interface Card extends TaskRow {
+  /** For a blocked task: the breaker (`gave_up`, recovers when the limit allows) or a sticky block. */
+  block_kind: 'breaker' | 'sticky' | null;
+  /** For a ready task held back by its last run's cooldown (a rate limit, a start that failed for the config): why and until when. */
+  held_by: 'rate_limited' | 'spawn_failed' | null;
+  held_until: number | null;
+}
+
+/**
+ * A column's order. `column`, the default: finished columns show the latest first, the others
+ * queue order (priority, then age). The others, chosen with `O` on the board, apply to any column.
+ */
+export const COLUMN_SORTS = ['column', 'newest', 'oldest', 'title'] as const;
+export type ColumnSort = (typeof COLUMN_SORTS)[number];
+
+/** `kanban list --sort`. */
+export const SORT_KEYS = ['status', 'priority', 'created', 'updated', 'title', 'id'] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
