@@ -48,6 +48,7 @@ const ACTIONS: Partial<Record<Transition, (board: BoardStore, id: string, now: n
   'request-changes': (b, id) => b.transitions.requestChanges(id, 'one more thing'),
   reopen: (b, id) => b.transitions.reopen(id),
   archive: (b, id) => b.transitions.archive(id),
+  'stop-and-block': (b, id) => b.transitions.stopAndBlock(id, 'a person stopped it'),
 };
 
 export function conformance(factory: BoardFactory): void {
@@ -237,6 +238,77 @@ export function conformance(factory: BoardFactory): void {
         } finally {
           stop();
         }
+      });
+    });
+
+    describe('a person stops a running task', () => {
+      it('stop-and-block closes its run blocked (not counted), drops the claim and names the run to stop; the run can write nothing more', async () => {
+        const { task } = await board.transitions.create({ title: 'stop me' });
+        const identity = await claim(task.id);
+        const { task: blocked, stopped } = await board.transitions.stopAndBlock(task.id, 'wrong approach');
+        expect(stopped).toEqual(identity);
+        expect(blocked).toMatchObject({ status: 'blocked', status_reason: 'wrong approach', claim_lock: null, current_run_id: null, consecutive_failures: 0 });
+        expect(await board.tasks.run(task.id, identity.runId)).toMatchObject({ status: 'ended', outcome: 'blocked' });
+        await expect(board.lease.heartbeat(identity)).rejects.toBeInstanceOf(Refused);
+        expect(await board.lease.recordExit(identity, { exitCode: 143, signal: 'SIGTERM', failures: FAILURES })).toMatchObject({ alreadyClosed: true });
+        expect((await board.tasks.get(task.id)).status).toBe('blocked');
+        // Not running: just blocked, no run to stop.
+        const { task: idle } = await board.transitions.create({ title: 'idle' });
+        expect((await board.transitions.stopAndBlock(idle.id)).stopped).toBeNull();
+      });
+    });
+
+    describe("the dispatcher's queries", () => {
+      it('running counts by assignee, and the ended runs that had a worker', async () => {
+        const ids = [];
+        for (const assignee of ['coder', 'coder', 'reviewer', null]) ids.push((await board.transitions.create({ title: `for ${assignee}`, assignee })).task.id);
+        const runs = [];
+        for (const id of ids) runs.push(await claim(id));
+        const counts = await board.dispatch.runningCounts();
+        expect(counts.total).toBe(4);
+        expect(Object.fromEntries(counts.byAssignee)).toEqual({ coder: 2, reviewer: 1 });
+        await board.lease.recordSpawn(runs[0]!, { workerPid: 4242, argv: ['agent'], workspace: '/tmp/w' });
+        clock.advance(1_000);
+        await board.lease.recordExit(runs[0]!, { exitCode: 0, signal: null, failures: FAILURES });
+        await board.lease.recordExit(runs[1]!, { exitCode: 0, signal: null, failures: FAILURES }); // no worker was recorded
+        const ended = await board.dispatch.endedRunsWithWorkers(clock.now() - 60_000, clock.now() + 1);
+        expect(ended.map((r) => [r.id, r.worker_pid])).toEqual([[runs[0]!.runId, 4242]]);
+        expect(await board.dispatch.endedRunsWithWorkers(clock.now() + 1, clock.now() + 60_000)).toEqual([]);
+        expect((await board.dispatch.runningCounts()).total).toBe(2);
+      });
+
+      it('a rate-limited run holds its task for the cooldown, said once per cooldown', async () => {
+        const { task } = await board.transitions.create({ title: 'quota' });
+        const identity = await claim(task.id);
+        await board.lease.recordExit(identity, { exitCode: 75, signal: null, failures: FAILURES, rateLimitCooldownMs: 120_000 });
+        const run = await board.dispatch.lastRun(task.id);
+        expect(run).toMatchObject({ id: identity.runId, outcome: 'rate_limited' });
+        expect(await board.dispatch.cooldownOf(identity.runId)).toEqual({ setAt: clock.now(), until: clock.now() + 120_000 });
+        expect(await board.dispatch.noteRespawnGuarded(task.id, identity.runId, { reason: 'rate_limited' })).toBe(true);
+        expect(await board.dispatch.noteRespawnGuarded(task.id, identity.runId, { reason: 'rate_limited' })).toBe(false);
+        expect((await board.tasks.events(task.id)).filter((e) => e.kind === 'respawn_guarded')).toHaveLength(1);
+        const { task: other } = await board.transitions.create({ title: 'never ran' });
+        expect(await board.dispatch.lastRun(other.id)).toBeUndefined();
+      });
+
+      it('promoteReady moves a todo whose parents are finished, and refuses one still waiting, writing nothing', async () => {
+        const { task: parent } = await board.transitions.create({ title: 'parent' });
+        const { task: child } = await board.transitions.create({ title: 'child', parents: [parent.id] });
+        const before = await h.snapshot();
+        await expect(board.dispatch.promoteReady(child.id)).rejects.toBeInstanceOf(Refused);
+        expect(await h.snapshot()).toEqual(before);
+        await h.force(parent.id, { status: 'done' }); // finished without the cascade: the dispatcher's step finds it
+        expect(await board.dispatch.promotableTodos()).toEqual([expect.objectContaining({ id: child.id })]);
+        expect(await board.dispatch.promoteReady(child.id)).toMatchObject({ id: child.id, status: 'ready' });
+        await expect(board.dispatch.promoteReady(child.id)).rejects.toBeInstanceOf(Refused);
+      });
+
+      it('list and listJson agree', async () => {
+        for (let i = 0; i < 3; i++) await board.transitions.create({ title: `task ${i}`, priority: i });
+        await board.transitions.archive((await board.transitions.create({ title: 'gone' })).task.id);
+        const filter = { sort: 'priority' as const };
+        expect(JSON.parse((await board.tasks.listJson(filter)).toString('utf8'))).toEqual(await board.tasks.list(filter));
+        expect(JSON.parse((await board.tasks.listJson({ statuses: ['triage'] })).toString('utf8'))).toEqual([]);
       });
     });
 
