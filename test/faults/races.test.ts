@@ -7,7 +7,7 @@ import { openStore, type Store } from '../../src/store/db.js';
 import type { RunIdentity } from '../../src/core/run.js';
 import { blockTask } from '../../src/store/lifecycle.js';
 import { createTask, showTask } from '../../src/store/tasks.js';
-import { tempDir, claimOrFail } from '../helpers/board.js';
+import { tempDir, claimOrFail, integrityOk } from '../helpers/board.js';
 import { fixture } from '../helpers/processes.js';
 // @ts-expect-error: a plain ES module shared with the racer processes
 import { ops } from '../fixtures/race-ops.mjs';
@@ -122,7 +122,7 @@ describe('conflicting transitions from two processes at once', () => {
       ]);
       const store = openStore(live);
       const actual = { results: [ra.ok, rb.ok], state: snapshot(store, task) };
-      expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(integrityOk(store)).toBe(true);
       store.close();
       expect([ab, ba], `${pair.a} vs ${pair.b} (interleaving ${i}): ${JSON.stringify(actual)}`).toContainEqual(actual);
       expect(pair.allowed, `${pair.a} vs ${pair.b}: which may succeed`).toContainEqual(actual.results);

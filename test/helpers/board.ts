@@ -41,6 +41,27 @@ export function testStore(clock: Clock = manualClock(), path = join(tempDir(), '
   return store;
 }
 
+/**
+ * The SQLite factory's test hooks (the conformance suite's `snapshot` and `force`, and checks only a
+ * SQLite board has): the one module outside the adapter's own tests that reads or writes the board
+ * with SQL. Tests use these, the store's functions or the port, never SQL of their own.
+ */
+
+/** PRAGMA integrity_check says ok: a crash, a race or a full disk left the file whole. */
+export function integrityOk(store: Store): boolean {
+  return store.db.pragma('integrity_check', { simple: true }) === 'ok';
+}
+
+/** Where the named event cursor stands (undefined: not started yet). */
+export function cursorOf(store: Store, name: string): number | undefined {
+  return store.db.prepare('SELECT event_id FROM event_cursors WHERE name = ?').pluck().get(name) as number | undefined;
+}
+
+/** How many rows `table` has (a count the port has no reason to offer: every run, every event). */
+export function rowCount(store: Store, table: 'tasks' | 'task_runs' | 'task_events'): number {
+  return store.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+}
+
 /** Every row of every table, for asserting that a refused operation wrote nothing. */
 export function dumpBoard(store: Store): Record<string, unknown[]> {
   const tables = ['tasks', 'task_links', 'task_runs', 'task_events', 'task_comments'];

@@ -5,6 +5,7 @@ import { containerPath } from '../../src/workers/contain.js';
 import { createTask, getTask } from '../../src/store/tasks.js';
 import { kanban } from '../helpers/cli.js';
 import { claimAndStart, eventsOf, runEnded, taskLog, waitFor, worker, workerBoard } from '../helpers/workers.js';
+import { runById } from '../../src/store/runs.js';
 
 /**
  * Every process of a run ends with the run: workers that leave daemons behind (setsid, an empty
@@ -75,7 +76,7 @@ describe.skipIf(containerPath() === null)('a worker that leaves processes behind
 
   it('the container itself SIGKILLed: the supervisor stops what is left (the child that ignores SIGTERM, by SIGKILL) before recording the run', async () => {
     const { marker, board, task, identity } = await stubbornRun('container killed');
-    const container = board.store.db.prepare('SELECT worker_pid FROM task_runs WHERE id = ?').pluck().get(identity.runId) as number;
+    const container = runById(board.store, identity.taskId, identity.runId)!.worker_pid!;
     expect(readFileSync(`/proc/${container}/cmdline`, 'latin1')).toContain('kanban-contain');
     process.kill(container, 'SIGKILL'); // a container cannot clean up after a SIGKILL of its own (its worker dies with it)
     const run = await runEnded(board, identity, 30_000);
@@ -91,7 +92,7 @@ describe.skipIf(containerPath() === null)('a worker that leaves processes behind
     const identity = claimAndStart(board, task.id, 600);
     await waitFor('the daemon', () => processesWith(marker).length > 0 && taskLog(board, task.id).includes('daemon started'));
     await new Promise((resolve) => setTimeout(resolve, 1500)); // the container looks at its processes twice a second
-    const container = board.store.db.prepare('SELECT worker_pid FROM task_runs WHERE id = ?').pluck().get(identity.runId) as number;
+    const container = runById(board.store, identity.taskId, identity.runId)!.worker_pid!;
     process.kill(container, 'SIGKILL'); // nothing of the run carries its identity, nor is in its group: only the report names it
     const run = await runEnded(board, identity, 30_000);
     expect(run.outcome).toBe('crashed');

@@ -7,13 +7,13 @@ import { SqliteBoard } from '../../src/store/sqlite-board.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { unblockTask } from '../../src/store/lifecycle.js';
 import { runsForTask } from '../../src/store/runs.js';
-import { createTask, getTask } from '../../src/store/tasks.js';
+import { createTask, getTask, listTasks } from '../../src/store/tasks.js';
 import type { RunRow } from '../../src/core/types.js';
 import { fileHash, kanban } from '../helpers/cli.js';
 import { startDispatcher, type RunningDispatcher } from '../helpers/dispatcher.js';
 import { fixture, isAlive as alive } from '../helpers/processes.js';
 import { eventsOf, waitFor, worker, workerBoard, type WorkerBoard } from '../helpers/workers.js';
-import { claimOrFail, forceTask, forceRun } from '../helpers/board.js';
+import { claimOrFail, forceTask, forceRun, rowCount, integrityOk } from '../helpers/board.js';
 
 const running: RunningDispatcher[] = [];
 afterEach(async () => {
@@ -148,7 +148,7 @@ describe('the dispatcher', { timeout: TEST_MS }, () => {
     const board = workerBoard({ quick: { command: ['true'], on_clean_exit: 'complete' } }, { KANBAN_MAX_IN_PROGRESS: '8' });
     const ids = board.store.writeTxn(() => Array.from({ length: 100 }, (_, i) => createTask(board.store, { title: `quick ${i}`, assignee: 'quick' }).task.id));
     const dispatchers = [dispatcher(board), dispatcher(board), dispatcher(board)];
-    await waitFor('all 100 done', () => board.store.db.prepare("SELECT count(*) FROM tasks WHERE status = 'done'").pluck().get() === 100, 180_000, 250);
+    await waitFor('all 100 done', () => listTasks(board.store, { statuses: ['done'] }).length === 100, 180_000, 250);
     for (const id of ids) {
       const taskRuns = runs(board, id);
       expect(taskRuns.filter((r) => r.outcome === 'completed'), id).toHaveLength(1);
@@ -156,8 +156,8 @@ describe('the dispatcher', { timeout: TEST_MS }, () => {
       for (let i = 1; i < sorted.length; i++) expect(sorted[i]!.started_at).toBeGreaterThanOrEqual(sorted[i - 1]!.ended_at!);
     }
     const spawnedBy = dispatchers.map((d) => d.ticks.flatMap((t) => t.actions).filter((a) => a.action === 'spawned').length);
-    expect(spawnedBy.reduce((a, b) => a + b, 0)).toBe(board.store.db.prepare('SELECT count(*) FROM task_runs').pluck().get());
-    expect(board.store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(spawnedBy.reduce((a, b) => a + b, 0)).toBe(rowCount(board.store, 'task_runs'));
+    expect(integrityOk(board.store)).toBe(true);
   }, 240_000);
 
   it('8. restart: kill -9 the dispatcher while 4 workers run; a new one sees them through, one run each', async () => {

@@ -5,7 +5,7 @@ import { HOOKS_CURSOR } from '../../src/dispatcher/steps/hooks.js';
 import { runHookProcess, type HookSpawn } from '../../src/hooks/process.js';
 import { blockTask } from '../../src/store/lifecycle.js';
 import { createTask, getTask, showTask } from '../../src/store/tasks.js';
-import { tempDir } from '../helpers/board.js';
+import { tempDir, cursorOf } from '../helpers/board.js';
 import { kanban } from '../helpers/cli.js';
 import { startDispatcher, type RunningDispatcher } from '../helpers/dispatcher.js';
 import { cleanEnv, fixture } from '../helpers/processes.js';
@@ -80,7 +80,7 @@ function recorded(file: string): Recorded[] {
 
 /** Once a dispatcher has run its first hooks step, the board's hooks cursor exists: events from then on are hooked. */
 function hooksStarted(board: WorkerBoard): Promise<unknown> {
-  return waitFor('the hooks cursor', () => board.store.db.prepare('SELECT 1 FROM event_cursors WHERE name = ?').get(HOOKS_CURSOR), 15_000);
+  return waitFor('the hooks cursor', () => cursorOf(board.store, HOOKS_CURSOR) !== undefined, 15_000);
 }
 
 const queued = (d: RunningDispatcher) => d.ticks.flatMap((t) => t.actions).filter((a) => a.step === 'hooks' && a.action === 'hook_queued').map((a) => a.task_id);

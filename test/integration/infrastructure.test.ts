@@ -7,7 +7,7 @@ import { openStore } from '../../src/store/db.js';
 import { runsForTask } from '../../src/store/runs.js';
 import { createTask, getTask } from '../../src/store/tasks.js';
 import { kanban } from '../helpers/cli.js';
-import { tempDir } from '../helpers/board.js';
+import { tempDir, rowCount, integrityOk } from '../helpers/board.js';
 import { startDispatcher, type RunningDispatcher } from '../helpers/dispatcher.js';
 import { exited, fixture, startUntil } from '../helpers/processes.js';
 import { eventsOf, taskLog, waitFor, workerBoard, type WorkerBoard } from '../helpers/workers.js';
@@ -124,7 +124,7 @@ describe('the board or the machine failing', () => {
           return true; // SQLITE_BUSY: the stopped writer is inside its transaction
         }
       };
-      const created = () => board.store.db.prepare('SELECT count(*) FROM tasks').pluck().get() as number;
+      const created = () => rowCount(board.store, 'tasks');
       await waitFor('the writer to be writing', () => created() > 5, 30_000);
       for (let attempt = 0; ; attempt++) {
         process.kill(writer.pid!, 'SIGSTOP');
@@ -146,7 +146,7 @@ describe('the board or the machine failing', () => {
     expect(runsForTask(board.store, task.id).map((r) => r.outcome)).toEqual(['completed']);
     expect(counted(board, task.id)).toEqual([]);
     expect(d.stderr()).toMatch(/board locked: /);
-    expect(board.store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(integrityOk(board.store)).toBe(true);
   }, 90_000);
 
   it('a read-only board folder for a few seconds charges no task: every task is done after, none counted', async (ctx) => {

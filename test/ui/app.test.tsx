@@ -9,6 +9,7 @@ import { parseConfig } from '../../src/config.js';
 import { claimOrFail, dumpBoard, forceTask } from '../helpers/board.js';
 import { runById } from '../../src/store/runs.js';
 import { KEY, setup } from './mount.js';
+import { recordEvent } from '../../src/store/events.js';
 
 
 describe('the board', () => {
@@ -486,7 +487,7 @@ describe('cards', () => {
     blockTask(store, sticky, 'needs legal');
     const tripped = make('Breaker');
     forceTask(store, tripped, { status: 'blocked', consecutive_failures: 2, status_reason: 'gave up after 2 failures' });
-    store.db.prepare("INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'gave_up', '{}', 0)").run(tripped);
+    recordEvent(store, tripped, 'gave_up', { failures: 2, limit: 2 });
     const app = open();
     expect(app.frame()).toContain('sticky: needs legal');
     expect(app.frame()).toContain('breaker · 2 failures');

@@ -9,7 +9,7 @@ import { heartbeat, recordExit } from '../../../src/store/lease.js';
 import type { RunIdentity } from '../../../src/core/run.js';
 import { blockTask, completeTask, scheduleTask } from '../../../src/store/lifecycle.js';
 import { runById, runsForTask } from '../../../src/store/runs.js';
-import { createTask, editTask, getTask } from '../../../src/store/tasks.js';
+import { createTask, editTask, getTask, listTasks } from '../../../src/store/tasks.js';
 import type { Store } from '../../../src/store/db.js';
 import { dumpBoard, eventKinds, lastEvent, manualClock, testStore, type ManualClock, claimOrFail, forceTask, forceRun } from '../../helpers/board.js';
 import { spawn } from 'node:child_process';
@@ -17,6 +17,7 @@ import { hostname } from 'node:os';
 import { SqliteBoard } from '../../../src/store/sqlite-board.js';
 import type { BoardStore } from '../../../src/port/board.js';
 import { Elapsed } from '../../../src/elapsed.js';
+import { eventsForTask } from '../../../src/store/events.js';
 
 /**
  * The tick's decisions with the clock moved instead of slept. Process liveness and launching are
@@ -83,8 +84,7 @@ function midTick(board: BoardStore, between: () => Promise<unknown>): BoardStore
 }
 
 function reclaimedEvent(store: Store, taskId: string): Record<string, unknown> {
-  const payload = store.db.prepare("SELECT payload FROM task_events WHERE task_id = ? AND kind = 'reclaimed'").pluck().get(taskId) as string;
-  return JSON.parse(payload) as Record<string, unknown>;
+  return eventsForTask(store, taskId).find((e) => e.kind === 'reclaimed')!.payload;
 }
 
 function setup() {
@@ -139,7 +139,7 @@ describe('spawn', () => {
     const racing = midTick(board, () => dispatchOnce(other, config, clock, { settings: resolveSettings(config, env), host: hostname(), killer: new Killer(0), isRunProcess: () => true, launch: () => 60_000 + launched.length }));
     const result = await tick({}, racing);
     await other.close();
-    const running = store.db.prepare("SELECT count(*) FROM tasks WHERE status = 'running'").pluck().get();
+    const running = listTasks(store, { statuses: ['running'] }).length;
     expect(running).toBe(3); // KANBAN_MAX_IN_PROGRESS, not 3 + what the other one started
     expect(result.actions.filter((a) => a.action === 'spawned')).toHaveLength(1);
     expect(ids.filter((id) => getTask(store, id).status === 'ready')).toHaveLength(3);
@@ -153,7 +153,7 @@ describe('spawn', () => {
     // Once this tick has claimed the coder task (it read 0 solo running), the other dispatcher claims a solo task.
     await tick({}, midTick(board, () => dispatchOnce(other, config, clock, { settings: resolveSettings(config, env), host: hostname(), killer: new Killer(0), isRunProcess: () => true, launch: () => 60_001 })));
     await other.close();
-    const solo = store.db.prepare("SELECT count(*) FROM tasks WHERE status = 'running' AND assignee = 'solo'").pluck().get();
+    const solo = listTasks(store, { statuses: ['running'], assignee: 'solo' }).length;
     expect(solo).toBe(1);
     expect(ids.map((id) => getTask(store, id).status).sort()).toEqual(['ready', 'ready', 'running']);
   });

@@ -8,7 +8,8 @@ import type { Store } from '../../../src/store/db.js';
 import { SqliteBoard } from '../../../src/store/sqlite-board.js';
 import { blockTask, completeTask } from '../../../src/store/lifecycle.js';
 import { createTask, showTask } from '../../../src/store/tasks.js';
-import { manualClock, testStore, type ManualClock } from '../../helpers/board.js';
+import { manualClock, testStore, type ManualClock, cursorOf } from '../../helpers/board.js';
+import { recentEvents } from '../../../src/store/events.js';
 
 /**
  * The hooks step with the clock moved and hook processes replaced by a recorder whose answers the
@@ -37,8 +38,8 @@ async function step(store: Store, clock: ManualClock, config: ReturnType<typeof 
   return (await hooksStep(tickContext(new SqliteBoard(store), config, clock, more))).map((a) => `${a.action}:${a.task_id}${a.detail ? `:${a.detail}` : ''}`);
 }
 
-const cursor = (store: Store) => store.db.prepare('SELECT event_id FROM event_cursors WHERE name = ?').pluck().get(HOOKS_CURSOR) as number | undefined;
-const latestEvent = (store: Store) => store.db.prepare('SELECT max(id) FROM task_events').pluck().get() as number;
+const cursor = (store: Store) => cursorOf(store, HOOKS_CURSOR);
+const latestEvent = (store: Store) => recentEvents(store, { last: 1 }).cursor;
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('the hooks step', () => {
