@@ -1,0 +1,78 @@
+import Database from 'better-sqlite3';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BoardLocked } from '../../src/errors.js';
+import { SqliteBoard } from '../../src/store/sqlite-board.js';
+import { manualClock, tempDir } from '../helpers/board.js';
+import { KANBAN_BIN } from '../helpers/cli.js';
+import { cleanEnv } from '../helpers/processes.js';
+import { openSqlite } from './factory.js';
+
+/** What only the SQLite adapter does: waiting for SQLite's lock without blocking, opening a new file at once. */
+describe('the SQLite adapter alone', () => {
+  it('waits for a board another connection holds locked without freezing the event loop, then writes', async () => {
+    const h = await openSqlite();
+    const holder = new Database(h.path);
+    try {
+      holder.exec('BEGIN IMMEDIATE');
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 10);
+      const created = h.board.transitions.create({ title: 'waits its turn' });
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      clearInterval(ticker);
+      // A busy handler that slept inside the call would have let no timer run for the 400 ms.
+      expect(ticks).toBeGreaterThan(5);
+      holder.exec('COMMIT');
+      expect((await created).task.title).toBe('waits its turn');
+    } finally {
+      holder.close();
+      await h.close();
+    }
+  });
+
+  it('past the busy timeout the board is locked (BoardLocked), and nothing was written', async () => {
+    const h = await openSqlite(manualClock(), { busyTimeoutMs: 300 });
+    const holder = new Database(h.path);
+    try {
+      const before = await h.snapshot();
+      holder.exec('BEGIN IMMEDIATE');
+      await expect(h.board.transitions.create({ title: 'never written' })).rejects.toBeInstanceOf(BoardLocked);
+      holder.exec('ROLLBACK');
+      expect(await h.snapshot()).toEqual(before);
+      expect((await h.board.transitions.create({ title: 'written once free' })).task.title).toBe('written once free');
+    } finally {
+      holder.close();
+      await h.close();
+    }
+  });
+
+  it('processes that open a board that does not exist yet, all at once, each get it and write', async () => {
+    // Opening waits for the others (creating the file, the journal mode, migrations) as always; only
+    // the port's own calls wait between attempts.
+    const path = join(tempDir('kanban-conformance-new-'), 'board.db');
+    const created = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        new Promise<{ code: number | null; stderr: string }>((resolve) => {
+          const child = execFile(process.execPath, [KANBAN_BIN, '--db', path, 'create', `at once ${i}`], { env: cleanEnv() }, (err, _out, stderr) => resolve({ code: err ? (err.code as number) : 0, stderr }));
+          child.stdin?.end();
+        }),
+      ),
+    );
+    expect(created).toEqual(created.map(() => ({ code: 0, stderr: '' })));
+    const board = SqliteBoard.open(path);
+    expect(await board.tasks.count()).toBe(10);
+    await board.close();
+  });
+
+  it('calls on one connection queue: concurrent writes each commit whole', async () => {
+    const h = await openSqlite();
+    try {
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => h.board.transitions.create({ title: `burst ${i}` })));
+      expect(new Set(results.map((r) => r.task.id)).size).toBe(50);
+      expect(await h.board.tasks.count()).toBe(50);
+    } finally {
+      await h.close();
+    }
+  });
+});
