@@ -139,3 +139,35 @@ export type ColumnSort = (typeof COLUMN_SORTS)[number];
 /** `kanban list --sort`. */
 export const SORT_KEYS = ['status', 'priority', 'created', 'updated', 'title', 'id'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
+
+/** A column's cursor on the board: the task it is on (followed when the column changes) and its position. */
+export interface Cursor {
+  id: string | null;
+  index: number;
+}
+
+/** What the board reads in one snapshot: the columns shown, each around its cursor, `perColumn` cards each. */
+export interface ViewQuery {
+  statuses: readonly Status[];
+  cursors: Partial<Record<Status, Cursor>>;
+  filter: string;
+  perColumn: number;
+  sorts?: Partial<Record<Status, ColumnSort>>;
+}
+
+export interface ColumnView {
+  status: Status;
+  count: number;
+  /** Position of the first card shown. */
+  offset: number;
+  /** Position of the cursor (0 when empty). */
+  index: number;
+  /** The order its cards are in (`O` changes it). */
+  sort: ColumnSort;
+  cards: Card[];
+}
+
+export interface BoardView {
+  counts: Record<Status, number>;
+  columns: ColumnView[];
+}

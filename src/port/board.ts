@@ -12,8 +12,7 @@
  *
  * The row types are plain data, shared with the SQLite store for now.
  */
-import type { Card, ColumnSort } from '../core/types.js';
-import type { CommentRow, EventRow, RunRow, Status, Task, TaskRow } from '../core/types.js';
+import type { BoardView, Card, ColumnSort, CommentRow, EventRow, RunRow, Status, Task, TaskRow, ViewQuery } from '../core/types.js';
 import type { TaskContext } from '../store/context.js';
 import type { BoardFacts, ProcessProbe } from '../store/diagnostics.js';
 import type { RecentEvents } from '../store/events.js';
@@ -138,6 +137,8 @@ export interface BoardWindows {
   counts(filter?: string): Promise<Record<Status, number>>;
   window(status: Status, offset: number, limit: number, filter?: string, sort?: ColumnSort): Promise<Card[]>;
   position(status: Status, taskId: string, filter?: string, sort?: ColumnSort): Promise<number | null>;
+  /** The columns of a view, each around its cursor, read in one snapshot (what the board draws). */
+  view(query: ViewQuery): Promise<BoardView>;
 }
 
 /** Facts the pure diagnostic rules and the stats report judge. */

@@ -1,6 +1,7 @@
 import type { Store } from './db.js';
 import { LAST_BLOCK_KIND_SQL } from './events.js';
-import { FINISHED_STATUSES, STATUSES, type Card, type ColumnSort, type Status, type TaskRow } from '../core/types.js';
+import { FINISHED_STATUSES, STATUSES, type BoardView, type Card, type ColumnSort, type Status, type TaskRow, type ViewQuery } from '../core/types.js';
+import { clamp, windowStart } from '../core/window.js';
 
 /**
  * What the board draws, read a window at a time: a column's count, and the cards around its cursor.
@@ -86,4 +87,26 @@ export function positionInColumn(store: Store, status: Status, taskId: string, f
 /** PRAGMA data_version: changes when another connection commits, so a file event that changed nothing costs nothing. */
 export function dataVersion(store: Store): number {
   return store.db.pragma('data_version', { simple: true }) as number;
+}
+
+/**
+ * The columns of a view in one snapshot, each with its count and the window of cards around its
+ * cursor. The cursor follows its task while the task stays in the column; when it leaves, the cursor
+ * keeps its place.
+ */
+export function boardView(store: Store, query: ViewQuery): BoardView {
+  const filter = query.filter || undefined;
+  return store.readTxn(() => {
+    const counts = columnCounts(store, filter);
+    const columns = query.statuses.map((status) => {
+      const count = counts[status];
+      const cursor = query.cursors[status] ?? { id: null, index: 0 };
+      const sort = query.sorts?.[status];
+      const followed = cursor.id === null ? null : positionInColumn(store, status, cursor.id, filter, sort);
+      const index = clamp(followed ?? cursor.index, 0, Math.max(0, count - 1));
+      const offset = windowStart(index, query.perColumn, count);
+      return { status, count, offset, index, sort: sort ?? 'column', cards: count === 0 ? [] : columnWindow(store, status, offset, query.perColumn, filter, sort) };
+    });
+    return { counts, columns };
+  });
 }

@@ -1,6 +1,6 @@
 import { basename, dirname } from 'node:path';
 import type { BoardRef, BoardStore } from '../port/board.js';
-import { columnCounts, columnWindow, dataVersion, positionInColumn } from './board.js';
+import { boardView, columnCounts, columnWindow, dataVersion, positionInColumn } from './board.js';
 import { addComment, commentsForTask } from './comments.js';
 import { loadTaskContext } from './context.js';
 import { takeEvents } from './cursors.js';
@@ -167,6 +167,7 @@ export class SqliteBoard implements BoardStore {
     counts: this.read(columnCounts),
     window: this.read(columnWindow),
     position: this.read(positionInColumn),
+    view: this.read(boardView),
   };
 
   readonly facts = {

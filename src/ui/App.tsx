@@ -4,8 +4,6 @@ import { systemClock, type Clock } from '../clock.js';
 import type { TickContext } from '../dispatcher/context.js';
 import type { Finding } from '../diagnostics/rules.js';
 import type { Settings } from '../settings.js';
-import type { Store } from '../store/db.js';
-import { BOARD_COLUMNS } from '../core/types.js';
 import { Board } from './Board.js';
 import { Footer, Header, StatusLine } from './Chrome.js';
 import { footerFor, type Keymap } from './commands.js';
@@ -14,14 +12,16 @@ import type { DispatcherHandle } from './dispatcher.js';
 import { Diagnostics } from './Diagnostics.js';
 import { Drawer } from './Drawer.js';
 import { Help } from './Help.js';
-import { clamp, frameHeight, mainHeight, type Size } from './layout.js';
-import { BoardModel } from './model.js';
+import { frameHeight, mainHeight, type Size } from './layout.js';
+import { clamp } from '../core/window.js';
+import type { BoardModel } from './model.js';
 import { Prompt } from './Prompt.js';
 import { StatsView } from './StatsView.js';
 import { tint } from './color.js';
 
 export interface AppProps {
-  store: Store;
+  /** The board as read so far (BoardModel.open): the first frame draws it. */
+  model: BoardModel;
   boardName: string;
   dispatcher: DispatcherHandle;
   /** A fresh context for an action: the time now, the settings in force, the killer. */
@@ -34,8 +34,6 @@ export interface AppProps {
   size?: Size;
   /** Watch the file for other processes' changes (off in component tests). */
   watch?: boolean;
-  /** The board's diagnostics (kanban diagnostics), run in the background every few seconds. */
-  diagnose?: () => Promise<Finding[]>;
   /** Rings the terminal's bell when a task comes to need a person (`--bell`). */
   bell?: () => void;
   /** $EDITOR with the screen given back (`e`), the clipboard (`Y`), Ctrl-Z: the terminal's, from run.tsx. */
@@ -66,13 +64,13 @@ function useTerminalSize(fixed?: Size): Size {
  * the footer or the open prompt. It draws the controller's view and hands it the keys; it reads
  * nothing itself.
  */
-export function App({ store, boardName, dispatcher, context, settings, profiles = () => [], clock = systemClock, size: fixedSize, watch = true, diagnose, bell, edit, copy, suspend, keymap }: AppProps) {
+export function App({ model, boardName, dispatcher, context, settings, profiles = () => [], clock = systemClock, size: fixedSize, watch = true, bell, edit, copy, suspend, keymap }: AppProps) {
   const { exit } = useApp();
   const size = useTerminalSize(fixedSize);
-  const controller = useMemo(() => {
-    const model = new BoardModel(store, { statuses: BOARD_COLUMNS, cursors: {}, filter: '', perColumn: 1, drawer: null }, diagnose);
-    return new BoardController({ model, dispatcher, context, profiles, clock, exit, ...(bell && { bell }), ...(edit && { edit }), ...(copy && { copy }), ...(suspend && { suspend }), ...(keymap && { keymap }) }, size);
-  }, [store]);
+  const controller = useMemo(
+    () => new BoardController({ model, dispatcher, context, profiles, clock, exit, ...(bell && { bell }), ...(edit && { edit }), ...(copy && { copy }), ...(suspend && { suspend }), ...(keymap && { keymap }) }, size),
+    [model],
+  );
   useEffect(() => {
     controller.start(watch);
     return () => controller.stop();

@@ -2,7 +2,7 @@ import { Box } from 'ink';
 import type { Severity } from '../diagnostics/rules.js';
 import type { Status } from '../core/types.js';
 import type { Thresholds } from './cards.js';
-import type { ColumnView } from './board-view.js';
+import type { ColumnView } from '../core/types.js';
 import { Column, CollapsedColumn } from './Column.js';
 import type { BoardGeometry } from './geometry.js';
 

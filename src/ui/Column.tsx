@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import type { Severity } from '../diagnostics/rules.js';
 import type { Thresholds } from './cards.js';
-import type { ColumnView } from './board-view.js';
+import type { ColumnView } from '../core/types.js';
 import { Card } from './Card.js';
 import { cardHeight, cut } from './layout.js';
 import type { Status } from '../core/types.js';

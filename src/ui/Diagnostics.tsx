@@ -2,7 +2,8 @@ import { Box, Text } from 'ink';
 import type { Finding } from '../diagnostics/rules.js';
 import { cleanLine } from '../sanitize.js';
 import { SEVERITY_COLOR } from './Card.js';
-import { cut, windowStart } from './layout.js';
+import { cut } from './layout.js';
+import { windowStart } from '../core/window.js';
 import { tint } from './color.js';
 
 /** What needs a human, most severe first: Enter goes to the card, the fix key acts from here too. */

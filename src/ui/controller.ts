@@ -6,14 +6,15 @@ import { cleanLine } from '../sanitize.js';
 import { BOARD_COLUMNS, COLUMN_SORTS, type ColumnSort } from '../core/types.js';
 import type { Status } from '../core/types.js';
 import { actions, bulk, type Outcome } from './actions.js';
-import type { Cursor } from './board-view.js';
+import type { Cursor } from '../core/types.js';
 import { DEFAULT_KEYMAP, whyNot, type CommandId, type CommandSpec, type Keymap } from './commands.js';
 import type { DispatcherHandle } from './dispatcher.js';
 import { parseMouse, pressesOf, type InkKey, type MouseEvent, type Press } from './keys.js';
-import { clamp, type Size } from './layout.js';
+import type { Size } from './layout.js';
+import { clamp } from '../core/window.js';
 import { editLine, emptyLine, type LineState } from './line-edit.js';
 import type { BoardModel, Snapshot } from './model.js';
-import { boardGeometry, hitTest, perColumnFor, type BoardGeometry } from './geometry.js';
+import { boardGeometry, FIRST_COLUMN, hitTest, perColumnFor, type BoardGeometry } from './geometry.js';
 import { completeCommandLine, completeWord, parseCommandLine } from './command-line.js';
 
 export type PromptPurpose = 'schedule' | 'block' | 'request-changes' | 'assign' | 'filter' | 'create-title' | 'create-assignee' | 'comment' | 'command' | 'link' | 'unlink';
@@ -101,6 +102,9 @@ export class BoardController {
   private actedAt = -Infinity;
   /** The end of the last action asked for: actions run one at a time, in order. */
   private acting: Promise<void> = Promise.resolve();
+  /** Keys and clicks not handled yet, and whether they are being handled. */
+  private readonly pending: Array<() => void | Promise<void>> = [];
+  private pumping = false;
 
   constructor(
     private readonly deps: ControllerDeps,
@@ -109,7 +113,7 @@ export class BoardController {
     this.keymap = deps.keymap ?? DEFAULT_KEYMAP;
     this.ui = {
       size,
-      column: 'ready',
+      column: FIRST_COLUMN,
       cursors: {},
       filter: '',
       showArchived: false,
@@ -120,7 +124,8 @@ export class BoardController {
       sorts: {},
       status: { text: deps.profiles().length === 0 ? 'no profiles in the config yet: kanban config init writes a starter one · ? for help' : 'press ? for help', tone: 'info', at: 0, fromTick: false },
     };
-    deps.model.setQuery(this.query());
+    // The model was opened for this size (firstPerColumn): read again only if the window differs.
+    if (this.query().perColumn !== deps.model.perColumn()) deps.model.setQuery(this.query());
     this.current = this.build();
   }
 
@@ -137,6 +142,8 @@ export class BoardController {
     this.needPerson = this.countNeedingPerson();
     this.unsubscribe.push(
       this.deps.model.subscribe(() => {
+        // The model found the card at each cursor's place: the cursor follows that card from now on.
+        this.ui = { ...this.ui, cursors: this.deps.model.cursors() };
         this.ringIfNeeded();
         this.changed();
       }),
@@ -160,8 +167,26 @@ export class BoardController {
   /** Ink's input: a mouse report, or keys (several at once when they arrived in one read). */
   input(input: string, key: InkKey): void {
     const mouse = parseMouse(input);
-    if (mouse) return this.guard(() => this.onMouse(mouse));
-    for (const press of pressesOf(input, key)) this.guard(() => this.onPress(press));
+    if (mouse) this.pending.push(() => this.onMouse(mouse));
+    else for (const press of pressesOf(input, key)) this.pending.push(() => this.onPress(press));
+    void this.pump();
+  }
+
+  /**
+   * Handles the keys in order, one at a time, each once the reads and actions the one before it
+   * started have ended: a key acts on the state the last one left, never on a snapshot still being read.
+   */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      for (let handle = this.pending.shift(); handle; handle = this.pending.shift()) {
+        await this.guard(handle);
+        await this.settled();
+      }
+    } finally {
+      this.pumping = false;
+    }
   }
 
   // ——— state ———
@@ -188,9 +213,7 @@ export class BoardController {
     this.ui = { ...before, ...patch };
     const read = ['column', 'cursors', 'filter', 'showArchived', 'drawer', 'size', 'sorts'] as const;
     if (!read.some((k) => before[k] !== this.ui[k])) return this.changed();
-    this.deps.model.setQuery(this.query());
-    // The model found the card at each cursor's place: the cursor follows that card from now on.
-    this.ui = { ...this.ui, cursors: this.deps.model.cursors() };
+    this.deps.model.setQuery(this.query()); // read in the background: the next key waits for it
     this.changed();
   }
 
@@ -239,9 +262,9 @@ export class BoardController {
   }
 
   /** Whatever a key does, the board stays up: an error is a status line. */
-  private guard(run: () => void): void {
+  private async guard(run: () => void | Promise<void>): Promise<void> {
     try {
-      run();
+      await run();
     } catch (err) {
       this.say(`error: ${cleanLine(errorMessage(err))}`, 'error');
     }
@@ -271,7 +294,7 @@ export class BoardController {
 
   // ——— keys, by layer ———
 
-  private onPress(press: Press): void {
+  private onPress(press: Press): void | Promise<void> {
     if (press.ctrl && press.name === 'c') return this.deps.exit();
     const dialog = this.ui.dialog;
     if (dialog?.kind === 'confirm') return this.onConfirmKey(dialog, press);
@@ -286,7 +309,7 @@ export class BoardController {
     if (this.ui.drawer !== null && this.onDrawerKey(press)) return;
     if (press.meta) return;
     const spec = this.keymap.forKey(press.ctrl ? `ctrl+${press.name}` : press.name);
-    if (spec) this.run(spec);
+    if (spec) return this.run(spec);
   }
 
   private onConfirmKey(dialog: Extract<Dialog, { kind: 'confirm' }>, press: Press): void {
@@ -299,7 +322,7 @@ export class BoardController {
     }
   }
 
-  private onPromptKey(dialog: Extract<Dialog, { kind: 'prompt' }>, press: Press): void {
+  private onPromptKey(dialog: Extract<Dialog, { kind: 'prompt' }>, press: Press): void | Promise<void> {
     if (press.name === 'enter') return this.submit(dialog);
     if (press.name === 'esc') {
       this.set({ dialog: null });
@@ -313,7 +336,7 @@ export class BoardController {
     if (dialog.purpose === 'filter') this.set({ filter: line.value }); // the filter follows as it is typed
   }
 
-  private onDiagnosticsKey(dialog: Extract<Dialog, { kind: 'diagnostics' }>, press: Press): void {
+  private async onDiagnosticsKey(dialog: Extract<Dialog, { kind: 'diagnostics' }>, press: Press): Promise<void> {
     const findings = this.deps.model.snapshot().findings;
     const last = Math.max(0, findings.length - 1);
     const spec = this.keymap.forKey(press.name);
@@ -333,7 +356,7 @@ export class BoardController {
     }
     // The fix keys act on the finding's task.
     const finding = findings[clamp(dialog.selected, 0, last)];
-    if (spec?.when && finding && finding.task_id !== 'board') return this.runOn(spec, [{ id: finding.task_id, status: this.statusOf(finding.task_id) }]);
+    if (spec?.when && finding && finding.task_id !== 'board') return this.runOn(spec, [{ id: finding.task_id, status: await this.statusOf(finding.task_id) }]);
   }
 
   /** Keys the drawer takes before the board, by the same keymap: the card keys scroll it, back closes it. */
@@ -366,7 +389,7 @@ export class BoardController {
 
   // ——— commands ———
 
-  private run(spec: CommandSpec): void {
+  private run(spec: CommandSpec): void | Promise<void> {
     if (spec.when) return this.runOnTargets(spec);
     switch (spec.id) {
       case 'column-left':
@@ -445,16 +468,20 @@ export class BoardController {
   }
 
   /** A card command: on the marked cards when it takes several and there are marks, else on the target. */
-  private runOnTargets(spec: CommandSpec): void {
+  private async runOnTargets(spec: CommandSpec): Promise<void> {
     if (spec.id === 'mark') return this.toggleMark();
-    if (spec.bulk && this.ui.marks.size > 0) return this.runOn(spec, [...this.ui.marks].map((id) => ({ id, status: this.statusOf(id) })));
+    if (spec.bulk && this.ui.marks.size > 0) {
+      const targets = [];
+      for (const id of this.ui.marks) targets.push({ id, status: await this.statusOf(id) });
+      return this.runOn(spec, targets);
+    }
     const target = this.target();
     if (!target) return this.say('no card selected', 'error');
     this.runOn(spec, [target]);
   }
 
-  private statusOf(id: string): Status {
-    return this.deps.model.locate(id)?.status ?? 'archived';
+  private async statusOf(id: string): Promise<Status> {
+    return (await this.deps.model.locate(id))?.status ?? 'archived';
   }
 
   private runOn(spec: CommandSpec, targets: Array<{ id: string; status: Status }>): void {
@@ -555,9 +582,10 @@ export class BoardController {
       .catch((err: unknown) => this.report({ message: `error: ${cleanLine(errorMessage(err))}`, tone: 'error' }));
   }
 
-  /** Resolves once every action asked for so far has ended and been reported. */
-  settled(): Promise<void> {
-    return this.acting;
+  /** Resolves once every action asked for so far has ended and been reported, and the board read since. */
+  async settled(): Promise<void> {
+    await this.acting;
+    await this.deps.model.idle();
   }
 
   private report(outcome: Outcome): void {
@@ -573,7 +601,7 @@ export class BoardController {
     return this.onEach(dialog.taskIds!, 'promoted', (id) => actions.promote(this.deps.context(), id, true));
   }
 
-  private submit(dialog: Extract<Dialog, { kind: 'prompt' }>): void {
+  private submit(dialog: Extract<Dialog, { kind: 'prompt' }>): void | Promise<void> {
     const value = dialog.value;
     const ids = dialog.taskIds ?? [];
     const ctx = () => this.deps.context();
@@ -634,7 +662,7 @@ export class BoardController {
   }
 
   /** `:` — a task id jumps to it; a command name runs that command on the selected card (or the board). */
-  private runCommandLine(text: string): void {
+  private runCommandLine(text: string): void | Promise<void> {
     const parsed = parseCommandLine(text);
     if (parsed.kind === 'empty') return;
     if (parsed.kind === 'error') return this.say(parsed.message, 'error');
@@ -649,12 +677,13 @@ export class BoardController {
     if (refusal) return this.say(refusal, 'error');
     const purpose = PROMPTED[parsed.id];
     if (!purpose) return this.say(`:${parsed.name} takes no argument`, 'error');
-    this.submit({ kind: 'prompt', purpose, label: '', taskIds: [target.id], value: parsed.argument, cursor: 0 });
+    return this.submit({ kind: 'prompt', purpose, label: '', taskIds: [target.id], value: parsed.argument, cursor: 0 });
   }
 
-  private applyFilter(value: string): void {
+  private async applyFilter(value: string): Promise<void> {
     this.set({ filter: value });
     if (value === '') return this.say('filter cleared');
+    await this.deps.model.idle(); // the columns as filtered
     const columns = this.deps.model.snapshot().board.columns;
     const first = columns.find((c) => c.count > 0);
     if (first) this.select({ id: first.cards[0]!.id, status: first.status });
@@ -667,8 +696,8 @@ export class BoardController {
     this.say(message);
   }
 
-  private jumpTo(id: string): void {
-    const task = this.deps.model.locate(id);
+  private async jumpTo(id: string): Promise<void> {
+    const task = await this.deps.model.locate(id);
     if (!task) return this.say(`no task ${id}`, 'error');
     if (task.status === 'archived' && !this.ui.showArchived) this.set({ showArchived: true });
     if (this.ui.filter !== '') this.set({ filter: '' });

@@ -1,9 +1,9 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import { openStore } from '../store/db.js';
-import { scheduleTask } from '../store/lifecycle.js';
-import { countTasks, createTask } from '../store/tasks.js';
+import type { BoardStore } from '../port/board.js';
+import { openBoard } from '../port/open.js';
+import type { BatchItem, CreateInput } from '../store/tasks.js';
 import { kanbanBin } from '../workers/launch.js';
 
 /**
@@ -14,7 +14,7 @@ import { kanbanBin } from '../workers/launch.js';
  * every column filled at some point. Reused if it has tasks already, unless `reset` (`--demo
  * --reset`): then the demo's folder (its board, logs and workspaces, nothing else) starts afresh.
  */
-export function prepareDemo(dbPath: string, reset = false): { configPath: string } {
+export async function prepareDemo(dbPath: string, reset = false): Promise<{ configPath: string }> {
   const dir = dirname(dbPath);
   if (reset) rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -34,32 +34,33 @@ export function prepareDemo(dbPath: string, reset = false): { configPath: string
       max_in_progress: 4,
     })}`,
   );
-  const store = openStore(dbPath);
+  const board = await openBoard(dbPath);
   try {
-    if (countTasks(store) === 0) seed(store);
+    if ((await board.tasks.count()) === 0) await seed(board);
   } finally {
-    store.close();
+    await board.close();
   }
   return { configPath };
 }
 
-function seed(store: ReturnType<typeof openStore>): void {
-  store.writeTxn(() => {
-    const make = (title: string, assignee: string | null, priority: number, extra: Partial<Parameters<typeof createTask>[1]> = {}) =>
-      createTask(store, { title, assignee, priority, ...extra }).task.id;
-    make('Flaky integration test (crashes: the breaker blocks it)', 'crasher', 3, { body: 'Fails every time. After two crashes the circuit breaker blocks it; press u to try again.' });
-    make('Summarize the logs (rate limited once, then fine)', 'limited', 3, { body: 'Exits 75 the first time: back to ready, no failure counted; its card counts down to the retry (30 s).' });
-    make('Refactor auth (hands over for review)', 'reviewer', 2, { body: 'Does its part, comments, then sends the work to review: y approves, n asks for changes.' });
-    make('Migrate the database (a long run kept alive by heartbeats)', 'long', 2, { body: 'Silent for 45 s but calls kanban worker heartbeat every 3 s, so its lease never lapses.' });
-    const design = make('Design the API', 'writer', 1);
-    const build = make('Build the API (waits for the design)', 'writer', 1, { parents: [design] });
-    make('Document the API (waits for the build)', 'writer', 1, { parents: [build] });
-    make('Write the changelog', 'writer', 0);
-    make('Update the dependencies', 'writer', 0);
-    make('Benchmark the parser', 'writer', 0);
-    make('Release notes (waits for the docs)', 'writer', 0, { parents: [build] });
-    const report = make('Nightly report (scheduled)', 'writer', 0);
-    scheduleTask(store, report, store.clock.now() + 60_000, 'runs in a minute');
-    make('Idea: a dark theme for the board', null, 0, { triage: true, body: 'Untriaged: press p to promote it, or x to close it.' });
-  });
+/** The demo's tasks, created in one transaction; the nightly report scheduled a minute out. */
+async function seed(board: BoardStore): Promise<void> {
+  const items: BatchItem[] = [];
+  const make = (title: string, assignee: string | null, priority: number, extra: Partial<CreateInput> = {}, parentItems?: number[]) =>
+    items.push({ input: { title, assignee, priority, ...extra }, label: title, ...(parentItems && { parentItems }) }) - 1;
+  make('Flaky integration test (crashes: the breaker blocks it)', 'crasher', 3, { body: 'Fails every time. After two crashes the circuit breaker blocks it; press u to try again.' });
+  make('Summarize the logs (rate limited once, then fine)', 'limited', 3, { body: 'Exits 75 the first time: back to ready, no failure counted; its card counts down to the retry (30 s).' });
+  make('Refactor auth (hands over for review)', 'reviewer', 2, { body: 'Does its part, comments, then sends the work to review: y approves, n asks for changes.' });
+  make('Migrate the database (a long run kept alive by heartbeats)', 'long', 2, { body: 'Silent for 45 s but calls kanban worker heartbeat every 3 s, so its lease never lapses.' });
+  const design = make('Design the API', 'writer', 1);
+  const build = make('Build the API (waits for the design)', 'writer', 1, {}, [design]);
+  make('Document the API (waits for the build)', 'writer', 1, {}, [build]);
+  make('Write the changelog', 'writer', 0);
+  make('Update the dependencies', 'writer', 0);
+  make('Benchmark the parser', 'writer', 0);
+  make('Release notes (waits for the docs)', 'writer', 0, {}, [build]);
+  const report = make('Nightly report (scheduled)', 'writer', 0);
+  make('Idea: a dark theme for the board', null, 0, { triage: true, body: 'Untriaged: press p to promote it, or x to close it.' });
+  const created = await board.transitions.createMany(items);
+  await board.transitions.schedule(created[report]!.task.id, Date.now() + 60_000, 'runs in a minute');
 }

@@ -1,7 +1,6 @@
 import stringWidth from 'string-width';
 import { cleanLine } from '../sanitize.js';
-import type { Status } from '../core/types.js';
-import type { ColumnView } from './board-view.js';
+import { BOARD_COLUMNS, type ColumnView, type Status } from '../core/types.js';
 import { cardHead } from './cards.js';
 import { cardHeight, cardsPerColumn, planColumns, titleLinesFor, type ColumnPlan, type Size } from './layout.js';
 
@@ -49,4 +48,12 @@ export function hitTest(geometry: BoardGeometry, columns: readonly ColumnView[],
 /** Cards per column at this size, for the board's counts (what to read before the cards are known). */
 export function perColumnFor(size: Size, counts: readonly number[], active: number): number {
   return cardsPerColumn(size, titleLinesFor(size.columns, counts, active));
+}
+
+/** The column a board opens on. */
+export const FIRST_COLUMN: Status = 'ready';
+
+/** How many cards fit in a column of a board just opened at `size` (its columns, the cursor on the first one a board starts on). */
+export function firstPerColumn(size: Size): (counts: Record<Status, number>) => number {
+  return (counts) => perColumnFor(size, BOARD_COLUMNS.map((s) => counts[s]), BOARD_COLUMNS.indexOf(FIRST_COLUMN));
 }

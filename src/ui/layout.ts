@@ -1,4 +1,5 @@
 import stringWidth from 'string-width';
+import { clamp } from '../core/window.js';
 /**
  * The board's geometry, as plain arithmetic: what fits in rows × columns. A frame is one row shorter
  * than the terminal (a full-height frame makes Ink clear the screen on every render: flicker).
@@ -117,16 +118,6 @@ function shareWidth(room: number, wanted: readonly number[]): number[] {
   const spare = left;
   open.forEach((i, k) => (widths[i]! += Math.floor(spare / open.length) + (k < spare % open.length ? 1 : 0)));
   return widths;
-}
-
-/** The first of `visible` consecutive items out of `total`, keeping `selected` in view and centred when it can be. */
-export function windowStart(selected: number, visible: number, total: number): number {
-  if (total <= visible) return 0;
-  return Math.min(Math.max(0, selected - Math.floor(visible / 2)), total - visible);
-}
-
-export function clamp(value: number, min: number, max: number): number {
-  return Math.min(Math.max(value, min), max);
 }
 
 /** Text cut to `width` display cells, with an ellipsis when cut. */

@@ -1,28 +1,19 @@
+import type { Clock } from '../clock.js';
 import { needsPerson, type Finding, type Severity } from '../diagnostics/rules.js';
-import type { Store } from '../store/db.js';
-import { getTaskRow } from '../store/rows.js';
-import { showTask, type TaskDetail } from '../store/tasks.js';
-import type { Status } from '../core/types.js';
+import { NotFound } from '../errors.js';
+import type { BoardStore } from '../port/board.js';
+import type { TaskDetail } from '../store/tasks.js';
+import { BOARD_COLUMNS, type BoardView, type Cursor, type Status, type ViewQuery } from '../core/types.js';
 import { readLogTail, taskLogPath } from '../workers/runlog.js';
 import { computeStats, statsWindow, type Stats } from '../stats.js';
-import { readStatsFacts } from '../store/stats.js';
-import { loadBoard, type BoardView, type Cursor } from './board-view.js';
-import type { ColumnSort } from '../core/types.js';
 import { markChange } from './timing.js';
-import { BoardWatcher } from '../store/watch.js';
-import { sqliteRef } from '../store/sqlite-board.js';
 
 /** What the board reads: the columns around their cursors, the drawer's task, its log tail. */
-export interface BoardQuery {
-  statuses: readonly Status[];
-  cursors: Partial<Record<Status, Cursor>>;
-  filter: string;
-  perColumn: number;
+export interface BoardQuery extends ViewQuery {
   drawer: string | null;
-  sorts?: Partial<Record<Status, ColumnSort>>;
 }
 
-/** Everything the screen draws from the board, read at one moment: components never read the store. */
+/** Everything the screen draws from the board, read at one moment: components never read the board. */
 export interface Snapshot {
   board: BoardView;
   /** The drawer's task, or null (none open, or it is gone). */
@@ -41,30 +32,47 @@ const DIAGNOSE_EVERY_MS = 2000;
 const DIAGNOSE_AFTER_CHANGE_MS = 250;
 
 /**
- * The board as the screen sees it: reads the store for a query and keeps a snapshot, read again
- * when another process changes the file, when the dispatcher ticks, and when the query changes.
- * Diagnostics (tens of ms on a big board) and the log tail run on timers, never in a frame or a key.
+ * The board as the screen sees it: reads the board (through the port, in the background) for a
+ * query and keeps a snapshot, read again when another process changes the board, when the
+ * dispatcher ticks, and when the query changes. A read that ends after a newer one was asked for is
+ * dropped. Diagnostics (tens of ms on a big board) and the log tail run on timers, never in a frame
+ * or a key.
  */
 export class BoardModel {
   private query: BoardQuery;
   private current: Snapshot;
   private readonly listeners = new Set<() => void>();
-  private watcher: BoardWatcher | null = null;
+  private unwatch: (() => void) | null = null;
   private timers: NodeJS.Timeout[] = [];
   private diagnoseSoon: NodeJS.Timeout | undefined;
   /** A diagnosis is under way: the next round waits for it rather than overlapping it. */
   private diagnosing = false;
   private statsOpen = false;
+  /** The latest read asked for, and how many have been: only the latest one's snapshot is kept. */
+  private reading: Promise<void> = Promise.resolve();
+  private reads = 0;
 
-  constructor(
-    readonly store: Store,
+  /**
+   * The model with its first snapshot read, what the first frame draws: the board's columns, as many
+   * cards each as `perColumn` says fit with these counts (read first).
+   */
+  static async open(board: BoardStore, clock: Clock, options: { perColumn: (counts: Record<Status, number>) => number; diagnose?: () => Promise<Finding[]> }): Promise<BoardModel> {
+    const perColumn = options.perColumn(await board.windows.counts());
+    const query: BoardQuery = { statuses: BOARD_COLUMNS, cursors: {}, filter: '', perColumn, drawer: null };
+    const view = await board.windows.view(query);
+    return new BoardModel(board, clock, query, { board: view, detail: null, logTail: [], findings: [], flags: new Map(), stats: null }, options.diagnose);
+  }
+
+  private constructor(
+    readonly board: BoardStore,
+    private readonly clock: Clock,
     query: BoardQuery,
+    first: Snapshot,
     private readonly diagnose?: () => Promise<Finding[]>,
   ) {
     this.query = query;
-    this.current = { board: loadBoard(store, query), detail: null, logTail: [], findings: [], flags: new Map(), stats: null };
-    this.current = { ...this.current, detail: this.readDetail() };
-    this.pinCursors(this.current.board);
+    this.current = first;
+    this.pinCursors(first.board);
   }
 
   snapshot(): Snapshot {
@@ -85,13 +93,32 @@ export class BoardModel {
     if (drawerChanged) this.readLog();
   }
 
-  /** The board changed (our own write, a tick, another process): read it again. */
+  /**
+   * The board changed (our own write, a tick, another process): read it again, in the background.
+   * A read that fails (a busy moment) keeps the snapshot on screen; the next change reads again.
+   */
   reload(): void {
-    const board = loadBoard(this.store, this.query);
-    this.current = { ...this.current, board, detail: this.readDetail() };
-    this.pinCursors(board);
-    this.emit();
-    this.scheduleDiagnose();
+    const read = ++this.reads;
+    const query = this.query;
+    this.reading = Promise.all([this.board.windows.view(query), readDetail(this.board, query.drawer)]).then(
+      ([board, detail]) => {
+        if (read !== this.reads) return; // a newer read is on its way
+        this.current = { ...this.current, board, detail };
+        this.pinCursors(board);
+        this.emit();
+        this.scheduleDiagnose();
+      },
+      () => undefined,
+    );
+  }
+
+  /** Resolves once the latest read asked for has landed (the snapshot is what the query says). */
+  async idle(): Promise<void> {
+    let waited: Promise<void>;
+    do {
+      waited = this.reading;
+      await waited;
+    } while (waited !== this.reading);
   }
 
   /** The stats view opened (read now, then every few seconds while open) or closed. */
@@ -106,13 +133,15 @@ export class BoardModel {
 
   private readStats(): void {
     if (!this.statsOpen) return;
-    try {
-      const now = this.store.clock.now();
-      this.current = { ...this.current, stats: computeStats(readStatsFacts(this.store, statsWindow(now)), now) };
-      this.emit();
-    } catch {
-      // a busy moment: the next round tries again
-    }
+    const now = this.clock.now();
+    this.board.facts.stats(statsWindow(now)).then(
+      (facts) => {
+        if (!this.statsOpen) return;
+        this.current = { ...this.current, stats: computeStats(facts, now) };
+        this.emit();
+      },
+      () => undefined, // a busy moment: the next round tries again
+    );
   }
 
   /** How many cards a column's window holds in the query read last. */
@@ -126,9 +155,14 @@ export class BoardModel {
   }
 
   /** A task's id and status, or null when there is none (`:` jumps, diagnostics' fix keys). */
-  locate(id: string): { id: string; status: Status } | null {
-    const task = getTaskRow(this.store, id);
-    return task ? { id: task.id, status: task.status } : null;
+  async locate(id: string): Promise<{ id: string; status: Status } | null> {
+    try {
+      const task = await this.board.tasks.get(id);
+      return { id: task.id, status: task.status };
+    } catch (err) {
+      if (err instanceof NotFound) return null;
+      throw err;
+    }
   }
 
   /**
@@ -145,17 +179,14 @@ export class BoardModel {
     this.query = { ...this.query, cursors };
   }
 
-  /** Watches the file, the log and diagnostics until `stop`. `watch: false` (component tests): no file watch. */
+  /** Watches the board, the log and diagnostics until `stop`. `watch: false` (component tests): no watch. */
   start(watch: boolean): void {
     if (watch) {
-      this.watcher = new BoardWatcher(
-        this.store,
-        () => {
-          markChange();
-          this.reload();
-        },
-        this.current.board.version,
-      );
+      this.unwatch = this.board.watch(() => {
+        markChange();
+        this.reload();
+      });
+      this.reload(); // what changed between the first read and the watch
     }
     this.runDiagnose();
     this.timers.push(setInterval(() => this.runDiagnose(), DIAGNOSE_EVERY_MS));
@@ -164,25 +195,16 @@ export class BoardModel {
   }
 
   stop(): void {
-    this.watcher?.close();
-    this.watcher = null;
+    this.unwatch?.();
+    this.unwatch = null;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     clearTimeout(this.diagnoseSoon);
   }
 
-  private readDetail(): TaskDetail | null {
-    if (this.query.drawer === null) return null;
-    try {
-      return showTask(this.store, this.query.drawer);
-    } catch {
-      return null; // gone, or a busy moment: the drawer says so and closes
-    }
-  }
-
   private readLog(): void {
     if (this.query.drawer === null) return;
-    const tail = readLogTail(taskLogPath(sqliteRef(this.store.path).dataDir, this.query.drawer), LOG_TAIL_LINES);
+    const tail = readLogTail(taskLogPath(this.board.ref.dataDir, this.query.drawer), LOG_TAIL_LINES);
     const old = this.current.logTail;
     if (tail.length === old.length && tail.every((line, i) => line === old[i])) return;
     this.current = { ...this.current, logTail: tail };
@@ -218,4 +240,9 @@ export class BoardModel {
   private emit(): void {
     for (const listener of this.listeners) listener();
   }
+}
+
+/** The drawer's task, or null (none open, or it is gone, or a busy moment: the drawer says so and closes). */
+function readDetail(board: BoardStore, drawer: string | null): Promise<TaskDetail | null> {
+  return drawer === null ? Promise.resolve(null) : board.tasks.show(drawer).catch(() => null);
 }

@@ -12,9 +12,10 @@ import { cleanLine } from '../sanitize.js';
 import { busyTimeoutMs } from '../env.js';
 import { errorMessage, InvalidInput } from '../errors.js';
 import type { LocationOptions } from '../location.js';
-import { openStore } from '../store/db.js';
 import { openBoard } from '../port/open.js';
 import { App } from './App.js';
+import { BoardModel } from './model.js';
+import { firstPerColumn } from './geometry.js';
 import { Keymap } from './commands.js';
 import { DispatcherHandle } from './dispatcher.js';
 import { copyToClipboard, editInEditor, FullScreen } from './terminal.js';
@@ -37,10 +38,9 @@ export interface TuiOptions {
 export async function runTui(dbPath: string, configPath: string, options: TuiOptions): Promise<void> {
   if (!process.stdout.isTTY || !process.stdin.isTTY) throw new InvalidInput('kanban tui needs a terminal; kanban tui --no-ui runs the dispatcher headless');
   const source = new ConfigSource(configPath, options.flags);
-  // The dispatcher and the keys act through the board port; the screen's model still reads on a
-  // connection of its own (the board checked the file's integrity just before).
+  // The dispatcher, the keys and the screen share one board through the port: the screen reads again
+  // after every tick and key, and hears other processes' changes through its watch.
   const board = await openBoard(dbPath, { busyTimeoutMs: busyTimeoutMs() });
-  const store = openStore(dbPath, { busyTimeoutMs: busyTimeoutMs(), checkIntegrity: false });
   const killer = new Killer();
   const elapsed = Elapsed.forLife(); // one for the board's life: a step of the wall clock decides nothing
   const hooks = new HookRunner(); // its problems reach the status line as the next tick's actions
@@ -66,6 +66,10 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
     : null;
   handle = new DispatcherHandle(loop, () => source.settings, () => source.problem);
 
+  const model = await BoardModel.open(board, systemClock, {
+    perColumn: firstPerColumn({ columns: process.stdout.columns || 80, rows: process.stdout.rows || 24 }),
+    diagnose: () => diagnoseBoard(board, source.config, source.settings, systemClock.now()),
+  });
   const screen = new FullScreen(process.stdout, process.stdin, { mouse: options.mouse });
   screen.enter();
   const restore = () => screen.leave();
@@ -79,7 +83,7 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
 
   const instance = render(
     <App
-      store={store}
+      model={model}
       boardName={board.ref.name}
       dispatcher={handle}
       settings={() => source.settings}
@@ -91,7 +95,6 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
       // SIGSTOP, not SIGTSTP: the kernel drops SIGTSTP in an orphaned process group (no shell's job control).
       suspend={() => screen.lent(() => process.kill(0, 'SIGSTOP'))}
       context={() => tickContext(board, source.config, systemClock, source.tickOptions(killer, elapsed))}
-      diagnose={() => diagnoseBoard(board, source.config, source.settings, systemClock.now())}
     />,
     { exitOnCtrlC: false, patchConsole: false, onRender: markRendered },
   );
@@ -111,6 +114,5 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
     for (const line of await stopHooks(board, hooks)) process.stderr.write(`kanban: ${cleanLine(line)}\n`);
     await killer.settle();
     await board.close();
-    store.close();
   }
 }

@@ -49,18 +49,18 @@ describe('kanban tui --demo', () => {
     for (const status of ['triage', 'blocked', 'review', 'done']) expect(seen.has(status as never)).toBe(true);
   }, 45_000);
 
-  it('--reset starts the demo afresh; it is refused without --demo, or with --db', () => {
+  it('--reset starts the demo afresh; it is refused without --demo, or with --db', async () => {
     const db = join(tempDir('kanban-demo-'), 'demo', 'board.db');
-    prepareDemo(db);
+    await prepareDemo(db);
     const store = openStore(db);
     const seeded = listTasks(store);
     completeTask(store, seeded.find((t) => t.status === 'ready')!.id);
     store.close();
-    prepareDemo(db); // reused as it is
+    await prepareDemo(db); // reused as it is
     const again = openStore(db);
     expect(listTasks(again).filter((t) => t.status === 'done')).toHaveLength(1);
     again.close();
-    prepareDemo(db, true);
+    await prepareDemo(db, true);
     const fresh = openStore(db);
     expect(listTasks(fresh)).toHaveLength(seeded.length);
     expect(listTasks(fresh).filter((t) => t.status === 'done')).toHaveLength(0);

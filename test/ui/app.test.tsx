@@ -13,12 +13,12 @@ import { recordEvent } from '../../src/store/events.js';
 
 
 describe('the board', () => {
-  it('shows a column per status with its count, the header and the footer', () => {
+  it('shows a column per status with its count, the header and the footer', async () => {
     const { make, open } = setup();
     make('Alpha');
     make('Beta');
     make('Idea', { triage: true });
-    const app = open();
+    const app = await open();
     const frame = app.frame();
     expect(frame).toMatch(/^kanban · test-board {2}│ {2}dispatcher running {2}│ {2}workers 0\/4/);
     // Every column is on screen: those with cards in full, empty ones as their short name over the count.
@@ -35,7 +35,7 @@ describe('the board', () => {
     const { make, open } = setup();
     for (const title of ['One', 'Two', 'Three', 'Four']) make(title);
     make('Waiting', { status: 'todo' });
-    const app = open();
+    const app = await open();
     expect(app.selected()).toContain('One');
     await app.press('j');
     expect(app.selected()).toContain('Two');
@@ -60,7 +60,7 @@ describe('the board', () => {
   it('Enter opens the drawer on the selected card; Esc closes it', async () => {
     const { make, open } = setup();
     make('Explained', { body: 'Line one of the body\nline two' });
-    const app = open();
+    const app = await open();
     await app.press(KEY.enter);
     expect(app.frame()).toContain('Line one of the body');
     expect(app.frame()).toContain('runs (0)');
@@ -73,7 +73,7 @@ describe('the board', () => {
     const { store, make, open } = setup();
     const id = make('Running');
     claimTask(store, id, { profile: 'coder', leaseMs: 60_000 });
-    const app = open();
+    const app = await open();
     await app.press('l', 'r');
     expect(app.frame()).toContain(`reclaimed ${id} → ready`);
     expect(getTask(store, id)).toMatchObject({ status: 'ready', claim_lock: null });
@@ -83,7 +83,7 @@ describe('the board', () => {
     const { store, make, open } = setup();
     const id = make('Stuck', { status: 'blocked' });
     const ready = make('Fine');
-    const app = open();
+    const app = await open();
     await app.press('u');
     expect(app.frame()).toContain(`refused: u unblock is for blocked or scheduled tasks; ${ready} is ready`);
     await app.press('l', 'l', 'u');
@@ -96,7 +96,7 @@ describe('the board', () => {
     const ready = make('Fine');
     const shipped = make('Shipped');
     completeTask(store, shipped);
-    const app = open();
+    const app = await open();
     await app.press('o');
     expect(app.frame()).toContain(`refused: o reopen is for done or archived tasks; ${ready} is ready`);
     await app.press('l', 'l', 'l', 'l', 'l', 'o'); // ready → running, blocked, scheduled, review, done
@@ -108,7 +108,7 @@ describe('the board', () => {
     const { store, make, open } = setup();
     const parent = make('Parent');
     const child = make('Child', { parents: [parent] });
-    const app = open();
+    const app = await open();
     await app.press('h', 'p');
     expect(app.frame()).toContain(`refused: cannot promote ${child}: parent ${parent} is not done (ready)`);
     await app.press('P');
@@ -123,7 +123,7 @@ describe('the board', () => {
   it('s schedules for a duration or a time, and a bad one is an error line', async () => {
     const { store, clock, make, open } = setup();
     const id = make('Later');
-    const app = open();
+    const app = await open();
     await app.press('s', 'soonish', KEY.enter);
     expect(app.frame()).toMatch(/error: invalid time 'soonish'/);
     await app.press('s', '90m', KEY.enter);
@@ -133,7 +133,7 @@ describe('the board', () => {
   it('b blocks with the reason typed, backspace included', async () => {
     const { store, make, open } = setup();
     const id = make('Blockable');
-    const app = open();
+    const app = await open();
     await app.press('b', 'need keyz', KEY.backspace, 's', KEY.enter);
     expect(getTask(store, id)).toMatchObject({ status: 'blocked', status_reason: 'need keys' });
     expect(app.frame()).toContain(`blocked ${id}`);
@@ -143,7 +143,7 @@ describe('the board', () => {
     const { store, make, open } = setup();
     const id = make('Running');
     const { identity } = claimOrFail(store, id, { profile: 'coder', leaseMs: 60_000 });
-    const app = open();
+    const app = await open();
     await app.press('l', 'b');
     expect(app.frame()).toContain(`block ${id} because:`);
     await app.press('wrong approach', KEY.enter);
@@ -160,7 +160,7 @@ describe('the board', () => {
       return id;
     };
     const good = toReview('Good work');
-    const app = open();
+    const app = await open();
     await app.press('l', 'l', 'l', 'l');
     await app.press('y');
     expect(app.frame()).toContain(`approved ${good} → done`);
@@ -179,7 +179,7 @@ describe('the board', () => {
   it('a config edit that does not validate stays on the status line until it is fixed', async () => {
     let problem: string | null = null;
     const { open } = setup({ configProblem: () => problem });
-    const app = open();
+    const app = await open();
     const tick = () => app.handle.changed(); // what the loop does after each tick
     problem = 'invalid config c.yaml: profiles.coder.agent: bad (keeping the previous config)';
     tick();
@@ -197,7 +197,7 @@ describe('the board', () => {
     const { store, make, open } = setup({ bell: () => rings++ });
     const elsewhere = make('Blocked elsewhere');
     const mine = make('Blocked here');
-    const app = open();
+    const app = await open();
     blockTask(store, elsewhere, 'by another process');
     app.handle.changed(); // a tick: the board reads again
     await waitFor('the bell', () => rings === 1, 5000, 10);
@@ -213,7 +213,7 @@ describe('the board', () => {
     const seen: string[] = [];
     const { store, make, open } = setup({ edit: (text) => (seen.push(text), answer) });
     const id = make('Old title', { body: 'old body' });
-    const app = open();
+    const app = await open();
     await app.press('e');
     expect(seen).toEqual(['Old title\n\nold body']);
     expect(getTask(store, id)).toMatchObject({ title: 'Better title', body: 'A body\nof two lines' });
@@ -232,7 +232,7 @@ describe('the board', () => {
     const b = make('Bravo');
     const a = make('alpha');
     const c = make('Charlie', { priority: 5 });
-    const app = open();
+    const app = await open();
     await app.press('Y');
     expect(copied).toEqual([c]); // the highest priority first: the column's own order
     const order = () => app.frame().split('\n').flatMap((l) => l.match(/\b(alpha|Bravo|Charlie)\b/g) ?? []);
@@ -260,7 +260,7 @@ describe('the board', () => {
   it('X archives (A shows it), C comments (the next run is handed it)', async () => {
     const { store, make, open } = setup();
     const id = make('Shelve me');
-    const app = open();
+    const app = await open();
     await app.press('C', 'see the design doc', KEY.enter);
     expect(showTask(store, id).comments).toMatchObject([{ author: 'user', body: 'see the design doc' }]);
     expect(app.frame()).toContain(`commented on ${id}`);
@@ -272,7 +272,7 @@ describe('the board', () => {
   it('keys: from the config replace a command’s keys, in the footer and help too', async () => {
     const { store, make, open } = setup({ keymap: new Keymap(parseConfig('keys:\n  unblock: [U, ctrl+u]\n', 'k.yaml').keys) });
     const id = make('Stuck', { status: 'blocked' });
-    const app = open();
+    const app = await open();
     await app.press('l', 'l'); // ready → running → blocked
     expect(app.frame()).toContain('U Ctrl-U unblock');
     await app.press('u');
@@ -286,7 +286,7 @@ describe('the board', () => {
   it('in the drawer the card keys scroll it, by the keymap (keys: from the config too); back closes it', async () => {
     const { make, open } = setup({ keymap: new Keymap(parseConfig('keys:\n  card-down: [J]\n', 'k.yaml').keys) });
     make('Long one', { body: Array.from({ length: 40 }, (_, i) => `body line ${i}`).join('\n') });
-    const app = open();
+    const app = await open();
     await app.press(KEY.enter);
     expect(app.frame()).toContain('… 34 more lines (↓ scrolls)');
     await app.press('j'); // no longer card-down: the drawer stays at the top
@@ -304,7 +304,7 @@ describe('the board', () => {
   it('b then Esc cancels and changes nothing', async () => {
     const { store, make, open } = setup();
     const id = make('Untouched');
-    const app = open();
+    const app = await open();
     const before = dumpBoard(store);
     await app.press('b', 'oops', KEY.escape);
     expect(getTask(store, id).status).toBe('ready');
@@ -313,7 +313,7 @@ describe('the board', () => {
 
   it('c creates: a title, then an optional assignee; the new card is selected', async () => {
     const { store, open } = setup();
-    const app = open();
+    const app = await open();
     await app.press('c', 'Brand new', KEY.enter);
     expect(app.frame()).toContain('assignee for "Brand new" (coder; Tab completes, Enter to skip):');
     await app.press('coder', KEY.enter);
@@ -325,7 +325,7 @@ describe('the board', () => {
 
   it('c with an empty title creates nothing', async () => {
     const { store, open } = setup();
-    const app = open();
+    const app = await open();
     await app.press('c', KEY.enter);
     expect(app.frame()).toContain('a task needs a title');
     expect(listTasks(store)).toEqual([]);
@@ -334,7 +334,7 @@ describe('the board', () => {
   it('a assigns, and none (or nothing) unassigns', async () => {
     const { store, make, open } = setup();
     const id = make('Orphan');
-    const app = open();
+    const app = await open();
     await app.press('a', 'coder', KEY.enter);
     expect(getTask(store, id).assignee).toBe('coder');
     await app.press('a', KEY.enter);
@@ -349,7 +349,7 @@ describe('the board', () => {
   it('x completes after a confirmation; Enter does not answer it; n cancels', async () => {
     const { store, make, open } = setup();
     const id = make('Almost there');
-    const app = open();
+    const app = await open();
     await app.press('x');
     expect(app.frame()).toContain(`complete ${id}? (y/n)`);
     await app.press(KEY.enter);
@@ -368,7 +368,7 @@ describe('the board', () => {
     make('Fix the parser');
     make('Write docs', { assignee: 'writer' });
     make('Parse the config', { status: 'todo' });
-    const app = open();
+    const app = await open();
     await app.press('/', 'pars');
     expect(app.frame()).toContain('READY 1');
     expect(app.frame()).toContain('TODO 1');
@@ -384,7 +384,7 @@ describe('the board', () => {
 
   it('space pauses and resumes the dispatcher; d ticks now', async () => {
     const { open } = setup();
-    const app = open();
+    const app = await open();
     await app.press(' ');
     expect(app.loop!.paused).toBe(true);
     expect(app.frame()).toContain('dispatcher PAUSED');
@@ -396,7 +396,7 @@ describe('the board', () => {
 
   it('space and d say so when the dispatcher is off', async () => {
     const { open } = setup({ dispatcher: false });
-    const app = open();
+    const app = await open();
     expect(app.frame()).toContain('dispatcher off');
     await app.press(' ');
     expect(app.frame()).toContain('the dispatcher is off (--no-dispatch)');
@@ -406,7 +406,7 @@ describe('the board', () => {
     const { store, make, open } = setup();
     const id = make('Old news');
     completeTask(store, id);
-    const app = open();
+    const app = await open();
     expect(app.frame()).not.toContain('ARCHIVED');
     await app.press('A', 'G', 'l', 'l', 'l', 'l', 'l', 'l', 'l');
     expect(app.frame()).toContain('ARCHIVED 0');
@@ -416,7 +416,7 @@ describe('the board', () => {
 
   it('? lists every key; any key closes it', async () => {
     const { open } = setup();
-    const app = open();
+    const app = await open();
     await app.press('?');
     for (const does of ['reclaim', 'unblock', 'promote past unfinished parents', 'schedule', 'block', 'create', 'assign', 'complete', 'filter', 'pause / resume the dispatcher', 'tick now', 'help', 'quit']) {
       expect(app.frame()).toContain(does);
@@ -427,7 +427,7 @@ describe('the board', () => {
 
   it('? fits a small terminal: every key on its own line, in columns, nothing squeezed together (80x24)', async () => {
     const { open } = setup({ columns: 80, rows: 24 });
-    const app = open();
+    const app = await open();
     await app.press('?');
     const frame = app.frame();
     expect(frame.split('\n').length).toBeLessThanOrEqual(23);
@@ -439,7 +439,7 @@ describe('the board', () => {
     const { store, make, open } = setup();
     const id = make('Busy');
     claimTask(store, id, { profile: 'coder', leaseMs: 60_000 });
-    const app = open();
+    const app = await open();
     await app.press('q');
     expect(app.frame()).toContain('1 task is running: quitting leaves the worker running (the next dispatcher adopts them). Quit? (y/n)');
     await app.press('n');
@@ -450,7 +450,7 @@ describe('the board', () => {
     const { store, make, open } = setup();
     make('First');
     const second = make('Second');
-    const app = open();
+    const app = await open();
     await app.press('jb', 'typed ahead\r');
     // keys typed ahead are handled on the renders that follow: wait for them, not for a fixed time
     await waitFor('the block typed ahead', () => getTask(store, second).status === 'blocked', 5000, 10);
@@ -461,7 +461,7 @@ describe('the board', () => {
     const { make, open } = setup();
     make('First');
     make('Second');
-    const app = open();
+    const app = await open();
     // A slow board reads "/Second" in one chunk and the Enter in the next, before it has drawn the prompt.
     app.stdin.write('/Second');
     app.stdin.write(KEY.enter);
@@ -477,28 +477,28 @@ describe('cards', () => {
     claimTask(store, id, { profile: 'coder', leaseMs: 60_000 });
     forceTask(store, id, { worker_pid: 4321 });
     clock.advance(10_000);
-    const app = open();
+    const app = await open();
     expect(app.frame()).toContain('♥ 10s · lease 50s · pid 4321');
   });
 
-  it('a blocked card says breaker or sticky, with the reason', () => {
+  it('a blocked card says breaker or sticky, with the reason', async () => {
     const { store, make, open } = setup({ columns: 220 });
     const sticky = make('By hand');
     blockTask(store, sticky, 'needs legal');
     const tripped = make('Breaker');
     forceTask(store, tripped, { status: 'blocked', consecutive_failures: 2, status_reason: 'gave up after 2 failures' });
     recordEvent(store, tripped, 'gave_up', { failures: 2, limit: 2 });
-    const app = open();
+    const app = await open();
     expect(app.frame()).toContain('sticky: needs legal');
     expect(app.frame()).toContain('breaker · 2 failures');
   });
 
-  it('a rate-limited card in ready says when it retries', () => {
+  it('a rate-limited card in ready says when it retries', async () => {
     const { store, make, open } = setup({ columns: 220 });
     const id = make('Limited');
     const { identity } = claimOrFail(store, id, { profile: 'coder', leaseMs: 60_000 });
     recordExit(store, identity, { exitCode: 75, signal: null, failures: { limit: 2, limitSource: 'default' }, rateLimitCooldownMs: 240_000 });
-    const app = open();
+    const app = await open();
     expect(app.frame()).toContain('retry 4m · rate limit');
   });
 
@@ -506,7 +506,7 @@ describe('cards', () => {
     const { store, clock, make, open } = setup({ columns: 220 });
     const id = make('Tonight');
     scheduleTask(store, id, clock.now() + 3 * 3600_000);
-    const app = open();
+    const app = await open();
     expect(app.frame()).toContain('due in 3h');
   });
 });
@@ -520,7 +520,7 @@ describe('windowing', () => {
         createTask(store, { title: `Task ${String(i).padStart(5, '0')}` });
       }
     });
-    const app = open();
+    const app = await open();
     expect(app.frame()).toContain('READY 10000');
     expect(cardsPerColumn({ columns: 100, rows: 30 })).toBe(5);
     expect(app.frame()).toContain('↓ 9995 more');
@@ -537,7 +537,7 @@ describe('windowing', () => {
     const { store, clock, make, open } = setup();
     make('Low A');
     const target = make('Low B');
-    const app = open();
+    const app = await open();
     await app.press('j');
     expect(app.selected()).toContain('Low B');
     clock.advance(1);

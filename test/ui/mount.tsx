@@ -9,6 +9,8 @@ import { resolveSettings } from '../../src/settings.js';
 import type { Store } from '../../src/store/db.js';
 import { SqliteBoard } from '../../src/store/sqlite-board.js';
 import { App } from '../../src/ui/App.js';
+import { BoardModel } from '../../src/ui/model.js';
+import { firstPerColumn } from '../../src/ui/geometry.js';
 import type { Keymap } from '../../src/ui/commands.js';
 import { DispatcherHandle } from '../../src/ui/dispatcher.js';
 import { afterEach } from 'vitest';
@@ -47,13 +49,18 @@ async function settle(frame: () => string | undefined): Promise<void> {
  * The App on a real board file, in ink-testing-library, 100×30. The dispatcher is a real loop that
  * is never started (its pause and tick-now still work), or none at all.
  */
-export function mount(store: Store, clock: ManualClock, options: { dispatcher?: boolean; columns?: number; rows?: number; configProblem?: () => string | null; bell?: () => void; edit?: (text: string) => string | null; copy?: (text: string) => void; keymap?: Keymap } = {}) {
+export async function mount(store: Store, clock: ManualClock, options: { dispatcher?: boolean; columns?: number; rows?: number; configProblem?: () => string | null; bell?: () => void; edit?: (text: string) => string | null; copy?: (text: string) => void; keymap?: Keymap } = {}) {
   const loop = options.dispatcher === false ? null : new DispatcherLoop(async () => ({ at: clock.now(), dry_run: false, actions: [], errors: [], fault: null }), () => 1000, { onTick: () => {}, onError: () => {} });
   const handle = new DispatcherHandle(loop, () => settings, options.configProblem);
-  const board = new SqliteBoard(store); // the keys act through the port, on the same connection
+  const board = new SqliteBoard(store); // the screen reads and the keys act through the port, on the test's connection
+  const size = { columns: options.columns ?? 100, rows: options.rows ?? 30 };
+  const model = await BoardModel.open(board, clock, {
+    perColumn: firstPerColumn(size),
+    diagnose: () => diagnoseBoard(board, config, settings, clock.now(), { host: hostname(), isRunProcess: () => false }),
+  });
   const instance = render(
     <App
-      store={store}
+      model={model}
       boardName="test-board"
       dispatcher={handle}
       settings={() => settings}
@@ -64,9 +71,8 @@ export function mount(store: Store, clock: ManualClock, options: { dispatcher?: 
       {...(options.keymap && { keymap: options.keymap })}
       context={() => tickContext(board, config, clock, { settings, killer: new Killer(0), isRunProcess: () => false })}
       clock={clock}
-      size={{ columns: options.columns ?? 100, rows: options.rows ?? 30 }}
+      size={size}
       watch={false}
-      diagnose={() => diagnoseBoard(board, config, settings, clock.now(), { host: hostname(), isRunProcess: () => false })}
     />,
   );
   return {
@@ -102,8 +108,8 @@ export function setup(options?: MountOptions) {
     clock.advance(1000);
     return createTask(store, { title, ...extra }).task.id;
   };
-  const open = () => {
-    const app = mount(store, clock, options);
+  const open = async () => {
+    const app = await mount(store, clock, options);
     mounted.push(app);
     return app;
   };

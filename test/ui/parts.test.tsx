@@ -7,7 +7,8 @@ import { Drawer } from '../../src/ui/Drawer.js';
 import { commandForKey, footerFor, whyNot, command } from '../../src/ui/commands.js';
 import { pressesOf } from '../../src/ui/keys.js';
 import { editLine } from '../../src/ui/line-edit.js';
-import { COLLAPSED_WIDTH, MIN_COLUMN_WIDTH, cardsPerColumn, cut, planColumns, windowStart } from '../../src/ui/layout.js';
+import { COLLAPSED_WIDTH, MIN_COLUMN_WIDTH, cardsPerColumn, cut, planColumns } from '../../src/ui/layout.js';
+import { windowStart } from '../../src/core/window.js';
 import type { TaskDetail } from '../../src/store/tasks.js';
 
 const NOW = Date.UTC(2026, 10, 21, 12);

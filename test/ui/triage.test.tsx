@@ -19,7 +19,7 @@ describe('diagnostics on the board', () => {
     const healthy = make('Healthy', { assignee: 'coder' });
     const waiting = make('Waits on its parent', { parents: [healthy] }); // listed by D, but a normal wait: not counted, not marked
     clock.advance(25 * HOUR);
-    const app = open();
+    const app = await open();
     await app.press('j'); // let the background diagnostics land
     expect(app.frame()).toContain('1 needs attention (D)');
     expect(app.frame().split('\n').find((l) => l.includes(waiting))).not.toMatch(new RegExp(`● *${waiting}`));
@@ -35,7 +35,7 @@ describe('diagnostics on the board', () => {
     const stuck = make('Stuck');
     blockTask(store, stuck);
     clock.advance(25 * HOUR);
-    const app = open();
+    const app = await open();
     await app.press('D');
     const lines = app.frame().split('\n');
     expect(lines.findIndex((l) => l.includes('ghost_running'))).toBeLessThan(lines.findIndex((l) => l.includes('stuck_blocked')));
@@ -53,7 +53,7 @@ describe('diagnostics on the board', () => {
 
   it('D says so when nothing needs attention', async () => {
     const { open } = wide();
-    const app = open();
+    const app = await open();
     await app.press('D');
     expect(app.frame()).toContain('Nothing needs attention.');
   });
@@ -65,7 +65,7 @@ describe('marks and actions on several cards', () => {
     const a = make('Blocked A', { status: 'blocked' });
     const b = make('Blocked B', { status: 'blocked' });
     const ready = make('Ready C');
-    const app = open();
+    const app = await open();
     await app.press('v'); // Ready C (the ready column is where the board opens)
     expect(app.frame()).toContain('1 marked');
     await app.press('l', 'l', 'v', 'j', 'v', 'v', 'v');
@@ -81,7 +81,7 @@ describe('marks and actions on several cards', () => {
   it('x asks once for all marked cards, then completes each', async () => {
     const { store, make, open } = wide();
     const ids = [make('One'), make('Two'), make('Three')];
-    const app = open();
+    const app = await open();
     await app.press('v', 'j', 'v', 'j', 'v', 'x');
     expect(app.frame()).toContain('complete 3 marked tasks? (y/n)');
     await app.press('y');
@@ -94,7 +94,7 @@ describe('marks and actions on several cards', () => {
     const later = [make('Later 1'), make('Later 2')];
     const running = [make('Run 1'), make('Run 2')];
     for (const id of running) claimTask(store, id, { profile: 'coder', leaseMs: 60_000 });
-    const app = open();
+    const app = await open();
     await app.press('v', 'j', 'v', 's', '2h', KEY.enter);
     expect(later.map((id) => getTask(store, id))).toEqual(later.map(() => expect.objectContaining({ status: 'scheduled', scheduled_until: clock.now() + 2 * HOUR })));
     await app.press('l', 'v', 'j', 'v', 'r');
@@ -106,7 +106,7 @@ describe('marks and actions on several cards', () => {
     const { store, make, open } = wide();
     const marked = make('Marked');
     const other = make('Other');
-    const app = open();
+    const app = await open();
     await app.press('v', KEY.escape);
     expect(app.frame()).toContain('marks cleared');
     expect(app.frame()).not.toMatch(/\d+ marked/);
@@ -129,7 +129,7 @@ describe('the stats view', () => {
     const limited = taskAt(store, clock, start + 6 * HOUR_MS, 'Limited');
     run(store, clock, limited, 'reviewer', start + 6 * HOUR_MS, start + 6 * HOUR_MS + 1000, { rateLimitedFor: 300_000 });
     clock.set(start + 7 * HOUR_MS);
-    const app = open();
+    const app = await open();
     await app.press('S');
     await waitFor('the stats', () => app.frame().includes('completions per hour, last 24 h: 6 in all'), 5000, 10);
     const frame = app.frame();

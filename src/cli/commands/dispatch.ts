@@ -34,7 +34,7 @@ export function registerDispatchCommands(program: Command): void {
         if (opts.reset && options.db !== undefined) throw new InvalidInput('--reset only resets the demo board: it does not take --db');
         const { prepareDemo } = await import('../../ui/demo.js');
         const db = options.db ?? join(kanbanHome(), 'boards', 'demo', 'board.db');
-        options = { ...options, db, config: options.config ?? prepareDemo(resolve(db), opts.reset ?? false).configPath };
+        options = { ...options, db, config: options.config ?? (await prepareDemo(resolve(db), opts.reset ?? false)).configPath };
       }
       if (!opts.ui) {
         const { headlessCommand } = await import('../configured.js');
