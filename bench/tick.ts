@@ -7,9 +7,7 @@ import { parseConfig } from '../src/config.js';
 import { dispatchOnce } from '../src/dispatcher/tick.js';
 import { resolveSettings } from '../src/settings.js';
 import { openStore, type Store } from '../src/store/db.js';
-import { appendEvent } from '../src/store/events.js';
-import { claimTask } from '../src/store/lease.js';
-import { completeTask } from '../src/store/lifecycle.js';
+import { claimTask, completeRun, heartbeat, recordFailedRun } from '../src/store/lease.js';
 import { SqliteBoard } from '../src/store/sqlite-board.js';
 import { createTask } from '../src/store/tasks.js';
 import { median, report } from './measure.js';
@@ -24,27 +22,29 @@ const settings = resolveSettings(config, {});
 
 /**
  * 1% ready, 1% todo (waiting on a ready parent), 1% blocked by the breaker, the rest done, each done
- * task with its history (events and a completed run), as a board looks after months of use.
+ * task with its history (a run claimed, heard from and completed), as a board looks after months of
+ * use: made by the store's own transitions.
  */
 function buildBoard(store: Store, size: number): void {
   const open = Math.max(1, Math.floor(size / 100));
+  const claim = (id: string) => {
+    const result = claimTask(store, id, { profile: 'coder', leaseMs: 900_000 });
+    if (!result.claimed) throw new Error(`bench setup: could not claim ${id}: ${result.reason}`);
+    return result.identity;
+  };
   store.writeTxn(() => {
     const ready: string[] = [];
     for (let i = 0; i < open; i++) ready.push(createTask(store, { title: `ready ${i}`, assignee: 'coder', priority: i % 3 }).task.id);
     for (let i = 0; i < open; i++) createTask(store, { title: `todo ${i}`, assignee: 'coder', parents: [ready[i]!] });
     for (let i = 0; i < open; i++) {
       const id = createTask(store, { title: `blocked ${i}`, assignee: 'coder' }).task.id;
-      store.db.prepare("UPDATE tasks SET status = 'blocked', consecutive_failures = 2 WHERE id = ?").run(id);
-      appendEvent(store, id, 'gave_up', { failures: 2, limit: 2, limit_source: 'default', trigger: 'crashed' });
+      for (let crash = 0; crash < 2; crash++) recordFailedRun(store, claim(id), 'crashed', 'bench', { limit: 2, limitSource: 'default' }); // the breaker: gave_up
     }
-    const insertRun = store.db.prepare(
-      "INSERT INTO task_runs (task_id, profile, status, claim_lock, worker_pid, started_at, ended_at, outcome, exit_code) VALUES (?, 'coder', 'ended', 'h:1:ab', 1, 0, 1, 'completed', 0)",
-    );
     for (let i = 0; i < size - 3 * open; i++) {
       const id = createTask(store, { title: `done ${i}`, body: 'Context for the agent. '.repeat(4), assignee: 'coder' }).task.id;
-      insertRun.run(id);
-      appendEvent(store, id, 'heartbeat', { source: 'bridge' });
-      completeTask(store, id, 'merged');
+      const run = claim(id);
+      heartbeat(store, run, { source: 'bridge' });
+      completeRun(store, run, 'merged');
     }
   });
 }

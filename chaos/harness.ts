@@ -5,8 +5,13 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isRunProcess } from '../src/dispatcher/processes.js';
 import { openStore, type Store } from '../src/store/db.js';
-import { createTask } from '../src/store/tasks.js';
-import type { RunRow, TaskRow } from '../src/store/types.js';
+import { createTask, listTasks } from '../src/store/tasks.js';
+import { openRuns } from '../src/store/dispatch.js';
+import { eventsForTask, recentEvents } from '../src/store/events.js';
+import { allLinks } from '../src/store/links.js';
+import { runsForTask } from '../src/store/runs.js';
+import { integrityOk } from '../test/helpers/sqlite-hooks.js';
+import { STATUSES, type RunRow, type TaskRow } from '../src/core/types.js';
 import { compileSharedObject } from '../test/helpers/native.js';
 import { cleanEnv } from '../test/helpers/processes.js';
 import { behaviourOf, daemonMarker, ESCAPE_KINDS, SUCCESSES } from './behaviour.mjs';
@@ -221,10 +226,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         while (Date.now() - started < options.timeoutMs) {
           await sleep(TICK_MS);
           const state = progress(store);
-          const open = store.db.prepare("SELECT * FROM task_runs WHERE status = 'running'").all() as RunRow[];
+          const open = openRuns(store);
           samples.max = Math.max(samples.max, open.length);
           samples.profileMax = Math.max(samples.profileMax, open.filter((r) => r.profile === PROFILE_B).length);
-          monkey.timeline.push([Date.now(), store.db.prepare('SELECT coalesce(max(id), 0) FROM task_events').pluck().get() as number]);
+          monkey.timeline.push([Date.now(), recentEvents(store, { last: 1 }).cursor]);
           // The monkey starts new faults until most of the board is finished or half the time is
           // gone, then lets it settle: on a slow machine, faults for as long as work remains would
           // feed on themselves (more faults, slower progress, more faults).
@@ -376,12 +381,9 @@ function stalled(timeline: Array<[number, number]>, now: number): boolean {
 
 /** Tasks that will not move again: done, blocked by the breaker, or todo behind a task the breaker blocked. */
 function finalTasks(store: Store): { final: Set<string>; tasks: TaskRow[] } {
-  const tasks = store.db.prepare('SELECT * FROM tasks').all() as TaskRow[];
+  const tasks: TaskRow[] = listTasks(store, { statuses: [...STATUSES] });
   const byId = new Map(tasks.map((t) => [t.id, t]));
-  const parents = new Map<string, string[]>();
-  for (const { parent_id, child_id } of store.db.prepare('SELECT parent_id, child_id FROM task_links').all() as Array<{ parent_id: string; child_id: string }>) {
-    parents.set(child_id, [...(parents.get(child_id) ?? []), parent_id]);
-  }
+  const parents = allLinks(store).parents;
   const stuckBehindBreaker = (id: string, seen = new Set<string>()): boolean =>
     (parents.get(id) ?? []).some((p) => !seen.has(p) && (byId.get(p)?.status === 'blocked' || (byId.get(p)?.status === 'todo' && stuckBehindBreaker(p, seen.add(p)))));
   const final = new Set(tasks.filter((t) => t.status === 'done' || t.status === 'blocked' || (t.status === 'todo' && stuckBehindBreaker(t.id))).map((t) => t.id));
@@ -390,7 +392,7 @@ function finalTasks(store: Store): { final: Set<string>; tasks: TaskRow[] } {
 
 function progress(store: Store): { finished: number; running: number; settled: boolean } {
   const { final, tasks } = finalTasks(store);
-  const open = store.db.prepare("SELECT count(*) FROM task_runs WHERE status = 'running'").pluck().get() as number;
+  const open = openRuns(store).length;
   return { finished: final.size, running: open, settled: final.size === tasks.length && open === 0 };
 }
 
@@ -752,7 +754,7 @@ function* allProcesses(): Generator<{ pid: number; environ: string[]; cmdline: s
 
 /** Processes of this chaos run (the board or the config in their environment, or the marker in their argv), but those of runs still open. */
 function findLeftovers(store: Store, db: string, config: string, marker: string): Leftover[] {
-  const open = new Set((store.db.prepare("SELECT id FROM task_runs WHERE status = 'running'").pluck().all() as number[]).map(String));
+  const open = new Set(openRuns(store).map((run) => String(run.id)));
   const leftovers: Leftover[] = [];
   for (const { pid, environ, cmdline } of allProcesses()) {
     const tagged = cmdline.indexOf(marker);
@@ -819,10 +821,13 @@ function maxOverlap(intervals: Array<[number, number]>): number {
 function check(store: Store, input: CheckInput): ChaosReport {
   const { options, monkey } = input;
   const { final, tasks } = finalTasks(store);
-  const runs = store.db.prepare('SELECT * FROM task_runs ORDER BY task_id, id').all() as RunRow[];
-  const events = store.db
-    .prepare("SELECT id, task_id, run_id, kind, json_extract(payload, '$.failures') AS failures FROM task_events WHERE kind != 'heartbeat' ORDER BY id")
-    .all() as Array<{ id: number; task_id: string; run_id: number | null; kind: string; failures: number | null }>;
+  const byTask = [...tasks].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const runs: RunRow[] = byTask.flatMap((task) => runsForTask(store, task.id));
+  const events = byTask
+    .flatMap((task) => eventsForTask(store, task.id))
+    .filter((e) => e.kind !== 'heartbeat')
+    .sort((a, b) => a.id - b.id)
+    .map((e) => ({ id: e.id, task_id: e.task_id, run_id: e.run_id, kind: e.kind, failures: typeof e.payload.failures === 'number' ? e.payload.failures : null }));
   const runsOf = new Map<string, RunRow[]>();
   for (const run of runs) runsOf.set(run.task_id, [...(runsOf.get(run.task_id) ?? []), run]);
   const eventsOf = new Map<string, typeof events>();
@@ -891,7 +896,7 @@ function check(store: Store, input: CheckInput): ChaosReport {
     }
   }
   violations.open_runs = runs.filter((r) => r.status === 'running').length;
-  if (store.db.pragma('integrity_check', { simple: true }) !== 'ok') violations.integrity = 1;
+  if (!integrityOk(store)) violations.integrity = 1;
 
   // Running at once. Exactly: a run counts from its claim's commit to its ending's.
   const byCommit = (filter: (r: RunRow) => boolean) =>

@@ -16,26 +16,16 @@ export function globalOptions(command: Command): GlobalOptions {
 }
 
 /**
- * Opens the board the options point at, runs `body`, and always closes it. `read` skips the full
- * integrity scan at open (see OpenOptions.checkIntegrity). Corruption met later (a page only this
- * command read) is handled as at open: refused, and copied aside.
+ * Opens the board the options point at as SQLite's `Store`, runs `body`, and always closes it: for
+ * what is SQLite's own business (`kanban init` reports the journal mode); everything else goes
+ * through the port (withBoard). `read` skips the full integrity scan at open (see
+ * OpenOptions.checkIntegrity). Corruption met later (a page only this command read) is handled as
+ * at open: refused, and copied aside.
  */
 export function withStore<T>(options: GlobalOptions, body: (store: Store) => T, access: 'write' | 'read' = 'write'): T {
   const { path, store } = open(options, access);
   try {
     return body(store);
-  } catch (err) {
-    throw boardError(err, path, store);
-  } finally {
-    store.close();
-  }
-}
-
-/** withStore for a body that keeps the board open while it waits (`events --follow`). */
-export async function withStoreAsync<T>(options: GlobalOptions, body: (store: Store) => Promise<T>, access: 'write' | 'read' = 'write'): Promise<T> {
-  const { path, store } = open(options, access);
-  try {
-    return await body(store);
   } catch (err) {
     throw boardError(err, path, store);
   } finally {

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { afterAll, afterEach } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import { openStore, type Store } from '../../src/store/db.js';
-import type { RunRow, Status, TaskRow } from '../../src/core/types.js';
+import type { Status } from '../../src/core/types.js';
+import { eventsForTask } from '../../src/store/events.js';
+import { forceRun, forceTask } from './sqlite-hooks.js';
+
+export { cursorOf, dumpBoard, forceRun, forceTask, integrityOk, rowCount } from './sqlite-hooks.js';
 import { createTask } from '../../src/store/tasks.js';
 import { claimTask, type ClaimResult } from '../../src/store/lease.js';
 
@@ -42,63 +46,28 @@ export function testStore(clock: Clock = manualClock(), path = join(tempDir(), '
 }
 
 /**
- * The SQLite factory's test hooks (the conformance suite's `snapshot` and `force`, and checks only a
- * SQLite board has): the one module outside the adapter's own tests that reads or writes the board
- * with SQL. Tests use these, the store's functions or the port, never SQL of their own.
- */
-
-/** PRAGMA integrity_check says ok: a crash, a race or a full disk left the file whole. */
-export function integrityOk(store: Store): boolean {
-  return store.db.pragma('integrity_check', { simple: true }) === 'ok';
-}
-
-/** Where the named event cursor stands (undefined: not started yet). */
-export function cursorOf(store: Store, name: string): number | undefined {
-  return store.db.prepare('SELECT event_id FROM event_cursors WHERE name = ?').pluck().get(name) as number | undefined;
-}
-
-/** How many rows `table` has (a count the port has no reason to offer: every run, every event). */
-export function rowCount(store: Store, table: 'tasks' | 'task_runs' | 'task_events'): number {
-  return store.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
-}
-
-/** Every row of every table, for asserting that a refused operation wrote nothing. */
-export function dumpBoard(store: Store): Record<string, unknown[]> {
-  const tables = ['tasks', 'task_links', 'task_runs', 'task_events', 'task_comments'];
-  return Object.fromEntries(tables.map((t) => [t, store.db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).raw().all()]));
-}
-
-/**
- * A task put directly into `status` (test setup only: it bypasses the transitions). A running task
- * gets an open run and a claim, as the lease code will give it.
+ * A task put directly into `status` (test setup only: the force hook, past the transitions). A
+ * running task is claimed, its claim and worker then made another host's (`host:1:abc`, pid 4242).
  */
 export function taskIn(store: Store, status: Status, title = `a ${status} task`): string {
   const { task } = createTask(store, { title });
-  const now = store.clock.now();
   if (status === 'running') {
-    const run = store.db
-      .prepare(`INSERT INTO task_runs (task_id, status, claim_lock, worker_pid, started_at) VALUES (?, 'running', 'host:1:abc', 4242, ?)`)
-      .run(task.id, now);
-    store.db
-      .prepare(`UPDATE tasks SET status = 'running', claim_lock = 'host:1:abc', claim_expires = ?, worker_pid = 4242, current_run_id = ?, started_at = ? WHERE id = ?`)
-      .run(now + 900_000, Number(run.lastInsertRowid), now, task.id);
+    const { identity } = claimOrFail(store, task.id, { profile: null, leaseMs: 900_000 });
+    forceRun(store, identity.runId, { claim_lock: 'host:1:abc', worker_pid: 4242 });
+    forceTask(store, task.id, { claim_lock: 'host:1:abc', worker_pid: 4242 });
   } else {
-    const until = status === 'scheduled' ? now + 3_600_000 : null;
-    forceTask(store, task.id, { status, scheduled_until: until });
+    forceTask(store, task.id, { status, scheduled_until: status === 'scheduled' ? store.clock.now() + 3_600_000 : null });
   }
   return task.id;
 }
 
 export function eventKinds(store: Store, taskId: string): string[] {
-  return store.db.prepare('SELECT kind FROM task_events WHERE task_id = ? ORDER BY id').pluck().all(taskId) as string[];
+  return eventsForTask(store, taskId).map((e) => e.kind);
 }
 
 export function lastEvent(store: Store, taskId: string): { kind: string; payload: Record<string, unknown> } {
-  const row = store.db.prepare('SELECT kind, payload FROM task_events WHERE task_id = ? ORDER BY id DESC LIMIT 1').get(taskId) as {
-    kind: string;
-    payload: string;
-  };
-  return { kind: row.kind, payload: JSON.parse(row.payload) as Record<string, unknown> };
+  const { kind, payload } = eventsForTask(store, taskId).at(-1)!;
+  return { kind, payload };
 }
 
 /** claimTask where the test needs the claim: its run and identity, or the test fails saying why not. */
@@ -108,18 +77,3 @@ export function claimOrFail(store: Store, taskId: string, options: Parameters<ty
   return claim;
 }
 
-/**
- * Test hook: sets columns of a task's row directly, for a state the transitions would not make (a
- * ghost running task, a tripped breaker, a stamp from another clock). The one place tests write a
- * task's row; the conformance suite of a second backend gives the same hook.
- */
-export function forceTask(store: Store, id: string, patch: Partial<TaskRow>): void {
-  const columns = Object.keys(patch);
-  store.db.prepare(`UPDATE tasks SET ${columns.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`).run({ ...patch, id });
-}
-
-/** Test hook: sets columns of a run's row directly (a supervisor pid that is not alive, a stamp from another clock). */
-export function forceRun(store: Store, runId: number, patch: Partial<RunRow>): void {
-  const columns = Object.keys(patch);
-  store.db.prepare(`UPDATE task_runs SET ${columns.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`).run({ ...patch, id: runId });
-}

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { BoardStore } from '../../src/port/board.js';
 import { openStore } from '../../src/store/db.js';
 import { SqliteBoard } from '../../src/store/sqlite-board.js';
-import { dumpBoard, forceTask, manualClock, tempDir, type ManualClock } from '../helpers/board.js';
+import { manualClock, tempDir, type ManualClock } from '../helpers/board.js';
+import { dumpBoard, forceTask } from '../helpers/sqlite-hooks.js';
 import type { BoardFactory, Harness } from '../conformance/suite.js';
 /**
  * The SQLite factory: a board file in a temp folder, the hooks on a plain connection of their own;

@@ -242,8 +242,8 @@ describe('list and show', () => {
     const detail = showTask(store, id);
     expect(detail.task.id).toBe(id);
     expect(detail.runs).toHaveLength(1);
-    expect(detail.events.map((e) => e.kind)).toEqual(['created', 'commented']);
-    expect(detail.events[1]!.payload).toEqual({ comment_id: detail.comments[0]!.id, author: 'user' });
+    expect(detail.events.map((e) => e.kind)).toEqual(['created', 'claimed', 'commented']);
+    expect(detail.events[2]!.payload).toEqual({ comment_id: detail.comments[0]!.id, author: 'user' });
     expect(detail.comments.map((c) => c.body)).toEqual(['hello']);
   });
 });
