@@ -143,7 +143,8 @@ export class BoardController {
     this.unsubscribe.push(
       this.deps.model.subscribe(() => {
         // The model found the card at each cursor's place: the cursor follows that card from now on.
-        this.ui = { ...this.ui, cursors: this.deps.model.cursors() };
+        const cursors = this.deps.model.cursors();
+        if (!sameCursors(cursors, this.ui.cursors)) this.ui = { ...this.ui, cursors };
         this.ringIfNeeded();
         this.changed();
       }),
@@ -759,4 +760,9 @@ const PROMPTED: Partial<Record<CommandId, PromptPurpose>> = {
  */
 function isKnownProfile(name: string, profiles: readonly string[]): boolean {
   return name === '' || name === 'none' || profiles.length === 0 || profiles.includes(name);
+}
+
+function sameCursors(a: Partial<Record<Status, Cursor>>, b: Partial<Record<Status, Cursor>>): boolean {
+  const keys = Object.keys(a) as Status[];
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k]?.id === b[k]?.id && a[k]?.index === b[k]?.index);
 }
