@@ -34,18 +34,15 @@ export function withStore<T>(options: GlobalOptions, body: (store: Store) => T, 
 }
 
 /**
- * As withStore, through the board port: `body` gets the board's asynchronous interface, whose
- * failures are already core errors. Corruption met after the open is refused and copied aside.
+ * Opens the board the options point at through the port (openBoard), runs `body`, and always closes
+ * it. Its failures are already core errors; corruption met after the open is refused and copied
+ * aside by the adapter. `read` skips the full integrity scan and never creates a board.
  */
 export async function withBoard<T>(options: GlobalOptions, body: (board: BoardStore) => Promise<T>, access: 'write' | 'read' = 'write'): Promise<T> {
   const path = resolveBoardPath(options);
   const board = await openBoard(path, openOptions(access));
   try {
     return await body(board);
-  } catch (err) {
-    if (!(err instanceof BoardCorrupt)) throw err;
-    await board.close();
-    throw corruptBoardError(path, err.detail);
   } finally {
     await board.close();
   }

@@ -8,7 +8,8 @@
  * errors (`Refused`, `NotFound`, `InvalidInput`), and faults of the board or its machine are
  * `BoardUnusable` (`BoardLocked` when another writer held it past the busy timeout, `BoardFault` for
  * the machine's faults, `BoardCorrupt`, `WriteOutcomeUnknown` when a commit failed in a way that may
- * or may not have written): never a driver's own error codes.
+ * or may not have written): never a driver's own error codes. (SQLite's adapter copies a corrupt
+ * file aside and says so in a `BoardUnusable`.)
  *
  * The row types are plain data, shared with the SQLite store for now.
  */

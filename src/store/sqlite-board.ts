@@ -4,7 +4,8 @@ import { boardView, columnCounts, columnWindow, dataVersion, positionInColumn } 
 import { addComment, commentsForTask } from './comments.js';
 import { loadTaskContext } from './context.js';
 import { takeEvents } from './cursors.js';
-import { checkpointWal, openStore, type OpenOptions, type Store } from './db.js';
+import { BoardCorrupt, type BoardUnusable } from '../errors.js';
+import { checkpointWal, corruptBoardError, openStore, type OpenOptions, type Store } from './db.js';
 import { loadBoardFacts } from './diagnostics.js';
 import {
   assignDefault,
@@ -76,13 +77,34 @@ export class SqliteBoard implements BoardStore {
     this.ref = sqliteRef(store.path);
   }
 
+  /** Set once corruption was met: every call after it is refused the same way. */
+  private corrupt: BoardUnusable | null = null;
+
   /** `fn(store, ...args)` as a read or a write of its own. */
   private read<A extends unknown[], R>(fn: (store: Store, ...args: A) => R): (...args: A) => Promise<R> {
-    return (...args) => this.store.transaction('read', () => fn(this.store, ...args));
+    return (...args) => this.transaction('read', () => fn(this.store, ...args));
   }
 
   private write<A extends unknown[], R>(fn: (store: Store, ...args: A) => R): (...args: A) => Promise<R> {
-    return (...args) => this.store.transaction('write', () => fn(this.store, ...args));
+    return (...args) => this.transaction('write', () => fn(this.store, ...args));
+  }
+
+  /**
+   * One transaction. Corruption met in it (a page only this call read) is refused as at open: the
+   * connection is closed and the file copied aside (`BoardUnusable`, naming the copy), and every
+   * later call on this board is refused the same way.
+   */
+  private async transaction<R>(kind: 'read' | 'write', body: () => R): Promise<R> {
+    if (this.corrupt) throw this.corrupt;
+    try {
+      return await this.store.transaction(kind, body);
+    } catch (err) {
+      if (this.corrupt) throw this.corrupt; // queued behind the call that met it
+      if (!(err instanceof BoardCorrupt)) throw err;
+      this.store.close();
+      this.corrupt = corruptBoardError(this.store.path, err.detail);
+      throw this.corrupt;
+    }
   }
 
   readonly tasks = {

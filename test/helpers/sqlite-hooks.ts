@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import type { Store } from '../../src/store/db.js';
 import type { RunRow, TaskRow } from '../../src/core/types.js';
 
@@ -42,4 +43,62 @@ export function forceTask(store: Store, id: string, patch: Partial<TaskRow>): vo
 export function forceRun(store: Store, runId: number, patch: Partial<RunRow>): void {
   const columns = Object.keys(patch);
   store.db.prepare(`UPDATE task_runs SET ${columns.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`).run({ ...patch, id: runId });
+}
+
+/** Another connection holding the board's write lock (BEGIN IMMEDIATE) until `release`. */
+export function holdWriteLock(path: string): { release(): void } {
+  const holder = new Database(path, { timeout: 5_000 });
+  holder.exec('BEGIN IMMEDIATE');
+  return {
+    release: () => {
+      holder.exec('ROLLBACK');
+      holder.close();
+    },
+  };
+}
+
+/** A connection that asks, without waiting, whether someone holds the board's write lock. */
+export function writeLockProbe(path: string): { held(): boolean; close(): void } {
+  const probe = new Database(path, { timeout: 0 });
+  return {
+    held: () => {
+      try {
+        probe.exec('BEGIN IMMEDIATE; ROLLBACK');
+        return false;
+      } catch {
+        return true; // SQLITE_BUSY
+      }
+    },
+    close: () => probe.close(),
+  };
+}
+
+/** A reader holding one snapshot open until `close`: every commit meanwhile stays in the WAL. */
+export function openReader(path: string): { close(): void } {
+  const reader = new Database(path, { readonly: true });
+  reader.exec('BEGIN');
+  reader.prepare('SELECT count(*) FROM tasks').get();
+  return {
+    close: () => {
+      reader.exec('COMMIT');
+      reader.close();
+    },
+  };
+}
+
+/** Every update of `table` on this connection fails with `message` (a temporary trigger): a store failure that is not the machine's. */
+export function failUpdates(store: Store, table: 'tasks' | 'task_runs', message: string): void {
+  store.db.exec(`CREATE TEMP TRIGGER fail_${table} BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, '${message.replace(/'/g, "''")}'); END`);
+}
+
+/** Stamps the board's schema version (PRAGMA user_version), as a newer kanban would leave it. */
+export function setSchemaVersion(path: string, version: number): void {
+  const raw = new Database(path);
+  raw.pragma(`user_version = ${version}`);
+  raw.close();
+}
+
+/** PRAGMA quick_check says ok. */
+export function quickCheckOk(store: Store): boolean {
+  return store.db.pragma('quick_check', { simple: true }) === 'ok';
 }

@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { createTask } from '../../src/store/tasks.js';
 import { expectFailure, fileHash, KANBAN_BIN, kanban } from '../helpers/cli.js';
 import { taskIn, tempDir } from '../helpers/board.js';
 import { cleanEnv, exited, startUntil } from '../helpers/processes.js';
+import { setSchemaVersion } from '../helpers/sqlite-hooks.js';
 
 /** One board shared by the read-only failure cases: every case must leave it byte-for-byte as it was. */
 let db: string;
@@ -132,9 +132,7 @@ describe('exit 4: the board cannot be used', () => {
   it('a board from a newer kanban', () => {
     const path = join(tempDir(), 'board.db');
     openStore(path).close();
-    const raw = new Database(path);
-    raw.pragma('user_version = 42');
-    raw.close();
+    setSchemaVersion(path, 42);
     expectFailure(path, ['create', 'x'], 4, /was written by a newer kanban \(schema version 42; .*\): upgrade kanban/);
   });
 

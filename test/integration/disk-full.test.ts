@@ -1,6 +1,5 @@
 // A full disk, for real: small tmpfs file systems (mounting needs root), filled with a ballast file
 // until the kernel answers ENOSPC, then given room again by deleting it.
-import Database from 'better-sqlite3';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import { KANBAN_BIN } from '../helpers/cli.js';
 import { exited, isAlive } from '../helpers/processes.js';
 import { claimAndStart, runEnded, waitFor, worker, workerBoard } from '../helpers/workers.js';
 import { tempDir } from '../helpers/board.js';
+import { openReader, quickCheckOk, rowCount } from '../helpers/sqlite-hooks.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -239,13 +239,10 @@ describe.skipIf(skipReason !== null)(`on a full disk${skipReason ? ` (skipped: $
     const store: Store = openStore(db);
     try {
       // A reader that stays keeps every commit in the WAL: it grows.
-      const reader = new Database(db, { readonly: true });
-      reader.exec('BEGIN');
-      reader.prepare('SELECT count(*) FROM tasks').get();
+      const reader = openReader(db);
       const body = 'b'.repeat(1500);
       let created = 0;
       for (let i = 0; statSync(`${db}-wal`).size < 512 * KiB; i++, created++) createTask(store, { title: `task ${i}`, body });
-      reader.exec('COMMIT');
       reader.close();
 
       const ballast = fill(disk);
@@ -268,8 +265,8 @@ describe.skipIf(skipReason !== null)(`on a full disk${skipReason ? ` (skipped: $
       rmSync(ballast);
       expect(checkpointWal(store, { minWalBytes: 64 * KiB })).toEqual({ ok: true, ran: true, walBytes: grown });
       expect(statSync(`${db}-wal`).size).toBe(0);
-      expect(store.db.pragma('quick_check', { simple: true })).toBe('ok');
-      expect((store.db.prepare('SELECT count(*) AS n FROM tasks').get() as { n: number }).n).toBe(created);
+      expect(quickCheckOk(store)).toBe(true);
+      expect(rowCount(store, 'tasks')).toBe(created);
 
       // Cheap when there is little to do: one stat, no checkpoint.
       createTask(store, { title: 'one more' });

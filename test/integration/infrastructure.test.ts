@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,6 +10,7 @@ import { tempDir, rowCount, integrityOk } from '../helpers/board.js';
 import { startDispatcher, type RunningDispatcher } from '../helpers/dispatcher.js';
 import { exited, fixture, startUntil } from '../helpers/processes.js';
 import { eventsOf, taskLog, waitFor, workerBoard, type WorkerBoard } from '../helpers/workers.js';
+import { writeLockProbe } from '../helpers/sqlite-hooks.js';
 
 /**
  * Faults of the board or the machine are not the task's: real locks held by another process, a real
@@ -115,15 +115,8 @@ describe('the board or the machine failing', () => {
     // starves every other one (a loaded machine showed it: the exit not recorded in 30 s).
     const writer = spawn(process.execPath, [fixture('write-burst.mjs'), board.db, '10000000', '2'], { stdio: 'ignore' });
     try {
-      const probe = new Database(board.db, { timeout: 0 });
-      const holdsTheLock = () => {
-        try {
-          probe.exec('BEGIN IMMEDIATE; ROLLBACK');
-          return false;
-        } catch {
-          return true; // SQLITE_BUSY: the stopped writer is inside its transaction
-        }
-      };
+      const probe = writeLockProbe(board.db);
+      const holdsTheLock = () => probe.held(); // the stopped writer is inside its transaction
       const created = () => rowCount(board.store, 'tasks');
       await waitFor('the writer to be writing', () => created() > 5, 30_000);
       for (let attempt = 0; ; attempt++) {

@@ -1,11 +1,14 @@
 import Database from 'better-sqlite3';
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
+import { closeSync, openSync, readdirSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BoardLocked } from '../../src/errors.js';
 import { SqliteBoard } from '../../src/store/sqlite-board.js';
 import { manualClock, tempDir } from '../helpers/board.js';
-import { KANBAN_BIN } from '../helpers/cli.js';
+import { fileHash, KANBAN_BIN } from '../helpers/cli.js';
+import { openStore } from '../../src/store/db.js';
+import { createTask } from '../../src/store/tasks.js';
 import { cleanEnv } from '../helpers/processes.js';
 import { openSqlite } from './factory.js';
 
@@ -74,5 +77,26 @@ describe('the SQLite adapter alone', () => {
     } finally {
       await h.close();
     }
+  });
+});
+
+describe('a corrupt board met through the port', () => {
+  it('is refused as at open: copied aside once, left as it is, the connection closed, and every later call refused the same', async () => {
+    const path = join(tempDir('kanban-adapter-corrupt-'), 'board.db');
+    const setup = openStore(path);
+    for (let i = 0; i < 300; i++) createTask(setup, { title: `task ${i}`, body: 'x'.repeat(200) });
+    setup.close();
+    const store = openStore(path, { waitAsync: true });
+    store.db.pragma('cache_size = 0'); // pages read from the file again, as a fresh process would
+    const board = new SqliteBoard(store);
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, 4096 * 3); // a b-tree page header scribbled over after the open's check
+    closeSync(fd);
+    const corrupt = /board .*board\.db is corrupt \(database disk image is malformed\); it was left as it is and a copy was saved as .*\.bak$/;
+    await expect(board.tasks.list()).rejects.toThrow(corrupt);
+    expect(store.db.open).toBe(false);
+    await expect(board.transitions.create({ title: 'after' })).rejects.toThrow(corrupt);
+    expect(readdirSync(dirname(path)).filter((name) => name.includes('.corrupt.') && name.endsWith('.bak'))).toEqual([`board.db.corrupt.${fileHash(path).slice(0, 16)}.bak`]);
+    await board.close();
   });
 });

@@ -18,6 +18,7 @@ import { SqliteBoard } from '../../../src/store/sqlite-board.js';
 import type { BoardStore } from '../../../src/port/board.js';
 import { Elapsed } from '../../../src/elapsed.js';
 import { eventsForTask } from '../../../src/store/events.js';
+import { holdWriteLock, failUpdates } from '../../helpers/sqlite-hooks.js';
 
 /**
  * The tick's decisions with the clock moved instead of slept. Process liveness and launching are
@@ -358,15 +359,13 @@ describe('faults of the board or the machine are not the task\'s', () => {
   it('a tick whose steps fail because the board is locked says so in its fault', async () => {
     const { store, clock, tick } = setup();
     createTask(store, { title: 'x', assignee: 'coder' });
-    const holder = testStore(clock, store.path);
-    holder.db.pragma('busy_timeout = 0');
-    holder.db.exec('BEGIN IMMEDIATE');
+    const holder = holdWriteLock(store.path);
     const locked = SqliteBoard.open(store.path, { clock, busyTimeoutMs: 50, checkIntegrity: false });
     try {
       const result = await dispatchOnce(locked, config, clock, { settings: resolveSettings(config, env), host: hostname(), killer: new Killer(0), isRunProcess: () => false, launch: () => 1 });
       expect(result.fault).toMatch(/^board locked: board .* is locked by another process/);
     } finally {
-      holder.db.exec('ROLLBACK');
+      holder.release();
       await locked.close();
     }
   });
@@ -549,7 +548,7 @@ describe('a step that fails', () => {
     const result = await tick({ launch: () => { throw new Error('fork failed'); } });
     expect(result.actions).toEqual([expect.objectContaining({ step: 'spawn', action: 'spawn_failed', task_id: id, detail: 'cannot start the supervisor: fork failed' })]);
     expect(getTask(store, id)).toMatchObject({ status: 'ready', consecutive_failures: 1 });
-    store.db.exec("CREATE TEMP TRIGGER break_reap BEFORE UPDATE ON task_runs BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
+    failUpdates(store, 'task_runs', 'disk on fire');
     const claim = claimOrFail(store, id, { profile: 'coder', leaseMs: 1 });
     clock.advance(10 * SECOND);
     const broken = await tick({ isRunProcess: () => false, settings: resolveSettings(config, { ...env, KANBAN_CRASH_GRACE_SECONDS: '0' }) });
