@@ -1,6 +1,6 @@
 import type { Config } from './config.js';
 import { InvalidInput } from './errors.js';
-import type { FailurePolicy } from './store/lease.js';
+import type { FailurePolicy } from './core/breaker.js';
 
 type Env = Record<string, string | undefined>;
 

@@ -1,4 +1,4 @@
-import type { StatsFacts } from './store/stats.js';
+import type { StatsFacts } from './port/types.js';
 
 /**
  * Run statistics, computed from the facts the store reads (store/stats.ts) and a time: pure, so the

@@ -1,4 +1,4 @@
-import type { TaskContext } from '../store/context.js';
+import type { TaskContext } from '../port/types.js';
 
 /**
  * The prompt a run is handed, rendered from a template: the task, what its parents handed over,

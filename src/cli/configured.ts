@@ -18,7 +18,7 @@ import type { GlobalOptions } from './context.js';
 import type { BoardStore } from '../port/board.js';
 import { withBoard } from './context.js';
 import { actOnEach } from './each.js';
-import { formatTimestamp, printTask, steadyOutput, writeJson, writeLine } from './output.js';
+import { formatTimestamp, steadyOutput, writeJson, writeLine } from './output.js';
 
 type Flags = ConstructorParameters<typeof ConfigSource>[1];
 

@@ -1,6 +1,6 @@
 import { InvalidInput, KanbanError } from '../errors.js';
-import type { CreateInput } from '../store/tasks.js';
 import { parseCreateFields } from './task-input.js';
+import type { CreateInput } from '../port/types.js';
 
 /**
  * `kanban import`: JSON lines, one task per line. Blank lines and lines starting with `#` are skipped.

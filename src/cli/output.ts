@@ -2,9 +2,9 @@ import { fstatSync, writeSync } from 'node:fs';
 import { cleanLine, cleanText } from '../sanitize.js';
 import { formatSpan, formatTimestamp, formatWhen } from '../time.js';
 import { formatEventLine } from './event-text.js';
-import type { TaskDetail } from '../store/tasks.js';
 import type { Task } from '../core/types.js';
 import { leaseExpired } from '../core/health.js';
+import type { TaskDetail } from '../port/types.js';
 
 export function writeLine(text = ''): void {
   if (steady) steady.out.write(`${text}\n`);

@@ -1,7 +1,7 @@
 import { parseTaskId } from '../ids.js';
-import type { CreateInput } from '../store/tasks.js';
 import { parseDuration } from '../time.js';
 import { parseChoice, parseInteger, parseWorkspace } from './parse.js';
+import type { CreateInput } from '../port/types.js';
 
 /**
  * A new task's fields as they come in: text from the command line (`create`), or the values of a

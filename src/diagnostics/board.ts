@@ -4,8 +4,8 @@ import type { Config } from '../config.js';
 import { isRunProcess } from '../dispatcher/processes.js';
 import type { Settings } from '../settings.js';
 import type { BoardStore } from '../port/board.js';
-import type { ProcessProbe } from '../store/diagnostics.js';
 import { diagnose, type Finding } from './rules.js';
+import type { ProcessProbe } from '../port/types.js';
 
 export const systemProbe: ProcessProbe = { host: hostname(), isRunProcess };
 

@@ -1,8 +1,8 @@
 import type { DiagnosticsConfig, Profile } from '../config.js';
-import type { BoardFacts, TaskFacts } from '../store/diagnostics.js';
 import { startedLongAgo } from '../elapsed.js';
 import { formatSpan, formatWhen } from '../time.js';
 import { lastHeardAt } from '../core/health.js';
+import type { BoardFacts, TaskFacts } from '../port/types.js';
 
 export const SEVERITIES = ['critical', 'error', 'warning'] as const;
 export type Severity = (typeof SEVERITIES)[number];

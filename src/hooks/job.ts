@@ -1,9 +1,9 @@
 import { basename } from 'node:path';
 import type { Hook } from '../config.js';
 import { fillArgv } from '../placeholders.js';
-import type { TakenEvent } from '../store/cursors.js';
 import { RUN_CONFIG_VARIABLE } from '../workers/plan.js';
 import type { HookJob } from './runner.js';
+import type { TakenEvent } from '../port/types.js';
 
 /**
  * A run's identity and what it was handed: never a hook's (a hook is no worker, and the reaper must

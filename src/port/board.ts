@@ -11,19 +11,12 @@
  * or may not have written): never a driver's own error codes. (SQLite's adapter copies a corrupt
  * file aside and says so in a `BoardUnusable`.)
  *
- * The row types are plain data, shared with the SQLite store for now.
+ * The board's data is core/types.ts; what the calls take and give besides is port/types.ts.
  */
 import type { BoardView, Card, ColumnSort, CommentRow, EventRow, RunRow, Status, Task, TaskRow, ViewQuery } from '../core/types.js';
-import type { TaskContext } from '../store/context.js';
-import type { BoardFacts, ProcessProbe } from '../store/diagnostics.js';
-import type { RecentEvents } from '../store/events.js';
-import type { ClaimCaps, ClaimResult, ExitRecord, FailurePolicy, HeartbeatSource, Release, WorkerExit } from '../store/lease.js';
+import type { FailurePolicy } from '../core/breaker.js';
 import type { RunIdentity } from '../core/run.js';
-import type { PromoteOptions } from '../store/lifecycle.js';
-import type { UnfinishedParent } from '../store/links.js';
-import type { StatsFacts } from '../store/stats.js';
-import type { BatchItem, CreateInput, CreateResult, EditInput, ListFilter, TaskDetail } from '../store/tasks.js';
-import type { Take } from '../store/cursors.js';
+import type { BatchItem, BoardFacts, ClaimCaps, ClaimResult, CreateInput, CreateResult, EditInput, ExitRecord, HeartbeatSource, ListFilter, ProcessProbe, PromoteOptions, RecentEvents, Release, StatsFacts, Take, TaskContext, TaskDetail, UnfinishedParent, WorkerExit } from './types.js';
 
 /** Which board this is: what logs, workspaces, the header and workers are told, instead of a file path. */
 export interface BoardRef {

@@ -1,14 +1,7 @@
 import type { Store } from './db.js';
 import { commentsForTask } from './comments.js';
 import { requireTaskRow } from './rows.js';
-import type { CommentRow, TaskRow } from '../core/types.js';
-
-/** What a run is handed: the task, what its parents produced, and what people said on it. */
-export interface TaskContext {
-  task: TaskRow;
-  parents: Array<Pick<TaskRow, 'id' | 'title' | 'status' | 'summary' | 'workspace_path'>>;
-  comments: CommentRow[];
-}
+import type { TaskContext } from '../port/types.js';
 
 /** The newest comments a prompt carries; older ones are left out (the board keeps them all). */
 const COMMENTS_IN_CONTEXT = 30;

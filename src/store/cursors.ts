@@ -3,19 +3,7 @@ import type { Store } from './db.js';
 import { parseEvent, type StoredEvent } from './events.js';
 import { getTaskRow } from './rows.js';
 import { toTask } from './tasks.js';
-import type { EventRow, Task } from '../core/types.js';
-
-/** An event taken from a cursor, with its task as it is when taken (null: the task is gone). */
-export interface TakenEvent {
-  event: EventRow;
-  task: Task | null;
-}
-
-export interface Take {
-  /** The cursor did not exist: it now starts at the board's latest event, and nothing was taken. */
-  started: boolean;
-  events: TakenEvent[];
-}
+import type { Take } from '../port/types.js';
 
 const NOTHING: Take = { started: false, events: [] };
 

@@ -2,6 +2,7 @@ import type { Store } from './db.js';
 import { claimHost } from '../core/run.js';
 import { type Status } from '../core/types.js';
 import { FINISHED_SQL } from './sql.js';
+import type { BoardFacts, ProcessProbe, RunningFacts, TaskFacts } from '../port/types.js';
 
 /**
  * The facts diagnostics judge by, read in one snapshot. Only open tasks are read (through the
@@ -9,48 +10,6 @@ import { FINISHED_SQL } from './sql.js';
  * in progress, not the history. Whether a process is alive is asked of `probe` here, once, so that
  * the rules stay pure functions of these facts and the clock.
  */
-
-export interface RunningFacts {
-  claim_lock: string | null;
-  current_run_id: number | null;
-  claim_expires: number | null;
-  last_heartbeat_at: number | null;
-  started_at: number | null;
-  worker_pid: number | null;
-  /** The run the task points at, if there is one. */
-  run: { status: 'running' | 'ended'; supervisor_pid: number | null; started_at: number } | null;
-  host_local: boolean;
-  supervisor_alive: boolean;
-}
-
-export interface TaskFacts {
-  id: string;
-  title: string;
-  status: Status;
-  assignee: string | null;
-  status_reason: string | null;
-  consecutive_failures: number;
-  max_retries: number | null;
-  updated_at: number;
-  unfinished_parents: Array<{ id: string; status: Status }>;
-  /** blocked / gave_up / unblocked events in time order (for blocked tasks all, else the recent ones). */
-  block_events: Array<{ kind: 'blocked' | 'gave_up' | 'unblocked'; payload: Record<string, unknown>; created_at: number }>;
-  last_comment_at: number | null;
-  last_run: { outcome: string | null; error: string | null; exit_code: number | null } | null;
-  /** A ready task whose last run was rate limited: when its cooldown ends. */
-  cooldown_until: number | null;
-  running: RunningFacts | null;
-}
-
-export interface BoardFacts {
-  tasks: TaskFacts[];
-  runningByAssignee: Record<string, number>;
-}
-
-export interface ProcessProbe {
-  host: string;
-  isRunProcess(pid: number | null, run: { taskId: string; runId: number }): boolean;
-}
 
 const OPEN = "('triage', 'todo', 'ready', 'running', 'blocked', 'scheduled', 'review')";
 

@@ -1,5 +1,6 @@
 import type { Store } from './db.js';
 import type { EventRow } from '../core/types.js';
+import type { RecentEvents } from '../port/types.js';
 
 /** Appends one event; every change to a task calls this inside the change's transaction. */
 export function appendEvent(
@@ -40,13 +41,6 @@ function parsed(rows: StoredEvent[]): EventRow[] {
 
 export function eventsForTask(store: Store, taskId: string): EventRow[] {
   return parsed(store.stmt('SELECT * FROM task_events WHERE task_id = ? ORDER BY id').all(taskId) as StoredEvent[]);
-}
-
-export interface RecentEvents {
-  /** Only events stamped at or after this time (epoch ms). */
-  sinceMs?: number;
-  /** Only the last this many. */
-  last?: number;
 }
 
 /**

@@ -4,14 +4,15 @@ import { Refused } from '../errors.js';
 import type { Store } from './db.js';
 import { appendEvent } from './events.js';
 import { commandVerdict } from '../agents/command.js';
-import { decideEnding, type Ending, type EndingFacts } from '../core/ending.js';
+import { decideEnding, type Ending } from '../core/ending.js';
 import { markDone, NO_CLAIM, readyOrTodo, sendToReview } from './lifecycle.js';
 import { unfinishedParents } from './links.js';
 import { getTaskRow, requireTaskRow, updateTask, type TaskChanges } from './rows.js';
-import { createTask, type CreateInput, type CreateResult } from './tasks.js';
+import { createTask } from './tasks.js';
 import type { RunOutcome, RunRow, TaskRow } from '../core/types.js';
 import { decideFailure, type FailurePolicy } from '../core/breaker.js';
 import type { RunIdentity } from '../core/run.js';
+import type { ClaimCaps, ClaimResult, CreateInput, CreateResult, ExitRecord, HeartbeatSource, Release, WorkerExit } from '../port/types.js';
 
 /**
  * Claim, heartbeat and release. Every write made on a run's behalf carries its identity (core/run.ts)
@@ -21,18 +22,6 @@ import type { RunIdentity } from '../core/run.js';
 /** `<hostname>:<pid>:<random>`: which host and process claimed, and unique per claim. */
 export function newClaimLock(): string {
   return `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
-}
-
-export type ClaimResult =
-  | { claimed: true; task: TaskRow; run: RunRow; identity: RunIdentity }
-  | { claimed: false; task: TaskRow; reason: string; atCap?: 'board' | 'profile' };
-
-/** The caps a claim must stay within: counted inside the claim's own transaction. */
-export interface ClaimCaps {
-  /** At most this many tasks running on the board. */
-  board: number;
-  /** At most this many running with the claiming profile. */
-  profile?: number;
 }
 
 /**
@@ -157,9 +146,6 @@ export function checkOwnership(store: Store, identity: RunIdentity): TaskRow {
 
 // ---- liveness ----
 
-/** Who vouched for the run: the worker itself, its output (the bridge), or its supervisor having started it. */
-export type HeartbeatSource = 'worker' | 'bridge' | 'spawn';
-
 /**
  * The only liveness write: moves `claim_expires` to now + the run's lease and `last_heartbeat_at` to
  * now, on the task and on the run, in one transaction, with a `heartbeat` event.
@@ -258,8 +244,6 @@ export function commentFromRun(store: Store, identity: RunIdentity, text: string
 
 // ---- how a run ends ----
 
-export type { FailurePolicy } from '../core/breaker.js';
-
 /**
  * The one function that counts a failure, for every counted outcome: consecutive_failures + 1, the
  * outcome's event, and at the limit (the task's max_retries, else the board's) blocked with `gave_up`
@@ -275,32 +259,6 @@ function countFailure(store: Store, before: TaskRow, outcome: RunOutcome, detail
   const after = updateTask(store, before, { ...NO_CLAIM, status: 'blocked', status_reason: reason, consecutive_failures: failures });
   appendEvent(store, before.id, 'gave_up', { failures, limit, limit_source: limitSource, trigger: outcome }, runId);
   return after;
-}
-
-export interface WorkerExit {
-  exitCode: number | null;
-  signal: string | null;
-  failures: FailurePolicy;
-  /** How the run ended, as the supervisor decided it from the exit and the worker's output. */
-  ending?: Ending;
-  /** Without an `ending`, it is decided from the exit alone, as for a plain command: */
-  /** killed for running past max_runtime_seconds. */
-  timedOut?: boolean;
-  /** The profile's on_clean_exit: what exit 0 without reporting means. */
-  onCleanExit?: EndingFacts['onCleanExit'];
-  rateLimitCooldownMs?: number;
-  /**
-   * A fault of the machine the supervisor met during the run (the disk full or read-only, an I/O
-   * error): a failure then is not the task's, so it is not counted, and the task waits `retryInMs`.
-   */
-  machineFault?: { fault: string; retryInMs: number };
-}
-
-export interface ExitRecord {
-  outcome: RunOutcome;
-  /** The worker had already closed its run (complete or block): nothing more was decided. */
-  alreadyClosed: boolean;
-  task: TaskRow | undefined;
 }
 
 /** The ending of a plain command's exit, with nothing read from its output. */
@@ -380,19 +338,6 @@ function requeueUncounted(store: Store, before: TaskRow, outcome: RunOutcome, de
   const after = updateTask(store, before, { ...NO_CLAIM, status: readyOrTodo(store, before.id) });
   appendEvent(store, before.id, outcome, { ...details, counted: false, cooldown_until: store.clock.now() + retryInMs }, before.current_run_id);
   return after;
-}
-
-export interface Release {
-  /** `reclaimed` (lease expired, or a person) or `stale` (silent too long). */
-  outcome: 'reclaimed' | 'stale';
-  /**
-   * The dispatcher took it back for silence: counted toward the breaker under this policy, so a
-   * worker that hangs forever cannot loop forever. A person's reclaim passes none: not counted.
-   */
-  counted?: FailurePolicy;
-  /** Compare-and-set on the lease as it was read: a heartbeat landing in between wins. */
-  expectedClaimExpires?: number | null;
-  payload: Record<string, unknown>;
 }
 
 /**

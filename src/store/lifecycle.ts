@@ -2,13 +2,14 @@ import { InvalidInput, Refused } from '../errors.js';
 import type { Store } from './db.js';
 import { insertComment } from './comments.js';
 import { appendEvent } from './events.js';
-import { promoteChildrenOf, unfinishedParents, type UnfinishedParent } from './links.js';
+import { promoteChildrenOf, unfinishedParents } from './links.js';
 import { requireTaskRow, requireTransition, updateTask } from './rows.js';
 import type { RunIdentity } from '../core/run.js';
 import { endOpenRun } from './runs.js';
 import { toTask } from './tasks.js';
 import type { Status, Task, TaskRow } from '../core/types.js';
 import { readyOrTodo as whereItMayRun } from '../core/transitions.js';
+import type { PromoteOptions, UnfinishedParent } from '../port/types.js';
 
 /** Leaving running for a non-running status drops every trace of the claim. */
 export const NO_CLAIM = { claim_lock: null, claim_expires: null, worker_pid: null, current_run_id: null } as const;
@@ -88,12 +89,6 @@ export function scheduleTask(store: Store, id: string, until: number, reason: st
     appendEvent(store, id, 'scheduled', { from: before.status, until, reason });
     return toTask(store, after);
   });
-}
-
-export interface PromoteOptions {
-  force?: boolean;
-  /** Check and report, write nothing. */
-  dryRun?: boolean;
 }
 
 /**

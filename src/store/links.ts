@@ -4,11 +4,7 @@ import { appendEvent } from './events.js';
 import { getTaskRow, requireTaskRow, updateTask } from './rows.js';
 import { isFinished, type TaskRow } from '../core/types.js';
 import { FINISHED_SQL } from './sql.js';
-
-export interface UnfinishedParent {
-  id: string;
-  status: string;
-}
+import type { UnfinishedParent } from '../port/types.js';
 
 /** Parents that still hold the task back (anything but done or archived). */
 export function unfinishedParents(store: Store, childId: string): UnfinishedParent[] {

@@ -7,41 +7,9 @@ import { takeEvents } from './cursors.js';
 import { BoardCorrupt, type BoardUnusable } from '../errors.js';
 import { checkpointWal, corruptBoardError, openStore, type OpenOptions, type Store } from './db.js';
 import { loadBoardFacts } from './diagnostics.js';
-import {
-  assignDefault,
-  cooldownOf,
-  dueSchedules,
-  endedRunsWithWorkers,
-  lastRun,
-  noteRespawnGuarded,
-  openRuns,
-  promotableTodos,
-  promoteReady,
-  readyQueue,
-  reclaimGhost,
-  recoverableBlocked,
-  recoverBlocked,
-  releaseSchedule,
-  runningCounts,
-  runningTasks,
-} from './dispatch.js';
+import { assignDefault, cooldownOf, dueSchedules, endedRunsWithWorkers, lastRun, noteRespawnGuarded, openRuns, promotableTodos, promoteReady, readyQueue, reclaimGhost, recoverableBlocked, recoverBlocked, releaseSchedule, runningCounts, runningTasks } from './dispatch.js';
 import { eventsAfter, eventsForTask, recentEvents, recordEvent } from './events.js';
-import {
-  attachSupervisor,
-  blockRun,
-  checkOwnership,
-  claimTask,
-  commentFromRun,
-  completeRun,
-  createFromRun,
-  extendClaim,
-  heartbeat,
-  recordExit,
-  recordFailedRun,
-  recordSpawn,
-  releaseRun,
-  reviewRun,
-} from './lease.js';
+import { attachSupervisor, blockRun, checkOwnership, claimTask, commentFromRun, completeRun, createFromRun, extendClaim, heartbeat, recordExit, recordFailedRun, recordSpawn, releaseRun, reviewRun } from './lease.js';
 import { approveTask, archiveTask, blockTask, completeTask, stopAndBlock, promoteTask, reopenTask, requestChanges, scheduleTask, unblockTask } from './lifecycle.js';
 import { childIds, linkTasks, parentIds, unfinishedParents, unlinkTasks } from './links.js';
 import { runById, runsForTask } from './runs.js';

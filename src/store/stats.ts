@@ -1,53 +1,6 @@
 import type { Store } from './db.js';
 import { FINISHED_SQL } from './sql.js';
-
-/**
- * The facts `kanban stats` (and the board's statistics) are computed from, read in one snapshot.
- * Whatever grows with the board's history (every run, every cooldown) is summed here, in SQL, on
- * covering indexes (schema v7), so the cost stays a walk of small indexes and a handful of rows
- * reach JavaScript; src/stats.ts does the rest.
- */
-export interface StatsFacts {
-  /** `completed_at` of every task finished (done, or archived since) at or after `since`. */
-  completions: number[];
-  /** Every run, counted per profile and outcome (`outcome` null: still running). */
-  runs: RunGroup[];
-  rateLimits: RateLimitFacts;
-  /** The tasks with the most run time (a running run counts up to `now`), most first. */
-  slowest: SlowTask[];
-}
-
-export interface RunGroup {
-  profile: string | null;
-  outcome: string | null;
-  runs: number;
-  /** Runs that have ended, and their summed length (ms; a run whose end precedes its start counts 0). */
-  ended: number;
-  ended_ms: number;
-}
-
-/**
- * Time tasks waited because of a rate limit. A run that ends rate limited sets a cooldown (its
- * `rate_limited` event: from the event's time until the event's `cooldown_until`); the task waited
- * from the event until the earliest of the cooldown's end, the start of the task's next run, and
- * `now`. Waits add up per task: two tasks held for the same ten minutes count twenty.
- */
-export interface RateLimitFacts {
-  /** Cooldowns ever set. */
-  cooldowns: number;
-  /** The waits, summed: all of them, and only their parts at or after `since`. */
-  total_ms: number;
-  since_ms: number;
-  /** Cooldowns still holding their task back at `now` (not over, no run since). */
-  waiting: number;
-}
-
-export interface SlowTask {
-  id: string;
-  title: string;
-  run_ms: number;
-  runs: number;
-}
+import type { RateLimitFacts, RunGroup, SlowTask, StatsFacts } from '../port/types.js';
 
 /**
  * Tasks finished in the window. A finished task's `updated_at` is at or after its `completed_at`,

@@ -3,12 +3,13 @@ import { newTaskId } from '../ids.js';
 import { commentsForTask } from './comments.js';
 import type { Store } from './db.js';
 import { appendEvent, eventsForTask } from './events.js';
-import { allLinks, childIds, insertLink, parentIds, unfinishedParents } from './links.js';
+import { allLinks, childIds, insertLink, parentIds } from './links.js';
 import { getTaskRow, requireTaskRow, updateTask, type TaskChanges } from './rows.js';
 import { runsForTask } from './runs.js';
-import { isFinished, STATUSES, type CommentRow, type EventRow, type RunRow, type Status, type Task, type TaskRow, type WorkspaceKind, type SortKey } from '../core/types.js';
+import { isFinished, STATUSES, type Status, type Task, type TaskRow, type SortKey } from '../core/types.js';
 import { TASK_COLUMNS } from './sql.js';
 import { readyOrTodo } from '../core/transitions.js';
+import type { BatchItem, CreateInput, CreateResult, EditInput, ListFilter, TaskDetail } from '../port/types.js';
 
 export function toTask(store: Store, row: TaskRow): Task {
   return { ...row, parents: parentIds(store, row.id), children: childIds(store, row.id) };
@@ -22,13 +23,6 @@ export function countTasks(store: Store): number {
   return store.stmt('SELECT count(*) FROM tasks').pluck().get() as number;
 }
 
-export interface TaskDetail {
-  task: Task;
-  runs: RunRow[];
-  events: EventRow[];
-  comments: CommentRow[];
-}
-
 export function showTask(store: Store, id: string): TaskDetail {
   return store.readTxn(() => ({
     task: toTask(store, requireTaskRow(store, id)),
@@ -37,7 +31,6 @@ export function showTask(store: Store, id: string): TaskDetail {
     comments: commentsForTask(store, id),
   }));
 }
-
 
 const BOARD_ORDER = `CASE status ${STATUSES.map((s, i) => `WHEN '${s}' THEN ${i}`).join(' ')} END`;
 const ORDER_BY: Record<SortKey, string> = {
@@ -48,15 +41,6 @@ const ORDER_BY: Record<SortKey, string> = {
   title: 'title COLLATE NOCASE, id',
   id: 'id',
 };
-
-export interface ListFilter {
-  /** Default: every status but archived. */
-  statuses?: readonly Status[];
-  assignee?: string;
-  sort?: SortKey;
-  /** At most this many, the first in the sort order. */
-  limit?: number;
-}
 
 /** The WHERE clause and its parameters, and the ORDER BY (and LIMIT) that follows it. */
 function listQuery(filter: ListFilter): { where: string; params: unknown[]; order: string } {
@@ -143,27 +127,6 @@ function checkMaxRuntime(value: number | null): number | null {
 
 // ---- create ----
 
-export interface CreateInput {
-  title: string;
-  body?: string;
-  assignee?: string | null;
-  priority?: number;
-  parents?: readonly string[];
-  /** Land in triage instead of the board's flow. */
-  triage?: boolean;
-  status?: 'todo' | 'ready' | 'blocked';
-  maxRetries?: number | null;
-  maxRuntimeSeconds?: number | null;
-  workspace?: { kind: WorkspaceKind; path: string | null };
-  idempotencyKey?: string;
-}
-
-export interface CreateResult {
-  task: Task;
-  /** False when the idempotency key matched an existing task, which is returned unchanged. */
-  created: boolean;
-}
-
 /**
  * New task: ready, or todo while a parent is unfinished; `triage` and `status` choose otherwise.
  * An idempotency key returns the task that holds it while that task is not archived.
@@ -232,14 +195,6 @@ export function createTask(store: Store, input: CreateInput): CreateResult {
 
 // ---- create many ----
 
-export interface BatchItem {
-  input: CreateInput;
-  /** Items earlier in the batch (their indexes) whose tasks are parents of this one, besides `input.parents`. */
-  parentItems?: readonly number[];
-  /** Names the item in an error: `line 3`. */
-  label: string;
-}
-
 /**
  * Creates every item in one transaction, each as `createTask` does: all of them, or none. The first
  * item refused (bad input, a parent that does not exist or is unfinished where `ready` was asked) is
@@ -278,18 +233,6 @@ export function createTasks(store: Store, items: readonly BatchItem[], options: 
 }
 
 // ---- edit ----
-
-export interface EditInput {
-  title?: string;
-  body?: string;
-  assignee?: string | null;
-  priority?: number;
-  maxRetries?: number | null;
-  maxRuntimeSeconds?: number | null;
-  /** Drop a leftover claim (lock, lease, pid, run) from a task that is not running. */
-  clearClaim?: boolean;
-  resetFailures?: boolean;
-}
 
 /**
  * Changes fields. An assignee change appends `assigned`; the other changed fields one `edited` event

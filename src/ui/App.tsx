@@ -2,7 +2,6 @@ import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { systemClock, type Clock } from '../clock.js';
 import type { TickContext } from '../dispatcher/context.js';
-import type { Finding } from '../diagnostics/rules.js';
 import type { Settings } from '../settings.js';
 import { Board } from './Board.js';
 import { Footer, Header, StatusLine } from './Chrome.js';

@@ -1,11 +1,11 @@
 import { Box, Text } from 'ink';
 import { describeEvent } from '../event-words.js';
 import { cleanLine, cleanText } from '../sanitize.js';
-import type { TaskDetail } from '../store/tasks.js';
 import { formatSpan, formatWhen } from '../time.js';
 import { cut } from './layout.js';
 import { tint } from './color.js';
 import { OUTCOME_COLOR, runTimeline } from './timeline.js';
+import type { TaskDetail } from '../port/types.js';
 
 interface Line {
   text: string;

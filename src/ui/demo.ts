@@ -3,8 +3,8 @@ import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { BoardStore } from '../port/board.js';
 import { openBoard } from '../port/open.js';
-import type { BatchItem, CreateInput } from '../store/tasks.js';
 import { kanbanBin } from '../workers/launch.js';
+import type { BatchItem, CreateInput } from '../port/types.js';
 
 /**
  * `kanban tui --demo`: a board whose profiles are small scripts shipped with kanban, seeded so that

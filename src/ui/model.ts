@@ -2,11 +2,11 @@ import type { Clock } from '../clock.js';
 import { needsPerson, type Finding, type Severity } from '../diagnostics/rules.js';
 import { NotFound } from '../errors.js';
 import type { BoardStore } from '../port/board.js';
-import type { TaskDetail } from '../store/tasks.js';
 import { BOARD_COLUMNS, type BoardView, type Cursor, type Status, type ViewQuery } from '../core/types.js';
 import { readLogTail, taskLogPath } from '../workers/runlog.js';
 import { computeStats, statsWindow, type Stats } from '../stats.js';
 import { markChange } from './timing.js';
+import type { TaskDetail } from '../port/types.js';
 
 /** What the board reads: the columns around their cursors, the drawer's task, its log tail. */
 export interface BoardQuery extends ViewQuery {

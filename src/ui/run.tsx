@@ -11,7 +11,6 @@ import { HookRunner } from '../hooks/runner.js';
 import { cleanLine } from '../sanitize.js';
 import { busyTimeoutMs } from '../env.js';
 import { errorMessage, InvalidInput } from '../errors.js';
-import type { LocationOptions } from '../location.js';
 import { openBoard } from '../port/open.js';
 import { App } from './App.js';
 import { BoardModel } from './model.js';

@@ -7,7 +7,6 @@ import type { Transcript, Verdict } from '../agents/types.js';
 import { loadConfig, parseConfig, type Config, type Profile } from '../config.js';
 import { errorMessage } from '../errors.js';
 import { resolveSettings, type Settings } from '../settings.js';
-import type { TaskContext } from '../store/context.js';
 import type { RunIdentity } from '../core/run.js';
 import type { BoardRef } from '../port/board.js';
 import type { TaskRow } from '../core/types.js';
@@ -15,6 +14,7 @@ import { kanbanBin } from './launch.js';
 import { promptFilePath } from './runlog.js';
 import { profileFor, resolveArgv } from './profiles.js';
 import { prepareWorkspace } from './workspace.js';
+import type { TaskContext } from '../port/types.js';
 
 /** The dispatcher hands its supervisors the config it validated, so a bad edit of the file meanwhile cannot fail a run. */
 export const RUN_CONFIG_VARIABLE = 'KANBAN_RUN_CONFIG';

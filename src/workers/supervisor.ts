@@ -9,7 +9,7 @@ import { cleanLine } from '../sanitize.js';
 import { signalGroup, signalProcess } from '../signals.js';
 import { DEFAULT_FAILURE_LIMIT, failurePolicyOf, resolveSettings } from '../settings.js';
 import type { BoardStore } from '../port/board.js';
-import type { ExitRecord, FailurePolicy } from '../store/lease.js';
+import type { FailurePolicy } from '../core/breaker.js';
 import type { RunIdentity } from '../core/run.js';
 import { openBoard } from '../port/open.js';
 import type { TaskRow } from '../core/types.js';
@@ -20,6 +20,7 @@ import { stopLeftovers } from './leftovers.js';
 import { RunLog } from './runlog.js';
 import { Tail } from './tail.js';
 import { removeScratchWorkspace } from './workspace.js';
+import type { ExitRecord } from '../port/types.js';
 
 /** SIGTERM first; SIGKILL this long after, for a worker that does not stop. */
 export const KILL_GRACE_MS = 5000;

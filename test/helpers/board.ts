@@ -10,7 +10,8 @@ import { forceRun, forceTask } from './sqlite-hooks.js';
 
 export { cursorOf, dumpBoard, forceRun, forceTask, integrityOk, rowCount } from './sqlite-hooks.js';
 import { createTask } from '../../src/store/tasks.js';
-import { claimTask, type ClaimResult } from '../../src/store/lease.js';
+import { claimTask } from '../../src/store/lease.js';
+import type { ClaimResult } from '../../src/port/types.js';
 
 const openStores: Store[] = [];
 const dirs: string[] = [];

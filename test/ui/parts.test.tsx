@@ -9,7 +9,7 @@ import { pressesOf } from '../../src/ui/keys.js';
 import { editLine } from '../../src/ui/line-edit.js';
 import { COLLAPSED_WIDTH, MIN_COLUMN_WIDTH, cardsPerColumn, cut, planColumns } from '../../src/ui/layout.js';
 import { windowStart } from '../../src/core/window.js';
-import type { TaskDetail } from '../../src/store/tasks.js';
+import type { TaskDetail } from '../../src/port/types.js';
 
 const NOW = Date.UTC(2026, 10, 21, 12);
 const limits = { claimTtlMs: 60_000, heartbeatMaxStaleMs: 120_000 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { computeStats, sparkline, statsWindow } from '../../src/stats.js';
-import type { StatsFacts } from '../../src/store/stats.js';
+import type { StatsFacts } from '../../src/port/types.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

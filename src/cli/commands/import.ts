@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidInput, errorMessage } from '../../errors.js';
 import { cleanLine } from '../../sanitize.js';
-import type { BatchItem } from '../../store/tasks.js';
 import { globalOptions, withBoard, type GlobalOptions } from '../context.js';
 import { parseImport, type ImportLine } from '../import-lines.js';
 import { formatTaskLine, writeJson, writeLine } from '../output.js';
 import { configuredProfiles, unknownProfile } from '../profiles.js';
+import type { BatchItem } from '../../port/types.js';
 
 export function registerImportCommand(program: Command): void {
   program

@@ -1,24 +1,14 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { NotFound, Refused } from '../../../src/errors.js';
-import {
-  blockRun,
-  checkOwnership,
-  claimTask,
-  commentFromRun,
-  completeRun,
-  heartbeat,
-  recordExit,
-  recordSpawn,
-  recordFailedRun,
-  type WorkerExit,
-} from '../../../src/store/lease.js';
+import { blockRun, checkOwnership, claimTask, commentFromRun, completeRun, heartbeat, recordExit, recordSpawn, recordFailedRun } from '../../../src/store/lease.js';
 import { claimHost, type RunIdentity } from '../../../src/core/run.js';
 import { blockTask, completeTask, unblockTask } from '../../../src/store/lifecycle.js';
 import { runById } from '../../../src/store/runs.js';
 import { createTask, getTask, showTask } from '../../../src/store/tasks.js';
 import type { Store } from '../../../src/store/db.js';
 import { dumpBoard, eventKinds, lastEvent, manualClock, taskIn, testStore, type ManualClock, claimOrFail, forceTask, forceRun } from '../../helpers/board.js';
+import type { WorkerExit } from '../../../src/port/types.js';
 
 const LEASE = 60_000;
 

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { renderPrompt, type PromptInput } from '../../../src/agents/prompt.js';
 import { addComment, insertComment } from '../../../src/store/comments.js';
-import { loadTaskContext, type TaskContext } from '../../../src/store/context.js';
+import { loadTaskContext } from '../../../src/store/context.js';
 import type { Store } from '../../../src/store/db.js';
 import { completeTask } from '../../../src/store/lifecycle.js';
 import { createTask } from '../../../src/store/tasks.js';
 import { testStore } from '../../helpers/board.js';
+import type { TaskContext } from '../../../src/port/types.js';
 
 const WORKSPACE = '/boards/main/workspaces/t_0000abcd';
 

@@ -7,7 +7,7 @@ import { Killer } from '../../../src/dispatcher/processes.js';
 import { resolveSettings } from '../../../src/settings.js';
 import { heartbeat, recordExit } from '../../../src/store/lease.js';
 import type { RunIdentity } from '../../../src/core/run.js';
-import { blockTask, completeTask, scheduleTask } from '../../../src/store/lifecycle.js';
+import { blockTask, scheduleTask } from '../../../src/store/lifecycle.js';
 import { runById, runsForTask } from '../../../src/store/runs.js';
 import { createTask, editTask, getTask, listTasks } from '../../../src/store/tasks.js';
 import type { Store } from '../../../src/store/db.js';
@@ -357,7 +357,7 @@ describe('faults of the board or the machine are not the task\'s', () => {
   });
 
   it('a tick whose steps fail because the board is locked says so in its fault', async () => {
-    const { store, clock, tick } = setup();
+    const { store, clock } = setup();
     createTask(store, { title: 'x', assignee: 'coder' });
     const holder = holdWriteLock(store.path);
     const locked = SqliteBoard.open(store.path, { clock, busyTimeoutMs: 50, checkIntegrity: false });
