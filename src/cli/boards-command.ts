@@ -8,9 +8,7 @@ import { busyTimeoutMs } from '../env.js';
 import { BoardUnusable, InvalidInput, Refused, errorMessage } from '../errors.js';
 import { boardsDir, checkSlug, kanbanHome, namedBoardPath, resolveBoardPath } from '../location.js';
 import { cleanLine } from '../sanitize.js';
-import { openStore } from '../store/db.js';
-import { peekBoard } from '../store/peek.js';
-import { SCHEMA_VERSION } from '../store/schema.js';
+import { openBoard, peekBoard } from '../port/open.js';
 import type { GlobalOptions } from './context.js';
 import { formatBytes, formatTimestamp, printTable, writeJson, writeLine } from './output.js';
 
@@ -43,7 +41,7 @@ function statOrNull(path: string): Stats | null {
 }
 
 /** A board's entry: sizes and times first (opening it could create its WAL), then its task counts. */
-function describeBoard(slug: string | null, path: string, current: string): BoardEntry {
+async function describeBoard(slug: string | null, path: string, current: string): Promise<BoardEntry> {
   const files = [path, `${path}-wal`].map(statOrNull).filter((s): s is Stats => s !== null);
   const entry: BoardEntry = {
     slug,
@@ -56,7 +54,7 @@ function describeBoard(slug: string | null, path: string, current: string): Boar
     error: null,
   };
   try {
-    Object.assign(entry, peekBoard(path, busyTimeoutMs()));
+    Object.assign(entry, await peekBoard(path, busyTimeoutMs()));
   } catch (err) {
     entry.error = errorMessage(err);
   }
@@ -64,11 +62,11 @@ function describeBoard(slug: string | null, path: string, current: string): Boar
 }
 
 /** The named boards (folders with a valid slug holding a board file), by slug, after the default board. */
-export function listBoards(options: GlobalOptions): BoardEntry[] {
+export async function listBoards(options: GlobalOptions): Promise<BoardEntry[]> {
   const current = resolveBoardPath(options);
   const entries: BoardEntry[] = [];
   const defaultBoard = join(kanbanHome(), BOARD_FILE);
-  if (existsSync(defaultBoard)) entries.push(describeBoard(null, defaultBoard, current));
+  if (existsSync(defaultBoard)) entries.push(await describeBoard(null, defaultBoard, current));
   let names: string[] = [];
   try {
     names = readdirSync(boardsDir()).sort();
@@ -82,13 +80,13 @@ export function listBoards(options: GlobalOptions): BoardEntry[] {
     } catch {
       continue; // not a slug: not a board kanban made
     }
-    if (statOrNull(path)?.isFile()) entries.push(describeBoard(name, path, current));
+    if (statOrNull(path)?.isFile()) entries.push(await describeBoard(name, path, current));
   }
   return entries;
 }
 
-export function boardsListCommand(options: GlobalOptions): void {
-  const boards = listBoards(options);
+export async function boardsListCommand(options: GlobalOptions): Promise<void> {
+  const boards = await listBoards(options);
   if (options.json) return writeJson(boards);
   if (boards.length === 0) {
     writeLine(`no boards in ${cleanLine(kanbanHome())}: \`kanban init\` makes the default one, \`kanban boards create SLUG\` a named one`);
@@ -110,12 +108,14 @@ export function boardsListCommand(options: GlobalOptions): void {
 }
 
 /** `kanban boards create SLUG`: a new named board; an existing one is refused (exit 1). */
-export function boardsCreateCommand(options: GlobalOptions, rawSlug: string): void {
+export async function boardsCreateCommand(options: GlobalOptions, rawSlug: string): Promise<void> {
   const slug = checkSlug(rawSlug, 'boards create');
   const path = namedBoardPath(slug, 'boards create');
   if (existsSync(path)) throw new Refused(`board ${slug} already exists at ${path}`);
-  openStore(path, { busyTimeoutMs: busyTimeoutMs() }).close();
-  if (options.json) writeJson({ slug, db: path, created: true, schema_version: SCHEMA_VERSION });
+  const board = await openBoard(path, { busyTimeoutMs: busyTimeoutMs() });
+  const { schemaVersion } = await board.describe();
+  await board.close();
+  if (options.json) writeJson({ slug, db: path, created: true, schema_version: schemaVersion });
   else writeLine(`created board ${slug} at ${cleanLine(path)}`);
 }
 
@@ -165,7 +165,7 @@ export async function boardsRmCommand(options: GlobalOptions, rawSlug: string, y
   let { dir, db } = boardToRemove(slug);
   if (!yes) {
     if (!process.stdin.isTTY) throw new InvalidInput(`boards rm ${slug} needs --yes when stdin is not a terminal; nothing removed`);
-    const entry = describeBoard(slug, db, '');
+    const entry = await describeBoard(slug, db, '');
     const contents = entry.tasks === null ? 'unreadable' : `${entry.tasks} tasks${entry.running ? `, ${entry.running} marked running` : ''}`;
     const prompt = `remove board ${slug} (${contents}, ${formatBytes(entry.size_bytes)}) with its logs and workspaces, ${cleanLine(dir)}?\ntype the slug to confirm: `;
     const answer = await ask(prompt);

@@ -154,6 +154,8 @@ export interface BoardStore {
    * same board) commits a change; not for this one's own writes. Returns the function that stops it.
    */
   watch(onChange: () => void): () => void;
+  /** The board's schema version, and what its backend says of its storage (SQLite: its journal mode): `kanban init`. */
+  describe(): Promise<{ schemaVersion: number; storage: Record<string, string> }>;
   /**
    * Upkeep after a dispatcher's tick, never raising: SQLite folds a grown WAL back into the board
    * (`afterDiskFull`: whatever its size). A server backend has nothing to do.

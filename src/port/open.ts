@@ -18,3 +18,13 @@ export async function openBoard(location: string, options: OpenBoardOptions = {}
   const { SqliteBoard } = await import('../store/sqlite-board.js');
   return SqliteBoard.open(location, options);
 }
+
+/**
+ * A look at a board without opening it for use (what `kanban boards` lists): its task counts. Nothing
+ * is migrated, checked, copied or changed, and a board another version wrote is read as it is.
+ * Throws when it cannot be read.
+ */
+export async function peekBoard(location: string, busyTimeoutMs: number): Promise<{ tasks: number; running: number }> {
+  const { peekBoard: peekSqlite } = await import('../store/peek.js');
+  return peekSqlite(location, busyTimeoutMs);
+}

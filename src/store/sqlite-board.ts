@@ -170,6 +170,10 @@ export class SqliteBoard implements BoardStore {
     return () => watcher.close();
   }
 
+  async describe(): Promise<{ schemaVersion: number; storage: Record<string, string> }> {
+    return { schemaVersion: Number(this.store.db.pragma('user_version', { simple: true })), storage: { journal_mode: this.store.journalMode } };
+  }
+
   /** The WAL folded back and truncated once the queue is idle (`checkpointWal` skips itself inside a transaction). */
   async maintain(options: { afterDiskFull?: boolean } = {}): Promise<void> {
     await this.store.settled();

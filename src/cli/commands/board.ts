@@ -1,21 +1,21 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { resolveBoardPath } from '../../location.js';
-import { SCHEMA_VERSION } from '../../store/schema.js';
-import { globalOptions, withStore } from '../context.js';
+import { globalOptions, withBoard } from '../context.js';
 import { writeJson, writeLine } from '../output.js';
 
 export function registerBoardCommands(program: Command): void {
   program
     .command('init')
     .description('create the board (it is also created on first use)')
-    .action((_options, command: Command) => {
+    .action(async (_options, command: Command) => {
       const options = globalOptions(command);
       const existed = existsSync(resolveBoardPath(options));
-      withStore(options, (store) => {
-        const report = { db: store.path, created: !existed, schema_version: SCHEMA_VERSION, journal_mode: store.journalMode };
+      await withBoard(options, async (board) => {
+        const { schemaVersion, storage } = await board.describe();
+        const report = { db: board.ref.location, created: !existed, schema_version: schemaVersion, ...storage };
         if (options.json) writeJson(report);
-        else writeLine(`${existed ? 'board already exists at' : 'created board at'} ${store.path}`);
+        else writeLine(`${existed ? 'board already exists at' : 'created board at'} ${board.ref.location}`);
       });
     });
 }

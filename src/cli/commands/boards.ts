@@ -10,7 +10,7 @@ export function registerBoardsCommands(program: Command): void {
     .description('every board: slug, tasks, size, last change (* the one the options point at)')
     .action(async (_opts: unknown, command: Command) => {
       const { boardsListCommand } = await import('../boards-command.js');
-      boardsListCommand(globalOptions(command));
+      await boardsListCommand(globalOptions(command));
     });
 
   boards
@@ -19,7 +19,7 @@ export function registerBoardsCommands(program: Command): void {
     .argument('<slug>', 'a-z, 0-9, _ and -, starting with a letter or digit')
     .action(async (slug: string, _opts: unknown, command: Command) => {
       const { boardsCreateCommand } = await import('../boards-command.js');
-      boardsCreateCommand(globalOptions(command), slug);
+      await boardsCreateCommand(globalOptions(command), slug);
     });
 
   boards
