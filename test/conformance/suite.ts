@@ -223,6 +223,18 @@ export function conformance(factory: BoardFactory): void {
         console.log(`${factory.name}: heartbeat won ${endings.heartbeat}, take-back won ${endings.takeBack}`);
       });
 
+      it('a board is at its backend\'s latest schema, and another connection opening it migrates nothing', async () => {
+        const { schemaVersion, storage } = await board.describe();
+        expect(schemaVersion).toBeGreaterThan(0);
+        expect(typeof storage).toBe('object');
+        await board.transitions.create({ title: 'before the second open' });
+        const before = await h.snapshot();
+        const other = await h.second();
+        expect((await other.describe()).schemaVersion).toBe(schemaVersion);
+        expect(await other.tasks.count()).toBe(1);
+        expect(await h.snapshot()).toEqual(before);
+      });
+
       it('watch hears a commit from another connection, and not its own', async () => {
         const other = await h.second();
         let heard = 0;
