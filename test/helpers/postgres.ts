@@ -1,0 +1,86 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A throwaway PostgreSQL for the tests: a server started from the installed binaries in a temp
+ * folder, listening on a Unix socket only (no TCP port, so nothing but this machine can reach it),
+ * with fsync off (its data dies with the test run anyway). KANBAN_TEST_POSTGRES_URL names a server
+ * to use instead. Without either, the PostgreSQL tests skip on a developer's machine and fail under
+ * CI=true (`.ci/run` installs Debian's `postgresql` package where it is missing).
+ */
+export interface TestPostgres {
+  /** A connection string node-postgres takes: the socket's folder as host. */
+  url: string;
+  stop(): void;
+}
+
+/** The folder holding initdb and pg_ctl: pg_config's, else the newest under /usr/lib/postgresql. */
+export function postgresBinaries(): string | null {
+  const candidates: string[] = [];
+  try {
+    candidates.push(execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+  } catch {
+    // no pg_config: look where Debian puts the server
+  }
+  try {
+    const versions = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a));
+    candidates.push(...versions.map((v) => `/usr/lib/postgresql/${v}/bin`));
+  } catch {
+    // no server installed there
+  }
+  return candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl'))) ?? null;
+}
+
+/** Why the PostgreSQL tests cannot run here, or null when they can. */
+export function postgresUnavailable(): string | null {
+  if (process.env.KANBAN_TEST_POSTGRES_URL) return null;
+  if (postgresBinaries() === null) return 'no PostgreSQL server binaries (initdb, pg_ctl) and no KANBAN_TEST_POSTGRES_URL';
+  if (userInfo().uid === 0 && spawnSync('id', ['postgres'], { stdio: 'ignore' }).status !== 0) return 'running as root and there is no postgres user for initdb';
+  return null;
+}
+
+/**
+ * Starts a server (or hands the one KANBAN_TEST_POSTGRES_URL names). initdb refuses to run as root,
+ * so as root the server runs as the `postgres` user, through runuser, in a folder it owns.
+ */
+export function startPostgres(): TestPostgres {
+  const given = process.env.KANBAN_TEST_POSTGRES_URL;
+  if (given) return { url: given, stop: () => {} };
+  const why = postgresUnavailable();
+  if (why) throw new Error(`cannot start PostgreSQL: ${why}`);
+  const bin = postgresBinaries()!;
+  const dir = mkdtempSync(join(tmpdir(), 'kanban-pg-'));
+  const data = join(dir, 'data');
+  const asRoot = userInfo().uid === 0;
+  if (asRoot) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+    chownSync(dir, uid, gid);
+    chmodSync(dir, 0o700);
+  }
+  const run = (program: string, args: string[]) => {
+    const argv = asRoot ? ['runuser', '-u', 'postgres', '--', join(bin, program), ...args] : [join(bin, program), ...args];
+    const result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 60_000 });
+    if (result.status !== 0) throw new Error(`${program} failed (${result.status ?? result.signal ?? result.error?.message}): ${(result.stderr || result.stdout || '').trim().slice(-2000)}`);
+  };
+  const options = ['-k', dir, '-c', "listen_addresses=''", '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'].join(' ');
+  try {
+    run('initdb', ['-D', data, '--no-sync', '-A', 'trust', '-U', 'kanban', '-E', 'UTF8', '--no-locale']);
+    run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', options, '-w', '-t', '60', 'start']);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    url: `postgresql://kanban@/postgres?host=${encodeURIComponent(dir)}`,
+    stop: () => {
+      try {
+        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-t', '30', 'stop']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
