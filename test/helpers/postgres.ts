@@ -11,8 +11,10 @@ import { join } from 'node:path';
  * CI=true (`.ci/run` installs Debian's `postgresql` package where it is missing).
  */
 export interface TestPostgres {
-  /** A connection string node-postgres takes: the socket's folder as host. */
+  /** A connection string node-postgres takes (the socket's folder as host), to the `postgres` database. */
   url: string;
+  /** The same server, another database. */
+  urlFor(database: string): string;
   stop(): void;
 }
 
@@ -47,7 +49,14 @@ export function postgresUnavailable(): string | null {
  */
 export function startPostgres(): TestPostgres {
   const given = process.env.KANBAN_TEST_POSTGRES_URL;
-  if (given) return { url: given, stop: () => {} };
+  if (given) {
+    const urlFor = (database: string) => {
+      const url = new URL(given);
+      url.pathname = `/${database}`;
+      return url.toString();
+    };
+    return { url: given, urlFor, stop: () => {} };
+  }
   const why = postgresUnavailable();
   if (why) throw new Error(`cannot start PostgreSQL: ${why}`);
   const bin = postgresBinaries()!;
@@ -73,8 +82,10 @@ export function startPostgres(): TestPostgres {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+  const urlFor = (database: string) => `postgresql://kanban@/${database}?host=${encodeURIComponent(dir)}`;
   return {
-    url: `postgresql://kanban@/postgres?host=${encodeURIComponent(dir)}`,
+    url: urlFor('postgres'),
+    urlFor,
     stop: () => {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-t', '30', 'stop']);

@@ -1,0 +1,76 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PG_SCHEMA_VERSION, migratePg, schemaVersion } from '../../src/pg/schema.js';
+import { postgresUnavailable, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+
+/** The PostgreSQL board's migrations (issue 14): several hosts starting at once migrate once. */
+const unavailable = postgresUnavailable();
+const skip = unavailable !== null && process.env.CI !== 'true';
+
+describe.skipIf(skip)(`PostgreSQL migrations${skip ? ` (skipped: ${unavailable})` : ''}`, () => {
+  let server: TestPostgres;
+  let database = 0;
+  beforeAll(() => {
+    server = startPostgres();
+  }, 90_000);
+  afterAll(() => server?.stop(), 60_000);
+
+  /** A fresh database on the server, and a way to connect to it. */
+  async function freshDatabase(): Promise<() => Promise<pg.Client>> {
+    const name = `board_${process.pid}_${++database}`;
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    return async () => {
+      const client = new pg.Client({ connectionString: server.urlFor(name) });
+      await client.connect();
+      return client;
+    };
+  }
+
+  it('eight connections migrating a new board at once: it is migrated once, to the latest version', async () => {
+    const connect = await freshDatabase();
+    const clients = await Promise.all(Array.from({ length: 8 }, connect));
+    try {
+      const applied = await Promise.all(clients.map((client) => migratePg(client)));
+      expect(applied.flat()).toEqual(Array.from({ length: PG_SCHEMA_VERSION }, (_, i) => i + 1));
+      expect(await schemaVersion(clients[0]!)).toBe(PG_SCHEMA_VERSION);
+      const { rows } = await clients[0]!.query<{ n: number }>('SELECT count(*)::int AS n FROM kanban_schema');
+      expect(rows[0]!.n).toBe(1);
+      const tables = await clients[0]!.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1");
+      expect(tables.rows.map((r) => r.table_name)).toEqual(['event_cursors', 'kanban_schema', 'task_comments', 'task_events', 'task_links', 'task_runs', 'tasks']);
+      expect(await migratePg(clients[1]!)).toEqual([]); // again: nothing to do
+    } finally {
+      await Promise.all(clients.map((client) => client.end()));
+    }
+  });
+
+  it('a board a newer kanban wrote is refused, and left as it is', async () => {
+    const connect = await freshDatabase();
+    const client = await connect();
+    try {
+      await migratePg(client);
+      await client.query('UPDATE kanban_schema SET version = $1', [PG_SCHEMA_VERSION + 5]);
+      await expect(migratePg(client)).rejects.toThrow(/written by a newer kanban \(schema version \d+; this kanban knows up to \d+\): upgrade kanban/);
+      expect(await schemaVersion(client)).toBe(PG_SCHEMA_VERSION + 5);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('the schema keeps the board rules: a task id, a status and a run outcome outside them are refused', async () => {
+    const connect = await freshDatabase();
+    const client = await connect();
+    try {
+      await migratePg(client);
+      const insert = (id: string, status: string) => client.query('INSERT INTO tasks (id, title, status, created_at, updated_at) VALUES ($1, $2, $3, 0, 0)', [id, 'x', status]);
+      await insert('t_0123abcd', 'ready');
+      await expect(insert('t_nothex!', 'ready')).rejects.toThrow(/check constraint/);
+      await expect(insert('t_0123abce', 'someday')).rejects.toThrow(/check constraint/);
+      await expect(client.query("INSERT INTO task_runs (task_id, status, claim_lock, started_at, outcome) VALUES ('t_0123abcd', 'ended', 'h:1:a', 0, 'exploded')")).rejects.toThrow(/check constraint/);
+    } finally {
+      await client.end();
+    }
+  });
+});
