@@ -14,6 +14,9 @@ export interface PgMigration {
 
 const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
 
+/** The channel a board's writes are announced on (a trigger on task_events NOTIFYs it). */
+export const PG_CHANGE_CHANNEL = 'kanban_board_changed';
+
 const v1: PgMigration = {
   version: 1,
   sql: `
@@ -108,6 +111,14 @@ const v1: PgMigration = {
       event_id bigint NOT NULL,
       updated_at bigint NOT NULL
     );
+
+    -- Every board write records an event: a NOTIFY per statement tells every listening host (pg/watch.ts).
+    CREATE FUNCTION kanban_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM pg_notify('${PG_CHANGE_CHANNEL}', '');
+      RETURN NULL;
+    END $$;
+    CREATE TRIGGER task_events_notify AFTER INSERT ON task_events FOR EACH STATEMENT EXECUTE FUNCTION kanban_notify_change();
   `,
 };
 

@@ -13,8 +13,6 @@ import { join } from 'node:path';
 export interface TestPostgres {
   /** A connection string node-postgres takes (the socket's folder as host), to the `postgres` database. */
   url: string;
-  /** The same server, another database. */
-  urlFor(database: string): string;
   stop(): void;
 }
 
@@ -49,14 +47,7 @@ export function postgresUnavailable(): string | null {
  */
 export function startPostgres(): TestPostgres {
   const given = process.env.KANBAN_TEST_POSTGRES_URL;
-  if (given) {
-    const urlFor = (database: string) => {
-      const url = new URL(given);
-      url.pathname = `/${database}`;
-      return url.toString();
-    };
-    return { url: given, urlFor, stop: () => {} };
-  }
+  if (given) return { url: given, stop: () => {} };
   const why = postgresUnavailable();
   if (why) throw new Error(`cannot start PostgreSQL: ${why}`);
   const bin = postgresBinaries()!;
@@ -82,10 +73,8 @@ export function startPostgres(): TestPostgres {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  const urlFor = (database: string) => `postgresql://kanban@/${database}?host=${encodeURIComponent(dir)}`;
   return {
-    url: urlFor('postgres'),
-    urlFor,
+    url: `postgresql://kanban@/postgres?host=${encodeURIComponent(dir)}`,
     stop: () => {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-t', '30', 'stop']);
@@ -94,4 +83,28 @@ export function startPostgres(): TestPostgres {
       }
     },
   };
+}
+
+/**
+ * A new, empty database on the run's server (test/postgres/global-setup.ts), for one test file:
+ * its connection string. Null when there is no server: the caller skips (or fails, under CI=true).
+ */
+export async function freshDatabase(serverUrl: string, label: string): Promise<string> {
+  const { default: pg } = await import('pg');
+  const name = `${label}_${process.pid}_${++databases}`.replace(/[^a-z0-9_]/gi, '_').toLowerCase();
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return withDatabase(serverUrl, name);
+}
+
+let databases = 0;
+
+/** `url` with its database replaced by `database` (works for a Unix-socket URL, whose host is empty). */
+export function withDatabase(url: string, database: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^/]*\/)[^?]*/, `$1${database}`);
 }

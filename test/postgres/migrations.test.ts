@@ -1,36 +1,29 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { PG_SCHEMA_VERSION, migratePg, schemaVersion } from '../../src/pg/schema.js';
-import { postgresUnavailable, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { freshDatabase } from '../helpers/postgres.js';
 
 /** The PostgreSQL board's migrations (issue 14): several hosts starting at once migrate once. */
-const unavailable = postgresUnavailable();
-const skip = unavailable !== null && process.env.CI !== 'true';
+const server = inject('postgresUrl');
+const skip = server === null && process.env.CI !== 'true';
 
-describe.skipIf(skip)(`PostgreSQL migrations${skip ? ` (skipped: ${unavailable})` : ''}`, () => {
-  let server: TestPostgres;
-  let database = 0;
+describe.skipIf(skip)(`PostgreSQL migrations${skip ? ' (skipped: no PostgreSQL here)' : ''}`, () => {
   beforeAll(() => {
-    server = startPostgres();
-  }, 90_000);
-  afterAll(() => server?.stop(), 60_000);
+    expect(server, 'no PostgreSQL for the run: install postgresql (Debian) or set KANBAN_TEST_POSTGRES_URL').not.toBeNull();
+  });
 
-  /** A fresh database on the server, and a way to connect to it. */
-  async function freshDatabase(): Promise<() => Promise<pg.Client>> {
-    const name = `board_${process.pid}_${++database}`;
-    const admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
+  /** A new board database on the run's server, and a way to connect to it. */
+  async function newBoard(): Promise<() => Promise<pg.Client>> {
+    const url = await freshDatabase(server!, 'migrations');
     return async () => {
-      const client = new pg.Client({ connectionString: server.urlFor(name) });
+      const client = new pg.Client({ connectionString: url });
       await client.connect();
       return client;
     };
   }
 
   it('eight connections migrating a new board at once: it is migrated once, to the latest version', async () => {
-    const connect = await freshDatabase();
+    const connect = await newBoard();
     const clients = await Promise.all(Array.from({ length: 8 }, connect));
     try {
       const applied = await Promise.all(clients.map((client) => migratePg(client)));
@@ -47,7 +40,7 @@ describe.skipIf(skip)(`PostgreSQL migrations${skip ? ` (skipped: ${unavailable})
   });
 
   it('a board a newer kanban wrote is refused, and left as it is', async () => {
-    const connect = await freshDatabase();
+    const connect = await newBoard();
     const client = await connect();
     try {
       await migratePg(client);
@@ -60,7 +53,7 @@ describe.skipIf(skip)(`PostgreSQL migrations${skip ? ` (skipped: ${unavailable})
   });
 
   it('the schema keeps the board rules: a task id, a status and a run outcome outside them are refused', async () => {
-    const connect = await freshDatabase();
+    const connect = await newBoard();
     const client = await connect();
     try {
       await migratePg(client);

@@ -1,24 +1,24 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postgresUnavailable, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { freshDatabase } from '../helpers/postgres.js';
 
 /**
- * The throwaway PostgreSQL the PostgreSQL backend's tests run on (issue 14): it starts, takes
- * connections on its Unix socket and nowhere else, and goes away with its data. Skipped without
+ * The run's throwaway PostgreSQL (test/postgres/global-setup.ts), which the PostgreSQL backend's
+ * tests run on (issue 14): it takes connections on its Unix socket and nowhere else. Skipped without
  * PostgreSQL on a developer's machine; under CI=true a missing server is a failure.
  */
-const unavailable = postgresUnavailable();
-const skip = unavailable !== null && process.env.CI !== 'true';
+const server = inject('postgresUrl');
+const skip = server === null && process.env.CI !== 'true';
 
-describe.skipIf(skip)(`a throwaway PostgreSQL${skip ? ` (skipped: ${unavailable})` : ''}`, () => {
-  let server: TestPostgres;
-  beforeAll(() => {
-    server = startPostgres();
-  }, 90_000);
-  afterAll(() => server?.stop(), 60_000);
+describe.skipIf(skip)(`a throwaway PostgreSQL${skip ? ' (skipped: no PostgreSQL here)' : ''}`, () => {
+  let url: string;
+  beforeAll(async () => {
+    expect(server, 'no PostgreSQL for the run: install postgresql (Debian) or set KANBAN_TEST_POSTGRES_URL').not.toBeNull();
+    url = await freshDatabase(server!, 'server');
+  });
 
   it('takes connections on its Unix socket only, with fsync off', async () => {
-    const client = new pg.Client({ connectionString: server.url });
+    const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
       const { rows } = await client.query<{ version: string }>('SELECT version()');

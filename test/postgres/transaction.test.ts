@@ -1,32 +1,26 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { inTransaction, isRetryable } from '../../src/pg/transaction.js';
-import { postgresUnavailable, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { freshDatabase } from '../helpers/postgres.js';
 
 /**
  * The PostgreSQL board's transactions (issue 14): serializable transitions that collide are run
  * again until each has committed once, as if one had run after the other.
  */
-const unavailable = postgresUnavailable();
-const skip = unavailable !== null && process.env.CI !== 'true';
+const server = inject('postgresUrl');
+const skip = server === null && process.env.CI !== 'true';
 
-describe.skipIf(skip)(`PostgreSQL transactions${skip ? ` (skipped: ${unavailable})` : ''}`, () => {
-  let server: TestPostgres;
+describe.skipIf(skip)(`PostgreSQL transactions${skip ? ' (skipped: no PostgreSQL here)' : ''}`, () => {
   let pool: pg.Pool;
   beforeAll(async () => {
-    server = startPostgres();
-    const admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-    await admin.query('CREATE DATABASE txn');
-    await admin.end();
-    pool = new pg.Pool({ connectionString: server.urlFor('txn'), max: 20 });
+    expect(server, 'no PostgreSQL for the run: install postgresql (Debian) or set KANBAN_TEST_POSTGRES_URL').not.toBeNull();
+    pool = new pg.Pool({ connectionString: await freshDatabase(server!, 'transactions'), max: 20 });
     await pool.query('CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL)');
     await pool.query('INSERT INTO counter VALUES (1, 0)');
-  }, 90_000);
+  });
   afterAll(async () => {
     await pool?.end();
-    server?.stop();
-  }, 60_000);
+  });
 
   it('twenty read-then-write increments at SERIALIZABLE, all at once: every one lands once, none is lost', async () => {
     let collisions = 0;
