@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { kanbanHome } from './location.js';
+
+/**
+ * This machine's host id for boards shared between hosts (issue 14): random, made once and kept in
+ * `<KANBAN_HOME>/host-id`. Not the hostname, which two machines can share and a reinstall keeps.
+ * Processes that ask at once on a new machine all get the same id: the first file linked into place
+ * wins, and the others read it.
+ */
+const HOST_ID = /^h_[0-9a-f]{16}$/;
+
+export function hostId(home = kanbanHome()): string {
+  const path = join(home, 'host-id');
+  const existing = readHostId(path);
+  if (existing) return existing;
+  mkdirSync(home, { recursive: true });
+  const mine = `h_${randomBytes(8).toString('hex')}`;
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(temporary, `${mine}\n`, { mode: 0o644 });
+  try {
+    linkSync(temporary, path); // fails if another process put its id there first
+    return mine;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const theirs = readHostId(path);
+    if (!theirs) throw new Error(`${path} holds no host id: remove it and kanban makes a new one`);
+    return theirs;
+  } finally {
+    rmSync(temporary, { force: true });
+  }
+}
+
+function readHostId(path: string): string | null {
+  try {
+    const text = readFileSync(path, 'utf8').trim();
+    return HOST_ID.test(text) ? text : null;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
