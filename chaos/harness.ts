@@ -8,10 +8,9 @@ import { openStore, type Store } from '../src/store/db.js';
 import { createTask, listTasks } from '../src/store/tasks.js';
 import { openRuns } from '../src/store/dispatch.js';
 import { eventsForTask, recentEvents } from '../src/store/events.js';
-import { allLinks } from '../src/store/links.js';
 import { runsForTask } from '../src/store/runs.js';
 import { integrityOk } from '../test/helpers/sqlite-hooks.js';
-import { STATUSES, type RunRow, type TaskRow } from '../src/core/types.js';
+import { STATUSES, type RunRow, type Task } from '../src/core/types.js';
 import { compileSharedObject } from '../test/helpers/native.js';
 import { cleanEnv } from '../test/helpers/processes.js';
 import { behaviourOf, daemonMarker, ESCAPE_KINDS, SUCCESSES } from './behaviour.mjs';
@@ -380,12 +379,11 @@ function stalled(timeline: Array<[number, number]>, now: number): boolean {
 }
 
 /** Tasks that will not move again: done, blocked by the breaker, or todo behind a task the breaker blocked. */
-function finalTasks(store: Store): { final: Set<string>; tasks: TaskRow[] } {
-  const tasks: TaskRow[] = listTasks(store, { statuses: [...STATUSES] });
+function finalTasks(store: Store): { final: Set<string>; tasks: Task[] } {
+  const tasks: Task[] = listTasks(store, { statuses: [...STATUSES] }); // with their links, read in the same snapshot
   const byId = new Map(tasks.map((t) => [t.id, t]));
-  const parents = allLinks(store).parents;
   const stuckBehindBreaker = (id: string, seen = new Set<string>()): boolean =>
-    (parents.get(id) ?? []).some((p) => !seen.has(p) && (byId.get(p)?.status === 'blocked' || (byId.get(p)?.status === 'todo' && stuckBehindBreaker(p, seen.add(p)))));
+    (byId.get(id)?.parents ?? []).some((p) => !seen.has(p) && (byId.get(p)?.status === 'blocked' || (byId.get(p)?.status === 'todo' && stuckBehindBreaker(p, seen.add(p)))));
   const final = new Set(tasks.filter((t) => t.status === 'done' || t.status === 'blocked' || (t.status === 'todo' && stuckBehindBreaker(t.id))).map((t) => t.id));
   return { final, tasks };
 }

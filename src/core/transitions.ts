@@ -1,3 +1,4 @@
+import { Refused } from '../errors.js';
 import { FINISHED_STATUSES, OPEN_STATUSES, type Status } from '../core/types.js';
 
 /**
@@ -48,6 +49,12 @@ export function refusal(transition: Transition, task: { id: string; status: Stat
   if (allows(transition, task.status)) return null;
   const hint = task.status === 'running' ? ' (reclaim it first)' : '';
   return `cannot ${TRANSITIONS[transition].verb} ${task.id}: it is ${task.status}${transition === 'reclaim' ? ', not running' : hint}`;
+}
+
+/** Refuses (`Refused`, the refusal's words) unless the task's status allows `transition`. */
+export function requireTransition(task: { id: string; status: Status }, transition: Transition): void {
+  const why = refusal(transition, task);
+  if (why !== null) throw new Refused(why);
 }
 
 /** Where a task goes when it may run again (created, unblocked, released, reopened): ready, or todo while a parent is unfinished. */

@@ -1,5 +1,4 @@
-import { Refused } from '../errors.js';
-import { refusal } from '../core/transitions.js';
+import { requireTransition } from '../core/transitions.js';
 import type { Task } from '../core/types.js';
 import type { TickContext } from './context.js';
 import { judgeRunningTask } from './judge.js';
@@ -13,8 +12,7 @@ import { pastGrace } from '../core/health.js';
  */
 export async function reclaimTask(ctx: TickContext, id: string): Promise<Task> {
   const task = await ctx.board.tasks.get(id);
-  const why = refusal('reclaim', task);
-  if (why !== null) throw new Refused(why);
+  requireTransition(task, 'reclaim');
   const judgement = await judgeRunningTask(ctx, task);
   if (judgement && judgement.run.status === 'running') await takeBack(ctx, judgement, 'reclaimed', task.claim_expires, { source: 'user' });
   else await ctx.board.dispatch.reclaimGhost(id);

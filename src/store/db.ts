@@ -387,7 +387,7 @@ function migrate(store: Store): void {
   }
 }
 
-function userVersion(db: Database.Database): number {
+export function userVersion(db: Database.Database): number {
   return Number(db.pragma('user_version', { simple: true }));
 }
 

@@ -3,8 +3,9 @@ import type { Store } from './db.js';
 import { insertComment } from './comments.js';
 import { appendEvent } from './events.js';
 import { promoteChildrenOf, unfinishedParents } from './links.js';
-import { requireTaskRow, requireTransition, updateTask } from './rows.js';
-import type { RunIdentity } from '../core/run.js';
+import { requireTaskRow, updateTask } from './rows.js';
+import { requireTransition } from '../core/transitions.js';
+import { identityOf, type RunIdentity } from '../core/run.js';
 import { endOpenRun } from './runs.js';
 import { toTask } from './tasks.js';
 import type { Status, Task, TaskRow } from '../core/types.js';
@@ -47,9 +48,7 @@ export function stopAndBlock(store: Store, id: string, reason: string | null = n
   return store.writeTxn(() => {
     const before = requireTaskRow(store, id);
     requireTransition(before, 'stop-and-block');
-    const run = before.status === 'running' && before.current_run_id !== null && before.claim_lock !== null
-      ? { taskId: id, runId: before.current_run_id, claimLock: before.claim_lock }
-      : null;
+    const run = identityOf(before);
     const ending = { outcome: 'blocked', summary: reason, error: `stopped by a person${reason ? `: ${reason}` : ''}` } as const;
     const stopped = run && endOpenRun(store, id, run.runId, ending) ? run : null;
     return { task: markBlocked(store, before, reason), stopped };

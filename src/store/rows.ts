@@ -1,6 +1,5 @@
 import { NotFound, Refused } from '../errors.js';
 import type { Store } from './db.js';
-import { refusal, type Transition } from '../core/transitions.js';
 import type { TaskRow } from '../core/types.js';
 
 export function getTaskRow(store: Store, id: string): TaskRow | undefined {
@@ -11,12 +10,6 @@ export function requireTaskRow(store: Store, id: string): TaskRow {
   const row = getTaskRow(store, id);
   if (!row) throw new NotFound(`no such task: ${id}`);
   return row;
-}
-
-/** Refuses unless the task's status allows `transition` (the core's table), naming the status it is in. */
-export function requireTransition(row: TaskRow, transition: Transition): void {
-  const why = refusal(transition, row);
-  if (why !== null) throw new Refused(why);
 }
 
 export type TaskChanges = Partial<Omit<TaskRow, 'id' | 'created_at' | 'updated_at'>>;

@@ -5,7 +5,7 @@ import { addComment, commentsForTask } from './comments.js';
 import { loadTaskContext } from './context.js';
 import { takeEvents } from './cursors.js';
 import { BoardCorrupt, type BoardUnusable } from '../errors.js';
-import { checkpointWal, corruptBoardError, openStore, type OpenOptions, type Store } from './db.js';
+import { checkpointWal, corruptBoardError, openStore, userVersion, type OpenOptions, type Store } from './db.js';
 import { loadBoardFacts } from './diagnostics.js';
 import { assignDefault, cooldownOf, dueSchedules, endedRunsWithWorkers, lastRun, noteRespawnGuarded, openRuns, promotableTodos, promoteReady, readyQueue, reclaimGhost, recoverableBlocked, recoverBlocked, releaseSchedule, runningCounts, runningTasks } from './dispatch.js';
 import { eventsAfter, eventsForTask, recentEvents, recordEvent } from './events.js';
@@ -171,7 +171,7 @@ export class SqliteBoard implements BoardStore {
   }
 
   async describe(): Promise<{ schemaVersion: number; storage: Record<string, string> }> {
-    return { schemaVersion: Number(this.store.db.pragma('user_version', { simple: true })), storage: { journal_mode: this.store.journalMode } };
+    return { schemaVersion: userVersion(this.store.db), storage: { journal_mode: this.store.journalMode } };
   }
 
   /** The WAL folded back and truncated once the queue is idle (`checkpointWal` skips itself inside a transaction). */

@@ -11,7 +11,7 @@ import type { DispatcherHandle } from './dispatcher.js';
 import { Diagnostics } from './Diagnostics.js';
 import { Drawer } from './Drawer.js';
 import { Help } from './Help.js';
-import { frameHeight, mainHeight, type Size } from './layout.js';
+import { frameHeight, mainHeight, terminalSize, type Size } from './layout.js';
 import { clamp } from '../core/window.js';
 import type { BoardModel } from './model.js';
 import { Prompt } from './Prompt.js';
@@ -45,7 +45,7 @@ export interface AppProps {
 
 function useTerminalSize(fixed?: Size): Size {
   const { stdout } = useStdout();
-  const read = () => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+  const read = () => terminalSize(stdout);
   const [size, setSize] = useState(read);
   useEffect(() => {
     if (fixed) return;

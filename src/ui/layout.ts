@@ -22,6 +22,11 @@ export interface Size {
   rows: number;
 }
 
+/** A terminal's size, 80×24 where it does not say. */
+export function terminalSize(stdout: { columns?: number; rows?: number }): Size {
+  return { columns: stdout.columns || 80, rows: stdout.rows || 24 };
+}
+
 export function frameHeight(size: Size): number {
   return Math.max(1, size.rows - 1);
 }

@@ -15,6 +15,7 @@ import { openBoard } from '../port/open.js';
 import { App } from './App.js';
 import { BoardModel } from './model.js';
 import { firstPerColumn } from './geometry.js';
+import { terminalSize } from './layout.js';
 import { Keymap } from './commands.js';
 import { DispatcherHandle } from './dispatcher.js';
 import { copyToClipboard, editInEditor, FullScreen } from './terminal.js';
@@ -66,7 +67,7 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
   handle = new DispatcherHandle(loop, () => source.settings, () => source.problem);
 
   const model = await BoardModel.open(board, systemClock, {
-    perColumn: firstPerColumn({ columns: process.stdout.columns || 80, rows: process.stdout.rows || 24 }),
+    perColumn: firstPerColumn(terminalSize(process.stdout)),
     diagnose: () => diagnoseBoard(board, source.config, source.settings, systemClock.now()),
   });
   const screen = new FullScreen(process.stdout, process.stdin, { mouse: options.mouse });
