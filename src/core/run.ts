@@ -22,3 +22,6 @@ export function identityOf(task: TaskRow): RunIdentity | null {
     ? { taskId: task.id, runId: task.current_run_id, claimLock: task.claim_lock }
     : null;
 }
+
+/** Leaving running for a non-running status drops every trace of the claim. */
+export const NO_CLAIM = { claim_lock: null, claim_expires: null, worker_pid: null, current_run_id: null } as const;

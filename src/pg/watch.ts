@@ -20,6 +20,8 @@ export interface PgWatchOptions {
   maxBackoffMs?: number;
   /** While notifications cannot be had: how often the latest event id is read (default 1 s). */
   pollMs?: number;
+  /** A notification from a server process this returns true for is not a change to report (the board's own connections' writes). */
+  ignore?(serverPid: number): boolean;
   /** Told when the watch loses or regains its connection (for the board's status line). */
   onState?(state: 'listening' | 'reconnecting' | 'polling'): void;
 }
@@ -58,7 +60,9 @@ export class PgWatcher {
     const client = new pg.Client({ connectionString: this.connectionString, application_name: WATCH_APPLICATION });
     client.on('error', () => this.lost(client)); // a dropped connection: reconnect
     client.on('end', () => this.lost(client));
-    client.on('notification', () => this.soon());
+    client.on('notification', (message) => {
+      if (!this.options.ignore?.(message.processId)) this.soon();
+    });
     try {
       await client.connect();
       await client.query(`LISTEN ${PG_CHANGE_CHANNEL}`);

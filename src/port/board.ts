@@ -20,7 +20,7 @@ import type { BatchItem, BoardFacts, ClaimCaps, ClaimResult, CreateInput, Create
 
 /** Which board this is: what logs, workspaces, the header and workers are told, instead of a file path. */
 export interface BoardRef {
-  kind: 'sqlite';
+  kind: 'sqlite' | 'postgres';
   /** Where the board is: a file path for SQLite (a URL for a server backend). */
   location: string;
   /** A name for people (the board's header): a named board's slug, else where it is. */

@@ -1,5 +1,5 @@
 import type { Store } from './db.js';
-import { LAST_BLOCK_KIND_SQL } from './events.js';
+import { LAST_BLOCK_KIND_SQL } from '../core/sql.js';
 import { FINISHED_STATUSES, STATUSES, type BoardView, type Card, type ColumnSort, type Status, type TaskRow, type ViewQuery } from '../core/types.js';
 import { clamp, windowStart } from '../core/window.js';
 

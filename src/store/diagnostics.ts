@@ -1,7 +1,7 @@
 import type { Store } from './db.js';
 import { claimHost } from '../core/run.js';
 import { type Status } from '../core/types.js';
-import { FINISHED_SQL } from './sql.js';
+import { FINISHED_SQL } from '../core/sql.js';
 import type { BoardFacts, ProcessProbe, RunningFacts, TaskFacts } from '../port/types.js';
 
 /**

@@ -1,13 +1,14 @@
 import { Refused } from '../errors.js';
 import type { Store } from './db.js';
-import { appendEvent, LAST_BLOCK_KIND_SQL } from './events.js';
+import { appendEvent } from './events.js';
+import { LAST_BLOCK_KIND_SQL } from '../core/sql.js';
 import { NO_CLAIM, readyOrTodo } from './lifecycle.js';
 import { identityOf } from '../core/run.js';
 import { endOpenRun, runById } from './runs.js';
 import { getTaskRow, requireTaskRow, updateTask } from './rows.js';
 import { promoteIfUnblocked } from './links.js';
 import { type RunRow, type TaskRow } from '../core/types.js';
-import { FINISHED_SQL } from './sql.js';
+import { FINISHED_SQL } from '../core/sql.js';
 
 /**
  * The queries and transitions only the dispatcher makes. Every query is bounded by open work (an

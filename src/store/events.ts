@@ -20,12 +20,6 @@ export function recordEvent(store: Store, taskId: string, kind: string, payload:
   store.writeTxn(() => appendEvent(store, taskId, kind, payload));
 }
 
-/**
- * SQL: the kind of task `t`'s latest block, `gave_up` (the breaker's: the dispatcher may recover it)
- * or `blocked` (sticky: only a person unblocks it). Every way into blocked writes one of the two.
- */
-export const LAST_BLOCK_KIND_SQL = "(SELECT e.kind FROM task_events e WHERE e.task_id = t.id AND e.kind IN ('blocked', 'gave_up') ORDER BY e.id DESC LIMIT 1)";
-
 export interface StoredEvent extends Omit<EventRow, 'payload'> {
   payload: string;
 }

@@ -5,15 +5,14 @@ import { appendEvent } from './events.js';
 import { promoteChildrenOf, unfinishedParents } from './links.js';
 import { requireTaskRow, updateTask } from './rows.js';
 import { requireTransition } from '../core/transitions.js';
-import { identityOf, type RunIdentity } from '../core/run.js';
+import { identityOf, NO_CLAIM, type RunIdentity } from '../core/run.js';
+
+export { NO_CLAIM };
 import { endOpenRun } from './runs.js';
 import { toTask } from './tasks.js';
 import type { Status, Task, TaskRow } from '../core/types.js';
 import { readyOrTodo as whereItMayRun } from '../core/transitions.js';
 import type { PromoteOptions, UnfinishedParent } from '../port/types.js';
-
-/** Leaving running for a non-running status drops every trace of the claim. */
-export const NO_CLAIM = { claim_lock: null, claim_expires: null, worker_pid: null, current_run_id: null } as const;
 
 function describeParent(parent: UnfinishedParent): string {
   return `parent ${parent.id} is not done (${parent.status})`;

@@ -3,7 +3,7 @@ import type { Store } from './db.js';
 import { appendEvent } from './events.js';
 import { getTaskRow, requireTaskRow, updateTask } from './rows.js';
 import { isFinished, type TaskRow } from '../core/types.js';
-import { FINISHED_SQL } from './sql.js';
+import { FINISHED_SQL } from '../core/sql.js';
 import type { UnfinishedParent } from '../port/types.js';
 
 /** Parents that still hold the task back (anything but done or archived). */

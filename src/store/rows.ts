@@ -12,7 +12,9 @@ export function requireTaskRow(store: Store, id: string): TaskRow {
   return row;
 }
 
-export type TaskChanges = Partial<Omit<TaskRow, 'id' | 'created_at' | 'updated_at'>>;
+import type { TaskChanges } from '../core/task-fields.js';
+
+export type { TaskChanges };
 
 /**
  * Writes `changes` to a task as a compare-and-set on the status it was read in. Zero rows changed

@@ -1,5 +1,5 @@
 import type { Store } from './db.js';
-import { FINISHED_SQL } from './sql.js';
+import { FINISHED_SQL } from '../core/sql.js';
 import type { RateLimitFacts, RunGroup, SlowTask, StatsFacts } from '../port/types.js';
 
 /**

@@ -4,11 +4,11 @@ import { commentsForTask } from './comments.js';
 import type { Store } from './db.js';
 import { appendEvent, eventsForTask } from './events.js';
 import { allLinks, childIds, insertLink, parentIds } from './links.js';
-import { getTaskRow, requireTaskRow, updateTask, type TaskChanges } from './rows.js';
+import { getTaskRow, requireTaskRow, updateTask } from './rows.js';
+import { checkCreate, checkEdit, checkInteger, createdStatus, newTaskRow, planEdit } from '../core/task-fields.js';
 import { runsForTask } from './runs.js';
-import { isFinished, STATUSES, type Status, type Task, type TaskRow, type SortKey } from '../core/types.js';
-import { TASK_COLUMNS } from './sql.js';
-import { readyOrTodo } from '../core/transitions.js';
+import { STATUSES, type Task, type TaskRow, type SortKey } from '../core/types.js';
+import { TASK_COLUMNS } from '../core/sql.js';
 import type { BatchItem, CreateInput, CreateResult, EditInput, ListFilter, TaskDetail } from '../port/types.js';
 
 export function toTask(store: Store, row: TaskRow): Task {
@@ -91,40 +91,6 @@ const OPEN_ARRAY = Buffer.from('[\n');
 const ROW_SEPARATOR = Buffer.from(',\n');
 const CLOSE_ARRAY = Buffer.from('\n]');
 
-// ---- input checks shared by create and edit ----
-
-const ASSIGNEE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
-function checkTitle(title: string): string {
-  if (title.trim() === '') throw new InvalidInput('a task needs a title');
-  return title;
-}
-
-function checkAssignee(assignee: string | null): string | null {
-  if (assignee !== null && !ASSIGNEE.test(assignee)) {
-    throw new InvalidInput(`invalid assignee '${assignee}': a profile name of letters, digits, _ . and - (at most 64)`);
-  }
-  return assignee;
-}
-
-function checkInteger(value: number, what: string, min: number): number {
-  if (!Number.isSafeInteger(value) || value < min) throw new InvalidInput(`invalid ${what} '${value}': expected a whole number ≥ ${min}`);
-  return value;
-}
-
-function checkPriority(value: number): number {
-  return checkInteger(value, 'priority', Number.MIN_SAFE_INTEGER);
-}
-
-function checkMaxRetries(value: number | null): number | null {
-  return value === null ? null : checkInteger(value, 'max retries', 1);
-}
-
-function checkMaxRuntime(value: number | null): number | null {
-  if (value !== null && !(Number.isFinite(value) && value > 0)) throw new InvalidInput(`invalid max runtime '${value}': expected a duration above 0`);
-  return value;
-}
-
 // ---- create ----
 
 /**
@@ -132,15 +98,7 @@ function checkMaxRuntime(value: number | null): number | null {
  * An idempotency key returns the task that holds it while that task is not archived.
  */
 export function createTask(store: Store, input: CreateInput): CreateResult {
-  const title = checkTitle(input.title);
-  const assignee = checkAssignee(input.assignee ?? null);
-  const priority = checkPriority(input.priority ?? 0);
-  const maxRetries = checkMaxRetries(input.maxRetries ?? null);
-  const maxRuntime = checkMaxRuntime(input.maxRuntimeSeconds ?? null);
-  if (input.triage && input.status) throw new InvalidInput('choose either triage or a status, not both');
-  if (input.idempotencyKey !== undefined && input.idempotencyKey.trim() === '') throw new InvalidInput('an idempotency key cannot be empty');
-  const parents = [...new Set(input.parents ?? [])];
-
+  const checked = checkCreate(input);
   return store.writeTxn(() => {
     if (input.idempotencyKey !== undefined) {
       const existing = store
@@ -148,46 +106,16 @@ export function createTask(store: Store, input: CreateInput): CreateResult {
         .get(input.idempotencyKey) as TaskRow | undefined;
       if (existing) return { task: toTask(store, existing), created: false };
     }
-    const parentRows = parents.map((id) => requireTaskRow(store, id));
-    const unfinished = parentRows.filter((p) => !isFinished(p.status));
-    if (input.status === 'ready' && unfinished.length > 0) {
-      throw new Refused(`cannot create ${title.trim()} as ready: parent ${unfinished[0]!.id} is not done (${unfinished[0]!.status})`);
-    }
-    const status: Status = input.triage ? 'triage' : (input.status ?? readyOrTodo(unfinished.length));
-
+    const parentRows = checked.parents.map((id) => requireTaskRow(store, id));
+    const status = createdStatus(input, checked, parentRows);
+    if (typeof status !== 'string') throw new Refused(status.refused);
     let id = newTaskId();
     while (getTaskRow(store, id)) id = newTaskId();
-    const now = store.clock.now();
-    const row: TaskRow = {
-      id,
-      title,
-      body: input.body ?? '',
-      status,
-      assignee,
-      priority,
-      claim_lock: null,
-      claim_expires: null,
-      worker_pid: null,
-      current_run_id: null,
-      last_heartbeat_at: null,
-      consecutive_failures: 0,
-      max_retries: maxRetries,
-      max_runtime_seconds: maxRuntime,
-      scheduled_until: null,
-      status_reason: null,
-      summary: null,
-      workspace_kind: input.workspace?.kind ?? 'scratch',
-      workspace_path: input.workspace?.path ?? null,
-      idempotency_key: input.idempotencyKey ?? null,
-      created_at: now,
-      updated_at: now,
-      started_at: null,
-      completed_at: null,
-    };
+    const row = newTaskRow(input, checked, id, status, store.clock.now());
     const columns = Object.keys(row);
     store.stmt(`INSERT INTO tasks (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`).run(row);
     for (const parent of parentRows) insertLink(store, parent.id, id);
-    appendEvent(store, id, 'created', { status, assignee, priority, parents });
+    appendEvent(store, id, 'created', { status, assignee: row.assignee, priority: row.priority, parents: checked.parents });
     if (status === 'blocked') appendEvent(store, id, 'blocked', { from: null, reason: null, source: 'user', sticky: true });
     return { task: toTask(store, row), created: true };
   });
@@ -241,31 +169,12 @@ export function createTasks(store: Store, items: readonly BatchItem[], options: 
  * would free the slot while the run goes on.
  */
 export function editTask(store: Store, id: string, input: EditInput): Task {
-  const wanted: TaskChanges = {};
-  if (input.title !== undefined) wanted.title = checkTitle(input.title);
-  if (input.body !== undefined) wanted.body = input.body;
-  if (input.assignee !== undefined) wanted.assignee = checkAssignee(input.assignee);
-  if (input.priority !== undefined) wanted.priority = checkPriority(input.priority);
-  if (input.maxRetries !== undefined) wanted.max_retries = checkMaxRetries(input.maxRetries);
-  if (input.maxRuntimeSeconds !== undefined) wanted.max_runtime_seconds = checkMaxRuntime(input.maxRuntimeSeconds);
-  if (input.resetFailures) wanted.consecutive_failures = 0;
-  if (input.clearClaim) Object.assign(wanted, { claim_lock: null, claim_expires: null, worker_pid: null, current_run_id: null });
-
+  const wanted = checkEdit(input);
   return store.writeTxn(() => {
     const before = requireTaskRow(store, id);
-    if (input.clearClaim && before.status === 'running') {
-      throw new Refused(`cannot clear the claim of ${id}: it is running (reclaim it instead)`);
-    }
-    if (wanted.assignee !== undefined && wanted.assignee !== before.assignee && before.status === 'running') {
-      throw new Refused(`cannot reassign ${id}: it is running as ${before.assignee ?? 'nobody'} (reclaim or block it first)`);
-    }
-    const changes: TaskChanges = {};
-    const changed: Record<string, { from: unknown; to: unknown }> = {};
-    for (const [column, value] of Object.entries(wanted) as Array<[keyof TaskChanges, unknown]>) {
-      if (before[column] === value) continue;
-      (changes as Record<string, unknown>)[column] = value;
-      if (column !== 'assignee') changed[column] = { from: before[column], to: value };
-    }
+    const plan = planEdit(before, input, wanted);
+    if ('refused' in plan) throw new Refused(plan.refused);
+    const { changes, changed } = plan;
     if (Object.keys(changes).length === 0) return toTask(store, before);
     const after = updateTask(store, before, changes);
     if ('assignee' in changes) appendEvent(store, id, 'assigned', { from: before.assignee, to: after.assignee, source: 'user' });

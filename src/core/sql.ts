@@ -1,7 +1,14 @@
-import { FINISHED_STATUSES, type TaskRow } from '../core/types.js';
+/** The SQL forms of core's sets, the same in every backend's dialect. */
+import { FINISHED_STATUSES, type TaskRow } from './types.js';
 
 /** FINISHED_STATUSES as an SQL list, for `status IN …` and `NOT IN …`: the finished set written once. */
 export const FINISHED_SQL = `(${FINISHED_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+
+/**
+ * The kind of task `t`'s latest block, `gave_up` (the breaker's: the dispatcher may recover it) or
+ * `blocked` (sticky: only a person unblocks it). Every way into blocked writes one of the two.
+ */
+export const LAST_BLOCK_KIND_SQL = "(SELECT e.kind FROM task_events e WHERE e.task_id = t.id AND e.kind IN ('blocked', 'gave_up') ORDER BY e.id DESC LIMIT 1)";
 
 /** Every column of `tasks`, in table order: the one list that SQL building task JSON reads. */
 export const TASK_COLUMNS = [

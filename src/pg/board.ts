@@ -1,0 +1,239 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type pg from 'pg';
+import type { Clock } from '../clock.js';
+import { InvalidInput, KanbanError } from '../errors.js';
+import { kanbanHome } from '../location.js';
+import type { BoardRef, BoardStore } from '../port/board.js';
+import { openPool, redactUrl } from './connection.js';
+import { addComment, commentsForTask } from './comments.js';
+import { loadTaskContext } from './context.js';
+import { takeEvents } from './cursors.js';
+import { loadBoardFacts } from './diagnostics.js';
+import { assignDefault, cooldownOf, dueSchedules, endedRunsWithWorkers, lastRun, noteRespawnGuarded, openRuns, promotableTodos, promoteReady, readyQueue, reclaimGhost, recoverableBlocked, recoverBlocked, releaseSchedule, runningCounts, runningTasks } from './dispatch.js';
+import { pgCoreError } from './errors.js';
+import { eventsAfter, eventsForTask, recentEvents, recordEvent } from './events.js';
+import { attachSupervisor, blockRun, checkOwnership, claimTask, commentFromRun, completeRun, createFromRun, extendClaim, heartbeat, recordExit, recordFailedRun, recordSpawn, releaseRun, reviewRun } from './lease.js';
+import { approveTask, archiveTask, blockTask, completeTask, promoteTask, reopenTask, requestChanges, scheduleTask, stopAndBlock, unblockTask } from './lifecycle.js';
+import { linkTasks, unlinkTasks } from './links.js';
+import { childIds, parentIds, toTask, unfinishedParents } from './rows.js';
+import { runById, runsForTask } from './runs.js';
+import { migratePg, PG_SCHEMA_VERSION, schemaVersion } from './schema.js';
+import { readStatsFacts } from './stats.js';
+import { countTasks, createTask, createTasks, editTask, getTask, listTasks, listTasksJson, showTask } from './tasks.js';
+import { CommitFailed, inTransaction } from './transaction.js';
+import { Tx } from './tx.js';
+import { PgWatcher } from './watch.js';
+import { boardView, columnCounts, columnWindow, positionInColumn } from './windows.js';
+
+/**
+ * A PostgreSQL board's identity: its URL (with any password, for connecting and for KANBAN_DB); its
+ * name for people, the URL without the password; and a folder on this host for the logs and
+ * workspaces of the runs this host runs (`$KANBAN_HOME/pg/<database>-<hash of the URL>`).
+ */
+export function postgresRef(url: string): BoardRef {
+  const name = redactUrl(url);
+  const database = /^postgres(?:ql)?:\/\/[^/]*\/([^?#]*)/i.exec(url)?.[1] || 'postgres';
+  const slug = `${decodeURIComponent(database).replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 40)}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+  return { kind: 'postgres', location: url, name, dataDir: join(kanbanHome(), 'pg', slug) };
+}
+
+export interface PgOpenOptions {
+  /** A test's clock; without one, every time is the database's (`now` of each transaction). */
+  clock?: Clock;
+  /** A board with no schema yet is an error (commands that only read), not created. */
+  mustExist?: boolean;
+  /** How long to keep running a transaction again after serialization failures (default 10 s). */
+  busyTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+type Kind = 'read' | 'write' | 'hot';
+
+/**
+ * The board port on PostgreSQL. Each method is one transaction on a connection of the pool: reads at
+ * REPEATABLE READ (one snapshot), transitions at SERIALIZABLE (run again from the start after a
+ * serialization failure or a deadlock), and the hot paths a run takes many times (claim, heartbeat,
+ * lease renewal) at READ COMMITTED, each written to hold there (row locks, compare-and-set).
+ */
+export class PgBoard implements BoardStore {
+  readonly ref: BoardRef;
+  /** The server process ids of this board's own connections: their writes are not another's change. */
+  private readonly ownPids = new Set<number>();
+
+  static async open(url: string, options: PgOpenOptions = {}): Promise<PgBoard> {
+    const ref = postgresRef(url);
+    const pool = openPool(url, options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {});
+    try {
+      const client = await pool.connect();
+      try {
+        if (options.mustExist && (await hasNoSchema(client))) throw new InvalidInput(`no board at ${ref.name}: create it with \`kanban init --db ${ref.name}\``);
+        await migratePg(client);
+      } finally {
+        client.release();
+      }
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw err instanceof KanbanError ? err : pgCoreError(err, ref.name);
+    }
+    return new PgBoard(ref, pool, options);
+  }
+
+  private constructor(
+    ref: BoardRef,
+    private readonly pool: pg.Pool,
+    private readonly options: PgOpenOptions,
+  ) {
+    this.ref = ref;
+    pool.on('connect', (client) => {
+      const pid = (client as unknown as { processID?: number }).processID;
+      if (pid) this.ownPids.add(pid);
+    });
+    pool.on('remove', (client) => this.ownPids.delete((client as unknown as { processID?: number }).processID ?? 0));
+  }
+
+  /** `fn(tx, ...args)` as a transaction of its own, of `kind`. */
+  private call<A extends unknown[], R>(kind: Kind, fn: (tx: Tx, ...args: A) => Promise<R>): (...args: A) => Promise<R> {
+    return (...args) => this.transaction(kind, (tx) => fn(tx, ...args));
+  }
+
+  private async transaction<R>(kind: Kind, body: (tx: Tx) => Promise<R>): Promise<R> {
+    const clock = this.options.clock;
+    try {
+      return await inTransaction(this.pool, (client, dbNow) => body(new Tx(client, clock ? clock.now() : dbNow!, kind !== 'read')), {
+        isolation: kind === 'read' ? 'repeatable read' : kind === 'write' ? 'serializable' : 'read committed',
+        readOnly: kind === 'read',
+        readTime: !clock,
+        deadlineMs: this.options.busyTimeoutMs ?? 10_000,
+      });
+    } catch (err) {
+      throw err instanceof CommitFailed ? pgCoreError(err.cause, this.ref.name, 'commit') : pgCoreError(err, this.ref.name);
+    }
+  }
+
+  private read<A extends unknown[], R>(fn: (tx: Tx, ...args: A) => Promise<R>) {
+    return this.call('read', fn);
+  }
+
+  private write<A extends unknown[], R>(fn: (tx: Tx, ...args: A) => Promise<R>) {
+    return this.call('write', fn);
+  }
+
+  private hot<A extends unknown[], R>(fn: (tx: Tx, ...args: A) => Promise<R>) {
+    return this.call('hot', fn);
+  }
+
+  readonly tasks = {
+    get: this.read(getTask),
+    show: this.read(showTask),
+    list: this.read(listTasks),
+    listJson: this.read(listTasksJson),
+    count: this.read(countTasks),
+    runs: this.read(runsForTask),
+    run: this.read(runById),
+    events: this.read(eventsForTask),
+    recentEvents: this.read(recentEvents),
+    eventsAfter: this.read(eventsAfter),
+    comments: this.read(commentsForTask),
+    context: this.read(loadTaskContext),
+    parents: this.read(parentIds),
+    children: this.read(childIds),
+    unfinishedParents: this.read(unfinishedParents),
+  };
+
+  readonly transitions = {
+    create: this.write(createTask),
+    createMany: this.write(createTasks),
+    edit: this.write(editTask),
+    comment: this.write(addComment),
+    block: this.write(blockTask),
+    unblock: this.write(unblockTask),
+    schedule: this.write(scheduleTask),
+    promote: this.write(promoteTask),
+    complete: this.write(completeTask),
+    approve: this.write(approveTask),
+    requestChanges: this.write(requestChanges),
+    reopen: this.write(reopenTask),
+    archive: this.write(archiveTask),
+    stopAndBlock: this.write(async (tx, id: string, reason?: string | null) => {
+      const { task, stopped } = await stopAndBlock(tx, id, reason);
+      return { task: await toTask(tx, task), stopped };
+    }),
+    note: this.write(recordEvent),
+    link: this.write(linkTasks),
+    unlink: this.write(unlinkTasks),
+  };
+
+  readonly lease = {
+    claim: this.hot(claimTask),
+    check: this.read(checkOwnership),
+    heartbeat: this.hot(heartbeat),
+    attachSupervisor: this.write(attachSupervisor),
+    recordSpawn: this.write(recordSpawn),
+    complete: this.write(completeRun),
+    block: this.write(blockRun),
+    review: this.write(reviewRun),
+    create: this.write(createFromRun),
+    comment: this.write(commentFromRun),
+    recordExit: this.write(recordExit),
+    recordFailure: this.write(recordFailedRun),
+    release: this.write(releaseRun),
+    extend: this.hot(extendClaim),
+  };
+
+  readonly dispatch = {
+    runningTasks: this.read(runningTasks),
+    runningCounts: this.read(runningCounts),
+    openRuns: this.read(openRuns),
+    endedRunsWithWorkers: this.read(endedRunsWithWorkers),
+    dueSchedules: this.read(dueSchedules),
+    promotableTodos: this.read(promotableTodos),
+    recoverableBlocked: this.read(recoverableBlocked),
+    readyQueue: this.read(readyQueue),
+    lastRun: this.read(lastRun),
+    cooldownOf: this.read(cooldownOf),
+    noteRespawnGuarded: this.write(noteRespawnGuarded),
+    promoteReady: this.write(promoteReady),
+    releaseSchedule: this.write(releaseSchedule),
+    recoverBlocked: this.write(recoverBlocked),
+    reclaimGhost: this.write(reclaimGhost),
+    assignDefault: this.write(assignDefault),
+    takeEvents: this.write(takeEvents),
+  };
+
+  readonly windows = {
+    counts: this.read(columnCounts),
+    window: this.read(columnWindow),
+    position: this.read(positionInColumn),
+    view: this.read(boardView),
+  };
+
+  readonly facts = {
+    diagnostics: this.read(loadBoardFacts),
+    stats: this.read(readStatsFacts),
+  };
+
+  watch(onChange: () => void): () => void {
+    const watcher = new PgWatcher(this.ref.location, onChange, { ignore: (pid) => this.ownPids.has(pid) });
+    return () => watcher.close();
+  }
+
+  async describe(): Promise<{ schemaVersion: number; storage: Record<string, string> }> {
+    return this.transaction('read', async (tx) => ({
+      schemaVersion: (await tx.value<number>('SELECT max(version) FROM kanban_schema')) ?? PG_SCHEMA_VERSION,
+      storage: { server_version: (await tx.value<string>('SHOW server_version')) ?? 'unknown' },
+    }));
+  }
+
+  /** Nothing to do: the server keeps its own house. */
+  async maintain(): Promise<void> {}
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+async function hasNoSchema(client: pg.ClientBase): Promise<boolean> {
+  const { rows } = await client.query<{ exists: boolean }>("SELECT to_regclass('kanban_schema') IS NOT NULL AS exists");
+  return !rows[0]!.exists || (await schemaVersion(client)) === 0;
+}
