@@ -21,7 +21,7 @@ import { runById, runsForTask } from './runs.js';
 import { migratePg, PG_SCHEMA_VERSION, schemaVersion } from './schema.js';
 import { readStatsFacts } from './stats.js';
 import { countTasks, createTask, createTasks, editTask, getTask, listTasks, listTasksJson, showTask } from './tasks.js';
-import { CommitFailed, inTransaction } from './transaction.js';
+import { CommitFailed, inTransaction, isRetryable } from './transaction.js';
 import { Tx } from './tx.js';
 import { PgWatcher } from './watch.js';
 import { boardView, columnCounts, columnWindow, positionInColumn } from './windows.js';
@@ -99,6 +99,7 @@ export class PgBoard implements BoardStore {
 
   private async transaction<R>(kind: Kind, body: (tx: Tx) => Promise<R>): Promise<R> {
     const clock = this.options.clock;
+    if (kind === 'hot') return this.autocommit(body);
     try {
       return await inTransaction(this.pool, (client, dbNow) => body(new Tx(client, clock ? clock.now() : dbNow!, kind !== 'read')), {
         isolation: kind === 'read' ? 'repeatable read' : kind === 'write' ? 'serializable' : 'read committed',
@@ -108,6 +109,32 @@ export class PgBoard implements BoardStore {
       });
     } catch (err) {
       throw err instanceof CommitFailed ? pgCoreError(err.cause, this.ref.name, 'commit') : pgCoreError(err, this.ref.name);
+    }
+  }
+
+  /**
+   * A hot path: its statement in autocommit on a connection of the pool, one round trip; the time in
+   * the statement (Tx.timeSql). Statements after it (reads saying why it was refused) are their own.
+   */
+  private async autocommit<R>(body: (tx: Tx) => Promise<R>): Promise<R> {
+    let client: pg.PoolClient | undefined;
+    try {
+      client = await this.pool.connect();
+      const deadline = performance.now() + (this.options.busyTimeoutMs ?? 10_000);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await body(new Tx(client, this.options.clock?.now() ?? null, true, false));
+        } catch (err) {
+          // A deadlock rolled the statement back: it may simply run again.
+          if (!isRetryable(err) || performance.now() >= deadline) throw err;
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 2 * 2 ** attempt)));
+        }
+      }
+    } catch (err) {
+      // Sent and then the connection lost: it may or may not have committed. Never sent: a plain fault.
+      throw pgCoreError(err, this.ref.name, client ? 'commit' : 'body');
+    } finally {
+      client?.release();
     }
   }
 
