@@ -48,12 +48,20 @@ export function namedBoardPath(slug: string, source: string, env: Env = process.
   return join(boardsDir(env), checkSlug(slug, source), 'board.db');
 }
 
-/** `--db` > `KANBAN_DB` > `--board` / `KANBAN_BOARD` > `$KANBAN_HOME/board.db`. */
+/** Whether a board location is a PostgreSQL server's URL (`postgres://…`, `postgresql://…`) rather than a SQLite file. */
+export function isBoardUrl(location: string): boolean {
+  return /^postgres(?:ql)?:\/\//i.test(location);
+}
+
+/**
+ * `--db` > `KANBAN_DB` > `--board` / `KANBAN_BOARD` > `$KANBAN_HOME/board.db`. A PostgreSQL URL is
+ * kept as given (`path` is then the URL).
+ */
 export function locateBoard(options: LocationOptions, env: Env = process.env): Located {
   const db = options.db ?? envValue(env, 'KANBAN_DB');
   if (db !== undefined) {
     if (db.trim() === '') throw new InvalidInput('--db needs a path');
-    return { path: resolve(db), from: options.db !== undefined ? 'flag' : 'env' };
+    return { path: isBoardUrl(db) ? db : resolve(db), from: options.db !== undefined ? 'flag' : 'env' };
   }
   const slug = options.board ?? envValue(env, 'KANBAN_BOARD');
   if (slug !== undefined) {

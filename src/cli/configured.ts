@@ -15,7 +15,7 @@ import { resolveConfigPath } from '../location.js';
 import { cleanLine } from '../sanitize.js';
 import { systemClock } from '../clock.js';
 import type { GlobalOptions } from './context.js';
-import type { BoardStore } from '../port/board.js';
+import { shownLocation, type BoardStore } from '../port/board.js';
 import { withBoard } from './context.js';
 import { actOnEach } from './each.js';
 import { formatTimestamp, steadyOutput, writeJson, writeLine } from './output.js';
@@ -90,7 +90,7 @@ async function dispatchHeadless(board: BoardStore, options: GlobalOptions, sourc
   const stop = () => loop.stop();
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  say(`dispatching ${board.ref.location} every ${source.settings.tickSeconds}s, at most ${source.settings.maxInProgress} running; SIGINT or SIGTERM stops it and leaves workers running`);
+  say(`dispatching ${shownLocation(board.ref)} every ${source.settings.tickSeconds}s, at most ${source.settings.maxInProgress} running; SIGINT or SIGTERM stops it and leaves workers running`);
   try {
     await loop.run();
     for (const line of await stopHooks(board, hooks)) say(cleanLine(line));

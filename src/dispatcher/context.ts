@@ -25,7 +25,7 @@ export interface TickResult {
   dry_run: boolean;
   actions: TickAction[];
   /** A step that failed; the others still ran. */
-  errors: Array<{ step: StepName; error: string; fault?: string }>;
+  errors: Array<{ step: StepName | 'clock'; error: string; fault?: string }>;
   /** The board or the machine could not be used for this tick: what went wrong, for the person watching. */
   fault: string | null;
 }

@@ -82,7 +82,16 @@ function supervisorEnv(config: Config, configPath: string | undefined): NodeJS.P
  * write is a compare-and-set, and losing a race is not an error.
  */
 export async function dispatchOnce(board: BoardStore, config: Config, clock: Clock, options: TickOptions = {}): Promise<TickResult> {
-  const ctx = tickContext(board, config, clock, options);
+  // The tick judges leases by the board's time (a server board's own clock), read once.
+  let now: number;
+  try {
+    now = await board.now(clock);
+  } catch (err) {
+    const fault = infrastructureFault(err);
+    const error = errorMessage(err);
+    return { at: clock.now(), dry_run: options.dryRun ?? false, actions: [], errors: [{ step: 'clock', error, ...(fault && { fault }) }], fault: fault ? `${fault}: ${error}` : null };
+  }
+  const ctx = tickContext(board, config, { now: () => now }, options);
   const result: TickResult = { at: ctx.now, dry_run: ctx.dryRun, actions: [], errors: [], fault: null };
   ctx.elapsed.beginTick(ctx.now);
   for (const [name, step] of STEPS) {

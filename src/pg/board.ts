@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import type { Clock } from '../clock.js';
 import { InvalidInput, KanbanError } from '../errors.js';
-import { kanbanHome } from '../location.js';
+import { boardsDir } from '../location.js';
 import type { BoardRef, BoardStore } from '../port/board.js';
 import { openPool, redactUrl } from './connection.js';
 import { addComment, commentsForTask } from './comments.js';
@@ -21,7 +21,7 @@ import { runById, runsForTask } from './runs.js';
 import { migratePg, PG_SCHEMA_VERSION, schemaVersion } from './schema.js';
 import { readStatsFacts } from './stats.js';
 import { countTasks, createTask, createTasks, editTask, getTask, listTasks, listTasksJson, showTask } from './tasks.js';
-import { CommitFailed, inTransaction, isRetryable } from './transaction.js';
+import { CommitFailed, DB_NOW_MS, inTransaction, isRetryable } from './transaction.js';
 import { Tx } from './tx.js';
 import { PgWatcher } from './watch.js';
 import { boardView, columnCounts, columnWindow, positionInColumn } from './windows.js';
@@ -29,13 +29,15 @@ import { boardView, columnCounts, columnWindow, positionInColumn } from './windo
 /**
  * A PostgreSQL board's identity: its URL (with any password, for connecting and for KANBAN_DB); its
  * name for people, the URL without the password; and a folder on this host for the logs and
- * workspaces of the runs this host runs (`$KANBAN_HOME/pg/<database>-<hash of the URL>`).
+ * workspaces of the runs this host runs, `$KANBAN_HOME/boards/pg-<database>-<hash>`, the same for
+ * every spelling of the URL that names the same server, user and database.
  */
 export function postgresRef(url: string): BoardRef {
-  const name = redactUrl(url);
-  const database = /^postgres(?:ql)?:\/\/[^/]*\/([^?#]*)/i.exec(url)?.[1] || 'postgres';
-  const slug = `${decodeURIComponent(database).replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 40)}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
-  return { kind: 'postgres', location: url, name, dataDir: join(kanbanHome(), 'pg', slug) };
+  const parsed = new URL(url);
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres';
+  const server = [parsed.username, parsed.hostname, parsed.port || '5432', parsed.searchParams.get('host') ?? '', database].join('|');
+  const slug = `pg-${database.toLowerCase().replace(/[^a-z0-9_-]/g, '_').slice(0, 40)}-${createHash('sha256').update(server).digest('hex').slice(0, 8)}`;
+  return { kind: 'postgres', location: url, name: redactUrl(url), dataDir: join(boardsDir(), slug) };
 }
 
 export interface PgOpenOptions {
@@ -62,13 +64,19 @@ export class PgBoard implements BoardStore {
   private readonly ownPids = new Set<number>();
 
   static async open(url: string, options: PgOpenOptions = {}): Promise<PgBoard> {
-    const ref = postgresRef(url);
+    let ref: BoardRef;
+    try {
+      ref = postgresRef(url);
+    } catch {
+      throw new InvalidInput(`not a PostgreSQL URL: ${redactUrl(url)}`);
+    }
+    let created = false;
     const pool = openPool(url, options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {});
     try {
       const client = await pool.connect();
       try {
         if (options.mustExist && (await hasNoSchema(client))) throw new InvalidInput(`no board at ${ref.name}: create it with \`kanban init --db ${ref.name}\``);
-        await migratePg(client);
+        created = (await migratePg(client)).includes(1);
       } finally {
         client.release();
       }
@@ -76,13 +84,15 @@ export class PgBoard implements BoardStore {
       await pool.end().catch(() => undefined);
       throw err instanceof KanbanError ? err : pgCoreError(err, ref.name);
     }
-    return new PgBoard(ref, pool, options);
+    return new PgBoard(ref, pool, options, created);
   }
 
   private constructor(
     ref: BoardRef,
     private readonly pool: pg.Pool,
     private readonly options: PgOpenOptions,
+    /** This open made the board (its first migration). */
+    private readonly created: boolean,
   ) {
     this.ref = ref;
     pool.on('connect', (client) => {
@@ -245,11 +255,22 @@ export class PgBoard implements BoardStore {
     return () => watcher.close();
   }
 
-  async describe(): Promise<{ schemaVersion: number; storage: Record<string, string> }> {
+  async describe(): Promise<{ schemaVersion: number; storage: Record<string, string>; created: boolean }> {
     return this.transaction('read', async (tx) => ({
+      created: this.created,
       schemaVersion: (await tx.value<number>('SELECT max(version) FROM kanban_schema')) ?? PG_SCHEMA_VERSION,
       storage: { server_version: (await tx.value<string>('SHOW server_version')) ?? 'unknown' },
     }));
+  }
+
+  /** The database's clock (a test's injected clock when it has one). */
+  async now(): Promise<number> {
+    if (this.options.clock) return this.options.clock.now();
+    try {
+      return (await this.pool.query<{ now: number }>(`SELECT ${DB_NOW_MS} AS now`)).rows[0]!.now;
+    } catch (err) {
+      throw pgCoreError(err, this.ref.name);
+    }
   }
 
   /** Nothing to do: the server keeps its own house. */

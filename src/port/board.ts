@@ -15,6 +15,7 @@
  */
 import type { BoardView, Card, ColumnSort, CommentRow, EventRow, RunRow, Status, Task, TaskRow, ViewQuery } from '../core/types.js';
 import type { FailurePolicy } from '../core/breaker.js';
+import type { Clock } from '../clock.js';
 import type { RunIdentity } from '../core/run.js';
 import type { BatchItem, BoardFacts, ClaimCaps, ClaimResult, CreateInput, CreateResult, EditInput, ExitRecord, HeartbeatSource, ListFilter, ProcessProbe, PromoteOptions, RecentEvents, Release, StatsFacts, Take, TaskContext, TaskDetail, UnfinishedParent, WorkerExit } from './types.js';
 
@@ -27,6 +28,11 @@ export interface BoardRef {
   name: string;
   /** The folder that holds the board's logs and workspaces, on this host. */
   dataDir: string;
+}
+
+/** Where the board is, as people may be shown it: a SQLite board's path, a server board's URL without its password. */
+export function shownLocation(ref: BoardRef): string {
+  return ref.kind === 'sqlite' ? ref.location : ref.name;
 }
 
 /** Reading tasks, their runs, events, comments and links. */
@@ -154,13 +160,22 @@ export interface BoardStore {
    * same board) commits a change; not for this one's own writes. Returns the function that stops it.
    */
   watch(onChange: () => void): () => void;
-  /** The board's schema version, and what its backend says of its storage (SQLite: its journal mode): `kanban init`. */
-  describe(): Promise<{ schemaVersion: number; storage: Record<string, string> }>;
+  /**
+   * The board's schema version, and what its backend says of its storage (SQLite: its journal mode):
+   * `kanban init`. `created`: this open made the board (a server backend says; SQLite's caller knows
+   * from the file).
+   */
+  describe(): Promise<{ schemaVersion: number; storage: Record<string, string>; created?: boolean }>;
   /**
    * Upkeep after a dispatcher's tick, never raising: SQLite folds a grown WAL back into the board
    * (`afterDiskFull`: whatever its size). A server backend has nothing to do.
    */
   maintain(options?: { afterDiskFull?: boolean }): Promise<void>;
+  /**
+   * The board's time (epoch ms), what leases are judged by: a server backend's own clock, so hosts
+   * whose clocks drift still agree; a file board has none, so it is `hostClock`'s.
+   */
+  now(hostClock: Clock): Promise<number>;
   /** Waits for the transaction in flight, then closes. */
   close(): Promise<void>;
 }

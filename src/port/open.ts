@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { isBoardUrl } from '../location.js';
 import type { BoardStore } from './board.js';
 
 export interface OpenBoardOptions {
@@ -11,10 +12,14 @@ export interface OpenBoardOptions {
 }
 
 /**
- * Opens the board at `location` through the adapter for its kind, loaded on demand. A file path is a
- * SQLite board, the only backend so far; this is where a server URL will choose its own.
+ * Opens the board at `location` through the adapter for its kind, loaded on demand (a SQLite command
+ * never loads pg): a `postgres://` URL is a PostgreSQL board, anything else a SQLite file.
  */
 export async function openBoard(location: string, options: OpenBoardOptions = {}): Promise<BoardStore> {
+  if (isBoardUrl(location)) {
+    const { PgBoard } = await import('../pg/board.js');
+    return PgBoard.open(location, { ...(options.clock && { clock: options.clock }), ...(options.busyTimeoutMs !== undefined && { busyTimeoutMs: options.busyTimeoutMs }), mustExist: options.mustExist ?? false });
+  }
   const { SqliteBoard } = await import('../store/sqlite-board.js');
   return SqliteBoard.open(location, options);
 }
@@ -25,6 +30,15 @@ export async function openBoard(location: string, options: OpenBoardOptions = {}
  * Throws when it cannot be read.
  */
 export async function peekBoard(location: string, busyTimeoutMs: number): Promise<{ tasks: number; running: number }> {
+  if (isBoardUrl(location)) {
+    const board = await openBoard(location, { busyTimeoutMs, mustExist: true });
+    try {
+      const [tasks, running] = await Promise.all([board.tasks.count(), board.dispatch.runningCounts()]);
+      return { tasks, running: running.total };
+    } finally {
+      await board.close();
+    }
+  }
   const { peekBoard: peekSqlite } = await import('../store/peek.js');
   return peekSqlite(location, busyTimeoutMs);
 }

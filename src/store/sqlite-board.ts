@@ -1,5 +1,6 @@
 import { basename, dirname } from 'node:path';
 import type { BoardRef, BoardStore } from '../port/board.js';
+import type { Clock } from '../clock.js';
 import { boardView, columnCounts, columnWindow, dataVersion, positionInColumn } from './board.js';
 import { addComment, commentsForTask } from './comments.js';
 import { loadTaskContext } from './context.js';
@@ -178,6 +179,11 @@ export class SqliteBoard implements BoardStore {
   async maintain(options: { afterDiskFull?: boolean } = {}): Promise<void> {
     await this.store.settled();
     checkpointWal(this.store, { force: options.afterDiskFull ?? false });
+  }
+
+  /** A file board has no clock of its own: the host's. */
+  async now(hostClock: Clock): Promise<number> {
+    return hostClock.now();
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,7 @@ import { loadConfig, parseConfig, type Config, type Profile } from '../config.js
 import { errorMessage } from '../errors.js';
 import { resolveSettings, type Settings } from '../settings.js';
 import type { RunIdentity } from '../core/run.js';
-import type { BoardRef } from '../port/board.js';
+import { shownLocation, type BoardRef } from '../port/board.js';
 import type { TaskRow } from '../core/types.js';
 import { kanbanBin } from './launch.js';
 import { promptFilePath } from './runlog.js';
@@ -70,7 +70,7 @@ export function planRun(context: TaskContext, ref: BoardRef, configPath: string,
   );
   const promptFile = writePromptFile(ref.dataDir, identity, prompt);
   const invocation = adapter?.invoke({ prompt, promptFile, workspace, model: profile.model, args: profile.args, bin: profile.bin });
-  const placeholders = { task_id: task.id, run_id: String(identity.runId), workspace, board: ref.location, prompt, prompt_file: promptFile };
+  const placeholders = { task_id: task.id, run_id: String(identity.runId), workspace, board: shownLocation(ref), prompt, prompt_file: promptFile };
   const argv = profile.command ? [...resolveArgv(profile.command, placeholders), ...(adapter ? [] : profile.args)] : invocation!.argv;
   const rules: OutputRules = { rateLimit: profile.rate_limit.map((source) => new RegExp(source, 'i')), exitCodes: profile.exit_codes };
   return {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { resolveBoardPath } from '../../location.js';
+import { isBoardUrl, resolveBoardPath } from '../../location.js';
+import { shownLocation } from '../../port/board.js';
 import { globalOptions, withBoard } from '../context.js';
 import { writeJson, writeLine } from '../output.js';
 
@@ -10,12 +11,15 @@ export function registerBoardCommands(program: Command): void {
     .description('create the board (it is also created on first use)')
     .action(async (_options, command: Command) => {
       const options = globalOptions(command);
-      const existed = existsSync(resolveBoardPath(options));
+      const location = resolveBoardPath(options);
+      const fileExisted = isBoardUrl(location) ? null : existsSync(location);
       await withBoard(options, async (board) => {
-        const { schemaVersion, storage } = await board.describe();
-        const report = { db: board.ref.location, created: !existed, schema_version: schemaVersion, ...storage };
+        const { schemaVersion, storage, created } = await board.describe();
+        const made = fileExisted === null ? created === true : !fileExisted;
+        const where = shownLocation(board.ref);
+        const report = { db: where, created: made, schema_version: schemaVersion, ...storage };
         if (options.json) writeJson(report);
-        else writeLine(`${existed ? 'board already exists at' : 'created board at'} ${board.ref.location}`);
+        else writeLine(`${made ? 'created board at' : 'board already exists at'} ${where}`);
       });
     });
 }
