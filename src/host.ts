@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { kanbanHome } from './location.js';
 
@@ -39,5 +40,46 @@ function readHostId(path: string): string | null {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
+  }
+}
+
+/** This machine as a board sees it: its id, a name for people, and the id of its current boot. */
+export interface ThisHost {
+  id: string;
+  name: string;
+  /** Changes at every boot (Linux's boot_id): a host whose boot id changed lost every process it ran. */
+  bootId: string;
+}
+
+let cached: ThisHost | null = null;
+
+/**
+ * This process's host: `KANBAN_HOST_ID` when set (several "hosts" on one machine, as the multi-host
+ * chaos run makes), else `hostId()`; when KANBAN_HOME cannot hold the id, the hostname, as before
+ * there were host ids. Read once per process.
+ */
+export function thisHost(env: NodeJS.ProcessEnv = process.env): ThisHost {
+  if (cached) return cached;
+  let id = env.KANBAN_HOST_ID?.trim() || null;
+  if (id === null) {
+    try {
+      id = hostId();
+    } catch {
+      id = hostname();
+    }
+  }
+  cached = { id, name: hostname(), bootId: env.KANBAN_BOOT_ID?.trim() || bootId() };
+  return cached;
+}
+
+/** Said where the boot cannot be told: a reboot is then never detected (the leases still run out). */
+export const UNKNOWN_BOOT = 'unknown';
+
+/** Linux's id of the current boot (KANBAN_BOOT_ID stands in for it: a chaos "host" restarted). */
+function bootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || UNKNOWN_BOOT;
+  } catch {
+    return UNKNOWN_BOOT;
   }
 }

@@ -79,6 +79,17 @@ export interface Task extends TaskRow {
   children: string[];
 }
 
+/** A host that dispatches on the board (`kanban hosts`): times in the board's clock. */
+export interface HostRow {
+  id: string;
+  name: string;
+  boot_id: string;
+  first_seen_at: number;
+  last_seen_at: number;
+  /** When this boot was first seen. */
+  booted_at: number;
+}
+
 export interface RunRow {
   id: number;
   task_id: string;

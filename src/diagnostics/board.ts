@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { thisHost } from '../host.js';
 import { boardDiskProblem } from '../faults.js';
 import type { Config } from '../config.js';
 import { isRunProcess } from '../dispatcher/processes.js';
@@ -7,7 +7,7 @@ import type { BoardStore } from '../port/board.js';
 import { diagnose, type Finding } from './rules.js';
 import type { ProcessProbe } from '../port/types.js';
 
-export const systemProbe: ProcessProbe = { host: hostname(), isRunProcess };
+export const systemProbe: ProcessProbe = { get host() { return thisHost().id; }, isRunProcess };
 
 /**
  * A finding when the board's folder cannot be written (read-only, no permission) or its disk is

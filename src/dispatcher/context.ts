@@ -6,7 +6,7 @@ import type { Elapsed } from '../elapsed.js';
 import type { HookRunner } from '../hooks/runner.js';
 import type { Killer, RunProcess } from './processes.js';
 
-export const STEP_NAMES = ['reap', 'leases', 'stale', 'schedule', 'ready', 'spawn', 'hooks'] as const;
+export const STEP_NAMES = ['hosts', 'reap', 'leases', 'stale', 'schedule', 'ready', 'spawn', 'hooks'] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
 /** One thing a tick did, or in a dry run would do, to one task. */
@@ -37,8 +37,10 @@ export interface TickContext {
   settings: Settings;
   now: number;
   dryRun: boolean;
-  /** This machine: only claims made here have processes this dispatcher can check or signal. */
+  /** This machine's host id: only claims made here have processes this dispatcher can check or signal. */
   host: string;
+  /** This machine's name for people and its current boot (a changed boot: its runs died with it). */
+  machine: { name: string; bootId: string };
   isRunProcess(pid: number | null, run: RunProcess): boolean;
   killer: Killer;
   /** Silence and lease time, judged so that a step of the wall clock decides nothing (elapsed.ts). */

@@ -1,7 +1,7 @@
-import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { errorMessage } from '../errors.js';
+import { thisHost } from '../host.js';
 import { infrastructureFault } from '../faults.js';
 import { resolveSettings, type Settings } from '../settings.js';
 import type { BoardStore } from '../port/board.js';
@@ -12,13 +12,19 @@ import { Elapsed } from '../elapsed.js';
 import { isRunProcess, Killer } from './processes.js';
 import type { HookRunner } from '../hooks/runner.js';
 import { hooksStep } from './steps/hooks.js';
+import { hostsStep } from './steps/hosts.js';
 import { expiredLeases, staleRuns } from './steps/leases.js';
 import { reap } from './steps/reap.js';
 import { dueSchedulesStep, readyStep } from './steps/release.js';
 import { spawnStep } from './steps/spawn.js';
 
-/** The pipeline, in order. Reap is first so that a failure further on can never skip it; hooks are last, so they never delay a claim. */
+/**
+ * The pipeline, in order. The host says it is alive first (a restarted host's runs are taken back
+ * before anything else judges them); reap comes next so that a failure further on can never skip it;
+ * hooks are last, so they never delay a claim.
+ */
 const STEPS: Array<[StepName, (ctx: TickContext) => Promise<TickAction[]>]> = [
+  ['hosts', hostsStep],
   ['reap', reap],
   ['leases', expiredLeases],
   ['stale', staleRuns],
@@ -37,6 +43,7 @@ export interface TickOptions {
   /** A long-running dispatcher passes the same one to every tick; a one-shot tick gets a fresh one. */
   elapsed?: Elapsed;
   host?: string;
+  machine?: TickContext['machine'];
   isRunProcess?: TickContext['isRunProcess'];
   launch?: TickContext['launch'];
   /** A long-running dispatcher's hook runner: only those run hooks (a one-shot tick leaves the events to them). */
@@ -51,7 +58,8 @@ export function tickContext(board: BoardStore, config: Config, clock: Clock, opt
     settings: options.settings ?? resolveSettings(config),
     now: clock.now(),
     dryRun: options.dryRun ?? false,
-    host: options.host ?? hostname(),
+    host: options.host ?? thisHost().id,
+    machine: options.machine ?? thisHost(),
     isRunProcess: options.isRunProcess ?? isRunProcess,
     killer: options.killer ?? new Killer(),
     elapsed: options.elapsed ?? new Elapsed(),

@@ -12,6 +12,7 @@ import { takeEvents } from './cursors.js';
 import { loadBoardFacts } from './diagnostics.js';
 import { assignDefault, cooldownOf, dueSchedules, endedRunsWithWorkers, lastRun, noteRespawnGuarded, openRuns, promotableTodos, promoteReady, readyQueue, reclaimGhost, recoverableBlocked, recoverBlocked, releaseSchedule, runningCounts, runningTasks } from './dispatch.js';
 import { pgCoreError } from './errors.js';
+import { listHosts, seeHost } from './hosts.js';
 import { eventsAfter, eventsForTask, recentEvents, recordEvent } from './events.js';
 import { attachSupervisor, blockRun, checkOwnership, claimTask, commentFromRun, completeRun, createFromRun, extendClaim, heartbeat, recordExit, recordFailedRun, recordSpawn, releaseRun, reviewRun } from './lease.js';
 import { approveTask, archiveTask, blockTask, completeTask, promoteTask, reopenTask, requestChanges, scheduleTask, stopAndBlock, unblockTask } from './lifecycle.js';
@@ -248,6 +249,11 @@ export class PgBoard implements BoardStore {
   readonly facts = {
     diagnostics: this.read(loadBoardFacts),
     stats: this.read(readStatsFacts),
+  };
+
+  readonly hosts = {
+    seen: this.write(seeHost),
+    list: this.read(listHosts),
   };
 
   watch(onChange: () => void): () => void {

@@ -13,7 +13,7 @@
  *
  * The board's data is core/types.ts; what the calls take and give besides is port/types.ts.
  */
-import type { BoardView, Card, ColumnSort, CommentRow, EventRow, RunRow, Status, Task, TaskRow, ViewQuery } from '../core/types.js';
+import type { BoardView, Card, ColumnSort, CommentRow, EventRow, HostRow, RunRow, Status, Task, TaskRow, ViewQuery } from '../core/types.js';
 import type { FailurePolicy } from '../core/breaker.js';
 import type { Clock } from '../clock.js';
 import type { RunIdentity } from '../core/run.js';
@@ -141,6 +141,17 @@ export interface BoardWindows {
   view(query: ViewQuery): Promise<BoardView>;
 }
 
+/** The hosts that dispatch on the board. */
+export interface HostRegistry {
+  /**
+   * This host is alive now (each tick): its row made or brought up to date in the board's time.
+   * Returns the boot id the board had for it before (null: never seen), read in the same transaction,
+   * so that of several dispatchers on a host that just rebooted exactly one sees the change.
+   */
+  seen(host: { id: string; name: string; bootId: string }): Promise<{ previousBootId: string | null }>;
+  list(): Promise<HostRow[]>;
+}
+
 /** Facts the pure diagnostic rules and the stats report judge. */
 export interface BoardFactReads {
   diagnostics(probe: ProcessProbe, recentSince: number): Promise<BoardFacts>;
@@ -155,6 +166,7 @@ export interface BoardStore {
   readonly dispatch: DispatchQueries;
   readonly windows: BoardWindows;
   readonly facts: BoardFactReads;
+  readonly hosts: HostRegistry;
   /**
    * Calls `onChange` soon after another connection (another process, or another BoardStore on the
    * same board) commits a change; not for this one's own writes. Returns the function that stops it.

@@ -212,5 +212,25 @@ const v7: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6, v7];
+/**
+ * The hosts that dispatch on the board (issue 14): each tick says its host is alive, in the board's
+ * time, with its boot; a host whose boot changed lost its runs' processes.
+ */
+const v8: Migration = {
+  version: 8,
+  up(db) {
+    db.exec(`
+      CREATE TABLE hosts (
+        id TEXT PRIMARY KEY NOT NULL,
+        name TEXT NOT NULL,
+        boot_id TEXT NOT NULL,
+        first_seen_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        booted_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6, v7, v8];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -8,6 +8,7 @@ import { takeEvents } from './cursors.js';
 import { BoardCorrupt, type BoardUnusable } from '../errors.js';
 import { checkpointWal, corruptBoardError, openStore, userVersion, type OpenOptions, type Store } from './db.js';
 import { loadBoardFacts } from './diagnostics.js';
+import { listHosts, seeHost } from './hosts.js';
 import { assignDefault, cooldownOf, dueSchedules, endedRunsWithWorkers, lastRun, noteRespawnGuarded, openRuns, promotableTodos, promoteReady, readyQueue, reclaimGhost, recoverableBlocked, recoverBlocked, releaseSchedule, runningCounts, runningTasks } from './dispatch.js';
 import { eventsAfter, eventsForTask, recentEvents, recordEvent } from './events.js';
 import { attachSupervisor, blockRun, checkOwnership, claimTask, commentFromRun, completeRun, createFromRun, extendClaim, heartbeat, recordExit, recordFailedRun, recordSpawn, releaseRun, reviewRun } from './lease.js';
@@ -164,6 +165,11 @@ export class SqliteBoard implements BoardStore {
   readonly facts = {
     diagnostics: this.read(loadBoardFacts),
     stats: this.read(readStatsFacts),
+  };
+
+  readonly hosts = {
+    seen: this.write(seeHost),
+    list: this.read(listHosts),
   };
 
   watch(onChange: () => void): () => void {

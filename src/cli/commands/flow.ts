@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { hostname } from 'node:os';
+import { thisHost } from '../../host.js';
 import { InvalidInput } from '../../errors.js';
 import { parseTaskId } from '../../ids.js';
 import type { BoardStore } from '../../port/board.js';
@@ -123,6 +123,6 @@ function eachTaskCommand(program: Command, name: string, description: string, ve
 async function stopWorker(board: BoardStore, run: RunIdentity): Promise<void> {
   const [{ Killer }, { stopClosedRun }] = await Promise.all([import('../../dispatcher/processes.js'), import('../../dispatcher/steps/leases.js')]);
   const killer = new Killer();
-  await stopClosedRun({ board, killer, host: hostname() }, run);
+  await stopClosedRun({ board, killer, host: thisHost().id }, run);
   await killer.settle();
 }
