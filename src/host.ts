@@ -83,3 +83,8 @@ function bootId(): string {
     return UNKNOWN_BOOT;
   }
 }
+
+/** `<host id>:<pid>:<random>`: which host and process claimed, and unique per claim (core/run.ts `claimHost` reads the host back). */
+export function newClaimLock(): string {
+  return `${thisHost().id}:${process.pid}:${randomBytes(6).toString('hex')}`;
+}

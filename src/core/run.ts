@@ -1,9 +1,10 @@
 /**
- * A run's identity and what it says, pure. A run is identified by (task, run id, claim lock); every
- * write made on its behalf carries all three, and a write whose identity no longer matches is
- * refused with nothing written: a stale worker can never touch a newer attempt.
+ * A run's identity and what it says, pure. A run is identified by (task, run id, claim lock); every write made on its behalf carries all three, and a write whose identity no
+ * longer matches is refused with nothing written: a stale worker can never touch a newer attempt.
+ * The words of a claim's and a run's refusals are here, so that every backend says the same.
  */
-import type { TaskRow } from '../core/types.js';
+import type { ClaimCaps, Release } from '../port/types.js';
+import type { Status, TaskRow } from '../core/types.js';
 
 export interface RunIdentity {
   taskId: string;
@@ -25,3 +26,61 @@ export function identityOf(task: TaskRow): RunIdentity | null {
 
 /** Leaving running for a non-running status drops every trace of the claim. */
 export const NO_CLAIM = { claim_lock: null, claim_expires: null, worker_pid: null, current_run_id: null } as const;
+
+/** Why a task cannot be claimed as it is (not ready, or a claim left on it); null: it may be. */
+export function claimRefusal(task: { id: string; status: Status; claim_lock: string | null }): string | null {
+  if (task.status !== 'ready') return `cannot claim ${task.id}: it is ${task.status}`;
+  if (task.claim_lock !== null) return `cannot claim ${task.id}: it still holds the claim ${task.claim_lock}`;
+  return null;
+}
+
+/** A claim that lost to another: the task was claimed (or is being changed) by someone else first. */
+export function claimedFirst(taskId: string): string {
+  return `cannot claim ${taskId}: it was claimed first`;
+}
+
+/** A claim not made because a new run would break `atCap`: what it says. */
+export function capRefusal(atCap: 'board' | 'profile', caps: ClaimCaps, profile: string | null): { atCap: 'board' | 'profile'; reason: string } {
+  return atCap === 'board'
+    ? { atCap, reason: `the board is at its cap of ${caps.board} running` }
+    : { atCap, reason: `profile ${profile} is at its cap of ${caps.profile}` };
+}
+
+/** Which cap a new run would break, given the running counts (`mine` read only when a profile cap applies). */
+export function capReached(caps: ClaimCaps, profile: string | null, running: number, mine: () => number): { atCap: 'board' | 'profile'; reason: string } | null {
+  if (running >= caps.board) return capRefusal('board', caps, profile);
+  if (caps.profile === undefined || profile === null) return null;
+  return mine() >= caps.profile ? capRefusal('profile', caps, profile) : null;
+}
+
+/** Why a task waiting on a parent may not run: the first unfinished parent, in words. */
+export function parentNotDone(parent: { id: string; status: string }): string {
+  return `parent ${parent.id} is not done (${parent.status})`;
+}
+
+/**
+ * The refusal's words for an identity that no longer owns its task, saying what happened instead
+ * (`task`: the task as it is, undefined when it is not on the board).
+ */
+export function notOwnerMessage(identity: RunIdentity, task: { status: Status; current_run_id: number | null } | undefined): string {
+  const run = `run ${identity.runId} of ${identity.taskId}`;
+  if (!task) return `${run} is not on this board`;
+  if (task.status !== 'running') return `${run} no longer holds the task: it is ${task.status}`;
+  if (task.current_run_id !== identity.runId) return `${run} no longer holds the task: run ${task.current_run_id} does`;
+  return `${run} does not hold the task: the claim lock does not match`;
+}
+
+/** A take-back refused because a heartbeat moved the lease after the caller judged it. */
+export function leaseMovedOnRelease(identity: RunIdentity): string {
+  return `${identity.taskId} heartbeat moved its lease while it was being taken back: it stays with run ${identity.runId}`;
+}
+
+/** A lease extension refused because the lease moved after the caller judged it. */
+export function leaseMovedOnExtend(identity: RunIdentity): string {
+  return `${identity.taskId} lease moved meanwhile`;
+}
+
+/** The `error` a run taken back is closed with. */
+export function releaseError(release: Release): string {
+  return `taken back: ${release.outcome}${typeof release.payload.detail === 'string' ? ` (${release.payload.detail})` : ''}`;
+}

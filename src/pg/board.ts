@@ -34,7 +34,8 @@ import { boardView, columnCounts, columnWindow, positionInColumn } from './windo
  * every spelling of the URL that names the same server, user and database.
  */
 export function postgresRef(url: string): BoardRef {
-  const parsed = new URL(url);
+  // A Unix-socket URL leaves the host empty (`postgresql://user@/db?host=/run/postgresql`), which URL refuses.
+  const parsed = new URL(url.replace(/^(postgres(?:ql)?:\/\/(?:[^@/?#]*@)?)(?=[/?#]|$)/i, '$1unix-socket'));
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres';
   const server = [parsed.username, parsed.hostname, parsed.port || '5432', parsed.searchParams.get('host') ?? '', database].join('|');
   const slug = `pg-${database.toLowerCase().replace(/[^a-z0-9_-]/g, '_').slice(0, 40)}-${createHash('sha256').update(server).digest('hex').slice(0, 8)}`;

@@ -3,7 +3,7 @@ import { FINISHED_SQL } from '../core/sql.js';
 import { readyOrTodo as whereItMayRun } from '../core/transitions.js';
 import type { CommentRow, RunOutcome, Status, Task, TaskRow } from '../core/types.js';
 import type { UnfinishedParent } from '../port/types.js';
-import type { Tx } from './tx.js';
+import { storableJson, type Tx } from './tx.js';
 
 /**
  * The PostgreSQL adapter's shared pieces: the rows every transition reads and writes, in the same
@@ -46,7 +46,7 @@ export async function updateTask(tx: Tx, before: TaskRow, changes: TaskChanges):
 
 /** Appends one event; every change to a task calls this inside the change's transaction. */
 export async function appendEvent(tx: Tx, taskId: string, kind: string, payload: Record<string, unknown> = {}, runId: number | null = null): Promise<void> {
-  await tx.run('INSERT INTO task_events (task_id, run_id, kind, payload, created_at) VALUES ($1, $2, $3, $4::jsonb, $5)', [taskId, runId, kind, JSON.stringify(payload), tx.now]);
+  await tx.run('INSERT INTO task_events (task_id, run_id, kind, payload, created_at) VALUES ($1, $2, $3, $4::jsonb, $5)', [taskId, runId, kind, storableJson(payload), tx.now]);
 }
 
 export interface RunEnding {

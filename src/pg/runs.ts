@@ -1,6 +1,10 @@
 import type { RunRow } from '../core/types.js';
-import { notYet } from './stub.js';
 import type { Tx } from './tx.js';
 
-export async function runsForTask(_tx: Tx, _taskId: string): Promise<RunRow[]> { return notYet('runsForTask'); }
-export async function runById(_tx: Tx, _taskId: string, _runId: number): Promise<RunRow | undefined> { return notYet('runById'); }
+export async function runsForTask(tx: Tx, taskId: string): Promise<RunRow[]> {
+  return tx.rows<RunRow>('SELECT * FROM task_runs WHERE task_id = $1 ORDER BY id', [taskId]);
+}
+
+export async function runById(tx: Tx, taskId: string, runId: number): Promise<RunRow | undefined> {
+  return tx.row<RunRow>('SELECT * FROM task_runs WHERE id = $1 AND task_id = $2', [runId, taskId]);
+}

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { FINISHED_SQL } from '../core/sql.js';
 import { RUN_OUTCOMES, STATUSES, WORKSPACE_KINDS } from '../core/types.js';
 
 /**
@@ -13,6 +14,17 @@ export interface PgMigration {
 }
 
 const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+
+/**
+ * The advisory lock a claim takes (pg/lease.ts, kanban_claim): exclusive with caps, so that claims at
+ * a cap count one at a time ("kbcaps" in ASCII).
+ */
+export const CLAIM_CAP_LOCK = 0x6b6263617073;
+
+/** Where an event's provisional id starts (2^52: above any committed id, still a safe integer in JS). */
+const PROVISIONAL_EVENT_ID = 2 ** 52;
+/** The advisory lock under which events get their ids at commit ("kevent" in ASCII). */
+const EVENT_ORDER_LOCK = 0x6b6576656e74;
 
 /** The channel a board's writes are announced on (a trigger on task_events NOTIFYs it). */
 export const PG_CHANGE_CHANNEL = 'kanban_board_changed';
@@ -84,8 +96,17 @@ const v1: PgMigration = {
     CREATE INDEX task_runs_profile_outcome ON task_runs (profile, outcome, started_at, ended_at);
     CREATE INDEX task_runs_task_time ON task_runs (task_id, started_at, ended_at);
 
+    -- Event ids in commit order: a follower that keeps the last id it saw (events --follow, the hooks'
+    -- cursor, the watch) must never meet a lower id committed later, which sequences alone allow (an
+    -- id is handed out at INSERT, and transactions commit in any order). So an event's id is
+    -- provisional until its transaction commits (above 2^52, the newest last within the transaction),
+    -- and a deferred trigger, run at COMMIT after every other lock the transaction takes (so it cannot
+    -- deadlock), numbers it from task_events_order under a transaction-scoped advisory lock held until
+    -- the commit is visible: ids are handed out in the order transactions commit.
+    CREATE SEQUENCE task_events_provisional;
+    CREATE SEQUENCE task_events_order;
     CREATE TABLE task_events (
-      id bigserial PRIMARY KEY,
+      id bigint PRIMARY KEY DEFAULT (${PROVISIONAL_EVENT_ID} + nextval('task_events_provisional')),
       task_id text NOT NULL REFERENCES tasks (id),
       run_id bigint REFERENCES task_runs (id),
       kind text NOT NULL,
@@ -112,6 +133,24 @@ const v1: PgMigration = {
       updated_at bigint NOT NULL
     );
 
+    CREATE TABLE hosts (
+      id text PRIMARY KEY,
+      name text NOT NULL,
+      boot_id text NOT NULL,
+      first_seen_at bigint NOT NULL,
+      last_seen_at bigint NOT NULL,
+      booted_at bigint NOT NULL
+    );
+
+    CREATE FUNCTION kanban_order_event() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM pg_advisory_xact_lock(${EVENT_ORDER_LOCK});
+      UPDATE task_events SET id = nextval('task_events_order') WHERE id = NEW.id;
+      RETURN NULL;
+    END $$;
+    CREATE CONSTRAINT TRIGGER task_events_commit_order AFTER INSERT ON task_events
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION kanban_order_event();
+
     -- Every board write records an event: a NOTIFY per statement tells every listening host (pg/watch.ts).
     CREATE FUNCTION kanban_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -119,6 +158,127 @@ const v1: PgMigration = {
       RETURN NULL;
     END $$;
     CREATE TRIGGER task_events_notify AFTER INSERT ON task_events FOR EACH STATEMENT EXECUTE FUNCTION kanban_notify_change();
+
+    -- The hot paths (pg/lease.ts): each one function called by one SELECT in autocommit, one round
+    -- trip, at READ COMMITTED, where every statement inside sees what committed before it began. A
+    -- run's task is locked before its run (the lock order of every transition). FOR NO KEY UPDATE, the
+    -- lock an UPDATE of the row takes: inserting a task's events, runs or links (foreign keys, KEY
+    -- SHARE) never waits on it. Each answers json: the rows as row_to_json gives them (columns in
+    -- table order), and what it decided, which pg/lease.ts puts in core/run.ts's words.
+
+    -- A hot path's time: a test's injected clock, else the database's (epoch ms), read once the locks
+    -- are held, so that a lease starts when it is taken.
+    CREATE FUNCTION kanban_now_ms(injected bigint) RETURNS bigint LANGUAGE sql VOLATILE AS $$
+      SELECT coalesce(injected, (extract(epoch from clock_timestamp()) * 1000)::bigint)
+    $$;
+
+    -- ready → running, as store/lease.ts claimTask. The task's row is taken SKIP LOCKED (a claimer
+    -- never queues behind another: a row someone holds is 'locked'). With caps, the count is read
+    -- under an exclusive advisory lock held to commit, so claims at a cap run one at a time and each
+    -- counts every claim committed before it; a claim without caps takes it shared, so it never slips
+    -- in between a capped claim's count and its commit.
+    CREATE FUNCTION kanban_claim(p_task text, p_profile text, p_lease_ms bigint, p_claim_lock text, p_now bigint, p_cap_board integer, p_cap_profile integer)
+    RETURNS json LANGUAGE plpgsql AS $$
+    DECLARE
+      v_task tasks;
+      v_run task_runs;
+      v_now bigint;
+      v_count bigint;
+      v_parent record;
+    BEGIN
+      SELECT * INTO v_task FROM tasks WHERE id = p_task FOR NO KEY UPDATE SKIP LOCKED;
+      IF NOT FOUND THEN
+        SELECT * INTO v_task FROM tasks WHERE id = p_task;
+        IF NOT FOUND THEN RETURN json_build_object('result', 'missing'); END IF;
+        RETURN json_build_object('result', 'locked', 'task', row_to_json(v_task));
+      END IF;
+      IF v_task.status <> 'ready' OR v_task.claim_lock IS NOT NULL THEN
+        RETURN json_build_object('result', 'refused', 'task', row_to_json(v_task));
+      END IF;
+      IF p_cap_board IS NULL THEN
+        PERFORM pg_advisory_xact_lock_shared(${CLAIM_CAP_LOCK});
+      ELSE
+        PERFORM pg_advisory_xact_lock(${CLAIM_CAP_LOCK});
+        SELECT count(*) INTO v_count FROM tasks WHERE status = 'running';
+        IF v_count >= p_cap_board THEN
+          RETURN json_build_object('result', 'at_cap', 'at_cap', 'board', 'task', row_to_json(v_task));
+        END IF;
+        IF p_cap_profile IS NOT NULL AND p_profile IS NOT NULL THEN
+          SELECT count(*) INTO v_count FROM tasks WHERE status = 'running' AND assignee = p_profile;
+          IF v_count >= p_cap_profile THEN
+            RETURN json_build_object('result', 'at_cap', 'at_cap', 'profile', 'task', row_to_json(v_task));
+          END IF;
+        END IF;
+      END IF;
+      SELECT p.id, p.status INTO v_parent FROM task_links l JOIN tasks p ON p.id = l.parent_id
+        WHERE l.child_id = p_task AND p.status NOT IN ${FINISHED_SQL} ORDER BY p.id LIMIT 1;
+      -- A parent unfinished: back to todo, unless a person promoted it with --force since it last ran.
+      IF FOUND AND NOT EXISTS (
+        SELECT 1 FROM task_events WHERE task_id = p_task AND kind = 'promoted_manual' AND (payload ->> 'forced')::boolean IS TRUE
+          AND id > coalesce((SELECT max(id) FROM task_events WHERE task_id = p_task AND kind = 'claimed'), 0)
+      ) THEN
+        v_now := kanban_now_ms(p_now);
+        UPDATE tasks SET status = 'todo', updated_at = v_now WHERE id = p_task RETURNING * INTO v_task;
+        INSERT INTO task_events (task_id, run_id, kind, payload, created_at)
+          VALUES (p_task, NULL, 'demoted', jsonb_build_object('from', 'ready', 'to', 'todo', 'unfinished_parents',
+            (SELECT jsonb_agg(p.id ORDER BY p.id) FROM task_links l JOIN tasks p ON p.id = l.parent_id
+              WHERE l.child_id = p_task AND p.status NOT IN ${FINISHED_SQL})), v_now);
+        RETURN json_build_object('result', 'demoted', 'task', row_to_json(v_task), 'parent', json_build_object('id', v_parent.id, 'status', v_parent.status));
+      END IF;
+      v_now := kanban_now_ms(p_now);
+      INSERT INTO task_runs (task_id, profile, status, claim_lock, started_at, lease_ms)
+        VALUES (p_task, p_profile, 'running', p_claim_lock, v_now, p_lease_ms) RETURNING * INTO v_run;
+      UPDATE tasks SET status = 'running', claim_lock = p_claim_lock, claim_expires = v_now + p_lease_ms, current_run_id = v_run.id,
+          worker_pid = NULL, last_heartbeat_at = NULL, started_at = v_now, updated_at = v_now
+        WHERE id = p_task RETURNING * INTO v_task;
+      INSERT INTO task_events (task_id, run_id, kind, payload, created_at)
+        VALUES (p_task, v_run.id, 'claimed', jsonb_build_object('run_id', v_run.id, 'profile', p_profile, 'claim_expires', v_now + p_lease_ms, 'lease_ms', p_lease_ms), v_now);
+      RETURN json_build_object('result', 'claimed', 'task', row_to_json(v_task), 'run', row_to_json(v_run));
+    END $$;
+
+    -- The run's liveness, as store/lease.ts heartbeat: the lease moved to now + the run's lease on the
+    -- task, the heartbeat on the task and the run, a heartbeat event. NULL: this run does not hold
+    -- the task (nothing written).
+    CREATE FUNCTION kanban_heartbeat(p_task text, p_run bigint, p_claim_lock text, p_now bigint, p_source text, p_note text)
+    RETURNS json LANGUAGE plpgsql AS $$
+    DECLARE
+      v_task tasks;
+      v_lease bigint;
+      v_now bigint;
+    BEGIN
+      PERFORM 1 FROM tasks WHERE id = p_task AND status = 'running' AND current_run_id = p_run AND claim_lock = p_claim_lock FOR NO KEY UPDATE;
+      IF NOT FOUND THEN RETURN NULL; END IF;
+      SELECT lease_ms INTO v_lease FROM task_runs WHERE id = p_run AND task_id = p_task AND claim_lock = p_claim_lock AND status = 'running';
+      IF NOT FOUND THEN RETURN NULL; END IF;
+      v_now := kanban_now_ms(p_now);
+      UPDATE tasks SET claim_expires = v_now + v_lease, last_heartbeat_at = v_now, updated_at = v_now WHERE id = p_task RETURNING * INTO v_task;
+      UPDATE task_runs SET last_heartbeat_at = v_now WHERE id = p_run;
+      INSERT INTO task_events (task_id, run_id, kind, payload, created_at)
+        VALUES (p_task, p_run, 'heartbeat', jsonb_build_object('source', p_source, 'claim_expires', v_now + v_lease)
+          || CASE WHEN p_note IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('note', p_note) END, v_now);
+      RETURN row_to_json(v_task);
+    END $$;
+
+    -- The dispatcher extends a run's lease, as store/lease.ts extendClaim: a compare-and-set on the
+    -- lease it judged ('moved' when it moved since; 'not_owner' when the run no longer holds the task).
+    CREATE FUNCTION kanban_extend(p_task text, p_run bigint, p_claim_lock text, p_expected bigint, p_payload jsonb, p_now bigint)
+    RETURNS json LANGUAGE plpgsql AS $$
+    DECLARE
+      v_task tasks;
+      v_lease bigint;
+      v_now bigint;
+    BEGIN
+      SELECT * INTO v_task FROM tasks WHERE id = p_task AND status = 'running' AND current_run_id = p_run AND claim_lock = p_claim_lock FOR NO KEY UPDATE;
+      IF NOT FOUND THEN RETURN json_build_object('result', 'not_owner'); END IF;
+      IF v_task.claim_expires IS DISTINCT FROM p_expected THEN RETURN json_build_object('result', 'moved'); END IF;
+      SELECT lease_ms INTO v_lease FROM task_runs WHERE id = p_run AND task_id = p_task AND claim_lock = p_claim_lock AND status = 'running';
+      IF NOT FOUND THEN RETURN json_build_object('result', 'not_owner'); END IF;
+      v_now := kanban_now_ms(p_now);
+      UPDATE tasks SET claim_expires = v_now + v_lease, updated_at = v_now WHERE id = p_task RETURNING * INTO v_task;
+      INSERT INTO task_events (task_id, run_id, kind, payload, created_at)
+        VALUES (p_task, p_run, 'claim_extended', p_payload || jsonb_build_object('previous', p_expected, 'claim_expires', v_now + v_lease), v_now);
+      RETURN json_build_object('result', 'extended', 'task', row_to_json(v_task));
+    END $$;
   `,
 };
 

@@ -21,8 +21,8 @@ export interface TransactionOptions {
   readTime?: boolean;
 }
 
-/** The database's time in epoch ms: every PostgreSQL board's clock when no test injects one. */
-export const DB_NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+/** The database's time in epoch ms (one per statement): every PostgreSQL board's clock when no test injects one. */
+export const DB_NOW_MS = '(extract(epoch from statement_timestamp()) * 1000)::bigint';
 
 /** What went wrong where: a failure of COMMIT itself may or may not have committed. */
 export class CommitFailed extends Error {

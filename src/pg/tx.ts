@@ -38,7 +38,7 @@ export class Tx {
   }
 
   async rows<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    return (await this.client.query(sql, params as unknown[])).rows as T[];
+    return (await this.client.query(sql, storable(params))).rows as T[];
   }
 
   async row<T>(sql: string, params: readonly unknown[] = []): Promise<T | undefined> {
@@ -47,23 +47,39 @@ export class Tx {
 
   /** The first column of the first row (undefined: no row). */
   async value<T>(sql: string, params: readonly unknown[] = []): Promise<T | undefined> {
-    const result = await this.client.query({ text: sql, values: params as unknown[], rowMode: 'array' });
+    const result = await this.client.query({ text: sql, values: storable(params), rowMode: 'array' });
     return (result.rows[0] as unknown[] | undefined)?.[0] as T | undefined;
   }
 
   /** The first column of every row. */
   async column<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    const result = await this.client.query({ text: sql, values: params as unknown[], rowMode: 'array' });
+    const result = await this.client.query({ text: sql, values: storable(params), rowMode: 'array' });
     return (result.rows as unknown[][]).map((r) => r[0] as T);
   }
 
   /** Rows changed. */
   async run(sql: string, params: readonly unknown[] = []): Promise<number> {
-    return (await this.client.query(sql, params as unknown[])).rowCount ?? 0;
+    return (await this.client.query(sql, storable(params))).rowCount ?? 0;
   }
 
-  /** ` FOR UPDATE` in a writing transaction (the row locked until commit), nothing in a read. */
+  /**
+   * ` FOR NO KEY UPDATE` in a writing transaction (the row locked until commit, as an UPDATE of it
+   * locks it: inserting its events, runs or links never waits on it), nothing in a read.
+   */
   get forUpdate(): string {
-    return this.writing ? ' FOR UPDATE' : '';
+    return this.writing ? ' FOR NO KEY UPDATE' : '';
   }
+}
+
+/**
+ * PostgreSQL's text cannot hold NUL, which SQLite's can (a worker's output, an error text): a NUL in
+ * a string is stored as U+FFFD instead of failing the whole write.
+ */
+function storable(params: readonly unknown[]): unknown[] {
+  return params.map((value) => (typeof value === 'string' && value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value));
+}
+
+/** JSON for a jsonb column, NULs as U+FFFD (jsonb refuses \u0000). */
+export function storableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' && v.includes('\0') ? v.replaceAll('\0', '\uFFFD') : v));
 }

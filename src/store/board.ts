@@ -1,7 +1,7 @@
 import type { Store } from './db.js';
 import { LAST_BLOCK_KIND_SQL } from '../core/sql.js';
-import { FINISHED_STATUSES, STATUSES, type BoardView, type Card, type ColumnSort, type Status, type TaskRow, type ViewQuery } from '../core/types.js';
-import { clamp, windowStart } from '../core/window.js';
+import type { BoardView, Card, ColumnSort, Status, TaskRow, ViewQuery } from '../core/types.js';
+import { cardOf, columnOrder, columnPlacement, countsByStatus, filterPattern, type ColumnOrder } from '../core/window.js';
 
 /**
  * What the board draws, read a window at a time: a column's count, and the cards around its cursor.
@@ -9,7 +9,7 @@ import { clamp, windowStart } from '../core/window.js';
  */
 
 type Order = { by: string; before: string };
-const ORDER: Record<'queue' | 'finished' | Exclude<ColumnSort, 'column'>, Order> = {
+const ORDER: Record<ColumnOrder, Order> = {
   queue: {
     by: 'priority DESC, created_at, id',
     before: '(priority > @priority OR (priority = @priority AND (created_at < @created_at OR (created_at = @created_at AND id < @id))))',
@@ -32,24 +32,21 @@ const ORDER: Record<'queue' | 'finished' | Exclude<ColumnSort, 'column'>, Order>
   },
 };
 
-function orderOf(status: Status, sort: ColumnSort = 'column'): Order {
-  if (sort !== 'column') return ORDER[sort];
-  return FINISHED_STATUSES.includes(status) ? ORDER.finished : ORDER.queue;
+function orderOf(status: Status, sort?: ColumnSort): Order {
+  return ORDER[columnOrder(status, sort)];
 }
 
 /** A case-insensitive substring of the title, the assignee or the id; `%` and `_` are matched as themselves. */
 function filterClause(filter: string | undefined): { sql: string; params: Record<string, string> } {
-  if (!filter) return { sql: '', params: {} };
-  const pattern = `%${filter.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const pattern = filterPattern(filter);
+  if (pattern === null) return { sql: '', params: {} };
   return { sql: " AND (title LIKE @pattern ESCAPE '\\' OR assignee LIKE @pattern ESCAPE '\\' OR id LIKE @pattern ESCAPE '\\')", params: { pattern } };
 }
 
 export function columnCounts(store: Store, filter?: string): Record<Status, number> {
   const where = filterClause(filter);
   const rows = store.stmt(`SELECT status, count(*) AS n FROM tasks WHERE 1${where.sql} GROUP BY status`).all(where.params) as Array<{ status: Status; n: number }>;
-  const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
-  for (const { status, n } of rows) counts[status] = n;
-  return counts;
+  return countsByStatus(rows);
 }
 
 const BLOCK_KIND = `CASE WHEN t.status <> 'blocked' THEN NULL ELSE CASE ${LAST_BLOCK_KIND_SQL} WHEN 'gave_up' THEN 'breaker' WHEN 'blocked' THEN 'sticky' END END`;
@@ -66,10 +63,7 @@ export function columnWindow(store: Store, status: Status, offset: number, limit
   const rows = store
     .stmt(`SELECT t.*, ${BLOCK_KIND} AS block_kind, ${HOLD} AS hold FROM tasks t WHERE status = @status${where.sql} ORDER BY ${orderOf(status, sort).by} LIMIT @limit OFFSET @offset`)
     .all({ status, limit, offset: Math.max(0, offset), ...where.params }) as Array<Omit<Card, 'held_by' | 'held_until'> & { hold: string | null }>;
-  return rows.map(({ hold, ...card }) => {
-    const [kind, until] = hold?.split(' ') ?? [];
-    return { ...card, held_by: (kind as Card['held_by']) ?? null, held_until: until === undefined ? null : Number(until) };
-  });
+  return rows.map(cardOf);
 }
 
 /** Where a task stands in its column (0 = first), or null when it is not in that column. */
@@ -103,8 +97,7 @@ export function boardView(store: Store, query: ViewQuery): BoardView {
       const cursor = query.cursors[status] ?? { id: null, index: 0 };
       const sort = query.sorts?.[status];
       const followed = cursor.id === null ? null : positionInColumn(store, status, cursor.id, filter, sort);
-      const index = clamp(followed ?? cursor.index, 0, Math.max(0, count - 1));
-      const offset = windowStart(index, query.perColumn, count);
+      const { index, offset } = columnPlacement(count, cursor.index, followed, query.perColumn);
       return { status, count, offset, index, sort: sort ?? 'column', cards: count === 0 ? [] : columnWindow(store, status, offset, query.perColumn, filter, sort) };
     });
     return { counts, columns };

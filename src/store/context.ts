@@ -2,9 +2,7 @@ import type { Store } from './db.js';
 import { commentsForTask } from './comments.js';
 import { requireTaskRow } from './rows.js';
 import type { TaskContext } from '../port/types.js';
-
-/** The newest comments a prompt carries; older ones are left out (the board keeps them all). */
-const COMMENTS_IN_CONTEXT = 30;
+import { COMMENTS_IN_CONTEXT } from '../core/reads.js';
 
 export function loadTaskContext(store: Store, taskId: string): TaskContext {
   return store.readTxn(() => ({

@@ -1,4 +1,5 @@
 import { Refused } from '../errors.js';
+import { cursorTarget } from '../core/dispatch.js';
 import type { Store } from './db.js';
 import { parseEvent, type StoredEvent } from './events.js';
 import { getTaskRow } from './rows.js';
@@ -39,7 +40,7 @@ export function takeEvents(store: Store, name: string, kinds: readonly string[],
     const rows = store
       .stmt('SELECT * FROM task_events WHERE id > ? AND id <= ? AND kind IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?')
       .all(from, latest, JSON.stringify(kinds), limit) as StoredEvent[];
-    const to = rows.length === limit ? rows[rows.length - 1]!.id : latest;
+    const to = cursorTarget(rows, limit, latest);
     const moved = store.stmt('UPDATE event_cursors SET event_id = ?, updated_at = ? WHERE name = ? AND event_id = ?').run(to, now, name, from);
     if (moved.changes !== 1) throw new Refused(`event cursor ${name} moved meanwhile`);
     return {

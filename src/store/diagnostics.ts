@@ -1,5 +1,5 @@
 import type { Store } from './db.js';
-import { claimHost } from '../core/run.js';
+import { addLastRun, countRunning, runningFactsOf } from '../core/facts.js';
 import { type Status } from '../core/types.js';
 import { FINISHED_SQL } from '../core/sql.js';
 import type { BoardFacts, ProcessProbe, RunningFacts, TaskFacts } from '../port/types.js';
@@ -44,11 +44,9 @@ export function loadBoardFacts(store: Store, probe: ProcessProbe, recentSince: n
       .raw()
       .all() as TaskRowFacts[];
     const facts = new Map<string, TaskFacts>();
-    const runningByAssignee: Record<string, number> = {};
     for (const row of rows) {
       const [id, title, status, assignee, status_reason, consecutive_failures, max_retries, updated_at] = row;
       const running = status === 'running' ? runningFacts(store, probe, row) : null;
-      if (running && assignee !== null) runningByAssignee[assignee] = (runningByAssignee[assignee] ?? 0) + 1;
       facts.set(id, {
         id,
         title,
@@ -97,12 +95,8 @@ export function loadBoardFacts(store: Store, probe: ProcessProbe, recentSince: n
          WHERE t.status IN ('blocked', 'ready')`,
       )
       .all() as Array<{ task_id: string; outcome: string | null; error: string | null; exit_code: number | null; cooldown_until: number | null }>;
-    for (const { task_id, cooldown_until, ...run } of lastRuns) {
-      const task = facts.get(task_id)!;
-      task.last_run = run;
-      if (task.status === 'ready' && run.outcome === 'rate_limited') task.cooldown_until = cooldown_until;
-    }
-    return { tasks: [...facts.values()], runningByAssignee };
+    for (const { task_id, cooldown_until, ...run } of lastRuns) addLastRun(facts.get(task_id)!, run, cooldown_until);
+    return { tasks: [...facts.values()], runningByAssignee: countRunning(facts.values()) };
   });
 }
 
@@ -112,7 +106,5 @@ function runningFacts(store: Store, probe: ProcessProbe, row: TaskRowFacts): Run
     current_run_id === null
       ? undefined
       : (store.stmt('SELECT status, supervisor_pid, started_at FROM task_runs WHERE id = ? AND task_id = ?').get(current_run_id, id) as RunningFacts['run'] | undefined);
-  const hostLocal = claim_lock !== null && claimHost(claim_lock) === probe.host;
-  const supervisorAlive = hostLocal && run != null && current_run_id !== null && probe.isRunProcess(run.supervisor_pid, { taskId: id, runId: current_run_id });
-  return { claim_lock, current_run_id, claim_expires, last_heartbeat_at, started_at, worker_pid, run: run ?? null, host_local: hostLocal, supervisor_alive: supervisorAlive };
+  return runningFactsOf({ id, claim_lock, current_run_id, claim_expires, last_heartbeat_at, started_at, worker_pid }, run, probe);
 }

@@ -1,4 +1,5 @@
 import { Refused } from '../errors.js';
+import { cooldownFrom, recoveryLimit, requireDueSchedule, requireGhost, requireUnassignedReady, runningCountsOf } from '../core/dispatch.js';
 import type { Store } from './db.js';
 import { appendEvent } from './events.js';
 import { LAST_BLOCK_KIND_SQL } from '../core/sql.js';
@@ -59,14 +60,7 @@ export function readyQueue(store: Store, limit: number): TaskRow[] {
 }
 
 export function runningCounts(store: Store): { total: number; byAssignee: Map<string, number> } {
-  const rows = store.stmt("SELECT assignee, count(*) AS n FROM tasks WHERE status = 'running' GROUP BY assignee").all() as Array<{ assignee: string | null; n: number }>;
-  const byAssignee = new Map<string, number>();
-  let total = 0;
-  for (const { assignee, n } of rows) {
-    total += n;
-    if (assignee !== null) byAssignee.set(assignee, n);
-  }
-  return { total, byAssignee };
+  return runningCountsOf(store.stmt("SELECT assignee, count(*) AS n FROM tasks WHERE status = 'running' GROUP BY assignee").all() as Array<{ assignee: string | null; n: number }>);
 }
 
 export function lastRun(store: Store, taskId: string): RunRow | undefined {
@@ -82,8 +76,7 @@ export function cooldownOf(store: Store, runId: number): { setAt: number; until:
   const row = store
     .stmt("SELECT payload, created_at FROM task_events WHERE run_id = ? AND json_extract(payload, '$.cooldown_until') IS NOT NULL AND kind != 'respawn_guarded' ORDER BY id DESC LIMIT 1")
     .get(runId) as { payload: string; created_at: number } | undefined;
-  const until = row === undefined ? undefined : (JSON.parse(row.payload) as { cooldown_until?: number }).cooldown_until;
-  return typeof until === 'number' ? { setAt: row!.created_at, until } : null;
+  return cooldownFrom(row && { payload: JSON.parse(row.payload) as Record<string, unknown>, created_at: row.created_at });
 }
 
 /** Runs that ended between `from` and `to` and had a worker process. */
@@ -105,9 +98,7 @@ export function promoteReady(store: Store, taskId: string): TaskRow {
 export function releaseSchedule(store: Store, taskId: string): TaskRow {
   return store.writeTxn(() => {
     const before = requireTaskRow(store, taskId);
-    if (before.status !== 'scheduled' || before.scheduled_until === null || before.scheduled_until > store.clock.now()) {
-      throw new Refused(`${taskId} is no longer a due scheduled task`);
-    }
+    requireDueSchedule(before, store.clock.now());
     const to = readyOrTodo(store, taskId);
     const after = updateTask(store, before, { status: to, scheduled_until: null, status_reason: null });
     appendEvent(store, taskId, 'unblocked', { from: 'scheduled', to, source: 'schedule', scheduled_until: before.scheduled_until });
@@ -122,7 +113,7 @@ export function recoverBlocked(store: Store, taskId: string, boardLimit: number)
     if (!task) throw new Refused(`${taskId} is not a recoverable blocked task`);
     const to = readyOrTodo(store, taskId);
     const after = updateTask(store, task, { status: to, status_reason: null });
-    const limit = task.max_retries ?? boardLimit;
+    const limit = recoveryLimit(task, boardLimit);
     appendEvent(store, taskId, 'unblocked', { from: 'blocked', to, source: 'dispatcher', failures: task.consecutive_failures, limit });
     return after;
   });
@@ -137,7 +128,7 @@ export function reclaimGhost(store: Store, taskId: string): TaskRow {
     const before = requireTaskRow(store, taskId);
     const identity = identityOf(before);
     const run = identity && runById(store, identity.taskId, identity.runId);
-    if (before.status !== 'running' || (run && run.status === 'running')) throw new Refused(`${taskId} is not a running task without a claim`);
+    requireGhost(before, run);
     endOpenRun(store, taskId, before.current_run_id, { outcome: 'reclaimed', error: 'taken back: no usable claim' });
     const after = updateTask(store, before, { ...NO_CLAIM, status: readyOrTodo(store, taskId) });
     appendEvent(store, taskId, 'reclaimed', { ghost: true, claim_lock: before.claim_lock, current_run_id: before.current_run_id, source: 'user' });
@@ -149,7 +140,7 @@ export function reclaimGhost(store: Store, taskId: string): TaskRow {
 export function assignDefault(store: Store, taskId: string, assignee: string): TaskRow {
   return store.writeTxn(() => {
     const before = requireTaskRow(store, taskId);
-    if (before.status !== 'ready' || before.assignee !== null) throw new Refused(`${taskId} is no longer an unassigned ready task`);
+    requireUnassignedReady(before);
     const after = updateTask(store, before, { assignee });
     appendEvent(store, taskId, 'assigned', { from: null, to: assignee, source: 'default_assignee' });
     return after;

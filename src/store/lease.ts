@@ -1,17 +1,16 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { Refused } from '../errors.js';
 import type { Store } from './db.js';
+import { newClaimLock } from '../host.js';
 import { appendEvent } from './events.js';
-import { commandVerdict } from '../agents/command.js';
-import { decideEnding, type Ending } from '../core/ending.js';
+import type { Ending } from '../core/ending.js';
+import { endingOfExitAlone } from '../core/exit.js';
 import { markDone, NO_CLAIM, readyOrTodo, sendToReview } from './lifecycle.js';
 import { unfinishedParents } from './links.js';
 import { getTaskRow, requireTaskRow, updateTask, type TaskChanges } from './rows.js';
 import { createTask } from './tasks.js';
 import type { RunOutcome, RunRow, TaskRow } from '../core/types.js';
 import { decideFailure, type FailurePolicy } from '../core/breaker.js';
-import type { RunIdentity } from '../core/run.js';
+import { capReached as capOf, claimedFirst, claimRefusal, leaseMovedOnExtend, leaseMovedOnRelease, notOwnerMessage, parentNotDone, releaseError, type RunIdentity } from '../core/run.js';
 import type { ClaimCaps, ClaimResult, CreateInput, CreateResult, ExitRecord, HeartbeatSource, Release, WorkerExit } from '../port/types.js';
 
 /**
@@ -19,21 +18,13 @@ import type { ClaimCaps, ClaimResult, CreateInput, CreateResult, ExitRecord, Hea
  * in its WHERE, and zero rows changed means refused with nothing written, not even an event.
  */
 
-/** `<hostname>:<pid>:<random>`: which host and process claimed, and unique per claim. */
-export function newClaimLock(): string {
-  return `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
-}
-
 /**
  * Which cap a new run would break, read in the claim's transaction: with any number of dispatchers
  * on one board, the count cannot change between this read and the claim's write.
  */
 function capReached(store: Store, profile: string | null, caps: ClaimCaps): { atCap: 'board' | 'profile'; reason: string } | null {
   const running = store.stmt("SELECT count(*) FROM tasks WHERE status = 'running'").pluck().get() as number;
-  if (running >= caps.board) return { atCap: 'board', reason: `the board is at its cap of ${caps.board} running` };
-  if (caps.profile === undefined || profile === null) return null;
-  const mine = store.stmt("SELECT count(*) FROM tasks WHERE status = 'running' AND assignee = ?").pluck().get(profile) as number;
-  return mine >= caps.profile ? { atCap: 'profile', reason: `profile ${profile} is at its cap of ${caps.profile}` } : null;
+  return capOf(caps, profile, running, () => store.stmt("SELECT count(*) FROM tasks WHERE status = 'running' AND assignee = ?").pluck().get(profile) as number);
 }
 
 /**
@@ -44,15 +35,15 @@ function capReached(store: Store, profile: string | null, caps: ClaimCaps): { at
 export function claimTask(store: Store, taskId: string, options: { profile: string | null; leaseMs: number; caps?: ClaimCaps }): ClaimResult {
   return store.writeTxn(() => {
     const before = requireTaskRow(store, taskId);
-    if (before.status !== 'ready') throw new Refused(`cannot claim ${taskId}: it is ${before.status}`);
-    if (before.claim_lock !== null) throw new Refused(`cannot claim ${taskId}: it still holds the claim ${before.claim_lock}`);
+    const refusal = claimRefusal(before);
+    if (refusal !== null) throw new Refused(refusal);
     const full = options.caps && capReached(store, options.profile, options.caps);
     if (full) return { claimed: false, task: before, ...full };
     const unfinished = unfinishedParents(store, taskId);
     if (unfinished.length > 0 && !forcedSinceLastRun(store, taskId)) {
       const task = updateTask(store, before, { status: 'todo' });
       appendEvent(store, taskId, 'demoted', { from: 'ready', to: 'todo', unfinished_parents: unfinished.map((p) => p.id) });
-      return { claimed: false, task, reason: `parent ${unfinished[0]!.id} is not done (${unfinished[0]!.status})` };
+      return { claimed: false, task, reason: parentNotDone(unfinished[0]!) };
     }
     const now = store.clock.now();
     const claimLock = newClaimLock();
@@ -76,7 +67,7 @@ export function claimTask(store: Store, taskId: string, options: { profile: stri
          WHERE id = @id AND status = 'ready' AND claim_lock IS NULL`,
       )
       .run({ ...claim, id: taskId });
-    if (result.changes === 0) throw new Refused(`cannot claim ${taskId}: it was claimed first`);
+    if (result.changes === 0) throw new Refused(claimedFirst(taskId));
     appendEvent(store, taskId, 'claimed', { run_id: run.id, profile: options.profile, claim_expires: claim.claim_expires, lease_ms: options.leaseMs }, run.id);
     const identity = { taskId, runId: run.id, claimLock };
     return { claimed: true, task: { ...before, ...claim }, run, identity };
@@ -119,12 +110,7 @@ function updateRunFenced(store: Store, identity: RunIdentity, changes: Partial<R
 
 /** The refusal for an identity that no longer owns its task, saying what happened instead. */
 function notOwner(store: Store, identity: RunIdentity): Refused {
-  const task = getTaskRow(store, identity.taskId);
-  const run = `run ${identity.runId} of ${identity.taskId}`;
-  if (!task) return new Refused(`${run} is not on this board`);
-  if (task.status !== 'running') return new Refused(`${run} no longer holds the task: it is ${task.status}`);
-  if (task.current_run_id !== identity.runId) return new Refused(`${run} no longer holds the task: run ${task.current_run_id} does`);
-  return new Refused(`${run} does not hold the task: the claim lock does not match`);
+  return new Refused(notOwnerMessage(identity, getTaskRow(store, identity.taskId)));
 }
 
 /**
@@ -261,22 +247,6 @@ function countFailure(store: Store, before: TaskRow, outcome: RunOutcome, detail
   return after;
 }
 
-/** The ending of a plain command's exit, with nothing read from its output. */
-function endingOfExitAlone(exit: WorkerExit, now: number): Ending {
-  const transcript = { exitCode: exit.exitCode, signal: exit.signal, stdout: '', stderr: '' };
-  return decideEnding({
-    exitCode: exit.exitCode,
-    signal: exit.signal,
-    stoppedFor: exit.timedOut ? 'timeout' : null,
-    verdict: commandVerdict({ rateLimit: [], exitCodes: {} }, transcript, now),
-    onCleanExit: exit.onCleanExit ?? 'violation',
-    onSuccess: 'complete',
-    profile: null,
-    now,
-    cooldown: { defaultMs: exit.rateLimitCooldownMs ?? 0, maxMs: exit.rateLimitCooldownMs ?? 0 },
-  });
-}
-
 /**
  * Records how the worker ended, in one fenced transition, storing its exit code and signal on the run.
  * A run the worker already closed (complete, block, review) only gets its exit code. Otherwise the
@@ -348,9 +318,9 @@ export function releaseRun(store: Store, identity: RunIdentity, release: Release
   return store.writeTxn(() => {
     const before = ownedTask(store, identity);
     if (release.expectedClaimExpires !== undefined && before.claim_expires !== release.expectedClaimExpires) {
-      throw new Refused(`${identity.taskId} heartbeat moved its lease while it was being taken back: it stays with run ${identity.runId}`);
+      throw new Refused(leaseMovedOnRelease(identity));
     }
-    const error = `taken back: ${release.outcome}${typeof release.payload.detail === 'string' ? ` (${release.payload.detail})` : ''}`;
+    const error = releaseError(release);
     closeRun(store, identity, { outcome: release.outcome, error });
     if (release.counted) return countFailure(store, before, release.outcome, release.payload, release.counted);
     const after = updateTask(store, before, { ...NO_CLAIM, status: readyOrTodo(store, before.id) });
@@ -363,7 +333,7 @@ export function releaseRun(store: Store, identity: RunIdentity, release: Release
 export function extendClaim(store: Store, identity: RunIdentity, expectedClaimExpires: number | null, payload: Record<string, unknown>): TaskRow {
   return store.writeTxn(() => {
     const before = ownedTask(store, identity);
-    if (before.claim_expires !== expectedClaimExpires) throw new Refused(`${identity.taskId} lease moved meanwhile`);
+    if (before.claim_expires !== expectedClaimExpires) throw new Refused(leaseMovedOnExtend(identity));
     const run = store.stmt(`SELECT lease_ms FROM task_runs WHERE ${FENCE_RUN}`).get(fence(identity)) as { lease_ms: number };
     const claimExpires = store.clock.now() + run.lease_ms;
     updateTaskFenced(store, identity, { claim_expires: claimExpires });

@@ -5,18 +5,14 @@ import { appendEvent } from './events.js';
 import { promoteChildrenOf, unfinishedParents } from './links.js';
 import { requireTaskRow, updateTask } from './rows.js';
 import { requireTransition } from '../core/transitions.js';
-import { identityOf, NO_CLAIM, type RunIdentity } from '../core/run.js';
+import { identityOf, NO_CLAIM, parentNotDone, type RunIdentity } from '../core/run.js';
 
 export { NO_CLAIM };
 import { endOpenRun } from './runs.js';
 import { toTask } from './tasks.js';
 import type { Status, Task, TaskRow } from '../core/types.js';
 import { readyOrTodo as whereItMayRun } from '../core/transitions.js';
-import type { PromoteOptions, UnfinishedParent } from '../port/types.js';
-
-function describeParent(parent: UnfinishedParent): string {
-  return `parent ${parent.id} is not done (${parent.status})`;
-}
+import type { PromoteOptions } from '../port/types.js';
 
 /** Where a released task goes: ready, or todo while a parent is unfinished. */
 export function readyOrTodo(store: Store, id: string): Status {
@@ -100,7 +96,7 @@ export function promoteTask(store: Store, id: string, options: PromoteOptions = 
     requireTransition(before, 'promote');
     const unfinished = unfinishedParents(store, id);
     if (unfinished.length > 0 && !options.force) {
-      throw new Refused(`cannot promote ${id}: ${describeParent(unfinished[0]!)} (--force promotes anyway)`);
+      throw new Refused(`cannot promote ${id}: ${parentNotDone(unfinished[0]!)} (--force promotes anyway)`);
     }
     const changes = { status: 'ready', status_reason: null, scheduled_until: null, consecutive_failures: 0 } as const;
     if (options.dryRun) return toTask(store, { ...before, ...changes });

@@ -5,9 +5,10 @@ import type { Store } from './db.js';
 import { appendEvent, eventsForTask } from './events.js';
 import { allLinks, childIds, insertLink, parentIds } from './links.js';
 import { getTaskRow, requireTaskRow, updateTask } from './rows.js';
-import { checkCreate, checkEdit, checkInteger, createdStatus, newTaskRow, planEdit } from '../core/task-fields.js';
+import { checkCreate, checkEdit, createdStatus, newTaskRow, planEdit } from '../core/task-fields.js';
+import { listLimit, listStatuses, orderBy, statusRankSql, type OrderKey } from '../core/reads.js';
 import { runsForTask } from './runs.js';
-import { STATUSES, type Task, type TaskRow, type SortKey } from '../core/types.js';
+import type { Task, TaskRow } from '../core/types.js';
 import { TASK_COLUMNS } from '../core/sql.js';
 import type { BatchItem, CreateInput, CreateResult, EditInput, ListFilter, TaskDetail } from '../port/types.js';
 
@@ -32,27 +33,27 @@ export function showTask(store: Store, id: string): TaskDetail {
   }));
 }
 
-const BOARD_ORDER = `CASE status ${STATUSES.map((s, i) => `WHEN '${s}' THEN ${i}`).join(' ')} END`;
-const ORDER_BY: Record<SortKey, string> = {
-  status: `${BOARD_ORDER}, priority DESC, created_at, id`,
-  priority: 'priority DESC, created_at, id',
-  created: 'created_at, id',
-  updated: 'updated_at DESC, id',
-  title: 'title COLLATE NOCASE, id',
+/** SQLite's SQL for each key of a list's order (core/reads.ts): NOCASE folds ASCII letters only. */
+const ORDER_KEY_SQL: Record<OrderKey['key'], string> = {
+  status: statusRankSql('status'),
+  priority: 'priority',
+  created_at: 'created_at',
+  updated_at: 'updated_at',
+  title: 'title COLLATE NOCASE',
   id: 'id',
 };
 
 /** The WHERE clause and its parameters, and the ORDER BY (and LIMIT) that follows it. */
 function listQuery(filter: ListFilter): { where: string; params: unknown[]; order: string } {
-  const statuses = filter.statuses?.length ? filter.statuses : STATUSES.filter((s) => s !== 'archived');
+  const statuses = listStatuses(filter);
   const where = [`status IN (${statuses.map(() => '?').join(', ')})`];
   const params: unknown[] = [...statuses];
   if (filter.assignee !== undefined) {
     where.push('assignee = ?');
     params.push(filter.assignee);
   }
-  const limit = filter.limit !== undefined ? ` LIMIT ${checkInteger(filter.limit, 'limit', 1)}` : '';
-  return { where: where.join(' AND '), params, order: `ORDER BY ${ORDER_BY[filter.sort ?? 'status']}${limit}` };
+  const limit = listLimit(filter);
+  return { where: where.join(' AND '), params, order: `ORDER BY ${orderBy(filter.sort, (key) => ORDER_KEY_SQL[key])}${limit === null ? '' : ` LIMIT ${limit}`}` };
 }
 
 export function listTasks(store: Store, filter: ListFilter = {}): Task[] {

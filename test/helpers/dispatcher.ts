@@ -14,9 +14,9 @@ export interface RunningDispatcher {
 }
 
 /** A real `kanban tui --no-ui --json` on the board, ticking fast, run in the board's folder. */
-export function startDispatcher(board: WorkerBoard, env: Record<string, string> = {}): RunningDispatcher {
+export function startDispatcher(board: Pick<WorkerBoard, 'db' | 'env'> & { cwd?: string }, env: Record<string, string> = {}): RunningDispatcher {
   const child = spawn(process.execPath, [KANBAN_BIN, '--db', board.db, 'tui', '--no-ui', '--json'], {
-    cwd: dirname(board.db),
+    cwd: board.cwd ?? dirname(board.db),
     env: { ...board.env, KANBAN_TICK_SECONDS: '0.2', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -117,3 +117,14 @@ export function eventsOf(board: WorkerBoard, taskId: string, kind?: string): Eve
 export function taskLog(board: Pick<WorkerBoard, 'db'>, taskId: string): string {
   return readFileSync(taskLogPath(dirname(board.db), taskId), 'utf8');
 }
+
+/** Polls an asynchronous check (a read through the port) until it returns a value, or fails after `timeoutMs`. */
+export async function until<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}

@@ -1,5 +1,5 @@
 import { render } from 'ink-testing-library';
-import { hostname } from 'node:os';
+import { thisHost } from '../../src/host.js';
 import { diagnoseBoard } from '../../src/diagnostics/board.js';
 import { parseConfig } from '../../src/config.js';
 import { DispatcherLoop } from '../../src/dispatcher/loop.js';
@@ -56,7 +56,7 @@ export async function mount(store: Store, clock: ManualClock, options: { dispatc
   const size = { columns: options.columns ?? 100, rows: options.rows ?? 30 };
   const model = await BoardModel.open(board, clock, {
     perColumn: firstPerColumn(size),
-    diagnose: () => diagnoseBoard(board, config, settings, clock.now(), { host: hostname(), isRunProcess: () => false }),
+    diagnose: () => diagnoseBoard(board, config, settings, clock.now(), { host: thisHost().id, isRunProcess: () => false }),
   });
   const instance = render(
     <App

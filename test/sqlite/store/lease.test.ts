@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { thisHost } from '../../../src/host.js';
 import { describe, expect, it } from 'vitest';
 import { NotFound, Refused } from '../../../src/errors.js';
 import { blockRun, checkOwnership, claimTask, commentFromRun, completeRun, heartbeat, recordExit, recordSpawn, recordFailedRun } from '../../../src/store/lease.js';
@@ -34,7 +34,7 @@ describe('claim', () => {
     const { task } = createTask(store, { title: 'work' });
     const claim = claimOrFail(store, task.id, { profile: 'coder', leaseMs: LEASE });
     expect(claim.identity.claimLock).toMatch(new RegExp(`^[^:]+:${process.pid}:[0-9a-f]{12}$`));
-    expect(claimHost(claim.identity.claimLock)).toBe(hostname());
+    expect(claimHost(claim.identity.claimLock)).toBe(thisHost().id); // this host's id (src/host.ts), not its hostname
     expect(getTask(store, task.id)).toMatchObject({
       status: 'running',
       claim_lock: claim.identity.claimLock,

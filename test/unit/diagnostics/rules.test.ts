@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { thisHost } from '../../../src/host.js';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config.js';
 import { diagnoseBoard } from '../../../src/diagnostics/board.js';
@@ -31,7 +31,7 @@ function board(cfg = config): { store: Store; clock: ManualClock; alive: Set<num
   const clock = manualClock();
   const store = openStore(':memory:', { clock });
   const alive = new Set<number>();
-  const probe = { host: hostname(), isRunProcess: (pid: number | null) => pid !== null && alive.has(pid) };
+  const probe = { host: thisHost().id, isRunProcess: (pid: number | null) => pid !== null && alive.has(pid) };
   const port = new SqliteBoard(store);
   const findings = () => diagnoseBoard(port, cfg, settings, clock.now(), probe);
   return { store, clock, alive, findings, rules: async () => (await findings()).map((f) => `${f.rule} ${f.task_id}`) };

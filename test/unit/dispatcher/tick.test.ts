@@ -13,7 +13,7 @@ import { createTask, editTask, getTask, listTasks } from '../../../src/store/tas
 import type { Store } from '../../../src/store/db.js';
 import { dumpBoard, eventKinds, lastEvent, manualClock, testStore, type ManualClock, claimOrFail, forceTask, forceRun } from '../../helpers/board.js';
 import { spawn } from 'node:child_process';
-import { hostname } from 'node:os';
+import { thisHost } from '../../../src/host.js';
 import { SqliteBoard } from '../../../src/store/sqlite-board.js';
 import type { BoardStore } from '../../../src/port/board.js';
 import { Elapsed } from '../../../src/elapsed.js';
@@ -45,7 +45,7 @@ function world(store: Store, clock: ManualClock) {
   let nextPid = 50_000;
   const options = (more: TickOptions = {}): TickOptions => ({
     settings: resolveSettings(config, env),
-    host: hostname(),
+    host: thisHost().id,
     killer: new Killer(0),
     isRunProcess: (pid) => pid !== null && alive.has(pid),
     launch: (identity) => {
@@ -137,7 +137,7 @@ describe('spawn', () => {
     const other = SqliteBoard.open(store.path, { clock }); // a second dispatcher: its own connection to the same file
     const ids = Array.from({ length: 6 }, (_, i) => (clock.advance(1), createTask(store, { title: `t${i}`, assignee: 'coder' }).task.id));
     // Once this tick has claimed its first task, the other dispatcher runs a whole tick of its own.
-    const racing = midTick(board, () => dispatchOnce(other, config, clock, { settings: resolveSettings(config, env), host: hostname(), killer: new Killer(0), isRunProcess: () => true, launch: () => 60_000 + launched.length }));
+    const racing = midTick(board, () => dispatchOnce(other, config, clock, { settings: resolveSettings(config, env), host: thisHost().id, killer: new Killer(0), isRunProcess: () => true, launch: () => 60_000 + launched.length }));
     const result = await tick({}, racing);
     await other.close();
     const running = listTasks(store, { statuses: ['running'] }).length;
@@ -152,7 +152,7 @@ describe('spawn', () => {
     createTask(store, { title: 'first', assignee: 'coder', priority: 5 });
     const ids = Array.from({ length: 3 }, (_, i) => (clock.advance(1), createTask(store, { title: `s${i}`, assignee: 'solo' }).task.id));
     // Once this tick has claimed the coder task (it read 0 solo running), the other dispatcher claims a solo task.
-    await tick({}, midTick(board, () => dispatchOnce(other, config, clock, { settings: resolveSettings(config, env), host: hostname(), killer: new Killer(0), isRunProcess: () => true, launch: () => 60_001 })));
+    await tick({}, midTick(board, () => dispatchOnce(other, config, clock, { settings: resolveSettings(config, env), host: thisHost().id, killer: new Killer(0), isRunProcess: () => true, launch: () => 60_001 })));
     await other.close();
     const solo = listTasks(store, { statuses: ['running'], assignee: 'solo' }).length;
     expect(solo).toBe(1);
@@ -362,7 +362,7 @@ describe('faults of the board or the machine are not the task\'s', () => {
     const holder = holdWriteLock(store.path);
     const locked = SqliteBoard.open(store.path, { clock, busyTimeoutMs: 50, checkIntegrity: false });
     try {
-      const result = await dispatchOnce(locked, config, clock, { settings: resolveSettings(config, env), host: hostname(), killer: new Killer(0), isRunProcess: () => false, launch: () => 1 });
+      const result = await dispatchOnce(locked, config, clock, { settings: resolveSettings(config, env), host: thisHost().id, killer: new Killer(0), isRunProcess: () => false, launch: () => 1 });
       expect(result.fault).toMatch(/^board locked: board .* is locked by another process/);
     } finally {
       holder.release();

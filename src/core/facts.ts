@@ -1,0 +1,45 @@
+/**
+ * The facts diagnostics judge by (port/types.ts BoardFacts), put together from the rows a backend
+ * reads, the same for every backend: pure, but for `probe`, asked once per running task whether its
+ * supervisor is alive, so that the rules stay pure functions of these facts and the clock.
+ */
+import { claimHost } from './run.js';
+import type { ProcessProbe, RunningFacts, TaskFacts } from '../port/types.js';
+
+/** The columns of a running task its facts are made of. */
+export interface RunningColumns {
+  id: string;
+  claim_lock: string | null;
+  current_run_id: number | null;
+  claim_expires: number | null;
+  last_heartbeat_at: number | null;
+  started_at: number | null;
+  worker_pid: number | null;
+}
+
+/**
+ * A running task's facts: `run` is the run it points at (undefined: none found). Its supervisor is
+ * asked after only when the claim is this host's.
+ */
+export function runningFactsOf(task: RunningColumns, run: RunningFacts['run'] | undefined, probe: ProcessProbe): RunningFacts {
+  const { id, claim_lock, current_run_id, claim_expires, last_heartbeat_at, started_at, worker_pid } = task;
+  const hostLocal = claim_lock !== null && claimHost(claim_lock) === probe.host;
+  const supervisorAlive = hostLocal && run != null && current_run_id !== null && probe.isRunProcess(run.supervisor_pid, { taskId: id, runId: current_run_id });
+  return { claim_lock, current_run_id, claim_expires, last_heartbeat_at, started_at, worker_pid, run: run ?? null, host_local: hostLocal, supervisor_alive: supervisorAlive };
+}
+
+/** Running tasks per assignee (unassigned ones not counted). */
+export function countRunning(facts: Iterable<TaskFacts>): Record<string, number> {
+  const byAssignee: Record<string, number> = {};
+  for (const { running, assignee } of facts) if (running && assignee !== null) byAssignee[assignee] = (byAssignee[assignee] ?? 0) + 1;
+  return byAssignee;
+}
+
+/**
+ * A blocked or ready task's last run; a ready task whose last run was rate limited is held until
+ * the cooldown that run set (`cooldownUntil`, its `rate_limited` event's).
+ */
+export function addLastRun(task: TaskFacts, run: NonNullable<TaskFacts['last_run']>, cooldownUntil: number | null): void {
+  task.last_run = run;
+  if (task.status === 'ready' && run.outcome === 'rate_limited') task.cooldown_until = cooldownUntil;
+}

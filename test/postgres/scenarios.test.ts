@@ -1,0 +1,195 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { killBoardProcesses } from '../../chaos/harness.js';
+import type { RunIdentity } from '../../src/core/run.js';
+import type { EventRow, RunRow } from '../../src/core/types.js';
+import { PgBoard } from '../../src/pg/board.js';
+import type { BoardStore } from '../../src/port/board.js';
+import { tempDir } from '../helpers/board.js';
+import { kanban } from '../helpers/cli.js';
+import { startDispatcher, type RunningDispatcher } from '../helpers/dispatcher.js';
+import { cleanEnv, isAlive } from '../helpers/processes.js';
+import { TTL_SECONDS, until, worker } from '../helpers/workers.js';
+import { newPgDatabase } from './factory.js';
+
+/**
+ * The contract's scenarios on a PostgreSQL board, from the CLI, as test/integration/dispatcher.test.ts
+ * and worker-cli.test.ts run them on SQLite: real dispatchers (`kanban tui --no-ui`), supervisors and
+ * workers, with KANBAN_DB the server's URL, and every lease in the database's time. The test reads the
+ * board through the port.
+ */
+const server = inject('postgresUrl');
+const skip = server === null && process.env.CI !== 'true';
+const WAIT_MS = 30_000;
+
+interface ServerBoard {
+  db: string;
+  board: BoardStore;
+  env: Record<string, string>;
+  cwd: string;
+}
+
+const opened: Array<{ board: ServerBoard; drop(): Promise<void> }> = [];
+const dispatchers: RunningDispatcher[] = [];
+
+afterEach(async () => {
+  await Promise.all(dispatchers.splice(0).map((d) => d.stop()));
+  for (const { board, drop } of opened.splice(0)) {
+    killBoardProcesses(board.db);
+    await board.board.close();
+    await drop();
+  }
+});
+
+async function serverBoard(profiles: Record<string, unknown>, env: Record<string, string> = {}): Promise<ServerBoard> {
+  const database = await newPgDatabase(server!, 'scenario');
+  const dir = tempDir('kanban-pg-scenario-');
+  const config = join(dir, 'config.yaml');
+  writeFileSync(config, JSON.stringify({ profiles })); // JSON is YAML
+  const board: ServerBoard = {
+    db: database.url,
+    board: await PgBoard.open(database.url),
+    cwd: dir,
+    env: { ...cleanEnv(), KANBAN_HOME: join(dir, 'home'), KANBAN_CONFIG: config, KANBAN_CLAIM_TTL_SECONDS: String(TTL_SECONDS), KANBAN_HEARTBEAT_BRIDGE_SECONDS: '0.3', ...env },
+  };
+  opened.push({ board, drop: database.drop });
+  return board;
+}
+
+function dispatcher(board: ServerBoard, env: Record<string, string> = {}): RunningDispatcher {
+  const started = startDispatcher(board, env);
+  dispatchers.push(started);
+  return started;
+}
+
+const runs = (board: ServerBoard, id: string): Promise<RunRow[]> => board.board.tasks.runs(id);
+const events = async (board: ServerBoard, id: string, kind: string): Promise<EventRow[]> => (await board.board.tasks.events(id)).filter((e) => e.kind === kind);
+const create = async (board: ServerBoard, title: string, assignee: string) => (await board.board.transitions.create({ title, assignee })).task.id;
+
+describe.skipIf(skip)(`the contract's scenarios on PostgreSQL${skip ? ' (skipped: no PostgreSQL here)' : ''}`, { timeout: 90_000 }, () => {
+  beforeAll(() => {
+    expect(server, 'no PostgreSQL for the run: install postgresql (Debian) or set KANBAN_TEST_POSTGRES_URL').not.toBeNull();
+  });
+
+  it('a worker killed with SIGKILL: the task runs again under a new run, the first closed crashed', async () => {
+    const board = await serverBoard({ hang: { command: worker('hang') } });
+    const id = await create(board, 'fragile', 'hang');
+    dispatcher(board);
+    const pid = await until('the first worker', async () => (await board.board.tasks.get(id)).worker_pid, WAIT_MS);
+    process.kill(pid, 'SIGKILL');
+    await until('a second run', async () => (await runs(board, id)).length >= 2 && (await board.board.tasks.get(id)).worker_pid !== null, WAIT_MS);
+    const [first, second] = await runs(board, id);
+    expect(first).toMatchObject({ status: 'ended', outcome: 'crashed', signal: 'SIGKILL' });
+    expect(second).toMatchObject({ status: 'running' });
+    expect(await board.board.tasks.get(id)).toMatchObject({ status: 'running', current_run_id: second!.id, consecutive_failures: 1 });
+  });
+
+  it('a supervisor killed with SIGKILL: reaped as crashed, its worker stopped, the task runs again', async () => {
+    const board = await serverBoard({ hang: { command: worker('hang') } });
+    const id = await create(board, 'orphaned', 'hang');
+    dispatcher(board, { KANBAN_CRASH_GRACE_SECONDS: '1' });
+    const workerPid = await until('the first worker', async () => (await board.board.tasks.get(id)).worker_pid, WAIT_MS);
+    const supervisorPid = (await runs(board, id))[0]!.supervisor_pid!;
+    process.kill(supervisorPid, 'SIGKILL');
+    await until('a second run', async () => (await runs(board, id)).length >= 2, WAIT_MS);
+    expect((await runs(board, id))[0]).toMatchObject({ outcome: 'crashed', error: `crashed: its supervisor ${supervisorPid} is gone` });
+    await until('the orphaned worker to be stopped', async () => !isAlive(workerPid), WAIT_MS);
+  });
+
+  it('heartbeating and printing workers keep their tasks for 3× the TTL; a silent one is reclaimed once stale', async () => {
+    const board = await serverBoard({
+      beater: { command: worker('heartbeat', '750', '9000') },
+      chatty: { command: worker('chatty', '750', '9000') },
+      silent: { command: worker('hang') },
+    });
+    const beater = await create(board, 'beater', 'beater');
+    const chatty = await create(board, 'chatty', 'chatty');
+    const silent = await create(board, 'silent', 'silent');
+    dispatcher(board, { KANBAN_HEARTBEAT_MAX_STALE_SECONDS: '5' });
+    const silentPid = await until('the silent worker', async () => (await board.board.tasks.get(silent)).worker_pid, WAIT_MS);
+    await until('the silent task to be taken back', async () => (await runs(board, silent))[0]?.status === 'ended', WAIT_MS);
+    expect(['reclaimed', 'stale', 'hung']).toContain((await runs(board, silent))[0]!.outcome);
+    await until('the silent worker to be stopped', async () => !isAlive(silentPid), WAIT_MS);
+    await until('both long runs to finish', async () => (await board.board.tasks.get(beater)).status === 'done' && (await board.board.tasks.get(chatty)).status === 'done', WAIT_MS);
+    for (const id of [beater, chatty]) {
+      expect((await runs(board, id)).map((r) => r.outcome)).toEqual(['completed']);
+      expect(await events(board, id, 'reclaimed')).toEqual([]);
+    }
+  });
+
+  it('rate limits are not counted: exit 75, and exit 1 with a 429 on stderr; each respawned after its cooldown', async () => {
+    const board = await serverBoard(
+      {
+        limited: { command: worker('exit', '75') },
+        agent429: { command: [process.execPath, '-e', "process.stderr.write('Error: 429 Too Many Requests\\n'); process.exit(1)"], rate_limit: ['429 Too Many Requests'] },
+      },
+      { KANBAN_RATE_LIMIT_COOLDOWN_SECONDS: '2' },
+    );
+    const ids = [await create(board, 'quota', 'limited'), await create(board, 'quota 429', 'agent429')];
+    dispatcher(board);
+    for (const id of ids) {
+      await until(`a second run of ${id}`, async () => (await runs(board, id)).length >= 2, WAIT_MS);
+      const [first, second] = await runs(board, id);
+      expect(first).toMatchObject({ outcome: 'rate_limited' });
+      expect(second!.started_at - first!.ended_at!).toBeGreaterThanOrEqual(2000);
+      expect((await board.board.tasks.get(id)).consecutive_failures).toBe(0);
+      expect((await events(board, id, 'respawn_guarded')).filter((e) => e.run_id === first!.id)).toHaveLength(1);
+    }
+  });
+
+  it('a worker that always fails: blocked with gave_up, still blocked ticks later, runs again after unblock', async () => {
+    const board = await serverBoard({ broken: { command: worker('exit', '1') } });
+    const id = await create(board, 'broken', 'broken');
+    dispatcher(board);
+    await until('blocked', async () => (await board.board.tasks.get(id)).status === 'blocked', WAIT_MS);
+    expect((await runs(board, id)).map((r) => r.outcome)).toEqual(['crashed', 'crashed']);
+    expect(await events(board, id, 'gave_up')).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 10 * 200 + 500)); // ten ticks
+    expect((await board.board.tasks.get(id)).status).toBe('blocked');
+    expect(await runs(board, id)).toHaveLength(2);
+    expect(kanban(['--db', board.db, 'unblock', id], board.env).code).toBe(0);
+    await until('a third run', async () => (await runs(board, id)).length >= 3, WAIT_MS);
+  });
+
+  it('a stale identity is refused by every worker command (exit 1), and the newer run is untouched', async () => {
+    const board = await serverBoard({});
+    const id = await create(board, 'fenced', 'nobody');
+    const claim = async () => {
+      const result = await board.board.lease.claim(id, { profile: null, leaseMs: 60_000 });
+      if (!result.claimed) throw new Error(result.reason);
+      return result.identity;
+    };
+    const stale = await claim();
+    await board.board.lease.release(stale, { outcome: 'reclaimed', payload: {} });
+    const current = await claim();
+    const before = await board.board.tasks.show(id);
+    const envOf = (identity: RunIdentity) => ({ ...board.env, KANBAN_DB: board.db, KANBAN_TASK: identity.taskId, KANBAN_RUN_ID: String(identity.runId), KANBAN_CLAIM_LOCK: identity.claimLock });
+    for (const args of [['worker', 'heartbeat'], ['worker', 'complete', '--summary', 'late'], ['worker', 'block', 'late'], ['worker', 'comment', 'late']]) {
+      const result = kanban(args, envOf(stale));
+      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.stderr.trim()).toBe(`kanban: run ${stale.runId} of ${id} no longer holds the task: run ${current.runId} does`);
+    }
+    expect(await board.board.tasks.show(id)).toEqual(before);
+    expect(kanban(['worker', 'heartbeat'], envOf(current)).code).toBe(0);
+  });
+
+  it('three dispatchers, 40 quick tasks: each done with exactly one completed run, no runs of a task overlapping', async () => {
+    const board = await serverBoard({ quick: { command: ['true'], on_clean_exit: 'complete' } }, { KANBAN_MAX_IN_PROGRESS: '8' });
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i++) ids.push(await create(board, `quick ${i}`, 'quick'));
+    const three = [dispatcher(board), dispatcher(board), dispatcher(board)];
+    await until('all 40 done', async () => (await board.board.tasks.list({ statuses: ['done'] })).length === 40, 180_000, 250);
+    let total = 0;
+    for (const id of ids) {
+      const taskRuns = await runs(board, id);
+      total += taskRuns.length;
+      expect(taskRuns.filter((r) => r.outcome === 'completed'), id).toHaveLength(1);
+      const sorted = [...taskRuns].sort((a, b) => a.started_at - b.started_at);
+      for (let i = 1; i < sorted.length; i++) expect(sorted[i]!.started_at).toBeGreaterThanOrEqual(sorted[i - 1]!.ended_at!);
+    }
+    const spawnedBy = three.map((d) => d.ticks.flatMap((t) => t.actions).filter((a) => a.action === 'spawned').length);
+    expect(spawnedBy.reduce((a, b) => a + b, 0)).toBe(total);
+    expect(spawnedBy.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2); // SKIP LOCKED shares the claims out
+  }, 240_000);
+});
