@@ -9,10 +9,10 @@ import type { RunOutcome } from '../core/types.js';
  * - `rate_limited`: back to ready, not counted, no respawn for `cooldownMs`;
  * - `blocked`: a sticky block (credentials refused, or an exit code the profile maps to blocked:
  *   retrying cannot help), not counted;
- * - `crashed hung timed_out protocol_violation`: counted toward the circuit breaker.
+ * - `crashed hung stale timed_out protocol_violation`: counted toward the circuit breaker.
  */
 export interface Ending {
-  outcome: Extract<RunOutcome, 'completed' | 'review' | 'rate_limited' | 'blocked' | 'crashed' | 'hung' | 'timed_out' | 'protocol_violation'>;
+  outcome: Extract<RunOutcome, 'completed' | 'review' | 'rate_limited' | 'blocked' | 'crashed' | 'hung' | 'stale' | 'timed_out' | 'protocol_violation'>;
   summary: string | null;
   /** What went wrong, in one line, for the run's `error` (and the breaker's diagnostic). */
   error: string | null;
@@ -25,9 +25,14 @@ export interface Ending {
 export interface EndingFacts {
   exitCode: number | null;
   signal: string | null;
-  /** The supervisor stopped the worker: past its max runtime, or silent past its idle timeout. */
-  stoppedFor: 'timeout' | 'idle' | null;
+  /**
+   * The supervisor stopped the worker: past its max runtime, silent past its idle timeout, or, on a
+   * board other hosts share, before its lease ran out: silent past MAX_STALE (`stale`), or the lease
+   * could not be renewed (`lease`: the board was out of reach, not the task's doing).
+   */
+  stoppedFor: 'timeout' | 'idle' | 'stale' | 'lease' | null;
   idleTimeoutSeconds?: number | null;
+  maxStaleSeconds?: number;
   verdict: Verdict;
   onCleanExit: 'violation' | 'complete' | 'review';
   onSuccess: 'complete' | 'review';
@@ -43,6 +48,8 @@ export function decideEnding(facts: EndingFacts): Ending {
   const how = facts.signal !== null ? `killed by ${facts.signal}` : `exited ${facts.exitCode}`;
   if (facts.stoppedFor === 'timeout') return failed('timed_out', `killed after its max runtime${facts.signal ? ` (${facts.signal})` : ''}`);
   if (facts.stoppedFor === 'idle') return failed('hung', `no output and no heartbeat for ${facts.idleTimeoutSeconds ?? '?'}s: stopped${facts.signal ? ` (${facts.signal})` : ''}`);
+  if (facts.stoppedFor === 'stale') return failed('stale', `no output and no heartbeat for more than ${facts.maxStaleSeconds ?? '?'}s: stopped before its lease ran out${facts.signal ? ` (${facts.signal})` : ''}`);
+  if (facts.stoppedFor === 'lease') return failed('crashed', `stopped before its lease ran out: the board could not be reached to renew it${facts.signal ? ` (${facts.signal})` : ''}`);
   const verdict = facts.verdict;
   switch (verdict.kind) {
     case 'success':
@@ -75,6 +82,6 @@ function said(reason: string): string {
   return reason === '' ? '' : `: ${reason}`;
 }
 
-function failed(outcome: 'crashed' | 'hung' | 'timed_out' | 'protocol_violation', error: string): Ending {
+function failed(outcome: 'crashed' | 'hung' | 'stale' | 'timed_out' | 'protocol_violation', error: string): Ending {
   return { outcome, summary: null, error };
 }

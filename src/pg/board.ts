@@ -14,7 +14,7 @@ import { assignDefault, cooldownOf, dueSchedules, endedRunsWithWorkers, lastRun,
 import { pgCoreError } from './errors.js';
 import { listHosts, seeHost } from './hosts.js';
 import { eventsAfter, eventsForTask, recentEvents, recordEvent } from './events.js';
-import { attachSupervisor, blockRun, checkOwnership, claimTask, commentFromRun, completeRun, createFromRun, extendClaim, heartbeat, recordExit, recordFailedRun, recordSpawn, releaseRun, reviewRun } from './lease.js';
+import { attachSupervisor, blockRun, checkOwnership, claimTask, commentFromRun, completeRun, createFromRun, extendClaim, heartbeat, renewLease, recordExit, recordFailedRun, recordSpawn, releaseRun, reviewRun } from './lease.js';
 import { approveTask, archiveTask, blockTask, completeTask, promoteTask, reopenTask, requestChanges, scheduleTask, stopAndBlock, unblockTask } from './lifecycle.js';
 import { linkTasks, unlinkTasks } from './links.js';
 import { childIds, parentIds, toTask, unfinishedParents } from './rows.js';
@@ -62,6 +62,7 @@ type Kind = 'read' | 'write' | 'hot';
  */
 export class PgBoard implements BoardStore {
   readonly ref: BoardRef;
+  readonly shared = true;
   /** The server process ids of this board's own connections: their writes are not another's change. */
   private readonly ownPids = new Set<number>();
 
@@ -218,6 +219,7 @@ export class PgBoard implements BoardStore {
     recordFailure: this.write(recordFailedRun),
     release: this.write(releaseRun),
     extend: this.hot(extendClaim),
+    renew: this.hot(renewLease),
   };
 
   readonly dispatch = {

@@ -333,3 +333,12 @@ export async function recordFailedRun(
   if (!uncounted) return countFailure(tx, before, outcome, { error }, failures);
   return requeueUncounted(tx, before, outcome, { error }, uncounted.retryInMs);
 }
+
+type RenewAnswer = { result: 'not_owner' } | { result: 'renewed' | 'silent'; task: TaskRow };
+
+/** The run's supervisor renews its own lease while the run was heard from within `maxStaleMs`: one statement (kanban_renew). */
+export async function renewLease(tx: Tx, identity: RunIdentity, options: { maxStaleMs: number }): Promise<{ renewed: boolean; task: TaskRow }> {
+  const answer = (await tx.value<RenewAnswer>('SELECT kanban_renew($1, $2, $3, $4, $5)', [...fence(identity), Math.round(options.maxStaleMs), tx.timeParam]))!;
+  if (answer.result === 'not_owner') throw await notOwner(tx, identity);
+  return { renewed: answer.result === 'renewed', task: answer.task };
+}

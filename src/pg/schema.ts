@@ -279,6 +279,29 @@ const v1: PgMigration = {
         VALUES (p_task, p_run, 'claim_extended', p_payload || jsonb_build_object('previous', p_expected, 'claim_expires', v_now + v_lease), v_now);
       RETURN json_build_object('result', 'extended', 'task', row_to_json(v_task));
     END $$;
+
+    -- A run's supervisor renews its own lease, as store/lease.ts renewLease: only while the run was
+    -- heard from (its last heartbeat, else its start) within p_max_stale_ms of the database's now.
+    CREATE FUNCTION kanban_renew(p_task text, p_run bigint, p_claim_lock text, p_max_stale_ms bigint, p_now bigint)
+    RETURNS json LANGUAGE plpgsql AS $$
+    DECLARE
+      v_task tasks;
+      v_lease bigint;
+      v_now bigint;
+    BEGIN
+      SELECT * INTO v_task FROM tasks WHERE id = p_task AND status = 'running' AND current_run_id = p_run AND claim_lock = p_claim_lock FOR NO KEY UPDATE;
+      IF NOT FOUND THEN RETURN json_build_object('result', 'not_owner'); END IF;
+      SELECT lease_ms INTO v_lease FROM task_runs WHERE id = p_run AND task_id = p_task AND claim_lock = p_claim_lock AND status = 'running';
+      IF NOT FOUND THEN RETURN json_build_object('result', 'not_owner'); END IF;
+      v_now := kanban_now_ms(p_now);
+      IF coalesce(v_task.last_heartbeat_at, v_task.started_at) < v_now - p_max_stale_ms THEN
+        RETURN json_build_object('result', 'silent', 'task', row_to_json(v_task));
+      END IF;
+      UPDATE tasks SET claim_expires = v_now + v_lease, updated_at = v_now WHERE id = p_task RETURNING * INTO v_task;
+      INSERT INTO task_events (task_id, run_id, kind, payload, created_at)
+        VALUES (p_task, p_run, 'claim_extended', jsonb_build_object('source', 'supervisor', 'claim_expires', v_now + v_lease), v_now);
+      RETURN json_build_object('result', 'renewed', 'task', row_to_json(v_task));
+    END $$;
   `,
 };
 

@@ -103,6 +103,12 @@ export interface RunLease {
   release(identity: RunIdentity, release: Release): Promise<TaskRow>;
   /** A compare-and-set on the lease the caller judged: refused if it moved since. */
   extend(identity: RunIdentity, expectedClaimExpires: number | null, payload: Record<string, unknown>): Promise<TaskRow>;
+  /**
+   * The run's supervisor renews its own lease (now + the run's lease, `claim_extended` from
+   * `supervisor`), only while the run was heard from within `maxStaleMs` of the board's time;
+   * `renewed: false` leaves a silent run's lease to run out. Refused once the run no longer holds the task.
+   */
+  renew(identity: RunIdentity, options: { maxStaleMs: number }): Promise<{ renewed: boolean; task: TaskRow }>;
 }
 
 /** What the dispatcher's tick reads and does. */
@@ -160,6 +166,12 @@ export interface BoardFactReads {
 
 export interface BoardStore {
   readonly ref: BoardRef;
+  /**
+   * Other hosts share this board (a server backend): they may take back a run whose lease ran out but
+   * cannot see its processes, so a run's supervisor renews its own lease and stops its worker before
+   * the lease would run out unrenewed. A file board is one host's, whose dispatchers see its processes.
+   */
+  readonly shared: boolean;
   readonly tasks: TaskReads;
   readonly transitions: TaskTransitions;
   readonly lease: RunLease;

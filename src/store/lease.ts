@@ -343,6 +343,24 @@ export function extendClaim(store: Store, identity: RunIdentity, expectedClaimEx
 }
 
 /**
+ * The run's supervisor renews its own lease (a board other hosts share: they cannot see its
+ * processes): claim_expires moved to now + the run's lease, only while the run was heard from (its
+ * last heartbeat, else its start) within `maxStaleMs`; a silent run's lease is left to run out.
+ */
+export function renewLease(store: Store, identity: RunIdentity, options: { maxStaleMs: number }): { renewed: boolean; task: TaskRow } {
+  return store.writeTxn(() => {
+    const before = ownedTask(store, identity);
+    const now = store.clock.now();
+    if ((before.last_heartbeat_at ?? before.started_at ?? now) < now - options.maxStaleMs) return { renewed: false, task: before };
+    const run = store.stmt(`SELECT lease_ms FROM task_runs WHERE ${FENCE_RUN}`).get(fence(identity)) as { lease_ms: number };
+    const claimExpires = now + run.lease_ms;
+    updateTaskFenced(store, identity, { claim_expires: claimExpires });
+    appendEvent(store, identity.taskId, 'claim_extended', { source: 'supervisor', claim_expires: claimExpires }, identity.runId);
+    return { renewed: true, task: ownedTask(store, identity) };
+  });
+}
+
+/**
  * A run that ended without a recorded exit: `crashed` when its supervisor died first, `spawn_failed`
  * when the worker could not be started. Counted, unless `uncounted` says the fault was the config's
  * or the machine's (no such profile, no such program): then back to ready, with no respawn for

@@ -11,7 +11,7 @@ import { loadBoardFacts } from './diagnostics.js';
 import { listHosts, seeHost } from './hosts.js';
 import { assignDefault, cooldownOf, dueSchedules, endedRunsWithWorkers, lastRun, noteRespawnGuarded, openRuns, promotableTodos, promoteReady, readyQueue, reclaimGhost, recoverableBlocked, recoverBlocked, releaseSchedule, runningCounts, runningTasks } from './dispatch.js';
 import { eventsAfter, eventsForTask, recentEvents, recordEvent } from './events.js';
-import { attachSupervisor, blockRun, checkOwnership, claimTask, commentFromRun, completeRun, createFromRun, extendClaim, heartbeat, recordExit, recordFailedRun, recordSpawn, releaseRun, reviewRun } from './lease.js';
+import { attachSupervisor, blockRun, checkOwnership, claimTask, commentFromRun, completeRun, createFromRun, extendClaim, heartbeat, renewLease, recordExit, recordFailedRun, recordSpawn, releaseRun, reviewRun } from './lease.js';
 import { approveTask, archiveTask, blockTask, completeTask, stopAndBlock, promoteTask, reopenTask, requestChanges, scheduleTask, unblockTask } from './lifecycle.js';
 import { childIds, linkTasks, parentIds, unfinishedParents, unlinkTasks } from './links.js';
 import { runById, runsForTask } from './runs.js';
@@ -36,6 +36,7 @@ export function sqliteRef(path: string): BoardRef {
  */
 export class SqliteBoard implements BoardStore {
   readonly ref: BoardRef;
+  readonly shared = false;
 
   /** Opens the board at `path` (creating it, as openStore does, unless `mustExist`). */
   static open(path: string, options: Omit<OpenOptions, 'waitAsync'> = {}): SqliteBoard {
@@ -133,6 +134,7 @@ export class SqliteBoard implements BoardStore {
     recordFailure: this.write(recordFailedRun),
     release: this.write(releaseRun),
     extend: this.write(extendClaim),
+    renew: this.write(renewLease),
   };
 
   readonly dispatch = {

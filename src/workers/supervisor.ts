@@ -19,6 +19,7 @@ import { containedArgv, parseExecFailure, parseKillReport, parseMembers, type St
 import { stopLeftovers } from './leftovers.js';
 import { RunLog } from './runlog.js';
 import { Tail } from './tail.js';
+import { LeaseHolder } from './lease-holder.js';
 import { removeScratchWorkspace } from './workspace.js';
 import type { ExitRecord } from '../port/types.js';
 
@@ -102,6 +103,8 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
   const { settings, argv, workspace } = plan;
   const failures = failurePolicyOf(settings);
   log.maxBytes = settings.logMaxBytes;
+  // The run's own lease (its claim's), which a shared board's supervisor holds; the config's when it cannot be read.
+  const leaseMs = board.shared ? ((await board.tasks.run(identity.taskId, identity.runId).catch(() => undefined))?.lease_ms ?? settings.claimTtlSeconds * 1000) : settings.claimTtlSeconds * 1000;
 
   log.line('kanban', `starting run ${identity.runId} (profile ${plan.profileName}): ${JSON.stringify(argv.map(shortArg))} in ${workspace}`);
   const { [RUN_CONFIG_VARIABLE]: _handed, ...inherited } = process.env;
@@ -123,22 +126,39 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
   const report = new Tail(CONTAINER_REPORT_BYTES);
   worker.stdio[CONTAINER_REPORT_FD]?.on('data', (data: Buffer) => report.push(data));
 
-  let stopping: 'timeout' | 'idle' | 'taken back' | 'supervisor signalled' | null = null;
-  const stop = (why: NonNullable<typeof stopping>) => {
+  let stopping: 'timeout' | 'idle' | 'stale' | 'lease lost' | 'taken back' | 'supervisor signalled' | null = null;
+  const stop = (why: NonNullable<typeof stopping>, graceMs = KILL_GRACE_MS) => {
     if (stopping !== null || worker.pid === undefined) return;
     stopping = why;
     if (isContained) {
       // The container stops the whole tree (SIGTERM, SIGKILL after the grace); signalled alone, so the
       // worker gets SIGTERM once. SIGKILL to the group stays a last resort, well after its grace.
-      log.line('kanban', `stopping the worker (${why}): SIGTERM to everything it started, SIGKILL after ${KILL_GRACE_MS} ms`);
+      log.line('kanban', `stopping the worker (${why}): SIGTERM to everything it started, SIGKILL after ${graceMs} ms`);
       signalProcess(worker.pid, 'SIGTERM');
-      setTimeout(() => signalGroup(worker.pid!, 'SIGKILL'), 3 * KILL_GRACE_MS).unref();
+      setTimeout(() => signalGroup(worker.pid!, 'SIGKILL'), 3 * graceMs).unref();
     } else {
-      log.line('kanban', `stopping the worker (${why}): SIGTERM, SIGKILL after ${KILL_GRACE_MS} ms`);
+      log.line('kanban', `stopping the worker (${why}): SIGTERM, SIGKILL after ${graceMs} ms`);
       signalGroup(worker.pid, 'SIGTERM');
-      setTimeout(() => signalGroup(worker.pid!, 'SIGKILL'), KILL_GRACE_MS).unref();
+      setTimeout(() => signalGroup(worker.pid!, 'SIGKILL'), graceMs).unref();
     }
   };
+
+  // On a board other hosts share, the lease is this supervisor's to hold (lease-holder.ts): the
+  // worker is stopped before the lease could run out unrenewed, before another host may take the run.
+  let leaseHolder: LeaseHolder | undefined;
+  const leaseMarginMs = Math.min(KILL_GRACE_MS + 1000, leaseMs / 3);
+  const holdLease = (sentAt: number) => {
+    if (!board.shared || worker.pid === undefined) return;
+    leaseHolder = new LeaseHolder(board, identity, { leaseMs, maxStaleMs: settings.heartbeatMaxStaleSeconds * 1000, marginMs: leaseMarginMs }, (why) => {
+      // Killed hard soon enough to be gone before the lease could run out.
+      const graceMs = Math.min(KILL_GRACE_MS, leaseMarginMs / 2);
+      if (why === 'taken back') return stop('taken back', graceMs);
+      if (why === 'silent') return stop('stale', graceMs);
+      machineFault ??= 'board server unreachable';
+      stop('lease lost', graceMs);
+    }, (line) => log.line('kanban', line), sentAt);
+  };
+  const spawnSentAt = performance.now();
 
   // Queued now, ahead of any heartbeat its output queues, and awaited only once every listener is
   // attached below: a worker that exits at once must not have ended before we listen for its end.
@@ -151,7 +171,7 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
           // not from the claim (a loaded machine can take a while to get this far).
           board.lease.heartbeat(identity, { source: 'spawn' }),
         ]).then(
-          () => undefined,
+          () => holdLease(spawnSentAt),
           (err: unknown) => {
             log.line('kanban', `could not record the worker's pid: ${errorMessage(err)}`);
             if (err instanceof Refused) stop('taken back');
@@ -171,7 +191,7 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
     lastOutputAt = now;
     if (now - lastBridgeAt < settings.heartbeatBridgeSeconds * 1000) return;
     lastBridgeAt = now;
-    board.lease.heartbeat(identity, { source: 'bridge' }).catch((err: unknown) => {
+    board.lease.heartbeat(identity, { source: 'bridge' }).then(() => leaseHolder?.moved(now), (err: unknown) => {
       // Best effort: a busy board is retried on the next output; a run taken back stops the worker.
       log.line('kanban', `heartbeat from output failed: ${errorMessage(err)}`);
       if (err instanceof Refused) stop('taken back');
@@ -198,6 +218,7 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
   removeRunPrompt(plan.promptFile, log); // before the exit is recorded: once the run has ended, it is gone
   clearTimeout(runtimeTimer);
   idleWatch?.stop();
+  leaseHolder?.close();
   for (const signal of signals) process.off(signal, forward);
   log.flush();
 
@@ -220,8 +241,9 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
   const ending = decideEnding({
     exitCode,
     signal,
-    stoppedFor: stopping === 'timeout' ? 'timeout' : stopping === 'idle' ? 'idle' : null,
+    stoppedFor: STOPPED_FOR[stopping ?? 'none'],
     idleTimeoutSeconds: plan.idleTimeoutSeconds,
+    maxStaleSeconds: settings.heartbeatMaxStaleSeconds,
     verdict: plan.classify(transcript, now),
     onCleanExit: plan.onCleanExit,
     onSuccess: plan.onSuccess,
@@ -255,6 +277,9 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
     }
   }
 }
+
+/** Why the supervisor stopped the worker, as the ending reads it (stops that decide nothing of the ending: null). */
+const STOPPED_FOR = { timeout: 'timeout', idle: 'idle', stale: 'stale', 'lease lost': 'lease', 'taken back': null, 'supervisor signalled': null, none: null } as const;
 
 /** The descriptor the container reports on, and how much of its report is kept. */
 const CONTAINER_REPORT_FD = 3;

@@ -136,6 +136,21 @@ describe('decideEnding: failures', () => {
     }
   });
 
+  it('stopped before its lease ran out on a shared board: stale when silent, crashed when the board was out of reach', () => {
+    for (const verdict of [{ kind: 'success', summary: 'done?' }, { kind: 'rate_limited', reason: '429', retryAt: null }] as Verdict[]) {
+      expect(decideEnding(facts(verdict, { exitCode: null, signal: 'SIGTERM', stoppedFor: 'stale', maxStaleSeconds: 300 }))).toEqual({
+        outcome: 'stale',
+        summary: null,
+        error: 'no output and no heartbeat for more than 300s: stopped before its lease ran out (SIGTERM)',
+      });
+      expect(decideEnding(facts(verdict, { exitCode: null, signal: 'SIGKILL', stoppedFor: 'lease' }))).toEqual({
+        outcome: 'crashed',
+        summary: null,
+        error: 'stopped before its lease ran out: the board could not be reached to renew it (SIGKILL)',
+      });
+    }
+  });
+
   it('stopped past its max runtime: timed_out, whatever the verdict', () => {
     for (const verdict of [{ kind: 'clean_exit' }, { kind: 'auth', reason: '401' }] as Verdict[]) {
       const ending = decideEnding(facts(verdict, { exitCode: null, signal: 'SIGKILL', stoppedFor: 'timeout' }));

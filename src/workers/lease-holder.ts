@@ -1,0 +1,104 @@
+import { errorMessage, Refused } from '../errors.js';
+import type { RunIdentity } from '../core/run.js';
+import type { BoardStore } from '../port/board.js';
+
+/** Why a run's supervisor must stop its worker before its lease runs out. */
+export type LeaseLoss = 'silent' | 'unreachable' | 'taken back';
+
+export interface LeaseHolderOptions {
+  leaseMs: number;
+  /** Renewed only while the run was heard from within this (KANBAN_HEARTBEAT_MAX_STALE_SECONDS). */
+  maxStaleMs: number;
+  /** The worker must be stopped this long before the lease could run out: time for it to die. */
+  marginMs: number;
+}
+
+/**
+ * Holds a run's lease on a board other hosts share (issue 14). Another host may take the run back
+ * once its lease has run out, and cannot reach its processes; so the supervisor renews the lease
+ * itself, every third of the lease, while the run was heard from within MAX_STALE, and calls
+ * `onLost` when the worker must stop: the run was taken back (a renewal refused), it went silent,
+ * or no renewal got through. The deadline is counted on this host's monotonic clock from when the
+ * last write that moved the lease was *sent*: the database set the lease no earlier than that, so
+ * however far this host's clock is from the database's, the worker is stopped `marginMs` before any
+ * host may see the lease expired.
+ */
+export class LeaseHolder {
+  private deadline: number;
+  private silent = false;
+  private closed = false;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly board: BoardStore,
+    private readonly identity: RunIdentity,
+    private readonly options: LeaseHolderOptions,
+    private readonly onLost: (why: LeaseLoss) => void,
+    private readonly note: (line: string) => void,
+    /** When the last write that moved the lease was sent (monotonic ms). */
+    leaseMovedAt: number,
+    private readonly monotonic: () => number = () => performance.now(),
+  ) {
+    this.deadline = leaseMovedAt + options.leaseMs - options.marginMs;
+    this.armDeadline();
+    this.scheduleRenewal(0);
+  }
+
+  /** Another write of this run moved the lease (a heartbeat the supervisor sent at `sentAt`, monotonic). */
+  moved(sentAt: number): void {
+    this.silent = false;
+    this.extendTo(sentAt + this.options.leaseMs - this.options.marginMs);
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.renewTimer);
+    clearTimeout(this.deadlineTimer);
+  }
+
+  private get interval(): number {
+    return Math.max(100, this.options.leaseMs / 3);
+  }
+
+  private scheduleRenewal(delayMs: number): void {
+    if (this.closed) return;
+    this.renewTimer = setTimeout(() => void this.renew(), delayMs);
+    this.renewTimer.unref();
+  }
+
+  /** One renewal; the next is scheduled at once, so a renewal that hangs (a partition) never delays the deadline or the next try. */
+  private async renew(): Promise<void> {
+    this.scheduleRenewal(this.interval);
+    const sentAt = this.monotonic();
+    try {
+      const { renewed } = await this.board.lease.renew(this.identity, { maxStaleMs: this.options.maxStaleMs });
+      if (this.closed) return;
+      this.silent = !renewed;
+      if (renewed) this.extendTo(sentAt + this.options.leaseMs - this.options.marginMs);
+    } catch (err) {
+      if (this.closed) return;
+      if (err instanceof Refused) return this.lose('taken back');
+      this.note(`could not renew the lease: ${errorMessage(err)}`);
+    }
+  }
+
+  private extendTo(deadline: number): void {
+    if (deadline <= this.deadline) return;
+    this.deadline = deadline;
+    this.armDeadline();
+  }
+
+  private armDeadline(): void {
+    clearTimeout(this.deadlineTimer);
+    if (this.closed) return;
+    this.deadlineTimer = setTimeout(() => this.lose(this.silent ? 'silent' : 'unreachable'), Math.max(0, this.deadline - this.monotonic()));
+    this.deadlineTimer.unref();
+  }
+
+  private lose(why: LeaseLoss): void {
+    if (this.closed) return;
+    this.close();
+    this.onLost(why);
+  }
+}
