@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type pg from 'pg';
 import type { Clock } from '../clock.js';
-import { InvalidInput, KanbanError } from '../errors.js';
+import { BoardUnusable, InvalidInput, KanbanError } from '../errors.js';
 import { boardsDir } from '../location.js';
 import type { BoardRef, BoardStore } from '../port/board.js';
 import { openPool, redactUrl } from './connection.js';
@@ -13,6 +13,7 @@ import { loadBoardFacts } from './diagnostics.js';
 import { assignDefault, cooldownOf, dueSchedules, endedRunsWithWorkers, lastRun, noteRespawnGuarded, openRuns, promotableTodos, promoteReady, readyQueue, reclaimGhost, recoverableBlocked, recoverBlocked, releaseSchedule, runningCounts, runningTasks } from './dispatch.js';
 import { pgCoreError } from './errors.js';
 import { listHosts, seeHost } from './hosts.js';
+import { logsSince, logsTail, shipLog } from './logs.js';
 import { eventsAfter, eventsForTask, recentEvents, recordEvent } from './events.js';
 import { attachSupervisor, blockRun, checkOwnership, claimTask, commentFromRun, completeRun, createFromRun, extendClaim, heartbeat, renewLease, recordExit, recordFailedRun, recordSpawn, releaseRun, reviewRun } from './lease.js';
 import { approveTask, archiveTask, blockTask, completeTask, promoteTask, reopenTask, requestChanges, scheduleTask, stopAndBlock, unblockTask } from './lifecycle.js';
@@ -78,7 +79,7 @@ export class PgBoard implements BoardStore {
     try {
       const client = await pool.connect();
       try {
-        if (options.mustExist && (await hasNoSchema(client))) throw new InvalidInput(`no board at ${ref.name}: create it with \`kanban init --db ${ref.name}\``);
+        if (options.mustExist && (await hasNoSchema(client))) throw new BoardUnusable(`no board at ${ref.name}: \`kanban init\` creates one (so does any command that writes)`);
         created = (await migratePg(client)).includes(1);
       } finally {
         client.release();
@@ -252,6 +253,12 @@ export class PgBoard implements BoardStore {
   readonly facts = {
     diagnostics: this.read(loadBoardFacts),
     stats: this.read(readStatsFacts),
+  };
+
+  readonly logs = {
+    ship: this.write(shipLog),
+    since: this.read(logsSince),
+    tail: this.read(logsTail),
   };
 
   readonly hosts = {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { BoardUnusable } from '../errors.js';
 import { FINISHED_SQL } from '../core/sql.js';
 import { RUN_OUTCOMES, STATUSES, WORKSPACE_KINDS } from '../core/types.js';
 
@@ -132,6 +133,18 @@ const v1: PgMigration = {
       event_id bigint NOT NULL,
       updated_at bigint NOT NULL
     );
+
+    -- The runs' output, shipped by their supervisors so that every host can read it (pg/logs.ts).
+    CREATE TABLE run_logs (
+      id bigserial PRIMARY KEY,
+      task_id text NOT NULL REFERENCES tasks (id),
+      run_id bigint NOT NULL REFERENCES task_runs (id),
+      text text NOT NULL,
+      bytes integer NOT NULL,
+      created_at bigint NOT NULL
+    );
+    CREATE INDEX run_logs_task ON run_logs (task_id, id);
+    CREATE INDEX run_logs_run ON run_logs (run_id, id);
 
     CREATE TABLE hosts (
       id text PRIMARY KEY,
@@ -327,7 +340,7 @@ export async function migratePg(client: pg.ClientBase): Promise<number[]> {
       await client.query('CREATE TABLE IF NOT EXISTS kanban_schema (version integer NOT NULL)');
       const current = await schemaVersion(client);
       if (current > PG_SCHEMA_VERSION) {
-        throw new Error(`this board was written by a newer kanban (schema version ${current}; this kanban knows up to ${PG_SCHEMA_VERSION}): upgrade kanban`);
+        throw new BoardUnusable(`this board was written by a newer kanban (schema version ${current}; this kanban knows up to ${PG_SCHEMA_VERSION}): upgrade kanban`);
       }
       if (current < migration.version) {
         await client.query(migration.sql);

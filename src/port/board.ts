@@ -147,6 +147,32 @@ export interface BoardWindows {
   view(query: ViewQuery): Promise<BoardView>;
 }
 
+/** The latest this much of each run's output is kept in a board other hosts share; the whole log stays on its host. */
+export const SHIPPED_LOG_MAX_BYTES = 1024 * 1024;
+
+/** A piece of a run's log the board keeps (a board other hosts share). */
+export interface ShippedLog {
+  id: number;
+  run_id: number;
+  /** Whole log lines, as the run's log file has them. */
+  text: string;
+}
+
+/**
+ * The runs' output kept in the board itself, so that every host can read it (`kanban log`, the
+ * drawer): on a board other hosts share, each supervisor ships its run's log lines here, the latest
+ * SHIPPED_LOG_MAX_BYTES of each run kept (the whole log stays on the host that ran it). A file board
+ * keeps none: its logs are files on its one host, and these calls do nothing.
+ */
+export interface RunLogs {
+  /** Appends whole lines of the run's log; refused when the run is not this identity's. */
+  ship(identity: RunIdentity, text: string): Promise<void>;
+  /** A task's shipped pieces after `afterId`, oldest first, at most about `maxBytes` of text. */
+  since(taskId: string, afterId: number, maxBytes: number): Promise<ShippedLog[]>;
+  /** A task's latest shipped pieces, about `maxBytes` of text, oldest first. */
+  tail(taskId: string, maxBytes: number): Promise<ShippedLog[]>;
+}
+
 /** The hosts that dispatch on the board. */
 export interface HostRegistry {
   /**
@@ -179,6 +205,7 @@ export interface BoardStore {
   readonly windows: BoardWindows;
   readonly facts: BoardFactReads;
   readonly hosts: HostRegistry;
+  readonly logs: RunLogs;
   /**
    * Calls `onChange` soon after another connection (another process, or another BoardStore on the
    * same board) commits a change; not for this one's own writes. Returns the function that stops it.

@@ -169,6 +169,13 @@ export class SqliteBoard implements BoardStore {
     stats: this.read(readStatsFacts),
   };
 
+  /** A file board keeps no logs: they are files on its one host (port's RunLogs). */
+  readonly logs = {
+    ship: async () => undefined,
+    since: async () => [],
+    tail: async () => [],
+  };
+
   readonly hosts = {
     seen: this.write(seeHost),
     list: this.read(listHosts),

@@ -8,6 +8,9 @@ import { computeStats, statsWindow, type Stats } from '../stats.js';
 import { markChange } from './timing.js';
 import type { TaskDetail } from '../port/types.js';
 
+/** How much of a shared board's shipped output the drawer reads for its tail. */
+const SHIPPED_TAIL_BYTES = 64 * 1024;
+
 /** What the board reads: the columns around their cursors, the drawer's task, its log tail. */
 export interface BoardQuery extends ViewQuery {
   drawer: string | null;
@@ -203,8 +206,26 @@ export class BoardModel {
   }
 
   private readLog(): void {
-    if (this.query.drawer === null) return;
-    const tail = readLogTail(taskLogPath(this.board.ref.dataDir, this.query.drawer), LOG_TAIL_LINES);
+    const taskId = this.query.drawer;
+    if (taskId === null) return;
+    // A board other hosts share keeps every host's runs' output (the latest of each): read it there,
+    // in the background; this host's file has only the runs it ran.
+    if (this.board.shared) {
+      void this.board.logs.tail(taskId, SHIPPED_TAIL_BYTES).then(
+        (pieces) => {
+          if (this.query.drawer !== taskId) return;
+          const lines = pieces.map((p) => p.text).join('').split('\n');
+          if (lines.at(-1) === '') lines.pop();
+          this.showLog(pieces.length > 0 ? lines.slice(-LOG_TAIL_LINES) : readLogTail(taskLogPath(this.board.ref.dataDir, taskId), LOG_TAIL_LINES));
+        },
+        () => undefined, // not readable this time: the next poll tries again
+      );
+      return;
+    }
+    this.showLog(readLogTail(taskLogPath(this.board.ref.dataDir, taskId), LOG_TAIL_LINES));
+  }
+
+  private showLog(tail: string[]): void {
     const old = this.current.logTail;
     if (tail.length === old.length && tail.every((line, i) => line === old[i])) return;
     this.current = { ...this.current, logTail: tail };

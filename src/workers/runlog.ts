@@ -49,6 +49,8 @@ export interface RunLogOptions {
   reopen?: () => number;
   /** The clock for how often a line redrawn with carriage returns is written (tests). */
   now?: () => number;
+  /** Also given every line written (a shared board's supervisor ships them to the board: log-shipper.ts), even while the file cannot be written. */
+  ship?: (bytes: Buffer) => void;
 }
 
 /** A line a worker redraws with carriage returns (a progress bar) is written at most this often. */
@@ -108,9 +110,11 @@ export class RunLog {
   /** A write stopped partway through a line: the next one starts on a new line. */
   private midLine = false;
   private closed = false;
+  private readonly ship: ((bytes: Buffer) => void) | undefined;
 
   constructor(fd: number | null, private readonly runId: number, options: RunLogOptions = {}) {
     this.fd = fd;
+    this.ship = options.ship;
     this.maxBytesValue = positive(options.maxBytes ?? DEFAULT_LOG_MAX_BYTES);
     this.retryMs = Math.max(0, options.retryMs ?? DEFAULT_LOG_RETRY_MS);
     this.reopen = options.reopen;
@@ -316,6 +320,7 @@ export class RunLog {
    */
   private write(bytes: Buffer): void {
     if (this.closed) return;
+    if (bytes.length > 0) this.ship?.(bytes);
     if (this.failing !== null) {
       if (Date.now() < this.retryAt) {
         this.lost += bytes.length;

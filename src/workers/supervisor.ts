@@ -20,6 +20,7 @@ import { stopLeftovers } from './leftovers.js';
 import { RunLog } from './runlog.js';
 import { Tail } from './tail.js';
 import { LeaseHolder } from './lease-holder.js';
+import { LogShipper } from './log-shipper.js';
 import { removeScratchWorkspace } from './workspace.js';
 import type { ExitRecord } from '../port/types.js';
 
@@ -40,7 +41,9 @@ export interface SuperviseOptions {
  */
 export async function superviseRun({ options, taskId, runId }: SuperviseOptions): Promise<void> {
   const board = await openBoard(resolveBoardPath(options), { busyTimeoutMs: busyTimeoutMs() });
-  const log = RunLog.open(board.ref.dataDir, taskId, runId); // never throws: a log that cannot be written loses output, not the run
+  // On a board other hosts share, the log's lines are shipped to the board too, once the run is known to be this one's.
+  let shipper: LogShipper | undefined;
+  const log = RunLog.open(board.ref.dataDir, taskId, runId, { ship: (bytes) => shipper?.push(bytes) }); // never throws: a log that cannot be written loses output, not the run
   try {
     const run = await board.tasks.run(taskId, runId);
     if (!run) {
@@ -57,9 +60,11 @@ export async function superviseRun({ options, taskId, runId }: SuperviseOptions)
       log.line('kanban', `stale start, not spawning: ${err.message}`);
       return;
     }
+    if (board.shared) shipper = new LogShipper(board, identity, (line) => log.line('kanban', line));
     await superviseOwnedRun(board, options, identity, task, log);
   } finally {
     log.close();
+    await shipper?.close();
     await board.close();
   }
 }

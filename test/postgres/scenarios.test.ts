@@ -7,10 +7,11 @@ import type { EventRow, RunRow } from '../../src/core/types.js';
 import { PgBoard } from '../../src/pg/board.js';
 import type { BoardStore } from '../../src/port/board.js';
 import { tempDir } from '../helpers/board.js';
-import { kanban } from '../helpers/cli.js';
+import { kanban, kanbanAsync } from '../helpers/cli.js';
 import { startDispatcher, type RunningDispatcher } from '../helpers/dispatcher.js';
 import { cleanEnv, isAlive } from '../helpers/processes.js';
 import { TTL_SECONDS, until, worker } from '../helpers/workers.js';
+import { freshDatabase } from '../helpers/postgres.js';
 import { newPgDatabase } from './factory.js';
 
 /**
@@ -156,6 +157,45 @@ describe.skipIf(skip)(`the contract's scenarios on PostgreSQL${skip ? ' (skipped
     expect(await runs(board, id)).toHaveLength(2);
     expect(kanban(['--db', board.db, 'unblock', id], board.env).code).toBe(0);
     await until('a third run', async () => (await runs(board, id)).length >= 3, WAIT_MS);
+  });
+
+  it("a run's output is read from another host: kanban log and log --follow there print what the worker wrote here", async () => {
+    const board = await serverBoard({ chatty: { command: worker('chatty', '200', '3000') } });
+    const id = await create(board, 'chatty', 'chatty');
+    dispatcher(board);
+    await until('the worker to start', async () => (await board.board.tasks.get(id)).worker_pid, WAIT_MS);
+    // Another host: its own KANBAN_HOME (no log file of this run), the same board.
+    const elsewhere = { ...board.env, KANBAN_HOME: join(tempDir('kanban-other-host-'), 'home') };
+    const followed = kanbanAsync(['--db', board.db, 'log', '--follow', id], elsewhere);
+    await until('done', async () => (await board.board.tasks.get(id)).status === 'done', WAIT_MS);
+    const { code, stdout } = await followed;
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/\[r\d+ out\] working on step 0\n/);
+    // Once its supervisor is gone, everything it wrote is on the board.
+    const supervisor = (await runs(board, id))[0]!.supervisor_pid!;
+    await until('the supervisor to exit', async () => !isAlive(supervisor), WAIT_MS);
+    const printed = kanban(['--db', board.db, 'log', id], elsewhere);
+    expect(printed.stdout).toMatch(/\[r\d+ kanban\] run \d+ had already ended: completed/); // the worker completed it itself
+    expect(printed.code).toBe(0);
+    expect(printed.stdout).toContain('working on step 1\n');
+    // The same lines as the host that ran it has in its file.
+    const steps = (text: string) => text.split('\n').filter((line) => line.includes('working on step'));
+    expect(steps(printed.stdout)).toEqual(steps(kanban(['--db', board.db, 'log', id], board.env).stdout));
+  });
+
+  it('a board that is not there or cannot be reached: exit 4 with one kanban: line, never the password; reading creates nothing', async () => {
+    const empty = { url: await freshDatabase(server!, 'empty') }; // no schema: nothing was ever made there
+    {
+      const listed = kanban(['--db', empty.url, 'list'], cleanEnv());
+      expect([listed.code, listed.stderr]).toEqual([4, `kanban: no board at ${empty.url}: \`kanban init\` creates one (so does any command that writes)\n`]);
+      const init = kanban(['--db', empty.url, 'init', '--json'], cleanEnv());
+      expect(JSON.parse(init.stdout)).toMatchObject({ created: true, db: empty.url });
+      expect(JSON.parse(kanban(['--db', empty.url, 'init', '--json'], cleanEnv()).stdout)).toMatchObject({ created: false });
+    }
+    const away = kanban(['--db', 'postgres://someone:hunter2@127.0.0.1:1/board', 'list'], cleanEnv());
+    expect(away.code).toBe(4);
+    expect(away.stderr).toMatch(/^kanban: board postgres:\/\/someone@127\.0\.0\.1:1\/board cannot be reached: .*\n$/);
+    expect(away.stderr + away.stdout).not.toContain('hunter2');
   });
 
   it('a stale identity is refused by every worker command (exit 1), and the newer run is untouched', async () => {

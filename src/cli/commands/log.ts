@@ -5,6 +5,7 @@ import { cleanText } from '../../sanitize.js';
 import { FINISHED_STATUSES, type Status } from '../../core/types.js';
 import { LOG_LINE_MAX_BYTES, taskLogPath, utf8Cut } from '../../workers/runlog.js';
 import { globalOptions, withBoard } from '../context.js';
+import type { BoardStore } from '../../port/board.js';
 
 const FOLLOW_POLL_MS = 200;
 
@@ -28,13 +29,20 @@ export function registerLogCommand(program: Command): void {
       try {
         await withBoard(options, async (board) => {
           const path = taskLogPath(board.ref.dataDir, (await board.tasks.get(id)).id);
+          // Nothing more will be written once the task is finished or waits for a person: stop there.
+          const stillGoing = async () => !STOPS_FOLLOWING.has((await board.tasks.get(id)).status);
+          // A board other hosts share has every host's runs' output (the latest of each run); this
+          // host's file, only the runs it ran. What the board has wins; the file is the fallback.
+          if (board.shared && (opts.follow || (await board.logs.since(id, 0, 1)).length > 0)) {
+            await printShipped(board, id, opts.follow ? { stillGoing, interrupted: interrupt.signal } : null);
+            return;
+          }
           if (!opts.follow) {
             if (existsSync(path)) new LogReader(path).drain(true);
             else process.stderr.write(`kanban: no output from ${id} yet\n`);
             return;
           }
-          // Nothing more will be written once the task is finished or waits for a person: stop there.
-          await follow(path, async () => !STOPS_FOLLOWING.has((await board.tasks.get(id)).status), interrupt.signal);
+          await follow(path, stillGoing, interrupt.signal);
         }, 'read');
       } finally {
         process.off('SIGINT', onSignal);
@@ -85,10 +93,19 @@ export class LogReader {
     } finally {
       closeSync(fd);
     }
-    if (final && this.length > 0) {
-      this.write(`${cleanText(this.line.toString('utf8', 0, this.length))}\n`);
-      this.length = 0;
-    }
+    if (final) this.end();
+  }
+
+  /** Bytes from elsewhere (a shared board's shipped log), through the same cleaning. */
+  push(bytes: Buffer): void {
+    this.take(bytes);
+  }
+
+  /** Prints the last line, if it did not end. */
+  end(): void {
+    if (this.length === 0) return;
+    this.write(`${cleanText(this.line.toString('utf8', 0, this.length))}\n`);
+    this.length = 0;
   }
 
   private restart(): void {
@@ -156,4 +173,44 @@ function follow(path: string, stillGoing: () => Promise<boolean>, interrupted: A
     if (interrupted.aborted) stop();
     else interrupted.addEventListener('abort', stop);
   });
+}
+
+/** How much shipped output one read takes. */
+const SHIPPED_READ_BYTES = 1024 * 1024;
+/** A shared board is a server: polled less often than a file. */
+const SHIPPED_POLL_MS = 500;
+/** Polls after the task stopped, for its supervisor's last lines (it ships them within a second or two). */
+const FINAL_POLLS = 6;
+
+/**
+ * Prints a task's output as a shared board keeps it (every host's runs, the latest of each), then,
+ * when following, what is shipped next until the task stops or a signal comes.
+ */
+async function printShipped(board: BoardStore, taskId: string, following: { stillGoing: () => Promise<boolean>; interrupted: AbortSignal } | null): Promise<void> {
+  const reader = new LogReader('');
+  let last = 0;
+  const drain = async () => {
+    for (;;) {
+      const pieces = await board.logs.since(taskId, last, SHIPPED_READ_BYTES);
+      for (const piece of pieces) reader.push(Buffer.from(piece.text));
+      if (pieces.length === 0) return;
+      last = pieces.at(-1)!.id;
+    }
+  };
+  await drain();
+  if (following) {
+    for (let polls = 1; !following.interrupted.aborted; polls++) {
+      await new Promise((resolve) => setTimeout(resolve, SHIPPED_POLL_MS));
+      // The board could not be read this time: keep following, and look again.
+      await drain().catch(() => undefined);
+      if (polls % STATUS_EVERY_POLLS === 0 && !(await following.stillGoing().catch(() => true))) break;
+    }
+    // The task stopped: its supervisor ships its last lines (how the run ended) just after. A few
+    // more polls take them, unless interrupted.
+    for (let more = 0; more < FINAL_POLLS && !following.interrupted.aborted; more++) {
+      await new Promise((resolve) => setTimeout(resolve, SHIPPED_POLL_MS));
+      await drain().catch(() => undefined);
+    }
+  }
+  reader.end();
 }
