@@ -3,6 +3,7 @@ import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { kanbanHome } from './location.js';
+import { claimHost } from './core/run.js';
 
 /**
  * This machine's host id for boards shared between hosts (issue 14): random, made once and kept in
@@ -87,4 +88,10 @@ function bootId(): string {
 /** `<host id>:<pid>:<random>`: which host and process claimed, and unique per claim (core/run.ts `claimHost` reads the host back). */
 export function newClaimLock(): string {
   return `${thisHost().id}:${process.pid}:${randomBytes(6).toString('hex')}`;
+}
+
+/** The host a run was claimed on when it is not this one (its workspace and its full log are there), else null. */
+export function otherHost(claimLock: string): string | null {
+  const host = claimHost(claimLock);
+  return host === thisHost().id ? null : host;
 }

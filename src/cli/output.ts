@@ -1,6 +1,7 @@
 import { fstatSync, writeSync } from 'node:fs';
 import { cleanLine, cleanText } from '../sanitize.js';
 import { formatSpan, formatTimestamp, formatWhen } from '../time.js';
+import { otherHost } from '../host.js';
 import { formatEventLine } from './event-text.js';
 import type { Task } from '../core/types.js';
 import { leaseExpired } from '../core/health.js';
@@ -206,7 +207,7 @@ export function printTaskDetail(detail: TaskDetail, now: number): void {
     for (const run of runs) {
       const took = run.ended_at !== null ? formatSpan(run.ended_at - run.started_at) : 'running';
       const exit = run.exit_code !== null ? ` exit ${run.exit_code}` : '';
-      writeLine(`  #${run.id}  ${run.outcome ?? run.status}${exit}  ${formatWhen(run.started_at, now)}  ${took}${run.error ? `  ${cleanLine(run.error)}` : ''}`);
+      writeLine(`  #${run.id}  ${run.outcome ?? run.status}${exit}  ${formatWhen(run.started_at, now)}  ${took}${otherHost(run.claim_lock) ? `  on ${cleanLine(otherHost(run.claim_lock)!)}` : ''}${run.error ? `  ${cleanLine(run.error)}` : ''}`);
     }
   }
   if (comments.length > 0) {

@@ -5,6 +5,7 @@ import { formatSpan, formatWhen } from '../time.js';
 import { cut } from './layout.js';
 import { tint } from './color.js';
 import { OUTCOME_COLOR, runTimeline } from './timeline.js';
+import { otherHost } from '../host.js';
 import type { TaskDetail } from '../port/types.js';
 
 interface Line {
@@ -70,7 +71,9 @@ export function Drawer({ detail, logTail, width, height, now, scroll }: DrawerPr
   for (const run of runs.slice(full ? 0 : -4).reverse()) {
     const took = formatSpan((run.ended_at ?? now) - run.started_at);
     const how = run.signal ? ` ${run.signal}` : run.exit_code !== null ? ` exit ${run.exit_code}` : '';
-    add(lines, `  #${run.id} ${run.outcome ?? 'running'}${how} · ${took} · ${clock(run.started_at)}${run.error ? ` · ${cleanLine(run.error)}` : ''}`, {
+    const host = otherHost(run.claim_lock);
+    const where = host === null ? '' : ` · on ${cleanLine(host)}`;
+    add(lines, `  #${run.id} ${run.outcome ?? 'running'}${how} · ${took} · ${clock(run.started_at)}${where}${run.error ? ` · ${cleanLine(run.error)}` : ''}`, {
       color: OUTCOME_COLOR[run.outcome ?? 'running'],
     });
   }
