@@ -14,10 +14,14 @@ export interface CliResult {
   stderr: string;
 }
 
+/** How long one CLI command in a test may take. */
+const CLI_TIMEOUT_MS = 45_000;
+
 /** Runs the built CLI as a real process. The environment is clean of the caller's KANBAN_* variables. */
 export function kanban(args: readonly string[], env: Record<string, string> = {}): CliResult {
-  const result = spawnSync(process.execPath, [KANBAN_BIN, ...args], { env: { ...cleanEnv(), ...env }, encoding: 'utf8' });
-  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+  // Bounded: a command that hangs fails its test instead of stalling the test worker (and vitest's RPC with it).
+  const result = spawnSync(process.execPath, [KANBAN_BIN, ...args], { env: { ...cleanEnv(), ...env }, encoding: 'utf8', timeout: CLI_TIMEOUT_MS, killSignal: 'SIGKILL' });
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr + (result.error ? `\n(kanban ${args.join(' ')}: ${result.error.message})` : '') };
 }
 
 /** Runs the CLI on `db` and parses its JSON output, failing the test if the command failed. */
