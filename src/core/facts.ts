@@ -28,6 +28,15 @@ export function runningFactsOf(task: RunningColumns, run: RunningFacts['run'] | 
   return { claim_lock, current_run_id, claim_expires, last_heartbeat_at, started_at, worker_pid, run: run ?? null, host_local: hostLocal, supervisor_alive: supervisorAlive };
 }
 
+/** A task's own columns its facts start from; the rest is filled in as the backend reads it. */
+export type TaskFactColumns = Pick<TaskFacts, 'id' | 'title' | 'status' | 'assignee' | 'status_reason' | 'consecutive_failures' | 'max_retries' | 'updated_at'>;
+
+/** A task's facts before its links, events, comments and runs are read. */
+export function taskFactsOf(task: TaskFactColumns, running: RunningFacts | null): TaskFacts {
+  const { id, title, status, assignee, status_reason, consecutive_failures, max_retries, updated_at } = task;
+  return { id, title, status, assignee, status_reason, consecutive_failures, max_retries, updated_at, unfinished_parents: [], block_events: [], last_comment_at: null, last_run: null, cooldown_until: null, running };
+}
+
 /** Running tasks per assignee (unassigned ones not counted). */
 export function countRunning(facts: Iterable<TaskFacts>): Record<string, number> {
   const byAssignee: Record<string, number> = {};

@@ -1,4 +1,4 @@
-import { addLastRun, countRunning, runningFactsOf } from '../core/facts.js';
+import { addLastRun, countRunning, runningFactsOf, taskFactsOf, type RunningColumns, type TaskFactColumns } from '../core/facts.js';
 import { FINISHED_SQL } from '../core/sql.js';
 import { OPEN_STATUSES, type Status } from '../core/types.js';
 import type { BoardFacts, ProcessProbe, RunningFacts, TaskFacts } from '../port/types.js';
@@ -19,22 +19,8 @@ import type { Tx } from './tx.js';
 
 const OPEN_SQL = `(${OPEN_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 
-interface TaskFactsRow {
-  id: string;
-  title: string;
-  status: Status;
-  assignee: string | null;
-  status_reason: string | null;
-  consecutive_failures: number;
-  max_retries: number | null;
-  updated_at: number;
-  claim_lock: string | null;
-  current_run_id: number | null;
-  claim_expires: number | null;
-  last_heartbeat_at: number | null;
-  started_at: number | null;
-  worker_pid: number | null;
-  /** The run a running task points at (its status, supervisor and start), null when there is none. */
+/** A task's own columns, its running columns, and the run a running task points at (null when there is none). */
+interface TaskFactsRow extends TaskFactColumns, RunningColumns {
   run_status: 'running' | 'ended' | null;
   run_supervisor_pid: number | null;
   run_started_at: number | null;
@@ -51,23 +37,7 @@ export async function loadBoardFacts(tx: Tx, probe: ProcessProbe, recentSince: n
   );
   const facts = new Map<string, TaskFacts>();
   for (const row of rows) {
-    const { id, title, status, assignee, status_reason, consecutive_failures, max_retries, updated_at } = row;
-    facts.set(id, {
-      id,
-      title,
-      status,
-      assignee,
-      status_reason,
-      consecutive_failures,
-      max_retries,
-      updated_at,
-      unfinished_parents: [],
-      block_events: [],
-      last_comment_at: null,
-      last_run: null,
-      cooldown_until: null,
-      running: status === 'running' ? runningFacts(probe, row) : null,
-    });
+    facts.set(row.id, taskFactsOf(row, row.status === 'running' ? runningFacts(probe, row) : null));
   }
 
   const parents = await tx.rows<{ child_id: string; id: string; status: Status }>(

