@@ -8,6 +8,12 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/** The value `p` (0 to 1) of the way up the sorted values, by the nearest rank: percentile(values, 0.95) is the p95. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}
+
 /** Wall time of one whole process, its output read through a pipe as a script would. */
 export function timeProcess(argv: readonly string[]): number {
   const started = performance.now();

@@ -1,12 +1,26 @@
 // `npm run bench`: every benchmark, each printing its figures against a baseline measured in the same run.
+// `npx tsx bench/run.ts claims watch` (or `npm run bench -- claims watch`): only those named.
+import { benchClaims } from './claims.js';
 import { benchCli } from './cli.js';
 import { benchImport } from './import.js';
 import { benchStats } from './stats.js';
 import { benchTick } from './tick.js';
 import { benchTui } from './tui.js';
+import { benchWatch } from './watch.js';
 
-benchCli();
-benchImport();
-await benchTick();
-benchStats();
-await benchTui();
+const benches: Record<string, () => unknown> = {
+  cli: benchCli,
+  import: benchImport,
+  tick: benchTick,
+  claims: benchClaims,
+  stats: benchStats,
+  watch: benchWatch,
+  tui: benchTui,
+};
+const names = process.argv.slice(2);
+const unknown = names.filter((name) => !(name in benches));
+if (unknown.length > 0) {
+  console.error(`no benchmark named ${unknown.join(', ')}: there are ${Object.keys(benches).join(', ')}`);
+  process.exit(2);
+}
+for (const [name, bench] of Object.entries(benches)) if (names.length === 0 || names.includes(name)) await bench();

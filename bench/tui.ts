@@ -8,15 +8,20 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { PgBoard } from '../src/pg/board.js';
 import * as db from '../src/store/db.js';
 import * as tasks from '../src/store/tasks.js';
-import { median, report } from './measure.js';
+import { median, percentile, report } from './measure.js';
+import { benchPostgres } from './postgres.js';
 
 /** KANBAN_BENCH_SIZES=10000 KANBAN_BENCH_STARTS=15: one size, more starts (to tell a small difference from noise). */
 const SIZES = process.env.KANBAN_BENCH_SIZES ? process.env.KANBAN_BENCH_SIZES.split(',').map(Number) : [100, 1_000, 10_000];
 const STARTS = Number(process.env.KANBAN_BENCH_STARTS ?? 5);
 const CHANGES = 20;
 const TARGETS = { firstFrameMs: 1000, frameMs: 50, changeToScreenMs: 300 };
+/** PostgreSQL against SQLite: one board size, more changes than above (a p95 wants them); KANBAN_BENCH_CHANGES=100 for more. */
+const PG_SIZE = 1_000;
+const PG_CHANGES = Number(process.env.KANBAN_BENCH_CHANGES ?? 40);
 const KANBAN = fileURLToPath(new URL('../bin/kanban.js', import.meta.url));
 /**
  * Another build's bin/kanban.js (a worktree of the commit before a change, built): measured in the
@@ -32,13 +37,13 @@ interface Running {
 }
 
 /** `kanban tui --no-dispatch` on a board, in a real pseudo-terminal read by a headless xterm. */
-function start(db: string, timings: string, bin = KANBAN): Running {
+function start(db: string, timings: string, bin = KANBAN, env: Record<string, string> = {}): Running {
   const term = new Terminal({ cols: 160, rows: 40, allowProposedApi: true });
   const started = performance.now();
   const child = pty.spawn(process.execPath, [bin, '--db', db, 'tui', '--no-dispatch'], {
     cols: 160,
     rows: 40,
-    env: { ...process.env, KANBAN_TUI_TIMINGS: timings } as Record<string, string>,
+    env: { ...process.env, KANBAN_TUI_TIMINGS: timings, ...env } as Record<string, string>,
   });
   child.onData((data) => term.write(data));
   const exited = new Promise<void>((resolve) => child.onExit(() => resolve()));
@@ -141,8 +146,66 @@ export async function benchTui(): Promise<void> {
       rows.push([`${size.toLocaleString('en')} tasks: change to screen`, `${now.latency.toFixed(0)} ms${mark(now.latency, TARGETS.changeToScreenMs)}${ratio('latency', 0)}`]);
     }
     report(`kanban tui in a pseudo-terminal (first frame: median of ${STARTS} starts; changes: median of ${CHANGES} inserts from another connection${BASELINE ? `; baseline ${BASELINE}` : ''})`, rows);
+    await changeToScreenPostgres(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Change to screen on a PostgreSQL board (the TUI hears LISTEN/NOTIFY) against a SQLite board (the
+ * file watch): both TUIs up at once, on boards of PG_SIZE tasks, one insert from another connection
+ * (this process) on each in turn, so that a busy moment hits both. This build only.
+ */
+async function changeToScreenPostgres(dir: string): Promise<void> {
+  const server = await benchPostgres();
+  if ('skipped' in server) {
+    console.log(`\nkanban tui on PostgreSQL: skipped (${server.skipped})`);
+    return;
+  }
+  const sqlitePath = join(dir, 'board-pg-baseline.db');
+  const store = db.openStore(sqlitePath);
+  store.writeTxn(() => {
+    for (let i = 0; i < PG_SIZE; i++) tasks.createTask(store, { title: `Task ${i}: something to do`, assignee: 'coder', priority: i % 5 });
+  });
+  const database = await server.database('tui');
+  const board = await PgBoard.open(database.url);
+  const tuis: Running[] = [];
+  try {
+    await board.transitions.createMany(Array.from({ length: PG_SIZE }, (_, i) => ({ input: { title: `Task ${i}: something to do`, assignee: 'coder', priority: i % 5 }, label: `task ${i}` })));
+    const timings = { sqlite: join(dir, 'timings-pg-sqlite.txt'), postgres: join(dir, 'timings-pg-postgres.txt') };
+    // A server board's logs and workspaces live under $KANBAN_HOME: this run's folder, not the user's.
+    tuis.push(start(sqlitePath, timings.sqlite), start(database.url, timings.postgres, KANBAN, { KANBAN_HOME: join(dir, 'home') }));
+    for (const tui of tuis) await until(() => tui.screen().includes(`READY ${PG_SIZE}`));
+    await sleep(1_000); // the watches up: chokidar loaded, LISTEN issued
+    for (const file of Object.values(timings)) writeFileSync(file, '');
+    const latencies = { sqlite: [] as number[], postgres: [] as number[] };
+    for (let i = 0; i < PG_CHANGES; i++) {
+      for (const side of ['sqlite', 'postgres'] as const) {
+        const title = `New ${i} ok ${performance.now().toFixed(0)}`;
+        const input = { title, priority: 200_000 + i }; // on top of READY: in view
+        if (side === 'sqlite') tasks.createTask(store, input);
+        else await board.transitions.create(input);
+        const committed = performance.now();
+        latencies[side].push((await until(() => tuis[side === 'sqlite' ? 0 : 1]!.screen().includes(title))) - committed);
+        await sleep(50 + Math.random() * 50);
+      }
+    }
+    const frames = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
+    const [sqliteFrames, pgFrames] = [frames(timings.sqlite), frames(timings.postgres)];
+    const line = (values: number[]) => `median ${median(values).toFixed(0)} ms · p95 ${percentile(values, 0.95).toFixed(0)} ms`;
+    const ratio = (pg: number[], sqlite: number[]) => `ratio ${(median(pg) / median(sqlite)).toFixed(2)}× (p95 ${(percentile(pg, 0.95) / percentile(sqlite, 0.95)).toFixed(2)}×)`;
+    report(`kanban tui on PostgreSQL vs SQLite, ${PG_SIZE.toLocaleString('en')} tasks, both up at once (${PG_CHANGES} inserts each from another connection, interleaved; PostgreSQL: ${server.source})`, [
+      ['SQLite: change to screen, file watch (baseline)', line(latencies.sqlite)],
+      ['PostgreSQL: change to screen, LISTEN/NOTIFY', `${line(latencies.postgres)} · ${ratio(latencies.postgres, latencies.sqlite)}`],
+      ['SQLite: frame after a change (baseline)', `median ${median(sqliteFrames).toFixed(1)} ms · p95 ${percentile(sqliteFrames, 0.95).toFixed(1)} ms`],
+      ['PostgreSQL: frame after a change', `median ${median(pgFrames).toFixed(1)} ms · p95 ${percentile(pgFrames, 0.95).toFixed(1)} ms · ${ratio(pgFrames, sqliteFrames)}`],
+    ]);
+  } finally {
+    for (const tui of tuis) await tui.stop();
+    store.close();
+    await board.close();
+    await server.stop();
   }
 }
 

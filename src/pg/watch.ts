@@ -11,7 +11,7 @@ import { PG_CHANGE_CHANNEL } from './schema.js';
 export const WATCH_APPLICATION = 'kanban-watch';
 
 export interface PgWatchOptions {
-  /** A burst of notifications is one `onChange` after this long (default 15 ms). */
+  /** A burst of notifications is one `onChange` after this long (default 5 ms). */
   settleMs?: number;
   /** How often the listening connection is pinged (default 5 s). */
   pingMs?: number;
@@ -133,6 +133,6 @@ export class PgWatcher {
     this.pending = setTimeout(() => {
       this.pending = undefined;
       if (!this.closed) this.onChange();
-    }, this.options.settleMs ?? 15);
+    }, this.options.settleMs ?? 5);
   }
 }

@@ -6,6 +6,11 @@ import type { Store } from './db.js';
 const SETTLE_MS = 15;
 /** In case a file event is missed (some file systems): data_version is also read this often. */
 const POLL_MS = 1000;
+/**
+ * A file event whose check found nothing new may herald a commit still on its way (the WAL written,
+ * its fsync slow under load): looked at again this long after it, before the poll would.
+ */
+const LATE_CHECKS_MS = [60, 250];
 
 /**
  * Tells when another process changed the board: chokidar on the board file and its -wal, each event
@@ -18,6 +23,7 @@ export class BoardWatcher {
   private closed = false;
   private readonly poll: NodeJS.Timeout;
   private pending: NodeJS.Timeout | undefined;
+  private late: NodeJS.Timeout[] = [];
   private version: number;
 
   /** `since`: the data_version of what is on screen; a change made before the watch began is caught at once. */
@@ -37,6 +43,7 @@ export class BoardWatcher {
     this.closed = true;
     clearInterval(this.poll);
     clearTimeout(this.pending);
+    for (const timer of this.late) clearTimeout(timer);
     void this.watcher?.close();
   }
 
@@ -52,19 +59,23 @@ export class BoardWatcher {
     if (this.pending) return;
     this.pending = setTimeout(() => {
       this.pending = undefined;
-      this.check();
+      if (this.check()) return;
+      for (const timer of this.late) clearTimeout(timer);
+      this.late = LATE_CHECKS_MS.map((ms) => setTimeout(() => this.check(), ms - SETTLE_MS));
     }, SETTLE_MS);
   }
 
-  private check(): void {
+  /** Whether the board changed since the last look (and if so, says so). */
+  private check(): boolean {
     let version: number;
     try {
       version = dataVersion(this.store);
     } catch {
-      return; // locked or closing: the next event or poll tries again
+      return false; // locked or closing: the next event or poll tries again
     }
-    if (version === this.version) return;
+    if (version === this.version) return false;
     this.version = version;
     this.onChange();
+    return true;
   }
 }
