@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InvalidInput } from './errors.js';
@@ -48,6 +49,34 @@ export function namedBoardPath(slug: string, source: string, env: Env = process.
   return join(boardsDir(env), checkSlug(slug, source), 'board.db');
 }
 
+/** The file a named board on a server keeps its URL in (`kanban boards create SLUG --url …`), beside its logs and workspaces. */
+export const BOARD_URL_FILE = 'board.url';
+
+/**
+ * The named board `slug`'s location: its server's URL when its folder holds a board.url (a board
+ * shared by several hosts, named on each), else its board file.
+ */
+export function namedBoardLocation(slug: string, source: string, env: Env = process.env): string {
+  const path = namedBoardPath(slug, source, env);
+  const urlFile = join(path, '..', BOARD_URL_FILE);
+  let url: string;
+  try {
+    url = readFileSync(urlFile, 'utf8').trim();
+  } catch {
+    return path;
+  }
+  if (!isBoardUrl(url)) throw new InvalidInput(`${urlFile} holds no postgres:// URL: fix it or remove it`);
+  return url;
+}
+
+/**
+ * A board URL with any password taken out: what the header, logs and messages show. The password
+ * itself stays in the URL the board is opened with (and, for a worker, in KANBAN_DB).
+ */
+export function redactUrl(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@?#]*):[^@/?#]*@/, '$1@').replace(/([?&]password=)[^&#]*/gi, '$1***');
+}
+
 /** Whether a board location is a PostgreSQL server's URL (`postgres://…`, `postgresql://…`) rather than a SQLite file. */
 export function isBoardUrl(location: string): boolean {
   return /^postgres(?:ql)?:\/\//i.test(location);
@@ -66,7 +95,7 @@ export function locateBoard(options: LocationOptions, env: Env = process.env): L
   const slug = options.board ?? envValue(env, 'KANBAN_BOARD');
   if (slug !== undefined) {
     const flag = options.board !== undefined;
-    return { path: namedBoardPath(slug, flag ? '--board' : 'KANBAN_BOARD', env), from: flag ? 'flag' : 'env' };
+    return { path: namedBoardLocation(slug, flag ? '--board' : 'KANBAN_BOARD', env), from: flag ? 'flag' : 'env' };
   }
   return { path: join(kanbanHome(env), 'board.db'), from: 'default' };
 }

@@ -1,12 +1,12 @@
 // Loaded on demand: `kanban boards [list] | create SLUG | rm SLUG`.
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, readdirSync, realpathSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { processesWith, processesWithOpen, nameOf } from '../dispatcher/processes.js';
 import { busyTimeoutMs } from '../env.js';
 import { BoardUnusable, InvalidInput, Refused, errorMessage } from '../errors.js';
-import { boardsDir, checkSlug, kanbanHome, namedBoardPath, resolveBoardPath } from '../location.js';
+import { BOARD_URL_FILE, boardsDir, checkSlug, isBoardUrl, kanbanHome, namedBoardLocation, namedBoardPath, redactUrl, resolveBoardPath } from '../location.js';
 import { cleanLine } from '../sanitize.js';
 import { openBoard, peekBoard } from '../port/open.js';
 import type { GlobalOptions } from './context.js';
@@ -81,9 +81,23 @@ export async function listBoards(options: GlobalOptions): Promise<BoardEntry[]> 
       continue; // not a slug: not a board kanban made
     }
     if (statOrNull(path)?.isFile()) entries.push(await describeBoard(name, path, current));
+    else if (statOrNull(join(dirname(path), BOARD_URL_FILE))?.isFile()) entries.push(await describeServerBoard(name, current));
   }
   return entries;
 }
+
+/** A named board on a server: its URL (shown without a password), its counts; its size is the server's business. */
+async function describeServerBoard(slug: string, current: string): Promise<BoardEntry> {
+  const url = namedBoardLocation(slug, 'folder name');
+  const entry: BoardEntry = { slug, path: redactUrl(url), current: url === current, tasks: null, running: null, size_bytes: 0, last_change_at: Math.floor(statSync(join(boardsDir(), slug, BOARD_URL_FILE)).mtimeMs), error: null };
+  try {
+    Object.assign(entry, await peekBoard(url, busyTimeoutMs()));
+  } catch (err) {
+    entry.error = errorMessage(err);
+  }
+  return entry;
+}
+
 
 export async function boardsListCommand(options: GlobalOptions): Promise<void> {
   const boards = await listBoards(options);
@@ -108,15 +122,39 @@ export async function boardsListCommand(options: GlobalOptions): Promise<void> {
 }
 
 /** `kanban boards create SLUG`: a new named board; an existing one is refused (exit 1). */
-export async function boardsCreateCommand(options: GlobalOptions, rawSlug: string): Promise<void> {
+export async function boardsCreateCommand(options: GlobalOptions, rawSlug: string, url?: string): Promise<void> {
   const slug = checkSlug(rawSlug, 'boards create');
   const path = namedBoardPath(slug, 'boards create');
   if (existsSync(path)) throw new Refused(`board ${slug} already exists at ${path}`);
+  const urlFile = join(dirname(path), BOARD_URL_FILE);
+  if (existsSync(urlFile)) throw new Refused(`board ${slug} already exists: ${redactUrl(namedBoardLocation(slug, 'boards create'))}`);
+  if (url !== undefined) return nameServerBoard(options, slug, url, urlFile);
   const board = await openBoard(path, { busyTimeoutMs: busyTimeoutMs() });
   const { schemaVersion } = await board.describe();
   await board.close();
   if (options.json) writeJson({ slug, db: path, created: true, schema_version: schemaVersion });
   else writeLine(`created board ${slug} at ${cleanLine(path)}`);
+}
+
+/**
+ * `kanban boards create SLUG --url postgres://…`: names a board on a server, so that `--board SLUG`
+ * (and KANBAN_BOARD) opens it; the board is made there unless it already exists (another host named it
+ * first). The URL is kept in the board's folder, readable by its owner only (it may hold a password).
+ */
+async function nameServerBoard(options: GlobalOptions, slug: string, url: string, urlFile: string): Promise<void> {
+  if (!isBoardUrl(url)) throw new InvalidInput(`--url needs a postgres:// or postgresql:// URL, not ${JSON.stringify(redactUrl(url))}`);
+  const board = await openBoard(url, { busyTimeoutMs: busyTimeoutMs() });
+  let described: Awaited<ReturnType<typeof board.describe>>;
+  try {
+    described = await board.describe();
+  } finally {
+    await board.close();
+  }
+  mkdirSync(dirname(urlFile), { recursive: true });
+  writeFileSync(urlFile, `${url}\n`, { mode: 0o600, flag: 'wx' });
+  const shown = redactUrl(url);
+  if (options.json) writeJson({ slug, db: shown, created: described.created === true, schema_version: described.schemaVersion });
+  else writeLine(`${described.created ? 'created' : 'named'} board ${slug} at ${cleanLine(shown)}`);
 }
 
 /**
@@ -136,6 +174,12 @@ function boardToRemove(slug: string): { dir: string; db: string } {
   if (stat.isSymbolicLink()) throw new Refused(`${dir} is a symbolic link: kanban removes only a board folder inside ${boards}, never what a link leads to; remove the link yourself`);
   if (!stat.isDirectory() || realpathSync(dir) !== join(realpathSync(boards), slug)) throw new Refused(`${dir} is not a board folder: left as it is`);
   const db = join(dir, BOARD_FILE);
+  // A board on a server: only its name (and this host's logs and workspaces of it) is removed here.
+  if (!statOrNull(db) && statOrNull(join(dir, BOARD_URL_FILE))?.isFile()) {
+    const url = namedBoardLocation(slug, 'boards rm');
+    refuseWhileInUse(slug, dir, url);
+    return { dir, db: url };
+  }
   if (!statOrNull(db)?.isFile() || lstatSync(db).isSymbolicLink()) throw new Refused(`${dir} holds no board file (${BOARD_FILE}): not a board, left as it is`);
   refuseWhileInUse(slug, dir, db);
   return { dir, db };
@@ -180,7 +224,8 @@ export async function boardsRmCommand(options: GlobalOptions, rawSlug: string, y
   } catch (err) {
     throw new BoardUnusable(`board ${slug} was taken out of use, but not all of it could be deleted (${errorMessage(err)}): what is left is in ${aside}`);
   }
-  if (options.json) writeJson({ slug, path: db, removed: true });
+  if (options.json) writeJson({ slug, path: isBoardUrl(db) ? redactUrl(db) : db, removed: true });
+  else if (isBoardUrl(db)) writeLine(`removed the name ${slug} (${cleanLine(dir)}); the board itself stays on its server, ${cleanLine(redactUrl(db))}`);
   else writeLine(`removed board ${slug} (${cleanLine(dir)})`);
 }
 

@@ -35,16 +35,3 @@ export function openPool(url: string, options: PoolOptions = {}): pg.Pool {
   pool.on('error', () => undefined);
   return pool;
 }
-
-/**
- * A board URL with any password taken out: what the header, logs and messages show. The password
- * itself stays in the URL the board is opened with (and, for a worker, in KANBAN_DB).
- */
-export function redactUrl(url: string): string {
-  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@?#]*):[^@/?#]*@/, '$1@').replace(/([?&]password=)[^&#]*/gi, '$1***');
-}
-
-/** Whether `location` names a PostgreSQL board rather than a SQLite file. */
-export function isPostgresUrl(location: string): boolean {
-  return /^postgres(?:ql)?:\/\//i.test(location);
-}

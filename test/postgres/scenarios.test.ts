@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { killBoardProcesses } from '../../chaos/harness.js';
@@ -196,6 +196,26 @@ describe.skipIf(skip)(`the contract's scenarios on PostgreSQL${skip ? ' (skipped
     expect(away.code).toBe(4);
     expect(away.stderr).toMatch(/^kanban: board postgres:\/\/someone@127\.0\.0\.1:1\/board cannot be reached: .*\n$/);
     expect(away.stderr + away.stdout).not.toContain('hunter2');
+  });
+
+  it('a named board on a server: boards create --url, then --board and KANBAN_BOARD open it; boards lists it; rm removes the name only', async () => {
+    const url = await freshDatabase(server!, 'named');
+    const home = join(tempDir('kanban-named-'), 'home');
+    const env = { ...cleanEnv(), KANBAN_HOME: home };
+    expect(kanban(['boards', 'create', 'shared', '--url', url], env)).toMatchObject({ code: 0, stdout: `created board shared at ${url}\n` });
+    expect(statSync(join(home, 'boards', 'shared', 'board.url')).mode & 0o777).toBe(0o600); // it may hold a password
+    expect(kanban(['--board', 'shared', 'create', 'on the server'], env).code).toBe(0);
+    expect(kanban(['list', '--json'], { ...env, KANBAN_BOARD: 'shared' }).stdout).toContain('"title":"on the server"');
+    const listed = JSON.parse(kanban(['boards', '--json', '--board', 'shared'], env).stdout) as Array<Record<string, unknown>>;
+    expect(listed).toEqual([expect.objectContaining({ slug: 'shared', path: url, current: true, tasks: 1, running: 0, error: null })]);
+    // Another host names the same board: nothing is made, it is named.
+    const other = { ...cleanEnv(), KANBAN_HOME: join(tempDir('kanban-named-'), 'home') };
+    expect(kanban(['boards', 'create', 'team', '--url', url], other).stdout).toBe(`named board team at ${url}\n`);
+    expect(kanban(['boards', 'create', 'shared', '--url', url], env)).toMatchObject({ code: 1, stderr: `kanban: board shared already exists: ${url}\n` });
+    expect(kanban(['boards', 'create', 'bad', '--url', 'mysql://x/y'], env).code).toBe(2);
+    const removed = kanban(['boards', 'rm', 'shared', '--yes'], env);
+    expect(removed.stdout).toMatch(/^removed the name shared \(.*\); the board itself stays on its server/);
+    expect(kanban(['--db', url, 'list', '--json'], env).stdout).toContain('on the server');
   });
 
   it('a stale identity is refused by every worker command (exit 1), and the newer run is untouched', async () => {

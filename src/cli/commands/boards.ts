@@ -15,11 +15,12 @@ export function registerBoardsCommands(program: Command): void {
 
   boards
     .command('create')
-    .description('make a named board ($KANBAN_HOME/boards/SLUG/board.db)')
+    .description('make a named board ($KANBAN_HOME/boards/SLUG/board.db), or name a board on a PostgreSQL server (--url)')
     .argument('<slug>', 'a-z, 0-9, _ and -, starting with a letter or digit')
-    .action(async (slug: string, _opts: unknown, command: Command) => {
+    .option('--url <postgres-url>', 'the board is on this PostgreSQL server, shared by several hosts: made there unless it exists')
+    .action(async (slug: string, opts: { url?: string }, command: Command) => {
       const { boardsCreateCommand } = await import('../boards-command.js');
-      await boardsCreateCommand(globalOptions(command), slug);
+      await boardsCreateCommand(globalOptions(command), slug, opts.url);
     });
 
   boards
