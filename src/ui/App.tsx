@@ -108,7 +108,7 @@ export function App({ model, boardName, dispatcher, context, settings, profiles 
 
   return (
     <Box flexDirection="column" width={ui.size.columns} height={frameHeight(ui.size)}>
-      <Header board={boardName} dispatcher={dispatcher.state()} running={board.counts.running} now={now} width={ui.size.columns} filter={ui.filter} attention={flags.size} marked={ui.marks.size} />
+      <Header board={boardName} dispatcher={dispatcher.state()} running={board.counts.running} now={now} width={ui.size.columns} filter={ui.filter} attention={flags.size} marked={ui.marks.size} hosts={snapshot.hosts} />
       <Box height={height} flexDirection="column">
         {main}
       </Box>

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import { needsPerson, type Finding, type Severity } from '../diagnostics/rules.js';
 import { NotFound } from '../errors.js';
 import type { BoardStore } from '../port/board.js';
-import { BOARD_COLUMNS, type BoardView, type Cursor, type Status, type ViewQuery } from '../core/types.js';
+import { BOARD_COLUMNS, type BoardView, type Cursor, type HostRow, type Status, type ViewQuery } from '../core/types.js';
 import { readLogTail, taskLogPath } from '../workers/runlog.js';
 import { computeStats, statsWindow, type Stats } from '../stats.js';
 import { markChange } from './timing.js';
@@ -27,6 +27,8 @@ export interface Snapshot {
   flags: ReadonlyMap<string, Severity>;
   /** Run statistics, read while the stats view is open (null otherwise). */
   stats: Stats | null;
+  /** The hosts that dispatch on a board other hosts share (none on a file board). */
+  hosts: HostRow[];
 }
 
 const LOG_TAIL_LINES = 200;
@@ -63,7 +65,7 @@ export class BoardModel {
     const perColumn = options.perColumn(await board.windows.counts());
     const query: BoardQuery = { statuses: BOARD_COLUMNS, cursors: {}, filter: '', perColumn, drawer: null };
     const view = await board.windows.view(query);
-    return new BoardModel(board, clock, query, { board: view, detail: null, logTail: [], findings: [], flags: new Map(), stats: null }, options.diagnose);
+    return new BoardModel(board, clock, query, { board: view, detail: null, logTail: [], findings: [], flags: new Map(), stats: null, hosts: [] }, options.diagnose);
   }
 
   private constructor(
@@ -147,6 +149,18 @@ export class BoardModel {
     );
   }
 
+  private readHosts(): void {
+    this.board.hosts.list().then(
+      (hosts) => {
+        const old = this.current.hosts;
+        if (hosts.length === old.length && hosts.every((h, i) => h.id === old[i]!.id && h.last_seen_at === old[i]!.last_seen_at)) return;
+        this.current = { ...this.current, hosts };
+        this.emit();
+      },
+      () => undefined, // a busy moment: the next round tries again
+    );
+  }
+
   /** How many cards a column's window holds in the query read last. */
   perColumn(): number {
     return this.query.perColumn;
@@ -194,6 +208,10 @@ export class BoardModel {
     this.runDiagnose();
     this.timers.push(setInterval(() => this.runDiagnose(), DIAGNOSE_EVERY_MS));
     this.timers.push(setInterval(() => this.readStats(), DIAGNOSE_EVERY_MS));
+    if (this.board.shared) {
+      this.readHosts();
+      this.timers.push(setInterval(() => this.readHosts(), DIAGNOSE_EVERY_MS));
+    }
     this.timers.push(setInterval(() => this.readLog(), LOG_POLL_MS));
   }
 

@@ -4,6 +4,7 @@ import type { Card as CardRow } from '../../src/core/types.js';
 import { runningLevel, cardDetail } from '../../src/ui/cards.js';
 import { Column } from '../../src/ui/Column.js';
 import { Drawer } from '../../src/ui/Drawer.js';
+import { Header } from '../../src/ui/Chrome.js';
 import { commandForKey, footerFor, whyNot, command } from '../../src/ui/commands.js';
 import { pressesOf } from '../../src/ui/keys.js';
 import { editLine } from '../../src/ui/line-edit.js';
@@ -195,5 +196,18 @@ describe('Drawer', () => {
     expect(frame.split('\n')).toHaveLength(20);
     expect(frame).toContain('log line 49');
     expect(frame).not.toContain('log line 0\n');
+  });
+});
+
+describe('the header on a board other hosts share', () => {
+  const dispatcher = { enabled: true, paused: false, lastTickAt: NOW - 1000, cap: 4 } as Parameters<typeof Header>[0]['dispatcher'];
+  const host = (id: string, seenAgoMs: number) => ({ id, name: id, boot_id: 'b', first_seen_at: NOW - 3_600_000, last_seen_at: NOW - seenAgoMs, booted_at: NOW - 3_600_000 });
+  const header = (hosts: Parameters<typeof Header>[0]['hosts']) =>
+    render(<Header board="pg" dispatcher={dispatcher} running={2} now={NOW} width={100} filter="" attention={0} marked={0} hosts={hosts} />).lastFrame()!;
+
+  it('says how many hosts are live, and how many went quiet; a file board (no hosts) says nothing of them', () => {
+    expect(header([host('h_a', 1000), host('h_b', 30_000), host('h_c', 5 * 60_000)])).toContain('│  hosts 2 (+1 quiet)');
+    expect(header([host('h_a', 1000)])).toContain('│  hosts 1');
+    expect(header([])).not.toContain('hosts');
   });
 });
