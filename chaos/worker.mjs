@@ -2,12 +2,39 @@
 // so a seed replays the same behaviour for every task and attempt. Exit 0 completes (the profile says so).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { behaviourOf, daemonMarker } from './behaviour.mjs';
 
-const { KANBAN_TASK, KANBAN_RUN_ID, KANBAN_CHAOS_SEED, KANBAN_CHAOS_ESCAPES, KANBAN_CHAOS_TOKEN } = process.env;
+// This process's start, on the machine's monotonic clock (the same for every process, whatever the
+// wall clock says): first, before anything of the run is done.
+const startedAt = Number(process.hrtime.bigint()) / 1e6;
+const { KANBAN_TASK, KANBAN_RUN_ID, KANBAN_CHAOS_SEED, KANBAN_CHAOS_ESCAPES, KANBAN_CHAOS_TOKEN, KANBAN_CHAOS_WITNESS, KANBAN_HOST_ID } = process.env;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const bin = fileURLToPath(new URL('../bin/kanban.js', import.meta.url));
+
+/**
+ * Says to the harness's witness (chaos/witness.mjs) which run this worker is and when it started, and
+ * keeps the connection open: the kernel closes it when this process exits, however it exits, which is
+ * how the witness knows when this worker stopped. Nothing else of the run is done before it answers
+ * (2 s at most: a worker runs the same without a witness).
+ */
+function tellWitness() {
+  if (!KANBAN_CHAOS_WITNESS) return Promise.resolve();
+  return new Promise((resolve) => {
+    const socket = connect(KANBAN_CHAOS_WITNESS);
+    const timer = setTimeout(done, 2000);
+    function done() {
+      clearTimeout(timer);
+      socket.unref();
+      resolve();
+    }
+    socket.on('error', done);
+    socket.on('connect', () => socket.write(`start ${KANBAN_TASK} ${KANBAN_RUN_ID} ${process.pid} ${KANBAN_HOST_ID ?? '-'} ${startedAt}\n`, done));
+  });
+}
+
+await tellWitness();
 
 /** This run's attempt, as `kanban worker context --json` says (as any worker would ask it). Retried for
  * a while: the board may sit on a file system that is read-only or full for a few seconds, and a worker

@@ -111,6 +111,27 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
   // The run's own lease (its claim's), which a shared board's supervisor holds; the config's when it cannot be read.
   const leaseMs = board.shared ? ((await board.tasks.run(identity.taskId, identity.runId).catch(() => undefined))?.lease_ms ?? settings.claimTtlSeconds * 1000) : settings.claimTtlSeconds * 1000;
 
+  // On a board other hosts share, the lease is renewed before the worker starts and held from that
+  // moment: a run taken back meanwhile (a slow start on a loaded host) never starts its worker, and a
+  // worker started just as its host is cut off has its deadline all the same.
+  let leaseSetAt = 0;
+  if (board.shared) {
+    const sentAt = performance.now();
+    try {
+      await board.lease.renew(identity, { maxStaleMs: settings.heartbeatMaxStaleSeconds * 1000 });
+      leaseSetAt = sentAt;
+    } catch (err) {
+      if (err instanceof Refused) {
+        log.line('kanban', `taken back before its worker started, not starting it: ${err.message}`);
+        return;
+      }
+      const reason = `cannot start the worker: its lease could not be renewed first (${errorMessage(err)})`;
+      log.line('kanban', reason);
+      await recordPatiently(() => board.lease.recordFailure(identity, 'spawn_failed', reason, failures, { retryInMs: INFRASTRUCTURE_RETRY_MS }), log, 'the failed start');
+      return;
+    }
+  }
+
   log.line('kanban', `starting run ${identity.runId} (profile ${plan.profileName}): ${JSON.stringify(argv.map(shortArg))} in ${workspace}`);
   const { [RUN_CONFIG_VARIABLE]: _handed, ...inherited } = process.env;
   // Inside the container (contain.ts) when this machine has one: every process the worker starts,
@@ -163,7 +184,7 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
       stop('lease lost', graceMs);
     }, (line) => log.line('kanban', line), sentAt);
   };
-  const spawnSentAt = performance.now();
+  holdLease(leaseSetAt);
 
   // Queued now, ahead of any heartbeat its output queues, and awaited only once every listener is
   // attached below: a worker that exits at once must not have ended before we listen for its end.
@@ -176,7 +197,7 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
           // not from the claim (a loaded machine can take a while to get this far).
           board.lease.heartbeat(identity, { source: 'spawn' }),
         ]).then(
-          () => holdLease(spawnSentAt),
+          () => undefined,
           (err: unknown) => {
             log.line('kanban', `could not record the worker's pid: ${errorMessage(err)}`);
             if (err instanceof Refused) stop('taken back');

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,7 +13,18 @@ import { join } from 'node:path';
 export interface TestPostgres {
   /** A connection string node-postgres takes (the socket's folder as host), to the `postgres` database. */
   url: string;
+  /** The TCP port, when the server was asked to listen on TCP too (`tcp`); the socket's folder is still `url`'s host. */
+  port?: number;
   stop(): void;
+}
+
+export interface StartOptions {
+  /**
+   * Listen on TCP too, on these addresses and this port, accepting (without a password) clients from
+   * these networks (CIDR): the multi-host chaos run's hosts, in network namespaces of their own, reach
+   * the server over a veth. Without it (the default) the server listens on its Unix socket only.
+   */
+  tcp?: { addresses: string[]; port: number; clients: string[] };
 }
 
 /** The folder holding initdb and pg_ctl: pg_config's, else the newest under /usr/lib/postgresql. */
@@ -45,7 +56,7 @@ export function postgresUnavailable(): string | null {
  * Starts a server (or hands the one KANBAN_TEST_POSTGRES_URL names). initdb refuses to run as root,
  * so as root the server runs as the `postgres` user, through runuser, in a folder it owns.
  */
-export function startPostgres(): TestPostgres {
+export function startPostgres(start: StartOptions = {}): TestPostgres {
   const given = process.env.KANBAN_TEST_POSTGRES_URL;
   if (given) return { url: given, stop: () => {} };
   const why = postgresUnavailable();
@@ -65,16 +76,20 @@ export function startPostgres(): TestPostgres {
     const result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 60_000 });
     if (result.status !== 0) throw new Error(`${program} failed (${result.status ?? result.signal ?? result.error?.message}): ${(result.stderr || result.stdout || '').trim().slice(-2000)}`);
   };
-  const options = ['-k', dir, '-c', "listen_addresses=''", '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'].join(' ');
+  const listen = start.tcp ? `listen_addresses='${start.tcp.addresses.join(',')}'` : "listen_addresses=''";
+  const port = start.tcp ? ['-p', String(start.tcp.port)] : [];
+  const options = ['-k', dir, ...port, '-c', listen, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'].join(' ');
   try {
     run('initdb', ['-D', data, '--no-sync', '-A', 'trust', '-U', 'kanban', '-E', 'UTF8', '--no-locale']);
+    if (start.tcp) appendFileSync(join(data, 'pg_hba.conf'), start.tcp.clients.map((cidr) => `host all all ${cidr} trust\n`).join(''));
     run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', options, '-w', '-t', '60', 'start']);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
   return {
-    url: `postgresql://kanban@/postgres?host=${encodeURIComponent(dir)}`,
+    url: `postgresql://kanban@/postgres?host=${encodeURIComponent(dir)}${start.tcp ? `&port=${start.tcp.port}` : ''}`,
+    ...(start.tcp && { port: start.tcp.port }),
     stop: () => {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', '-t', '30', 'stop']);

@@ -72,7 +72,7 @@ describe('the supervisor', () => {
     expect(getTask(board.store, task.id).status).toBe('done');
     const [spawn, ...beats] = eventsOf(board, task.id, 'heartbeat');
     expect(spawn!.payload.source).toBe('spawn'); // the supervisor, once the worker has started
-    expect(beats.length).toBeGreaterThanOrEqual(6);
+    expect(beats.length).toBeGreaterThanOrEqual(3); // beats across the three TTLs (how many, the machine decides: each is a CLI process)
     expect(beats.every((b) => b.payload.source === 'worker' && b.payload.note === 'still working')).toBe(true);
     expectLeaseNeverLapsed(board, task.id, run.ended_at!);
   });
