@@ -7,15 +7,7 @@ import { claimHost } from './run.js';
 import type { ProcessProbe, RunningFacts, TaskFacts } from '../port/types.js';
 
 /** The columns of a running task its facts are made of. */
-export interface RunningColumns {
-  id: string;
-  claim_lock: string | null;
-  current_run_id: number | null;
-  claim_expires: number | null;
-  last_heartbeat_at: number | null;
-  started_at: number | null;
-  worker_pid: number | null;
-}
+export type RunningColumns = { id: string } & Pick<RunningFacts, 'claim_lock' | 'current_run_id' | 'claim_expires' | 'last_heartbeat_at' | 'started_at' | 'worker_pid'>;
 
 /**
  * A running task's facts: `run` is the run it points at (undefined: none found). Its supervisor is

@@ -1,7 +1,7 @@
-import { InvalidInput } from '../errors.js';
+import { InvalidInput, NotFound, Refused } from '../errors.js';
 import { isFinished, type Status, type TaskRow } from './types.js';
 import { readyOrTodo } from './transitions.js';
-import type { CreateInput, EditInput } from '../port/types.js';
+import type { BatchItem, CreateInput, CreateResult, EditInput } from '../port/types.js';
 
 /**
  * A task's fields as people give them, checked, and the rows create and edit make of them: pure, so
@@ -144,4 +144,18 @@ export function planEdit(before: TaskRow, input: EditInput, wanted: TaskChanges)
     if (column !== 'assignee') changed[column] = { from: before[column], to: value };
   }
   return { changes, changed };
+}
+
+/** A batch item's parents: those it names, and the earlier items it points at (created already, in `results`). */
+export function batchParents(item: BatchItem, results: readonly CreateResult[]): string[] {
+  const earlier = (item.parentItems ?? []).map((index) => {
+    if (!(index >= 0 && index < results.length)) throw new InvalidInput(`a parent must come earlier in the batch (item ${index + 1})`);
+    return results[index]!.task.id;
+  });
+  return [...(item.input.parents ?? []), ...earlier];
+}
+
+/** A batch item refused (bad input, a missing or unfinished parent): bad input named by its label; anything else as it is. */
+export function batchRefusal(err: unknown, item: BatchItem): unknown {
+  return err instanceof InvalidInput || err instanceof Refused || err instanceof NotFound ? new InvalidInput(`${item.label}: ${err.message}`) : err;
 }

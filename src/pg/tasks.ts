@@ -1,8 +1,8 @@
 import type { Task } from '../core/types.js';
 import type { BatchItem, CreateInput, CreateResult, EditInput, ListFilter, TaskDetail } from '../port/types.js';
-import { InvalidInput, NotFound, Refused } from '../errors.js';
+import { Refused } from '../errors.js';
 import { newTaskId } from '../ids.js';
-import { checkCreate, checkEdit, createdStatus, newTaskRow, planEdit } from '../core/task-fields.js';
+import { batchParents, batchRefusal, checkCreate, checkEdit, createdStatus, newTaskRow, planEdit } from '../core/task-fields.js';
 import { listLimit, listStatuses, orderBy, statusRankSql, type OrderKey } from '../core/reads.js';
 import { TASK_COLUMNS } from '../core/sql.js';
 import type { TaskRow } from '../core/types.js';
@@ -111,15 +111,10 @@ export async function createTasks(tx: Tx, items: readonly BatchItem[], options: 
     const results: CreateResult[] = [];
     for (const item of items) {
       try {
-        const earlier = (item.parentItems ?? []).map((index) => {
-          if (!(index >= 0 && index < results.length)) throw new InvalidInput(`a parent must come earlier in the batch (item ${index + 1})`);
-          return results[index]!.task.id;
-        });
-        const parents = [...(item.input.parents ?? []), ...earlier];
+        const parents = batchParents(item, results);
         results.push(await createTask(tx, { ...item.input, parents }));
       } catch (err) {
-        if (err instanceof InvalidInput || err instanceof Refused || err instanceof NotFound) throw new InvalidInput(`${item.label}: ${err.message}`);
-        throw err;
+        throw batchRefusal(err, item);
       }
     }
     return results;

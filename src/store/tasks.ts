@@ -1,11 +1,11 @@
-import { InvalidInput, NotFound, Refused } from '../errors.js';
+import { Refused } from '../errors.js';
 import { newTaskId } from '../ids.js';
 import { commentsForTask } from './comments.js';
 import type { Store } from './db.js';
 import { appendEvent, eventsForTask } from './events.js';
 import { allLinks, childIds, insertLink, parentIds } from './links.js';
 import { getTaskRow, requireTaskRow, updateTask } from './rows.js';
-import { checkCreate, checkEdit, createdStatus, newTaskRow, planEdit } from '../core/task-fields.js';
+import { batchParents, batchRefusal, checkCreate, checkEdit, createdStatus, newTaskRow, planEdit } from '../core/task-fields.js';
 import { listLimit, listStatuses, orderBy, statusRankSql, type OrderKey } from '../core/reads.js';
 import { runsForTask } from './runs.js';
 import type { Task, TaskRow } from '../core/types.js';
@@ -135,15 +135,10 @@ export function createTasks(store: Store, items: readonly BatchItem[], options: 
     const results: CreateResult[] = [];
     for (const item of items) {
       try {
-        const earlier = (item.parentItems ?? []).map((index) => {
-          if (!(index >= 0 && index < results.length)) throw new InvalidInput(`a parent must come earlier in the batch (item ${index + 1})`);
-          return results[index]!.task.id;
-        });
-        const parents = [...(item.input.parents ?? []), ...earlier];
+        const parents = batchParents(item, results);
         results.push(createTask(store, { ...item.input, parents }));
       } catch (err) {
-        if (err instanceof InvalidInput || err instanceof Refused || err instanceof NotFound) throw new InvalidInput(`${item.label}: ${err.message}`);
-        throw err;
+        throw batchRefusal(err, item);
       }
     }
     return results;
