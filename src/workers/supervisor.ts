@@ -61,7 +61,7 @@ export async function superviseRun({ options, taskId, runId }: SuperviseOptions)
       return;
     }
     if (board.shared) shipper = new LogShipper(board, identity, (line) => log.line('kanban', line));
-    await superviseOwnedRun(board, options, identity, task, log);
+    await superviseOwnedRun(board, options, identity, task, run.lease_ms, log);
   } finally {
     log.close();
     await shipper?.close();
@@ -85,7 +85,7 @@ const STDERR_TAIL_BYTES = 64 * 1024;
 /** A spawn that failed for the config or the machine is tried again after this, not counted. */
 export const CONFIG_FAULT_RETRY_MS = 60_000;
 
-async function superviseOwnedRun(board: BoardStore, options: LocationOptions, identity: RunIdentity, task: TaskRow, log: RunLog): Promise<void> {
+async function superviseOwnedRun(board: BoardStore, options: LocationOptions, identity: RunIdentity, task: TaskRow, leaseMs: number, log: RunLog): Promise<void> {
   let plan: RunPlan;
   try {
     plan = planRun(await board.tasks.context(task.id), board.ref, resolveConfigPath(options), identity, task);
@@ -98,18 +98,17 @@ async function superviseOwnedRun(board: BoardStore, options: LocationOptions, id
     return;
   }
   try {
-    await runWorker(board, identity, task, plan, log);
+    await runWorker(board, identity, task, plan, leaseMs, log);
   } finally {
     removeRunPrompt(plan.promptFile, log); // also when the worker never started
   }
 }
 
-async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow, plan: RunPlan, log: RunLog): Promise<void> {
+/** `leaseMs`: the run's own lease (its claim's), which a shared board's supervisor holds. */
+async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow, plan: RunPlan, leaseMs: number, log: RunLog): Promise<void> {
   const { settings, argv, workspace } = plan;
   const failures = failurePolicyOf(settings);
   log.maxBytes = settings.logMaxBytes;
-  // The run's own lease (its claim's), which a shared board's supervisor holds; the config's when it cannot be read.
-  const leaseMs = board.shared ? ((await board.tasks.run(identity.taskId, identity.runId).catch(() => undefined))?.lease_ms ?? settings.claimTtlSeconds * 1000) : settings.claimTtlSeconds * 1000;
 
   // On a board other hosts share, the lease is renewed before the worker starts and held from that
   // moment: a run taken back meanwhile (a slow start on a loaded host) never starts its worker, and a
