@@ -1,7 +1,7 @@
 /*
  * kanban-contain: runs one worker so that every process it starts ends with it.
  *
- *   kanban-contain <grace_ms> <report_fd> -- <command> [args...]
+ *   kanban-contain <grace_ms> <report_fd> <parent_pid> -- <command> [args...]
  *   kanban-contain --check        exits 0 when this machine supports what the container needs
  *
  * The container makes itself a child subreaper (Linux >= 3.4), so that every orphaned descendant
@@ -14,6 +14,10 @@
  *   SIGCONT, so that a stopped one can act on it); grace_ms later, SIGKILL to those still alive.
  *   Other signals are ignored by the container (the worker, in its process group, gets its own).
  * - When the command exits, the descendants it left get SIGTERM, and SIGKILL grace_ms later.
+ * - The container ends with the process that started it, parent_pid: when that one dies (SIGKILL,
+ *   the OOM killer), the kernel sends the container SIGTERM (PR_SET_PDEATHSIG), which it acts on as
+ *   above. Its worker must not run on with nobody to watch it, hold its lease or record its end. A
+ *   container whose parent is already gone when it starts does not start the command (exit 125).
  * - The container exits once no descendant is left, with the command's exit code, or dies of the
  *   signal that ended the command.
  * - One line per process it had to stop goes to report_fd (-1: none):
@@ -471,7 +475,7 @@ static void ignore_stray_signals(void) {
 }
 
 static int usage(void) {
-  static const char text[] = "kanban-contain: usage: kanban-contain <grace_ms> <report_fd> -- <command> [args...]\n";
+  static const char text[] = "kanban-contain: usage: kanban-contain <grace_ms> <report_fd> <parent_pid> -- <command> [args...]\n";
   write_all(2, text, sizeof text - 1);
   return EXIT_CONTAINER_FAILED;
 }
@@ -486,12 +490,13 @@ static int check(void) {
 
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--check") == 0) return check();
-  if (argc < 5 || strcmp(argv[3], "--") != 0) return usage();
+  if (argc < 6 || strcmp(argv[4], "--") != 0) return usage();
   long long grace_ms = parse_count(argv[1], MAX_GRACE_MS);
   int no_report = strcmp(argv[2], "-1") == 0;
   long long fd = no_report ? -1 : parse_count(argv[2], 1 << 20);
-  if (grace_ms < 0 || (!no_report && fd < 3)) return usage();
-  char **command = &argv[4];
+  long long parent = parse_count(argv[3], 0x7fffffff);
+  if (grace_ms < 0 || (!no_report && fd < 3) || parent < 1) return usage();
+  char **command = &argv[5];
   self = getpid();
   if (fd >= 0 && fcntl((int)fd, F_GETFD) >= 0) {
     report_fd = (int)fd;
@@ -516,6 +521,15 @@ int main(int argc, char **argv) {
   sigaction(SIGHUP, &action, NULL);
   sigaction(SIGCHLD, &action, NULL);
   ignore_stray_signals(); /* SIGPIPE too: a report reader that is gone is not fatal */
+
+  /* Ends with its parent: SIGTERM (blocked above, so taken below) once the parent dies. Checked
+   * after it is set, so that a parent that died before cannot be missed. */
+  if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGTERM, 0UL, 0UL, 0UL) != 0) report("warning no-parent-death-signal\n");
+  if (getppid() != (pid_t)parent) {
+    static const char gone[] = "kanban-contain: the process that started it is gone: not starting the command\n";
+    write_all(2, gone, sizeof gone - 1);
+    return EXIT_CONTAINER_FAILED;
+  }
 
   if (prctl(PR_SET_CHILD_SUBREAPER, 1UL, 0UL, 0UL, 0UL) != 0) report("warning no-subreaper\n");
 

@@ -8,7 +8,7 @@ import type { Member } from '../dispatcher/processes.js';
  * The process container (native/contain.c, built by scripts/build-native.mjs) runs a worker as its
  * child and, being the children's subreaper, also adopts every process the worker orphans: daemons
  * that called setsid, double forks, processes that cleared their environment. When the worker exits
- * (or the container gets SIGTERM, SIGINT or SIGHUP) it stops all of them, SIGTERM then SIGKILL after
+ * (or the container gets SIGTERM, SIGINT or SIGHUP, or the process that started it dies) it stops all of them, SIGTERM then SIGKILL after
  * a grace, and exits as the worker did. This module finds it and builds the argv that uses it.
  */
 
@@ -41,14 +41,16 @@ function findContainer(): string | null {
 /**
  * The argv that runs `argv` inside the container, which gives the processes left behind `graceMs`
  * between SIGTERM and SIGKILL and writes a line per process it stopped to its descriptor `reportFd`
- * (3 or above; -1 for none; see parseKillReport). Without a container, `argv` unchanged.
+ * (3 or above; -1 for none; see parseKillReport). The container ends with this process: should it
+ * die (SIGKILL, the OOM killer), the container stops the run as on SIGTERM, so that no worker runs
+ * on with nobody to hold its lease or record its end. Without a container, `argv` unchanged.
  */
 export function containedArgv(argv: readonly string[], graceMs: number, reportFd: number): string[] {
   if (!Number.isFinite(graceMs) || graceMs < 0) throw new RangeError(`grace must be a number of milliseconds, not ${graceMs}`);
   if (!Number.isInteger(reportFd) || (reportFd < 3 && reportFd !== -1)) throw new RangeError(`the report descriptor must be 3 or above, or -1, not ${reportFd}`);
   const container = containerPath();
   if (container === null || argv.length === 0) return [...argv];
-  return [container, String(Math.round(graceMs)), String(reportFd), '--', ...argv];
+  return [container, String(Math.round(graceMs)), String(reportFd), String(process.pid), '--', ...argv];
 }
 
 /** A process the container stopped: its pid, its name (/proc comm) and the last signal it was sent. */

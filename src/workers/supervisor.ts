@@ -135,7 +135,11 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
   const { [RUN_CONFIG_VARIABLE]: _handed, ...inherited } = process.env;
   // Inside the container (contain.ts) when this machine has one: every process the worker starts,
   // daemons included, is stopped with the run, and named on descriptor 3.
-  const contained = containedArgv(argv, KILL_GRACE_MS, CONTAINER_REPORT_FD);
+  // On a board other hosts share, whatever stops the worker gives it a grace that ends before its
+  // lease could run out: the lease holder, and the container should this supervisor die.
+  const leaseMarginMs = Math.min(KILL_GRACE_MS + 1000, leaseMs / 3);
+  const graceMs = board.shared ? Math.min(KILL_GRACE_MS, leaseMarginMs / 2) : KILL_GRACE_MS;
+  const contained = containedArgv(argv, graceMs, CONTAINER_REPORT_FD);
   const isContained = contained.length !== argv.length;
   const worker = execa(contained[0]!, contained.slice(1), {
     cwd: workspace,
@@ -152,7 +156,7 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
   worker.stdio[CONTAINER_REPORT_FD]?.on('data', (data: Buffer) => report.push(data));
 
   let stopping: 'timeout' | 'idle' | 'stale' | 'lease lost' | 'taken back' | 'supervisor signalled' | null = null;
-  const stop = (why: NonNullable<typeof stopping>, graceMs = KILL_GRACE_MS) => {
+  const stop = (why: NonNullable<typeof stopping>) => {
     if (stopping !== null || worker.pid === undefined) return;
     stopping = why;
     if (isContained) {
@@ -171,16 +175,14 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
   // On a board other hosts share, the lease is this supervisor's to hold (lease-holder.ts): the
   // worker is stopped before the lease could run out unrenewed, before another host may take the run.
   let leaseHolder: LeaseHolder | undefined;
-  const leaseMarginMs = Math.min(KILL_GRACE_MS + 1000, leaseMs / 3);
   const holdLease = (sentAt: number) => {
     if (!board.shared || worker.pid === undefined) return;
     leaseHolder = new LeaseHolder(board, identity, { leaseMs, maxStaleMs: settings.heartbeatMaxStaleSeconds * 1000, marginMs: leaseMarginMs }, (why) => {
       // Killed hard soon enough to be gone before the lease could run out.
-      const graceMs = Math.min(KILL_GRACE_MS, leaseMarginMs / 2);
-      if (why === 'taken back') return stop('taken back', graceMs);
-      if (why === 'silent') return stop('stale', graceMs);
+      if (why === 'taken back') return stop('taken back');
+      if (why === 'silent') return stop('stale');
       machineFault ??= 'board server unreachable';
-      stop('lease lost', graceMs);
+      stop('lease lost');
     }, (line) => log.line('kanban', line), sentAt);
   };
   holdLease(leaseSetAt);

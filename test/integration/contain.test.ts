@@ -67,6 +67,17 @@ daemon.stdout.on('data', (chunk) => {
 });
 `;
 
+const PARENT = `
+// node parent.cjs <container> <grace_ms> <argv...>: starts the container as a supervisor does (its
+// own process group, no report), passes on what its worker prints, and runs until killed.
+const { spawn } = require('node:child_process');
+const [container, grace, ...argv] = process.argv.slice(2);
+const child = spawn(container, [grace, '-1', String(process.pid), '--', ...argv], { detached: true, stdio: ['pipe', 'pipe', 'inherit'] });
+child.stdout.on('data', (chunk) => process.stdout.write(chunk));
+process.stdout.write('container ' + child.pid + '\\n');
+setInterval(() => {}, 1 << 30);
+`;
+
 const ECHO = `
 // node echo.cjs: copies stdin to stdout after a prefix, with a megabyte after it; the input's length to stderr.
 const chunks = [];
@@ -85,6 +96,7 @@ beforeAll(() => {
   writeFileSync(join(dir, 'daemon.cjs'), DAEMON);
   writeFileSync(join(dir, 'worker.cjs'), WORKER);
   writeFileSync(join(dir, 'echo.cjs'), ECHO);
+  writeFileSync(join(dir, 'parent.cjs'), PARENT);
   copy = join(dir, 'kanban-contain');
   copyFileSync(binary, copy);
   chmodSync(copy, 0o755);
@@ -422,6 +434,32 @@ describe.skipIf(process.platform !== 'linux')('the process container', { timeout
     expect(parseExecFailure(denied.report)).toBe('EACCES');
   });
 
+  it('ends with the process that started it: that one SIGKILLed, the worker and the daemon it left are stopped', async () => {
+    const mark = newMark();
+    const parent = spawn(node, [join(dir, 'parent.cjs'), copy, String(GRACE_MS), node, fixture('worker.cjs'), 'daemon', mark, '0'], {
+      env: { ...process.env, [MARK]: mark },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let said = '';
+    parent.stdout!.on('data', (chunk: Buffer) => (said += chunk));
+    const [, container, daemon, worker] = (await waitFor('the daemon to be set up', () => /container (\d+)\n[^]*daemon (\d+) worker (\d+)/.exec(said))).map(Number);
+    expect([container, worker, daemon].map((pid) => stat(pid!) !== null)).toEqual([true, true, true]);
+    // The worker waits for a line on stdin that never comes: without its parent it would run on.
+    kill(parent.pid!, 'SIGKILL');
+    await waitFor('the container, the worker and the daemon to be gone', () => markedProcesses(mark).length === 0 && stat(container!) === null);
+  });
+
+  it('does not start the command when the process that started it is already gone', () => {
+    const mark = newMark();
+    // Its parent is this test; it is told that was pid 1, as a container re-parented before it started would see.
+    const started = spawnSync(copy, [String(GRACE_MS), '-1', '1', '--', node, '-e', "console.log('started')"], { encoding: 'utf8', env: { ...process.env, [MARK]: mark } });
+    expect(started).toMatchObject({ status: 125, stdout: '' });
+    expect(started.stderr).toBe('kanban-contain: the process that started it is gone: not starting the command\n');
+    const usage = spawnSync(copy, [String(GRACE_MS), '-1', '--', node, '-e', "console.log('started')"], { encoding: 'utf8' });
+    expect(usage).toMatchObject({ status: 125, stdout: '' });
+    expect(usage.stderr).toMatch(/^kanban-contain: usage: kanban-contain <grace_ms> <report_fd> <parent_pid> -- /);
+  });
+
   it('signals nothing outside its tree, and works without a report descriptor', async () => {
     const mark = newMark();
     const stranger = spawn('sleep', ['1000'], { env: { ...process.env, [MARK]: mark }, stdio: 'ignore' });
@@ -445,7 +483,7 @@ describe('containedArgv and the report', () => {
   it('wraps argv in the container when there is one, else leaves it as it is', () => {
     const container = containerPath();
     const argv = ['claude', '-p', 'a prompt; with $(shell) `text`'];
-    expect(containedArgv(argv, 4000.4, 3)).toEqual(container === null ? argv : [container, '4000', '3', '--', ...argv]);
+    expect(containedArgv(argv, 4000.4, 3)).toEqual(container === null ? argv : [container, '4000', '3', String(process.pid), '--', ...argv]);
     expect(() => containedArgv(argv, -1, 3)).toThrow(RangeError);
     expect(() => containedArgv(argv, 100, 1)).toThrow(RangeError);
   });
