@@ -36,6 +36,11 @@ export interface TickContext {
   config: Config;
   settings: Settings;
   now: number;
+  /**
+   * The board's time now, not the tick's: for rows read after the tick began, which another
+   * dispatcher may have written since (a run it just claimed did not start "in the future").
+   */
+  currentTime(): Promise<number>;
   dryRun: boolean;
   /** This machine's host id: only claims made here have processes this dispatcher can check or signal. */
   host: string;

@@ -11,6 +11,11 @@ export interface Judgement {
   verdict: 'healthy' | 'extend' | 'reclaim' | 'stale';
   hostLocal: boolean;
   supervisorAlive: boolean;
+  /**
+   * No supervisor was ever recorded for the run (the dispatcher that claimed it died before launching
+   * one, on this host or another): nothing of the task ran, so taking it back is not counted.
+   */
+  neverLaunched: boolean;
   heartbeatStale: boolean;
   /** For the event: what was seen. */
   payload: Record<string, unknown>;
@@ -53,7 +58,7 @@ export async function judgeRunningTask(ctx: TickContext, task: TaskRow): Promise
     host_local: hostLocal,
     supervisor_alive: supervisorAlive,
   };
-  const base = { identity, run, hostLocal, supervisorAlive, heartbeatStale, payload };
+  const base = { identity, run, hostLocal, supervisorAlive, neverLaunched: run.supervisor_pid === null, heartbeatStale, payload };
   // The lease was set lease_ms before it ends: how long ago that was, step-proof, says whether it ran out.
   const expired = task.claim_expires !== null && pastGrace(ctx.elapsed.since(`lease:${run.id}`, task.claim_expires - run.lease_ms, ctx.now), run.lease_ms);
   const runningMs = ctx.elapsed.ageOfStart(`started:${run.id}`, run.started_at, ctx.now);
@@ -70,7 +75,8 @@ export async function judgeRunningTask(ctx: TickContext, task: TaskRow): Promise
     if (hostLocal && supervisorAlive && run.worker_pid !== null && !ctx.isRunProcess(run.worker_pid, identity) && silentMs < maxStaleMs + RECORD_PATIENCE_MS) {
       return { ...base, verdict: 'extend', detail: `lease expired, worker ended, its supervisor is recording the exit` };
     }
-    const why = !hostLocal ? 'claimed on another host' : !supervisorAlive ? 'its supervisor is gone' : `silent for ${Math.round(silentMs / 1000)}s`;
+    const why =
+      run.supervisor_pid === null ? 'its supervisor never started' : !hostLocal ? 'claimed on another host' : !supervisorAlive ? 'its supervisor is gone' : `silent for ${Math.round(silentMs / 1000)}s`;
     return { ...base, verdict: 'reclaim', detail: `lease expired, ${why}` };
   }
   const staleTimeoutMs = ctx.settings.staleTimeoutSeconds * 1000;

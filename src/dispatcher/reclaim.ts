@@ -39,8 +39,12 @@ export async function staleTaskIds(ctx: TickContext): Promise<string[]> {
   for (const task of await ctx.board.dispatch.runningTasks()) {
     const judgement = await judgeRunningTask(ctx, task);
     const unusable = !judgement || judgement.run.status !== 'running';
+    // As the reaper judges it: at the time read after the run (a dispatcher may have just claimed it).
     const supervisorGone =
-      !unusable && judgement.hostLocal && !judgement.supervisorAlive && pastGrace(ctx.elapsed.ageOfStart(`started:${judgement.run.id}`, judgement.run.started_at, ctx.now), ctx.settings.crashGraceSeconds * 1000);
+      !unusable &&
+      judgement.hostLocal &&
+      !judgement.supervisorAlive &&
+      pastGrace(ctx.elapsed.ageOfStart(`started:${judgement.run.id}`, judgement.run.started_at, await ctx.currentTime()), ctx.settings.crashGraceSeconds * 1000);
     if (unusable || judgement.verdict === 'reclaim' || judgement.verdict === 'stale' || supervisorGone) ids.push(task.id);
   }
   return ids;

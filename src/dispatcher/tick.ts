@@ -57,6 +57,7 @@ export function tickContext(board: BoardStore, config: Config, clock: Clock, opt
     config,
     settings: options.settings ?? resolveSettings(config),
     now: clock.now(),
+    currentTime: () => board.now(clock),
     dryRun: options.dryRun ?? false,
     host: options.host ?? thisHost().id,
     machine: options.machine ?? thisHost(),
@@ -99,7 +100,7 @@ export async function dispatchOnce(board: BoardStore, config: Config, clock: Clo
     const error = errorMessage(err);
     return { at: clock.now(), dry_run: options.dryRun ?? false, actions: [], errors: [{ step: 'clock', error, ...(fault && { fault }) }], fault: fault ? `${fault}: ${error}` : null };
   }
-  const ctx = tickContext(board, config, { now: () => now }, options);
+  const ctx = { ...tickContext(board, config, clock, options), now };
   const result: TickResult = { at: ctx.now, dry_run: ctx.dryRun, actions: [], errors: [], fault: null };
   ctx.elapsed.beginTick(ctx.now);
   for (const [name, step] of STEPS) {

@@ -8,7 +8,8 @@ import { judgeRunningTask, type Judgement } from '../judge.js';
 
 /**
  * Expired leases: extended for a live, recently heard-from supervisor on this host (`claim_extended`);
- * otherwise the run is taken back (`reclaimed`, counted: it went silent) and its worker stopped.
+ * otherwise the run is taken back (`reclaimed`, counted: it went silent, unless it was never launched)
+ * and its worker stopped.
  */
 export function expiredLeases(ctx: TickContext): Promise<TickAction[]> {
   return judgeAll(ctx, ['extend', 'reclaim']);
@@ -29,8 +30,12 @@ async function judgeAll(ctx: TickContext, verdicts: Array<Judgement['verdict']>)
     if (!ctx.dryRun) {
       try {
         if (judgement.verdict === 'extend') await ctx.board.lease.extend(judgement.identity, task.claim_expires, { last_heartbeat_at: task.last_heartbeat_at });
-        // Taken back for silence: counted, so a worker that hangs forever cannot loop forever.
-        else await takeBack(ctx, judgement, judgement.verdict === 'stale' ? 'stale' : 'reclaimed', task.claim_expires, { detail: judgement.detail }, failurePolicyOf(ctx.settings));
+        // Taken back for silence: counted, so a worker that hangs forever cannot loop forever. A run
+        // never launched is not: nothing of the task ran (its claimer died, the machine's fault).
+        else {
+          const counted = judgement.neverLaunched ? undefined : failurePolicyOf(ctx.settings);
+          await takeBack(ctx, judgement, judgement.verdict === 'stale' ? 'stale' : 'reclaimed', task.claim_expires, { detail: judgement.detail, ...(judgement.neverLaunched && { never_launched: true }) }, counted);
+        }
       } catch (err) {
         if (err instanceof Refused) continue; // a heartbeat or another dispatcher got there first: it wins
         throw err;

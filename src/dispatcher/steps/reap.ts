@@ -20,10 +20,13 @@ const ORPHAN_HORIZON_MS = 3_600_000;
  */
 export async function reap(ctx: TickContext): Promise<TickAction[]> {
   const actions: TickAction[] = [];
-  for (const run of await ctx.board.dispatch.openRuns()) {
-    if (claimHost(run.claim_lock) !== ctx.host) continue;
+  const open = (await ctx.board.dispatch.openRuns()).filter((run) => claimHost(run.claim_lock) === ctx.host);
+  // Ages are taken at the time read after the runs: a run another dispatcher claimed since this tick
+  // began would otherwise look started "in the future", as after a backward step, hence long ago.
+  const now = open.length === 0 ? ctx.now : await ctx.currentTime();
+  for (const run of open) {
     if (ctx.isRunProcess(run.supervisor_pid, { taskId: run.task_id, runId: run.id })) continue;
-    if (!pastGrace(ctx.elapsed.ageOfStart(`started:${run.id}`, run.started_at, ctx.now), ctx.settings.crashGraceSeconds * 1000)) continue;
+    if (!pastGrace(ctx.elapsed.ageOfStart(`started:${run.id}`, run.started_at, now), ctx.settings.crashGraceSeconds * 1000)) continue;
     // No worker was started: nothing of the task ran (the supervisor could not start, or could not open
     // the board or its log: the machine's fault), so it is not counted. A worker whose pid was never
     // written down is still found by the run's identity in its environment.

@@ -239,14 +239,29 @@ describe('leases', () => {
     expect(lastEvent(store, identity.taskId)).toMatchObject({ kind: 'gave_up', payload: { trigger: 'reclaimed', failures: 2, limit: 2 } });
   });
 
-  it('reclaims an expired lease claimed on another host, which it cannot check', async () => {
+  it('reclaims an expired lease claimed on another host, which it cannot check: counted', async () => {
+    const { store, clock, actions } = setup();
+    const { identity } = claimed(store);
+    forceTask(store, identity.taskId, { claim_lock: 'elsewhere:1:ab' });
+    forceRun(store, identity.runId, { claim_lock: 'elsewhere:1:ab', supervisor_pid: 4, worker_pid: 5 });
+    clock.advance(61 * SECOND);
+    expect(await actions()).toContain(`leases:reclaimed:${identity.taskId}`);
+    expect(reclaimedEvent(store, identity.taskId)).toMatchObject({ host_local: false, supervisor_alive: false, failures: 1 });
+    expect(reclaimedEvent(store, identity.taskId)).not.toHaveProperty('never_launched');
+    expect(getTask(store, identity.taskId).consecutive_failures).toBe(1);
+  });
+
+  it('an expired lease on another host whose run was never launched (its claimer died first): reclaimed, not counted', async () => {
     const { store, clock, actions } = setup();
     const { identity } = claimed(store);
     forceTask(store, identity.taskId, { claim_lock: 'elsewhere:1:ab' });
     forceRun(store, identity.runId, { claim_lock: 'elsewhere:1:ab' });
     clock.advance(61 * SECOND);
     expect(await actions()).toContain(`leases:reclaimed:${identity.taskId}`);
-    expect(reclaimedEvent(store, identity.taskId)).toMatchObject({ host_local: false, supervisor_alive: false });
+    expect(reclaimedEvent(store, identity.taskId)).toMatchObject({ host_local: false, never_launched: true, detail: 'lease expired, its supervisor never started' });
+    expect(reclaimedEvent(store, identity.taskId)).not.toHaveProperty('failures');
+    expect(runsForTask(store, identity.taskId)[0]).toMatchObject({ outcome: 'reclaimed' });
+    expect(getTask(store, identity.taskId)).toMatchObject({ status: 'running', consecutive_failures: 0 }); // started again in the same tick
   });
 
   it('leaves a lease that has not expired alone', async () => {
@@ -309,6 +324,27 @@ describe('faults of the board or the machine are not the task\'s', () => {
     expect(runsForTask(store, task.id)[0]).toMatchObject({ outcome: 'spawn_failed', error: 'not started: its supervisor never started' });
     expect(getTask(store, task.id)).toMatchObject({ status: 'ready', consecutive_failures: 0 });
     expect(lastEvent(store, task.id)).toMatchObject({ kind: 'spawn_failed', payload: { counted: false, cooldown_until: clock.now() + 30 * SECOND } });
+  });
+
+  it('a run another dispatcher claims after this tick began is not reaped as started "in the future" (long ago)', async () => {
+    const { store, clock, board, tick } = setup();
+    const { task } = createTask(store, { title: 'w', assignee: 'coder' });
+    editTask(store, task.id, { assignee: 'elsewhere' }); // not this tick's to claim
+    // The other dispatcher claims between this tick's start and its read of the open runs.
+    const racing = Object.assign(Object.create(board) as BoardStore, {
+      dispatch: {
+        ...board.dispatch,
+        openRuns: async () => {
+          clock.advance(400);
+          claimOrFail(store, task.id, { profile: 'elsewhere', leaseMs: 60 * SECOND });
+          return board.dispatch.openRuns();
+        },
+      },
+    });
+    const result = await tick({}, racing);
+    expect(result.actions.filter((a) => a.step === 'reap')).toEqual([]);
+    expect(getTask(store, task.id)).toMatchObject({ status: 'running', consecutive_failures: 0 });
+    expect(runsForTask(store, task.id)[0]).toMatchObject({ status: 'running', outcome: null });
   });
 
   it('a supervisor that died before starting its worker (it could not open the board or its log): spawn_failed, not counted', async () => {
