@@ -144,11 +144,11 @@ describe('the dispatcher', { timeout: TEST_MS }, () => {
     await waitFor('done', () => getTask(board.store, task.id).status === 'done');
   });
 
-  it('7. three dispatchers, 100 quick tasks: each done with exactly one completed run, no runs overlapping', async () => {
+  it('7. three dispatchers, 40 quick tasks: each done with exactly one completed run, no runs overlapping', async () => {
     const board = workerBoard({ quick: { command: ['true'], on_clean_exit: 'complete' } }, { KANBAN_MAX_IN_PROGRESS: '8' });
-    const ids = board.store.writeTxn(() => Array.from({ length: 100 }, (_, i) => createTask(board.store, { title: `quick ${i}`, assignee: 'quick' }).task.id));
+    const ids = board.store.writeTxn(() => Array.from({ length: 40 }, (_, i) => createTask(board.store, { title: `quick ${i}`, assignee: 'quick' }).task.id));
     const dispatchers = [dispatcher(board), dispatcher(board), dispatcher(board)];
-    await waitFor('all 100 done', () => listTasks(board.store, { statuses: ['done'] }).length === 100, 180_000, 250);
+    await waitFor('all 40 done', () => listTasks(board.store, { statuses: ['done'] }).length === 40, 180_000, 250);
     for (const id of ids) {
       const taskRuns = runs(board, id);
       expect(taskRuns.filter((r) => r.outcome === 'completed'), id).toHaveLength(1);
