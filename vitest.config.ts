@@ -22,6 +22,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     // One throwaway PostgreSQL for the run (the PostgreSQL board's tests make a database each on it).
     globalSetup: ['test/postgres/global-setup.ts'],
+    setupFiles: ['test/setup/blocked-loop.ts'],
     pool: 'forks',
     // Most test files wait on real processes and timers more than they compute: three at once on two
     // cores (vitest's default there is one). Every test is written to pass on a loaded machine.
