@@ -39,7 +39,7 @@ export async function dispatchCommand(options: GlobalOptions, dryRun: boolean): 
       // A tick the board or the machine kept from its work did not do what was asked: exit 4, not 0.
       if (result.fault !== null) throw new BoardUnusable(result.fault);
     },
-    dryRun ? 'read' : 'write',
+    dryRun ? 'read' : 'check',
   );
   await killer.settle();
 }
@@ -50,7 +50,7 @@ export async function dispatchCommand(options: GlobalOptions, dryRun: boolean): 
  */
 export async function headlessCommand(options: GlobalOptions, flags: Flags): Promise<void> {
   const source = new ConfigSource(resolveConfigPath(options), flags);
-  await withBoard(options, (board) => dispatchHeadless(board, options, source)); // exit 4 if the board is unusable now
+  await withBoard(options, (board) => dispatchHeadless(board, options, source), 'check'); // exit 4 if the board is unusable now
 }
 
 async function dispatchHeadless(board: BoardStore, options: GlobalOptions, source: ConfigSource): Promise<void> {

@@ -15,9 +15,10 @@ export function globalOptions(command: Command): GlobalOptions {
 /**
  * Opens the board the options point at through the port (openBoard), runs `body`, and always closes
  * it. Its failures are already core errors; corruption met after the open is refused and copied
- * aside by the adapter. `read` skips the full integrity scan and never creates a board.
+ * aside by the adapter. `read` never creates a board; `check` (a dispatcher's start, `init`) runs
+ * the full integrity check first, which every other open leaves to those (db.ts `checkIntegrity`).
  */
-export async function withBoard<T>(options: GlobalOptions, body: (board: BoardStore) => Promise<T>, access: 'write' | 'read' = 'write'): Promise<T> {
+export async function withBoard<T>(options: GlobalOptions, body: (board: BoardStore) => Promise<T>, access: Access = 'write'): Promise<T> {
   const path = resolveBoardPath(options);
   const board = await openBoard(path, openOptions(access));
   try {
@@ -27,8 +28,9 @@ export async function withBoard<T>(options: GlobalOptions, body: (board: BoardSt
   }
 }
 
-/** A command that only reads skips the full integrity scan and never creates a board. */
-function openOptions(access: 'write' | 'read') {
-  return { busyTimeoutMs: busyTimeoutMs(), checkIntegrity: access === 'write', mustExist: access === 'read' };
+type Access = 'check' | 'write' | 'read';
+
+function openOptions(access: Access) {
+  return { busyTimeoutMs: busyTimeoutMs(), checkIntegrity: access === 'check', mustExist: access === 'read' };
 }
 

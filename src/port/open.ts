@@ -5,7 +5,7 @@ import type { BoardStore } from './board.js';
 export interface OpenBoardOptions {
   clock?: Clock;
   busyTimeoutMs?: number;
-  /** Check the board's integrity before anything else (default); commands that only read skip it. */
+  /** The full integrity check before anything else (default): a dispatcher's start and `init`; other opens make a cheap one. */
   checkIntegrity?: boolean;
   /** A board that does not exist is an error, not created (commands that only read). */
   mustExist?: boolean;

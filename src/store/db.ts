@@ -4,7 +4,7 @@ import { closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, re
 import { dirname } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import { DEFAULT_BUSY_TIMEOUT_MS } from '../env.js';
-import { BoardUnusable, errorMessage } from '../errors.js';
+import { BoardCorrupt, BoardUnusable, errorMessage } from '../errors.js';
 import { coreError, isBusy, isCorruption, isIoError, lockedError, outcomeUnknown } from './errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { boardDiskProblem } from '../faults.js';
@@ -13,10 +13,12 @@ export interface OpenOptions {
   clock?: Clock;
   busyTimeoutMs?: number;
   /**
-   * Run PRAGMA quick_check before anything else (default). Its cost grows with the whole file
-   * (~300 ms at 100k tasks), so commands that only read pass false: SQLite still checks every page
-   * they read, and corruption they meet is refused and copied aside all the same. A board that
-   * needs a migration is always checked, since migrating writes.
+   * Run the full check (PRAGMA quick_check, every page of the file) before anything else (default).
+   * Its cost grows with the whole file (~300 ms at 100k tasks), so only what lives long checks it:
+   * a dispatcher at its start (and every INTEGRITY_RECHECK_MS while it runs: `recheckDue`), `init`,
+   * and any open that migrates (migrating writes). Every other open (a command, a supervisor) makes
+   * the cheap check (`cheapCheck`), and SQLite checks every page a statement reads: corruption met
+   * is refused and copied aside all the same.
    */
   checkIntegrity?: boolean;
   /**
@@ -235,6 +237,7 @@ export function openStore(path: string, options: OpenOptions = {}): Store {
     db.pragma(`busy_timeout = ${Math.round(busyTimeoutMs)}`);
     // Before anything that could write (journal mode, migrations): a corrupt file stays as it is.
     if (options.checkIntegrity !== false || userVersion(db) !== SCHEMA_VERSION) checkIntegrity(db);
+    else cheapCheck(db);
     const journalMode = retryWhileBusy(() => useWalOrRollbackJournal(db), performance.now() + busyTimeoutMs, path, busyTimeoutMs);
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
@@ -343,6 +346,37 @@ function hasSqliteHeader(path: string): boolean {
   } finally {
     closeSync(fd);
   }
+}
+
+/** How often a long-lived opener (a dispatcher) runs the full check again. */
+export const INTEGRITY_RECHECK_MS = 3_600_000;
+
+/**
+ * The full check, on an open board (a dispatcher's, every INTEGRITY_RECHECK_MS): a corrupt page
+ * anywhere is `BoardCorrupt`, which the adapter refuses and copies aside as at open.
+ */
+export function verifyIntegrity(store: Store): void {
+  try {
+    checkIntegrity(store.db);
+  } catch (err) {
+    if (err instanceof CorruptBoard) throw new BoardCorrupt(err.message);
+    throw err;
+  }
+}
+
+/**
+ * What every open checks, in microseconds whatever the file's size (the header was read before):
+ * the schema parses (a garbled first page or schema table fails here), the page size is one SQLite
+ * makes, and the free list is no longer than the file. A corrupt page elsewhere is not looked for:
+ * SQLite finds it if a statement reads it, and the full check (`checkIntegrity`) does.
+ */
+function cheapCheck(db: Database.Database): void {
+  db.prepare('SELECT count(*) FROM sqlite_schema').get();
+  const pageSize = Number(db.pragma('page_size', { simple: true }));
+  const pages = Number(db.pragma('page_count', { simple: true }));
+  const free = Number(db.pragma('freelist_count', { simple: true }));
+  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) throw new CorruptBoard(`page size ${pageSize} is not one SQLite makes`);
+  if (free > pages) throw new CorruptBoard(`the free list (${free} pages) is longer than the file (${pages} pages)`);
 }
 
 function checkIntegrity(db: Database.Database): void {

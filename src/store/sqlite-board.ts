@@ -6,7 +6,7 @@ import { addComment, commentsForTask } from './comments.js';
 import { loadTaskContext } from './context.js';
 import { takeEvents } from './cursors.js';
 import { BoardCorrupt, type BoardUnusable } from '../errors.js';
-import { checkpointWal, corruptBoardError, openStore, userVersion, type OpenOptions, type Store } from './db.js';
+import { checkpointWal, corruptBoardError, INTEGRITY_RECHECK_MS, openStore, userVersion, verifyIntegrity, type OpenOptions, type Store } from './db.js';
 import { loadBoardFacts } from './diagnostics.js';
 import { listHosts, seeHost } from './hosts.js';
 import { assignDefault, cooldownOf, dueSchedules, endedRunsWithWorkers, lastRun, noteRespawnGuarded, openRuns, promotableTodos, promoteReady, readyQueue, reclaimGhost, recoverableBlocked, recoverBlocked, releaseSchedule, runningCounts, runningTasks } from './dispatch.js';
@@ -39,14 +39,24 @@ export class SqliteBoard implements BoardStore {
   readonly shared = false;
 
   /** Opens the board at `path` (creating it, as openStore does, unless `mustExist`). */
-  static open(path: string, options: Omit<OpenOptions, 'waitAsync'> = {}): SqliteBoard {
-    return new SqliteBoard(openStore(path, { ...options, waitAsync: true }));
+  static open(path: string, options: Omit<OpenOptions, 'waitAsync'> & { integrityRecheckMs?: number } = {}): SqliteBoard {
+    const { integrityRecheckMs, ...open } = options;
+    return new SqliteBoard(openStore(path, { ...open, waitAsync: true }), integrityRecheckMs);
   }
 
-  /** @param store a connection of its own, opened with `waitAsync` (no other caller may use it). */
-  constructor(private readonly store: Store) {
+  /**
+   * @param store a connection of its own, opened with `waitAsync` (no other caller may use it).
+   * @param integrityRecheckMs how often `maintain` (each dispatcher tick) runs the full integrity check
+   *   again, counted from the open.
+   */
+  constructor(
+    private readonly store: Store,
+    private readonly integrityRecheckMs = INTEGRITY_RECHECK_MS,
+  ) {
     this.ref = sqliteRef(store.path);
   }
+
+  private integrityCheckedAt = performance.now();
 
   /** Set once corruption was met: every call after it is refused the same way. */
   private corrupt: BoardUnusable | null = null;
@@ -190,10 +200,17 @@ export class SqliteBoard implements BoardStore {
     return { schemaVersion: userVersion(this.store.db), storage: { journal_mode: this.store.journalMode } };
   }
 
-  /** The WAL folded back and truncated once the queue is idle (`checkpointWal` skips itself inside a transaction). */
+  /**
+   * The WAL folded back and truncated once the queue is idle (`checkpointWal` skips itself inside a
+   * transaction); and, every `integrityRecheckMs`, the full integrity check a dispatcher made at its
+   * start, as a read (writers go on): corruption found is refused and copied aside as at open.
+   */
   async maintain(options: { afterDiskFull?: boolean } = {}): Promise<void> {
     await this.store.settled();
     checkpointWal(this.store, { force: options.afterDiskFull ?? false });
+    if (performance.now() - this.integrityCheckedAt < this.integrityRecheckMs) return;
+    this.integrityCheckedAt = performance.now();
+    await this.transaction('read', () => verifyIntegrity(this.store));
   }
 
   /** A file board has no clock of its own: the host's. */

@@ -40,7 +40,8 @@ export interface SuperviseOptions {
  * bridge interval), enforces max runtime, and records how it ended in one fenced transition.
  */
 export async function superviseRun({ options, taskId, runId }: SuperviseOptions): Promise<void> {
-  const board = await openBoard(resolveBoardPath(options), { busyTimeoutMs: busyTimeoutMs() });
+  // The dispatcher that started it checked the whole board: a supervisor makes the cheap check.
+  const board = await openBoard(resolveBoardPath(options), { busyTimeoutMs: busyTimeoutMs(), checkIntegrity: false });
   // On a board other hosts share, the log's lines are shipped to the board too, once the run is known to be this one's.
   let shipper: LogShipper | undefined;
   const log = RunLog.open(board.ref.dataDir, taskId, runId, { ship: (bytes) => shipper?.push(bytes) }); // never throws: a log that cannot be written loses output, not the run

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/db.js';
@@ -116,6 +116,21 @@ describe('exit 4: the board cannot be used', () => {
     expectFailure(path, ['list'], 4, /^kanban: .*notes\.txt is not a kanban board \(not a SQLite database\); it was left as it is$/);
     expect(readdirSync(dir)).toEqual(['notes.txt']);
     expectFailure(path, ['create', 'x'], 4, /^kanban: board .*notes\.txt is corrupt \(it is not a SQLite database\); it was left as it is and a copy was saved as .*\.bak$/);
+  });
+
+  it('a board that fails the full check: a dispatcher (dispatch, tui --no-ui) and init refuse it, naming what the check found, and copy it aside', () => {
+    const dir = tempDir();
+    const path = join(dir, 'board.db');
+    const store = openStore(path);
+    for (let i = 0; i < 300; i++) createTask(store, { title: `task ${i}`, body: 'x'.repeat(200) });
+    store.close();
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, 4096 * 3); // a b-tree page header scribbled over
+    closeSync(fd);
+    for (const args of [['dispatch'], ['tui', '--no-ui'], ['init']]) {
+      expectFailure(path, args, 4, /^kanban: board .*board\.db is corrupt \(quick_check: .*\); it was left as it is and a copy was saved as .*\.bak$/);
+    }
+    expect(readdirSync(dir).filter((name) => name.endsWith('.bak'))).toHaveLength(1);
   });
 
   it('a board that does not exist: a read says so and names kanban init, and creates nothing', () => {

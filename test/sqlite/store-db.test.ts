@@ -202,6 +202,31 @@ describe('a corrupt board', () => {
     expectQuarantinedThreeTimes(path, /is corrupt \(quick_check: .*\)/);
   });
 
+  it('a corrupt page off the way is left to the full check: an open without it (a command, a supervisor) goes on, the full one (a dispatcher, init) refuses', () => {
+    const path = boardWithTasks(300);
+    const fd = openSync(path, 'r+');
+    writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, 4096 * 3); // scribble over a b-tree page header
+    closeSync(fd);
+    const store = openStore(path, { checkIntegrity: false });
+    store.close();
+    expect(backups(path)).toEqual([]);
+    expect(() => openStore(path)).toThrowError(/is corrupt \(quick_check: .*\)/);
+  });
+
+  it('the cheap check every open makes refuses a header whose page size or free list cannot be, in any file size', () => {
+    for (const [offset, bytes, reason] of [
+      [16, [0x00, 0x30], /is corrupt \(.*\)/], // a page size of 48 bytes
+      [36, [0x7f, 0xff, 0xff, 0xff], /is corrupt \(.*free list.*longer than the file.*\)/], // a free list of 2^31 pages
+    ] as Array<[number, number[], RegExp]>) {
+      const path = boardWithTasks(20);
+      const fd = openSync(path, 'r+');
+      writeSync(fd, Buffer.from(bytes), 0, bytes.length, offset);
+      closeSync(fd);
+      expect(() => openStore(path, { checkIntegrity: false })).toThrowError(reason);
+      expect(backups(path)).toHaveLength(1);
+    }
+  });
+
   it('is copied with its -wal and -shm', () => {
     const path = join(tempDir(), 'board.db');
     writeFileSync(path, 'garbage');

@@ -24,7 +24,7 @@ export function registerBoardCommands(program: Command): void {
         const report = { db: where, created: made, schema_version: schemaVersion, ...storage };
         if (options.json) writeJson(report);
         else writeLine(`${made ? 'created board at' : 'board already exists at'} ${where}`);
-      });
+      }, 'check');
     });
 
   program
