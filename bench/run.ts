@@ -7,9 +7,11 @@ import { benchStats } from './stats.js';
 import { benchTick } from './tick.js';
 import { benchTui } from './tui.js';
 import { benchWatch } from './watch.js';
+import { benchWrites } from './writes.js';
 
 const benches: Record<string, () => unknown> = {
   cli: benchCli,
+  writes: benchWrites,
   import: benchImport,
   tick: benchTick,
   claims: benchClaims,
