@@ -24,11 +24,24 @@ export function childIds(store: Store, parentId: string): string[] {
   return store.stmt('SELECT child_id FROM task_links WHERE parent_id = ? ORDER BY child_id').pluck().all(parentId) as string[];
 }
 
-/** Every link on the board, as parent and child lists per task (one query, for listing many tasks). */
-export function allLinks(store: Store): { parents: Map<string, string[]>; children: Map<string, string[]> } {
+/**
+ * The links of the tasks `ids`, as parent and child lists per task (two queries through the link
+ * indexes, however many tasks: the cost follows the tasks listed, not every link the board has).
+ */
+export function linksOf(store: Store, ids: readonly string[]): { parents: Map<string, string[]>; children: Map<string, string[]> } {
   const parents = new Map<string, string[]>();
   const children = new Map<string, string[]>();
-  const rows = store.stmt('SELECT parent_id, child_id FROM task_links ORDER BY parent_id, child_id').raw().all() as Array<[string, string]>;
+  const listed = JSON.stringify(ids);
+  // A link between two listed tasks comes back from both queries: the second adds only the others.
+  const rows = store
+    .stmt(
+      `SELECT parent_id, child_id FROM task_links WHERE child_id IN (SELECT value FROM json_each(?))
+       UNION
+       SELECT parent_id, child_id FROM task_links WHERE parent_id IN (SELECT value FROM json_each(?))
+       ORDER BY parent_id, child_id`,
+    )
+    .raw()
+    .all(listed, listed) as Array<[string, string]>;
   for (const [parent, child] of rows) {
     (parents.get(child) ?? parents.set(child, []).get(child)!).push(parent);
     (children.get(parent) ?? children.set(parent, []).get(parent)!).push(child);

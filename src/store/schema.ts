@@ -232,5 +232,17 @@ const v8: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6, v7, v8];
+/**
+ * Comments by their run (issue 15). A new run's INSERT makes SQLite look for comments that already
+ * name its id (a foreign key's parent side): without this index every claim read every comment the
+ * board ever had.
+ */
+const v9: Migration = {
+  version: 9,
+  up(db) {
+    db.exec('CREATE INDEX task_comments_run ON task_comments (run_id) WHERE run_id IS NOT NULL');
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

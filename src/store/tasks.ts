@@ -3,7 +3,7 @@ import { newTaskId } from '../ids.js';
 import { commentsForTask } from './comments.js';
 import type { Store } from './db.js';
 import { appendEvent, eventsForTask } from './events.js';
-import { allLinks, childIds, insertLink, parentIds } from './links.js';
+import { childIds, insertLink, linksOf, parentIds } from './links.js';
 import { getTaskRow, requireTaskRow, updateTask } from './rows.js';
 import { batchParents, batchRefusal, checkCreate, checkEdit, createdStatus, newTaskRow, planEdit } from '../core/task-fields.js';
 import { listLimit, listStatuses, orderBy, statusRankSql, type OrderKey } from '../core/reads.js';
@@ -60,7 +60,7 @@ export function listTasks(store: Store, filter: ListFilter = {}): Task[] {
   const { where, params, order } = listQuery(filter);
   return store.readTxn(() => {
     const rows = store.stmt(`SELECT * FROM tasks WHERE ${where} ${order}`).all(...params) as TaskRow[];
-    const links = allLinks(store);
+    const links = linksOf(store, rows.map((row) => row.id));
     return rows.map((row) => ({ ...row, parents: links.parents.get(row.id) ?? [], children: links.children.get(row.id) ?? [] }));
   });
 }
