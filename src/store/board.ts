@@ -43,9 +43,14 @@ function filterClause(filter: string | undefined): { sql: string; params: Record
   return { sql: " AND (title LIKE @pattern ESCAPE '\\' OR assignee LIKE @pattern ESCAPE '\\' OR id LIKE @pattern ESCAPE '\\')", params: { pattern } };
 }
 
+/** Tasks per status: kept in status_counts by triggers; a filter (text matched) counts the matching tasks. */
 export function columnCounts(store: Store, filter?: string): Record<Status, number> {
   const where = filterClause(filter);
-  const rows = store.stmt(`SELECT status, count(*) AS n FROM tasks WHERE 1${where.sql} GROUP BY status`).all(where.params) as Array<{ status: Status; n: number }>;
+  const rows = (
+    where.sql === ''
+      ? store.stmt('SELECT status, n FROM status_counts').all()
+      : store.stmt(`SELECT status, count(*) AS n FROM tasks WHERE 1${where.sql} GROUP BY status`).all(where.params)
+  ) as Array<{ status: Status; n: number }>;
   return countsByStatus(rows);
 }
 

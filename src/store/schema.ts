@@ -244,5 +244,29 @@ const v9: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9];
+/**
+ * How many tasks each status has, kept by triggers (issue 15): the board's column counts (its first
+ * read, and every refresh) read a row per status, not an index entry per task the board ever had.
+ */
+const v10: Migration = {
+  version: 10,
+  up(db) {
+    db.exec(`
+      CREATE TABLE status_counts (status TEXT PRIMARY KEY NOT NULL, n INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+      INSERT INTO status_counts (status, n) SELECT status, count(*) FROM tasks GROUP BY status;
+      CREATE TRIGGER status_counts_insert AFTER INSERT ON tasks BEGIN
+        INSERT INTO status_counts (status, n) VALUES (NEW.status, 1) ON CONFLICT (status) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER status_counts_delete AFTER DELETE ON tasks BEGIN
+        UPDATE status_counts SET n = n - 1 WHERE status = OLD.status;
+      END;
+      CREATE TRIGGER status_counts_update AFTER UPDATE OF status ON tasks WHEN OLD.status IS NOT NEW.status BEGIN
+        UPDATE status_counts SET n = n - 1 WHERE status = OLD.status;
+        INSERT INTO status_counts (status, n) VALUES (NEW.status, 1) ON CONFLICT (status) DO UPDATE SET n = n + 1;
+      END;
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -121,6 +121,9 @@ async function checkAgainstModel(model: Model, real: Real): Promise<void> {
     }
     if (row.status === 'done') expect(row.completed_at).not.toBeNull();
   }
+  // The column counts (kept apart from the tasks on SQLite, by triggers) agree with the tasks.
+  const counts = Object.fromEntries(STATUSES.map((status) => [status, model.tasks.filter((t) => t.status === status).length]));
+  expect(await real.board.windows.counts(), 'column counts').toEqual(counts);
 }
 
 const task = (model: Model, slot: number) => model.tasks[slot % model.tasks.length]!;
