@@ -80,19 +80,30 @@ describe('the SQLite adapter alone', () => {
   });
 });
 
+/** A board file of 300 tasks, several pages long. */
+function boardOf300(): string {
+  const path = join(tempDir('kanban-adapter-corrupt-'), 'board.db');
+  const setup = openStore(path);
+  for (let i = 0; i < 300; i++) createTask(setup, { title: `task ${i}`, body: 'x'.repeat(200) });
+  setup.close();
+  return path;
+}
+
+/** A b-tree page header (page 4) scribbled over, as a bad disk or a stray write would. */
+function scribbleOverAPage(path: string): void {
+  const fd = openSync(path, 'r+');
+  writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, 4096 * 3);
+  closeSync(fd);
+}
+
 describe('a corrupt board met through the port', () => {
   it("a dispatcher's board runs the full check again when it is due (maintain, each tick): a page corrupted since the open is found, refused and copied aside", async () => {
-    const path = join(tempDir('kanban-adapter-recheck-'), 'board.db');
-    const setup = openStore(path);
-    for (let i = 0; i < 300; i++) createTask(setup, { title: `task ${i}`, body: 'x'.repeat(200) });
-    setup.close();
+    const path = boardOf300();
     const store = openStore(path, { waitAsync: true });
     store.db.pragma('cache_size = 0'); // pages read from the file again, as after an hour of other work
     const board = new SqliteBoard(store, 0);
     await board.maintain(); // clean: nothing found
-    const fd = openSync(path, 'r+');
-    writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, 4096 * 3);
-    closeSync(fd);
+    scribbleOverAPage(path);
     const corrupt = /board .*board\.db is corrupt \(quick_check: .*\); it was left as it is and a copy was saved as .*\.bak$/;
     await expect(board.maintain()).rejects.toThrow(corrupt);
     await expect(board.transitions.create({ title: 'after' })).rejects.toThrow(corrupt);
@@ -101,31 +112,21 @@ describe('a corrupt board met through the port', () => {
   });
 
   it('a board opened for a command is not checked again by maintain before the recheck is due', async () => {
-    const path = join(tempDir('kanban-adapter-recheck-'), 'board.db');
-    const setup = openStore(path);
-    for (let i = 0; i < 300; i++) createTask(setup, { title: `task ${i}`, body: 'x'.repeat(200) });
-    setup.close();
+    const path = boardOf300();
     const store = openStore(path, { waitAsync: true, checkIntegrity: false });
     store.db.pragma('cache_size = 0');
     const board = new SqliteBoard(store);
-    const fd = openSync(path, 'r+');
-    writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, 4096 * 3);
-    closeSync(fd);
+    scribbleOverAPage(path);
     await board.maintain();
     await board.close();
   });
 
   it('is refused as at open: copied aside once, left as it is, the connection closed, and every later call refused the same', async () => {
-    const path = join(tempDir('kanban-adapter-corrupt-'), 'board.db');
-    const setup = openStore(path);
-    for (let i = 0; i < 300; i++) createTask(setup, { title: `task ${i}`, body: 'x'.repeat(200) });
-    setup.close();
+    const path = boardOf300();
     const store = openStore(path, { waitAsync: true });
     store.db.pragma('cache_size = 0'); // pages read from the file again, as a fresh process would
     const board = new SqliteBoard(store);
-    const fd = openSync(path, 'r+');
-    writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, 4096 * 3); // a b-tree page header scribbled over after the open's check
-    closeSync(fd);
+    scribbleOverAPage(path); // after the open's check
     const corrupt = /board .*board\.db is corrupt \(database disk image is malformed\); it was left as it is and a copy was saved as .*\.bak$/;
     await expect(board.tasks.list()).rejects.toThrow(corrupt);
     expect(store.db.open).toBe(false);
