@@ -12,7 +12,10 @@ const POOL = Number(process.env.KANBAN_BENCH_CLAIMS ?? 1_000);
 const ROUNDS = Number(process.env.KANBAN_BENCH_ROUNDS ?? 3);
 /** How many ready tasks a claimer reads at a time (readyQueue's limit) before claiming them in turn. */
 const BATCH = Number(process.env.KANBAN_BENCH_CLAIM_BATCH ?? 16);
-const CLAIMERS = [1, 2, 4];
+const CLAIMERS = [1, 2, 3, 4];
+/** Issue 15's fairness goal: with 3 dispatchers on one board, none gets less than a fifth of the claims. */
+const FAIR_CLAIMERS = 3;
+const FAIR_LEAST_SHARE = 0.2;
 const WARMUP_POOL = 200;
 
 type Backend = 'sqlite' | 'postgres';
@@ -68,7 +71,7 @@ const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
 const ms = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(1)} s` : `${value.toFixed(0)} ms`);
 
 /**
- * Claims per second through the board port, SQLite against PostgreSQL, with 1, 2 and 4 claimers,
+ * Claims per second through the board port, SQLite against PostgreSQL, with 1, 2, 3 and 4 claimers,
  * each its own process with its own connection, all claiming from one pool of ready tasks as the
  * dispatcher's spawn step does. Rounds interleaved (SQLite 1, PostgreSQL 1, SQLite 2, …), so that
  * machine noise falls on both alike; medians.
@@ -130,7 +133,7 @@ export async function benchClaims(): Promise<void> {
     rows.push([`caps' cost, ${label(count)}`, `with caps / without: ${backends.map(cost).join(' · ')}`]);
   }
   report(
-    `claims/s through the port: ${POOL.toLocaleString('en')} ready tasks, 1, 2 and 4 claimers each its own process (readyQueue(${BATCH}), then claim each; median of ${ROUNDS} interleaved rounds)` +
+    `claims/s through the port: ${POOL.toLocaleString('en')} ready tasks, ${CLAIMERS.join(', ')} claimers each its own process (readyQueue(${BATCH}), then claim each; median of ${ROUNDS} interleaved rounds)` +
       `\n  with caps: { board: 1,000,000 } as the dispatcher passes them (PostgreSQL: a board-wide advisory lock per claim); no caps: caps omitted;` +
       `\n  claimed tasks stay running, so the running count a capped claim reads grows to ${POOL.toLocaleString('en')} (a real board holds at most max_in_progress)` +
       `\n  SQLite: WAL, synchronous=FULL, on ${tmpdir()}; PostgreSQL: ${server ? server.source : `skipped: ${(pg as { skipped: string }).skipped}`}`,
@@ -145,7 +148,8 @@ export async function benchClaims(): Promise<void> {
         const byRank = Array.from({ length: count }, (_, rank) => median(runs.map((s) => s.shares[rank]!)));
         fairness.push([
           `${backend === 'sqlite' ? 'SQLite    ' : 'PostgreSQL'} ${label(count)}, ${mode === 'caps' ? 'with caps' : 'no caps  '}`,
-          `shares ${byRank.map(percent).join(' / ')} · refused ${median(runs.map((s) => s.refusedPerClaim)).toFixed(2)} per claim · longest wait for a claim ${ms(median(runs.map((s) => s.longestGapMs)))}`,
+          `shares ${byRank.map(percent).join(' / ')} · refused ${median(runs.map((s) => s.refusedPerClaim)).toFixed(2)} per claim · longest wait for a claim ${ms(median(runs.map((s) => s.longestGapMs)))}` +
+            (count === FAIR_CLAIMERS ? ` · least share ${percent(byRank.at(-1)!)} (target ≥ ${percent(FAIR_LEAST_SHARE)}) ${byRank.at(-1)! >= FAIR_LEAST_SHARE ? 'ok' : 'UNFAIR'}` : ''),
         ]);
       }
     }
