@@ -58,7 +58,8 @@ export async function judgeRunningTask(ctx: TickContext, task: TaskRow): Promise
     host_local: hostLocal,
     supervisor_alive: supervisorAlive,
   };
-  const base = { identity, run, hostLocal, supervisorAlive, neverLaunched: run.supervisor_pid === null, heartbeatStale, payload };
+  const neverLaunched = run.supervisor_pid === null;
+  const base = { identity, run, hostLocal, supervisorAlive, neverLaunched, heartbeatStale, payload };
   // The lease was set lease_ms before it ends: how long ago that was, step-proof, says whether it ran out.
   const expired = task.claim_expires !== null && pastGrace(ctx.elapsed.since(`lease:${run.id}`, task.claim_expires - run.lease_ms, ctx.now), run.lease_ms);
   const runningMs = ctx.elapsed.ageOfStart(`started:${run.id}`, run.started_at, ctx.now);
@@ -76,7 +77,7 @@ export async function judgeRunningTask(ctx: TickContext, task: TaskRow): Promise
       return { ...base, verdict: 'extend', detail: `lease expired, worker ended, its supervisor is recording the exit` };
     }
     const why =
-      run.supervisor_pid === null ? 'its supervisor never started' : !hostLocal ? 'claimed on another host' : !supervisorAlive ? 'its supervisor is gone' : `silent for ${Math.round(silentMs / 1000)}s`;
+      neverLaunched ? 'its supervisor never started' : !hostLocal ? 'claimed on another host' : !supervisorAlive ? 'its supervisor is gone' : `silent for ${Math.round(silentMs / 1000)}s`;
     return { ...base, verdict: 'reclaim', detail: `lease expired, ${why}` };
   }
   const staleTimeoutMs = ctx.settings.staleTimeoutSeconds * 1000;

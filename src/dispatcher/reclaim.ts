@@ -36,15 +36,14 @@ export async function stopAndBlockTask(ctx: Pick<TickContext, 'board' | 'killer'
  */
 export async function staleTaskIds(ctx: TickContext): Promise<string[]> {
   const ids: string[] = [];
-  for (const task of await ctx.board.dispatch.runningTasks()) {
+  const running = await ctx.board.dispatch.runningTasks();
+  // As the reaper ages runs: at the time read after them (a dispatcher may have just claimed one).
+  const now = running.length === 0 ? ctx.now : await ctx.currentTime();
+  for (const task of running) {
     const judgement = await judgeRunningTask(ctx, task);
     const unusable = !judgement || judgement.run.status !== 'running';
-    // As the reaper judges it: at the time read after the run (a dispatcher may have just claimed it).
     const supervisorGone =
-      !unusable &&
-      judgement.hostLocal &&
-      !judgement.supervisorAlive &&
-      pastGrace(ctx.elapsed.ageOfStart(`started:${judgement.run.id}`, judgement.run.started_at, await ctx.currentTime()), ctx.settings.crashGraceSeconds * 1000);
+      !unusable && judgement.hostLocal && !judgement.supervisorAlive && pastGrace(ctx.elapsed.ageOfStart(`started:${judgement.run.id}`, judgement.run.started_at, now), ctx.settings.crashGraceSeconds * 1000);
     if (unusable || judgement.verdict === 'reclaim' || judgement.verdict === 'stale' || supervisorGone) ids.push(task.id);
   }
   return ids;

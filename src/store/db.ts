@@ -15,7 +15,7 @@ export interface OpenOptions {
   /**
    * Run the full check (PRAGMA quick_check, every page of the file) before anything else (default).
    * Its cost grows with the whole file (~300 ms at 100k tasks), so only what lives long checks it:
-   * a dispatcher at its start (and every INTEGRITY_RECHECK_MS while it runs: `recheckDue`), `init`,
+   * a dispatcher at its start (and every INTEGRITY_RECHECK_MS while it runs: SqliteBoard.maintain), `init`,
    * and any open that migrates (migrating writes). Every other open (a command, a supervisor) makes
    * the cheap check (`cheapCheck`), and SQLite checks every page a statement reads: corruption met
    * is refused and copied aside all the same.

@@ -25,14 +25,14 @@ export function childIds(store: Store, parentId: string): string[] {
 }
 
 /**
- * The links of the tasks `ids`, as parent and child lists per task (two queries through the link
- * indexes, however many tasks: the cost follows the tasks listed, not every link the board has).
+ * The links of the tasks `ids`, as parent and child lists per task (one statement, each half through
+ * a link index, however many tasks: the cost follows the tasks listed, not every link the board has).
  */
 export function linksOf(store: Store, ids: readonly string[]): { parents: Map<string, string[]>; children: Map<string, string[]> } {
   const parents = new Map<string, string[]>();
   const children = new Map<string, string[]>();
   const listed = JSON.stringify(ids);
-  // A link between two listed tasks comes back from both queries: the second adds only the others.
+  // A link between two listed tasks is found by both halves: UNION keeps it once.
   const rows = store
     .stmt(
       `SELECT parent_id, child_id FROM task_links WHERE child_id IN (SELECT value FROM json_each(?))

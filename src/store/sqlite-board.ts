@@ -39,9 +39,8 @@ export class SqliteBoard implements BoardStore {
   readonly shared = false;
 
   /** Opens the board at `path` (creating it, as openStore does, unless `mustExist`). */
-  static open(path: string, options: Omit<OpenOptions, 'waitAsync'> & { integrityRecheckMs?: number } = {}): SqliteBoard {
-    const { integrityRecheckMs, ...open } = options;
-    return new SqliteBoard(openStore(path, { ...open, waitAsync: true }), integrityRecheckMs);
+  static open(path: string, options: Omit<OpenOptions, 'waitAsync'> = {}): SqliteBoard {
+    return new SqliteBoard(openStore(path, { ...options, waitAsync: true }));
   }
 
   /**
