@@ -1,6 +1,5 @@
-import pg from 'pg';
 import { migratePg } from '../src/pg/schema.js';
-import { postgresUnavailable, startPostgres, withDatabase } from '../test/helpers/postgres.js';
+import { postgresUnavailable, startPostgres, withClient, withDatabase } from '../test/helpers/postgres.js';
 
 /**
  * The PostgreSQL server the benchmarks measure on: KANBAN_BENCH_POSTGRES_URL's, else a throwaway one
@@ -16,15 +15,6 @@ export interface BenchPostgres {
   stop(): Promise<void>;
 }
 
-async function admin<T>(url: string, body: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await body(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** The server, or why there is none (the caller prints it and goes on without the PostgreSQL figures). */
 export async function benchPostgres(): Promise<BenchPostgres | { skipped: string }> {
@@ -65,20 +55,20 @@ export async function benchPostgres(): Promise<BenchPostgres | { skipped: string
   const made: string[] = [];
   const template = `kanban_bench_template_${process.pid}`;
   try {
-    await admin(server.url, (c) => c.query(`DROP DATABASE IF EXISTS ${template}`).then(() => c.query(`CREATE DATABASE ${template}`)));
+    await withClient(server.url, (c) => c.query(`DROP DATABASE IF EXISTS ${template}`).then(() => c.query(`CREATE DATABASE ${template}`)));
     made.push(template);
-    await admin(withDatabase(server.url, template), (c) => migratePg(c));
+    await withClient(withDatabase(server.url, template), (c) => migratePg(c));
   } catch (err) {
     server.stop();
     return { skipped: `cannot use the server: ${err instanceof Error ? err.message : String(err)}` };
   }
   let count = 0;
-  const drop = (name: string) => admin(server.url, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined);
+  const drop = (name: string) => withClient(server.url, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined);
   return {
     source: given ? `the server ${givenBy} names` : 'throwaway server as the tests start it: fsync and synchronous_commit off',
     async database(label) {
       const name = `kanban_bench_${label}_${process.pid}_${++count}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-      await admin(server.url, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${template}`));
+      await withClient(server.url, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${template}`));
       made.push(name);
       return {
         url: withDatabase(server.url, name),

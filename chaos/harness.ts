@@ -14,7 +14,7 @@ import { integrityOk } from '../test/helpers/sqlite-hooks.js';
 import { STATUSES, type RunRow, type Task } from '../src/core/types.js';
 import { compileSharedObject } from '../test/helpers/native.js';
 import { cleanEnv } from '../test/helpers/processes.js';
-import { startPostgres, withDatabase, type TestPostgres } from '../test/helpers/postgres.js';
+import { startPostgres, withClient, withDatabase, type TestPostgres } from '../test/helpers/postgres.js';
 import { behaviourOf, daemonMarker, ESCAPE_KINDS, SUCCESSES } from './behaviour.mjs';
 import { monotonicMs, NetnsNetwork, netnsUnavailable, Observer, ProxyNetwork, type HostNetwork, type WorkerLife } from './network.js';
 
@@ -481,7 +481,7 @@ async function postgresSetup(input: {
     if (!given) server = startPostgres(netns ? { tcp: { addresses: netns.serverAddresses, port: await freePort(netns.serverAddresses[0]!), clients: netns.clients } } : {});
     const serverUrl = given ?? server!.url;
     if (netns) netns.listening(server!.port!);
-    await admin(serverUrl, `CREATE DATABASE ${database}`);
+    await withClient(serverUrl, (client) => client.query(`CREATE DATABASE ${database}`));
     const network: HostNetwork = netns ?? (await ProxyNetwork.create(observer, serverUrl, count));
     const boardUrl = withDatabase(serverUrl, database);
     board = await openBoard(boardUrl);
@@ -523,7 +523,7 @@ async function postgresSetup(input: {
         await opened.close();
         try {
           if (keep) dumpDatabase(boardUrl, keptAt);
-          else await admin(serverUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+          else await withClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
         } finally {
           server?.stop();
         }
@@ -537,17 +537,6 @@ async function postgresSetup(input: {
   }
 }
 
-/** One statement on the server's `postgres` database. */
-async function admin(serverUrl: string, sql: string): Promise<void> {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /** A PostgreSQL board kept for inspection: pg_dump's plain SQL (best effort: the report says where it would be). */
 function dumpDatabase(url: string, path: string): void {

@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import type { Client } from 'pg';
 
 /**
  * A throwaway PostgreSQL for the tests: a server started from the installed binaries in a temp
@@ -105,16 +106,25 @@ export function startPostgres(start: StartOptions = {}): TestPostgres {
  * its connection string. Null when there is no server: the caller skips (or fails, under CI=true).
  */
 export async function freshDatabase(serverUrl: string, label: string): Promise<string> {
-  const { default: pg } = await import('pg');
   const name = `${label}_${process.pid}_${++databases}`.replace(/[^a-z0-9_]/gi, '_').toLowerCase();
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
+  await withClient(serverUrl, (client) => client.query(`CREATE DATABASE ${name}`));
   return withDatabase(serverUrl, name);
+}
+
+/**
+ * `body` on a connection of its own to `url`, closed after it whatever happens: the tests', the
+ * bench's and the chaos harness's administration (CREATE and DROP DATABASE, a template's migration).
+ * pg is loaded here, so a SQLite-only run of the chaos harness never loads it.
+ */
+export async function withClient<T>(url: string, body: (client: Client) => Promise<T>): Promise<T> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await body(client);
+  } finally {
+    await client.end();
+  }
 }
 
 let databases = 0;

@@ -4,7 +4,7 @@ import { migratePg } from '../../src/pg/schema.js';
 import type { BoardStore } from '../../src/port/board.js';
 import type { TaskRow } from '../../src/core/types.js';
 import type { ManualClock } from '../helpers/board.js';
-import { withDatabase } from '../helpers/postgres.js';
+import { withClient, withDatabase } from '../helpers/postgres.js';
 import type { BoardFactory, Harness } from '../conformance/suite.js';
 
 /**
@@ -15,27 +15,11 @@ import type { BoardFactory, Harness } from '../conformance/suite.js';
 let template: Promise<string> | null = null;
 let made = 0;
 
-async function admin<T>(serverUrl: string, body: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    return await body(client);
-  } finally {
-    await client.end();
-  }
-}
-
 function templateDatabase(serverUrl: string): Promise<string> {
   template ??= (async () => {
     const name = `kanban_template_${process.pid}`;
-    await admin(serverUrl, (c) => c.query(`CREATE DATABASE ${name}`));
-    const client = new pg.Client({ connectionString: withDatabase(serverUrl, name) });
-    await client.connect();
-    try {
-      await migratePg(client);
-    } finally {
-      await client.end();
-    }
+    await withClient(serverUrl, (c) => c.query(`CREATE DATABASE ${name}`));
+    await withClient(withDatabase(serverUrl, name), (client) => migratePg(client));
     return name;
   })();
   return template;
@@ -45,8 +29,8 @@ function templateDatabase(serverUrl: string): Promise<string> {
 export async function newPgDatabase(serverUrl: string, label = 'board'): Promise<{ url: string; drop(): Promise<void> }> {
   const from = await templateDatabase(serverUrl);
   const name = `kanban_${label}_${process.pid}_${++made}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
-  await admin(serverUrl, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${from}`));
-  return { url: withDatabase(serverUrl, name), drop: () => admin(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined) };
+  await withClient(serverUrl, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${from}`));
+  return { url: withDatabase(serverUrl, name), drop: () => withClient(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined) };
 }
 
 /** Every row of every table in a canonical order (equal dumps: nothing was written). */

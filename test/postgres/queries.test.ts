@@ -11,7 +11,7 @@ import { manualClock, type ManualClock } from '../helpers/board.js';
 import { Refused } from '../../src/errors.js';
 import type { Harness } from '../conformance/suite.js';
 import { openSqlite } from '../sqlite/factory.js';
-import { withDatabase } from '../helpers/postgres.js';
+import { withClient, withDatabase } from '../helpers/postgres.js';
 import { newPgDatabase, openPg } from './factory.js';
 
 /**
@@ -433,15 +433,8 @@ let databases = 0;
 /** A new empty database made with `options` (migrated when a board opens it), or null when this server cannot make one so. */
 async function newDatabase(options: string): Promise<{ url: string; drop(): Promise<void> } | null> {
   const name = `kanban_queries_${process.pid}_${++databases}`;
-  const admin = async (sql: string) => {
-    const c = new pg.Client({ connectionString: serverUrl });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
+  const admin = (sql: string) => withClient(serverUrl, (client) => client.query(sql)).then(() => undefined);
+
   try {
     await admin(`CREATE DATABASE ${name} ${options}`);
   } catch {
