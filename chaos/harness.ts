@@ -1556,7 +1556,11 @@ async function check(board: BoardStore, input: CheckInput): Promise<ChaosReport>
     chargedKinds.push(e.kind);
     chargedWindows.push(cause);
     chargedTasks.add(e.task_id);
-    note(`charged ${cause}`, `run ${e.run_id} of ${e.task_id} (meant: ${meant}) charged ${e.kind} (failure ${e.failures}, ${cause}): ${runById.get(e.run_id)?.error ?? ''}`);
+    const run = runById.get(e.run_id);
+    // Where and how far it got, for whoever reads a failing report: the host, its worker, how long it ran.
+    const host = run && monkey.hosts.length > 1 ? `, host ${hostOfRun(monkey, run) ?? '?'}` : '';
+    const got = run ? `, supervisor ${run.supervisor_pid ?? 'none'}, worker ${run.worker_pid ?? 'never recorded'}, ran ${run.ended_at === null ? '?' : ((run.ended_at - run.started_at) / 1000).toFixed(1)}s` : '';
+    note(`charged ${cause}`, `run ${e.run_id} of ${e.task_id} (meant: ${meant}${host}${got}) charged ${e.kind} (failure ${e.failures}, ${cause}): ${run?.error ?? ''}`);
   }
   violations.infra_charged = chargedKinds.length;
   const blockedByInfra = tasks.filter((t) => t.status === 'blocked' && chargedTasks.has(t.id)).length;

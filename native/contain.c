@@ -18,6 +18,15 @@
  *   the OOM killer), the kernel sends the container SIGTERM (PR_SET_PDEATHSIG), which it acts on as
  *   above. Its worker must not run on with nobody to watch it, hold its lease or record its end. A
  *   container whose parent is already gone when it starts does not start the command (exit 125).
+ * - It is two: the container started (the outer one) runs a second one (`--inner` in place of `--`,
+ *   the same program) as its child, which runs the command. Each ends with the other: the inner one
+ *   gets SIGTERM when the outer one dies, and when the inner one dies, the processes it adopted are
+ *   re-parented to the outer one, which stops them as it would a dead worker's. So a daemon the worker
+ *   started a moment before the container was SIGKILLed (before any member line named it) is still
+ *   stopped. While the inner one lives, the outer one leaves the tree to it: a signal it acts on goes
+ *   to the inner one alone, and only if the inner one is still there INNER_SPARE_MS after the grace
+ *   (stopped, stuck) does the outer one SIGKILL the whole tree. It reports no member lines (the inner
+ *   one does) and never names the inner one in a killed line.
  * - The container exits once no descendant is left, with the command's exit code, or dies of the
  *   signal that ended the command.
  * - One line per process it had to stop goes to report_fd (-1: none):
@@ -109,6 +118,9 @@ static struct { pid_t pid; unsigned long long start; } members[MAX_MEMBERS];
 static int nmembers;
 static pid_t self;
 static int report_fd = -1;
+static pid_t inner_pid = -1; /* the outer container's child: the inner container */
+static int inner_alive;        /* the inner container has not ended: the tree is its to stop */
+#define INNER_SPARE_MS 2000    /* after the grace, before the outer container stops a stuck inner one */
 
 static long long now_ms(void) {
   struct timespec ts;
@@ -150,6 +162,7 @@ static const char *signal_name(int sig) {
 
 static void report_kill(pid_t pid, const char *comm, int sig) {
   char line[96];
+  if (pid == inner_pid) return; /* the container's own */
   snprintf(line, sizeof line, "killed %d %s %s\n", (int)pid, comm, signal_name(sig));
   report(line);
 }
@@ -353,12 +366,12 @@ static void report_members(void) {
 }
 
 /* Sends sig (and SIGCONT) to the live descendants the latest scan found; with only_new, to those not
- * signalled yet. */
+ * signalled yet. To the inner container alone while it lives: the tree is its to stop. */
 static void terminate_found(int sig, int only_new) {
   int i;
   for (i = 0; i < nfound; i++) {
     const struct proc *p = &found[i];
-    if (is_zombie(p)) continue;
+    if (is_zombie(p) || (inner_alive && p->pid != inner_pid)) continue;
     struct track *t = find_track(p->pid, p->start);
     if (t != NULL && only_new) continue;
     if (send_signal(p, sig) != 0) continue;
@@ -399,6 +412,7 @@ static int reap(pid_t worker, int *worker_done, int *worker_status) {
       if (pid == worker) {
         *worker_done = 1;
         *worker_status = status;
+        inner_alive = 0;
       }
       continue;
     }
@@ -409,8 +423,10 @@ static int reap(pid_t worker, int *worker_done, int *worker_status) {
 }
 
 /* The worker: default signal dispositions and mask (as it would have had without the container),
- * no report descriptor, killed if the container dies. Never returns. */
-static void run_worker(char **command, pid_t container) {
+ * no report descriptor, killed if the container dies. For the outer container, the inner one instead:
+ * the same program and arguments, with this container as its parent and `--inner`, keeping the report
+ * descriptor. Never returns. */
+static void run_worker(char **argv, char **command, pid_t container, int nested) {
   int sig;
   sigset_t none;
   for (sig = 1; sig < NSIG; sig++)
@@ -419,6 +435,25 @@ static void run_worker(char **command, pid_t container) {
   sigprocmask(SIG_SETMASK, &none, NULL);
   prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0UL, 0UL, 0UL);
   if (getppid() != container) _exit(EXIT_CONTAINER_FAILED); /* the container is already gone */
+  if (nested) {
+    char parent[24];
+    snprintf(parent, sizeof parent, "%d", (int)container);
+    argv[3] = parent;
+    argv[4] = (char *)"--inner";
+    /* By its path, so that its name (comm) is this program's; by /proc/self/exe should the file have
+     * been replaced since (an upgrade while runs go on). */
+    char path[4096];
+    ssize_t length = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (length > 0) {
+      path[length] = '\0';
+      execv(path, argv);
+    }
+    execv("/proc/self/exe", argv);
+    char line[200];
+    snprintf(line, sizeof line, "kanban-contain: cannot start its inner container: %s\n", strerror(errno));
+    write_all(2, line, strlen(line));
+    _exit(EXIT_CONTAINER_FAILED);
+  }
   if (report_fd >= 0) fcntl(report_fd, F_SETFD, FD_CLOEXEC);
   execvp(command[0], command);
   int error = errno;
@@ -490,7 +525,8 @@ static int check(void) {
 
 int main(int argc, char **argv) {
   if (argc == 2 && strcmp(argv[1], "--check") == 0) return check();
-  if (argc < 6 || strcmp(argv[4], "--") != 0) return usage();
+  if (argc < 6 || (strcmp(argv[4], "--") != 0 && strcmp(argv[4], "--inner") != 0)) return usage();
+  int nested = strcmp(argv[4], "--") == 0; /* the outer container: runs the inner one */
   long long grace_ms = parse_count(argv[1], MAX_GRACE_MS);
   int no_report = strcmp(argv[2], "-1") == 0;
   long long fd = no_report ? -1 : parse_count(argv[2], 1 << 20);
@@ -540,7 +576,11 @@ int main(int argc, char **argv) {
     write_all(2, line, strlen(line));
     return EXIT_CONTAINER_FAILED;
   }
-  if (worker == 0) run_worker(command, self);
+  if (worker == 0) run_worker(argv, command, self, nested);
+  if (nested) {
+    inner_pid = worker;
+    inner_alive = 1;
+  }
 
   /* The worker's stdin and stdout are its own: the container keeps neither open (a writer to the
    * worker's stdin sees it close when the worker and its processes are gone, not later). Stderr
@@ -558,7 +598,8 @@ int main(int argc, char **argv) {
   for (;;) {
     int no_children = reap(worker, &worker_done, &worker_status);
     long long now = now_ms();
-    if (phase == RUNNING && !worker_done && report_fd >= 0 && now >= next_members) {
+    int reports_members = report_fd >= 0 && !nested;
+    if (phase == RUNNING && !worker_done && reports_members && now >= next_members) {
       if (scan() >= 0) report_members();
       next_members = now + (now - started_ms < EARLY_MS ? EARLY_MEMBER_SCAN_MS : MEMBER_SCAN_MS);
     }
@@ -580,7 +621,7 @@ int main(int argc, char **argv) {
       }
     }
 
-    long long wait_ms = report_fd >= 0 && phase == RUNNING && !worker_done ? next_members - now : IDLE_WAIT_MS;
+    long long wait_ms = reports_members && phase == RUNNING && !worker_done ? next_members - now : IDLE_WAIT_MS;
     if (phase == TERMINATING) wait_ms = deadline - now < POLL_MS ? deadline - now : POLL_MS;
     else if (phase == KILLING) wait_ms = KILL_POLL_MS;
     if (wait_ms < 0) wait_ms = 0;
@@ -597,7 +638,7 @@ int main(int argc, char **argv) {
     if (phase == RUNNING) {
       phase = TERMINATING;
       stop_signal = sig;
-      deadline = now_ms() + grace_ms;
+      deadline = now_ms() + grace_ms + (inner_alive ? INNER_SPARE_MS : 0);
     }
   }
   finish(worker_status);

@@ -24,6 +24,15 @@ export function identityOf(task: TaskRow): RunIdentity | null {
     : null;
 }
 
+/**
+ * No worker of the run was ever recorded: its claimer died before launching a supervisor, or the
+ * supervisor before starting the worker (a start slower than the lease on a loaded host, a host cut
+ * off or killed). Nothing of the task ran, so taking the run back is the machine's fault, not counted.
+ */
+export function noWorkerRecorded(run: { supervisor_pid: number | null; worker_pid: number | null }): boolean {
+  return run.supervisor_pid === null || run.worker_pid === null;
+}
+
 /** Leaving running for a non-running status drops every trace of the claim. */
 export const NO_CLAIM = { claim_lock: null, claim_expires: null, worker_pid: null, current_run_id: null } as const;
 

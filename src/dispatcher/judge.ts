@@ -1,4 +1,4 @@
-import { claimHost, identityOf, type RunIdentity } from '../core/run.js';
+import { claimHost, identityOf, noWorkerRecorded, type RunIdentity } from '../core/run.js';
 import { RECORD_PATIENCE_MS } from '../faults.js';
 import type { RunRow, TaskRow } from '../core/types.js';
 import type { TickContext } from './context.js';
@@ -11,10 +11,7 @@ export interface Judgement {
   verdict: 'healthy' | 'extend' | 'reclaim' | 'stale';
   hostLocal: boolean;
   supervisorAlive: boolean;
-  /**
-   * No supervisor was ever recorded for the run (the dispatcher that claimed it died before launching
-   * one, on this host or another): nothing of the task ran, so taking it back is not counted.
-   */
+  /** No worker of the run was ever recorded (core/run.ts noWorkerRecorded), and no supervisor is alive here to be stuck before starting one: taking it back is not counted. */
   neverLaunched: boolean;
   heartbeatStale: boolean;
   /** For the event: what was seen. */
@@ -58,7 +55,9 @@ export async function judgeRunningTask(ctx: TickContext, task: TaskRow): Promise
     host_local: hostLocal,
     supervisor_alive: supervisorAlive,
   };
-  const neverLaunched = run.supervisor_pid === null;
+  // A live supervisor of this host that never got to start its worker is stuck in its own start (a
+  // hook, a workspace): that is the task's, counted, or it would loop forever.
+  const neverLaunched = noWorkerRecorded(run) && !supervisorAlive;
   const base = { identity, run, hostLocal, supervisorAlive, neverLaunched, heartbeatStale, payload };
   // The lease was set lease_ms before it ends: how long ago that was, step-proof, says whether it ran out.
   const expired = task.claim_expires !== null && pastGrace(ctx.elapsed.since(`lease:${run.id}`, task.claim_expires - run.lease_ms, ctx.now), run.lease_ms);
@@ -77,7 +76,7 @@ export async function judgeRunningTask(ctx: TickContext, task: TaskRow): Promise
       return { ...base, verdict: 'extend', detail: `lease expired, worker ended, its supervisor is recording the exit` };
     }
     const why =
-      neverLaunched ? 'its supervisor never started' : !hostLocal ? 'claimed on another host' : !supervisorAlive ? 'its supervisor is gone' : `silent for ${Math.round(silentMs / 1000)}s`;
+      run.supervisor_pid === null ? 'its supervisor never started' : neverLaunched ? 'no worker was started' : !hostLocal ? 'claimed on another host' : !supervisorAlive ? 'its supervisor is gone' : `silent for ${Math.round(silentMs / 1000)}s`;
     return { ...base, verdict: 'reclaim', detail: `lease expired, ${why}` };
   }
   const staleTimeoutMs = ctx.settings.staleTimeoutSeconds * 1000;

@@ -302,10 +302,11 @@ describe.skipIf(process.platform !== 'linux')('the process container', { timeout
     const script = '( setsid sleep 1000 & echo "daemon $! worker $$" ); read go; exit 0';
     const run = contain(['/bin/sh', '-c', script], mark);
     const { daemon } = await daemonOf(run);
-    // Orphaned, it is re-parented to the container (the subreaper), not to init.
+    // Orphaned, it is re-parented to the container (the inner one, the nearest subreaper), not to init.
     await waitFor('the grandchild to be adopted by the container', () => {
       const now = stat(daemon);
-      return now !== null && now.ppid === run.child.pid && now.comm === 'sleep';
+      const adopter = now && stat(now.ppid);
+      return now !== null && now.comm === 'sleep' && adopter?.comm === 'kanban-contain' && adopter.ppid === run.child.pid;
     });
     run.child.stdin!.write('go\n');
     const end = await endOf(run);
@@ -447,6 +448,36 @@ describe.skipIf(process.platform !== 'linux')('the process container', { timeout
     // The worker waits for a line on stdin that never comes: without its parent it would run on.
     kill(parent.pid!, 'SIGKILL');
     await waitFor('the container, the worker and the daemon to be gone', () => markedProcesses(mark).length === 0 && stat(container!) === null);
+  });
+
+  it('SIGKILLed a moment after its worker started a daemon with an empty environment (before any member line could name it): the daemon is stopped all the same', async () => {
+    const mark = newMark();
+    // The daemon carries the mark in its argv only; the worker waits on stdin, so the container is
+    // killed while both live. No supervisor is there to clean up after it: the container alone must.
+    const script = `env -i setsid sh -c 'sleep 1000; :' ${mark} & echo "daemon $! worker $$"; read go`;
+    const run = contain(['/bin/sh', '-c', script], mark, { reportFd: -1 });
+    const { daemon } = await daemonOf(run);
+    await waitFor('the daemon to be up', () => markedProcesses(mark).includes(daemon));
+    kill(run.child.pid!, 'SIGKILL');
+    expect((await endOf(run)).signal).toBe('SIGKILL');
+    await waitFor('the daemon and the worker to be gone', () => stat(daemon) === null && markedProcesses(mark).length === 0);
+  });
+
+  it('its inner half SIGKILLed: the outer one stops what it adopted, reports it, and dies of SIGKILL', async () => {
+    const mark = newMark();
+    const script = `env -i setsid sh -c 'sleep 1000; :' ${mark} & echo "daemon $! worker $$"; read go`;
+    const run = contain(['/bin/sh', '-c', script], mark);
+    const { daemon, worker } = await daemonOf(run);
+    await waitFor('the daemon to be up', () => markedProcesses(mark).includes(daemon));
+    const inner = stat(worker)!.ppid;
+    expect(stat(inner)).toMatchObject({ comm: 'kanban-contain', ppid: run.child.pid });
+    kill(inner, 'SIGKILL');
+    const end = await endOf(run);
+    expect(end.signal).toBe('SIGKILL');
+    // The worker dies with the inner half (its parent-death signal); the daemon, adopted, is stopped.
+    expect(parseKillReport(end.report).map((p) => p.pid)).toContain(daemon);
+    expect(parseKillReport(end.report).map((p) => p.pid)).not.toContain(inner);
+    await waitFor('the daemon and the worker to be gone', () => markedProcesses(mark).length === 0);
   });
 
   it('does not start the command when the process that started it is already gone', () => {

@@ -1,6 +1,6 @@
 import { errorMessage, Refused } from '../../errors.js';
 import { INFRASTRUCTURE_RETRY_MS } from '../../faults.js';
-import { claimHost } from '../../core/run.js';
+import { claimHost, noWorkerRecorded } from '../../core/run.js';
 import { failurePolicyOf } from '../../settings.js';
 import type { TickAction, TickContext } from '../context.js';
 import { processesByRun, processesOfRun, stopRunProcesses } from '../processes.js';
@@ -31,7 +31,7 @@ export async function reap(ctx: TickContext): Promise<TickAction[]> {
     // the board or its log: the machine's fault), so it is not counted. A worker whose pid was never
     // written down is still found by the run's identity in its environment.
     const process = { taskId: run.task_id, runId: run.id };
-    const neverStarted = run.supervisor_pid === null || (run.worker_pid === null && processesOfRun(process).length === 0);
+    const neverStarted = noWorkerRecorded(run) && (run.supervisor_pid === null || processesOfRun(process).length === 0);
     const detail =
       run.supervisor_pid === null ? 'its supervisor never started' : run.worker_pid === null ? `its supervisor ${run.supervisor_pid} is gone, no worker was started` : `its supervisor ${run.supervisor_pid} is gone`;
     if (!ctx.dryRun) {

@@ -251,6 +251,28 @@ describe('leases', () => {
     expect(getTask(store, identity.taskId).consecutive_failures).toBe(1);
   });
 
+  it('an expired lease on another host whose supervisor never started its worker (a start slower than the lease): reclaimed, not counted', async () => {
+    const { store, clock, actions } = setup();
+    const { identity } = claimed(store);
+    forceTask(store, identity.taskId, { claim_lock: 'elsewhere:1:ab' });
+    forceRun(store, identity.runId, { claim_lock: 'elsewhere:1:ab', supervisor_pid: 4 });
+    clock.advance(61 * SECOND);
+    expect(await actions()).toContain(`leases:reclaimed:${identity.taskId}`);
+    expect(reclaimedEvent(store, identity.taskId)).toMatchObject({ never_launched: true, detail: 'lease expired, no worker was started' });
+    expect(reclaimedEvent(store, identity.taskId)).not.toHaveProperty('failures');
+    expect(getTask(store, identity.taskId).consecutive_failures).toBe(0);
+  });
+
+  it('a live supervisor of this host stuck before starting its worker, silent past its lease: reclaimed and counted (it would loop forever otherwise)', async () => {
+    const { store, clock, alive, actions } = setup();
+    const { identity } = claimed(store);
+    liveSupervisor(store, alive, identity.runId); // no worker recorded
+    clock.advance(301 * SECOND);
+    expect(await actions()).toContain(`leases:reclaimed:${identity.taskId}`);
+    expect(reclaimedEvent(store, identity.taskId)).toMatchObject({ failures: 1 });
+    expect(reclaimedEvent(store, identity.taskId)).not.toHaveProperty('never_launched');
+  });
+
   it('an expired lease on another host whose run was never launched (its claimer died first): reclaimed, not counted', async () => {
     const { store, clock, actions } = setup();
     const { identity } = claimed(store);
