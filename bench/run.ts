@@ -2,6 +2,7 @@
 // `npx tsx bench/run.ts claims watch` (or `npm run bench -- claims watch`): only those named.
 import { benchClaims } from './claims.js';
 import { benchCli } from './cli.js';
+import { benchGc } from './gc.js';
 import { benchImport } from './import.js';
 import { benchStats } from './stats.js';
 import { benchTick } from './tick.js';
@@ -12,6 +13,7 @@ import { benchWrites } from './writes.js';
 const benches: Record<string, () => unknown> = {
   cli: benchCli,
   writes: benchWrites,
+  gc: benchGc,
   import: benchImport,
   tick: benchTick,
   claims: benchClaims,

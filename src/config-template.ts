@@ -73,6 +73,15 @@ export function starterConfig(found: readonly FoundAgent[]): string {
   for (const spec of specs) lines.push(`# ${`${spec.config}: ${spec.fallback}`.padEnd(width)}  # ${spec.env}: ${spec.about}`);
   lines.push('', '# When `kanban diagnostics` calls a task stuck:', '# diagnostics:');
   for (const [key, value] of Object.entries(ConfigSchema.parse({}).diagnostics)) lines.push(`#   ${key}: ${value}`);
+  lines.push(
+    '',
+    '# Retention: a dispatcher removes the history of tasks archived this long ago (`kanban gc` by hand);',
+    '# without this key it never removes anything.',
+    '# gc:',
+    '#   older_than: 30d',
+    '#   archive_done_after: 14d     # optional: archive done tasks completed this long ago first',
+    '#   every: 1h',
+  );
   return `${lines.join('\n')}\n`;
 }
 

@@ -82,6 +82,17 @@ const DiagnosticsSchema = z.strictObject({
   stranded_ready_minutes: z.number().positive().default(30),
 });
 
+/**
+ * Retention a dispatcher runs on its own (`kanban gc` does it by hand): every `every`, the history of
+ * tasks archived `older_than` ago goes, after done tasks completed `archive_done_after` ago (if set)
+ * are archived. Without a `gc:` key, a dispatcher never removes anything.
+ */
+const GcSchema = z.strictObject({
+  older_than: duration.default(30 * 86_400),
+  archive_done_after: duration.optional(),
+  every: duration.refine((value) => value > 0, 'a duration above 0').default(3_600),
+});
+
 /** The board's keys: a command of the board's table → its keys (one, or a list), replacing its own. */
 const KeysSchema = z
   .record(z.string(), z.union([z.string().transform((key) => [key]), z.array(z.string()).min(1, 'needs at least one key')]))
@@ -108,12 +119,14 @@ export const ConfigSchema = z.strictObject({
   diagnostics: DiagnosticsSchema.default(DiagnosticsSchema.parse({})),
   hooks: z.array(HookSchema).default([]),
   keys: KeysSchema.default({}),
+  gc: GcSchema.optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type Profile = z.infer<typeof ProfileSchema>;
 export type DiagnosticsConfig = z.infer<typeof DiagnosticsSchema>;
 export type Hook = z.infer<typeof HookSchema>;
+export type GcConfig = z.infer<typeof GcSchema>;
 
 function asJson(text: string): unknown {
   if (!text.trimStart().startsWith('{')) return undefined;

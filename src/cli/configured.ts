@@ -10,6 +10,7 @@ import { reclaimTask, staleTaskIds } from '../dispatcher/reclaim.js';
 import { hookProblem, stopHooks } from '../dispatcher/steps/hooks.js';
 import { dispatchOnce, tickContext } from '../dispatcher/tick.js';
 import { HookRunner } from '../hooks/runner.js';
+import { GcSchedule } from '../gc.js';
 import { BoardUnusable, errorMessage } from '../errors.js';
 import { resolveConfigPath } from '../location.js';
 import { cleanLine } from '../sanitize.js';
@@ -57,6 +58,7 @@ async function dispatchHeadless(board: BoardStore, options: GlobalOptions, sourc
   const elapsed = Elapsed.forLife(); // one for the dispatcher's life: a step of the wall clock decides nothing
   const killer = new Killer();
   const hooks = new HookRunner();
+  const gc = new GcSchedule(); // retention on the config's gc: schedule, a slice per tick
   const output = steadyOutput(); // a failed write to stdout or stderr is dropped and counted: dispatching goes on
   const say = (line: string) => output.err.write(`kanban: ${line}\n`);
   const loop = new DispatcherLoop(
@@ -65,7 +67,7 @@ async function dispatchHeadless(board: BoardStore, options: GlobalOptions, sourc
       const configError = source.refresh();
       if (configError) say(configError);
       else if (hadProblem && source.problem === null) say(`config ${source.path} is valid again: now in force`);
-      return dispatchOnce(board, source.config, systemClock, { ...source.tickOptions(killer, elapsed), hooks });
+      return dispatchOnce(board, source.config, systemClock, { ...source.tickOptions(killer, elapsed), hooks, gc });
     },
     () => source.settings.tickSeconds * 1000,
     {

@@ -6,6 +6,7 @@ import { registerConfigCommands } from './commands/config.js';
 import { registerDiagnosticsCommand } from './commands/diagnostics.js';
 import { registerDispatchCommands } from './commands/dispatch.js';
 import { registerEventsCommand } from './commands/events.js';
+import { registerGcCommand } from './commands/gc.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerLogCommand } from './commands/log.js';
 import { registerFlowCommands } from './commands/flow.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerLogCommand(program);
   registerEventsCommand(program);
   registerStatsCommand(program);
+  registerGcCommand(program);
   registerConfigCommands(program);
   registerBoardsCommands(program);
   registerCompletionCommand(program);

@@ -4,9 +4,10 @@ import type { BoardStore } from '../port/board.js';
 import type { RunIdentity } from '../core/run.js';
 import type { Elapsed } from '../elapsed.js';
 import type { HookRunner } from '../hooks/runner.js';
+import type { GcSchedule } from '../gc.js';
 import type { Killer, RunProcess } from './processes.js';
 
-export const STEP_NAMES = ['hosts', 'reap', 'leases', 'stale', 'schedule', 'ready', 'spawn', 'hooks'] as const;
+export const STEP_NAMES = ['hosts', 'reap', 'leases', 'stale', 'schedule', 'ready', 'spawn', 'hooks', 'gc'] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
 /** One thing a tick did, or in a dry run would do, to one task. */
@@ -54,4 +55,6 @@ export interface TickContext {
   launch(identity: RunIdentity): number;
   /** Runs the config's hooks in the background: long-running dispatchers only (null: hooks are left to them). */
   hooks: HookRunner | null;
+  /** Retention on the config's `gc:` schedule: long-running dispatchers only (null: none here). */
+  gc: GcSchedule | null;
 }

@@ -2,7 +2,7 @@ import { cleanLine } from '../sanitize.js';
 import type { TickAction, TickResult } from './context.js';
 
 export function describeAction(action: TickAction): string {
-  return `${action.action} ${action.task_id}${action.detail ? ` (${cleanLine(action.detail)})` : ''}`;
+  return `${action.action}${action.task_id ? ` ${action.task_id}` : ''}${action.detail ? ` (${cleanLine(action.detail)})` : ''}`;
 }
 
 /** What a tick did, in one line; empty when it did nothing (skips and guards are not doing). */

@@ -11,6 +11,8 @@ import type { StepName, TickAction, TickContext, TickResult } from './context.js
 import { Elapsed } from '../elapsed.js';
 import { isRunProcess, Killer } from './processes.js';
 import type { HookRunner } from '../hooks/runner.js';
+import type { GcSchedule } from '../gc.js';
+import { gcStep } from './steps/gc.js';
 import { hooksStep } from './steps/hooks.js';
 import { hostsStep } from './steps/hosts.js';
 import { expiredLeases, staleRuns } from './steps/leases.js';
@@ -32,6 +34,7 @@ const STEPS: Array<[StepName, (ctx: TickContext) => Promise<TickAction[]>]> = [
   ['ready', readyStep],
   ['spawn', spawnStep],
   ['hooks', hooksStep],
+  ['gc', gcStep],
 ];
 
 export interface TickOptions {
@@ -48,6 +51,8 @@ export interface TickOptions {
   launch?: TickContext['launch'];
   /** A long-running dispatcher's hook runner: only those run hooks (a one-shot tick leaves the events to them). */
   hooks?: HookRunner;
+  /** A long-running dispatcher's retention schedule (the config's `gc:`); a one-shot tick has none. */
+  gc?: GcSchedule;
 }
 
 /** The context of a real tick: this host, real processes, real supervisors. */
@@ -66,6 +71,7 @@ export function tickContext(board: BoardStore, config: Config, clock: Clock, opt
     elapsed: options.elapsed ?? new Elapsed(),
     launch: options.launch ?? ((identity) => startSupervisor(board.ref, identity, { env: supervisorEnv(config, options.configPath) })),
     hooks: options.hooks ?? null,
+    gc: options.gc ?? null,
   };
 }
 

@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import { BoardUnusable, InvalidInput, KanbanError } from '../errors.js';
 import { boardsDir, redactUrl } from '../location.js';
 import type { BoardRef, BoardStore } from '../port/board.js';
+import type { ArchiveBatch, CollectBatch } from '../port/types.js';
 import { openPool } from './connection.js';
 import { addComment, commentsForTask } from './comments.js';
 import { loadTaskContext } from './context.js';
@@ -23,6 +24,7 @@ import { runById, runsForTask } from './runs.js';
 import { migratePg, PG_SCHEMA_VERSION, schemaVersion } from './schema.js';
 import { readStatsFacts } from './stats.js';
 import { countTasks, createTask, createTasks, editTask, getTask, listTasks, listTasksJson, showTask } from './tasks.js';
+import { archiveDoneTasks, collectHistory, reclaimSpace } from './retention.js';
 import { CommitFailed, DB_NOW_MS, inTransaction, isRetryable } from './transaction.js';
 import { Tx } from './tx.js';
 import { PgWatcher } from './watch.js';
@@ -253,6 +255,12 @@ export class PgBoard implements BoardStore {
   readonly facts = {
     diagnostics: this.read(loadBoardFacts),
     stats: this.read(readStatsFacts),
+  };
+
+  readonly retention = {
+    collect: (batch: CollectBatch) => (batch.dryRun ? this.read(collectHistory) : this.write(collectHistory))(batch),
+    archiveDone: (batch: ArchiveBatch) => (batch.dryRun ? this.read(archiveDoneTasks) : this.write(archiveDoneTasks))(batch),
+    reclaimSpace: (_maxBytes: number) => reclaimSpace(),
   };
 
   readonly logs = {

@@ -169,12 +169,12 @@ export async function reopenTask(tx: Tx, id: string): Promise<Task> {
   return toTask(tx, after);
 }
 
-/** Hides a task. An archived parent no longer holds its children back. */
-export async function archiveTask(tx: Tx, id: string): Promise<Task> {
+/** Hides a task. An archived parent no longer holds its children back. `source`: who, when not a person (`gc`). */
+export async function archiveTask(tx: Tx, id: string, source?: 'gc'): Promise<Task> {
   const before = await requireTaskRow(tx, id);
   requireTransition(before, 'archive');
   const after = await updateTask(tx, before, { status: 'archived' });
-  await appendEvent(tx, id, 'archived', { from: before.status });
+  await appendEvent(tx, id, 'archived', { from: before.status, ...(source && { source }) });
   await promoteChildrenOf(tx, id);
   return toTask(tx, after);
 }

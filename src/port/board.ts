@@ -17,7 +17,7 @@ import type { BoardView, Card, ColumnSort, CommentRow, EventRow, HostRow, RunRow
 import type { FailurePolicy } from '../core/breaker.js';
 import type { Clock } from '../clock.js';
 import type { RunIdentity } from '../core/run.js';
-import type { BatchItem, BoardFacts, ClaimCaps, ClaimResult, CreateInput, CreateResult, EditInput, ExitRecord, HeartbeatSource, ListFilter, ProcessProbe, PromoteOptions, RecentEvents, Release, StatsFacts, Take, TaskContext, TaskDetail, UnfinishedParent, WorkerExit } from './types.js';
+import type { ArchiveBatch, BatchItem, BoardFacts, CollectBatch, CollectResult, GcCursor, SpaceReclaimed, ClaimCaps, ClaimResult, CreateInput, CreateResult, EditInput, ExitRecord, HeartbeatSource, ListFilter, ProcessProbe, PromoteOptions, RecentEvents, Release, StatsFacts, Take, TaskContext, TaskDetail, UnfinishedParent, WorkerExit } from './types.js';
 
 /** Which board this is: what logs, workspaces, the header and workers are told, instead of a file path. */
 export interface BoardRef {
@@ -173,6 +173,24 @@ export interface RunLogs {
   tail(taskId: string, maxBytes: number): Promise<ShippedLog[]>;
 }
 
+/**
+ * Retention (`kanban gc`, a dispatcher's `gc:` schedule): the history of tasks archived long ago, and
+ * done tasks archived once they are old enough. Each call is one short transaction over a batch, so
+ * that a pass over a large board never holds it for long; the caller sizes the batches.
+ */
+export interface Retention {
+  /**
+   * Removes the events, comments and runs (and output kept in the board) of a batch of archived
+   * tasks, and marks where it got to. The task itself stays, archived, with its title, body, summary
+   * and links.
+   */
+  collect(batch: CollectBatch): Promise<CollectResult>;
+  /** Archives a batch of old done tasks; the ids archived (or that would be), and where the next batch starts. */
+  archiveDone(batch: ArchiveBatch): Promise<{ ids: string[]; next: GcCursor | null }>;
+  /** Gives free space back to the file system, at most `maxBytes` this call. */
+  reclaimSpace(maxBytes: number): Promise<SpaceReclaimed>;
+}
+
 /** The hosts that dispatch on the board. */
 export interface HostRegistry {
   /**
@@ -206,6 +224,7 @@ export interface BoardStore {
   readonly facts: BoardFactReads;
   readonly hosts: HostRegistry;
   readonly logs: RunLogs;
+  readonly retention: Retention;
   /**
    * Calls `onChange` soon after another connection (another process, or another BoardStore on the
    * same board) commits a change; not for this one's own writes. Returns the function that stops it.

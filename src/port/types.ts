@@ -244,3 +244,56 @@ export interface TaskDetail {
   events: EventRow[];
   comments: CommentRow[];
 }
+
+/** Where a retention pass is in its walk (archived tasks by archive time, then id): the next batch starts after it. */
+export interface GcCursor {
+  at: number;
+  id: string;
+}
+
+/** An archived task whose history a batch removed (or would remove): what is left of it on this host's disk is the caller's. */
+export interface CollectedTask {
+  id: string;
+  workspace_kind: string;
+  workspace_path: string | null;
+}
+
+/**
+ * One batch of `kanban gc`: archived tasks archived before `before` (epoch ms), at most `limit`, after
+ * `after` (null: after the last task a pass collected; the board keeps that mark), oldest first.
+ * `dryRun` counts and changes nothing.
+ */
+export interface CollectBatch {
+  before: number;
+  limit: number;
+  after?: GcCursor | null;
+  dryRun?: boolean;
+}
+
+export interface CollectResult {
+  tasks: CollectedTask[];
+  events: number;
+  comments: number;
+  runs: number;
+  /** Pieces of run output kept in the board (a board other hosts share). */
+  shippedLogs: number;
+  /** Where the next batch starts; null when this one reached the end. */
+  next: GcCursor | null;
+}
+
+/** One batch of done tasks completed before `before` to archive (`archived`, source gc), oldest first, after `after`. */
+export interface ArchiveBatch {
+  before: number;
+  limit: number;
+  after?: GcCursor | null;
+  dryRun?: boolean;
+}
+
+/** The free space a board gives back to the file system (SQLite's incremental vacuum), a step at a time. */
+export interface SpaceReclaimed {
+  /** The board gives free pages back as it goes (new boards); false: it reuses them, the file keeps its size. */
+  incremental: boolean;
+  freedBytes: number;
+  /** Free bytes still in the file. */
+  freeBytes: number;
+}

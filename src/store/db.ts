@@ -238,6 +238,9 @@ export function openStore(path: string, options: OpenOptions = {}): Store {
     // Before anything that could write (journal mode, migrations): a corrupt file stays as it is.
     if (options.checkIntegrity !== false || userVersion(db) !== SCHEMA_VERSION) checkIntegrity(db);
     else cheapCheck(db);
+    // A new board gives the space `kanban gc` frees back to the file system as it goes; it can only be
+    // chosen before the first table.
+    if (userVersion(db) === 0 && db.prepare('SELECT count(*) FROM sqlite_schema').pluck().get() === 0) db.pragma('auto_vacuum = INCREMENTAL');
     const journalMode = retryWhileBusy(() => useWalOrRollbackJournal(db), performance.now() + busyTimeoutMs, path, busyTimeoutMs);
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');

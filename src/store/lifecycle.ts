@@ -199,13 +199,13 @@ export function reopenTask(store: Store, id: string): Task {
   });
 }
 
-/** Hides a task. An archived parent no longer holds its children back. */
-export function archiveTask(store: Store, id: string): Task {
+/** Hides a task. An archived parent no longer holds its children back. `source`: who, when not a person (`gc`). */
+export function archiveTask(store: Store, id: string, source?: 'gc'): Task {
   return store.writeTxn(() => {
     const before: TaskRow = requireTaskRow(store, id);
     requireTransition(before, 'archive');
     const after = updateTask(store, before, { status: 'archived' });
-    appendEvent(store, id, 'archived', { from: before.status });
+    appendEvent(store, id, 'archived', { from: before.status, ...(source && { source }) });
     promoteChildrenOf(store, id);
     return toTask(store, after);
   });

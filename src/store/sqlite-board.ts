@@ -1,5 +1,6 @@
 import { basename, dirname } from 'node:path';
 import type { BoardRef, BoardStore } from '../port/board.js';
+import type { ArchiveBatch, CollectBatch } from '../port/types.js';
 import type { Clock } from '../clock.js';
 import { boardView, columnCounts, columnWindow, dataVersion, positionInColumn } from './board.js';
 import { addComment, commentsForTask } from './comments.js';
@@ -14,6 +15,7 @@ import { eventsAfter, eventsForTask, recentEvents, recordEvent } from './events.
 import { attachSupervisor, blockRun, checkOwnership, claimTask, commentFromRun, completeRun, createFromRun, extendClaim, heartbeat, renewLease, recordExit, recordFailedRun, recordSpawn, releaseRun, reviewRun } from './lease.js';
 import { approveTask, archiveTask, blockTask, completeTask, stopAndBlock, promoteTask, reopenTask, requestChanges, scheduleTask, unblockTask } from './lifecycle.js';
 import { childIds, linkTasks, parentIds, unfinishedParents, unlinkTasks } from './links.js';
+import { archiveDoneTasks, collectHistory, reclaimFreePages } from './retention.js';
 import { runById, runsForTask } from './runs.js';
 import { readStatsFacts } from './stats.js';
 import { countTasks, createTask, createTasks, editTask, getTask, listTasks, listTasksJson, showTask, toTask } from './tasks.js';
@@ -188,6 +190,12 @@ export class SqliteBoard implements BoardStore {
   readonly hosts = {
     seen: this.write(seeHost),
     list: this.read(listHosts),
+  };
+
+  readonly retention = {
+    collect: (batch: CollectBatch) => this.transaction(batch.dryRun ? 'read' : 'write', () => collectHistory(this.store, batch)),
+    archiveDone: (batch: ArchiveBatch) => this.transaction(batch.dryRun ? 'read' : 'write', () => archiveDoneTasks(this.store, batch)),
+    reclaimSpace: this.write(reclaimFreePages),
   };
 
   watch(onChange: () => void): () => void {

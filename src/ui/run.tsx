@@ -8,6 +8,7 @@ import { Killer } from '../dispatcher/processes.js';
 import { stopHooks } from '../dispatcher/steps/hooks.js';
 import { dispatchOnce, tickContext } from '../dispatcher/tick.js';
 import { HookRunner } from '../hooks/runner.js';
+import { GcSchedule } from '../gc.js';
 import { cleanLine } from '../sanitize.js';
 import { busyTimeoutMs } from '../env.js';
 import { errorMessage, InvalidInput } from '../errors.js';
@@ -44,12 +45,13 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
   const killer = new Killer();
   const elapsed = Elapsed.forLife(); // one for the board's life: a step of the wall clock decides nothing
   const hooks = new HookRunner(); // its problems reach the status line as the next tick's actions
+  const gc = new GcSchedule(); // retention on the config's gc: schedule, a slice per tick
   let handle: DispatcherHandle;
   const loop = options.dispatch
     ? new DispatcherLoop(
         () => {
           source.refresh();
-          return dispatchOnce(board, source.config, systemClock, { ...source.tickOptions(killer, elapsed), hooks });
+          return dispatchOnce(board, source.config, systemClock, { ...source.tickOptions(killer, elapsed), hooks, gc });
         },
         () => source.settings.tickSeconds * 1000,
         {

@@ -349,6 +349,117 @@ export function conformance(factory: BoardFactory): void {
       });
     });
 
+    describe('retention', () => {
+      const DAY = 86_400_000;
+
+      /** A task with a run (claimed, commented on, ended) and a comment of a person's, then archived. */
+      async function withHistory(title: string): Promise<string> {
+        clock.advance(1_000); // archived in the order they are made
+        const { task } = await board.transitions.create({ title });
+        const identity = await claim(task.id);
+        await board.lease.comment(identity, 'from the run');
+        await board.lease.recordExit(identity, { exitCode: 1, signal: null, failures: FAILURES });
+        await board.transitions.comment(task.id, 'from a person');
+        await h.force(task.id, { status: 'done' });
+        await board.transitions.archive(task.id);
+        return task.id;
+      }
+
+      it('removes the events, comments and runs of tasks archived before the limit, and nothing else; the task stays; a dry run counts the same and writes nothing', async () => {
+        const old = [await withHistory('old 1'), await withHistory('old 2')];
+        clock.advance(40 * DAY);
+        const recent = await withHistory('recent');
+        const { task: open } = await board.transitions.create({ title: 'open' });
+        const before = clock.now() - 30 * DAY;
+        const snapshot = await h.snapshot();
+        const dry = await board.retention.collect({ before, limit: 10, dryRun: true });
+        expect(await h.snapshot()).toEqual(snapshot);
+        const done = await board.retention.collect({ before, limit: 10 });
+        expect(done).toEqual(dry);
+        expect(done.tasks.map((t) => t.id)).toEqual(old);
+        expect(done).toMatchObject({ comments: 4, runs: 2, next: null });
+        expect(done.events).toBeGreaterThanOrEqual(10);
+        for (const id of old) {
+          expect(await board.tasks.events(id)).toEqual([]);
+          expect(await board.tasks.comments(id)).toEqual([]);
+          expect(await board.tasks.runs(id)).toEqual([]);
+          expect(await board.tasks.get(id)).toMatchObject({ status: 'archived', title: expect.stringMatching(/^old/) });
+        }
+        expect(await board.tasks.runs(recent)).toHaveLength(1);
+        expect(await board.tasks.comments(recent)).toHaveLength(2);
+        expect((await board.tasks.events(open.id)).length).toBeGreaterThan(0);
+        // The board keeps where the pass got to: a second pass finds nothing, even a dry one.
+        expect((await board.retention.collect({ before, limit: 10, dryRun: true })).tasks).toEqual([]);
+      });
+
+      it('a pass in batches of one takes each task once, in the order they were archived, resuming where the last batch ended', async () => {
+        const ids = [];
+        for (let i = 0; i < 3; i++) {
+          ids.push(await withHistory(`t${i}`));
+          clock.advance(1_000);
+        }
+        clock.advance(31 * DAY);
+        const before = clock.now() - 30 * DAY;
+        const taken: string[] = [];
+        const dryTaken: string[] = [];
+        for (let after = null as Awaited<ReturnType<BoardStore['retention']['collect']>>['next'], i = 0; i < 5; i++) {
+          const batch = await board.retention.collect({ before, limit: 1, after, dryRun: true });
+          dryTaken.push(...batch.tasks.map((t) => t.id));
+          if (batch.next === null) break;
+          after = batch.next;
+        }
+        for (let i = 0; i < 5; i++) {
+          const batch = await board.retention.collect({ before, limit: 1 });
+          taken.push(...batch.tasks.map((t) => t.id));
+          if (batch.next === null && batch.tasks.length === 0) break;
+        }
+        expect(dryTaken).toEqual(ids);
+        expect(taken).toEqual(ids);
+      });
+
+      it('a task taken out of the archive and archived again has its new history removed in its turn', async () => {
+        const id = await withHistory('comes back');
+        clock.advance(31 * DAY);
+        await board.retention.collect({ before: clock.now() - 30 * DAY, limit: 10 });
+        await board.transitions.reopen(id);
+        await board.transitions.comment(id, 'wanted again');
+        await h.force(id, { status: 'done' });
+        await board.transitions.archive(id);
+        expect((await board.retention.collect({ before: clock.now() - 30 * DAY, limit: 10 })).tasks).toEqual([]);
+        clock.advance(31 * DAY);
+        const again = await board.retention.collect({ before: clock.now() - 30 * DAY, limit: 10 });
+        expect(again).toMatchObject({ tasks: [{ id }], comments: 1 });
+        expect(await board.tasks.comments(id)).toEqual([]);
+      });
+
+      it('archives done tasks completed before the limit (event archived, source gc), oldest first, in batches; a dry run writes nothing', async () => {
+        const old = [];
+        for (let i = 0; i < 3; i++) {
+          const { task } = await board.transitions.create({ title: `done ${i}` });
+          await board.transitions.complete(task.id, 'ok');
+          old.push(task.id);
+          clock.advance(1_000);
+        }
+        clock.advance(20 * DAY);
+        const { task: fresh } = await board.transitions.create({ title: 'just done' });
+        await board.transitions.complete(fresh.id, 'ok');
+        const before = clock.now() - 14 * DAY;
+        const snapshot = await h.snapshot();
+        const first = await board.retention.archiveDone({ before, limit: 2, dryRun: true });
+        const second = await board.retention.archiveDone({ before, limit: 2, after: first.next, dryRun: true });
+        expect([...first.ids, ...second.ids]).toEqual(old);
+        expect(second.next).toBeNull();
+        expect(await h.snapshot()).toEqual(snapshot);
+        expect((await board.retention.archiveDone({ before, limit: 2 })).ids).toEqual(old.slice(0, 2));
+        expect((await board.retention.archiveDone({ before, limit: 2 })).ids).toEqual(old.slice(2));
+        for (const id of old) {
+          expect((await board.tasks.get(id)).status).toBe('archived');
+          expect((await board.tasks.events(id)).at(-1)).toMatchObject({ kind: 'archived', payload: { from: 'done', source: 'gc' } });
+        }
+        expect((await board.tasks.get(fresh.id)).status).toBe('done');
+      });
+    });
+
     describe('links', () => {
       it('a child waits in todo for its parent, is promoted when it is done, and a cycle is refused', async () => {
         const { task: parent } = await board.transitions.create({ title: 'parent' });

@@ -32,7 +32,7 @@ describe.skipIf(skip)(`PostgreSQL migrations${skip ? ' (skipped: no PostgreSQL h
       const { rows } = await clients[0]!.query<{ n: number }>('SELECT count(*)::int AS n FROM kanban_schema');
       expect(rows[0]!.n).toBe(1);
       const tables = await clients[0]!.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1");
-      expect(tables.rows.map((r) => r.table_name)).toEqual(['event_cursors', 'hosts', 'kanban_schema', 'run_logs', 'task_comments', 'task_events', 'task_links', 'task_runs', 'tasks']);
+      expect(tables.rows.map((r) => r.table_name)).toEqual(['collected_tasks', 'event_cursors', 'hosts', 'kanban_schema', 'run_logs', 'task_comments', 'task_events', 'task_links', 'task_runs', 'tasks']);
       expect(await migratePg(clients[1]!)).toEqual([]); // again: nothing to do
     } finally {
       await Promise.all(clients.map((client) => client.end()));

@@ -89,10 +89,14 @@ function boardOf300(): string {
   return path;
 }
 
-/** A b-tree page header (page 4) scribbled over, as a bad disk or a stray write would. */
-function scribbleOverAPage(path: string): void {
+/** The header of a table's or an index's root page scribbled over, as a bad disk or a stray write would. */
+function scribbleOverAPage(path: string, name = 'tasks'): void {
+  const reader = openStore(path);
+  const root = reader.db.prepare('SELECT rootpage FROM sqlite_schema WHERE name = ?').pluck().get(name) as number;
+  const pageSize = Number(reader.db.pragma('page_size', { simple: true }));
+  reader.close();
   const fd = openSync(path, 'r+');
-  writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, 4096 * 3);
+  writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, pageSize * (root - 1));
   closeSync(fd);
 }
 
@@ -103,7 +107,7 @@ describe('a corrupt board met through the port', () => {
     store.db.pragma('cache_size = 0'); // pages read from the file again, as after an hour of other work
     const board = new SqliteBoard(store, 0);
     await board.maintain(); // clean: nothing found
-    scribbleOverAPage(path);
+    scribbleOverAPage(path, 'tasks_status'); // an index no statement here reads: the full check finds it
     const corrupt = /board .*board\.db is corrupt \(quick_check: .*\); it was left as it is and a copy was saved as .*\.bak$/;
     await expect(board.maintain()).rejects.toThrow(corrupt);
     await expect(board.transitions.create({ title: 'after' })).rejects.toThrow(corrupt);

@@ -78,6 +78,9 @@ failure_limit: 3
     ['an idle_timeout that is not a duration', 'profiles:\n  coder:\n    agent: claude\n    idle_timeout: soon', /profiles\.coder\.idle_timeout: invalid duration "soon"/],
     ['a rate_limit pattern that is not a regular expression', 'profiles:\n  coder:\n    agent: claude\n    rate_limit: ["(unclosed"]', /profiles\.coder\.rate_limit\.0: not a valid regular expression/],
     ['an env entry that would override the worker identity', 'profiles:\n  coder:\n    agent: claude\n    env: { KANBAN_TASK: t_00000000 }', /profiles\.coder\.env\.KANBAN_TASK: /],
+    ['a gc limit that is not a duration', 'gc:\n  older_than: a month', /gc\.older_than: invalid duration "a month"/],
+    ['a gc every of 0', 'gc:\n  every: 0', /gc\.every: a duration above 0/],
+    ['an unknown gc key', 'gc:\n  keep: 3', /unknown key gc\.keep$/],
     ['an exit_codes meaning kanban does not know', 'profiles:\n  coder:\n    command: [x]\n    exit_codes: { "3": retry }', /profiles\.coder\.exit_codes\.3: /],
   ])('%s is a clear error naming the key (exit 2)', (_name, text, message) => {
     expect(() => parseConfig(text, '/home/me/config.yaml')).toThrowError(InvalidInput);
@@ -122,6 +125,12 @@ failure_limit: 3
     });
     // What the dispatcher hands its supervisors (JSON of the parsed config) reads back the same.
     expect(parseConfig(JSON.stringify(config), 'handed')).toEqual(config);
+  });
+
+  it('reads gc: durations in words, 30 days and every hour unless told, no archiving of done tasks unless told; none at all without the key', () => {
+    expect(parseConfig('gc: {}', 'c.yaml').gc).toEqual({ older_than: 30 * 86_400, every: 3_600 });
+    expect(parseConfig('gc:\n  older_than: 90d\n  archive_done_after: 14d\n  every: 15m', 'c.yaml').gc).toEqual({ older_than: 90 * 86_400, archive_done_after: 14 * 86_400, every: 900 });
+    expect(parseConfig('', 'c.yaml').gc).toBeUndefined();
   });
 
   it('reads hooks: argv, event kinds, a timeout (10 s by default); what the dispatcher hands on reads back the same', () => {

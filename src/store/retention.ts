@@ -1,0 +1,82 @@
+import type { Store } from './db.js';
+import { archiveTask } from './lifecycle.js';
+import type { ArchiveBatch, CollectBatch, CollectedTask, CollectResult, GcCursor, SpaceReclaimed } from '../port/types.js';
+
+/**
+ * Retention on a SQLite board (`kanban gc`): each call is one batch in one transaction, walking a
+ * partial index (v11) from a cursor, so a batch costs what it removes, whatever the board's history.
+ */
+
+/** Where the last pass got to: the latest archived task whose history went (the walk's order). */
+function lastMark(store: Store): GcCursor | null {
+  const row = store.stmt('SELECT archived_at AS at, task_id AS id FROM collected_tasks ORDER BY archived_at DESC, task_id DESC LIMIT 1').get() as GcCursor | undefined;
+  return row ?? null;
+}
+
+const AFTER = '(@at IS NULL OR updated_at > @at OR (updated_at = @at AND id > @id))';
+
+/** The events, comments and runs of a batch of archived tasks, removed (counted only, on a dry run). */
+export function collectHistory(store: Store, batch: CollectBatch): CollectResult {
+  const after = batch.after === undefined || batch.after === null ? lastMark(store) : batch.after;
+  const rows = store
+    .stmt(
+      `SELECT id, updated_at, workspace_kind, workspace_path FROM tasks INDEXED BY tasks_archived
+       WHERE status = 'archived' AND updated_at < @before AND ${AFTER} ORDER BY updated_at, id LIMIT @limit`,
+    )
+    .all({ before: batch.before, at: after?.at ?? null, id: after?.id ?? '', limit: batch.limit }) as Array<CollectedTask & { updated_at: number }>;
+  const result: CollectResult = { tasks: [], events: 0, comments: 0, runs: 0, shippedLogs: 0, next: null };
+  const now = store.clock.now();
+  for (const row of rows) {
+    const count = (table: string) => store.stmt(`SELECT count(*) FROM ${table} WHERE task_id = ?`).pluck().get(row.id) as number;
+    const remove = (table: string) => store.stmt(`DELETE FROM ${table} WHERE task_id = ?`).run(row.id).changes;
+    // Events and comments name runs: they go first.
+    const take = batch.dryRun ? count : remove;
+    const events = take('task_events');
+    const comments = take('task_comments');
+    const runs = take('task_runs');
+    if (!batch.dryRun) {
+      store
+        .stmt(
+          `INSERT INTO collected_tasks (task_id, archived_at, collected_at) VALUES (@id, @at, @now)
+           ON CONFLICT (task_id) DO UPDATE SET archived_at = @at, collected_at = @now`,
+        )
+        .run({ id: row.id, at: row.updated_at, now });
+    }
+    result.events += events;
+    result.comments += comments;
+    result.runs += runs;
+    result.tasks.push({ id: row.id, workspace_kind: row.workspace_kind, workspace_path: row.workspace_path });
+  }
+  const last = rows.at(-1);
+  result.next = rows.length === batch.limit && last ? { at: last.updated_at, id: last.id } : null;
+  return result;
+}
+
+/** A batch of done tasks completed before `before`, archived (`archived`, source gc). */
+export function archiveDoneTasks(store: Store, batch: ArchiveBatch): { ids: string[]; next: GcCursor | null } {
+  const after = batch.after ?? null;
+  const rows = store
+    .stmt(
+      `SELECT id, completed_at AS at FROM tasks INDEXED BY tasks_done
+       WHERE status = 'done' AND completed_at < @before AND (@at IS NULL OR completed_at > @at OR (completed_at = @at AND id > @id))
+       ORDER BY completed_at, id LIMIT @limit`,
+    )
+    .all({ before: batch.before, at: after?.at ?? null, id: after?.id ?? '', limit: batch.limit }) as GcCursor[];
+  if (!batch.dryRun) for (const row of rows) archiveTask(store, row.id, 'gc');
+  const last = rows.at(-1);
+  return { ids: rows.map((row) => row.id), next: rows.length === batch.limit && last ? { at: last.at, id: last.id } : null };
+}
+
+/**
+ * Free pages given back to the file system, at most `maxBytes` of them, on a board made with
+ * incremental vacuum (every board `kanban` creates); an older board reuses its free pages instead.
+ */
+export function reclaimFreePages(store: Store, maxBytes: number): SpaceReclaimed {
+  const pageSize = Number(store.db.pragma('page_size', { simple: true }));
+  const free = () => Number(store.db.pragma('freelist_count', { simple: true }));
+  const incremental = Number(store.db.pragma('auto_vacuum', { simple: true })) === 2;
+  const before = free();
+  if (incremental && before > 0) store.db.pragma(`incremental_vacuum(${Math.max(1, Math.floor(maxBytes / pageSize))})`);
+  const after = free();
+  return { incremental, freedBytes: (before - after) * pageSize, freeBytes: after * pageSize };
+}
