@@ -4,6 +4,7 @@ import { benchClaims } from './claims.js';
 import { benchCli } from './cli.js';
 import { benchGc } from './gc.js';
 import { benchImport } from './import.js';
+import { benchScale } from './scale.js';
 import { benchStats } from './stats.js';
 import { benchTick } from './tick.js';
 import { benchTui } from './tui.js';
@@ -20,6 +21,7 @@ const benches: Record<string, () => unknown> = {
   stats: benchStats,
   watch: benchWatch,
   tui: benchTui,
+  scale: benchScale,
 };
 const names = process.argv.slice(2);
 const unknown = names.filter((name) => !(name in benches));

@@ -300,6 +300,8 @@ export class PgBoard implements BoardStore {
   /** Nothing to do: the server keeps its own house. */
   async maintain(): Promise<void> {}
 
+  async verify(): Promise<void> {}
+
   async close(): Promise<void> {
     await this.pool.end();
   }

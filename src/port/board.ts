@@ -242,6 +242,12 @@ export interface BoardStore {
    */
   maintain(options?: { afterDiskFull?: boolean }): Promise<void>;
   /**
+   * The full integrity check, without holding up this process (SQLite: every page read on a thread
+   * of its own; the board's screen opens with the cheap check and runs this once it is drawn).
+   * Corruption found is refused as at open (`BoardUnusable`). A server backend has nothing to do.
+   */
+  verify(): Promise<void>;
+  /**
    * The board's time (epoch ms), what leases are judged by: a server backend's own clock, so hosts
    * whose clocks drift still agree; a file board has none, so it is `hostClock`'s.
    */

@@ -384,11 +384,16 @@ function cheapCheck(db: Database.Database): void {
 
 function checkIntegrity(db: Database.Database): void {
   const rows = db.pragma('quick_check') as Array<{ quick_check: string }>;
-  const first = rows[0]?.quick_check ?? 'no answer';
-  if (first === 'ok') return;
-  const problems = rows.map((row) => row.quick_check.replace('*** in database main ***', '').trim()).join('; ');
-  const oneLine = problems.replace(/\s+/g, ' ');
-  throw new CorruptBoard(`quick_check: ${oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine}`);
+  const problem = quickCheckProblem(rows.map((row) => row.quick_check));
+  if (problem !== null) throw new CorruptBoard(problem);
+}
+
+/** What `PRAGMA quick_check` found, in one line (null: nothing, the answer is `ok`). */
+export function quickCheckProblem(lines: readonly string[]): string | null {
+  if ((lines[0] ?? 'no answer') === 'ok') return null;
+  const problems = lines.map((line) => line.replace('*** in database main ***', '').trim()).join('; ');
+  const oneLine = (problems || 'no answer').replace(/\s+/g, ' ');
+  return `quick_check: ${oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine}`;
 }
 
 function useWalOrRollbackJournal(db: Database.Database): string {

@@ -20,6 +20,7 @@ import { runById, runsForTask } from './runs.js';
 import { readStatsFacts } from './stats.js';
 import { countTasks, createTask, createTasks, editTask, getTask, listTasks, listTasksJson, showTask, toTask } from './tasks.js';
 import { BoardWatcher } from './watch.js';
+import { quickCheckOffThread } from './check-thread.js';
 
 /**
  * The SQLite board's identity: its file; its name for people, the slug of a named board
@@ -217,7 +218,23 @@ export class SqliteBoard implements BoardStore {
     checkpointWal(this.store, { force: options.afterDiskFull ?? false });
     if (performance.now() - this.integrityCheckedAt < this.integrityRecheckMs) return;
     this.integrityCheckedAt = performance.now();
-    await this.transaction('read', () => verifyIntegrity(this.store));
+    await this.verify();
+  }
+
+  /**
+   * The full integrity check on a thread of its own (check-thread.ts): writers, and this process's
+   * event loop, go on meanwhile. Corruption found is refused and copied aside as at open.
+   */
+  async verify(): Promise<void> {
+    if (this.corrupt) throw this.corrupt;
+    if (this.store.path === ':memory:') return this.transaction('read', () => verifyIntegrity(this.store));
+    const problem = await quickCheckOffThread(this.store.path, this.store.busyTimeoutMs);
+    this.integrityCheckedAt = performance.now();
+    if (problem === null || this.corrupt) return;
+    await this.store.settled();
+    this.store.close();
+    this.corrupt = corruptBoardError(this.store.path, problem);
+    throw this.corrupt;
   }
 
   /** A file board has no clock of its own: the host's. */

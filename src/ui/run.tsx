@@ -11,7 +11,7 @@ import { HookRunner } from '../hooks/runner.js';
 import { GcSchedule } from '../gc.js';
 import { cleanLine } from '../sanitize.js';
 import { busyTimeoutMs } from '../env.js';
-import { errorMessage, InvalidInput } from '../errors.js';
+import { BoardUnusable, errorMessage, InvalidInput } from '../errors.js';
 import { openBoard } from '../port/open.js';
 import { App } from './App.js';
 import { BoardModel } from './model.js';
@@ -41,7 +41,9 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
   const source = new ConfigSource(configPath, options.flags);
   // The dispatcher, the keys and the screen share one board through the port: the screen reads again
   // after every tick and key, and hears other processes' changes through its watch.
-  const board = await openBoard(dbPath, { busyTimeoutMs: busyTimeoutMs() });
+  // The cheap check at open, so that the board is drawn at once whatever its size; the full one runs
+  // on its own thread once it is (below), before the dispatcher's first tick.
+  const board = await openBoard(dbPath, { busyTimeoutMs: busyTimeoutMs(), checkIntegrity: false });
   const killer = new Killer();
   const elapsed = Elapsed.forLife(); // one for the board's life: a step of the wall clock decides nothing
   const hooks = new HookRunner(); // its problems reach the status line as the next tick's actions
@@ -102,12 +104,28 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
   );
   const stop = () => instance.unmount();
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
-  const looping = loop?.run();
+  let refused: unknown = null;
+  let dispatching: Promise<void> | undefined;
+  const checked = board.verify().then(
+    () => (dispatching = loop?.run()),
+    (err: unknown) => {
+      // A corrupt board (copied aside): the board is not used further. A check that could not run is said and dispatching goes on.
+      if (err instanceof BoardUnusable) {
+        refused = err;
+        stop();
+        return;
+      }
+      handle.lastError = `the integrity check could not run: ${errorMessage(err)}`;
+      handle.changed();
+      dispatching = loop?.run();
+    },
+  );
+  void checked; // quitting does not wait for a check under way: its thread ends with the process
   try {
     await instance.waitUntilExit();
   } finally {
     loop?.stop();
-    await looping;
+    await dispatching;
     restore();
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, stop);
     process.off('uncaughtException', crash);
@@ -117,4 +135,5 @@ export async function runTui(dbPath: string, configPath: string, options: TuiOpt
     await killer.settle();
     await board.close();
   }
+  if (refused !== null) throw refused;
 }

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import stringWidth from 'string-width';
 import { helpRows } from '../../src/ui/commands.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -361,6 +362,24 @@ describe('kanban tui in a real terminal', () => {
     expect(screen.term.buffer.active.type).toBe('normal');
     expect(cursorHidden(screen)).toBe(false);
     expect(screen.text()).toContain('kanban: internal error in the board: simulated crash');
+  });
+
+  it('draws at once on the cheap check; the full check then runs on its own thread, and a corrupt page it finds ends the board (exit 4, terminal given back, the file copied aside) before any dispatching', async () => {
+    const b = workerBoard({});
+    for (let i = 0; i < 300; i++) createTask(b.store, { title: `task ${i}`, body: 'x'.repeat(200) });
+    createTask(b.store, { title: 'First task' });
+    // An index page the first frame does not read (each event's run), scribbled over.
+    const root = b.store.db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'task_events_run'").pluck().get() as number;
+    const pageSize = Number(b.store.db.pragma('page_size', { simple: true }));
+    b.store.close();
+    const fd = openSync(b.db, 'r+');
+    writeSync(fd, Buffer.alloc(64, 0xff), 0, 64, pageSize * (root - 1));
+    closeSync(fd);
+    const screen = board(b, []);
+    expect(await screen.exited).toBe(4);
+    expect(screen.term.buffer.active.type).toBe('normal');
+    expect(screen.text().replace(/\n/g, '')).toMatch(/kanban: board .*board\.db is corrupt \(quick_check: .*\); it was left as it is and a copy was saved as .*\.bak/);
+    expect(readdirSync(dirname(b.db)).filter((name) => name.includes('.corrupt.') && name.endsWith('.bak'))).toHaveLength(1);
   });
 
   it('NO_COLOR draws no colour, but keeps the selected card inverse', async () => {

@@ -115,6 +115,18 @@ describe('a corrupt board met through the port', () => {
     await board.close();
   });
 
+  it('verify: the full check on a thread of its own finds a page no statement here reads, refuses the board and copies it aside; a clean board passes', async () => {
+    const path = boardOf300();
+    const board = SqliteBoard.open(path, { checkIntegrity: false });
+    await board.verify(); // clean
+    scribbleOverAPage(path, 'tasks_status');
+    const corrupt = /board .*board\.db is corrupt \(quick_check: .*\); it was left as it is and a copy was saved as .*\.bak$/;
+    await expect(board.verify()).rejects.toThrow(corrupt);
+    await expect(board.tasks.list()).rejects.toThrow(corrupt);
+    expect(readdirSync(dirname(path)).filter((name) => name.includes('.corrupt.') && name.endsWith('.bak'))).toHaveLength(1);
+    await board.close();
+  });
+
   it('a board opened for a command is not checked again by maintain before the recheck is due', async () => {
     const path = boardOf300();
     const store = openStore(path, { waitAsync: true, checkIntegrity: false });

@@ -1,0 +1,181 @@
+import xterm from '@xterm/headless';
+import * as pty from 'node-pty';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigSchema } from '../src/config.js';
+import { dispatchOnce } from '../src/dispatcher/tick.js';
+import { resolveSettings } from '../src/settings.js';
+import { openStore } from '../src/store/db.js';
+import { SqliteBoard } from '../src/store/sqlite-board.js';
+import { createTask } from '../src/store/tasks.js';
+import { median, medians, report } from './measure.js';
+
+// CommonJS: its named exports are not visible to Node's ESM loader.
+const { Terminal } = xterm;
+
+/**
+ * Issue 15's scaling table: the same work in flight (OPEN tasks: ready, todo, blocked, in review) on
+ * boards whose history grows, 1,000 to 1,000,000 tasks, the rest done or archived, each with a run
+ * and its events. The tick, the commands and the board's first frame must cost the same at every
+ * size; the board's memory at the largest stays under its limit. Whole processes are timed
+ * interleaved (every size in turn), against bare node in the same rounds.
+ * KANBAN_BENCH_SCALE_SIZES=1000,10000 for a quick run.
+ */
+const SIZES = process.env.KANBAN_BENCH_SCALE_SIZES ? process.env.KANBAN_BENCH_SCALE_SIZES.split(',').map(Number) : [1_000, 10_000, 100_000, 1_000_000];
+const OPEN = 1_000;
+const READY = 500;
+const RUNS = Number(process.env.KANBAN_BENCH_SCALE_RUNS ?? 5);
+const TICKS = 15;
+const STARTS = 5;
+/** At most this much slower at the largest size than at 10,000 tasks: flat, within a loaded machine's noise. */
+const FLAT_TARGET = 1.25;
+const FIRST_FRAME_TARGETS: Record<number, number> = { 10_000: 2.5, 1_000_000: 4 };
+const RSS_TARGET_MB = 150;
+const KANBAN = fileURLToPath(new URL('../bin/kanban.js', import.meta.url));
+const DAY = 86_400_000;
+
+/**
+ * A board of `size` tasks: size - OPEN of history, made in bulk by SQL (done, one in five archived,
+ * each with a run and three events, spread over the last year), then the OPEN tasks in flight
+ * through the store's own create. Returns an open task's id.
+ */
+function buildBoard(path: string, size: number): string {
+  const store = openStore(path);
+  try {
+    const history = size - OPEN;
+    const now = Date.now();
+    store.writeTxn(() => {
+      store.db
+        .prepare(
+          `WITH RECURSIVE n (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < @count)
+           INSERT INTO tasks (id, title, body, status, assignee, priority, summary, workspace_kind, created_at, updated_at, started_at, completed_at)
+           SELECT printf('t_%08x', i), 'Finished task ' || i, 'What was asked, in a few words.', CASE WHEN i % 5 = 0 THEN 'archived' ELSE 'done' END,
+                  'coder', 0, 'done, tests pass', 'scratch', @start + i * @step, @start + i * @step + 60000, @start + i * @step, @start + i * @step + 60000
+           FROM n`,
+        )
+        .run({ count: history, start: now - 365 * DAY, step: Math.floor((365 * DAY) / Math.max(1, history)) });
+      store.db.exec(`
+        INSERT INTO task_runs (task_id, profile, status, claim_lock, worker_pid, started_at, ended_at, outcome, summary, exit_code)
+          SELECT id, 'coder', 'ended', 'bench:1:1', NULL, started_at, completed_at, 'completed', 'done', 0 FROM tasks;
+        INSERT INTO task_events (task_id, run_id, kind, payload, created_at)
+          SELECT task_id, id, kind, '{}', started_at FROM task_runs, (SELECT 'claimed' AS kind UNION ALL SELECT 'heartbeat' UNION ALL SELECT 'completed');
+      `);
+      for (let i = 0; i < OPEN; i++) {
+        const status = i < READY ? 'ready' : i < READY + 200 ? 'blocked' : 'todo';
+        createTask(store, { title: `Open task ${i}`, body: 'Context for the agent. '.repeat(8), assignee: 'coder', status });
+      }
+      // A hundred in review, through the row (the bench needs the state, not the path to it).
+      store.db.exec(`UPDATE tasks SET status = 'review' WHERE id IN (SELECT id FROM tasks WHERE status = 'todo' AND title LIKE 'Open task %' ORDER BY id LIMIT 100)`);
+    });
+    return store.db.prepare("SELECT id FROM tasks WHERE status = 'ready' LIMIT 1").pluck().get() as string;
+  } finally {
+    store.close();
+  }
+}
+
+/** A dry-run tick in this process, median of TICKS: what a dispatcher reads each tick. */
+async function tickMs(path: string): Promise<number> {
+  const board = new SqliteBoard(openStore(path, { waitAsync: true, checkIntegrity: false }));
+  const config = ConfigSchema.parse({ profiles: { coder: { command: ['true'], on_clean_exit: 'complete' } } });
+  const settings = resolveSettings({});
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < TICKS + 2; i++) {
+      const started = performance.now();
+      await dispatchOnce(board, config, { now: () => Date.now() }, { dryRun: true, settings, isRunProcess: () => false });
+      if (i >= 2) times.push(performance.now() - started);
+    }
+    return median(times);
+  } finally {
+    await board.close();
+  }
+}
+
+/** The board's first frame in a pseudo-terminal (READY shown), and its resident memory then (MB). */
+async function firstFrame(path: string): Promise<{ ms: number; rssMb: number }> {
+  const term = new Terminal({ cols: 160, rows: 40, allowProposedApi: true });
+  const started = performance.now();
+  const child = pty.spawn(process.execPath, [KANBAN, '--db', path, 'tui', '--no-dispatch'], { cols: 160, rows: 40, env: process.env as Record<string, string> });
+  child.onData((data) => term.write(data));
+  const exited = new Promise<void>((resolve) => child.onExit(() => resolve()));
+  const screen = () => Array.from({ length: term.rows }, (_, i) => term.buffer.active.getLine(i)?.translateToString(true) ?? '').join('\n');
+  try {
+    const deadline = started + 120_000;
+    while (!/READY \d+/.test(screen())) {
+      if (performance.now() > deadline) throw new Error(`no first frame after 120 s: ${screen()}`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const ms = performance.now() - started;
+    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+    return { ms, rssMb: rss ? Number(rss[1]) / 1024 : NaN };
+  } finally {
+    child.write('q');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3000)).then(() => child.kill('SIGKILL'))]);
+  }
+}
+
+export async function benchScale(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'kanban-bench-scale-'));
+  try {
+    const boards = SIZES.map((size) => {
+      const path = join(dir, `board-${size}.db`);
+      const started = performance.now();
+      const openId = buildBoard(path, size);
+      console.log(`  built ${size.toLocaleString('en')} tasks in ${((performance.now() - started) / 1000).toFixed(1)} s (${(statSync(path).size / 1048576).toFixed(0)} MiB)`);
+      return { size, path, openId };
+    });
+    const commands: Record<string, string[]> = { node: [process.execPath, '-e', '0'] };
+    for (const { size, path, openId } of boards) {
+      commands[`ready ${size}`] = [process.execPath, KANBAN, '--db', path, 'list', '--status', 'ready', '--json'];
+      commands[`diagnostics ${size}`] = [process.execPath, KANBAN, '--db', path, 'diagnostics', '--json'];
+      commands[`show ${size}`] = [process.execPath, KANBAN, '--db', path, 'show', openId, '--json'];
+      commands[`dispatch ${size}`] = [process.execPath, KANBAN, '--db', path, 'dispatch', '--dry-run'];
+      commands[`create ${size}`] = [process.execPath, KANBAN, '--db', path, 'create', 'one more'];
+    }
+    const times = medians(commands, RUNS);
+    const ticks: Record<number, number> = {};
+    const frames: Record<number, number[]> = {};
+    const rss: Record<number, number[]> = {};
+    for (const { size, path } of boards) ticks[size] = await tickMs(path);
+    for (let i = 0; i < STARTS; i++) {
+      for (const { size, path } of boards) {
+        const frame = await firstFrame(path);
+        (frames[size] ??= []).push(frame.ms);
+        (rss[size] ??= []).push(frame.rssMb);
+      }
+    }
+    const node = times.node!;
+    const largest = SIZES.at(-1)!;
+    const reference = SIZES.includes(10_000) ? 10_000 : SIZES[0]!;
+    const rows: Array<[string, string]> = [];
+    const header = SIZES.map((size) => size.toLocaleString('en').padStart(10)).join('');
+    rows.push(['', `${header}   ${largest.toLocaleString('en')} ÷ ${reference.toLocaleString('en')}`]);
+    const line = (label: string, value: (size: number) => number, unit = 'ms', flat = true) => {
+      const cells = SIZES.map((size) => `${value(size).toFixed(value(size) < 10 ? 1 : 0)} ${unit}`.padStart(10)).join('');
+      const ratio = value(largest) / value(reference);
+      rows.push([label, `${cells}   ${flat ? `${ratio.toFixed(2)}× (target ≤ ${FLAT_TARGET}×) ${ratio <= FLAT_TARGET ? 'ok' : 'OVER TARGET'}` : ''}`]);
+    };
+    line('dry-run tick (in process, median of 15)', (size) => ticks[size]!);
+    line('kanban list --status ready --json', (size) => times[`ready ${size}`]!);
+    line('kanban diagnostics --json', (size) => times[`diagnostics ${size}`]!);
+    line('kanban show ID --json', (size) => times[`show ${size}`]!);
+    line('kanban dispatch --dry-run', (size) => times[`dispatch ${size}`]!);
+    line('kanban create', (size) => times[`create ${size}`]!);
+    line('kanban tui: first frame', (size) => median(frames[size]!));
+    line('kanban tui: resident memory at first frame', (size) => median(rss[size]!), 'MB', false);
+    rows.push(['node -e 0 (baseline)', `${node.toFixed(0)} ms`]);
+    for (const [size, target] of Object.entries(FIRST_FRAME_TARGETS)) {
+      const frame = frames[Number(size)];
+      if (!frame) continue;
+      const ratio = median(frame) / node;
+      rows.push([`first frame at ${Number(size).toLocaleString('en')} ÷ node`, `${ratio.toFixed(2)}× (target ≤ ${target}×) ${ratio <= target ? 'ok' : 'OVER TARGET'}`]);
+    }
+    const memory = median(rss[largest]!);
+    rows.push([`the board's memory at ${largest.toLocaleString('en')} tasks`, `${memory.toFixed(0)} MB (target < ${RSS_TARGET_MB} MB) ${memory < RSS_TARGET_MB ? 'ok' : 'OVER TARGET'}`]);
+    report(`the same ${OPEN.toLocaleString('en')} tasks in flight on boards of growing history (whole processes: median of ${RUNS}, interleaved; first frame: median of ${STARTS} starts, 160×40)`, rows);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
