@@ -16,7 +16,7 @@ const SIZES = [1_000, 10_000, 100_000];
 const TICKS = 21;
 const CLAIMS = 1_000;
 const TICK_TARGET_MS = 20;
-const CLAIM_TARGET_RATIO = 0.5;
+const CLAIM_TARGET_RATIO = 0.9; // issue 15 (it was 0.5)
 const config = parseConfig('profiles:\n  coder:\n    command: [agent]\n', 'bench.yaml');
 const settings = resolveSettings(config, {});
 

@@ -7,6 +7,7 @@ import { DEFAULT_BUSY_TIMEOUT_MS } from '../env.js';
 import { BoardCorrupt, BoardUnusable, errorMessage } from '../errors.js';
 import { coreError, isBusy, isCorruption, isIoError, lockedError, outcomeUnknown } from './errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { busyBackoff, WriteTurns } from './turns.js';
 import { boardDiskProblem } from '../faults.js';
 
 export interface OpenOptions {
@@ -42,6 +43,8 @@ export class Store {
   private readonly statements = new Map<string, Database.Statement>();
   /** The end of the last transaction queued by `transaction`. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Fair turns at the write lock with other processes (turns.ts). */
+  private readonly turns: WriteTurns;
 
   constructor(
     readonly db: Database.Database,
@@ -49,7 +52,9 @@ export class Store {
     readonly clock: Clock,
     readonly busyTimeoutMs: number,
     readonly journalMode: string,
-  ) {}
+  ) {
+    this.turns = new WriteTurns(path === ':memory:' ? null : `${path}-wait`);
+  }
 
   /** A prepared statement, compiled once per connection. */
   stmt(sql: string): Database.Statement {
@@ -119,6 +124,15 @@ export class Store {
   }
 
   private async attempt<T>(kind: 'read' | 'write', body: () => T, deadline: number): Promise<T> {
+    if (kind === 'write') await this.turns.before();
+    try {
+      return await this.attemptUntil(kind, body, deadline);
+    } finally {
+      if (kind === 'write') this.turns.after();
+    }
+  }
+
+  private async attemptUntil<T>(kind: 'read' | 'write', body: () => T, deadline: number): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       let result: T;
       try {
@@ -126,6 +140,7 @@ export class Store {
         result = body();
       } catch (err) {
         this.rollbackQuietly();
+        if (isBusy(err) && kind === 'write') this.turns.waited();
         if (isBusy(err) && (await waitBeforeRetry(attempt, deadline))) continue;
         throw err; // a BUSY past the deadline leaves as BoardLocked, through coreError
       }
@@ -184,7 +199,7 @@ function retryWhileBusy<T>(action: () => T, deadline: number, path: string, busy
       if (!isBusy(err)) throw err;
       const left = deadline - performance.now();
       if (left <= 0) throw lockedError(path, busyTimeoutMs);
-      sleepSync(Math.min(left, jitteredBackoff(attempt)));
+      sleepSync(Math.min(left, busyBackoff(attempt)));
     }
   }
 }
@@ -193,13 +208,8 @@ function retryWhileBusy<T>(action: () => T, deadline: number, path: string, busy
 async function waitBeforeRetry(attempt: number, deadline: number): Promise<boolean> {
   const left = deadline - performance.now();
   if (left <= 0) return false;
-  await new Promise((resolve) => setTimeout(resolve, Math.min(left, jitteredBackoff(attempt))));
+  await new Promise((resolve) => setTimeout(resolve, Math.min(left, busyBackoff(attempt))));
   return true;
-}
-
-function jitteredBackoff(attempt: number): number {
-  const ceiling = Math.min(100, 5 * 2 ** attempt);
-  return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));

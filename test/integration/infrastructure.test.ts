@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/db.js';
@@ -121,6 +121,8 @@ describe('the board or the machine failing', () => {
       await waitFor('the writer to be writing', () => created() > 5, 30_000);
       for (let attempt = 0; ; attempt++) {
         process.kill(writer.pid!, 'SIGSTOP');
+        // The signal is delivered, not yet acted on, when kill returns: probe once the writer has stopped.
+        await waitFor('the writer to stop', () => readFileSync(`/proc/${writer.pid}/stat`, 'utf8').split(') ')[1]![0] === 'T', 5_000, 1);
         if (holdsTheLock()) break;
         expect(attempt).toBeLessThan(1000);
         process.kill(writer.pid!, 'SIGCONT');
