@@ -5,6 +5,7 @@ import { benchCli } from './cli.js';
 import { benchGc } from './gc.js';
 import { benchImport } from './import.js';
 import { benchScale } from './scale.js';
+import { benchSoak } from './soak.js';
 import { benchStats } from './stats.js';
 import { benchTick } from './tick.js';
 import { benchTui } from './tui.js';
@@ -24,9 +25,12 @@ const benches: Record<string, () => unknown> = {
   scale: benchScale,
 };
 const names = process.argv.slice(2);
-const unknown = names.filter((name) => !(name in benches));
-if (unknown.length > 0) {
-  console.error(`no benchmark named ${unknown.join(', ')}: there are ${Object.keys(benches).join(', ')}`);
+/** Run only when named: they take half an hour. */
+const onlyWhenNamed: Record<string, () => unknown> = { soak: benchSoak };
+const unknownNames = names.filter((name) => !(name in benches) && !(name in onlyWhenNamed));
+if (unknownNames.length > 0) {
+  console.error(`no benchmark named ${unknownNames.join(', ')}: there are ${[...Object.keys(benches), ...Object.keys(onlyWhenNamed)].join(', ')}`);
   process.exit(2);
 }
 for (const [name, bench] of Object.entries(benches)) if (names.length === 0 || names.includes(name)) await bench();
+for (const [name, bench] of Object.entries(onlyWhenNamed)) if (names.includes(name)) await bench();
