@@ -53,9 +53,9 @@ export class BoardModel {
   /** A diagnosis is under way: the next round waits for it rather than overlapping it. */
   private diagnosing = false;
   private statsOpen = false;
-  /** The latest read asked for, and how many have been: only the latest one's snapshot is kept. */
+  /** The read under way (or the last one); whether another was asked for meanwhile. */
   private reading: Promise<void> = Promise.resolve();
-  private reads = 0;
+  private readPending: 'none' | 'reading' | 'again' = 'none';
 
   /**
    * The model with its first snapshot read, what the first frame draws: the board's columns, as many
@@ -103,18 +103,29 @@ export class BoardModel {
    * A read that fails (a busy moment) keeps the snapshot on screen; the next change reads again.
    */
   reload(): void {
-    const read = ++this.reads;
+    // One read at a time: asked for while one is under way (a filter typed a key at a time on a large
+    // board, where each read walks it), one more read, of the query as it is then, follows it.
+    if (this.readPending !== 'none') {
+      this.readPending = 'again';
+      return;
+    }
+    this.readPending = 'reading';
     const query = this.query;
-    this.reading = Promise.all([this.board.windows.view(query), readDetail(this.board, query.drawer)]).then(
-      ([board, detail]) => {
-        if (read !== this.reads) return; // a newer read is on its way
-        this.current = { ...this.current, board, detail };
-        this.pinCursors(board);
-        this.emit();
-        this.scheduleDiagnose();
-      },
-      () => undefined,
-    );
+    this.reading = Promise.all([this.board.windows.view(query), readDetail(this.board, query.drawer)])
+      .then(
+        ([board, detail]) => {
+          this.current = { ...this.current, board, detail };
+          this.pinCursors(board);
+          this.emit();
+          this.scheduleDiagnose();
+        },
+        () => undefined,
+      )
+      .finally(() => {
+        const again = this.readPending === 'again';
+        this.readPending = 'none';
+        if (again) this.reload();
+      });
   }
 
   /** Resolves once the latest read asked for has landed (the snapshot is what the query says). */
