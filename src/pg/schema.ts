@@ -319,23 +319,22 @@ const v1: PgMigration = {
 };
 
 /**
- * Retention (issue 15, `kanban gc`), as SQLite's v11: archived tasks in the order they were archived,
- * done tasks in the order they were completed, a row per archived task whose history was removed
+ * Retention (issue 15, `kanban gc`), as SQLite's v11: done tasks in the order they were completed
+ * (archived ones are walked on v1's tasks_status_updated), a row per archived task whose history was removed
  * (which also marks where the last pass got to); and comments by their run, which a run's removal
  * looks up (SQLite's v9).
  */
 const v2: PgMigration = {
   version: 2,
   sql: `
-    CREATE INDEX tasks_archived ON tasks (updated_at, id) WHERE status = 'archived';
-    CREATE INDEX tasks_done ON tasks (completed_at, id) WHERE status = 'done';
+    CREATE INDEX tasks_done ON tasks (completed_at, id DESC) WHERE status = 'done';
     CREATE INDEX task_comments_run ON task_comments (run_id) WHERE run_id IS NOT NULL;
     CREATE TABLE collected_tasks (
       task_id text PRIMARY KEY REFERENCES tasks (id),
       archived_at bigint NOT NULL,
       collected_at bigint NOT NULL
     );
-    CREATE INDEX collected_tasks_mark ON collected_tasks (archived_at, task_id);
+    CREATE INDEX collected_tasks_mark ON collected_tasks (archived_at, task_id DESC);
   `,
 };
 

@@ -1,29 +1,32 @@
 import type { Store } from './db.js';
 import { archiveTask } from './lifecycle.js';
+import { nextCursor, WALK_START } from '../core/retention.js';
 import type { ArchiveBatch, CollectBatch, CollectedTask, CollectResult, GcCursor, SpaceReclaimed } from '../port/types.js';
 
 /**
- * Retention on a SQLite board (`kanban gc`): each call is one batch in one transaction, walking a
- * partial index (v11) from a cursor, so a batch costs what it removes, whatever the board's history.
+ * Retention on a SQLite board (`kanban gc`): each call is one batch in one transaction, walking an
+ * index from a cursor (core/retention.ts), so a batch costs what it takes, whatever the board's history.
  */
 
-/** Where the last pass got to: the latest archived task whose history went (the walk's order). */
+/** Where the last pass got to: the last archived task whose history went, in the walk's order. */
 function lastMark(store: Store): GcCursor | null {
-  const row = store.stmt('SELECT archived_at AS at, task_id AS id FROM collected_tasks ORDER BY archived_at DESC, task_id DESC LIMIT 1').get() as GcCursor | undefined;
+  const row = store.stmt('SELECT archived_at AS at, task_id AS id FROM collected_tasks ORDER BY archived_at DESC, task_id ASC LIMIT 1').get() as GcCursor | undefined;
   return row ?? null;
 }
 
-const AFTER = '(@at IS NULL OR updated_at > @at OR (updated_at = @at AND id > @id))';
+/** The tasks of `status` by `column`, from just after the cursor @at, @id (a range on the index, however far the walk has got). */
+function walk(status: 'archived' | 'done', column: 'updated_at' | 'completed_at', index: string, fields: string): string {
+  return `SELECT ${fields}, ${column} AS at FROM tasks INDEXED BY ${index}
+    WHERE status = '${status}' AND ${column} < @before AND ${column} >= @at AND (${column} > @at OR id < @id)
+    ORDER BY ${column}, id DESC LIMIT @limit`;
+}
 
 /** The events, comments and runs of a batch of archived tasks, removed (counted only, on a dry run). */
 export function collectHistory(store: Store, batch: CollectBatch): CollectResult {
-  const after = batch.after === undefined || batch.after === null ? lastMark(store) : batch.after;
+  const after = batch.after ?? lastMark(store) ?? WALK_START;
   const rows = store
-    .stmt(
-      `SELECT id, updated_at, workspace_kind, workspace_path FROM tasks INDEXED BY tasks_archived
-       WHERE status = 'archived' AND updated_at < @before AND ${AFTER} ORDER BY updated_at, id LIMIT @limit`,
-    )
-    .all({ before: batch.before, at: after?.at ?? null, id: after?.id ?? '', limit: batch.limit }) as Array<CollectedTask & { updated_at: number }>;
+    .stmt(walk('archived', 'updated_at', 'tasks_status_updated', 'id, workspace_kind, workspace_path'))
+    .all({ before: batch.before, at: after.at, id: after.id, limit: batch.limit }) as Array<CollectedTask & GcCursor>;
   const result: CollectResult = { tasks: [], events: 0, comments: 0, runs: 0, shippedLogs: 0, next: null };
   const now = store.clock.now();
   for (const row of rows) {
@@ -40,31 +43,23 @@ export function collectHistory(store: Store, batch: CollectBatch): CollectResult
           `INSERT INTO collected_tasks (task_id, archived_at, collected_at) VALUES (@id, @at, @now)
            ON CONFLICT (task_id) DO UPDATE SET archived_at = @at, collected_at = @now`,
         )
-        .run({ id: row.id, at: row.updated_at, now });
+        .run({ id: row.id, at: row.at, now });
     }
     result.events += events;
     result.comments += comments;
     result.runs += runs;
     result.tasks.push({ id: row.id, workspace_kind: row.workspace_kind, workspace_path: row.workspace_path });
   }
-  const last = rows.at(-1);
-  result.next = rows.length === batch.limit && last ? { at: last.updated_at, id: last.id } : null;
+  result.next = nextCursor(rows, batch.limit);
   return result;
 }
 
 /** A batch of done tasks completed before `before`, archived (`archived`, source gc). */
 export function archiveDoneTasks(store: Store, batch: ArchiveBatch): { ids: string[]; next: GcCursor | null } {
-  const after = batch.after ?? null;
-  const rows = store
-    .stmt(
-      `SELECT id, completed_at AS at FROM tasks INDEXED BY tasks_done
-       WHERE status = 'done' AND completed_at < @before AND (@at IS NULL OR completed_at > @at OR (completed_at = @at AND id > @id))
-       ORDER BY completed_at, id LIMIT @limit`,
-    )
-    .all({ before: batch.before, at: after?.at ?? null, id: after?.id ?? '', limit: batch.limit }) as GcCursor[];
+  const after = batch.after ?? WALK_START;
+  const rows = store.stmt(walk('done', 'completed_at', 'tasks_done', 'id')).all({ before: batch.before, at: after.at, id: after.id, limit: batch.limit }) as GcCursor[];
   if (!batch.dryRun) for (const row of rows) archiveTask(store, row.id, 'gc');
-  const last = rows.at(-1);
-  return { ids: rows.map((row) => row.id), next: rows.length === batch.limit && last ? { at: last.at, id: last.id } : null };
+  return { ids: rows.map((row) => row.id), next: nextCursor(rows, batch.limit) };
 }
 
 /**

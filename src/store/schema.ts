@@ -269,22 +269,21 @@ const v10: Migration = {
 };
 
 /**
- * Retention (issue 15, `kanban gc`): archived tasks in the order they were archived, done tasks in the
- * order they were completed (each a partial index: only those tasks), and a row per archived task whose
- * history was removed, which also marks where the last pass got to.
+ * Retention (issue 15, `kanban gc`): done tasks in the order they were completed (a partial index:
+ * only those tasks; archived ones are walked on v4's tasks_status_updated), and a row per archived
+ * task whose history was removed, which also marks where the last pass got to.
  */
 const v11: Migration = {
   version: 11,
   up(db) {
     db.exec(`
-      CREATE INDEX tasks_archived ON tasks (updated_at, id) WHERE status = 'archived';
-      CREATE INDEX tasks_done ON tasks (completed_at, id) WHERE status = 'done';
+      CREATE INDEX tasks_done ON tasks (completed_at, id DESC) WHERE status = 'done';
       CREATE TABLE collected_tasks (
         task_id TEXT PRIMARY KEY NOT NULL REFERENCES tasks (id),
         archived_at INTEGER NOT NULL,
         collected_at INTEGER NOT NULL
       ) STRICT, WITHOUT ROWID;
-      CREATE INDEX collected_tasks_mark ON collected_tasks (archived_at, task_id);
+      CREATE INDEX collected_tasks_mark ON collected_tasks (archived_at, task_id DESC);
     `);
   },
 };

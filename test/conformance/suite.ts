@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { allows, refusal, type Transition } from '../../src/core/transitions.js';
 import { NotFound, Refused } from '../../src/errors.js';
 import type { BoardStore } from '../../src/port/board.js';
+import type { GcCursor } from '../../src/port/types.js';
 import type { RunIdentity } from '../../src/core/run.js';
 import { STATUSES, type Status, type TaskRow } from '../../src/core/types.js';
 import { manualClock, type ManualClock } from '../helpers/board.js';
@@ -402,7 +403,7 @@ export function conformance(factory: BoardFactory): void {
         const before = clock.now() - 30 * DAY;
         const taken: string[] = [];
         const dryTaken: string[] = [];
-        for (let after = null as Awaited<ReturnType<BoardStore['retention']['collect']>>['next'], i = 0; i < 5; i++) {
+        for (let after = null as GcCursor | null, i = 0; i < 5; i++) {
           const batch = await board.retention.collect({ before, limit: 1, after, dryRun: true });
           dryTaken.push(...batch.tasks.map((t) => t.id));
           if (batch.next === null) break;
@@ -415,6 +416,29 @@ export function conformance(factory: BoardFactory): void {
         }
         expect(dryTaken).toEqual(ids);
         expect(taken).toEqual(ids);
+      });
+
+      it('tasks archived in the same millisecond: a pass in batches of one still takes each once, dry or not', async () => {
+        const ids = [];
+        for (let i = 0; i < 3; i++) {
+          const { task } = await board.transitions.create({ title: `same moment ${i}` });
+          await h.force(task.id, { status: 'done' });
+          ids.push(task.id);
+        }
+        for (const id of ids) await board.transitions.archive(id); // the clock does not move
+        clock.advance(31 * DAY);
+        const before = clock.now() - 30 * DAY;
+        const dryTaken: string[] = [];
+        for (let after = null as GcCursor | null, i = 0; i < 5; i++) {
+          const batch = await board.retention.collect({ before, limit: 1, after, dryRun: true });
+          dryTaken.push(...batch.tasks.map((t) => t.id));
+          if (batch.next === null) break;
+          after = batch.next;
+        }
+        const taken: string[] = [];
+        for (let i = 0; i < 5; i++) taken.push(...(await board.retention.collect({ before, limit: 1 })).tasks.map((t) => t.id));
+        expect([...dryTaken].sort()).toEqual([...ids].sort());
+        expect(taken).toEqual(dryTaken);
       });
 
       it('a task taken out of the archive and archived again has its new history removed in its turn', async () => {

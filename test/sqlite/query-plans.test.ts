@@ -35,13 +35,15 @@ async function statementsOf(store: Store, body: () => Promise<unknown>): Promise
   return [...seen];
 }
 
-/** The plan's walks of growing tables, parameters bound as NULL (outside string literals). */
-function walks(store: Store, sql: string): string[] {
+/** The steps of the statement's plan, parameters bound as NULL (outside string literals). */
+function planSteps(store: Store, sql: string): string[] {
   const unbound = sql.replace(/'(?:[^']|'')*'|(\?\d*|[@:$][A-Za-z_]\w*)/g, (match, parameter) => (parameter ? 'NULL' : match));
-  const plan = store.db.prepare(`EXPLAIN QUERY PLAN ${unbound}`).all() as Array<{ detail: string }>;
-  return plan
-    .map((row) => row.detail)
-    .filter((detail) => GROWING.test(detail) && !IN_FLIGHT_INDEXES.some((index) => detail.endsWith(`USING INDEX ${index}`)));
+  return (store.db.prepare(`EXPLAIN QUERY PLAN ${unbound}`).all() as Array<{ detail: string }>).map((row) => row.detail);
+}
+
+/** The plan's walks of growing tables. */
+function walks(store: Store, sql: string): string[] {
+  return planSteps(store, sql).filter((detail) => GROWING.test(detail) && !IN_FLIGHT_INDEXES.some((index) => detail.endsWith(`USING INDEX ${index}`)));
 }
 
 describe('query plans: cost that follows the work in flight', () => {
@@ -75,5 +77,21 @@ describe('query plans: cost that follows the work in flight', () => {
     });
     expect(statements.length).toBeGreaterThan(30);
     expect(statements.flatMap((sql) => walks(store, sql).map((walk) => ({ sql, walk })))).toEqual([]);
+  });
+
+  it("retention's walks start at their cursor (a range on both ends of the index) and never sort: a batch costs what it takes, however many tasks passes before it took", async () => {
+    const clock = manualClock();
+    const store = testStore(clock);
+    const board = new SqliteBoard(store);
+    const statements = await statementsOf(store, async () => {
+      await board.retention.collect({ before: clock.now(), limit: 10 });
+      await board.retention.collect({ before: clock.now(), limit: 10, after: { at: 1, id: 't_00000000' }, dryRun: true });
+      await board.retention.archiveDone({ before: clock.now(), limit: 10 });
+    });
+    const plans = statements.map((sql) => ({ sql, plan: planSteps(store, sql).join(' | ') }));
+    const walksOfTasks = plans.filter(({ sql }) => /FROM tasks .*LIMIT/.test(sql));
+    expect(walksOfTasks).toHaveLength(2);
+    for (const { plan } of walksOfTasks) expect(plan).toMatch(/^SEARCH tasks USING (COVERING )?INDEX \w+ \((status=\? AND )?\w+>\? AND \w+<\?\)$/);
+    expect(plans.filter(({ plan }) => plan.includes('TEMP B-TREE'))).toEqual([]);
   });
 });
