@@ -84,10 +84,15 @@ export class SqliteBoard implements BoardStore {
     } catch (err) {
       if (this.corrupt) throw this.corrupt; // queued behind the call that met it
       if (!(err instanceof BoardCorrupt)) throw err;
-      this.store.close();
-      this.corrupt = corruptBoardError(this.store.path, err.detail);
-      throw this.corrupt;
+      throw this.refuseCorrupt(err.detail);
     }
+  }
+
+  /** Corruption met: the connection closed, the file copied aside, and this call and every later one refused the same way. */
+  private refuseCorrupt(detail: string): BoardUnusable {
+    this.store.close();
+    this.corrupt = corruptBoardError(this.store.path, detail);
+    return this.corrupt;
   }
 
   readonly tasks = {
@@ -232,9 +237,7 @@ export class SqliteBoard implements BoardStore {
     this.integrityCheckedAt = performance.now();
     if (problem === null || this.corrupt) return;
     await this.store.settled();
-    this.store.close();
-    this.corrupt = corruptBoardError(this.store.path, problem);
-    throw this.corrupt;
+    throw this.refuseCorrupt(problem);
   }
 
   /** A file board has no clock of its own: the host's. */
