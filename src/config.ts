@@ -127,6 +127,8 @@ export type Profile = z.infer<typeof ProfileSchema>;
 export type DiagnosticsConfig = z.infer<typeof DiagnosticsSchema>;
 export type Hook = z.infer<typeof HookSchema>;
 export type GcConfig = z.infer<typeof GcSchema>;
+/** What `kanban gc` does when neither its options nor a config's `gc:` say otherwise. */
+export const GC_DEFAULTS: GcConfig = GcSchema.parse({});
 
 function asJson(text: string): unknown {
   if (!text.trimStart().startsWith('{')) return undefined;

@@ -60,6 +60,8 @@ type Phase = 'archive' | 'collect' | 'reclaim' | 'done';
 export class GcPass {
   readonly tally: GcTally;
   private phase: Phase;
+  /** Done tasks completed before this are archived first (null: none are). */
+  private readonly doneBefore: number | null;
   private cursor: GcCursor | null = null;
   private size = FIRST_BATCH;
 
@@ -92,8 +94,6 @@ export class GcPass {
     this.doneBefore = policy.archiveDoneAfterMs === null ? null : now - policy.archiveDoneAfterMs;
     this.phase = this.doneBefore === null ? 'collect' : 'archive';
   }
-
-  private readonly doneBefore: number | null;
 
   get finished(): boolean {
     return this.phase === 'done';

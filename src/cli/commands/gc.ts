@@ -6,9 +6,6 @@ import { systemClock } from '../../clock.js';
 import { globalOptions, withBoard, type GlobalOptions } from '../context.js';
 import { writeJson, writeLine } from '../output.js';
 
-/** Archived this long ago, unless told (the option, else the config's gc.older_than). */
-const DEFAULT_OLDER_THAN_SECONDS = 30 * 86_400;
-
 export function registerGcCommand(program: Command): void {
   program
     .command('gc')
@@ -47,11 +44,12 @@ archive_done_after: 14d, every: 1h}). --json prints what went as one object.`,
 async function gcPolicy(options: GlobalOptions, opts: { olderThan?: string; archiveDoneAfter?: string }): Promise<{ olderThanMs: number; archiveDoneAfterMs: number | null }> {
   const olderThan = opts.olderThan === undefined ? undefined : parseDuration(opts.olderThan, '--older-than');
   const archiveDoneAfter = opts.archiveDoneAfter === undefined ? undefined : parseDuration(opts.archiveDoneAfter, '--archive-done-after');
-  let configured: { older_than: number; archive_done_after?: number | undefined } | undefined;
+  const { GC_DEFAULTS, loadConfig } = await import('../../config.js');
+  let configured = GC_DEFAULTS;
   if (olderThan === undefined || archiveDoneAfter === undefined) {
     const path = resolveConfigPath(options);
-    if (existsSync(path)) configured = (await import('../../config.js')).loadConfig(path).gc;
+    if (existsSync(path)) configured = loadConfig(path).gc ?? GC_DEFAULTS;
   }
   const { gcPolicyOf } = await import('../../gc.js');
-  return gcPolicyOf({ older_than: olderThan ?? configured?.older_than ?? DEFAULT_OLDER_THAN_SECONDS, archive_done_after: archiveDoneAfter ?? configured?.archive_done_after });
+  return gcPolicyOf({ older_than: olderThan ?? configured.older_than, archive_done_after: archiveDoneAfter ?? configured.archive_done_after });
 }
