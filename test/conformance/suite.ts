@@ -366,6 +366,23 @@ export function conformance(factory: BoardFactory): void {
         return task.id;
       }
 
+      /**
+       * What a pass in batches of one takes, in order: a dry one, following each batch's cursor, then a
+       * real one, each batch resuming from the board's mark (five batches at most: three tasks, then none).
+       */
+      async function passInBatchesOfOne(before: number): Promise<{ dryTaken: string[]; taken: string[] }> {
+        const dryTaken: string[] = [];
+        for (let after = null as GcCursor | null, i = 0; i < 5; i++) {
+          const batch = await board.retention.collect({ before, limit: 1, after, dryRun: true });
+          dryTaken.push(...batch.tasks.map((t) => t.id));
+          if (batch.next === null) break;
+          after = batch.next;
+        }
+        const taken: string[] = [];
+        for (let i = 0; i < 5; i++) taken.push(...(await board.retention.collect({ before, limit: 1 })).tasks.map((t) => t.id));
+        return { dryTaken, taken };
+      }
+
       it('removes the events, comments and runs of tasks archived before the limit, and nothing else; the task stays; a dry run counts the same and writes nothing', async () => {
         const old = [await withHistory('old 1'), await withHistory('old 2')];
         clock.advance(40 * DAY);
@@ -400,20 +417,7 @@ export function conformance(factory: BoardFactory): void {
           clock.advance(1_000);
         }
         clock.advance(31 * DAY);
-        const before = clock.now() - 30 * DAY;
-        const taken: string[] = [];
-        const dryTaken: string[] = [];
-        for (let after = null as GcCursor | null, i = 0; i < 5; i++) {
-          const batch = await board.retention.collect({ before, limit: 1, after, dryRun: true });
-          dryTaken.push(...batch.tasks.map((t) => t.id));
-          if (batch.next === null) break;
-          after = batch.next;
-        }
-        for (let i = 0; i < 5; i++) {
-          const batch = await board.retention.collect({ before, limit: 1 });
-          taken.push(...batch.tasks.map((t) => t.id));
-          if (batch.next === null && batch.tasks.length === 0) break;
-        }
+        const { dryTaken, taken } = await passInBatchesOfOne(clock.now() - 30 * DAY);
         expect(dryTaken).toEqual(ids);
         expect(taken).toEqual(ids);
       });
@@ -427,16 +431,7 @@ export function conformance(factory: BoardFactory): void {
         }
         for (const id of ids) await board.transitions.archive(id); // the clock does not move
         clock.advance(31 * DAY);
-        const before = clock.now() - 30 * DAY;
-        const dryTaken: string[] = [];
-        for (let after = null as GcCursor | null, i = 0; i < 5; i++) {
-          const batch = await board.retention.collect({ before, limit: 1, after, dryRun: true });
-          dryTaken.push(...batch.tasks.map((t) => t.id));
-          if (batch.next === null) break;
-          after = batch.next;
-        }
-        const taken: string[] = [];
-        for (let i = 0; i < 5; i++) taken.push(...(await board.retention.collect({ before, limit: 1 })).tasks.map((t) => t.id));
+        const { dryTaken, taken } = await passInBatchesOfOne(clock.now() - 30 * DAY);
         expect([...dryTaken].sort()).toEqual([...ids].sort());
         expect(taken).toEqual(dryTaken);
       });
