@@ -176,6 +176,8 @@ export class BoardController {
   /**
    * Handles the keys in order, one at a time, each once the reads and actions the one before it
    * started have ended: a key acts on the state the last one left, never on a snapshot still being read.
+   * A key for an open prompt edits its line, which no read changes: it waits for actions only, not
+   * for the board to be read again (a filter typed on a large board would otherwise wait for a read per key).
    */
   private async pump(): Promise<void> {
     if (this.pumping) return;
@@ -183,7 +185,8 @@ export class BoardController {
     try {
       for (let handle = this.pending.shift(); handle; handle = this.pending.shift()) {
         await this.guard(handle);
-        await this.settled();
+        if (this.ui.dialog?.kind === 'prompt') await this.acting;
+        else await this.settled();
       }
     } finally {
       this.pumping = false;

@@ -35,6 +35,13 @@ const LOG_TAIL_LINES = 200;
 const LOG_POLL_MS = 500;
 const DIAGNOSE_EVERY_MS = 2000;
 const DIAGNOSE_AFTER_CHANGE_MS = 250;
+/**
+ * A view read slower than this (a filter walking a board of a million tasks) holds the screen: the
+ * read runs on this thread. Once one has, a filter being typed is read when the typing pauses for
+ * FILTER_SETTLE_MS, not key by key; below it the filter stays live, key by key.
+ */
+const SLOW_READ_MS = 40;
+const FILTER_SETTLE_MS = 200;
 
 /**
  * The board as the screen sees it: reads the board (through the port, in the background) for a
@@ -56,6 +63,10 @@ export class BoardModel {
   /** The read under way (or the last one); whether another was asked for meanwhile. */
   private reading: Promise<void> = Promise.resolve();
   private readPending: 'none' | 'reading' | 'again' = 'none';
+  /** How long the last view read took (ms). */
+  private lastReadMs = 0;
+  /** A filter read waiting for the typing to pause, and what resolves once it has started. */
+  private settling: { timer: NodeJS.Timeout; started: Promise<void>; start: () => void } | undefined;
 
   /**
    * The model with its first snapshot read, what the first frame draws: the board's columns, as many
@@ -92,10 +103,21 @@ export class BoardModel {
   /** A new query (a key moved a cursor, opened the drawer, typed a filter): read at once. */
   setQuery(query: BoardQuery): void {
     const drawerChanged = query.drawer !== this.query.drawer;
+    const filterTyped = query.filter !== this.query.filter;
     this.query = query;
     if (drawerChanged) this.current = { ...this.current, logTail: [] };
-    this.reload();
+    if (filterTyped && !drawerChanged && this.lastReadMs >= SLOW_READ_MS) this.readWhenTypingPauses();
+    else this.reload();
     if (drawerChanged) this.readLog();
+  }
+
+  /** Reads the query as it is once no key has changed it for FILTER_SETTLE_MS (each key restarts the wait). */
+  private readWhenTypingPauses(): void {
+    let start = this.settling?.start;
+    const started = this.settling?.started ?? new Promise<void>((resolve) => (start = resolve));
+    clearTimeout(this.settling?.timer);
+    const timer = setTimeout(() => this.reload(), FILTER_SETTLE_MS);
+    this.settling = { timer, started, start: start! };
   }
 
   /**
@@ -103,6 +125,16 @@ export class BoardModel {
    * A read that fails (a busy moment) keeps the snapshot on screen; the next change reads again.
    */
   reload(): void {
+    const settling = this.settling;
+    if (settling) {
+      clearTimeout(settling.timer); // this read is of the latest query: no other need wait for the typing to pause
+      this.settling = undefined;
+    }
+    this.startRead();
+    settling?.start();
+  }
+
+  private startRead(): void {
     // One read at a time: asked for while one is under way (a filter typed a key at a time on a large
     // board, where each read walks it), one more read, of the query as it is then, follows it.
     if (this.readPending !== 'none') {
@@ -111,9 +143,11 @@ export class BoardModel {
     }
     this.readPending = 'reading';
     const query = this.query;
+    const started = performance.now();
     this.reading = Promise.all([this.board.windows.view(query), readDetail(this.board, query.drawer)])
       .then(
         ([board, detail]) => {
+          this.lastReadMs = performance.now() - started;
           this.current = { ...this.current, board, detail };
           this.pinCursors(board);
           this.emit();
@@ -124,7 +158,7 @@ export class BoardModel {
       .finally(() => {
         const again = this.readPending === 'again';
         this.readPending = 'none';
-        if (again) this.reload();
+        if (again) this.startRead();
       });
   }
 
@@ -132,9 +166,10 @@ export class BoardModel {
   async idle(): Promise<void> {
     let waited: Promise<void>;
     do {
+      if (this.settling) await this.settling.started;
       waited = this.reading;
       await waited;
-    } while (waited !== this.reading);
+    } while (waited !== this.reading || this.settling);
   }
 
   /** The stats view opened (read now, then every few seconds while open) or closed. */
@@ -231,6 +266,9 @@ export class BoardModel {
     this.unwatch = null;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
+    clearTimeout(this.settling?.timer);
+    this.settling?.start(); // nobody waits on a read that will not come
+    this.settling = undefined;
     clearTimeout(this.diagnoseSoon);
   }
 

@@ -9,6 +9,7 @@ import { parseConfig } from '../../src/config.js';
 import { claimOrFail, dumpBoard, forceTask } from '../helpers/board.js';
 import { runById } from '../../src/store/runs.js';
 import { KEY, setup } from './mount.js';
+import { slowViews } from '../helpers/slow-views.js';
 import { recordEvent } from '../../src/store/events.js';
 
 
@@ -380,6 +381,22 @@ describe('the board', () => {
     await app.press(KEY.escape);
     expect(app.frame()).toContain('READY 2');
     expect(app.frame()).toContain('filter cleared');
+  });
+
+  it('a filter typed on a board whose reads hold the screen for a while: the keys do not each wait for a read; the last one is read', async () => {
+    let slow: ReturnType<typeof slowViews> | undefined;
+    const { make, open } = setup({ board: (board) => (slow = slowViews(board, 150, 'holding')).board });
+    make('Fix the parser');
+    make('Parse the config', { status: 'todo' });
+    make('Write docs');
+    const app = await open();
+    slow!.filters.length = 0;
+    await app.press('/', 'parse the c');
+    await waitFor('the filter read once the typing paused', () => app.frame().includes('READY 0'), 10_000, 10);
+    expect(app.frame()).toContain('TODO 1');
+    // The first key's read, then (once it shows reads are slow) one when the typing pauses: not one per key.
+    expect(slow!.filters.length).toBeLessThanOrEqual(3);
+    expect(slow!.filters.at(-1)).toBe('parse the c');
   });
 
   it('space pauses and resumes the dispatcher; d ticks now', async () => {

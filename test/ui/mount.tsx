@@ -7,6 +7,7 @@ import { Killer } from '../../src/dispatcher/processes.js';
 import { tickContext } from '../../src/dispatcher/tick.js';
 import { resolveSettings } from '../../src/settings.js';
 import type { Store } from '../../src/store/db.js';
+import type { BoardStore } from '../../src/port/board.js';
 import { SqliteBoard } from '../../src/store/sqlite-board.js';
 import { App } from '../../src/ui/App.js';
 import { BoardModel } from '../../src/ui/model.js';
@@ -49,10 +50,11 @@ async function settle(frame: () => string | undefined): Promise<void> {
  * The App on a real board file, in ink-testing-library, 100×30. The dispatcher is a real loop that
  * is never started (its pause and tick-now still work), or none at all.
  */
-export async function mount(store: Store, clock: ManualClock, options: { dispatcher?: boolean; columns?: number; rows?: number; configProblem?: () => string | null; bell?: () => void; edit?: (text: string) => string | null; copy?: (text: string) => void; keymap?: Keymap } = {}) {
+export async function mount(store: Store, clock: ManualClock, options: { dispatcher?: boolean; columns?: number; rows?: number; configProblem?: () => string | null; bell?: () => void; edit?: (text: string) => string | null; copy?: (text: string) => void; keymap?: Keymap; board?: (board: BoardStore) => BoardStore } = {}) {
   const loop = options.dispatcher === false ? null : new DispatcherLoop(async () => ({ at: clock.now(), dry_run: false, actions: [], errors: [], fault: null }), () => 1000, { onTick: () => {}, onError: () => {} });
   const handle = new DispatcherHandle(loop, () => settings, options.configProblem);
-  const board = new SqliteBoard(store); // the screen reads and the keys act through the port, on the test's connection
+  // The screen reads and the keys act through the port, on the test's connection (`board` wraps it: slower reads, say).
+  const board = (options.board ?? ((b) => b))(new SqliteBoard(store));
   const size = { columns: options.columns ?? 100, rows: options.rows ?? 30 };
   const model = await BoardModel.open(board, clock, {
     perColumn: firstPerColumn(size),
