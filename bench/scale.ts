@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigSchema } from '../src/config.js';
+import { BOARD_COLUMNS } from '../src/core/types.js';
 import { dispatchOnce } from '../src/dispatcher/tick.js';
 import { resolveSettings } from '../src/settings.js';
 import { openStore } from '../src/store/db.js';
@@ -93,25 +94,69 @@ async function tickMs(path: string): Promise<number> {
   }
 }
 
-/** The board's first frame in a pseudo-terminal (READY shown), and its resident memory then (MB). */
-async function firstFrame(path: string): Promise<{ ms: number; rssMb: number }> {
+/** A filter a person would type: a finished task's title, matched by a few done tasks at each size. */
+const FILTER = 'Finished task 4321';
+
+/** The tasks in DONE that FILTER matches (title, assignee or id, as the board matches it). */
+function filterMatchesInDone(path: string): number {
+  const store = openStore(path, { checkIntegrity: false });
+  try {
+    const pattern = `%${FILTER}%`;
+    return store.db.prepare("SELECT count(*) FROM tasks WHERE status = 'done' AND (title LIKE ? OR assignee LIKE ? OR id LIKE ?)").pluck().get(pattern, pattern, pattern) as number;
+  } finally {
+    store.close();
+  }
+}
+
+interface Session {
+  /** Start to the first frame (READY shown), ms; resident memory then, MB. */
+  ms: number;
+  rssMb: number;
+  /** From G in DONE to its last card shown (the oldest finished task), ms; null on a board with no history. */
+  scrollMs: number | null;
+  /** From FILTER typed at once to DONE's count of its matches shown, ms; null on a board with no history. */
+  filterMs: number | null;
+}
+
+/** The board in a pseudo-terminal: its first frame, then (on a board with history) DONE scrolled to its end, then a filter typed. */
+async function boardSession(path: string, history: { matches: number } | null): Promise<Session> {
   const term = new Terminal({ cols: 160, rows: 40, allowProposedApi: true });
   const started = performance.now();
   const child = pty.spawn(process.execPath, [KANBAN, '--db', path, 'tui', '--no-dispatch'], { cols: 160, rows: 40, env: process.env as Record<string, string> });
   child.onData((data) => term.write(data));
   const exited = new Promise<void>((resolve) => child.onExit(() => resolve()));
   const screen = () => Array.from({ length: term.rows }, (_, i) => term.buffer.active.getLine(i)?.translateToString(true) ?? '').join('\n');
-  try {
-    const deadline = started + 120_000;
-    while (!/READY \d+/.test(screen())) {
-      if (performance.now() > deadline) throw new Error(`no first frame after 120 s: ${screen()}`);
+  /** ms until the screen shows `pattern` (the deadline is the machine's, generous). */
+  const until = async (pattern: RegExp, what: string): Promise<number> => {
+    const from = performance.now();
+    while (!pattern.test(screen())) {
+      if (performance.now() - from > 120_000) throw new Error(`no ${what} after 120 s: ${screen()}`);
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
+    return performance.now() - from;
+  };
+  try {
+    await until(/READY \d+/, 'first frame');
     const ms = performance.now() - started;
     const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-    return { ms, rssMb: rss ? Number(rss[1]) / 1024 : NaN };
+    let scrollMs: number | null = null;
+    let filterMs: number | null = null;
+    if (history) {
+      child.write('l'.repeat(BOARD_COLUMNS.length)); // to DONE, the last column
+      await until(/DONE \d+/, 'DONE');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const scrolled = until(/Finished task 1(?!\d)/, 'end of DONE'); // the oldest done task: 0 is archived
+      child.write('G');
+      scrollMs = await scrolled;
+      child.write('g/');
+      await until(/filter \(id, title or assignee/, 'filter prompt');
+      const filtered = until(new RegExp(`DONE ${history.matches}(?!\\d)`), 'filtered DONE');
+      child.write(FILTER);
+      filterMs = await filtered;
+    }
+    return { ms, rssMb: rss ? Number(rss[1]) / 1024 : NaN, scrollMs, filterMs };
   } finally {
-    child.write('q');
+    child.write('\x1bq');
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3000)).then(() => child.kill('SIGKILL'))]);
   }
 }
@@ -124,7 +169,7 @@ export async function benchScale(): Promise<void> {
       const started = performance.now();
       const openId = buildBoard(path, size);
       console.log(`  built ${size.toLocaleString('en')} tasks in ${((performance.now() - started) / 1000).toFixed(1)} s (${(statSync(path).size / 1048576).toFixed(0)} MiB)`);
-      return { size, path, openId };
+      return { size, path, openId, history: size > OPEN ? { matches: filterMatchesInDone(path) } : null };
     });
     const commands: Record<string, string[]> = { node: [process.execPath, '-e', '0'] };
     for (const { size, path, openId } of boards) {
@@ -138,12 +183,16 @@ export async function benchScale(): Promise<void> {
     const ticks: Record<number, number> = {};
     const frames: Record<number, number[]> = {};
     const rss: Record<number, number[]> = {};
+    const scrolls: Record<number, number[]> = {};
+    const filters: Record<number, number[]> = {};
     for (const { size, path } of boards) ticks[size] = await tickMs(path);
     for (let i = 0; i < STARTS; i++) {
-      for (const { size, path } of boards) {
-        const frame = await firstFrame(path);
-        (frames[size] ??= []).push(frame.ms);
-        (rss[size] ??= []).push(frame.rssMb);
+      for (const { size, path, history } of boards) {
+        const session = await boardSession(path, history);
+        (frames[size] ??= []).push(session.ms);
+        (rss[size] ??= []).push(session.rssMb);
+        if (session.scrollMs !== null) (scrolls[size] ??= []).push(session.scrollMs);
+        if (session.filterMs !== null) (filters[size] ??= []).push(session.filterMs);
       }
     }
     const node = times.node!;
@@ -153,7 +202,8 @@ export async function benchScale(): Promise<void> {
     const header = SIZES.map((size) => size.toLocaleString('en').padStart(10)).join('');
     rows.push(['', `${header}   ${largest.toLocaleString('en')} ÷ ${reference.toLocaleString('en')}`]);
     const line = (label: string, value: (size: number) => number, unit = 'ms', flat = true) => {
-      const cells = SIZES.map((size) => `${value(size).toFixed(value(size) < 10 ? 1 : 0)} ${unit}`.padStart(10)).join('');
+      const cell = (v: number) => (Number.isNaN(v) ? '—' : `${v.toFixed(v < 10 ? 1 : 0)} ${unit}`);
+      const cells = SIZES.map((size) => cell(value(size)).padStart(10)).join('');
       const ratio = value(largest) / value(reference);
       rows.push([label, `${cells}   ${flat ? `${ratio.toFixed(2)}× (target ≤ ${FLAT_TARGET}×) ${ratio <= FLAT_TARGET ? 'ok' : 'OVER TARGET'}` : ''}`]);
     };
@@ -165,6 +215,8 @@ export async function benchScale(): Promise<void> {
     line('kanban create', (size) => times[`create ${size}`]!);
     line('kanban tui: first frame', (size) => median(frames[size]!));
     line('kanban tui: resident memory at first frame', (size) => median(rss[size]!), 'MB', false);
+    line('kanban tui: G, to the end of DONE', (size) => (scrolls[size] ? median(scrolls[size]) : NaN), 'ms', false);
+    line(`kanban tui: filter "${FILTER}" typed, to its matches`, (size) => (filters[size] ? median(filters[size]) : NaN), 'ms', false);
     rows.push(['node -e 0 (baseline)', `${node.toFixed(0)} ms`]);
     for (const [size, target] of Object.entries(FIRST_FRAME_TARGETS)) {
       const frame = frames[Number(size)];
