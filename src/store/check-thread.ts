@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import { quickCheckProblem } from './db.js';
 
 /**
@@ -26,8 +25,9 @@ try {
 /** SQLite's words for a file it found corrupt while checking it. */
 const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB']);
 
-export function quickCheckOffThread(path: string, busyTimeoutMs: number): Promise<string | null> {
+export async function quickCheckOffThread(path: string, busyTimeoutMs: number): Promise<string | null> {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const { Worker } = await import('node:worker_threads'); // loaded here: a command that never checks off-thread does not pay for it
   return new Promise((resolve, reject) => {
     const worker = new Worker(CHECK, { eval: true, workerData: { path, driver, busyTimeoutMs } });
     worker.unref(); // a process that is done (the board quit) does not wait for the check to end
