@@ -65,8 +65,8 @@ export class BoardModel {
   private readPending: 'none' | 'reading' | 'again' = 'none';
   /** How long the last view read took (ms). */
   private lastReadMs = 0;
-  /** A filter read waiting for the typing to pause, and what resolves once it has started. */
-  private settling: { timer: NodeJS.Timeout; started: Promise<void>; start: () => void } | undefined;
+  /** A filter read waiting for the typing to pause. */
+  private settling: NodeJS.Timeout | undefined;
 
   /**
    * The model with its first snapshot read, what the first frame draws: the board's columns, as many
@@ -113,11 +113,8 @@ export class BoardModel {
 
   /** Reads the query as it is once no key has changed it for FILTER_SETTLE_MS (each key restarts the wait). */
   private readWhenTypingPauses(): void {
-    let start = this.settling?.start;
-    const started = this.settling?.started ?? new Promise<void>((resolve) => (start = resolve));
-    clearTimeout(this.settling?.timer);
-    const timer = setTimeout(() => this.reload(), FILTER_SETTLE_MS);
-    this.settling = { timer, started, start: start! };
+    clearTimeout(this.settling);
+    this.settling = setTimeout(() => this.reload(), FILTER_SETTLE_MS);
   }
 
   /**
@@ -125,13 +122,9 @@ export class BoardModel {
    * A read that fails (a busy moment) keeps the snapshot on screen; the next change reads again.
    */
   reload(): void {
-    const settling = this.settling;
-    if (settling) {
-      clearTimeout(settling.timer); // this read is of the latest query: no other need wait for the typing to pause
-      this.settling = undefined;
-    }
+    clearTimeout(this.settling); // this read is of the latest query: none need wait for the typing to pause
+    this.settling = undefined;
     this.startRead();
-    settling?.start();
   }
 
   private startRead(): void {
@@ -166,7 +159,7 @@ export class BoardModel {
   async idle(): Promise<void> {
     let waited: Promise<void>;
     do {
-      if (this.settling) await this.settling.started;
+      if (this.settling) this.reload(); // whoever waits wants the board as the query says now, not once the typing pauses
       waited = this.reading;
       await waited;
     } while (waited !== this.reading || this.settling);
@@ -266,8 +259,7 @@ export class BoardModel {
     this.unwatch = null;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
-    clearTimeout(this.settling?.timer);
-    this.settling?.start(); // nobody waits on a read that will not come
+    clearTimeout(this.settling);
     this.settling = undefined;
     clearTimeout(this.diagnoseSoon);
   }

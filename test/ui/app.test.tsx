@@ -397,6 +397,10 @@ describe('the board', () => {
     // The first key's read, then (once it shows reads are slow) one when the typing pauses: not one per key.
     expect(slow!.filters.length).toBeLessThanOrEqual(3);
     expect(slow!.filters.at(-1)).toBe('parse the c');
+    // Enter at once after the last key: the filter is read then, not a pause later, and its matches said.
+    await app.press(KEY.escape, '/', 'write', KEY.enter);
+    expect(app.frame()).toContain('filter "write": 1 match');
+    expect(app.selected()).toContain('Write docs');
   });
 
   it('space pauses and resumes the dispatcher; d ticks now', async () => {
