@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 
 /** Shared helpers for the benchmarks: whole-process timings and medians. */
 
@@ -42,4 +45,21 @@ export function report(title: string, rows: Array<[string, string]>): void {
   console.log(`\n${title}`);
   const width = Math.max(...rows.map(([label]) => label.length));
   for (const [label, value] of rows) console.log(`  ${label.padEnd(width)}  ${value}`);
+}
+
+/** A ratio against its ceiling: `1.23× (target ≤ 1.5×) ok`, or OVER TARGET. */
+export function verdict(ratio: number, target: number): string {
+  return `${ratio.toFixed(2)}× (target ≤ ${target.toFixed(1)}×) ${ratio <= target ? 'ok' : 'OVER TARGET'}`;
+}
+
+/**
+ * A command's floor: bare node requiring better-sqlite3 and running `body` (CommonJS, with
+ * `Database` and the board's `path` in scope), written to `dir`. What any program doing the same
+ * work on the same board pays, however its own code were written: a target below it cannot be met.
+ */
+export function floorCommand(dir: string, name: string, path: string, body: string): string[] {
+  const file = join(dir, `floor-${name}.cjs`);
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  writeFileSync(file, `const Database = require(${JSON.stringify(driver)});\nconst path = ${JSON.stringify(path)};\n${body}\n`);
+  return [process.execPath, file];
 }

@@ -11,7 +11,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PgBoard } from '../src/pg/board.js';
 import * as db from '../src/store/db.js';
 import * as tasks from '../src/store/tasks.js';
-import { median, percentile, report } from './measure.js';
+import { build } from 'esbuild';
+import { median, percentile, report, timeProcess, verdict } from './measure.js';
 import { benchPostgres } from './postgres.js';
 
 /** KANBAN_BENCH_SIZES=10000 KANBAN_BENCH_STARTS=15: one size, more starts (to tell a small difference from noise). */
@@ -19,6 +20,8 @@ const SIZES = process.env.KANBAN_BENCH_SIZES ? process.env.KANBAN_BENCH_SIZES.sp
 const STARTS = Number(process.env.KANBAN_BENCH_STARTS ?? 5);
 const CHANGES = 20;
 const TARGETS = { firstFrameMs: 1000, frameMs: 50, changeToScreenMs: 300 };
+/** Issue 15: the first frame at 10,000 tasks against bare node. */
+const FIRST_FRAME_NODE_TARGET = 2.5;
 /** PostgreSQL against SQLite: one board size, more changes than above (a p95 wants them); KANBAN_BENCH_CHANGES=100 for more. */
 const PG_SIZE = 1_000;
 const PG_CHANGES = Number(process.env.KANBAN_BENCH_CHANGES ?? 40);
@@ -109,6 +112,46 @@ async function measure(build: Build, path: string, size: number, timings: string
   return { frame: median(frames), latency: median(latencies) };
 }
 
+/**
+ * The floor of a first frame: bare node loading Ink and React, bundled as kanban is, and drawing one
+ * line. Any board drawn with Ink costs at least this. Returns its command.
+ */
+async function inkFloor(dir: string): Promise<string[]> {
+  const entry = join(dir, 'floor-ink.mjs');
+  const outfile = join(dir, 'floor-ink.bundle.mjs');
+  writeFileSync(entry, "import React from 'react';\nimport { render, Text } from 'ink';\nrender(React.createElement(Text, null, 'READY 0'));\n");
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['react-devtools-core'],
+    define: { 'process.env.NODE_ENV': '"production"' },
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    nodePaths: [fileURLToPath(new URL('../node_modules', import.meta.url))],
+    logLevel: 'warning',
+  });
+  return [process.execPath, outfile];
+}
+
+/** From start to `text` on the screen of a 160×40 pseudo-terminal, ms. */
+async function timeToScreen(argv: readonly string[], text: string): Promise<number> {
+  const term = new Terminal({ cols: 160, rows: 40, allowProposedApi: true });
+  const started = performance.now();
+  const child = pty.spawn(argv[0]!, argv.slice(1), { cols: 160, rows: 40, env: process.env as Record<string, string> });
+  child.onData((data) => term.write(data));
+  const exited = new Promise<void>((resolve) => child.onExit(() => resolve()));
+  const screen = () => Array.from({ length: term.rows }, (_, i) => term.buffer.active.getLine(i)?.translateToString(true) ?? '').join('\n');
+  try {
+    return (await until(() => screen().includes(text))) - started;
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
 async function firstFrame(bin: string, db: string, size: number, timings: string): Promise<number> {
   const tui = start(db, timings, bin);
   const shown = await until(() => tui.screen().includes(`READY ${size}`));
@@ -122,6 +165,7 @@ export async function benchTui(): Promise<void> {
   const builds = BASELINE ? [current, await baselineBuild(BASELINE)] : [current];
   try {
     const rows: Array<[string, string]> = [];
+    const floor = await inkFloor(dir);
     for (const size of SIZES) {
       const dbs = builds.map((_, b) => join(dir, `board-${size}-${b}.db`));
       for (const [b, build] of builds.entries()) {
@@ -133,8 +177,15 @@ export async function benchTui(): Promise<void> {
       }
       const timings = builds.map((_, b) => join(dir, `timings-${size}-${b}.txt`));
       const firsts: number[][] = builds.map(() => []);
-      // Interleaved: this build, the baseline, this build, …, so that a busy moment hits both.
-      for (let i = 0; i < STARTS; i++) for (const [b, build] of builds.entries()) firsts[b]!.push(await firstFrame(build.bin, dbs[b]!, size, timings[b]!));
+      const nodes: number[] = [];
+      const floors: number[] = [];
+      // Interleaved: this build, the baseline, this build, …, so that a busy moment hits both (and bare node and the floor, at 10,000).
+      for (let i = 0; i < STARTS; i++) {
+        for (const [b, build] of builds.entries()) firsts[b]!.push(await firstFrame(build.bin, dbs[b]!, size, timings[b]!));
+        if (size !== 10_000) continue;
+        nodes.push(timeProcess([process.execPath, '-e', '0']));
+        floors.push(await timeToScreen(floor, 'READY 0'));
+      }
       const after: Array<Omit<Figures, 'first'>> = [];
       for (const [b, build] of builds.entries()) after.push(await measure(build, dbs[b]!, size, timings[b]!, firsts[b]!));
       const figures: Figures[] = builds.map((_, b) => ({ first: median(firsts[b]!), ...after[b]! }));
@@ -144,6 +195,12 @@ export async function benchTui(): Promise<void> {
       rows.push([`${size.toLocaleString('en')} tasks: first frame`, `${now.first.toFixed(0)} ms${mark(now.first, TARGETS.firstFrameMs)}${ratio('first', 0)}`]);
       rows.push([`${size.toLocaleString('en')} tasks: frame after a change`, `${now.frame.toFixed(1)} ms${mark(now.frame, TARGETS.frameMs)}${ratio('frame', 1)}`]);
       rows.push([`${size.toLocaleString('en')} tasks: change to screen`, `${now.latency.toFixed(0)} ms${mark(now.latency, TARGETS.changeToScreenMs)}${ratio('latency', 0)}`]);
+      if (nodes.length === 0) continue;
+      const [node, ink] = [median(nodes), median(floors)];
+      rows.push(['node -e 0 (baseline)', `${node.toFixed(0)} ms`]);
+      rows.push(['floor: node + Ink and React, bundled, drawing one line', `${ink.toFixed(0)} ms: ${(ink / node).toFixed(2)}× node, the least any Ink board costs here`]);
+      rows.push([`${size.toLocaleString('en')} tasks: first frame ÷ node`, verdict(now.first / node, FIRST_FRAME_NODE_TARGET)]);
+      rows.push([`${size.toLocaleString('en')} tasks: first frame ÷ floor`, `${(now.first / ink).toFixed(2)}×: the board's own code, its reads and its first render`]);
     }
     report(`kanban tui in a pseudo-terminal (first frame: median of ${STARTS} starts; changes: median of ${CHANGES} inserts from another connection${BASELINE ? `; baseline ${BASELINE}` : ''})`, rows);
     await changeToScreenPostgres(dir);

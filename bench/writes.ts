@@ -5,7 +5,23 @@ import { fileURLToPath } from 'node:url';
 import { openStore } from '../src/store/db.js';
 import { claimTask } from '../src/store/lease.js';
 import { createTask } from '../src/store/tasks.js';
-import { medians, report } from './measure.js';
+import { floorCommand, medians, report, verdict } from './measure.js';
+
+/**
+ * The floor of a write: bare node opening the board with better-sqlite3 (WAL, a busy timeout) and
+ * committing one task and its event in one immediate transaction, as `kanban create` does, with none
+ * of kanban's code: checks, config, CLI.
+ */
+const WRITE_FLOOR = `const db = new Database(path);
+db.pragma('journal_mode = WAL');
+db.pragma('busy_timeout = 5000');
+const now = Date.now();
+const id = 't_' + require('node:crypto').randomBytes(4).toString('hex');
+db.transaction(() => {
+  db.prepare("INSERT INTO tasks (id, title, status, created_at, updated_at) VALUES (?, 'a new task', 'ready', ?, ?)").run(id, now, now);
+  db.prepare("INSERT INTO task_events (task_id, kind, payload, created_at) VALUES (?, 'created', '{}', ?)").run(id, now);
+}).immediate();
+db.close();`;
 
 /**
  * Issue 15's start-up goal for writes: `kanban create` and `kanban worker heartbeat` on a 100,000-task
@@ -44,20 +60,23 @@ export function benchWrites(): { create: number; heartbeat: number; flat: number
         createSmall: withEnv({}, [process.execPath, KANBAN, '--db', small.KANBAN_DB!, 'create', 'a new task']),
         createLarge: withEnv({}, [process.execPath, KANBAN, '--db', large.KANBAN_DB!, 'create', 'a new task']),
         heartbeat: withEnv(large, [process.execPath, KANBAN, 'worker', 'heartbeat']),
+        floor: withEnv({}, floorCommand(dir, 'write', large.KANBAN_DB!, WRITE_FLOOR)),
       },
       RUNS,
     );
     const create = result.createLarge! / result.node!;
     const heartbeat = result.heartbeat! / result.node!;
     const flat = result.createLarge! / result.createSmall!;
-    const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)}× (target ≤ ${target.toFixed(1)}×) ${ratio <= target ? 'ok' : 'OVER TARGET'}`;
     report(`writes on a ${SIZES[1]!.toLocaleString('en')}-task board (median of ${RUNS}, whole processes, interleaved)`, [
       ['node -e 0 (baseline)', `${result.node!.toFixed(1)} ms`],
       [`kanban create, ${SIZES[0]!.toLocaleString('en')} tasks`, `${result.createSmall!.toFixed(1)} ms`],
       [`kanban create, ${SIZES[1]!.toLocaleString('en')} tasks`, `${result.createLarge!.toFixed(1)} ms`],
       [`kanban worker heartbeat, ${SIZES[1]!.toLocaleString('en')} tasks`, `${result.heartbeat!.toFixed(1)} ms`],
+      ['floor: node + better-sqlite3, one task and event committed', `${result.floor!.toFixed(1)} ms`],
       ['create ÷ node', verdict(create, START_TARGET)],
       ['heartbeat ÷ node', verdict(heartbeat, START_TARGET)],
+      ['floor ÷ node', `${(result.floor! / result.node!).toFixed(2)}×: the least a write in its own process costs here`],
+      ['create ÷ floor', `${(result.createLarge! / result.floor!).toFixed(2)}×: what kanban's own code adds (the CLI, the checks at open, the bundle)`],
       [`create at ${SIZES[1]!.toLocaleString('en')} ÷ at ${SIZES[0]!.toLocaleString('en')}`, verdict(flat, FLAT_TARGET)],
     ]);
     return { create, heartbeat, flat };

@@ -75,8 +75,7 @@ const TASK_JSON = `json_object(${TASK_COLUMNS.map((c) => `'${c}', t.${c}`).join(
  * faster than building objects and stringifying them.
  */
 export function listTasksJson(store: Store, filter: ListFilter = {}): Buffer {
-  const { where, params, order } = listQuery(filter);
-  const sql = `SELECT CAST(${TASK_JSON} AS BLOB) FROM tasks t WHERE ${where} ${order}`;
+  const { sql, params } = listJsonQuery(filter);
   const rows = store.stmt(sql).pluck().all(...params) as Buffer[];
   if (rows.length === 0) return Buffer.from('[]');
   const parts: Buffer[] = [OPEN_ARRAY];
@@ -86,6 +85,12 @@ export function listTasksJson(store: Store, filter: ListFilter = {}): Buffer {
   }
   parts.push(CLOSE_ARRAY);
   return Buffer.concat(parts);
+}
+
+/** The query behind listTasksJson: one row per task, its JSON as bytes (bench/cli.ts runs it bare, as a floor). */
+export function listJsonQuery(filter: ListFilter = {}): { sql: string; params: unknown[] } {
+  const { where, params, order } = listQuery(filter);
+  return { sql: `SELECT CAST(${TASK_JSON} AS BLOB) FROM tasks t WHERE ${where} ${order}`, params };
 }
 
 const OPEN_ARRAY = Buffer.from('[\n');
