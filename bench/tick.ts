@@ -89,12 +89,15 @@ async function claimRates(dir: string): Promise<{ raw: number; rows: number; sto
   const commit = db.prepare('COMMIT');
   // The rows a claim writes, in bare SQL on the same schema (its indexes and triggers): a run, the task, an event; no reads, no checks.
   const rowsDb = bare('rows');
+  const insertRun = rowsDb.prepare("INSERT INTO task_runs (task_id, profile, status, claim_lock, started_at, lease_ms) VALUES (?, 'coder', 'running', 'lock', ?, 900000)");
+  const updateTask = rowsDb.prepare(
+    "UPDATE tasks SET status = 'running', claim_lock = 'lock', claim_expires = ?, current_run_id = ?, worker_pid = NULL, last_heartbeat_at = NULL, started_at = ?, updated_at = ? WHERE id = ?",
+  );
+  const insertEvent = rowsDb.prepare("INSERT INTO task_events (task_id, run_id, kind, payload, created_at) VALUES (?, ?, 'claimed', '{}', ?)");
   const claimRows = rowsDb.transaction((id: string, now: number) => {
-    const run = rowsDb.prepare("INSERT INTO task_runs (task_id, profile, status, claim_lock, started_at, lease_ms) VALUES (?, 'coder', 'running', 'lock', ?, 900000)").run(id, now);
-    rowsDb
-      .prepare("UPDATE tasks SET status = 'running', claim_lock = 'lock', claim_expires = ?, current_run_id = ?, worker_pid = NULL, last_heartbeat_at = NULL, started_at = ?, updated_at = ? WHERE id = ?")
-      .run(now + 900_000, run.lastInsertRowid, now, now, id);
-    rowsDb.prepare("INSERT INTO task_events (task_id, run_id, kind, payload, created_at) VALUES (?, ?, 'claimed', '{}', ?)").run(id, run.lastInsertRowid, now);
+    const run = insertRun.run(id, now);
+    updateTask.run(now + 900_000, run.lastInsertRowid, now, now, id);
+    insertEvent.run(id, run.lastInsertRowid, now);
   });
   const store = openStore(join(dir, 'store.db'));
   const port = SqliteBoard.open(join(dir, 'port.db'));
