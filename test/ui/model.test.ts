@@ -59,4 +59,28 @@ describe('the board model', () => {
     expect(quick.filters).toEqual(['w', 'wr', 'wri']);
     model.stop();
   });
+
+  it('on a board of a million tasks, a filter is read once the typing pauses from its first key (a filter walks every task)', async () => {
+    const clock = manualClock();
+    const store = testStore(clock);
+    for (const title of ['parse the logs', 'parse the config', 'write the docs']) createTask(store, { title });
+    const quick = slowViews(new SqliteBoard(store), 0, 'holding');
+    // The board as large as its counts say: a million done tasks (reads stay quick, so only the size decides).
+    const view = quick.board.windows.view;
+    quick.board.windows.view = async (query) => {
+      const read = await view(query);
+      return { ...read, counts: { ...read.counts, done: 1_000_000 } };
+    };
+    const model = await BoardModel.open(quick.board, clock, { perColumn: () => 5 });
+    const query = { statuses: ['ready' as const], cursors: {}, perColumn: 5, drawer: null };
+    quick.filters.length = 0;
+    for (const filter of ['w', 'wr', 'wri']) {
+      model.setQuery({ ...query, filter });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(quick.filters).toEqual([]); // nothing read while the keys come
+    await model.idle();
+    expect(quick.filters).toEqual(['wri']);
+    model.stop();
+  });
 });
