@@ -94,4 +94,29 @@ describe('query plans: cost that follows the work in flight', () => {
     for (const { plan } of walksOfTasks) expect(plan).toMatch(/^SEARCH tasks USING (COVERING )?INDEX \w+ \((status=\? AND )?\w+>\? AND \w+<\?\)$/);
     expect(plans.filter(({ plan }) => plan.includes('TEMP B-TREE'))).toEqual([]);
   });
+
+  it('a filter of 3 characters or more that matches few tasks reads them from the trigram index: no statement of the view walks the tasks or a column', async () => {
+    const clock = manualClock();
+    const store = testStore(clock);
+    const board = new SqliteBoard(store);
+    for (let i = 0; i < 300; i++) {
+      const { task } = createTask(store, { title: `task ${i}`, assignee: 'coder' });
+      if (i % 3 === 0) completeTask(store, task.id, 'done');
+    }
+    const followed = store.db.prepare("SELECT id FROM tasks WHERE title = 'task 171'").pluck().get() as string;
+    let counts: Record<string, number> = {};
+    const statements = await statementsOf(store, async () => {
+      const view = await board.windows.view({ statuses: BOARD_COLUMNS, cursors: { done: { id: followed, index: 0 }, ready: { id: followed, index: 0 } }, filter: 'task 17', perColumn: 20 });
+      counts = view.counts;
+    });
+    // task 17 and task 170–179: 11, of which 171, 174 and 177 are done.
+    expect(counts).toMatchObject({ ready: 8, done: 3 });
+    const plans = statements.filter((sql) => /\bFROM tasks\b/.test(sql)).map((sql) => ({ sql, plan: planSteps(store, sql).join(' | ') }));
+    const filtered = plans.filter(({ sql }) => sql.includes('json_each'));
+    expect(filtered.length).toBeGreaterThanOrEqual(3); // the counts, a window, a position
+    for (const { sql, plan } of filtered) {
+      expect({ sql, plan }).toMatchObject({ plan: expect.stringMatching(/SEARCH t USING INTEGER PRIMARY KEY \(rowid=\?\)/) });
+      expect({ sql, plan }).not.toMatchObject({ plan: expect.stringMatching(/SCAN t\b|USING (COVERING )?INDEX tasks_/) });
+    }
+  });
 });

@@ -261,3 +261,19 @@ describe('listTasksJson', () => {
     }
   });
 });
+
+describe("the board's filter index", () => {
+  it('follows a task as it is created, retitled and reassigned: a filter finds it by what it is now, never by what it was', async () => {
+    const { columnCounts } = await import('../../../src/store/board.js');
+    const store = testStore(manualClock());
+    const { task } = createTask(store, { title: 'parse the logs', assignee: 'coder' });
+    const matches = (filter: string) => columnCounts(store, filter).ready;
+    expect([matches('the logs'), matches('coder'), matches(task.id.slice(2))]).toEqual([1, 1, 1]);
+    editTask(store, task.id, { title: 'write the docs', assignee: 'reviewer' });
+    expect([matches('the logs'), matches('coder'), matches('the docs'), matches('viewer')]).toEqual([0, 0, 1, 1]);
+    editTask(store, task.id, { assignee: null });
+    expect([matches('viewer'), matches('the docs')]).toEqual([0, 1]);
+    // FTS5's own check of the index against its table (it throws where they disagree).
+    expect(() => store.db.prepare("INSERT INTO tasks_text (tasks_text, rank) VALUES ('integrity-check', 1)").run()).not.toThrow();
+  });
+});
