@@ -4,11 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { busyBackoff, WAIT_POLL_MAX_MS, WriteTurns } from '../../src/store/turns.js';
 import { tempDir } from '../helpers/board.js';
 
-/** Whether `promise` is still pending once the event loop has turned (a pause is a timer; no pause settles in microtasks). */
+/**
+ * Whether `promise` is still pending once the microtasks have run: a pause is a timer, which cannot
+ * fire before the event loop turns; no pause settles in microtasks. (Waiting for a turn of the loop
+ * instead let a machine stalled past the pause's 12 ms fire its timer first, and the test failed.)
+ */
 async function pending(promise: Promise<unknown>): Promise<boolean> {
   let settled = false;
   void promise.then(() => (settled = true));
-  await new Promise((resolve) => setImmediate(resolve));
+  for (let i = 0; i < 20; i++) await Promise.resolve();
   return !settled;
 }
 
