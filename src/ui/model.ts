@@ -67,6 +67,8 @@ export class BoardModel {
   private readPending: 'none' | 'reading' | 'again' = 'none';
   /** How long the last view read took (ms). */
   private lastReadMs = 0;
+  /** The board's tasks, as the last read without a filter counted them (a filtered read counts only its matches). */
+  private boardTasks: number;
   /** A filter read waiting for the typing to pause. */
   private settling: NodeJS.Timeout | undefined;
 
@@ -90,6 +92,7 @@ export class BoardModel {
   ) {
     this.query = query;
     this.current = first;
+    this.boardTasks = taskCount(first.board); // the first read has no filter
     this.pinCursors(first.board);
   }
 
@@ -115,8 +118,7 @@ export class BoardModel {
 
   /** Whether a filtered read holds the screen: the last read did, or the board is large enough that it will. */
   private filterReadsSlow(): boolean {
-    const tasks = Object.values(this.current.board.counts).reduce((sum, count) => sum + count, 0);
-    return this.lastReadMs >= SLOW_READ_MS || tasks >= LARGE_BOARD_TASKS;
+    return this.lastReadMs >= SLOW_READ_MS || this.boardTasks >= LARGE_BOARD_TASKS;
   }
 
   /** Reads the query as it is once no key has changed it for FILTER_SETTLE_MS (each key restarts the wait). */
@@ -149,6 +151,7 @@ export class BoardModel {
       .then(
         ([board, detail]) => {
           this.lastReadMs = performance.now() - started;
+          if (query.filter === '') this.boardTasks = taskCount(board);
           this.current = { ...this.current, board, detail };
           this.pinCursors(board);
           this.emit();
@@ -333,4 +336,9 @@ export class BoardModel {
 /** The drawer's task, or null (none open, or it is gone, or a busy moment: the drawer says so and closes). */
 function readDetail(board: BoardStore, drawer: string | null): Promise<TaskDetail | null> {
   return drawer === null ? Promise.resolve(null) : board.tasks.show(drawer).catch(() => null);
+}
+
+/** Every task a view counted, in every status. */
+function taskCount(view: BoardView): number {
+  return Object.values(view.counts).reduce((sum, count) => sum + count, 0);
 }
