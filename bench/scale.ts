@@ -1,5 +1,3 @@
-import xterm from '@xterm/headless';
-import * as pty from 'node-pty';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +10,7 @@ import { openStore } from '../src/store/db.js';
 import { SqliteBoard } from '../src/store/sqlite-board.js';
 import { createTask } from '../src/store/tasks.js';
 import { median, medians, report } from './measure.js';
-
-// CommonJS: its named exports are not visible to Node's ESM loader.
-const { Terminal } = xterm;
+import { spawnScreen } from './screen.js';
 
 /**
  * Issue 15's scaling table: the same work in flight (OPEN tasks: ready, todo, blocked, in review) on
@@ -120,44 +116,33 @@ interface Session {
 
 /** The board in a pseudo-terminal: its first frame, then (on a board with history) DONE scrolled to its end, then a filter typed. */
 async function boardSession(path: string, history: { matches: number } | null): Promise<Session> {
-  const term = new Terminal({ cols: 160, rows: 40, allowProposedApi: true });
-  const started = performance.now();
-  const child = pty.spawn(process.execPath, [KANBAN, '--db', path, 'tui', '--no-dispatch'], { cols: 160, rows: 40, env: process.env as Record<string, string> });
-  child.onData((data) => term.write(data));
-  const exited = new Promise<void>((resolve) => child.onExit(() => resolve()));
-  const screen = () => Array.from({ length: term.rows }, (_, i) => term.buffer.active.getLine(i)?.translateToString(true) ?? '').join('\n');
-  /** ms until the screen shows `pattern` (the deadline is the machine's, generous). */
+  const board = spawnScreen([process.execPath, KANBAN, '--db', path, 'tui', '--no-dispatch']);
+  /** ms from now until the screen shows `pattern`. */
   const until = async (pattern: RegExp, what: string): Promise<number> => {
     const from = performance.now();
-    while (!pattern.test(screen())) {
-      if (performance.now() - from > 120_000) throw new Error(`no ${what} after 120 s: ${screen()}`);
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-    return performance.now() - from;
+    return (await board.waitFor(pattern, what)) - from;
   };
   try {
-    await until(/READY \d+/, 'first frame');
-    const ms = performance.now() - started;
-    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+    const ms = (await board.waitFor(/READY \d+/, 'first frame')) - board.started;
+    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${board.pid}/status`, 'utf8'));
     let scrollMs: number | null = null;
     let filterMs: number | null = null;
     if (history) {
-      child.write('l'.repeat(BOARD_COLUMNS.length)); // to DONE, the last column
+      board.write('l'.repeat(BOARD_COLUMNS.length)); // to DONE, the last column
       await until(/DONE \d+/, 'DONE');
       await new Promise((resolve) => setTimeout(resolve, 300));
       const scrolled = until(/Finished task 1(?!\d)/, 'end of DONE'); // the oldest done task: 0 is archived
-      child.write('G');
+      board.write('G');
       scrollMs = await scrolled;
-      child.write('g/');
+      board.write('g/');
       await until(/filter \(id, title or assignee/, 'filter prompt');
       const filtered = until(new RegExp(`DONE ${history.matches}(?!\\d)`), 'filtered DONE');
-      child.write(FILTER);
+      board.write(FILTER);
       filterMs = await filtered;
     }
     return { ms, rssMb: rss ? Number(rss[1]) / 1024 : NaN, scrollMs, filterMs };
   } finally {
-    child.write('\x1bq');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3000)).then(() => child.kill('SIGKILL'))]);
+    await board.stop('\x1bq');
   }
 }
 

@@ -1,9 +1,3 @@
-import xterm from '@xterm/headless';
-import * as pty from 'node-pty';
-
-// CommonJS: its named exports are not visible to Node's ESM loader.
-const { Terminal } = xterm;
-type Terminal = InstanceType<typeof Terminal>;
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,6 +8,7 @@ import * as tasks from '../src/store/tasks.js';
 import { build } from 'esbuild';
 import { median, percentile, report, timeProcess, verdict } from './measure.js';
 import { benchPostgres } from './postgres.js';
+import { spawnScreen, type BenchScreen } from './screen.js';
 
 /** KANBAN_BENCH_SIZES=10000 KANBAN_BENCH_STARTS=15: one size, more starts (to tell a small difference from noise). */
 const SIZES = process.env.KANBAN_BENCH_SIZES ? process.env.KANBAN_BENCH_SIZES.split(',').map(Number) : [100, 1_000, 10_000];
@@ -33,40 +28,9 @@ const KANBAN = fileURLToPath(new URL('../bin/kanban.js', import.meta.url));
 const BASELINE = process.env.KANBAN_BENCH_BASELINE;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Running {
-  screen: () => string;
-  stop: () => Promise<void>;
-  started: number;
-}
-
 /** `kanban tui --no-dispatch` on a board, in a real pseudo-terminal read by a headless xterm. */
-function start(db: string, timings: string, bin = KANBAN, env: Record<string, string> = {}): Running {
-  const term = new Terminal({ cols: 160, rows: 40, allowProposedApi: true });
-  const started = performance.now();
-  const child = pty.spawn(process.execPath, [bin, '--db', db, 'tui', '--no-dispatch'], {
-    cols: 160,
-    rows: 40,
-    env: { ...process.env, KANBAN_TUI_TIMINGS: timings, ...env } as Record<string, string>,
-  });
-  child.onData((data) => term.write(data));
-  const exited = new Promise<void>((resolve) => child.onExit(() => resolve()));
-  return {
-    started,
-    screen: () => Array.from({ length: term.rows }, (_, i) => term.buffer.active.getLine(i)?.translateToString(true) ?? '').join('\n'),
-    stop: async () => {
-      child.write('q');
-      await Promise.race([exited, sleep(3000).then(() => child.kill('SIGKILL'))]);
-    },
-  };
-}
-
-async function until(check: () => boolean, timeoutMs = 20_000): Promise<number> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error('timed out');
-    await sleep(2);
-  }
-  return performance.now();
+function start(db: string, timings: string, bin = KANBAN, env: Record<string, string> = {}): BenchScreen {
+  return spawnScreen([process.execPath, bin, '--db', db, 'tui', '--no-dispatch'], { KANBAN_TUI_TIMINGS: timings, ...env });
 }
 
 /** A build to measure: its CLI, and its own store (a baseline's board must have the baseline's schema). */
@@ -92,7 +56,7 @@ interface Figures {
 /** One build on one board: first frames (median of STARTS), then CHANGES inserts from another connection. */
 async function measure(build: Build, path: string, size: number, timings: string, firstFrames: number[]): Promise<Omit<Figures, 'first'>> {
   const tui = start(path, timings, build.bin);
-  await until(() => tui.screen().includes(`READY ${size}`));
+  await tui.waitFor(`READY ${size}`);
   writeFileSync(timings, '');
   const store = build.openStore(path);
   const latencies: number[] = [];
@@ -101,11 +65,11 @@ async function measure(build: Build, path: string, size: number, timings: string
       const title = `New ${i} ok ${performance.now().toFixed(0)}`; // short, and new on every board
       build.createTask(store, { title, priority: 100_000 + firstFrames.length * CHANGES + i }); // on top of READY: in view
       const committed = performance.now();
-      latencies.push((await until(() => tui.screen().includes(title))) - committed);
+      latencies.push((await tui.waitFor(title)) - committed);
       await sleep(50);
     }
   } finally {
-    await tui.stop();
+    await tui.stop('q');
     store.close();
   }
   const frames = readFileSync(timings, 'utf8').split('\n').filter(Boolean).map(Number);
@@ -139,24 +103,18 @@ async function inkFloor(dir: string): Promise<string[]> {
 
 /** From start to `text` on the screen of a 160×40 pseudo-terminal, ms. */
 async function timeToScreen(argv: readonly string[], text: string): Promise<number> {
-  const term = new Terminal({ cols: 160, rows: 40, allowProposedApi: true });
-  const started = performance.now();
-  const child = pty.spawn(argv[0]!, argv.slice(1), { cols: 160, rows: 40, env: process.env as Record<string, string> });
-  child.onData((data) => term.write(data));
-  const exited = new Promise<void>((resolve) => child.onExit(() => resolve()));
-  const screen = () => Array.from({ length: term.rows }, (_, i) => term.buffer.active.getLine(i)?.translateToString(true) ?? '').join('\n');
+  const program = spawnScreen(argv);
   try {
-    return (await until(() => screen().includes(text))) - started;
+    return (await program.waitFor(text)) - program.started;
   } finally {
-    child.kill('SIGKILL');
-    await exited;
+    await program.stop();
   }
 }
 
 async function firstFrame(bin: string, db: string, size: number, timings: string): Promise<number> {
   const tui = start(db, timings, bin);
-  const shown = await until(() => tui.screen().includes(`READY ${size}`));
-  await tui.stop();
+  const shown = await tui.waitFor(`READY ${size}`);
+  await tui.stop('q');
   return shown - tui.started;
 }
 
@@ -228,13 +186,13 @@ async function changeToScreenPostgres(dir: string): Promise<void> {
   });
   const database = await server.database('tui');
   const board = await PgBoard.open(database.url);
-  const tuis: Running[] = [];
+  const tuis: BenchScreen[] = [];
   try {
     await board.transitions.createMany(Array.from({ length: PG_SIZE }, (_, i) => ({ input: { title: `Task ${i}: something to do`, assignee: 'coder', priority: i % 5 }, label: `task ${i}` })));
     const timings = { sqlite: join(dir, 'timings-pg-sqlite.txt'), postgres: join(dir, 'timings-pg-postgres.txt') };
     // A server board's logs and workspaces live under $KANBAN_HOME: this run's folder, not the user's.
     tuis.push(start(sqlitePath, timings.sqlite), start(database.url, timings.postgres, KANBAN, { KANBAN_HOME: join(dir, 'home') }));
-    for (const tui of tuis) await until(() => tui.screen().includes(`READY ${PG_SIZE}`));
+    for (const tui of tuis) await tui.waitFor(`READY ${PG_SIZE}`);
     await sleep(1_000); // the watches up: chokidar loaded, LISTEN issued
     for (const file of Object.values(timings)) writeFileSync(file, '');
     const latencies = { sqlite: [] as number[], postgres: [] as number[] };
@@ -245,7 +203,7 @@ async function changeToScreenPostgres(dir: string): Promise<void> {
         if (side === 'sqlite') tasks.createTask(store, input);
         else await board.transitions.create(input);
         const committed = performance.now();
-        latencies[side].push((await until(() => tuis[side === 'sqlite' ? 0 : 1]!.screen().includes(title))) - committed);
+        latencies[side].push((await tuis[side === 'sqlite' ? 0 : 1]!.waitFor(title)) - committed);
         await sleep(50 + Math.random() * 50);
       }
     }
@@ -260,7 +218,7 @@ async function changeToScreenPostgres(dir: string): Promise<void> {
       ['PostgreSQL: frame after a change', `median ${median(pgFrames).toFixed(1)} ms · p95 ${percentile(pgFrames, 0.95).toFixed(1)} ms · ${ratio(pgFrames, sqliteFrames)}`],
     ]);
   } finally {
-    for (const tui of tuis) await tui.stop();
+    for (const tui of tuis) await tui.stop('q');
     store.close();
     await board.close();
     await server.stop();
