@@ -49,7 +49,7 @@ export function report(title: string, rows: Array<[string, string]>): void {
 
 /** A ratio against its ceiling: `1.23× (target ≤ 1.5×) ok`, or OVER TARGET. */
 export function verdict(ratio: number, target: number): string {
-  return `${ratio.toFixed(2)}× (target ≤ ${target.toFixed(1)}×) ${ratio <= target ? 'ok' : 'OVER TARGET'}`;
+  return `${ratio.toFixed(2)}× (target ≤ ${target}×) ${ratio <= target ? 'ok' : 'OVER TARGET'}`;
 }
 
 /**

@@ -9,7 +9,7 @@ import { resolveSettings } from '../src/settings.js';
 import { openStore } from '../src/store/db.js';
 import { SqliteBoard } from '../src/store/sqlite-board.js';
 import { createTask } from '../src/store/tasks.js';
-import { median, medians, report } from './measure.js';
+import { median, medians, report, verdict } from './measure.js';
 import { spawnScreen } from './screen.js';
 
 /**
@@ -190,7 +190,7 @@ export async function benchScale(): Promise<void> {
       const cell = (v: number) => (Number.isNaN(v) ? '—' : `${v.toFixed(v < 10 ? 1 : 0)} ${unit}`);
       const cells = SIZES.map((size) => cell(value(size)).padStart(10)).join('');
       const ratio = value(largest) / value(reference);
-      rows.push([label, `${cells}   ${flat ? `${ratio.toFixed(2)}× (target ≤ ${FLAT_TARGET}×) ${ratio <= FLAT_TARGET ? 'ok' : 'OVER TARGET'}` : ''}`]);
+      rows.push([label, `${cells}   ${flat ? verdict(ratio, FLAT_TARGET) : ''}`]);
     };
     line('dry-run tick (in process, median of 15)', (size) => ticks[size]!);
     line('kanban list --status ready --json', (size) => times[`ready ${size}`]!);
@@ -207,7 +207,7 @@ export async function benchScale(): Promise<void> {
       const frame = frames[Number(size)];
       if (!frame) continue;
       const ratio = median(frame) / node;
-      rows.push([`first frame at ${Number(size).toLocaleString('en')} ÷ node`, `${ratio.toFixed(2)}× (target ≤ ${target}×) ${ratio <= target ? 'ok' : 'OVER TARGET'}`]);
+      rows.push([`first frame at ${Number(size).toLocaleString('en')} ÷ node`, verdict(ratio, target)]);
     }
     const memory = median(rss[largest]!);
     rows.push([`the board's memory at ${largest.toLocaleString('en')} tasks`, `${memory.toFixed(0)} MB (target < ${RSS_TARGET_MB} MB) ${memory < RSS_TARGET_MB ? 'ok' : 'OVER TARGET'}`]);
