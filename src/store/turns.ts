@@ -22,6 +22,14 @@ const COURTESY_MS = 12;
 /** A waiter says so at most this often. */
 const MARK_EVERY_MS = 5;
 
+/** The two clocks turns are timed by: a monotonic one for streaks, and the wall clock the mark's mtime is written in. */
+export interface TurnClock {
+  monotonic(): number;
+  wall(): number;
+}
+
+const realClock: TurnClock = { monotonic: () => performance.now(), wall: () => Date.now() };
+
 export class WriteTurns {
   private lastWriteEnd = -Infinity;
   private streakStart = 0;
@@ -29,30 +37,33 @@ export class WriteTurns {
   private markedAt = -Infinity;
 
   /** `mark`: the file waiters touch (null: a board in memory, which no other process shares). */
-  constructor(private readonly mark: string | null) {}
+  constructor(
+    private readonly mark: string | null,
+    private readonly clock: TurnClock = realClock,
+  ) {}
 
   /** Before a write: a writer on a streak that kept another waiting leaves it a turn. */
   async before(): Promise<void> {
     if (this.mark === null) return;
-    const now = performance.now();
+    const now = this.clock.monotonic();
     if (now - this.lastWriteEnd > STREAK_GAP_MS) {
       this.streakStart = now;
       return;
     }
     if (now - this.streakStart < STREAK_MS || !this.othersWaitedSince(this.streakStart)) return;
     await new Promise((resolve) => setTimeout(resolve, COURTESY_MS));
-    this.streakStart = performance.now();
+    this.streakStart = this.clock.monotonic();
   }
 
   /** A write committed (or failed) just now. */
   after(): void {
-    this.lastWriteEnd = performance.now();
+    this.lastWriteEnd = this.clock.monotonic();
   }
 
   /** This process met the board busy: it says so (best effort: a read-only or full disk just goes without). */
   waited(): void {
     if (this.mark === null) return;
-    const now = Date.now();
+    const now = this.clock.wall();
     if (now - this.markedAt < MARK_EVERY_MS) return;
     try {
       const fd = openSync(this.mark, 'a');
@@ -75,7 +86,7 @@ export class WriteTurns {
       return false;
     }
     if (touched === undefined || Math.abs(touched - this.markedAt) < 1) return false;
-    return touched >= Date.now() - (performance.now() - since);
+    return touched >= this.clock.wall() - (this.clock.monotonic() - since);
   }
 }
 

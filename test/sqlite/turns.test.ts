@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { busyBackoff, WAIT_POLL_MAX_MS, WriteTurns } from '../../src/store/turns.js';
+import { busyBackoff, type TurnClock, WAIT_POLL_MAX_MS, WriteTurns } from '../../src/store/turns.js';
 import { tempDir } from '../helpers/board.js';
 
 /**
  * Whether `promise` is still pending once the microtasks have run: a pause is a timer, which cannot
- * fire before the event loop turns; no pause settles in microtasks. (Waiting for a turn of the loop
- * instead let a machine stalled past the pause's 12 ms fire its timer first, and the test failed.)
+ * fire before the event loop turns; no pause settles in microtasks.
  */
 async function pending(promise: Promise<unknown>): Promise<boolean> {
   let settled = false;
@@ -16,52 +15,90 @@ async function pending(promise: Promise<unknown>): Promise<boolean> {
   return !settled;
 }
 
-/** Writes back to back (no gap between one's end and the next's start) for `ms`. */
-async function streak(turns: WriteTurns, ms: number): Promise<void> {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    await turns.before();
+/**
+ * A clock the test moves by hand, shared by every connection of a test. (On the real clock a loaded
+ * machine that stalled for more than the 2 ms gap between two writes broke the streak, and the
+ * test failed in CI.)
+ */
+function handClock(): TurnClock & { advance(ms: number): void } {
+  let monotonic = 1_000;
+  const wallAtZero = Date.UTC(2026, 11, 2);
+  return {
+    monotonic: () => monotonic,
+    wall: () => wallAtZero + monotonic,
+    advance: (ms) => (monotonic += ms),
+  };
+}
+
+type HandClock = ReturnType<typeof handClock>;
+
+/**
+ * `ms` writes back to back on the hand clock, each taking 1 ms and starting as the last one ends;
+ * returns how many of them paused first.
+ */
+async function streak(turns: WriteTurns, clock: HandClock, ms: number): Promise<number> {
+  let pauses = 0;
+  for (let i = 0; i < ms; i++) {
+    const before = turns.before();
+    if (await pending(before)) pauses++;
+    await before;
+    clock.advance(1);
     turns.after();
   }
+  return pauses;
 }
 
 describe('fair turns at the write lock (store/turns.ts)', () => {
   it('a writer alone never pauses, however long it writes back to back', async () => {
     const mark = join(tempDir(), 'board.db-wait');
-    const turns = new WriteTurns(mark);
-    await streak(turns, 60);
-    expect(await pending(turns.before())).toBe(false);
+    const clock = handClock();
+    const turns = new WriteTurns(mark, clock);
+    expect(await streak(turns, clock, 60)).toBe(0);
     expect(existsSync(mark)).toBe(false);
   });
 
   it('one writing back to back while another process waits leaves it a turn, once, then writes on', async () => {
     const mark = join(tempDir(), 'board.db-wait');
-    const writer = new WriteTurns(mark);
-    const waiter = new WriteTurns(mark); // another process's connection to the same board
-    await streak(writer, 5);
+    const clock = handClock();
+    const writer = new WriteTurns(mark, clock);
+    const waiter = new WriteTurns(mark, clock); // another process's connection to the same board
+    expect(await streak(writer, clock, 5)).toBe(0);
     waiter.waited();
     expect(existsSync(mark)).toBe(true);
-    await busyFor(writer, 25);
+    expect(await streak(writer, clock, 15)).toBe(0); // 20 ms into the streak after this
     const paused = writer.before();
     expect(await pending(paused)).toBe(true);
     await paused;
     writer.after();
-    expect(await pending(writer.before())).toBe(false); // a new streak: no second pause for the same wait
+    expect(await streak(writer, clock, 60)).toBe(0); // a new streak: no second pause for the same wait
+  });
+
+  it('a gap between two writes ends the streak', async () => {
+    const mark = join(tempDir(), 'board.db-wait');
+    const clock = handClock();
+    const writer = new WriteTurns(mark, clock);
+    const waiter = new WriteTurns(mark, clock);
+    expect(await streak(writer, clock, 15)).toBe(0);
+    clock.advance(3);
+    expect(await streak(writer, clock, 5)).toBe(0);
+    waiter.waited();
+    expect(await streak(writer, clock, 10)).toBe(0); // never 20 ms back to back
+    expect(await streak(writer, clock, 10)).toBe(1); // and then it is
   });
 
   it('its own wait is not another process waiting', async () => {
     const mark = join(tempDir(), 'board.db-wait');
-    const writer = new WriteTurns(mark);
+    const clock = handClock();
+    const writer = new WriteTurns(mark, clock);
     writer.waited();
-    await busyFor(writer, 25);
-    expect(await pending(writer.before())).toBe(false);
+    expect(await streak(writer, clock, 60)).toBe(0);
   });
 
   it('a board in memory has no turns to take', async () => {
-    const turns = new WriteTurns(null);
+    const clock = handClock();
+    const turns = new WriteTurns(null, clock);
     turns.waited();
-    await busyFor(turns, 25);
-    expect(await pending(turns.before())).toBe(false);
+    expect(await streak(turns, clock, 60)).toBe(0);
   });
 
   it('a waiter sleeps a growing, jittered while between tries, never longer than the turn a writer leaves it', () => {
@@ -75,13 +112,3 @@ describe('fair turns at the write lock (store/turns.ts)', () => {
     }
   });
 });
-
-/** Writes ending back to back for `ms` (their starts are not asked about: the streak they make is what matters). */
-async function busyFor(turns: WriteTurns, ms: number): Promise<void> {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    turns.after();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  turns.after();
-}
