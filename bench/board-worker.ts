@@ -1,7 +1,9 @@
 // A process of its own for bench/claims.ts and bench/watch.ts (forked by bench/workers.ts): it opens
 // the board it is told to through the port, as a dispatcher or a CLI command would, and on the
 // parent's word claims ready tasks until none is left, or makes one change.
-import { errorMessage, Refused } from '../src/errors.js';
+import { errorMessage } from '../src/errors.js';
+import type { TaskRow } from '../src/core/types.js';
+import type { ClaimCandidate } from '../src/port/types.js';
 import type { BoardStore } from '../src/port/board.js';
 import { openBoard } from '../src/port/open.js';
 import type { ToWorker, FromWorker } from './workers.js';
@@ -16,24 +18,32 @@ const epochNow = () => performance.timeOrigin + performance.now();
 
 /**
  * The dispatcher's spawn step (src/dispatcher/steps/spawn.ts), reduced to the claim: the ready
- * queue by priority, then each task claimed in turn, `Refused` meaning another claimer got it first;
- * the queue read again until it is empty.
+ * queue by priority, then the first of what is left of it claimed, over and over (claimFirst passes
+ * over the tasks another claimer took first, counted as lost); the queue read again until it is empty.
  */
 async function claimAll(): Promise<void> {
-  const options = { profile: null, leaseMs: 60_000, ...(caps && { caps: { board: 1_000_000 } }) };
+  const options = { leaseMs: 60_000 };
+  const candidate = (task: TaskRow): ClaimCandidate => ({ taskId: task.id, profile: null, ...(caps && { caps: { board: 1_000_000 } }) });
   let claimed = 0;
-  let refused = 0;
+  let lost = 0;
   let atCap = 0;
   const errors: string[] = [];
   const started = performance.now();
   let last = started;
   let longestGapMs = 0;
   for (;;) {
-    const queue = await board!.dispatch.readyQueue(batch);
-    if (queue.length === 0) break;
-    for (const task of queue) {
+    let window = (await board!.dispatch.readyQueue(batch)).map(candidate);
+    if (window.length === 0) break;
+    while (window.length > 0) {
       try {
-        const result = await board!.lease.claim(task.id, options);
+        const result = await board!.lease.claimFirst(window, options);
+        if (!result) {
+          lost += window.length;
+          break;
+        }
+        const at = window.findIndex((c) => c.taskId === result.task.id);
+        lost += at;
+        window = window.slice(at + 1);
         if (!result.claimed) {
           atCap++;
           continue;
@@ -43,14 +53,14 @@ async function claimAll(): Promise<void> {
         longestGapMs = Math.max(longestGapMs, now - last);
         last = now;
       } catch (err) {
-        if (err instanceof Refused) refused++;
-        else errors.push(errorMessage(err));
+        errors.push(errorMessage(err));
+        break;
       }
     }
   }
   const ended = performance.now();
   longestGapMs = Math.max(longestGapMs, ended - last); // a claimer that never got one waited all along
-  send({ type: 'done', claimed, refused, atCap, errors, longestGapMs, ms: ended - started });
+  send({ type: 'done', claimed, lost, atCap, errors, longestGapMs, ms: ended - started });
 }
 
 process.on('message', (message: ToWorker) => {

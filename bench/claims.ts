@@ -25,7 +25,7 @@ interface Sample {
   rate: number;
   /** Each claimer's share of the claims, largest first. */
   shares: number[];
-  refusedPerClaim: number;
+  lostPerClaim: number;
   longestGapMs: number;
   errors: string[];
 }
@@ -61,7 +61,7 @@ async function claimRound(claimers: BoardWorker[], location: string, pool: numbe
   return {
     rate: claimed / (elapsed / 1000),
     shares: reports.map((r) => r.claimed / claimed).sort((a, b) => b - a),
-    refusedPerClaim: reports.reduce((sum, r) => sum + r.refused, 0) / claimed,
+    lostPerClaim: reports.reduce((sum, r) => sum + r.lost, 0) / claimed,
     longestGapMs: Math.max(...reports.map((r) => r.longestGapMs)),
     errors,
   };
@@ -133,7 +133,7 @@ export async function benchClaims(): Promise<void> {
     rows.push([`caps' cost, ${label(count)}`, `with caps / without: ${backends.map(cost).join(' · ')}`]);
   }
   report(
-    `claims/s through the port: ${POOL.toLocaleString('en')} ready tasks, ${CLAIMERS.join(', ')} claimers each its own process (readyQueue(${BATCH}), then claim each; median of ${ROUNDS} interleaved rounds)` +
+    `claims/s through the port: ${POOL.toLocaleString('en')} ready tasks, ${CLAIMERS.join(', ')} claimers each its own process (readyQueue(${BATCH}), then the first of what is left of it claimed, claimFirst, until none is; median of ${ROUNDS} interleaved rounds)` +
       `\n  with caps: { board: 1,000,000 } as the dispatcher passes them (PostgreSQL: a board-wide advisory lock per claim); no caps: caps omitted;` +
       `\n  claimed tasks stay running, so the running count a capped claim reads grows to ${POOL.toLocaleString('en')} (a real board holds at most max_in_progress)` +
       `\n  SQLite: WAL, synchronous=FULL, on ${tmpdir()}; PostgreSQL: ${server ? server.source : `skipped: ${(pg as { skipped: string }).skipped}`}`,
@@ -148,7 +148,7 @@ export async function benchClaims(): Promise<void> {
         const byRank = Array.from({ length: count }, (_, rank) => median(runs.map((s) => s.shares[rank]!)));
         fairness.push([
           `${backend === 'sqlite' ? 'SQLite    ' : 'PostgreSQL'} ${label(count)}, ${mode === 'caps' ? 'with caps' : 'no caps  '}`,
-          `shares ${byRank.map(percent).join(' / ')} · refused ${median(runs.map((s) => s.refusedPerClaim)).toFixed(2)} per claim · longest wait for a claim ${ms(median(runs.map((s) => s.longestGapMs)))}` +
+          `shares ${byRank.map(percent).join(' / ')} · lost to another ${median(runs.map((s) => s.lostPerClaim)).toFixed(2)} per claim · longest wait for a claim ${ms(median(runs.map((s) => s.longestGapMs)))}` +
             (count === FAIR_CLAIMERS ? ` · least share ${percent(byRank.at(-1)!)} (target ≥ ${percent(FAIR_LEAST_SHARE)}) ${byRank.at(-1)! >= FAIR_LEAST_SHARE ? 'ok' : 'UNFAIR'}` : ''),
         ]);
       }

@@ -12,8 +12,8 @@ export type ToWorker =
 export interface ClaimReport {
   type: 'done';
   claimed: number;
-  /** Claims answered `Refused`: another claimer had the task first. */
-  refused: number;
+  /** Tasks another claimer had first: passed over by claimFirst. */
+  lost: number;
   /** Claims refused at a cap (none expected: the bench's cap is far above the pool). */
   atCap: number;
   /** Anything else a claim or a read threw (none expected). */

@@ -43,6 +43,16 @@ export function claimRefusal(task: { id: string; status: Status; claim_lock: str
   return null;
 }
 
+/**
+ * Why a claim passes a candidate over: it cannot be claimed as it is, or it was to get the default
+ * assignee and someone assigned it meanwhile (its run would be the wrong profile's); null: it may be claimed.
+ */
+export function candidateRefusal(task: { id: string; status: Status; claim_lock: string | null; assignee: string | null }, candidate: { assign?: boolean }): string | null {
+  const refusal = claimRefusal(task);
+  if (refusal !== null || !candidate.assign || task.assignee === null) return refusal;
+  return `cannot claim ${task.id} for the default assignee: it is assigned to ${task.assignee} now`;
+}
+
 /** A claim that lost to another: the task was claimed (or is being changed) by someone else first. */
 export function claimedFirst(taskId: string): string {
   return `cannot claim ${taskId}: it was claimed first`;

@@ -11,12 +11,12 @@ import { addComment, commentsForTask } from './comments.js';
 import { loadTaskContext } from './context.js';
 import { takeEvents } from './cursors.js';
 import { loadBoardFacts } from './diagnostics.js';
-import { assignDefault, cooldownOf, dueSchedules, endedRunsWithWorkers, lastRun, noteRespawnGuarded, openRuns, promotableTodos, promoteReady, readyQueue, reclaimGhost, recoverableBlocked, recoverBlocked, releaseSchedule, runningCounts, runningTasks } from './dispatch.js';
+import { cooldownOf, dueSchedules, endedRunsWithWorkers, lastRun, noteRespawnGuarded, openRuns, promotableTodos, promoteReady, readyQueue, reclaimGhost, recoverableBlocked, recoverBlocked, releaseSchedule, runningCounts, runningTasks } from './dispatch.js';
 import { pgCoreError } from './errors.js';
 import { listHosts, seeHost } from './hosts.js';
 import { logsSince, logsTail, shipLog } from './logs.js';
 import { eventsAfter, eventsForTask, recentEvents, recordEvent } from './events.js';
-import { attachSupervisor, blockRun, checkOwnership, claimTask, commentFromRun, completeRun, createFromRun, extendClaim, heartbeat, renewLease, recordExit, recordFailedRun, recordSpawn, releaseRun, reviewRun } from './lease.js';
+import { attachSupervisor, blockRun, checkOwnership, claimFirst, claimTask, commentFromRun, completeRun, createFromRun, extendClaim, heartbeat, renewLease, recordExit, recordFailedRun, recordSpawn, releaseRun, reviewRun } from './lease.js';
 import { approveTask, archiveTask, blockTask, completeTask, promoteTask, reopenTask, requestChanges, scheduleTask, stopAndBlock, unblockTask } from './lifecycle.js';
 import { linkTasks, unlinkTasks } from './links.js';
 import { childIds, parentIds, toTask, unfinishedParents } from './rows.js';
@@ -209,6 +209,7 @@ export class PgBoard implements BoardStore {
 
   readonly lease = {
     claim: this.hot(claimTask),
+    claimFirst: this.hot(claimFirst),
     check: this.read(checkOwnership),
     heartbeat: this.hot(heartbeat),
     attachSupervisor: this.write(attachSupervisor),
@@ -241,7 +242,6 @@ export class PgBoard implements BoardStore {
     releaseSchedule: this.write(releaseSchedule),
     recoverBlocked: this.write(recoverBlocked),
     reclaimGhost: this.write(reclaimGhost),
-    assignDefault: this.write(assignDefault),
     takeEvents: this.write(takeEvents),
   };
 

@@ -123,15 +123,6 @@ export async function reclaimGhost(tx: Tx, taskId: string): Promise<TaskRow> {
   return after;
 }
 
-/** An unassigned ready task gets the configured default assignee. */
-export async function assignDefault(tx: Tx, taskId: string, assignee: string): Promise<TaskRow> {
-  const before = await requireTaskRow(tx, taskId);
-  requireUnassignedReady(before);
-  const after = await updateTask(tx, before, { assignee });
-  await appendEvent(tx, taskId, 'assigned', { from: null, to: assignee, source: 'default_assignee' });
-  return after;
-}
-
 /**
  * Records, once per cooldown, that a task was not respawned because of it: the event carries the
  * rate-limited run's id, so a later tick sees it was said. Two dispatchers saying it at once: both

@@ -16,7 +16,7 @@ import {
   type RunIdentity,
 } from '../core/run.js';
 import type { RunOutcome, RunRow, Status, TaskRow } from '../core/types.js';
-import type { ClaimCaps, ClaimResult, CreateInput, CreateResult, ExitRecord, HeartbeatSource, Release, WorkerExit } from '../port/types.js';
+import type { ClaimCandidate, ClaimCaps, ClaimResult, CreateInput, CreateResult, ExitRecord, HeartbeatSource, Release, WorkerExit } from '../port/types.js';
 import { markDone, sendToReview } from './lifecycle.js';
 import { appendEvent, assignments, readyOrTodo, updateTask, type TaskChanges } from './rows.js';
 import { createTask } from './tasks.js';
@@ -44,6 +44,9 @@ type ClaimAnswer =
   | { result: 'demoted'; task: TaskRow; parent: { id: string; status: Status } }
   | { result: 'claimed'; task: TaskRow; run: RunRow };
 
+/** The answers that pass a candidate over: gone, held by another transaction, or not claimable. */
+const PASSED_OVER: ReadonlySet<ClaimAnswer['result']> = new Set(['missing', 'locked', 'refused']);
+
 /**
  * ready → running in one statement: opens a run and takes the lease, unless that would break a cap
  * (`caps`, counted exactly: see kanban_claim). If a parent is no longer finished, the task goes back
@@ -53,7 +56,7 @@ type ClaimAnswer =
 export async function claimTask(tx: Tx, taskId: string, options: { profile: string | null; leaseMs: number; caps?: ClaimCaps }): Promise<ClaimResult> {
   const claimLock = newClaimLock();
   const caps = options.caps;
-  const answer = (await tx.value<ClaimAnswer>('SELECT kanban_claim($1, $2, $3, $4, $5, $6, $7)', [
+  const answer = (await tx.value<ClaimAnswer>('SELECT kanban_claim($1, $2, false, $3, $4, $5, $6, $7)', [
     taskId,
     options.profile,
     Math.round(options.leaseMs),
@@ -62,20 +65,42 @@ export async function claimTask(tx: Tx, taskId: string, options: { profile: stri
     caps ? caps.board : null,
     caps?.profile ?? null,
   ]))!;
+  if (answer.result === 'missing') throw new NotFound(`no such task: ${taskId}`);
+  // Another transaction holds the task ('locked'): by what last committed, or else it is being claimed.
+  if (PASSED_OVER.has(answer.result)) throw new Refused(claimRefusal((answer as { task: TaskRow }).task) ?? claimedFirst(taskId));
+  return claimResult(answer, { taskId, ...options }, claimLock);
+}
+
+/** The first of `candidates` that can be claimed, claimed, in one statement (kanban_claim_first; port: RunLease.claimFirst). */
+export async function claimFirst(tx: Tx, candidates: readonly ClaimCandidate[], options: { leaseMs: number }): Promise<ClaimResult | null> {
+  if (candidates.length === 0) return null;
+  const claimLock = newClaimLock();
+  const answer = await tx.value<ClaimAnswer>('SELECT kanban_claim_first($1::text[], $2::text[], $3::boolean[], $4::integer[], $5::integer[], $6, $7, $8)', [
+    candidates.map((c) => c.taskId),
+    candidates.map((c) => c.profile),
+    candidates.map((c) => c.assign === true),
+    candidates.map((c) => c.caps?.board ?? null),
+    candidates.map((c) => c.caps?.profile ?? null),
+    Math.round(options.leaseMs),
+    claimLock,
+    tx.timeParam,
+  ]);
+  if (!answer || PASSED_OVER.has(answer.result)) return null;
+  const candidate = candidates.find((c) => c.taskId === (answer as { task: TaskRow }).task.id)!;
+  return claimResult(answer, candidate, claimLock);
+}
+
+/** A claim's answer that was not passed over, as the port says it. */
+function claimResult(answer: ClaimAnswer, candidate: ClaimCandidate, claimLock: string): ClaimResult {
   switch (answer.result) {
-    case 'missing':
-      throw new NotFound(`no such task: ${taskId}`);
-    case 'refused':
-      throw new Refused(claimRefusal(answer.task)!);
-    case 'locked':
-      // Another transaction holds the task: by what last committed, or else it is being claimed.
-      throw new Refused(claimRefusal(answer.task) ?? claimedFirst(taskId));
     case 'at_cap':
-      return { claimed: false, task: answer.task, ...capRefusal(answer.at_cap, caps!, options.profile) };
+      return { claimed: false, task: answer.task, ...capRefusal(answer.at_cap, candidate.caps!, candidate.profile) };
     case 'demoted':
       return { claimed: false, task: answer.task, reason: parentNotDone(answer.parent) };
     case 'claimed':
-      return { claimed: true, task: answer.task, run: answer.run, identity: { taskId, runId: answer.run.id, claimLock } };
+      return { claimed: true, task: answer.task, run: answer.run, identity: { taskId: candidate.taskId, runId: answer.run.id, claimLock } };
+    default:
+      throw new Error(`kanban_claim answered ${answer.result} for a claim not passed over`);
   }
 }
 

@@ -338,7 +338,106 @@ const v2: PgMigration = {
   `,
 };
 
-export const PG_MIGRATIONS: readonly PgMigration[] = [v1, v2];
+/**
+ * The claim of the first of several candidates, in one call (issue 15: dispatchers that read the same
+ * ready queue passed each other's tasks one round trip at a time, and the one behind rarely caught
+ * up). kanban_claim gains p_assign (a task to be given the default assignee gets it in the claim's
+ * transaction) and answers a task it may not claim, as last committed, without taking its row lock
+ * (a running task's heartbeat never waits on a claimer passing it over).
+ */
+const v3: PgMigration = {
+  version: 3,
+  sql: `
+    DROP FUNCTION kanban_claim(text, text, bigint, text, bigint, integer, integer);
+
+    -- ready → running, as store/lease.ts claimTask (and claimReady). v1's claim, and: a task read as
+    -- not claimable (or, with p_assign, as assigned) is answered 'refused' from what last committed,
+    -- no lock taken; one another transaction holds is 'locked' (SKIP LOCKED: a claimer never queues);
+    -- the row, once locked, is checked again (it may have moved between the read and the lock).
+    CREATE FUNCTION kanban_claim(p_task text, p_profile text, p_assign boolean, p_lease_ms bigint, p_claim_lock text, p_now bigint, p_cap_board integer, p_cap_profile integer)
+    RETURNS json LANGUAGE plpgsql AS $$
+    DECLARE
+      v_seen tasks;
+      v_task tasks;
+      v_run task_runs;
+      v_now bigint;
+      v_count bigint;
+      v_parent record;
+    BEGIN
+      SELECT * INTO v_seen FROM tasks WHERE id = p_task;
+      IF NOT FOUND THEN RETURN json_build_object('result', 'missing'); END IF;
+      IF v_seen.status <> 'ready' OR v_seen.claim_lock IS NOT NULL OR (p_assign AND v_seen.assignee IS NOT NULL) THEN
+        RETURN json_build_object('result', 'refused', 'task', row_to_json(v_seen));
+      END IF;
+      SELECT * INTO v_task FROM tasks WHERE id = p_task FOR NO KEY UPDATE SKIP LOCKED;
+      IF NOT FOUND THEN RETURN json_build_object('result', 'locked', 'task', row_to_json(v_seen)); END IF;
+      IF v_task.status <> 'ready' OR v_task.claim_lock IS NOT NULL OR (p_assign AND v_task.assignee IS NOT NULL) THEN
+        RETURN json_build_object('result', 'refused', 'task', row_to_json(v_task));
+      END IF;
+      IF p_cap_board IS NULL THEN
+        PERFORM pg_advisory_xact_lock_shared(${CLAIM_CAP_LOCK});
+      ELSE
+        PERFORM pg_advisory_xact_lock(${CLAIM_CAP_LOCK});
+        SELECT count(*) INTO v_count FROM tasks WHERE status = 'running';
+        IF v_count >= p_cap_board THEN
+          RETURN json_build_object('result', 'at_cap', 'at_cap', 'board', 'task', row_to_json(v_task));
+        END IF;
+        IF p_cap_profile IS NOT NULL AND p_profile IS NOT NULL THEN
+          SELECT count(*) INTO v_count FROM tasks WHERE status = 'running' AND assignee = p_profile;
+          IF v_count >= p_cap_profile THEN
+            RETURN json_build_object('result', 'at_cap', 'at_cap', 'profile', 'task', row_to_json(v_task));
+          END IF;
+        END IF;
+      END IF;
+      SELECT p.id, p.status INTO v_parent FROM task_links l JOIN tasks p ON p.id = l.parent_id
+        WHERE l.child_id = p_task AND p.status NOT IN ${FINISHED_SQL} ORDER BY p.id LIMIT 1;
+      -- A parent unfinished: back to todo, unless a person promoted it with --force since it last ran.
+      IF FOUND AND NOT EXISTS (
+        SELECT 1 FROM task_events WHERE task_id = p_task AND kind = 'promoted_manual' AND (payload ->> 'forced')::boolean IS TRUE
+          AND id > coalesce((SELECT max(id) FROM task_events WHERE task_id = p_task AND kind = 'claimed'), 0)
+      ) THEN
+        v_now := kanban_now_ms(p_now);
+        UPDATE tasks SET status = 'todo', updated_at = v_now WHERE id = p_task RETURNING * INTO v_task;
+        INSERT INTO task_events (task_id, run_id, kind, payload, created_at)
+          VALUES (p_task, NULL, 'demoted', jsonb_build_object('from', 'ready', 'to', 'todo', 'unfinished_parents',
+            (SELECT jsonb_agg(p.id ORDER BY p.id) FROM task_links l JOIN tasks p ON p.id = l.parent_id
+              WHERE l.child_id = p_task AND p.status NOT IN ${FINISHED_SQL})), v_now);
+        RETURN json_build_object('result', 'demoted', 'task', row_to_json(v_task), 'parent', json_build_object('id', v_parent.id, 'status', v_parent.status));
+      END IF;
+      v_now := kanban_now_ms(p_now);
+      IF p_assign THEN
+        UPDATE tasks SET assignee = p_profile, updated_at = v_now WHERE id = p_task;
+        INSERT INTO task_events (task_id, run_id, kind, payload, created_at)
+          VALUES (p_task, NULL, 'assigned', jsonb_build_object('from', NULL, 'to', p_profile, 'source', 'default_assignee'), v_now);
+      END IF;
+      INSERT INTO task_runs (task_id, profile, status, claim_lock, started_at, lease_ms)
+        VALUES (p_task, p_profile, 'running', p_claim_lock, v_now, p_lease_ms) RETURNING * INTO v_run;
+      UPDATE tasks SET status = 'running', claim_lock = p_claim_lock, claim_expires = v_now + p_lease_ms, current_run_id = v_run.id,
+          worker_pid = NULL, last_heartbeat_at = NULL, started_at = v_now, updated_at = v_now
+        WHERE id = p_task RETURNING * INTO v_task;
+      INSERT INTO task_events (task_id, run_id, kind, payload, created_at)
+        VALUES (p_task, v_run.id, 'claimed', jsonb_build_object('run_id', v_run.id, 'profile', p_profile, 'claim_expires', v_now + p_lease_ms, 'lease_ms', p_lease_ms), v_now);
+      RETURN json_build_object('result', 'claimed', 'task', row_to_json(v_task), 'run', row_to_json(v_run));
+    END $$;
+
+    -- The first of the candidates (arrays of one length, in order) that can be claimed, as
+    -- store/lease.ts claimFirst: one missing, locked or refused is passed over; the first other answer
+    -- is the answer, else the last one passed over (NULL: no candidates).
+    CREATE FUNCTION kanban_claim_first(p_tasks text[], p_profiles text[], p_assign boolean[], p_cap_boards integer[], p_cap_profiles integer[], p_lease_ms bigint, p_claim_lock text, p_now bigint)
+    RETURNS json LANGUAGE plpgsql AS $$
+    DECLARE
+      v_answer json;
+    BEGIN
+      FOR i IN 1 .. coalesce(array_length(p_tasks, 1), 0) LOOP
+        v_answer := kanban_claim(p_tasks[i], p_profiles[i], p_assign[i], p_lease_ms, p_claim_lock, p_now, p_cap_boards[i], p_cap_profiles[i]);
+        IF v_answer ->> 'result' NOT IN ('missing', 'locked', 'refused') THEN RETURN v_answer; END IF;
+      END LOOP;
+      RETURN v_answer;
+    END $$;
+  `,
+};
+
+export const PG_MIGRATIONS: readonly PgMigration[] = [v1, v2, v3];
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;
 
 /** The advisory lock every migrator takes (a constant: "kanban" in ASCII), so hosts starting at once migrate once. */

@@ -17,7 +17,7 @@ import type { BoardView, Card, ColumnSort, CommentRow, EventRow, HostRow, RunRow
 import type { FailurePolicy } from '../core/breaker.js';
 import type { Clock } from '../clock.js';
 import type { RunIdentity } from '../core/run.js';
-import type { ArchiveBatch, BatchItem, BoardFacts, CollectBatch, CollectResult, GcCursor, SpaceReclaimed, ClaimCaps, ClaimResult, CreateInput, CreateResult, EditInput, ExitRecord, HeartbeatSource, ListFilter, ProcessProbe, PromoteOptions, RecentEvents, Release, StatsFacts, Take, TaskContext, TaskDetail, UnfinishedParent, WorkerExit } from './types.js';
+import type { ArchiveBatch, BatchItem, BoardFacts, CollectBatch, CollectResult, GcCursor, SpaceReclaimed, ClaimCandidate, ClaimCaps, ClaimResult, CreateInput, CreateResult, EditInput, ExitRecord, HeartbeatSource, ListFilter, ProcessProbe, PromoteOptions, RecentEvents, Release, StatsFacts, Take, TaskContext, TaskDetail, UnfinishedParent, WorkerExit } from './types.js';
 
 /** Which board this is: what logs, workspaces, the header and workers are told, instead of a file path. */
 export interface BoardRef {
@@ -87,6 +87,14 @@ export interface TaskTransitions {
 /** A run's lease and its own writes, each fenced by the run's identity (a stale run is refused). */
 export interface RunLease {
   claim(taskId: string, options: { profile: string | null; leaseMs: number; caps?: ClaimCaps }): Promise<ClaimResult>;
+  /**
+   * Claims the first of `candidates`, in their order, that can be claimed, in one call: a candidate
+   * another claimer holds or took first, or one that is gone, is passed over (dispatchers reading the
+   * same ready queue do not each pay a call for every task another won). The answer is the first
+   * candidate's not passed over (claimed, at a cap, or sent back to todo: the caller goes on with
+   * those after it), or null when every one was.
+   */
+  claimFirst(candidates: readonly ClaimCandidate[], options: { leaseMs: number }): Promise<ClaimResult | null>;
   /** The task, if this run still holds it; `Refused` otherwise. */
   check(identity: RunIdentity): Promise<TaskRow>;
   heartbeat(identity: RunIdentity, options?: { note?: string | null; source?: HeartbeatSource }): Promise<TaskRow>;
@@ -133,7 +141,6 @@ export interface DispatchQueries {
   releaseSchedule(taskId: string): Promise<TaskRow>;
   recoverBlocked(taskId: string, boardLimit: number): Promise<TaskRow>;
   reclaimGhost(taskId: string): Promise<TaskRow>;
-  assignDefault(taskId: string, assignee: string): Promise<TaskRow>;
   /** Events of `kinds` past the named cursor, the cursor moved past them in the same transaction. */
   takeEvents(cursor: string, kinds: readonly string[], limit: number): Promise<Take>;
 }

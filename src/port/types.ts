@@ -83,6 +83,18 @@ export interface ClaimCaps {
   profile?: number;
 }
 
+/** One task a claim may take: its run's profile and the caps the run must stay within. */
+export interface ClaimCandidate {
+  taskId: string;
+  profile: string | null;
+  caps?: ClaimCaps;
+  /**
+   * The task has no assignee: the claim makes `profile` its assignee (event `assigned`, source
+   * `default_assignee`) in the same transaction, and passes it over if it has one by then.
+   */
+  assign?: boolean;
+}
+
 export type ClaimResult =
   | { claimed: true; task: TaskRow; run: RunRow; identity: RunIdentity }
   | { claimed: false; task: TaskRow; reason: string; atCap?: 'board' | 'profile' };

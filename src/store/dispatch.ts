@@ -137,15 +137,12 @@ export function reclaimGhost(store: Store, taskId: string): TaskRow {
   });
 }
 
-/** An unassigned ready task gets the configured default assignee. */
-export function assignDefault(store: Store, taskId: string, assignee: string): TaskRow {
-  return store.writeTxn(() => {
-    const before = requireTaskRow(store, taskId);
-    requireUnassignedReady(before);
-    const after = updateTask(store, before, { assignee });
-    appendEvent(store, taskId, 'assigned', { from: null, to: assignee, source: 'default_assignee' });
-    return after;
-  });
+/** An unassigned ready task gets the configured default assignee (in the caller's transaction: a claim's). */
+export function assignDefaultIn(store: Store, before: TaskRow, assignee: string): TaskRow {
+  requireUnassignedReady(before);
+  const after = updateTask(store, before, { assignee });
+  appendEvent(store, before.id, 'assigned', { from: null, to: assignee, source: 'default_assignee' });
+  return after;
 }
 
 /**

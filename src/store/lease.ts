@@ -7,11 +7,12 @@ import { endingOfExitAlone } from '../core/exit.js';
 import { markDone, NO_CLAIM, readyOrTodo, sendToReview } from './lifecycle.js';
 import { unfinishedParents } from './links.js';
 import { getTaskRow, requireTaskRow, updateTask, type TaskChanges } from './rows.js';
+import { assignDefaultIn } from './dispatch.js';
 import { createTask } from './tasks.js';
 import type { RunOutcome, RunRow, TaskRow } from '../core/types.js';
 import { decideFailure, type FailurePolicy } from '../core/breaker.js';
-import { capReached as capOf, claimedFirst, claimRefusal, leaseMovedOnExtend, leaseMovedOnRelease, notOwnerMessage, parentNotDone, releaseError, type RunIdentity } from '../core/run.js';
-import type { ClaimCaps, ClaimResult, CreateInput, CreateResult, ExitRecord, HeartbeatSource, Release, WorkerExit } from '../port/types.js';
+import { candidateRefusal, capReached as capOf, claimedFirst, claimRefusal, leaseMovedOnExtend, leaseMovedOnRelease, notOwnerMessage, parentNotDone, releaseError, type RunIdentity } from '../core/run.js';
+import type { ClaimCandidate, ClaimCaps, ClaimResult, CreateInput, CreateResult, ExitRecord, HeartbeatSource, Release, WorkerExit } from '../port/types.js';
 
 /**
  * Claim, heartbeat and release. Every write made on a run's behalf carries its identity (core/run.ts)
@@ -29,49 +30,71 @@ function capReached(store: Store, profile: string | null, caps: ClaimCaps): { at
 
 /**
  * ready → running in one compare-and-set (`status = 'ready' AND claim_lock IS NULL`): opens a run and
- * takes the lease, unless that would break a cap (`caps`, counted in the same transaction). If a parent is no longer finished, the task goes back to todo instead, unless a
- * person forced it ready (`promote --force`) since it last ran.
+ * takes the lease, unless that would break a cap (`caps`, counted in the same transaction). If a
+ * parent is no longer finished, the task goes back to todo instead, unless a person forced it ready
+ * (`promote --force`) since it last ran.
  */
 export function claimTask(store: Store, taskId: string, options: { profile: string | null; leaseMs: number; caps?: ClaimCaps }): ClaimResult {
   return store.writeTxn(() => {
-    const before = requireTaskRow(store, taskId);
-    const refusal = claimRefusal(before);
+    const task = requireTaskRow(store, taskId);
+    const refusal = claimRefusal(task);
     if (refusal !== null) throw new Refused(refusal);
-    const full = options.caps && capReached(store, options.profile, options.caps);
-    if (full) return { claimed: false, task: before, ...full };
-    const unfinished = unfinishedParents(store, taskId);
-    if (unfinished.length > 0 && !forcedSinceLastRun(store, taskId)) {
-      const task = updateTask(store, before, { status: 'todo' });
-      appendEvent(store, taskId, 'demoted', { from: 'ready', to: 'todo', unfinished_parents: unfinished.map((p) => p.id) });
-      return { claimed: false, task, reason: parentNotDone(unfinished[0]!) };
-    }
-    const now = store.clock.now();
-    const claimLock = newClaimLock();
-    const run = store
-      .stmt(`INSERT INTO task_runs (task_id, profile, status, claim_lock, started_at, lease_ms) VALUES (?, ?, 'running', ?, ?, ?) RETURNING *`)
-      .get(taskId, options.profile, claimLock, now, options.leaseMs) as RunRow;
-    const claim = {
-      status: 'running',
-      claim_lock: claimLock,
-      claim_expires: now + options.leaseMs,
-      current_run_id: run.id,
-      worker_pid: null,
-      last_heartbeat_at: null,
-      started_at: now,
-      updated_at: now,
-    } as const;
-    const result = store
-      .stmt(
-        `UPDATE tasks SET status = @status, claim_lock = @claim_lock, claim_expires = @claim_expires, current_run_id = @current_run_id,
-           worker_pid = @worker_pid, last_heartbeat_at = @last_heartbeat_at, started_at = @started_at, updated_at = @updated_at
-         WHERE id = @id AND status = 'ready' AND claim_lock IS NULL`,
-      )
-      .run({ ...claim, id: taskId });
-    if (result.changes === 0) throw new Refused(claimedFirst(taskId));
-    appendEvent(store, taskId, 'claimed', { run_id: run.id, profile: options.profile, claim_expires: claim.claim_expires, lease_ms: options.leaseMs }, run.id);
-    const identity = { taskId, runId: run.id, claimLock };
-    return { claimed: true, task: { ...before, ...claim }, run, identity };
+    return claimReady(store, task, { taskId, ...options }, options.leaseMs);
   });
+}
+
+/**
+ * The first of `candidates` that can be claimed, claimed (port: RunLease.claimFirst). One write
+ * transaction: the write lock is the board's, so what each candidate is read as holds until commit.
+ */
+export function claimFirst(store: Store, candidates: readonly ClaimCandidate[], options: { leaseMs: number }): ClaimResult | null {
+  return store.writeTxn(() => {
+    for (const candidate of candidates) {
+      const task = getTaskRow(store, candidate.taskId);
+      if (task && candidateRefusal(task, candidate) === null) return claimReady(store, task, candidate, options.leaseMs);
+    }
+    return null;
+  });
+}
+
+/** The claim of a task read as claimable in this transaction. */
+function claimReady(store: Store, before: TaskRow, candidate: ClaimCandidate, leaseMs: number): ClaimResult {
+  const taskId = before.id;
+  const full = candidate.caps && capReached(store, candidate.profile, candidate.caps);
+  if (full) return { claimed: false, task: before, ...full };
+  const unfinished = unfinishedParents(store, taskId);
+  if (unfinished.length > 0 && !forcedSinceLastRun(store, taskId)) {
+    const task = updateTask(store, before, { status: 'todo' });
+    appendEvent(store, taskId, 'demoted', { from: 'ready', to: 'todo', unfinished_parents: unfinished.map((p) => p.id) });
+    return { claimed: false, task, reason: parentNotDone(unfinished[0]!) };
+  }
+  const assigned = candidate.assign ? assignDefaultIn(store, before, candidate.profile!) : before;
+  const now = store.clock.now();
+  const claimLock = newClaimLock();
+  const run = store
+    .stmt(`INSERT INTO task_runs (task_id, profile, status, claim_lock, started_at, lease_ms) VALUES (?, ?, 'running', ?, ?, ?) RETURNING *`)
+    .get(taskId, candidate.profile, claimLock, now, leaseMs) as RunRow;
+  const claim = {
+    status: 'running',
+    claim_lock: claimLock,
+    claim_expires: now + leaseMs,
+    current_run_id: run.id,
+    worker_pid: null,
+    last_heartbeat_at: null,
+    started_at: now,
+    updated_at: now,
+  } as const;
+  const result = store
+    .stmt(
+      `UPDATE tasks SET status = @status, claim_lock = @claim_lock, claim_expires = @claim_expires, current_run_id = @current_run_id,
+         worker_pid = @worker_pid, last_heartbeat_at = @last_heartbeat_at, started_at = @started_at, updated_at = @updated_at
+       WHERE id = @id AND status = 'ready' AND claim_lock IS NULL`,
+    )
+    .run({ ...claim, id: taskId });
+  if (result.changes === 0) throw new Refused(claimedFirst(taskId));
+  appendEvent(store, taskId, 'claimed', { run_id: run.id, profile: candidate.profile, claim_expires: claim.claim_expires, lease_ms: leaseMs }, run.id);
+  const identity = { taskId, runId: run.id, claimLock };
+  return { claimed: true, task: { ...assigned, ...claim }, run, identity };
 }
 
 /** A person promoted the task with --force since it last ran: its open parents do not hold it back until it runs. */

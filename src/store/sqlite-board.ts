@@ -10,9 +10,9 @@ import { BoardCorrupt, type BoardUnusable } from '../errors.js';
 import { checkpointWal, corruptBoardError, INTEGRITY_RECHECK_MS, openStore, userVersion, verifyIntegrity, type OpenOptions, type Store } from './db.js';
 import { loadBoardFacts } from './diagnostics.js';
 import { listHosts, seeHost } from './hosts.js';
-import { assignDefault, cooldownOf, dueSchedules, endedRunsWithWorkers, lastRun, noteRespawnGuarded, openRuns, promotableTodos, promoteReady, readyQueue, reclaimGhost, recoverableBlocked, recoverBlocked, releaseSchedule, runningCounts, runningTasks } from './dispatch.js';
+import { cooldownOf, dueSchedules, endedRunsWithWorkers, lastRun, noteRespawnGuarded, openRuns, promotableTodos, promoteReady, readyQueue, reclaimGhost, recoverableBlocked, recoverBlocked, releaseSchedule, runningCounts, runningTasks } from './dispatch.js';
 import { eventsAfter, eventsForTask, recentEvents, recordEvent } from './events.js';
-import { attachSupervisor, blockRun, checkOwnership, claimTask, commentFromRun, completeRun, createFromRun, extendClaim, heartbeat, renewLease, recordExit, recordFailedRun, recordSpawn, releaseRun, reviewRun } from './lease.js';
+import { attachSupervisor, blockRun, checkOwnership, claimFirst, claimTask, commentFromRun, completeRun, createFromRun, extendClaim, heartbeat, renewLease, recordExit, recordFailedRun, recordSpawn, releaseRun, reviewRun } from './lease.js';
 import { approveTask, archiveTask, blockTask, completeTask, stopAndBlock, promoteTask, reopenTask, requestChanges, scheduleTask, unblockTask } from './lifecycle.js';
 import { childIds, linkTasks, parentIds, unfinishedParents, unlinkTasks } from './links.js';
 import { archiveDoneTasks, collectHistory, reclaimFreePages } from './retention.js';
@@ -138,6 +138,7 @@ export class SqliteBoard implements BoardStore {
 
   readonly lease = {
     claim: this.write(claimTask),
+    claimFirst: this.write(claimFirst),
     check: this.read(checkOwnership),
     heartbeat: this.write(heartbeat),
     attachSupervisor: this.write(attachSupervisor),
@@ -170,7 +171,6 @@ export class SqliteBoard implements BoardStore {
     releaseSchedule: this.write(releaseSchedule),
     recoverBlocked: this.write(recoverBlocked),
     reclaimGhost: this.write(reclaimGhost),
-    assignDefault: this.write(assignDefault),
     takeEvents: this.write(takeEvents),
   };
 

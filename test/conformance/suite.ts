@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { allows, refusal, type Transition } from '../../src/core/transitions.js';
 import { NotFound, Refused } from '../../src/errors.js';
 import type { BoardStore } from '../../src/port/board.js';
-import type { GcCursor } from '../../src/port/types.js';
+import type { ClaimCandidate, GcCursor } from '../../src/port/types.js';
 import type { RunIdentity } from '../../src/core/run.js';
 import { STATUSES, type Status, type TaskRow } from '../../src/core/types.js';
 import { manualClock, type ManualClock } from '../helpers/board.js';
@@ -158,6 +158,65 @@ export function conformance(factory: BoardFactory): void {
         expect(capped).toMatchObject({ claimed: false, atCap: 'board' });
         expect((await board.tasks.get(ids[1]!)).status).toBe('ready');
       });
+
+      describe('the first of several candidates (claimFirst)', () => {
+        const first = (candidates: ClaimCandidate[], on: BoardStore = board) => on.lease.claimFirst(candidates, { leaseMs: LEASE_MS });
+        const made = async (title: string, input: { assignee?: string; parents?: string[] } = {}) => (await board.transitions.create({ title, ...input })).task.id;
+
+        it('passes over one running, one done, one gone and one assigned since it was read, and claims the next, in one call', async () => {
+          const running = await taskIn('running');
+          const done = await taskIn('done');
+          const assigned = await made('assigned meanwhile', { assignee: 'reviewer' });
+          const next = await made('next');
+          const after = await made('after');
+          const before = await h.snapshot();
+          expect(await first([{ taskId: running, profile: 'coder' }, { taskId: done, profile: 'coder' }])).toBeNull();
+          expect(await h.snapshot()).toEqual(before); // passing over writes nothing
+          const claim = await first([
+            { taskId: running, profile: 'coder' },
+            { taskId: done, profile: 'coder' },
+            { taskId: 't_00000000', profile: 'coder' },
+            { taskId: assigned, profile: 'coder', assign: true },
+            { taskId: next, profile: 'coder' },
+            { taskId: after, profile: 'coder' },
+          ]);
+          expect(claim).toMatchObject({ claimed: true, task: { id: next, status: 'running', assignee: null }, run: { task_id: next, profile: 'coder' } });
+          expect((await board.tasks.get(after)).status).toBe('ready');
+          expect((await board.tasks.get(assigned)).status).toBe('ready');
+          expect(await first([])).toBeNull();
+        });
+
+        it('gives an unassigned task the default assignee in the claim: assigned, then claimed', async () => {
+          const id = await made('unassigned');
+          const claim = await first([{ taskId: id, profile: 'coder', assign: true }]);
+          expect(claim).toMatchObject({ claimed: true, task: { id, status: 'running', assignee: 'coder' } });
+          const kinds = (await board.tasks.events(id)).map((e) => e.kind);
+          expect(kinds.slice(-2)).toEqual(['assigned', 'claimed']);
+          expect((await board.tasks.events(id)).find((e) => e.kind === 'assigned')?.payload).toEqual({ from: null, to: 'coder', source: 'default_assignee' });
+        });
+
+        it('answers the first not passed over that cannot start (a cap, a parent unfinished), leaving those after it', async () => {
+          const busy = await made('busy', { assignee: 'coder' });
+          await board.lease.claim(busy, { profile: 'coder', leaseMs: LEASE_MS });
+          const capped = await made('capped', { assignee: 'coder' });
+          const other = await made('other', { assignee: 'reviewer' });
+          const before = await h.snapshot();
+          const atCap = await first([
+            { taskId: busy, profile: 'coder' },
+            { taskId: capped, profile: 'coder', caps: { board: 5, profile: 1 } },
+            { taskId: other, profile: 'reviewer', caps: { board: 5 } },
+          ]);
+          expect(atCap).toMatchObject({ claimed: false, atCap: 'profile', task: { id: capped }, reason: 'profile coder is at its cap of 1' });
+          expect(await h.snapshot()).toEqual(before);
+
+          const parent = await made('parent');
+          const child = await made('child', { parents: [parent] });
+          await h.force(child, { status: 'ready' }); // its parent reopened behind the dispatcher's back
+          const demoted = await first([{ taskId: child, profile: 'reviewer' }, { taskId: other, profile: 'reviewer' }]);
+          expect(demoted).toMatchObject({ claimed: false, task: { id: child, status: 'todo' }, reason: `parent ${parent} is not done (ready)` });
+          expect((await board.tasks.get(other)).status).toBe('ready');
+        });
+      });
     });
 
     describe('two connections at once', () => {
@@ -175,6 +234,24 @@ export function conformance(factory: BoardFactory): void {
         expect(ids.map((id) => winners.get(id))).toEqual(ids.map(() => 1));
         expect(mine.some(([, claimed]) => claimed) && theirs.some(([, claimed]) => claimed)).toBe(true);
         expect((await board.tasks.runs(ids[0]!)).length).toBe(1);
+      });
+
+      it('two claimers taking the first of the same candidates, over and over: each task claimed once, by one of them, none lost', async () => {
+        const other = await h.second();
+        const ids: string[] = [];
+        for (let i = 0; i < 24; i++) ids.push((await board.transitions.create({ title: `first ${i}` })).task.id);
+        const claimAll = async (on: BoardStore) => {
+          const won: string[] = [];
+          for (;;) {
+            const claim = await on.lease.claimFirst(ids.map((taskId) => ({ taskId, profile: null })), { leaseMs: LEASE_MS });
+            if (!claim) return won;
+            if (!claim.claimed) throw new Error(claim.reason);
+            won.push(claim.task.id);
+          }
+        };
+        const [mine, theirs] = await Promise.all([claimAll(board), claimAll(other)]);
+        expect([...mine, ...theirs].sort()).toEqual([...ids].sort());
+        for (const id of ids) expect(await board.tasks.runs(id)).toHaveLength(1);
       });
 
       it('a heartbeat that lands while the lease is being taken back wins: the compare-and-set refuses the take-back', async () => {

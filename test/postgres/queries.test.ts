@@ -4,7 +4,7 @@ import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { COLUMN_SORTS, STATUSES, type ColumnSort, type Status } from '../../src/core/types.js';
 import type { RunIdentity } from '../../src/core/run.js';
 import type { BoardStore } from '../../src/port/board.js';
-import type { ProcessProbe, Take } from '../../src/port/types.js';
+import type { ClaimCandidate, ProcessProbe, Take } from '../../src/port/types.js';
 import { PgBoard } from '../../src/pg/board.js';
 import { thisHost } from '../../src/host.js';
 import { manualClock, type ManualClock } from '../helpers/board.js';
@@ -240,9 +240,17 @@ async function transitions(board: BoardStore, ids: Map<string, string>, now: num
   out['recover raised'] = await outcome(board.dispatch.recoverBlocked(id('Ärger'), 3));
   out['reclaim a held one'] = await outcome(board.dispatch.reclaimGhost(id('alpha')));
   out['reclaim the ghost'] = await outcome(board.dispatch.reclaimGhost(id('Émile')));
-  out['assign an assigned one'] = await outcome(board.dispatch.assignDefault(id('epsilon'), 'coder'));
-  out['assign'] = await outcome(board.dispatch.assignDefault(id('ärger'), 'coder'));
-  out['missing'] = await outcome(board.dispatch.assignDefault('t_00000000', 'coder'));
+  const claimFirst = (candidates: ClaimCandidate[]) => outcome(board.lease.claimFirst(candidates, { leaseMs: LEASE_MS }));
+  const coder = (title: string, more: Partial<ClaimCandidate> = {}) => ({ taskId: ids.get(title) ?? title, profile: 'coder', ...more });
+  out['claim first: at the board cap'] = await claimFirst([coder('gamma', { assign: true, caps: { board: 1 } })]);
+  out['claim first: one done, one assigned meanwhile, one missing passed over; the next claimed and assigned'] = await claimFirst([
+    coder('epsilon'),
+    coder('Zed', { assign: true }),
+    coder('t_00000000'),
+    coder('ärger', { assign: true, caps: { board: 100, profile: 100 } }),
+  ]);
+  out['claim first: every one passed over'] = await claimFirst([coder('epsilon'), coder('ärger', { assign: true })]);
+  out['claim first: none to choose from'] = await claimFirst([]);
   for (const [title, taskId] of ids) out[`events ${title}`] = await board.tasks.events(taskId);
   out.after = await reads(board, now, [...ids.values()], filters);
   return out;
@@ -325,14 +333,17 @@ describe.skipIf(skip)(`PostgreSQL's queries against SQLite's${skip ? ' (skipped:
       const now = clock.now();
       expectSame(await reads(sqlite.board, now, [...ids.values()]), await reads(board, now, [...ids.values()]));
       for (const b of [sqlite.board, board]) expect(await b.dispatch.takeEvents('all', [], 1)).toEqual({ started: true, events: [] });
-      expectSame(await transitions(sqlite.board, ids, now), await transitions(board, ids, now));
+      // To the id, but for the claim lock of the task claimFirst claims (new on each board).
+      const locksOut = (out: Record<string, unknown>) => normalized(out, new Map()) as Record<string, unknown>;
+      expectSame(locksOut(await transitions(sqlite.board, ids, now)), locksOut(await transitions(board, ids, now)));
       const kinds = ['claimed', 'unblocked', 'promoted', 'respawn_guarded', 'reclaimed', 'assigned'];
-      expect(await drain(board, 'copied', kinds, 3)).toEqual(await drain(sqlite.board, 'copied', kinds, 3));
-      expect(await drain(board, 'all', kinds, -1)).toEqual(await drain(sqlite.board, 'all', kinds, -1));
+      const drained = async (b: BoardStore, cursor: string, limit: number) => normalized(await drain(b, cursor, kinds, limit), new Map());
+      expect(await drained(board, 'copied', 3)).toEqual(await drained(sqlite.board, 'copied', 3));
+      expect(await drained(board, 'all', -1)).toEqual(await drained(sqlite.board, 'all', -1));
     }, 120_000);
   }
 
-  it('two dispatchers at once: a cooldown is said once, a todo promoted once, a default assignee given once', async () => {
+  it('two dispatchers at once: a cooldown is said once, a todo promoted once, a default assignee given once, in the claim that won', async () => {
     const clock = manualClock();
     const h = await openPg(serverUrl, clock);
     open.push(h);
@@ -352,11 +363,12 @@ describe.skipIf(skip)(`PostgreSQL's queries against SQLite's${skip ? ' (skipped:
       expect(promoted.map((p) => p.status).sort()).toEqual(['fulfilled', 'rejected']);
       expect((promoted.find((p) => p.status === 'rejected') as PromiseRejectedResult).reason).toBeInstanceOf(Refused);
 
-      const assigned = await Promise.allSettled([h.board, other].map((b) => b.dispatch.assignDefault(child.id, 'coder')));
-      expect(assigned.map((p) => p.status).sort()).toEqual(['fulfilled', 'rejected']);
+      const claims = await Promise.all([h.board, other].map((b) => b.lease.claimFirst([{ taskId: child.id, profile: 'coder', assign: true }], { leaseMs: LEASE_MS })));
+      expect(claims.map((c) => c?.claimed ?? null).sort()).toEqual([null, true]);
       const events = await h.board.tasks.events(child.id);
       expect(events.filter((e) => e.kind === 'promoted')).toHaveLength(1);
       expect(events.filter((e) => e.kind === 'assigned')).toHaveLength(1);
+      expect(events.filter((e) => e.kind === 'claimed')).toHaveLength(1);
       expect((await h.board.tasks.events(task.id)).filter((e) => e.kind === 'respawn_guarded')).toHaveLength(1);
     }
   });

@@ -123,6 +123,26 @@ describe('spawn', () => {
     expect(eventKinds(store, unassigned)).toEqual(['created', 'assigned', 'claimed']);
   });
 
+  it('passes over the tasks another dispatcher took since the queue was read, in one claim: the next one starts', async () => {
+    const { store, clock, tick, board } = setup();
+    const ids: string[] = [];
+    for (const title of ['first', 'second', 'third', 'fourth']) {
+      ids.push(createTask(store, { title, assignee: 'coder' }).task.id);
+      clock.advance(1);
+    }
+    const queue = await board.dispatch.readyQueue(10); // what this dispatcher read, before the other claimed
+    for (const id of ids.slice(0, 3)) claimOrFail(store, id, { profile: 'coder', leaseMs: 60 * SECOND });
+    const calls: number[] = [];
+    const stale: BoardStore = Object.assign(Object.create(board) as BoardStore, {
+      dispatch: { ...board.dispatch, readyQueue: async () => queue },
+      lease: { ...board.lease, claimFirst: (...args: Parameters<BoardStore['lease']['claimFirst']>) => (calls.push(args[0].length), board.lease.claimFirst(...args)) },
+    });
+    const result = await tick({ settings: resolveSettings(config, { ...env, KANBAN_MAX_IN_PROGRESS: '10' }) }, stale);
+    expect(result.actions.map((a) => `${a.action}:${a.task_id}`)).toEqual([`spawned:${ids[3]}`]);
+    expect(calls).toEqual([4]); // one call, not one for each task lost
+    expect(runsForTask(store, ids[3]!)).toHaveLength(1);
+  });
+
   it('keeps a profile within its own cap, counting what already runs', async () => {
     const { store, clock, actions } = setup();
     const a = createTask(store, { title: 'a', assignee: 'solo' }).task.id;
