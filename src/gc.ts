@@ -1,16 +1,17 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BoardStore } from './port/board.js';
-import type { GcCursor } from './port/types.js';
+import type { CollectedTask, GcCursor } from './port/types.js';
 import { taskLogPath } from './workers/runlog.js';
-import { removeScratchWorkspace } from './workers/workspace.js';
+import { removeScratchWorkspace, workspacesRoot } from './workers/workspace.js';
 import { errorMessage } from './errors.js';
 
 /**
  * Retention (`kanban gc`, a dispatcher's `gc:` schedule): done tasks completed long enough ago are
  * archived (when asked), then the history of tasks archived long enough ago goes (events, comments,
- * runs, the output kept in the board, this host's log file and scratch workspace of each), then the
- * board gives the space back to the file system. The task stays, archived, with its title, body,
- * summary and links.
+ * runs, the output kept in the board, this host's log file and scratch workspace of each), then
+ * what this host's disk still holds of tasks collected before goes, then the board gives the space
+ * back to the file system. The task stays, archived, with its title, body, summary and links.
  *
  * The work is done in batches, each one short transaction, sized as it goes so that none holds the
  * board much longer than `maxBatchMs`, and each followed by as long a pause: a dispatcher and its
@@ -54,7 +55,10 @@ const LARGEST_BATCH = 4096;
 /** Free space given back per step: a few megabytes, a short write each. */
 const RECLAIM_STEP_BYTES = 4 * 1024 * 1024;
 
-type Phase = 'archive' | 'collect' | 'reclaim' | 'done';
+/** Task ids asked about at a time when sweeping what is left on disk. */
+const SWEEP_BATCH = 500;
+
+type Phase = 'archive' | 'collect' | 'sweep' | 'reclaim' | 'done';
 
 /** One pass, run to its end at once (`kanban gc`) or a slice at a time (a dispatcher's ticks). */
 export class GcPass {
@@ -64,6 +68,8 @@ export class GcPass {
   private readonly doneBefore: number | null;
   private cursor: GcCursor | null = null;
   private size = FIRST_BATCH;
+  /** The tasks this host's disk holds files of, not asked about yet (listed when the sweep starts). */
+  private onDisk: string[] | null = null;
 
   constructor(
     private readonly board: BoardStore,
@@ -123,7 +129,19 @@ export class GcPass {
         this.tally.runs += batch.runs;
         this.tally.shippedLogs += batch.shippedLogs;
         for (const task of batch.tasks) this.removeFiles(task);
-        this.advance(batch.next, dryRun ? 'done' : 'reclaim');
+        this.advance(batch.next, 'sweep');
+        return;
+      }
+      case 'sweep': {
+        // Files of tasks collected before: by a pass killed between its commit and its files, or by
+        // another host of a shared board (each host holds the logs and workspaces of what it ran).
+        this.onDisk ??= tasksWithFiles(this.board.ref.dataDir);
+        const ids = this.onDisk.splice(0, SWEEP_BATCH);
+        const root = workspacesRoot(this.board.ref.dataDir);
+        // The scratch workspace kanban made for it (`workspaces/<id>`), whatever path the task records.
+        const made = (task: CollectedTask) => ({ ...task, workspace_path: task.workspace_kind === 'scratch' ? join(root, task.id) : null });
+        if (ids.length > 0) for (const task of await this.timed(() => this.board.retention.collectedTasks(ids))) this.removeFiles(made(task));
+        if (this.onDisk.length === 0) this.phase = dryRun ? 'done' : 'reclaim';
         return;
       }
       case 'reclaim': {
@@ -182,6 +200,19 @@ export class GcPass {
     if (removed.removed) this.tally.workspaces++;
     else this.tally.problems.push(`${task.id}: its workspace ${removed.path} was left: ${removed.reason}`);
   }
+}
+
+/** The tasks named by a log or a workspace under the data dir (`logs/<id>.log`, `workspaces/<id>`). */
+function tasksWithFiles(dataDir: string): string[] {
+  const named = (dir: string, pattern: RegExp) => {
+    try {
+      return readdirSync(dir).flatMap((name) => pattern.exec(name)?.[1] ?? []);
+    } catch {
+      return []; // none yet, or unreadable: nothing to sweep there
+    }
+  };
+  const ids = new Set([...named(join(dataDir, 'logs'), /^(t_[0-9a-f]{8})\.log$/), ...named(workspacesRoot(dataDir), /^(t_[0-9a-f]{8})$/)]);
+  return [...ids].sort();
 }
 
 /** A pass in words: what went (or would go), one line. */

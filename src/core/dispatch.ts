@@ -35,7 +35,7 @@ export function requireGhost(task: TaskRow, run: RunRow | undefined | null): voi
   if (task.status !== 'running' || (run && run.status === 'running')) throw new Refused(`${task.id} is not a running task without a claim`);
 }
 
-/** assignDefault: refused unless the task is ready and unassigned. */
+/** The default assignee is given only to a task that is ready and unassigned (a claim's assignDefaultIn). */
 export function requireUnassignedReady(task: TaskRow): void {
   if (task.status !== 'ready' || task.assignee !== null) throw new Refused(`${task.id} is no longer an unassigned ready task`);
 }

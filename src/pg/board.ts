@@ -24,7 +24,7 @@ import { runById, runsForTask } from './runs.js';
 import { migratePg, PG_SCHEMA_VERSION, schemaVersion } from './schema.js';
 import { readStatsFacts } from './stats.js';
 import { countTasks, createTask, createTasks, editTask, getTask, listTasks, listTasksJson, showTask } from './tasks.js';
-import { archiveDoneTasks, collectHistory, reclaimSpace } from './retention.js';
+import { archiveDoneTasks, collectedTasks, collectHistory, reclaimSpace } from './retention.js';
 import { CommitFailed, DB_NOW_MS, inTransaction, isRetryable } from './transaction.js';
 import { Tx } from './tx.js';
 import { PgWatcher } from './watch.js';
@@ -261,6 +261,7 @@ export class PgBoard implements BoardStore {
     collect: (batch: CollectBatch) => (batch.dryRun ? this.read(collectHistory) : this.write(collectHistory))(batch),
     archiveDone: (batch: ArchiveBatch) => (batch.dryRun ? this.read(archiveDoneTasks) : this.write(archiveDoneTasks))(batch),
     reclaimSpace: (_maxBytes: number) => reclaimSpace(),
+    collectedTasks: this.read(collectedTasks),
   };
 
   readonly logs = {

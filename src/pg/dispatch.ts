@@ -1,5 +1,5 @@
 import { Refused } from '../errors.js';
-import { cooldownFrom, recoveryLimit, requireDueSchedule, requireGhost, requireUnassignedReady, runningCountsOf } from '../core/dispatch.js';
+import { cooldownFrom, recoveryLimit, requireDueSchedule, requireGhost, runningCountsOf } from '../core/dispatch.js';
 import { identityOf, NO_CLAIM } from '../core/run.js';
 import { FINISHED_SQL, LAST_BLOCK_KIND_SQL } from '../core/sql.js';
 import type { RunRow, TaskRow } from '../core/types.js';

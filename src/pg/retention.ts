@@ -49,6 +49,15 @@ export async function collectHistory(tx: Tx, batch: CollectBatch): Promise<Colle
   return result;
 }
 
+/** Those of `ids` whose history a pass removed, archived since, as SQLite's (store/retention.ts). */
+export async function collectedTasks(tx: Tx, ids: readonly string[]): Promise<CollectedTask[]> {
+  return tx.rows<CollectedTask>(
+    `SELECT t.id, t.workspace_kind, t.workspace_path FROM tasks t JOIN collected_tasks c ON c.task_id = t.id
+     WHERE t.id = ANY($1::text[]) AND t.status = 'archived' AND t.updated_at = c.archived_at`,
+    [ids],
+  );
+}
+
 export async function archiveDoneTasks(tx: Tx, batch: ArchiveBatch): Promise<{ ids: string[]; next: GcCursor | null }> {
   const after = batch.after ?? WALK_START;
   const rows = await tx.rows<GcCursor>(walk('done', 'completed_at', 'id', false), [batch.before, after.at, after.id, batch.limit]);

@@ -17,7 +17,7 @@ import type { BoardView, Card, ColumnSort, CommentRow, EventRow, HostRow, RunRow
 import type { FailurePolicy } from '../core/breaker.js';
 import type { Clock } from '../clock.js';
 import type { RunIdentity } from '../core/run.js';
-import type { ArchiveBatch, BatchItem, BoardFacts, CollectBatch, CollectResult, GcCursor, SpaceReclaimed, ClaimCandidate, ClaimCaps, ClaimResult, CreateInput, CreateResult, EditInput, ExitRecord, HeartbeatSource, ListFilter, ProcessProbe, PromoteOptions, RecentEvents, Release, StatsFacts, Take, TaskContext, TaskDetail, UnfinishedParent, WorkerExit } from './types.js';
+import type { ArchiveBatch, BatchItem, BoardFacts, CollectBatch, CollectedTask, CollectResult, GcCursor, SpaceReclaimed, ClaimCandidate, ClaimCaps, ClaimResult, CreateInput, CreateResult, EditInput, ExitRecord, HeartbeatSource, ListFilter, ProcessProbe, PromoteOptions, RecentEvents, Release, StatsFacts, Take, TaskContext, TaskDetail, UnfinishedParent, WorkerExit } from './types.js';
 
 /** Which board this is: what logs, workspaces, the header and workers are told, instead of a file path. */
 export interface BoardRef {
@@ -196,6 +196,12 @@ export interface Retention {
   archiveDone(batch: ArchiveBatch): Promise<{ ids: string[]; next: GcCursor | null }>;
   /** Gives free space back to the file system, at most `maxBytes` this call. */
   reclaimSpace(maxBytes: number): Promise<SpaceReclaimed>;
+  /**
+   * Those of `ids` whose history a pass removed and that have stayed archived since: what a host may
+   * still hold of them on its disk (a log, a scratch workspace) is left over, from a pass killed
+   * between its commit and its files, or run on another host of a shared board.
+   */
+  collectedTasks(ids: readonly string[]): Promise<CollectedTask[]>;
 }
 
 /** The hosts that dispatch on the board. */

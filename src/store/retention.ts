@@ -54,6 +54,19 @@ export function collectHistory(store: Store, batch: CollectBatch): CollectResult
   return result;
 }
 
+/** Those of `ids` whose history a pass removed, archived since (port: Retention.collectedTasks). */
+export function collectedTasks(store: Store, ids: readonly string[]): CollectedTask[] {
+  return store
+    .stmt(
+      // CROSS JOIN keeps this order (the ids, then each looked up): left to itself the planner walked
+      // every archived task by status.
+      `SELECT t.id, t.workspace_kind, t.workspace_path FROM json_each(@ids) j
+         CROSS JOIN tasks t ON t.id = j.value CROSS JOIN collected_tasks c ON c.task_id = t.id
+       WHERE t.status = 'archived' AND t.updated_at = c.archived_at`,
+    )
+    .all({ ids: JSON.stringify(ids) }) as CollectedTask[];
+}
+
 /** A batch of done tasks completed before `before`, archived (`archived`, source gc). */
 export function archiveDoneTasks(store: Store, batch: ArchiveBatch): { ids: string[]; next: GcCursor | null } {
   const after = batch.after ?? WALK_START;

@@ -15,7 +15,7 @@ import { eventsAfter, eventsForTask, recentEvents, recordEvent } from './events.
 import { attachSupervisor, blockRun, checkOwnership, claimFirst, claimTask, commentFromRun, completeRun, createFromRun, extendClaim, heartbeat, renewLease, recordExit, recordFailedRun, recordSpawn, releaseRun, reviewRun } from './lease.js';
 import { approveTask, archiveTask, blockTask, completeTask, stopAndBlock, promoteTask, reopenTask, requestChanges, scheduleTask, unblockTask } from './lifecycle.js';
 import { childIds, linkTasks, parentIds, unfinishedParents, unlinkTasks } from './links.js';
-import { archiveDoneTasks, collectHistory, reclaimFreePages } from './retention.js';
+import { archiveDoneTasks, collectedTasks, collectHistory, reclaimFreePages } from './retention.js';
 import { runById, runsForTask } from './runs.js';
 import { readStatsFacts } from './stats.js';
 import { countTasks, createTask, createTasks, editTask, getTask, listTasks, listTasksJson, showTask, toTask } from './tasks.js';
@@ -202,6 +202,7 @@ export class SqliteBoard implements BoardStore {
     collect: (batch: CollectBatch) => this.transaction(batch.dryRun ? 'read' : 'write', () => collectHistory(this.store, batch)),
     archiveDone: (batch: ArchiveBatch) => this.transaction(batch.dryRun ? 'read' : 'write', () => archiveDoneTasks(this.store, batch)),
     reclaimSpace: this.write(reclaimFreePages),
+    collectedTasks: this.read(collectedTasks),
   };
 
   watch(onChange: () => void): () => void {

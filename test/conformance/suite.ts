@@ -528,6 +528,21 @@ export function conformance(factory: BoardFactory): void {
         expect(await board.tasks.comments(id)).toEqual([]);
       });
 
+      it('names the tasks whose history a pass removed and that stayed archived since: not one taken back out, not one never collected', async () => {
+        const [kept, back, edited] = [await withHistory('kept'), await withHistory('taken back'), await withHistory('edited after')];
+        clock.advance(31 * DAY);
+        await board.retention.collect({ before: clock.now() - 30 * DAY, limit: 10 });
+        const never = await withHistory('archived lately');
+        const { task: open } = await board.transitions.create({ title: 'open' });
+        await board.transitions.reopen(back);
+        clock.advance(1_000);
+        await board.transitions.edit(edited, { title: 'edited after, archived' }); // archived, but changed since its history went
+        const ids = [kept, back, edited, never, open.id, 't_00000000'];
+        expect((await board.retention.collectedTasks(ids)).map((t) => t.id)).toEqual([kept]);
+        expect(await board.retention.collectedTasks([kept])).toEqual([{ id: kept, workspace_kind: 'scratch', workspace_path: null }]);
+        expect(await board.retention.collectedTasks([])).toEqual([]);
+      });
+
       it('archives done tasks completed before the limit (event archived, source gc), oldest first, in batches; a dry run writes nothing', async () => {
         const old = [];
         for (let i = 0; i < 3; i++) {

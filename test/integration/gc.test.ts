@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/db.js';
+import { openBoard } from '../../src/port/open.js';
 import { archiveTask, completeTask } from '../../src/store/lifecycle.js';
 import { addComment } from '../../src/store/comments.js';
 import { spawn } from 'node:child_process';
@@ -96,7 +97,7 @@ describe('kanban gc', () => {
     const sizeBefore = statSync(made.db).size;
     const result = kanban(['--db', made.db, 'gc']);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^removed the history of 3 tasks archived before \S+: \d+ events, 60 comments, 15 runs, 3 log files, 2 workspaces; gave [\d.]+ (KiB|MiB) back to the file system\n  left: t_[0-9a-f]{8}: its workspace .* was left: .* is not inside the workspaces root .*\n$/);
+    expect(result.stdout).toMatch(/^removed the history of 3 tasks archived before \S+: \d+ events, 60 comments, 15 runs, 3 log files, 3 workspaces; gave [\d.]+ (KiB|MiB) back to the file system\n  left: t_[0-9a-f]{8}: its workspace .* was left: .* is not inside the workspaces root .*\n$/);
     for (const id of [...made.old, made.outside]) {
       expect(historyOf(made.db, id)).toEqual({ events: 0, comments: 0, runs: 0 });
       expect(existsSync(join(made.dir, 'logs', `${id}.log`))).toBe(false);
@@ -133,6 +134,33 @@ describe('kanban gc', () => {
     const tally = kanbanJson(made.db, ['gc']);
     expect(tally.problems).toEqual(expect.arrayContaining([expect.stringContaining(`${made.old[1]}: its workspace ${link} was left`)]));
     expect(existsSync(join(target, 'precious.txt'))).toBe(true);
+  });
+
+  it('a pass killed after its commit, before its files: the next pass removes what it left on disk, and only that', async () => {
+    const made = boardWithHistory();
+    // What a killed pass leaves: the history gone, the files not (the port's collect, files untouched).
+    const board = await openBoard(made.db);
+    try {
+      const batch = await board.retention.collect({ before: Date.now() - 30 * DAY, limit: 100 });
+      expect(batch.tasks.map((t) => t.id).sort()).toEqual([...made.old, made.outside].sort());
+    } finally {
+      await board.close();
+    }
+    const log = (id: string) => join(made.dir, 'logs', `${id}.log`);
+    for (const id of made.old) expect(existsSync(log(id))).toBe(true);
+    const dry = kanbanJson(made.db, ['gc', '--dry-run']);
+    expect(dry).toMatchObject({ tasks: 0, logFiles: 3, workspaces: 3 });
+    expect(existsSync(log(made.old[0]!))).toBe(true);
+    const tally = kanbanJson(made.db, ['gc']);
+    expect(tally).toMatchObject({ tasks: 0, events: 0, logFiles: 3, workspaces: 3, problems: [] });
+    for (const id of [...made.old, made.outside]) {
+      expect(existsSync(log(id))).toBe(false);
+      expect(existsSync(join(made.dir, 'workspaces', id))).toBe(false); // the one kanban made, inside the root
+    }
+    expect(existsSync(join(made.outsideDir, 'precious.txt'))).toBe(true);
+    expect(existsSync(log(made.recent))).toBe(true);
+    expect(existsSync(join(made.dir, 'workspaces', made.recent))).toBe(true);
+    expect(kanbanJson(made.db, ['gc'])).toMatchObject({ logFiles: 0, workspaces: 0 });
   });
 
   it('bad input: exit 2, one kanban: line, the board as it was', () => {

@@ -79,7 +79,7 @@ describe('query plans: cost that follows the work in flight', () => {
     expect(statements.flatMap((sql) => walks(store, sql).map((walk) => ({ sql, walk })))).toEqual([]);
   });
 
-  it("retention's walks start at their cursor (a range on both ends of the index) and never sort: a batch costs what it takes, however many tasks passes before it took", async () => {
+  it("retention's walks start at their cursor (a range on both ends of the index) and never sort: a batch costs what it takes, however many tasks passes before it took; the sweep looks tasks up", async () => {
     const clock = manualClock();
     const store = testStore(clock);
     const board = new SqliteBoard(store);
@@ -87,12 +87,21 @@ describe('query plans: cost that follows the work in flight', () => {
       await board.retention.collect({ before: clock.now(), limit: 10 });
       await board.retention.collect({ before: clock.now(), limit: 10, after: { at: 1, id: 't_00000000' }, dryRun: true });
       await board.retention.archiveDone({ before: clock.now(), limit: 10 });
+      await board.retention.collectedTasks(['t_00000000', 't_00000001']);
     });
     const plans = statements.map((sql) => ({ sql, plan: planSteps(store, sql).join(' | ') }));
     const walksOfTasks = plans.filter(({ sql }) => /FROM tasks .*LIMIT/.test(sql));
     expect(walksOfTasks).toHaveLength(2);
     for (const { plan } of walksOfTasks) expect(plan).toMatch(/^SEARCH tasks USING (COVERING )?INDEX \w+ \((status=\? AND )?\w+>\? AND \w+<\?\)$/);
     expect(plans.filter(({ plan }) => plan.includes('TEMP B-TREE'))).toEqual([]);
+    // The sweep asks about the tasks it found files of: each looked up, none walked.
+    const sweep = statements.filter((sql) => sql.includes('JOIN collected_tasks'));
+    expect(sweep).toHaveLength(1);
+    expect(planSteps(store, sweep[0]!)).toEqual([
+      expect.stringMatching(/^SCAN j VIRTUAL TABLE/),
+      expect.stringMatching(/^SEARCH t USING INDEX \w+ \(id=\?\)$/),
+      expect.stringMatching(/^SEARCH c USING PRIMARY KEY \(task_id=\?\)$/),
+    ]);
   });
 
   it('a filter of 3 characters or more that matches few tasks reads them from the trigram index: no statement of the view walks the tasks or a column', async () => {
