@@ -55,8 +55,8 @@ const LARGEST_BATCH = 4096;
 /** Free space given back per step: a few megabytes, a short write each. */
 const RECLAIM_STEP_BYTES = 4 * 1024 * 1024;
 
-/** Task ids asked about at a time when sweeping what is left on disk. */
-const SWEEP_BATCH = 500;
+/** Task ids asked about at a time when sweeping what is left on disk (their files removed in the same step). */
+const SWEEP_BATCH = 100;
 
 type Phase = 'archive' | 'collect' | 'sweep' | 'reclaim' | 'done';
 
@@ -140,7 +140,12 @@ export class GcPass {
         const root = workspacesRoot(this.board.ref.dataDir);
         // The scratch workspace kanban made for it (`workspaces/<id>`), whatever path the task records.
         const made = (task: CollectedTask) => ({ ...task, workspace_path: task.workspace_kind === 'scratch' ? join(root, task.id) : null });
-        if (ids.length > 0) for (const task of await this.timed(() => this.board.retention.collectedTasks(ids))) this.removeFiles(made(task));
+        const collected = ids.length > 0 ? await this.board.retention.collectedTasks(ids) : [];
+        for (const task of collected) {
+          // Asked again just before: one taken out of the archive since may be running on this host now.
+          if (!dryRun && (await this.board.retention.collectedTasks([task.id])).length === 0) continue;
+          this.removeFiles(made(task));
+        }
         if (this.onDisk.length === 0) this.phase = dryRun ? 'done' : 'reclaim';
         return;
       }

@@ -343,13 +343,12 @@ const v2: PgMigration = {
  * ready queue passed each other's tasks one round trip at a time, and the one behind rarely caught
  * up). kanban_claim gains p_assign (a task to be given the default assignee gets it in the claim's
  * transaction) and answers a task it may not claim, as last committed, without taking its row lock
- * (a running task's heartbeat never waits on a claimer passing it over).
+ * (a running task's heartbeat never waits on a claimer passing it over); v1's signature stays, for
+ * hosts still running the kanban before.
  */
 const v3: PgMigration = {
   version: 3,
   sql: `
-    DROP FUNCTION kanban_claim(text, text, bigint, text, bigint, integer, integer);
-
     -- ready → running, as store/lease.ts claimTask (and claimReady). v1's claim, and: a task read as
     -- not claimable (or, with p_assign, as assigned) is answered 'refused' from what last committed,
     -- no lock taken; one another transaction holds is 'locked' (SKIP LOCKED: a claimer never queues);
@@ -419,6 +418,13 @@ const v3: PgMigration = {
         VALUES (p_task, v_run.id, 'claimed', jsonb_build_object('run_id', v_run.id, 'profile', p_profile, 'claim_expires', v_now + p_lease_ms, 'lease_ms', p_lease_ms), v_now);
       RETURN json_build_object('result', 'claimed', 'task', row_to_json(v_task), 'run', row_to_json(v_run));
     END $$;
+
+    -- v1's signature, for a host still running the kanban before this one (the schema's version is
+    -- read only when a board is opened): the claim above, without a default assignee.
+    CREATE OR REPLACE FUNCTION kanban_claim(p_task text, p_profile text, p_lease_ms bigint, p_claim_lock text, p_now bigint, p_cap_board integer, p_cap_profile integer)
+    RETURNS json LANGUAGE sql AS $$
+      SELECT kanban_claim(p_task, p_profile, false, p_lease_ms, p_claim_lock, p_now, p_cap_board, p_cap_profile)
+    $$;
 
     -- The first of the candidates (arrays of one length, in order) that can be claimed, as
     -- store/lease.ts claimFirst: one missing, locked or refused is passed over; the first other answer

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/db.js';
 import { openBoard } from '../../src/port/open.js';
+import type { BoardStore } from '../../src/port/board.js';
+import { GcPass } from '../../src/gc.js';
 import { archiveTask, completeTask } from '../../src/store/lifecycle.js';
 import { addComment } from '../../src/store/comments.js';
 import { spawn } from 'node:child_process';
@@ -161,6 +163,34 @@ describe('kanban gc', () => {
     expect(existsSync(log(made.recent))).toBe(true);
     expect(existsSync(join(made.dir, 'workspaces', made.recent))).toBe(true);
     expect(kanbanJson(made.db, ['gc'])).toMatchObject({ logFiles: 0, workspaces: 0 });
+  });
+
+  it('a task taken out of the archive while the sweep looks is left alone: asked again just before its files go', async () => {
+    const made = boardWithHistory();
+    const [taken, swept] = made.old as [string, string];
+    const board = await openBoard(made.db);
+    try {
+      await board.retention.collect({ before: Date.now() - 30 * DAY, limit: 100 }); // a pass killed before its files
+      // A person reopens one between the sweep's question and its removals (it may be claimed and run here next).
+      const racing: BoardStore = Object.assign(Object.create(board) as BoardStore, {
+        retention: {
+          ...board.retention,
+          collectedTasks: async (ids: readonly string[]) => {
+            const answer = await board.retention.collectedTasks(ids);
+            if (ids.length > 1) await board.transitions.reopen(taken);
+            return answer;
+          },
+        },
+      });
+      const pass = new GcPass(racing, { olderThanMs: 30 * DAY, archiveDoneAfterMs: null }, Date.now());
+      await pass.run();
+      expect(existsSync(join(made.dir, 'logs', `${taken}.log`))).toBe(true);
+      expect(existsSync(join(made.dir, 'workspaces', taken))).toBe(true);
+      expect(existsSync(join(made.dir, 'logs', `${swept}.log`))).toBe(false);
+      expect(existsSync(join(made.dir, 'workspaces', swept))).toBe(false);
+    } finally {
+      await board.close();
+    }
   });
 
   it('bad input: exit 2, one kanban: line, the board as it was', () => {

@@ -40,6 +40,22 @@ describe.skipIf(skip)(`PostgreSQL migrations${skip ? ' (skipped: no PostgreSQL h
     }
   });
 
+  it("a host still running the kanban before v3 claims as it did: v1's kanban_claim is still there", async () => {
+    const connect = await newBoard();
+    const client = await connect();
+    try {
+      await migratePg(client);
+      const now = Date.now();
+      await client.query("INSERT INTO tasks (id, title, status, created_at, updated_at) VALUES ('t_0000000a', 'old host', 'ready', $1, $1)", [now]);
+      // The call the kanban before v3 makes (pg/lease.ts then): seven arguments.
+      const claim = (lock: string) => client.query<{ answer: { result: string; task: { status: string; assignee: string | null } } }>('SELECT kanban_claim($1, $2, $3, $4, $5, $6, $7) AS answer', ['t_0000000a', 'coder', 60_000, lock, null, 4, null]);
+      expect((await claim('h_0000000000000000:1:0123456789ab')).rows[0]!.answer).toMatchObject({ result: 'claimed', task: { status: 'running', assignee: null } });
+      expect((await claim('h_0000000000000000:1:ba9876543210')).rows[0]!.answer).toMatchObject({ result: 'refused' });
+    } finally {
+      await client.end();
+    }
+  });
+
   it('a board a newer kanban wrote is refused, and left as it is', async () => {
     const connect = await newBoard();
     const client = await connect();

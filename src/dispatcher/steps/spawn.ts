@@ -39,15 +39,19 @@ export async function spawnStep(ctx: TickContext): Promise<TickAction[]> {
   let next = 0;
   /** The tasks chosen to start, not claimed yet: they count against the caps as if they ran. */
   let window: Candidate[] = [];
-  const planned = (assignee: string) => (counts.byAssignee.get(assignee) ?? 0) + window.filter((c) => c.assignee === assignee).length;
+  const inWindow = (assignee: string) => window.filter((c) => c.assignee === assignee).length;
   const capSkip = (c: Candidate) => skip(c.task, `profile ${c.assignee} is at its cap of ${c.cap}`);
   const started = (c: Candidate) => {
     running++;
     counts.byAssignee.set(c.assignee, (counts.byAssignee.get(c.assignee) ?? 0) + 1);
   };
 
-  /** The next ready task that may start, said and passed when it may not. */
-  const nextCandidate = async (): Promise<Candidate | null> => {
+  /**
+   * The next ready task that may start, said and passed when it may not; 'wait' when its profile is
+   * full only with tasks of the window, which may not all start (demoted, lost, failed): it is judged
+   * again once they are claimed.
+   */
+  const nextCandidate = async (): Promise<Candidate | 'wait' | null> => {
     while (next < queue.length) {
       const task = queue[next++]!;
       const assignee = task.assignee ?? ctx.config.default_assignee ?? null;
@@ -61,9 +65,16 @@ export async function spawnStep(ctx: TickContext): Promise<TickAction[]> {
         continue;
       }
       const candidate = { task, assignee, cap: profile.max_in_progress };
-      if (candidate.cap !== undefined && planned(assignee) >= candidate.cap) {
-        capSkip(candidate);
-        continue;
+      if (candidate.cap !== undefined) {
+        const runs = counts.byAssignee.get(assignee) ?? 0;
+        if (runs >= candidate.cap) {
+          capSkip(candidate);
+          continue;
+        }
+        if (runs + inWindow(assignee) >= candidate.cap) {
+          next--;
+          return 'wait';
+        }
       }
       const guard = await respawnGuard(ctx, task);
       if (guard) {
@@ -78,7 +89,7 @@ export async function spawnStep(ctx: TickContext): Promise<TickAction[]> {
   for (;;) {
     while (window.length < Math.min(CLAIM_WINDOW, ctx.settings.maxInProgress - running)) {
       const candidate = await nextCandidate();
-      if (!candidate) break;
+      if (candidate === null || candidate === 'wait') break;
       window.push(candidate);
     }
     if (window.length === 0) break;

@@ -123,6 +123,19 @@ describe('spawn', () => {
     expect(eventKinds(store, unassigned)).toEqual(['created', 'assigned', 'claimed']);
   });
 
+  it('a task of a capped profile waits for the window, not behind it: one that cannot start leaves its slot to the next', async () => {
+    const { store, clock, actions } = setup();
+    const parent = createTask(store, { title: 'parent' }).task.id;
+    clock.advance(1);
+    const waiting = createTask(store, { title: 'waits on its parent', assignee: 'solo', parents: [parent] }).task.id;
+    forceTask(store, waiting, { status: 'ready' }); // made ready behind the dispatcher's back: the claim sends it back
+    clock.advance(1);
+    const next = createTask(store, { title: 'next', assignee: 'solo' }).task.id;
+    clock.advance(1);
+    const after = createTask(store, { title: 'after', assignee: 'solo' }).task.id;
+    expect(await actions()).toEqual([`spawn:spawned:${parent}`, `spawn:demoted:${waiting}`, `spawn:spawned:${next}`, `spawn:skipped:${after}`]);
+  });
+
   it('passes over the tasks another dispatcher took since the queue was read, in one claim: the next one starts', async () => {
     const { store, clock, tick, board } = setup();
     const ids: string[] = [];
