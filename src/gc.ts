@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { BoardStore } from './port/board.js';
 import type { CollectedTask, GcCursor } from './port/types.js';
-import { taskLogPath } from './workers/runlog.js';
-import { removeScratchWorkspace, workspacesRoot } from './workers/workspace.js';
+import { logsDir, taskLogPath, taskOfLogFile } from './workers/runlog.js';
+import { defaultWorkspacePath, removeScratchWorkspace, workspacesRoot } from './workers/workspace.js';
+import { isTaskId } from './ids.js';
 import { errorMessage } from './errors.js';
 
 /**
@@ -137,9 +137,8 @@ export class GcPass {
         // another host of a shared board (each host holds the logs and workspaces of what it ran).
         this.onDisk ??= tasksWithFiles(this.board.ref.dataDir);
         const ids = this.onDisk.splice(0, SWEEP_BATCH);
-        const root = workspacesRoot(this.board.ref.dataDir);
         // The scratch workspace kanban made for it (`workspaces/<id>`), whatever path the task records.
-        const made = (task: CollectedTask) => ({ ...task, workspace_path: task.workspace_kind === 'scratch' ? join(root, task.id) : null });
+        const made = (task: CollectedTask) => ({ ...task, workspace_path: task.workspace_kind === 'scratch' ? defaultWorkspacePath(this.board.ref.dataDir, task.id) : null });
         const collected = ids.length > 0 ? await this.board.retention.collectedTasks(ids) : [];
         for (const task of collected) {
           // Asked again just before: one taken out of the archive since may be running on this host now.
@@ -209,15 +208,16 @@ export class GcPass {
 
 /** The tasks named by a log or a workspace under the data dir (`logs/<id>.log`, `workspaces/<id>`). */
 function tasksWithFiles(dataDir: string): string[] {
-  const named = (dir: string, pattern: RegExp) => {
+  const names = (dir: string) => {
     try {
-      return readdirSync(dir).flatMap((name) => pattern.exec(name)?.[1] ?? []);
+      return readdirSync(dir);
     } catch {
       return []; // none yet, or unreadable: nothing to sweep there
     }
   };
-  const ids = new Set([...named(join(dataDir, 'logs'), /^(t_[0-9a-f]{8})\.log$/), ...named(workspacesRoot(dataDir), /^(t_[0-9a-f]{8})$/)]);
-  return [...ids].sort();
+  const logs = names(logsDir(dataDir)).flatMap((name) => taskOfLogFile(name) ?? []);
+  const workspaces = names(workspacesRoot(dataDir)).filter(isTaskId);
+  return [...new Set([...logs, ...workspaces])].sort();
 }
 
 /** A pass in words: what went (or would go), one line. */

@@ -1,10 +1,24 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { errorMessage } from '../errors.js';
+import { isTaskId } from '../ids.js';
 
-/** `<data dir>/logs/<task id>.log` (the board's BoardRef.dataDir): every run's output, appended, one timestamped line at a time. */
+const LOG_EXTENSION = '.log';
+
+/** `<data dir>/logs` (the board's BoardRef.dataDir): the tasks' log files. */
+export function logsDir(dataDir: string): string {
+  return join(dataDir, 'logs');
+}
+
+/** `<data dir>/logs/<task id>.log`: every run's output, appended, one timestamped line at a time. */
 export function taskLogPath(dataDir: string, taskId: string): string {
-  return join(dataDir, 'logs', `${taskId}.log`);
+  return join(logsDir(dataDir), `${taskId}${LOG_EXTENSION}`);
+}
+
+/** The task whose log a file in logsDir is, by its name (null: not a task's log). */
+export function taskOfLogFile(name: string): string | null {
+  const id = name.endsWith(LOG_EXTENSION) ? name.slice(0, -LOG_EXTENSION.length) : '';
+  return isTaskId(id) ? id : null;
 }
 
 /** `<data dir>/prompts/<task>-r<run>.md`: the prompt a run was handed, owner-only, removed when the run ends. */

@@ -9,6 +9,11 @@ export function workspacesRoot(dataDir: string): string {
   return join(dataDir, 'workspaces');
 }
 
+/** `<data dir>/workspaces/<id>`: where a task's scratch or worktree workspace is made, unless it records another path. */
+export function defaultWorkspacePath(dataDir: string, taskId: string): string {
+  return join(workspacesRoot(dataDir), taskId);
+}
+
 /**
  * Where a task's worker runs, created if needed. scratch: `<board dir>/workspaces/<id>` (or the
  * path recorded from an earlier run); dir: an existing directory; worktree: a git worktree of the
@@ -16,7 +21,7 @@ export function workspacesRoot(dataDir: string): string {
  * Throws with a reason when it cannot be had.
  */
 export function prepareWorkspace(task: TaskRow, dataDir: string, cwd = process.cwd()): string {
-  const defaultPath = join(workspacesRoot(dataDir), task.id);
+  const defaultPath = defaultWorkspacePath(dataDir, task.id);
   switch (task.workspace_kind) {
     case 'scratch': {
       const path = task.workspace_path ?? defaultPath;
