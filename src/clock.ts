@@ -5,3 +5,13 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/**
+ * Milliseconds on the monotonic clock, for deadlines and durations within one process (never stepped
+ * like the wall clock). Read through `process.hrtime`, not `monotonicMs()`: the first touch of
+ * the global `performance` loads perf_hooks, ~11 of Node's modules, which every short command would
+ * pay for at start (issue 15's start-up goal).
+ */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}

@@ -1,4 +1,5 @@
 import { pastGrace } from './core/health.js';
+import { monotonicMs } from './clock.js';
 /**
  * Time that may jump. Board timestamps are wall-clock milliseconds, and the wall clock can be stepped
  * (NTP, a suspended laptop, a person, `faketime`): forward by two hours, every healthy run looks
@@ -30,7 +31,7 @@ export class Elapsed {
    *   dispatch`): it can watch a stamp before it judges it (see `watchedFor`).
    */
   constructor(
-    private readonly monotonic: () => number = () => performance.now(),
+    private readonly monotonic: () => number = () => monotonicMs(),
     private readonly longLived = false,
   ) {}
 

@@ -5,6 +5,7 @@ import { logsDir, taskLogPath, taskOfLogFile } from './workers/runlog.js';
 import { defaultWorkspacePath, removeScratchWorkspace, workspacesRoot } from './workers/workspace.js';
 import { isTaskId } from './ids.js';
 import { errorMessage } from './errors.js';
+import { monotonicMs } from './clock.js';
 
 /**
  * Retention (`kanban gc`, a dispatcher's `gc:` schedule): done tasks completed long enough ago are
@@ -107,8 +108,8 @@ export class GcPass {
 
   /** Runs batches until the pass is over or `budgetMs` has gone; true once it is over. */
   async run(budgetMs = Infinity): Promise<boolean> {
-    const until = performance.now() + budgetMs;
-    while (this.phase !== 'done' && performance.now() < until) await this.step();
+    const until = monotonicMs() + budgetMs;
+    while (this.phase !== 'done' && monotonicMs() < until) await this.step();
     return this.finished;
   }
 
@@ -169,9 +170,9 @@ export class GcPass {
 
   /** A batch, timed: the next one is halved when this one took most of the limit, doubled when it took little. */
   private async timed<T>(batch: () => Promise<T>): Promise<T> {
-    const started = performance.now();
+    const started = monotonicMs();
     const result = await batch();
-    const ms = performance.now() - started;
+    const ms = monotonicMs() - started;
     const limit = this.options.maxBatchMs ?? MAX_BATCH_MS;
     this.tally.batches++;
     this.tally.longestBatchMs = Math.max(this.tally.longestBatchMs, ms);
@@ -257,13 +258,13 @@ export class GcSchedule {
   /** This tick's slice; the pass's tally once it has ended (null: under way, or not due). */
   async tick(board: BoardStore, policy: GcPolicy, everyMs: number, now: number): Promise<GcTally | null> {
     if (this.pass === null) {
-      if (this.nextAt !== null && performance.now() < this.nextAt) return null;
+      if (this.nextAt !== null && monotonicMs() < this.nextAt) return null;
       this.pass = new GcPass(board, policy, now);
     }
     if (!(await this.pass.run(this.sliceMs))) return null;
     const { tally } = this.pass;
     this.pass = null;
-    this.nextAt = performance.now() + everyMs;
+    this.nextAt = monotonicMs() + everyMs;
     return tally;
   }
 }

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { kanbanHome } from './location.js';
+import { randomHex } from './random.js';
 import { claimHost } from './core/run.js';
 
 /**
@@ -18,8 +18,8 @@ export function hostId(home = kanbanHome()): string {
   const existing = readHostId(path);
   if (existing) return existing;
   mkdirSync(home, { recursive: true });
-  const mine = `h_${randomBytes(8).toString('hex')}`;
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const mine = `h_${randomHex(8)}`;
+  const temporary = `${path}.${process.pid}.${randomHex(4)}.tmp`;
   writeFileSync(temporary, `${mine}\n`, { mode: 0o644 });
   try {
     linkSync(temporary, path); // fails if another process put its id there first
@@ -87,7 +87,7 @@ function bootId(): string {
 
 /** `<host id>:<pid>:<random>`: which host and process claimed, and unique per claim (core/run.ts `claimHost` reads the host back). */
 export function newClaimLock(): string {
-  return `${thisHost().id}:${process.pid}:${randomBytes(6).toString('hex')}`;
+  return `${thisHost().id}:${process.pid}:${randomHex(6)}`;
 }
 
 /** The host a run was claimed on when it is not this one (its workspace and its full log are there), else null. */

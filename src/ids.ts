@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random.js';
 import { InvalidInput } from './errors.js';
 
 const TASK_ID = /^t_[0-9a-f]{8}$/;
@@ -9,7 +9,7 @@ export function isTaskId(text: string): boolean {
 }
 
 export function newTaskId(): string {
-  return `t_${randomBytes(4).toString('hex')}`;
+  return `t_${randomHex(4)}`;
 }
 
 /** Validates a task id typed by a person or a script (case-insensitive), returning its canonical form. */

@@ -1,5 +1,4 @@
 // Loaded on demand: `kanban boards [list] | create SLUG | rm SLUG`.
-import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
@@ -8,6 +7,7 @@ import { busyTimeoutMs } from '../env.js';
 import { BoardUnusable, InvalidInput, Refused, errorMessage } from '../errors.js';
 import { BOARD_URL_FILE, boardsDir, checkSlug, isBoardUrl, kanbanHome, namedBoardLocation, namedBoardPath, redactUrl, resolveBoardPath } from '../location.js';
 import { cleanLine } from '../sanitize.js';
+import { randomHex } from '../random.js';
 import { openBoard, peekBoard } from '../port/open.js';
 import type { GlobalOptions } from './context.js';
 import { formatBytes, formatTimestamp, printTable, writeJson, writeLine } from './output.js';
@@ -217,7 +217,7 @@ export async function boardsRmCommand(options: GlobalOptions, rawSlug: string, y
     ({ dir, db } = boardToRemove(slug)); // again: a dispatcher may have started while we asked
   }
   // Renamed aside first (one step), then deleted: the slug is free at once, never half a board under it.
-  const aside = join(boardsDir(), `.removing-${slug}-${randomBytes(4).toString('hex')}`);
+  const aside = join(boardsDir(), `.removing-${slug}-${randomHex(4)}`);
   renameSync(dir, aside);
   try {
     rmSync(aside, { recursive: true, force: true });

@@ -1,6 +1,5 @@
 // Loaded on demand: `kanban config init|check|show` (they load the config's zod and yaml).
 import { lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { Document, isCollection } from 'yaml';
 import { loadConfig, parseConfig } from '../config.js';
@@ -10,9 +9,11 @@ import { InvalidInput, Refused, errorMessage } from '../errors.js';
 import { locateBoard, locateConfig } from '../location.js';
 import { redactProfile } from '../redact.js';
 import { cleanLine } from '../sanitize.js';
+import { randomHex } from '../random.js';
 import { resolveSettings, settingSpecs } from '../settings.js';
 import type { GlobalOptions } from './context.js';
 import { writeJson, writeLine } from './output.js';
+import { writeOut } from './stdio.js';
 
 function exists(path: string): boolean {
   try {
@@ -63,7 +64,7 @@ function writeNew(path: string, text: string): void {
 
 /** Writes `text` beside `path`, then renames it over `path`: the file is never half written. */
 function replaceFile(path: string, text: string): void {
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const temporary = `${path}.${process.pid}.${randomHex(4)}.tmp`;
   try {
     writeFileSync(temporary, text, { flag: 'wx', mode: 0o600 });
     renameSync(temporary, path);
@@ -113,5 +114,5 @@ export function configShow(options: GlobalOptions): void {
     const node = doc.getIn(path, true);
     if (isCollection(node)) node.flow = true;
   }
-  process.stdout.write(doc.toString({ lineWidth: 0 }));
+  writeOut(doc.toString({ lineWidth: 0 }));
 }

@@ -1,4 +1,6 @@
-// Entry point (bin/kanban.js imports the compiled form of this file).
+// Entry point of both bundles (scripts/bundle.mjs): bin/kanban.js loads one or the other.
 import { run } from './run.js';
 
-process.exitCode = await run(process.argv);
+void run(process.argv).then((code) => {
+  process.exitCode = code;
+});

@@ -3,13 +3,14 @@ import { cleanLine, cleanText } from '../sanitize.js';
 import { formatSpan, formatTimestamp, formatWhen } from '../time.js';
 import { otherHost } from '../host.js';
 import { formatEventLine } from './event-text.js';
+import { writeOut } from './stdio.js';
 import type { Task } from '../core/types.js';
 import { leaseExpired } from '../core/health.js';
 import type { TaskDetail } from '../port/types.js';
 
 export function writeLine(text = ''): void {
   if (steady) steady.out.write(`${text}\n`);
-  else process.stdout.write(`${text}\n`);
+  else writeOut(`${text}\n`);
 }
 
 /** What a stream lost while it could not be written. */
@@ -136,8 +137,8 @@ export function steadyOutput(): { out: SteadyOutput; err: SteadyOutput } {
 
 /** Bytes that are already output (JSON built by SQLite), then a newline. */
 export function writeBytes(bytes: Buffer): void {
-  process.stdout.write(bytes);
-  process.stdout.write('\n');
+  writeOut(bytes);
+  writeOut('\n');
 }
 
 export function writeJson(value: unknown): void {

@@ -3,6 +3,7 @@ import { ExitCode, KanbanError, errorMessage } from '../errors.js';
 import { cleanLine } from '../sanitize.js';
 import { SomeFailed } from './each.js';
 import { buildProgram } from './program.js';
+import { watchStdio, writeErr } from './stdio.js';
 
 /**
  * The one place that turns errors into exit codes and `kanban: …` lines (CONTRACT.md "Exit codes").
@@ -21,13 +22,16 @@ export function describeFailure(err: unknown): { code: number; lines: string[] }
 }
 
 export async function run(argv: readonly string[]): Promise<number> {
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
+  watchStdio({
+    stdout: (stream) =>
+      stream.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+        throw err;
+      }),
+    // A `kanban: …` line that cannot be written (stderr closed, its reader gone, its disk full) is lost;
+    // the exit code still says what happened.
+    stderr: (stream) => stream.on('error', () => {}),
   });
-  // A `kanban: …` line that cannot be written (stderr closed, its reader gone, its disk full) is lost;
-  // the exit code still says what happened.
-  process.stderr.on('error', () => {});
   const program = buildProgram();
   if (argv.length <= 2) {
     program.outputHelp();
@@ -38,8 +42,8 @@ export async function run(argv: readonly string[]): Promise<number> {
     return ExitCode.ok;
   } catch (err) {
     const { code, lines } = describeFailure(err);
-    for (const line of lines) process.stderr.write(`kanban: ${cleanLine(line)}\n`);
-    if (process.env.KANBAN_DEBUG === '1' && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    for (const line of lines) writeErr(`kanban: ${cleanLine(line)}\n`);
+    if (process.env.KANBAN_DEBUG === '1' && err instanceof Error) writeErr(`${err.stack}\n`);
     return code;
   }
 }

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { signalGroup } from '../signals.js';
+import { monotonicMs } from '../clock.js';
 
 export interface RunProcess {
   taskId: string;
@@ -196,7 +197,7 @@ export class Killer {
    * (monotonic) for this dispatcher, since it reads every process's environment.
    */
   sweepDue(): boolean {
-    const now = performance.now();
+    const now = monotonicMs();
     if (now - this.lastSweep < SWEEP_EVERY_MS) return false;
     this.lastSweep = now;
     return true;

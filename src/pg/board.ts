@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type pg from 'pg';
-import type { Clock } from '../clock.js';
+import { monotonicMs, type Clock } from '../clock.js';
 import { BoardUnusable, InvalidInput, KanbanError } from '../errors.js';
 import { boardsDir, redactUrl } from '../location.js';
 import type { BoardRef, BoardStore } from '../port/board.js';
@@ -136,13 +136,13 @@ export class PgBoard implements BoardStore {
     let client: pg.PoolClient | undefined;
     try {
       client = await this.pool.connect();
-      const deadline = performance.now() + (this.options.busyTimeoutMs ?? 10_000);
+      const deadline = monotonicMs() + (this.options.busyTimeoutMs ?? 10_000);
       for (let attempt = 0; ; attempt++) {
         try {
           return await body(new Tx(client, this.options.clock?.now() ?? null, true, false));
         } catch (err) {
           // A deadlock rolled the statement back: it may simply run again.
-          if (!isRetryable(err) || performance.now() >= deadline) throw err;
+          if (!isRetryable(err) || monotonicMs() >= deadline) throw err;
           await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 2 * 2 ** attempt)));
         }
       }

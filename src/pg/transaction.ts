@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { monotonicMs } from '../clock.js';
 
 /**
  * A PostgreSQL board's transactions (issue 14). Ordinary transitions run at SERIALIZABLE, the
@@ -42,7 +43,7 @@ export function isRetryable(err: unknown): boolean {
  */
 export async function inTransaction<T>(pool: pg.Pool, body: (client: pg.PoolClient, dbNow: number | null) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
   const begin = `BEGIN ISOLATION LEVEL ${(options.isolation ?? 'serializable').toUpperCase()}${options.readOnly ? ' READ ONLY' : ''}${options.readTime ? `; SELECT ${DB_NOW_MS} AS now` : ''}`;
-  const deadline = performance.now() + (options.deadlineMs ?? 10_000);
+  const deadline = monotonicMs() + (options.deadlineMs ?? 10_000);
   const client = await pool.connect();
   let broken = false;
   try {
@@ -66,7 +67,7 @@ export async function inTransaction<T>(pool: pg.Pool, body: (client: pg.PoolClie
         await client.query('ROLLBACK').catch(() => {
           broken = true;
         });
-        if (!isRetryable(err) || performance.now() >= deadline) throw err;
+        if (!isRetryable(err) || monotonicMs() >= deadline) throw err;
         const ceiling = Math.min(100, 2 * 2 ** attempt);
         await new Promise((resolve) => setTimeout(resolve, ceiling / 2 + Math.random() * (ceiling / 2)));
       }

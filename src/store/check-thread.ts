@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { quickCheckProblem } from './db.js';
+import { sqliteAddonPath } from './driver.js';
 
 /**
  * The full integrity check (`PRAGMA quick_check`, every page) on a thread of its own, with its own
@@ -12,7 +13,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 let db;
 try {
-  db = new Database(workerData.path, { readonly: true, fileMustExist: true });
+  db = new Database(workerData.path, { readonly: true, fileMustExist: true, nativeBinding: workerData.nativeBinding });
   db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
   parentPort.postMessage({ lines: db.pragma('quick_check').map((row) => row.quick_check) });
 } catch (err) {
@@ -29,7 +30,7 @@ export async function quickCheckOffThread(path: string, busyTimeoutMs: number): 
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const { Worker } = await import('node:worker_threads'); // loaded here: a command that never checks off-thread does not pay for it
   return new Promise((resolve, reject) => {
-    const worker = new Worker(CHECK, { eval: true, workerData: { path, driver, busyTimeoutMs } });
+    const worker = new Worker(CHECK, { eval: true, workerData: { path, driver, nativeBinding: sqliteAddonPath(), busyTimeoutMs } });
     worker.unref(); // a process that is done (the board quit) does not wait for the check to end
     worker.once('message', (answer: { lines?: string[]; error?: string; code?: string }) => {
       if (answer.lines) resolve(quickCheckProblem(answer.lines));

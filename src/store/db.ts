@@ -1,14 +1,15 @@
 import Database from 'better-sqlite3';
-import { createHash } from 'node:crypto';
 import { closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { systemClock, type Clock } from '../clock.js';
+import { monotonicMs, systemClock, type Clock } from '../clock.js';
 import { DEFAULT_BUSY_TIMEOUT_MS } from '../env.js';
 import { BoardCorrupt, BoardUnusable, errorMessage } from '../errors.js';
 import { coreError, isBusy, isCorruption, isIoError, lockedError, outcomeUnknown } from './errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { busyBackoff, WriteTurns } from './turns.js';
 import { boardDiskProblem } from '../faults.js';
+import { openDatabase } from './driver.js';
+import { cryptoModule } from '../random.js';
 
 export interface OpenOptions {
   clock?: Clock;
@@ -83,7 +84,7 @@ export class Store {
   }
 
   private writeOutermost<T>(body: () => T): T {
-    const deadline = performance.now() + this.busyTimeoutMs;
+    const deadline = monotonicMs() + this.busyTimeoutMs;
     const exec = (sql: string) => () => this.db.exec(sql);
     retryWhileBusy(exec('BEGIN IMMEDIATE'), deadline, this.path, this.busyTimeoutMs);
     let result: T;
@@ -110,7 +111,7 @@ export class Store {
    */
   transaction<T>(kind: 'read' | 'write', body: () => T): Promise<T> {
     const result = this.queue.then(() =>
-      this.attempt(kind, body, performance.now() + this.busyTimeoutMs).catch((err: unknown) => {
+      this.attempt(kind, body, monotonicMs() + this.busyTimeoutMs).catch((err: unknown) => {
         throw coreError(err, this.path, this.busyTimeoutMs);
       }),
     );
@@ -197,7 +198,7 @@ function retryWhileBusy<T>(action: () => T, deadline: number, path: string, busy
       return action();
     } catch (err) {
       if (!isBusy(err)) throw err;
-      const left = deadline - performance.now();
+      const left = deadline - monotonicMs();
       if (left <= 0) throw lockedError(path, busyTimeoutMs);
       sleepSync(Math.min(left, busyBackoff(attempt)));
     }
@@ -206,7 +207,7 @@ function retryWhileBusy<T>(action: () => T, deadline: number, path: string, busy
 
 /** Waits a jittered backoff before another attempt; false, at once, when the deadline has passed. */
 async function waitBeforeRetry(attempt: number, deadline: number): Promise<boolean> {
-  const left = deadline - performance.now();
+  const left = deadline - monotonicMs();
   if (left <= 0) return false;
   await new Promise((resolve) => setTimeout(resolve, Math.min(left, busyBackoff(attempt))));
   return true;
@@ -238,7 +239,7 @@ export function openStore(path: string, options: OpenOptions = {}): Store {
   }
   let db: Database.Database;
   try {
-    db = new Database(path);
+    db = openDatabase(path);
   } catch (err) {
     const why = boardDiskProblem(path);
     throw new BoardUnusable(`cannot open board ${path}: ${errorMessage(err)}${why ? ` (${why})` : ''}`);
@@ -251,7 +252,7 @@ export function openStore(path: string, options: OpenOptions = {}): Store {
     // A new board gives the space `kanban gc` frees back to the file system as it goes; it can only be
     // chosen before the first table.
     if (userVersion(db) === 0 && db.prepare('SELECT count(*) FROM sqlite_schema').pluck().get() === 0) db.pragma('auto_vacuum = INCREMENTAL');
-    const journalMode = retryWhileBusy(() => useWalOrRollbackJournal(db), performance.now() + busyTimeoutMs, path, busyTimeoutMs);
+    const journalMode = retryWhileBusy(() => useWalOrRollbackJournal(db), monotonicMs() + busyTimeoutMs, path, busyTimeoutMs);
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma('secure_delete = ON');
@@ -460,7 +461,7 @@ export function corruptBoardError(path: string, detail: string): BoardUnusable {
  * copied to a temporary name and renamed, so a backup that exists is a whole one.
  */
 export function quarantine(path: string): string {
-  const hash = createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16);
+  const hash = cryptoModule().createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16);
   const backup = `${path}.corrupt.${hash}.bak`;
   if (existsSync(backup)) return backup;
   for (const suffix of ['-wal', '-shm', '']) {

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { openDatabase } from './driver.js';
 
 /** What `kanban boards` shows of a board's contents. */
 export interface BoardPeek {
@@ -12,7 +12,7 @@ export interface BoardPeek {
  * SQLite's error when it cannot be read (not a database, no tasks table, locked past the timeout).
  */
 export function peekBoard(path: string, busyTimeoutMs: number): BoardPeek {
-  const db = new Database(path, { fileMustExist: true, timeout: busyTimeoutMs });
+  const db = openDatabase(path, { fileMustExist: true, timeout: busyTimeoutMs });
   try {
     return db.prepare("SELECT count(*) AS tasks, coalesce(sum(status = 'running'), 0) AS running FROM tasks").get() as BoardPeek;
   } finally {

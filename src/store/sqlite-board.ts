@@ -1,7 +1,7 @@
 import { basename, dirname } from 'node:path';
 import type { BoardRef, BoardStore } from '../port/board.js';
 import type { ArchiveBatch, CollectBatch } from '../port/types.js';
-import type { Clock } from '../clock.js';
+import { monotonicMs, type Clock } from '../clock.js';
 import { boardView, columnCounts, columnWindow, dataVersion, positionInColumn } from './board.js';
 import { addComment, commentsForTask } from './comments.js';
 import { loadTaskContext } from './context.js';
@@ -58,7 +58,7 @@ export class SqliteBoard implements BoardStore {
     this.ref = sqliteRef(store.path);
   }
 
-  private integrityCheckedAt = performance.now();
+  private integrityCheckedAt = monotonicMs();
 
   /** Set once corruption was met: every call after it is refused the same way. */
   private corrupt: BoardUnusable | null = null;
@@ -222,8 +222,8 @@ export class SqliteBoard implements BoardStore {
   async maintain(options: { afterDiskFull?: boolean } = {}): Promise<void> {
     await this.store.settled();
     checkpointWal(this.store, { force: options.afterDiskFull ?? false });
-    if (performance.now() - this.integrityCheckedAt < this.integrityRecheckMs) return;
-    this.integrityCheckedAt = performance.now();
+    if (monotonicMs() - this.integrityCheckedAt < this.integrityRecheckMs) return;
+    this.integrityCheckedAt = monotonicMs();
     await this.verify();
   }
 
@@ -235,7 +235,7 @@ export class SqliteBoard implements BoardStore {
     if (this.corrupt) throw this.corrupt;
     if (this.store.path === ':memory:') return this.transaction('read', () => verifyIntegrity(this.store));
     const problem = await quickCheckOffThread(this.store.path, this.store.busyTimeoutMs);
-    this.integrityCheckedAt = performance.now();
+    this.integrityCheckedAt = monotonicMs();
     if (problem === null || this.corrupt) return;
     await this.store.settled();
     throw this.refuseCorrupt(problem);

@@ -1,4 +1,5 @@
 import { closeSync, futimesSync, openSync, statSync } from 'node:fs';
+import { monotonicMs } from '../clock.js';
 
 /**
  * Fair turns at a SQLite board's write lock between processes (issue 15). SQLite has no queue: a
@@ -28,7 +29,7 @@ export interface TurnClock {
   wall(): number;
 }
 
-const realClock: TurnClock = { monotonic: () => performance.now(), wall: () => Date.now() };
+const realClock: TurnClock = { monotonic: () => monotonicMs(), wall: () => Date.now() };
 
 export class WriteTurns {
   private lastWriteEnd = -Infinity;

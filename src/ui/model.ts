@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import { monotonicMs, type Clock } from '../clock.js';
 import { needsPerson, type Finding, type Severity } from '../diagnostics/rules.js';
 import { NotFound } from '../errors.js';
 import type { BoardStore } from '../port/board.js';
@@ -146,11 +146,11 @@ export class BoardModel {
     }
     this.readPending = 'reading';
     const query = this.query;
-    const started = performance.now();
+    const started = monotonicMs();
     this.reading = Promise.all([this.board.windows.view(query), readDetail(this.board, query.drawer)])
       .then(
         ([board, detail]) => {
-          this.lastReadMs = performance.now() - started;
+          this.lastReadMs = monotonicMs() - started;
           if (query.filter === '') this.boardTasks = taskCount(board);
           this.current = { ...this.current, board, detail };
           this.pinCursors(board);

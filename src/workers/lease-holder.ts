@@ -1,6 +1,7 @@
 import { errorMessage, Refused } from '../errors.js';
 import type { RunIdentity } from '../core/run.js';
 import type { BoardStore } from '../port/board.js';
+import { monotonicMs } from '../clock.js';
 
 /** Why a run's supervisor must stop its worker before its lease runs out. */
 export type LeaseLoss = 'silent' | 'unreachable' | 'taken back';
@@ -38,7 +39,7 @@ export class LeaseHolder {
     private readonly note: (line: string) => void,
     /** When the last write that moved the lease was sent (monotonic ms). */
     leaseMovedAt: number,
-    private readonly monotonic: () => number = () => performance.now(),
+    private readonly monotonic: () => number = () => monotonicMs(),
   ) {
     this.deadline = leaseMovedAt + options.leaseMs - options.marginMs;
     this.armDeadline();

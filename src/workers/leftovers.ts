@@ -1,6 +1,7 @@
 import { leftoversOfRun, nameOf, type Member, type RunProcess } from '../dispatcher/processes.js';
 import { signalProcess } from '../signals.js';
 import type { StoppedProcess } from './contain.js';
+import { monotonicMs } from '../clock.js';
 
 const POLL_MS = 100;
 
@@ -24,16 +25,16 @@ export async function stopLeftovers(run: RunProcess, group: number, graceMs: num
       stopped.set(pid, { pid, name: known?.name ?? nameOf(pid), signal: name });
     }
   };
-  const deadline = performance.now() + graceMs;
+  const deadline = monotonicMs() + graceMs;
   const known = members();
   let left = leftoversOfRun(run, group, known);
-  while (left.length > 0 && performance.now() < deadline) {
+  while (left.length > 0 && monotonicMs() < deadline) {
     signal(left, 'SIGTERM'); // again for any it started meanwhile
     await sleep(POLL_MS);
     left = leftoversOfRun(run, group, known);
   }
-  const killDeadline = performance.now() + 1000;
-  while (left.length > 0 && performance.now() < killDeadline) {
+  const killDeadline = monotonicMs() + 1000;
+  while (left.length > 0 && monotonicMs() < killDeadline) {
     signal(left, 'SIGKILL');
     await sleep(POLL_MS / 5);
     left = leftoversOfRun(run, group, known);

@@ -1,6 +1,7 @@
 import { errorMessage, Refused } from '../errors.js';
 import type { RunIdentity } from '../core/run.js';
 import { SHIPPED_LOG_MAX_BYTES, type BoardStore } from '../port/board.js';
+import { monotonicMs } from '../clock.js';
 
 /** How often pending lines are shipped, and the most one piece holds. */
 const SHIP_EVERY_MS = 1000;
@@ -40,9 +41,9 @@ export class LogShipper {
   async close(timeoutMs = 5_000): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const deadline = performance.now() + timeoutMs;
-    while (!this.refused && (this.sending || this.pending.length > 0) && performance.now() < deadline) {
-      const remaining = deadline - performance.now();
+    const deadline = monotonicMs() + timeoutMs;
+    while (!this.refused && (this.sending || this.pending.length > 0) && monotonicMs() < deadline) {
+      const remaining = deadline - monotonicMs();
       await Promise.race([this.sending ?? this.send(), new Promise((resolve) => setTimeout(resolve, remaining).unref())]);
     }
   }

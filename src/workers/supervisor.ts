@@ -23,6 +23,7 @@ import { LeaseHolder } from './lease-holder.js';
 import { LogShipper } from './log-shipper.js';
 import { removeScratchWorkspace } from './workspace.js';
 import type { ExitRecord } from '../port/types.js';
+import { monotonicMs } from '../clock.js';
 
 /** SIGTERM first; SIGKILL this long after, for a worker that does not stop. */
 export const KILL_GRACE_MS = 5000;
@@ -116,7 +117,7 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
   // worker started just as its host is cut off has its deadline all the same.
   let leaseSetAt = 0;
   if (board.shared) {
-    const sentAt = performance.now();
+    const sentAt = monotonicMs();
     try {
       await board.lease.renew(identity, { maxStaleMs: settings.heartbeatMaxStaleSeconds * 1000 });
       leaseSetAt = sentAt;
@@ -210,12 +211,12 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
   /** A fault of the machine met during the run (the board's disk full or read-only): a failure then is not the task's. */
   let machineFault: string | null = null;
   // Monotonic: a step of the wall clock neither makes the worker look silent nor hides its silence.
-  let lastOutputAt = performance.now();
+  let lastOutputAt = monotonicMs();
   let lastBridgeAt = -Infinity;
   const onOutput = (stream: 'out' | 'err') => (data: Buffer) => {
     log.chunk(stream, data);
     tails[stream].push(data);
-    const now = performance.now();
+    const now = monotonicMs();
     lastOutputAt = now;
     if (now - lastBridgeAt < settings.heartbeatBridgeSeconds * 1000) return;
     lastBridgeAt = now;
@@ -347,7 +348,7 @@ function watchIdle(board: BoardStore, identity: RunIdentity, idleMs: number, las
       // the run was taken back, or the board is busy: judge by the output alone
     }
     if (stopped) return;
-    let silentMs = performance.now() - lastOutputAt();
+    let silentMs = monotonicMs() - lastOutputAt();
     if (heartbeatAt !== null) silentMs = Math.min(silentMs, elapsed.since('heartbeat', heartbeatAt, Date.now()));
     if (silentMs >= idleMs) onIdle();
     else timer = setTimeout(() => void check(), idleMs - silentMs);
@@ -383,13 +384,13 @@ function shortArg(arg: string): string {
  * so a second try finds the run closed and changes nothing.
  */
 async function recordPatiently<T>(write: () => Promise<T>, log: RunLog, what: string): Promise<T> {
-  const deadline = performance.now() + RECORD_PATIENCE_MS;
+  const deadline = monotonicMs() + RECORD_PATIENCE_MS;
   for (let attempt = 1; ; attempt++) {
     try {
       return await write();
     } catch (err) {
       const fault = infrastructureFault(err);
-      if (!fault || performance.now() >= deadline) throw err;
+      if (!fault || monotonicMs() >= deadline) throw err;
       const waitMs = Math.min(5000, 100 * 2 ** attempt);
       if (attempt <= 3 || attempt % 20 === 0) log.line('kanban', `could not record ${what} (${fault}): ${errorMessage(err)}; trying again in ${waitMs} ms (attempt ${attempt})`);
       await new Promise((resolve) => setTimeout(resolve, waitMs));

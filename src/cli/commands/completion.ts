@@ -1,4 +1,5 @@
 import { Argument, type Command } from 'commander';
+import { writeOut } from '../stdio.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];
@@ -12,6 +13,6 @@ export function registerCompletionCommand(program: Command): void {
       const { completionScript } = await import('../completion.js');
       let root = command;
       while (root.parent) root = root.parent;
-      process.stdout.write(completionScript(shell, root));
+      writeOut(completionScript(shell, root));
     });
 }

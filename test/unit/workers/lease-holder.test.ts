@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { systemClock } from '../../../src/clock.js';
+import { monotonicMs, systemClock } from '../../../src/clock.js';
 import type { RunIdentity } from '../../../src/core/run.js';
 import type { BoardStore } from '../../../src/port/board.js';
 import { SqliteBoard } from '../../../src/store/sqlite-board.js';
@@ -18,7 +18,7 @@ const MARGIN_MS = 500;
 async function running(maxStaleMs = 60_000) {
   const board = new SqliteBoard(testStore(systemClock));
   const id = (await board.transitions.create({ title: 'held' })).task.id;
-  const claimSentAt = performance.now(); // the lease was set no earlier than this
+  const claimSentAt = monotonicMs(); // the lease was set no earlier than this (the holder's clock)
   const claim = await board.lease.claim(id, { profile: null, leaseMs: LEASE_MS });
   if (!claim.claimed) throw new Error(claim.reason);
   const lost: Array<{ why: LeaseLoss; at: number; claimExpires: number | null }> = [];
