@@ -6,6 +6,8 @@ import { PgBoard } from '../src/pg/board.js';
 import * as db from '../src/store/db.js';
 import * as tasks from '../src/store/tasks.js';
 import { build } from 'esbuild';
+// @ts-expect-error: a build script in plain JavaScript, without types
+import { yogaWithoutFetch } from '../scripts/bundle-plugins.mjs';
 import { median, percentile, report, timeProcess, verdict } from './measure.js';
 import { benchPostgres } from './postgres.js';
 import { spawnScreen, type BenchScreen } from './screen.js';
@@ -77,8 +79,8 @@ async function measure(build: Build, path: string, size: number, timings: string
 }
 
 /**
- * The floor of a first frame: bare node loading Ink and React, bundled as kanban is, and drawing one
- * line. Any board drawn with Ink costs at least this. Returns its command.
+ * The floor of a first frame: bare node loading Ink and React, bundled as kanban's screen is
+ * (minified, yoga without fetch: scripts/bundle-plugins.mjs), and drawing one line. Any board drawn with Ink costs at least this. Returns its command.
  */
 async function inkFloor(dir: string): Promise<string[]> {
   const entry = join(dir, 'floor-ink.mjs');
@@ -95,6 +97,10 @@ async function inkFloor(dir: string): Promise<string[]> {
     external: ['react-devtools-core'],
     define: { 'process.env.NODE_ENV': '"production"' },
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    minify: true,
+    keepNames: true,
+    charset: 'ascii',
+    plugins: [yogaWithoutFetch],
     nodePaths: [fileURLToPath(new URL('../node_modules', import.meta.url))],
     logLevel: 'warning',
   });

@@ -11,24 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-
-/**
- * commander requires node:child_process at load for executable subcommands, which kanban has none
- * of; loading it costs every command ~6 ms. Its require gets a stand-in that loads the real module on
- * first use.
- */
-const lazyChildProcessForCommander = {
-  name: 'lazy-child-process-for-commander',
-  setup(bundle) {
-    bundle.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
-      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy-builtin' } : undefined,
-    );
-    bundle.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, () => ({
-      contents: `let real; module.exports = new Proxy({}, { get: (_, key) => (real ??= require('node:child_process'))[key] });`,
-      loader: 'js',
-    }));
-  },
-};
+import { lazyChildProcessForCommander, yogaWithoutFetch } from './bundle-plugins.mjs';
 
 /** In the CommonJS bundle, the board's screen is the ES module bundle's (src/ui/run-in-esm-bundle.ts). */
 const screenFromEsmBundle = {
@@ -67,7 +50,10 @@ await build({
   outdir: 'dist/bundle',
   entryNames: '[name]',
   chunkNames: 'chunks/[name]-[hash]',
-  plugins: [lazyChildProcessForCommander],
+  minify: true,
+  keepNames: true,
+  charset: 'ascii',
+  plugins: [lazyChildProcessForCommander, yogaWithoutFetch],
 });
 
 const CLI = 'dist/bundle/cli.cjs';

@@ -1,0 +1,38 @@
+// esbuild plugins for kanban's bundles (scripts/bundle.mjs) and for the benchmarks' Ink floor
+// (bench/tui.ts), which is bundled as kanban's screen is.
+import { readFileSync } from 'node:fs';
+
+/**
+ * commander requires node:child_process at load for executable subcommands, which kanban has none
+ * of; loading it costs every command ~6 ms. Its require gets a stand-in that loads the real module on
+ * first use.
+ */
+export const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(bundle) {
+    bundle.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy-builtin' } : undefined,
+    );
+    bundle.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, () => ({
+      contents: `let real; module.exports = new Proxy({}, { get: (_, key) => (real ??= require('node:child_process'))[key] });`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * yoga (Ink's layout, WebAssembly embedded as base64) loads its binary with fetch() when there is a
+ * fetch, and in Node there is: the first touch of the global loads undici, then the data: URL is
+ * decoded through it, ~45 ms of the board's start (issue 15's first frame). Its module gets a fetch of
+ * its own that is undefined, so it decodes the base64 itself, as it does where there is no fetch.
+ */
+export const yogaWithoutFetch = {
+  name: 'yoga-without-fetch',
+  setup(bundle) {
+    bundle.onLoad({ filter: /[\\/]yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!/typeof fetch/.test(source)) throw new Error(`${args.path} no longer asks for fetch: see scripts/bundle-plugins.mjs`);
+      return { contents: `const fetch = undefined;\n${source}`, loader: 'js' };
+    });
+  },
+};
