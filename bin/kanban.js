@@ -1,41 +1,27 @@
 #!/usr/bin/env node
 'use strict';
 // The launcher (CommonJS: bin/package.json). Start-up is most of what a short command costs (`kanban
-// create`, an agent's `kanban worker heartbeat`), so:
-// - every command but the board's screen runs from dist/bundle/cli.cjs, one file compiled from a V8
-//   code cache kept beside it, without Node's ES module loader;
-// - `kanban tui` runs from the ES module bundle (dist/bundle/main.js): Ink and React load only as ES
-//   modules. Should the quick look below miss it, cli.cjs hands the screen over itself
-//   (src/ui/run-in-esm-bundle.ts).
-const { mkdirSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
+// create`, an agent's `kanban worker heartbeat`) and much of the board's first frame, so kanban runs
+// from dist/bundle/cli.cjs, one file compiled from a V8 code cache kept beside it, without Node's ES
+// module loader (scripts/bundle.mjs).
+const { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
+const vm = require('node:vm');
+const Module = require('node:module');
 
 const BUNDLE = join(__dirname, '..', 'dist', 'bundle');
-
-/** The global options that take a value (src/cli/program.ts), which the look for the command skips. */
-const OPTIONS_WITH_VALUE = new Set(['--db', '--board', '--config']);
-
-/** The command's name: the first word that is neither an option nor an option's value. */
-function commandName(argv) {
-  for (let i = 2; i < argv.length; i++) {
-    if (OPTIONS_WITH_VALUE.has(argv[i])) i++;
-    else if (!argv[i].startsWith('-')) return argv[i];
-  }
-  return undefined;
-}
+const FILE = join(BUNDLE, 'cli.cjs');
 
 /**
  * Runs cli.cjs, compiled from its code cache (.cache/, named by the build, Node's version and the
  * machine). A cache that is missing, or that V8 refuses (another V8 or other flags), is made again as
  * the process exits, when the folder can be written; a process never waits for another's.
  */
-function runCommonJsBundle() {
-  const vm = require('node:vm');
-  const Module = require('node:module');
-  const file = join(BUNDLE, 'cli.cjs');
-  const source = readFileSync(file, 'latin1'); // the bundle is ASCII (scripts/bundle.mjs)
-  const loader = vm.constants && vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER;
-  if (loader === undefined) return require(file); // a Node 20 before 20.12: no cache
+function run() {
+  // What cli.cjs imports as ES modules (the board's Ink and React) it imports through this file:
+  // code compiled from a code cache cannot import() in Node 20 (src/ui/screen-modules-bundled.ts).
+  globalThis[Symbol.for('kanban.import')] = (url) => import(url);
+  const source = readFileSync(FILE, 'latin1'); // the bundle is ASCII (scripts/bundle.mjs)
   const build = /\/\/# kanban-build (\w+)\n$/.exec(source);
   const cacheFile = join(BUNDLE, '.cache', `cli-${build ? build[1] : 'unnamed'}-${process.version}-${process.arch}.v8`);
   let cachedData;
@@ -44,10 +30,10 @@ function runCommonJsBundle() {
   } catch {
     cachedData = undefined;
   }
-  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData, importModuleDynamically: loader });
+  const script = new vm.Script(Module.wrap(source), { filename: FILE, cachedData });
   if (cachedData === undefined || script.cachedDataRejected) process.once('exit', () => saveCache(script, cacheFile));
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, Module.createRequire(file), module, file, BUNDLE);
+  script.runInThisContext()(module.exports, Module.createRequire(FILE), module, FILE, BUNDLE);
 }
 
 function saveCache(script, cacheFile) {
@@ -59,10 +45,9 @@ function saveCache(script, cacheFile) {
   } catch {
     // an install the user cannot write to runs without a cache made here
     try {
-      require('node:fs').rmSync(temporary, { force: true });
+      rmSync(temporary, { force: true });
     } catch {}
   }
 }
 
-if (commandName(process.argv) === 'tui') import('../dist/bundle/main.js');
-else runCommonJsBundle();
+run();

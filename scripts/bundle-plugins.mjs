@@ -1,6 +1,7 @@
 // esbuild plugins for kanban's bundles (scripts/bundle.mjs) and for the benchmarks' Ink floor
 // (bench/tui.ts), which is bundled as kanban's screen is.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /**
  * commander requires node:child_process at load for executable subcommands, which kanban has none
@@ -34,5 +35,32 @@ export const yogaWithoutFetch = {
       if (!/typeof fetch/.test(source)) throw new Error(`${args.path} no longer asks for fetch: see scripts/bundle-plugins.mjs`);
       return { contents: `const fetch = undefined;\n${source}`, loader: 'js' };
     });
+  },
+};
+
+/** dist/bundle/screen.js: the modules the board's screen takes from ES modules, by the names it imports them by. */
+export const SCREEN_MODULES_ENTRY = `
+export * as ink from 'ink';
+export * as react from 'react';
+export * as jsxRuntime from 'react/jsx-runtime';
+`;
+const SCREEN_MODULE_KEYS = { ink: 'ink', react: 'react', 'react/jsx-runtime': 'jsxRuntime' };
+
+/**
+ * In the CommonJS bundle, \`ink\`, \`react\` and \`react/jsx-runtime\` are the modules of
+ * dist/bundle/screen.js, which the screen imported first (src/ui/screen-modules-bundled.ts, put in
+ * place of screen-modules.ts here).
+ */
+export const screenModulesFromEsm = {
+  name: 'screen-modules-from-esm',
+  setup(bundle) {
+    bundle.onResolve({ filter: /^(ink|react|react\/jsx-runtime)$/ }, (args) => ({ path: args.path, namespace: 'screen-module' }));
+    bundle.onLoad({ filter: /.*/, namespace: 'screen-module' }, (args) => ({
+      contents: `const loaded = globalThis[Symbol.for('kanban.screen-modules')];
+if (!loaded) throw new Error('${args.path} was required before the screen loaded it (ui/load.ts importHidingCi)');
+module.exports = loaded.${SCREEN_MODULE_KEYS[args.path]};`,
+      loader: 'js',
+    }));
+    bundle.onResolve({ filter: /[\\/]screen-modules\.js$/ }, (args) => ({ path: join(args.resolveDir, args.path.replace(/screen-modules\.js$/, 'screen-modules-bundled.js')) }));
   },
 };

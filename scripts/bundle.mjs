@@ -1,25 +1,20 @@
-// Bundles the CLI (dist/cli/main.js, compiled by tsc) twice, into dist/bundle:
-// - cli.cjs: every command but the board's screen, one CommonJS file that bin/kanban.js compiles from
-//   a V8 code cache (bin/kanban.js, "Start-up"). Node's ES module loader, its builtin facades and the
-//   compile of every chunk cost a short command (`kanban create`, `kanban worker heartbeat`) ~40 ms
-//   more at start on a slow machine (issue 15's start-up goal).
-// - main.js and run.js with their chunks: ES modules, for `kanban tui` (Ink and React load only as ES
-//   modules). The parts only some commands need are split into chunks loaded when used.
+// Bundles kanban (dist/cli/main.js, compiled by tsc) into dist/bundle:
+// - cli.cjs: all of kanban, one CommonJS file that bin/kanban.js compiles from a V8 code cache.
+//   Node's ES module loader, its builtin facades and the compile of every chunk cost a short command
+//   (`kanban create`, `kanban worker heartbeat`) ~40 ms more at start on a slow machine, and the
+//   board's first frame ~80 ms (issue 15's start-up goals). kanban's modules that only some commands
+//   use still run only when used (esbuild's lazy module wrappers).
+// - screen.js with its chunks: Ink, React and React's JSX runtime, as ES modules (yoga, Ink's layout,
+//   awaits at its top level, which CommonJS cannot), imported by the board's screen before its own
+//   modules run (src/ui/screen-modules-bundled.ts).
+// - execa.cjs: execa, an ES module only, for the commands that run workers.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { lazyChildProcessForCommander, yogaWithoutFetch } from './bundle-plugins.mjs';
-
-/** In the CommonJS bundle, the board's screen is the ES module bundle's (src/ui/run-in-esm-bundle.ts). */
-const screenFromEsmBundle = {
-  name: 'screen-from-esm-bundle',
-  setup(bundle) {
-    bundle.onResolve({ filter: /[\\/]ui[\\/]run\.js$/ }, (args) => ({ path: join(args.resolveDir, args.path.replace(/run\.js$/, 'run-in-esm-bundle.js')) }));
-  },
-};
+import { lazyChildProcessForCommander, SCREEN_MODULES_ENTRY, screenModulesFromEsm, yogaWithoutFetch } from './bundle-plugins.mjs';
 
 /**
  * execa is an ES module only, and a third of cli.cjs were it inside: the CommonJS bundle requires it
@@ -42,18 +37,18 @@ const shared = {
 
 await build({
   ...shared,
-  entryPoints: ['dist/cli/main.js', 'dist/ui/run.js'],
-  splitting: true,
+  stdin: { contents: SCREEN_MODULES_ENTRY, resolveDir: '.', sourcefile: 'screen.js' },
+  splitting: true, // Ink's devtools (loaded only in development) stays in a chunk of its own
   format: 'esm',
-  external: ['better-sqlite3', 'react-devtools-core'],
+  external: ['react-devtools-core'],
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   outdir: 'dist/bundle',
-  entryNames: '[name]',
+  entryNames: 'screen',
   chunkNames: 'chunks/[name]-[hash]',
   minify: true,
   keepNames: true,
   charset: 'ascii',
-  plugins: [lazyChildProcessForCommander, yogaWithoutFetch],
+  plugins: [yogaWithoutFetch],
 });
 
 const CLI = 'dist/bundle/cli.cjs';
@@ -70,7 +65,10 @@ await build({
   keepNames: true,
   charset: 'ascii',
   outfile: CLI,
-  plugins: [lazyChildProcessForCommander, screenFromEsmBundle, execaOnItsOwn],
+  // Code compiled from a code cache cannot import() in Node 20: what is loaded later is required (the
+  // board's Ink and React, ES modules, are imported through bin/kanban.js: screenModulesFromEsm).
+  supported: { 'dynamic-import': false },
+  plugins: [lazyChildProcessForCommander, screenModulesFromEsm, execaOnItsOwn],
 });
 await build({
   ...shared,

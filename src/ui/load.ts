@@ -1,12 +1,14 @@
+import { loadScreenModules } from './screen-modules.js';
+
 /** The variables by which Ink and chalk decide they run on a build server. */
 const CI_VARIABLES = ['CI', 'CONTINUOUS_INTEGRATION'] as const;
 
 /**
- * Imports the board's modules with CI and CONTINUOUS_INTEGRATION hidden from the environment (and
- * `--no-color` from the command line, below). Ink and
- * chalk read them once, at import: where they are set (often inherited, on build servers and in dev
- * containers) Ink draws nothing until it exits and chalk drops every colour, a blank board in a real
- * terminal. The variables come back before the board runs, so workers still inherit them.
+ * Imports the board's modules (Ink, React and the JSX runtime first: ui/screen-modules.ts) with CI
+ * and CONTINUOUS_INTEGRATION hidden from the environment (and `--no-color` from the command line,
+ * below). Ink and chalk read them once, at import: where they are set (often inherited, on build
+ * servers and in dev containers) Ink draws nothing until it exits and chalk drops every colour, a
+ * blank board in a real terminal. The variables come back before the board runs, so workers still inherit them.
  */
 export async function importHidingCi<T>(load: () => Promise<T>): Promise<T> {
   const hidden = CI_VARIABLES.filter((name) => name in process.env).map((name) => [name, process.env[name]] as const);
@@ -17,6 +19,7 @@ export async function importHidingCi<T>(load: () => Promise<T>): Promise<T> {
   const argv = process.argv;
   process.argv = argv.filter((arg) => arg !== '--no-color');
   try {
+    await loadScreenModules();
     return await load();
   } finally {
     process.argv = argv;
