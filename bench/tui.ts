@@ -78,14 +78,24 @@ async function measure(build: Build, path: string, size: number, timings: string
   return { frame: median(frames), latency: median(latencies) };
 }
 
+/** What the floors draw: one line, or a whole 160×40 screen of styled text as a board's is. */
+const FLOOR_SCREENS = {
+  line: "render(React.createElement(Text, null, 'READY 0'));",
+  screen: `const cell = (row, column) => React.createElement(Text, { key: column, color: column % 2 ? 'cyan' : 'yellow', bold: column === 0, wrap: 'truncate' }, ('card ' + row + '.' + column + ' something to do').padEnd(20));
+const rows = Array.from({ length: 38 }, (_, row) => React.createElement(Box, { key: row, width: 160 }, ...Array.from({ length: 8 }, (_, column) => cell(row, column))));
+render(React.createElement(Box, { flexDirection: 'column' }, React.createElement(Text, { key: 'top' }, 'READY 0'), ...rows));`,
+};
+
 /**
- * The floor of a first frame: bare node loading Ink and React, bundled as kanban's screen is
- * (minified, yoga without fetch: scripts/bundle-plugins.mjs), and drawing one line. Any board drawn with Ink costs at least this. Returns its command.
+ * A floor of a first frame: bare node loading Ink and React, bundled as kanban's screen is
+ * (minified, yoga without fetch: scripts/bundle-plugins.mjs), and drawing one line, or a whole screen
+ * of styled text (38 rows of 8 coloured pieces, about as many as a board's cards make). Any board
+ * drawn with Ink costs at least the first; a full board, about the second. Returns its command.
  */
-async function inkFloor(dir: string): Promise<string[]> {
-  const entry = join(dir, 'floor-ink.mjs');
-  const outdir = join(dir, 'floor-ink');
-  writeFileSync(entry, "import React from 'react';\nimport { render, Text } from 'ink';\nrender(React.createElement(Text, null, 'READY 0'));\n");
+async function inkFloor(dir: string, draws: keyof typeof FLOOR_SCREENS): Promise<string[]> {
+  const entry = join(dir, `floor-${draws}.mjs`);
+  const outdir = join(dir, `floor-${draws}`);
+  writeFileSync(entry, `import React from 'react';\nimport { render, Box, Text } from 'ink';\n${FLOOR_SCREENS[draws]}\n`);
   await build({
     entryPoints: [entry],
     outdir,
@@ -104,7 +114,7 @@ async function inkFloor(dir: string): Promise<string[]> {
     nodePaths: [fileURLToPath(new URL('../node_modules', import.meta.url))],
     logLevel: 'warning',
   });
-  return [process.execPath, join(outdir, 'floor-ink.js')];
+  return [process.execPath, join(outdir, `floor-${draws}.js`)];
 }
 
 /** From start to `text` on the screen of a 160×40 pseudo-terminal, ms. */
@@ -130,7 +140,8 @@ export async function benchTui(): Promise<void> {
   const builds = BASELINE ? [current, await baselineBuild(BASELINE)] : [current];
   try {
     const rows: Array<[string, string]> = [];
-    const floor = await inkFloor(dir);
+    const floor = await inkFloor(dir, 'line');
+    const fullFloor = await inkFloor(dir, 'screen');
     for (const size of SIZES) {
       const dbs = builds.map((_, b) => join(dir, `board-${size}-${b}.db`));
       for (const [b, build] of builds.entries()) {
@@ -144,12 +155,14 @@ export async function benchTui(): Promise<void> {
       const firsts: number[][] = builds.map(() => []);
       const nodes: number[] = [];
       const floors: number[] = [];
+      const fullFloors: number[] = [];
       // Interleaved: this build, the baseline, this build, …, so that a busy moment hits both (and bare node and the floor, at 10,000).
       for (let i = 0; i < STARTS; i++) {
         for (const [b, build] of builds.entries()) firsts[b]!.push(await firstFrame(build.bin, dbs[b]!, size, timings[b]!));
         if (size !== 10_000) continue;
         nodes.push(timeProcess([process.execPath, '-e', '0']));
         floors.push(await timeToScreen(floor, 'READY 0'));
+        fullFloors.push(await timeToScreen(fullFloor, 'READY 0'));
       }
       const after: Array<Omit<Figures, 'first'>> = [];
       for (const [b, build] of builds.entries()) after.push(await measure(build, dbs[b]!, size, timings[b]!, firsts[b]!));
@@ -161,9 +174,10 @@ export async function benchTui(): Promise<void> {
       rows.push([`${size.toLocaleString('en')} tasks: frame after a change`, `${now.frame.toFixed(1)} ms${mark(now.frame, TARGETS.frameMs)}${ratio('frame', 1)}`]);
       rows.push([`${size.toLocaleString('en')} tasks: change to screen`, `${now.latency.toFixed(0)} ms${mark(now.latency, TARGETS.changeToScreenMs)}${ratio('latency', 0)}`]);
       if (nodes.length === 0) continue;
-      const [node, ink] = [median(nodes), median(floors)];
+      const [node, ink, full] = [median(nodes), median(floors), median(fullFloors)];
       rows.push(['node -e 0 (baseline)', `${node.toFixed(0)} ms`]);
       rows.push(['floor: node + Ink and React, bundled, drawing one line', `${ink.toFixed(0)} ms: ${(ink / node).toFixed(2)}× node, the least any Ink board costs here`]);
+      rows.push(['floor: the same drawing a full 160×40 screen of styled text', `${full.toFixed(0)} ms: ${(full / node).toFixed(2)}× node, about what drawing a full board with Ink costs here`]);
       rows.push([`${size.toLocaleString('en')} tasks: first frame ÷ node`, verdict(now.first / node, FIRST_FRAME_NODE_TARGET)]);
       rows.push([`${size.toLocaleString('en')} tasks: first frame ÷ floor`, `${(now.first / ink).toFixed(2)}×: the board's own code, its reads and its first render`]);
     }

@@ -8,7 +8,7 @@ export const systemClock: Clock = { now: () => Date.now() };
 
 /**
  * Milliseconds on the monotonic clock, for deadlines and durations within one process (never stepped
- * like the wall clock). Read through `process.hrtime`, not `monotonicMs()`: the first touch of
+ * like the wall clock). Read through `process.hrtime`, not `performance.now()`: the first touch of
  * the global `performance` loads perf_hooks, ~11 of Node's modules, which every short command would
  * pay for at start (issue 15's start-up goal).
  */

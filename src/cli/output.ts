@@ -1,9 +1,9 @@
-import { fstatSync, writeSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
 import { cleanLine, cleanText } from '../sanitize.js';
 import { formatSpan, formatTimestamp, formatWhen } from '../time.js';
 import { otherHost } from '../host.js';
 import { formatEventLine } from './event-text.js';
-import { writeOut } from './stdio.js';
+import { writeAllSync, writeOut } from './stdio.js';
 import type { Task } from '../core/types.js';
 import { leaseExpired } from '../core/health.js';
 import type { TaskDetail } from '../port/types.js';
@@ -57,14 +57,12 @@ export class SteadyOutput {
   }
 
   private writeFile(bytes: Buffer): void {
-    let written = 0;
     const lead = this.midLine ? Buffer.from('\n') : Buffer.alloc(0);
     const all = lead.length > 0 ? Buffer.concat([lead, bytes]) : bytes;
-    try {
-      while (written < all.length) written += writeSync(this.fd, all, written, all.length - written);
-    } catch (err) {
+    const { written, error } = writeAllSync(this.fd, all);
+    if (error !== undefined) {
       if (written > 0) this.midLine = true;
-      this.drop(err, all.length - written);
+      this.drop(error, all.length - written);
       return;
     }
     this.midLine = false;

@@ -17,13 +17,16 @@ let watching = false;
  * is handed to the stream, which reports it as before.
  *
  * `setUp` is given each stream as it is made, by kanban or by anything else (commander's help, Ink).
+ * Call it before anything touches `process.stdout` or `process.stderr` (cli/run.ts does, first): a
+ * stream made before would not be known to be there, and writes would go around it.
  */
 export function watchStdio(setUp: Record<Stdio, (stream: NodeJS.WriteStream) => void>): void {
   if (watching) return;
-  watching = true;
+  // On Windows a console's code page decides what bytes mean, and Node's stream writes it text.
+  watching = process.platform !== 'win32';
   for (const name of ['stdout', 'stderr'] as const) {
     const node = Object.getOwnPropertyDescriptor(process, name);
-    if (!node?.get || !node.configurable) {
+    if (!watching || !node?.get || !node.configurable) {
       made[name] = true;
       setUp[name](process[name]);
       continue;
@@ -59,10 +62,17 @@ function write(name: Stdio, text: string | Uint8Array): void {
     return;
   }
   const bytes = typeof text === 'string' ? Buffer.from(text) : text;
+  const { written, error } = writeAllSync(FD[name], bytes);
+  if (error !== undefined) process[name].write(bytes.subarray(written));
+}
+
+/** Writes all of `bytes` to `fd`, however many writes it takes; says how much was written before a write failed, and why. */
+export function writeAllSync(fd: number, bytes: Uint8Array): { written: number; error?: unknown } {
   let written = 0;
   try {
-    while (written < bytes.length) written += writeSync(FD[name], bytes, written);
-  } catch {
-    process[name].write(bytes.subarray(written));
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    return { written };
+  } catch (error) {
+    return { written, error };
   }
 }
