@@ -5,6 +5,8 @@ const FD: Record<Stdio, number> = { stdout: 1, stderr: 2 };
 
 /** Whether Node's stream for stdout or stderr has been made (from then on, all its output goes through it). */
 const made: Record<Stdio, boolean> = { stdout: false, stderr: false };
+/** Whether watchStdio was called (once: its handlers are set once), and whether output goes to the descriptors. */
+let set = false;
 let watching = false;
 
 /**
@@ -21,7 +23,8 @@ let watching = false;
  * stream made before would not be known to be there, and writes would go around it.
  */
 export function watchStdio(setUp: Record<Stdio, (stream: NodeJS.WriteStream) => void>): void {
-  if (watching) return;
+  if (set) return;
+  set = true;
   // On Windows a console's code page decides what bytes mean, and Node's stream writes it text.
   watching = process.platform !== 'win32';
   for (const name of ['stdout', 'stderr'] as const) {
