@@ -16,6 +16,8 @@ export class ConfigSource {
   config: Config;
   settings: Settings;
   private stamp: string;
+  /** The file's version at the last look, taken once it is seen again unchanged. */
+  private seen: string;
 
   /** Throws (exit 2) if the config is invalid at start. */
   constructor(
@@ -25,15 +27,25 @@ export class ConfigSource {
     this.config = loadConfig(path);
     this.settings = resolveSettings(this.config, process.env, flags);
     this.stamp = stampOf(path);
+    this.seen = this.stamp;
   }
 
   /** Why the file's current version is not in force (it does not validate), until a good version is read. */
   problem: string | null = null;
 
-  /** Re-reads a changed file; returns the error, the first time a bad version is seen. */
+  /**
+   * Re-reads a changed file once it has stayed as it is from one look to the next (one tick); returns
+   * the error, the first time a bad version is seen. A version caught while it is being written (a
+   * file rewritten in place is empty for a moment, and empty is a valid config: no profiles) is
+   * never taken for the config.
+   */
   refresh(): string | null {
     const stamp = stampOf(this.path);
     if (stamp === this.stamp) return null;
+    if (stamp !== this.seen) {
+      this.seen = stamp;
+      return null;
+    }
     this.stamp = stamp;
     try {
       const config = loadConfig(this.path);

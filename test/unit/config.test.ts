@@ -18,8 +18,25 @@ describe('config.yaml', () => {
     writeFileSync(path, `x: {${Array.from({ length: 800_000 }, (_, i) => `k${i}: 1`).join(', ')}}\n`);
     expect(() => loadConfig(path)).toThrowError(/^config .*config\.yaml is \d+ bytes: the limit is 65536 \(64 KiB\)/);
     expect(() => loadConfig(path)).toThrowError(InvalidInput);
+    expect(source.refresh()).toBeNull(); // seen changed: taken once it is seen again as it is
     expect(source.refresh()).toMatch(/is \d+ bytes: the limit is 65536 .*\(keeping the previous config\)$/);
     expect(Object.keys(source.config.profiles)).toEqual(['coder']);
+  });
+
+  it('a dispatcher takes a changed config once it has stayed as it is from one look to the next: one caught while it is written is never in force', () => {
+    const path = join(tempDir(), 'config.yaml');
+    const good = JSON.stringify({ profiles: { coder: { command: ['agent'] } } });
+    writeFileSync(path, good);
+    const source = new ConfigSource(path);
+    // Rewritten in place: a look falls while the file is empty (a valid config, with no profiles).
+    writeFileSync(path, '');
+    expect(source.refresh()).toBeNull();
+    writeFileSync(path, JSON.stringify({ profiles: { coder: { command: ['agent'] }, reviewer: { command: ['review'] } } }));
+    expect(source.refresh()).toBeNull();
+    expect(Object.keys(source.config.profiles)).toEqual(['coder']); // the empty version never went in force
+    expect(source.refresh()).toBeNull(); // the same version again: taken
+    expect(Object.keys(source.config.profiles)).toEqual(['coder', 'reviewer']);
+    expect(source.problem).toBeNull();
   });
 
   it('a missing file means defaults', () => {
