@@ -7,7 +7,7 @@ import * as db from '../src/store/db.js';
 import * as tasks from '../src/store/tasks.js';
 import { build } from 'esbuild';
 // @ts-expect-error: a build script in plain JavaScript, without types
-import { yogaWithoutFetch } from '../scripts/bundle-plugins.mjs';
+import { SCREEN_BUNDLE_OPTIONS } from '../scripts/bundle-plugins.mjs';
 import { median, percentile, report, timeProcess, verdict } from './measure.js';
 import { benchPostgres } from './postgres.js';
 import { spawnScreen, type BenchScreen } from './screen.js';
@@ -88,7 +88,7 @@ render(React.createElement(Box, { flexDirection: 'column' }, React.createElement
 
 /**
  * A floor of a first frame: bare node loading Ink and React, bundled as kanban's screen is
- * (minified, yoga without fetch: scripts/bundle-plugins.mjs), and drawing one line, or a whole screen
+ * (SCREEN_BUNDLE_OPTIONS: minified, yoga without fetch), and drawing one line, or a whole screen
  * of styled text (38 rows of 8 coloured pieces, about as many as a board's cards make). Any board
  * drawn with Ink costs at least the first; a full board, about the second. Returns its command.
  */
@@ -97,22 +97,10 @@ async function inkFloor(dir: string, draws: keyof typeof FLOOR_SCREENS): Promise
   const outdir = join(dir, `floor-${draws}`);
   writeFileSync(entry, `import React from 'react';\nimport { render, Box, Text } from 'ink';\n${FLOOR_SCREENS[draws]}\n`);
   await build({
+    ...SCREEN_BUNDLE_OPTIONS,
     entryPoints: [entry],
     outdir,
-    bundle: true,
-    splitting: true, // as kanban's: Ink's devtools (never loaded in production) stays in a chunk of its own
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['react-devtools-core'],
-    define: { 'process.env.NODE_ENV': '"production"' },
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    minify: true,
-    keepNames: true,
-    charset: 'ascii',
-    plugins: [yogaWithoutFetch],
     nodePaths: [fileURLToPath(new URL('../node_modules', import.meta.url))],
-    logLevel: 'warning',
   });
   return [process.execPath, join(outdir, `floor-${draws}.js`)];
 }

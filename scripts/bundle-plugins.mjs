@@ -1,5 +1,5 @@
-// esbuild plugins for kanban's bundles (scripts/bundle.mjs) and for the benchmarks' Ink floor
-// (bench/tui.ts), which is bundled as kanban's screen is.
+// esbuild plugins and options for kanban's bundles (scripts/bundle.mjs), and for the benchmarks' Ink
+// floor (bench/tui.ts), which is bundled as kanban's screen is.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -63,4 +63,26 @@ module.exports = loaded.${SCREEN_MODULE_KEYS[args.path]};`,
     }));
     bundle.onResolve({ filter: /[\\/]screen-modules\.js$/ }, (args) => ({ path: join(args.resolveDir, args.path.replace(/screen-modules\.js$/, 'screen-modules-bundled.js')) }));
   },
+};
+
+/** What every bundle of kanban is built with. Minified, names kept, and ASCII: bin/kanban.js reads cli.cjs as latin1. */
+export const BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  define: { 'process.env.NODE_ENV': '"production"' },
+  minify: true,
+  keepNames: true,
+  charset: 'ascii',
+  logLevel: 'warning',
+};
+
+/** How the board's Ink and React are bundled (dist/bundle/screen.js), and the benchmarks' Ink floor with them. */
+export const SCREEN_BUNDLE_OPTIONS = {
+  ...BUNDLE_OPTIONS,
+  splitting: true, // Ink's devtools (loaded only in development) stays in a chunk of its own
+  format: 'esm',
+  external: ['react-devtools-core'],
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  plugins: [yogaWithoutFetch],
 };

@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { lazyChildProcessForCommander, SCREEN_MODULES_ENTRY, screenModulesFromEsm, yogaWithoutFetch } from './bundle-plugins.mjs';
+import { BUNDLE_OPTIONS, lazyChildProcessForCommander, SCREEN_BUNDLE_OPTIONS, SCREEN_MODULES_ENTRY, screenModulesFromEsm } from './bundle-plugins.mjs';
 
 /**
  * Packages cli.cjs requires from CommonJS files of their own in dist/bundle, each one file, loaded only
@@ -30,43 +30,24 @@ const packagesOnTheirOwn = {
   },
 };
 
-const shared = {
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  define: { 'process.env.NODE_ENV': '"production"' },
-  logLevel: 'warning',
-};
-
 await build({
-  ...shared,
+  ...SCREEN_BUNDLE_OPTIONS,
   stdin: { contents: SCREEN_MODULES_ENTRY, resolveDir: '.', sourcefile: 'screen.js' },
-  splitting: true, // Ink's devtools (loaded only in development) stays in a chunk of its own
-  format: 'esm',
-  external: ['react-devtools-core'],
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   outdir: 'dist/bundle',
   entryNames: 'screen',
   chunkNames: 'chunks/[name]-[hash]',
-  minify: true,
-  keepNames: true,
-  charset: 'ascii',
-  plugins: [yogaWithoutFetch],
 });
 
 const CLI = 'dist/bundle/cli.cjs';
 await build({
-  ...shared,
+  ...BUNDLE_OPTIONS,
   entryPoints: ['dist/cli/main.js'],
   format: 'cjs',
   // PostgreSQL's driver stays in node_modules, for the boards that use it: every command reads the
   // whole of cli.cjs.
   external: ['better-sqlite3', 'pg'],
-  define: { ...shared.define, 'import.meta.url': '__kanban_module_url' },
+  define: { ...BUNDLE_OPTIONS.define, 'import.meta.url': '__kanban_module_url' },
   banner: { js: "'use strict'; const __kanban_module_url = require('node:url').pathToFileURL(__filename).href;" },
-  minify: true,
-  keepNames: true,
-  charset: 'ascii',
   outfile: CLI,
   // Code compiled from a code cache cannot import() in Node 20: what is loaded later is required (the
   // board's Ink and React, ES modules, are imported through bin/kanban.js: screenModulesFromEsm).
@@ -75,12 +56,9 @@ await build({
 });
 for (const name of ON_THEIR_OWN) {
   await build({
-    ...shared,
+    ...BUNDLE_OPTIONS,
     stdin: { contents: `module.exports = require('${name}');`, resolveDir: '.' },
     format: 'cjs',
-    charset: 'ascii',
-    minify: true,
-    keepNames: true,
     outfile: `dist/bundle/${name}.cjs`,
   });
 }

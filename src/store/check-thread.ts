@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module';
 import { quickCheckProblem } from './db.js';
-import { sqliteAddonPath } from './driver.js';
+import { sqliteAddonPath, sqliteDriverPath } from './driver.js';
 
 /**
  * The full integrity check (`PRAGMA quick_check`, every page) on a thread of its own, with its own
@@ -27,10 +26,9 @@ try {
 const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB']);
 
 export async function quickCheckOffThread(path: string, busyTimeoutMs: number): Promise<string | null> {
-  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const { Worker } = await import('node:worker_threads'); // loaded here: a command that never checks off-thread does not pay for it
   return new Promise((resolve, reject) => {
-    const worker = new Worker(CHECK, { eval: true, workerData: { path, driver, nativeBinding: sqliteAddonPath(), busyTimeoutMs } });
+    const worker = new Worker(CHECK, { eval: true, workerData: { path, driver: sqliteDriverPath(), nativeBinding: sqliteAddonPath(), busyTimeoutMs } });
     worker.unref(); // a process that is done (the board quit) does not wait for the check to end
     worker.once('message', (answer: { lines?: string[]; error?: string; code?: string }) => {
       if (answer.lines) resolve(quickCheckProblem(answer.lines));

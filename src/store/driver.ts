@@ -5,6 +5,11 @@ import { dirname, join } from 'node:path';
 
 let nativeBinding: string | undefined | null = null;
 
+/** Where better-sqlite3's JavaScript entry is (for a thread that loads the driver itself). */
+export function sqliteDriverPath(): string {
+  return createRequire(import.meta.url).resolve('better-sqlite3');
+}
+
 /**
  * better-sqlite3's native part, where its build puts it (build/Release). Passed to the driver, it
  * spares every command better-sqlite3's own search (the `bindings` package: ~10 places tried and a
@@ -13,7 +18,7 @@ let nativeBinding: string | undefined | null = null;
  */
 export function sqliteAddonPath(): string | undefined {
   if (nativeBinding === null) {
-    const path = join(dirname(createRequire(import.meta.url).resolve('better-sqlite3')), '..', 'build', 'Release', 'better_sqlite3.node');
+    const path = join(dirname(sqliteDriverPath()), '..', 'build', 'Release', 'better_sqlite3.node');
     nativeBinding = existsSync(path) ? path : undefined;
   }
   return nativeBinding;

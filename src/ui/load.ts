@@ -8,7 +8,8 @@ const CI_VARIABLES = ['CI', 'CONTINUOUS_INTEGRATION'] as const;
  * and CONTINUOUS_INTEGRATION hidden from the environment (and `--no-color` from the command line,
  * below). Ink and chalk read them once, at import: where they are set (often inherited, on build
  * servers and in dev containers) Ink draws nothing until it exits and chalk drops every colour, a
- * blank board in a real terminal. The variables come back before the board runs, so workers still inherit them.
+ * blank board in a real terminal. The variables come back before the board runs, so workers still
+ * inherit them.
  */
 export async function importHidingCi<T>(load: () => Promise<T>): Promise<T> {
   const hidden = CI_VARIABLES.filter((name) => name in process.env).map((name) => [name, process.env[name]] as const);
