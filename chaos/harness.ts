@@ -1475,12 +1475,28 @@ async function check(board: BoardStore, input: CheckInput): Promise<ChaosReport>
     return fault ? ` (its host ${fault.kind === 'killed' ? 'killed' : 'cut off'} ${at(fault.from)}–${at(fault.to)})` : '';
   };
 
+  /** What each run of a task did and when, against the check's clock: enough to tell a run that
+   * started late from a claim that stuck. */
+  const checkedAt = Date.now();
+  const ago = (ms: number | null) => (ms === null ? 'never' : `${((checkedAt - ms) / 1000).toFixed(1)}s ago`);
+  const history = (taskRuns: RunRow[]) =>
+    taskRuns.length === 0
+      ? 'no runs'
+      : `its runs: ${taskRuns
+          .map((run) => {
+            const host = monkey.runHosts.get(run.id);
+            const life = lifeOf.get(run.id);
+            const worker = life === undefined ? 'worker unheard of' : `worker ${life.end === null ? 'alive at the end' : `lived ${((life.end - life.start) / 1000).toFixed(1)}s`}`;
+            return `run ${run.id} (${intended.get(run.id)}${host === undefined ? '' : `, host ${host}`}) ${run.outcome ?? 'open'}, started ${ago(run.started_at)}, last heartbeat ${ago(run.last_heartbeat_at)}${run.ended_at === null ? '' : `, ended ${ago(run.ended_at)}`}, ${worker}`;
+          })
+          .join('; ')}`;
+
   for (const task of tasks) {
     const taskRuns = runsOf.get(task.id) ?? [];
     const taskEvents = eventsOf.get(task.id) ?? [];
     if (!final.has(task.id)) {
       violations.unsettled++;
-      note('unsettled', `${task.id} did not settle: ${task.status}`);
+      note('unsettled', `${task.id} did not settle: ${task.status}; ${history(taskRuns)}`);
     }
     for (let i = 1; i < taskRuns.length; i++) {
       const [previous, run] = [taskRuns[i - 1]!, taskRuns[i]!];

@@ -29,7 +29,7 @@ describe.skipIf(skip)(`multi-host chaos on PostgreSQL${skip ? ' (skipped: no Pos
       seed,
       cap: 6,
       profileCap: 2,
-      timeoutMs: 100_000,
+      timeoutMs: 220_000,
       // Process kills, freezes and clock steps are the SQLite run's (test/chaos/chaos.test.ts) and the full run's: a
       // supervisor killed before its worker starts holds its task back 30 s, longer than this run may take.
       faults: { kills: false, freezes: false, clockSteps: false },
@@ -43,5 +43,5 @@ describe.skipIf(skip)(`multi-host chaos on PostgreSQL${skip ? ' (skipped: no Pos
     expect(report.faults.hostKills.length, text).toBe(1);
     expect(report.faults.partitions.length, text).toBe(1);
     expect(report.faults.partitions[0]!.seconds, text).toBeGreaterThan(report.hosts!.leaseSeconds);
-  }, 150_000);
+  }, 300_000);
 });
