@@ -38,6 +38,48 @@ export const yogaWithoutFetch = {
   },
 };
 
+/**
+ * Characters that take one column each in a terminal, whatever surrounds them, when ambiguous ones are
+ * narrow (string-width's default): printable ASCII, Latin-1 but the soft hyphen, Latin Extended and
+ * IPA (to U+02FF: the combining marks begin at U+0300), general punctuation but the zero-width and
+ * bidirectional controls, arrows, box drawing, blocks and geometric shapes but the two that are emoji
+ * (U+25FD, U+25FE). test/unit/width.test.ts checks each against string-width.
+ */
+export const NARROW_TEXT_SOURCE = '^[\\u0020-\\u007E\\u00A0-\\u00AC\\u00AE-\\u02FF\\u2010-\\u2027\\u2030-\\u205E\\u2190-\\u21FF\\u2500-\\u25FC\\u25FF]*$';
+const ASCII_FAST_PATH = '/^[\\u0020-\\u007E]*$/.test(string)';
+
+/**
+ * string-width (8.x: Ink's, and the board's own) answers printable ASCII at once and sends anything
+ * else through Intl.Segmenter and a test of each cluster against the RGI emoji regex, whose first use
+ * compiles it: ~15 ms of the board's first frame per copy, for a "·" in the header or a "…". Its fast
+ * path is widened to NARROW_TEXT_SOURCE (with ambiguous characters narrow, as by default). A copy
+ * without the fast path (wrap-ansi's 7.x) is left as it is; a build (of the screen's bundles only: both
+ * draw with string-width) in which no copy had it fails.
+ */
+export function widenStringWidthFastPath(source) {
+  if (!source.includes(ASCII_FAST_PATH)) return null;
+  return source.replace(ASCII_FAST_PATH, `(ambiguousIsNarrow ? /${NARROW_TEXT_SOURCE}/ : /^[\\u0020-\\u007E]*$/).test(string)`);
+}
+
+export const stringWidthNarrowFastPath = {
+  name: 'string-width-narrow-fast-path',
+  setup(bundle) {
+    let widened = 0;
+    bundle.onStart(() => {
+      widened = 0;
+    });
+    bundle.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, (args) => {
+      const contents = widenStringWidthFastPath(readFileSync(args.path, 'utf8'));
+      if (contents === null) return undefined;
+      widened++;
+      return { contents, loader: 'js' };
+    });
+    bundle.onEnd((result) => {
+      if (widened === 0) result.errors.push({ text: `no copy of string-width had its ASCII fast path (${ASCII_FAST_PATH}): see scripts/bundle-plugins.mjs` });
+    });
+  },
+};
+
 /** dist/bundle/screen.js: the modules the board's screen takes from ES modules, by the names it imports them by. */
 export const SCREEN_MODULES_ENTRY = `
 export * as ink from 'ink';
@@ -84,5 +126,5 @@ export const SCREEN_BUNDLE_OPTIONS = {
   format: 'esm',
   external: ['react-devtools-core'],
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  plugins: [yogaWithoutFetch],
+  plugins: [yogaWithoutFetch, stringWidthNarrowFastPath],
 };

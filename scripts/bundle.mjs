@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { BUNDLE_OPTIONS, lazyChildProcessForCommander, SCREEN_BUNDLE_OPTIONS, SCREEN_MODULES_ENTRY, screenModulesFromEsm } from './bundle-plugins.mjs';
+import { BUNDLE_OPTIONS, lazyChildProcessForCommander, SCREEN_BUNDLE_OPTIONS, SCREEN_MODULES_ENTRY, screenModulesFromEsm, stringWidthNarrowFastPath } from './bundle-plugins.mjs';
 
 /**
  * Packages cli.cjs requires from CommonJS files of their own in dist/bundle, each one file, loaded only
@@ -52,7 +52,7 @@ await build({
   // Code compiled from a code cache cannot import() in Node 20: what is loaded later is required (the
   // board's Ink and React, ES modules, are imported through bin/kanban.js: screenModulesFromEsm).
   supported: { 'dynamic-import': false },
-  plugins: [lazyChildProcessForCommander, screenModulesFromEsm, packagesOnTheirOwn],
+  plugins: [lazyChildProcessForCommander, screenModulesFromEsm, packagesOnTheirOwn, stringWidthNarrowFastPath],
 });
 for (const name of ON_THEIR_OWN) {
   await build({
