@@ -2,6 +2,7 @@
 // floor (bench/tui.ts), which is bundled as kanban's screen is.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * commander requires node:child_process at load for executable subcommands, which kanban has none
@@ -80,6 +81,38 @@ export const stringWidthNarrowFastPath = {
   },
 };
 
+/**
+ * Ink draws every frame by turning each line of styled characters into a string
+ * (@alcalzone/ansi-tokenize styledCharsToString), working out the codes from each character's style
+ * to the next one's, three Sets a character: ~6,400 of them for a 160x40 screen, though most
+ * neighbours share their style. Ink's import of the package gets scripts/ink-styled-chars.mjs's
+ * version, which skips a neighbour of the same style (the same string: test/unit/styled-chars.test.ts).
+ * A build of Ink that no longer imports it fails.
+ */
+export const inkStyledCharsSameStyle = {
+  name: 'ink-styled-chars-same-style',
+  setup(bundle) {
+    let replaced = 0;
+    bundle.onStart(() => {
+      replaced = 0;
+    });
+    bundle.onResolve({ filter: /^@alcalzone\/ansi-tokenize$/ }, (args) =>
+      args.namespace === 'file' && /[\\/]node_modules[\\/]ink[\\/]/.test(args.importer) ? { path: args.resolveDir, namespace: 'ink-ansi-tokenize' } : undefined,
+    );
+    bundle.onLoad({ filter: /.*/, namespace: 'ink-ansi-tokenize' }, (args) => {
+      replaced++;
+      return {
+        contents: `export * from '@alcalzone/ansi-tokenize';\nexport { styledCharsToString } from ${JSON.stringify(fileURLToPath(new URL('./ink-styled-chars.mjs', import.meta.url)))};`,
+        resolveDir: args.path, // Ink's folder: the package resolves as it would for Ink
+        loader: 'js',
+      };
+    });
+    bundle.onEnd((result) => {
+      if (replaced === 0) result.errors.push({ text: 'Ink no longer imports @alcalzone/ansi-tokenize: see scripts/bundle-plugins.mjs inkStyledCharsSameStyle' });
+    });
+  },
+};
+
 /** dist/bundle/screen.js: the modules the board's screen takes from ES modules, by the names it imports them by. */
 export const SCREEN_MODULES_ENTRY = `
 export * as ink from 'ink';
@@ -126,5 +159,5 @@ export const SCREEN_BUNDLE_OPTIONS = {
   format: 'esm',
   external: ['react-devtools-core'],
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  plugins: [yogaWithoutFetch, stringWidthNarrowFastPath],
+  plugins: [yogaWithoutFetch, stringWidthNarrowFastPath, inkStyledCharsSameStyle],
 };
