@@ -66,8 +66,6 @@ type Kind = 'read' | 'write' | 'hot';
 export class PgBoard implements BoardStore {
   readonly ref: BoardRef;
   readonly shared = true;
-  /** The server process ids of this board's own connections: their writes are not another's change. */
-  private readonly ownPids = new Set<number>();
 
   static async open(url: string, options: PgOpenOptions = {}): Promise<PgBoard> {
     let ref: BoardRef;
@@ -78,6 +76,13 @@ export class PgBoard implements BoardStore {
     }
     let created = false;
     const pool = openPool(url, options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {});
+    // From the pool's first connection (the one that migrates stays in the pool for the board's writes).
+    const ownPids = new Set<number>();
+    pool.on('connect', (client) => {
+      const pid = (client as unknown as { processID?: number }).processID;
+      if (pid) ownPids.add(pid);
+    });
+    pool.on('remove', (client) => ownPids.delete((client as unknown as { processID?: number }).processID ?? 0));
     try {
       const client = await pool.connect();
       try {
@@ -90,7 +95,7 @@ export class PgBoard implements BoardStore {
       await pool.end().catch(() => undefined);
       throw err instanceof KanbanError ? err : pgCoreError(err, ref.name);
     }
-    return new PgBoard(ref, pool, options, created);
+    return new PgBoard(ref, pool, options, created, ownPids);
   }
 
   private constructor(
@@ -99,13 +104,10 @@ export class PgBoard implements BoardStore {
     private readonly options: PgOpenOptions,
     /** This open made the board (its first migration). */
     private readonly created: boolean,
+    /** The server process ids of this board's own connections: their writes are not another's change. */
+    private readonly ownPids: ReadonlySet<number>,
   ) {
     this.ref = ref;
-    pool.on('connect', (client) => {
-      const pid = (client as unknown as { processID?: number }).processID;
-      if (pid) this.ownPids.add(pid);
-    });
-    pool.on('remove', (client) => this.ownPids.delete((client as unknown as { processID?: number }).processID ?? 0));
   }
 
   /** `fn(tx, ...args)` as a transaction of its own, of `kind`. */

@@ -4,8 +4,9 @@ import { PG_CHANGE_CHANNEL } from './schema.js';
 /**
  * Hears another connection's change to a PostgreSQL board (issue 14): LISTEN on a connection of its
  * own (a trigger on task_events NOTIFYs), a ping to find a connection that died quietly, reconnects
- * with a growing wait, and a full reload after every reconnect (what was said while it was away is
- * lost). Where notifications cannot be had it polls the latest event id instead.
+ * with a growing wait, and a full reload each time it begins to listen (what was said while it was
+ * away, or before its first LISTEN, was said to no one). Where notifications cannot be had it polls
+ * the latest event id instead.
  */
 /** The listening connection's application_name, so that it can be told apart on the server. */
 export const WATCH_APPLICATION = 'kanban-watch';
@@ -34,6 +35,7 @@ export class PgWatcher {
   private retry: NodeJS.Timeout | undefined;
   private poll: NodeJS.Timeout | undefined;
   private lastEventId: string | null = null;
+  private looked = false;
   private backoff: number;
 
   constructor(
@@ -42,7 +44,7 @@ export class PgWatcher {
     private readonly options: PgWatchOptions = {},
   ) {
     this.backoff = options.backoffMs ?? 100;
-    void this.connect(false);
+    void this.connect();
   }
 
   close(): void {
@@ -56,7 +58,7 @@ export class PgWatcher {
     void client?.end().catch(() => undefined);
   }
 
-  private async connect(reconnecting: boolean): Promise<void> {
+  private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.connectionString, application_name: WATCH_APPLICATION });
     client.on('error', () => this.lost(client)); // a dropped connection: reconnect
     client.on('end', () => this.lost(client));
@@ -83,7 +85,9 @@ export class PgWatcher {
     this.ping = setInterval(() => void client.query('SELECT 1').catch(() => this.lost(client)), this.options.pingMs ?? 5_000);
     this.ping.unref();
     this.options.onState?.('listening');
-    if (reconnecting) this.onChange(); // what changed while it was away: read it all again
+    // What changed while it was away, or, the first time, between the caller's last read and the
+    // LISTEN (a commit then was said to no one): read it all again.
+    this.onChange();
   }
 
   private lost(client: pg.Client): void {
@@ -99,7 +103,7 @@ export class PgWatcher {
   private scheduleReconnect(): void {
     if (this.closed) return;
     clearTimeout(this.retry);
-    this.retry = setTimeout(() => void this.connect(true), this.backoff);
+    this.retry = setTimeout(() => void this.connect(), this.backoff);
     this.retry.unref();
     this.backoff = Math.min(this.backoff * 2, this.options.maxBackoffMs ?? 10_000);
   }
@@ -119,7 +123,9 @@ export class PgWatcher {
       await client.connect();
       const { rows } = await client.query<{ id: string | null }>('SELECT max(id)::text AS id FROM task_events');
       const latest = rows[0]?.id ?? null;
-      if (this.lastEventId !== null && latest !== this.lastEventId) this.soon();
+      // The first look has nothing to compare with: what was committed before it is read again, as at a LISTEN.
+      if (!this.looked || latest !== this.lastEventId) this.soon();
+      this.looked = true;
       this.lastEventId = latest;
     } catch {
       // the server is away: the next poll, or the reconnect, tries again

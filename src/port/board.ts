@@ -240,7 +240,10 @@ export interface BoardStore {
   readonly retention: Retention;
   /**
    * Calls `onChange` soon after another connection (another process, or another BoardStore on the
-   * same board) commits a change; not for this one's own writes. Returns the function that stops it.
+   * same board) commits a change; not for this one's own writes. A change committed after the call
+   * is never missed: SQLite compares with the board's state at the call, and PostgreSQL, which hears
+   * nothing until its LISTEN is in place, calls it once then, and once after each reconnect. Returns
+   * the function that stops it.
    */
   watch(onChange: () => void): () => void;
   /**

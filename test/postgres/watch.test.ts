@@ -7,8 +7,9 @@ import { waitFor } from '../helpers/workers.js';
 
 /**
  * The PostgreSQL board's watch (issue 14): another connection's commit is heard (a trigger on
- * task_events NOTIFYs), and a listening connection the server drops is made again, with a full
- * reload, after which commits are heard as before.
+ * task_events NOTIFYs); it tells once when it begins to listen, for what was committed before it
+ * could hear; and a listening connection the server drops is made again, with a full reload, after
+ * which commits are heard as before.
  */
 const server = inject('postgresUrl');
 const skip = server === null && process.env.CI !== 'true';
@@ -32,18 +33,33 @@ describe.skipIf(skip)(`PostgreSQL watch${skip ? ' (skipped: no PostgreSQL here)'
 
   const commit = () => writer.query("INSERT INTO task_events (task_id, kind, created_at) VALUES ('t_0000abcd', 'commented', $1)", [++events]);
 
+  it('a commit made before its LISTEN is in place is not missed: it tells once when it begins to listen', async () => {
+    let changes = 0;
+    let listening = false;
+    const watcher = new PgWatcher(url, () => changes++, { onState: (s) => (listening ||= s === 'listening') });
+    try {
+      await commit(); // said to no one: the watch's connection is not listening yet
+      expect(listening).toBe(false);
+      await waitFor('the watch to listen', () => listening, WAIT_MS);
+      expect(changes).toBe(1);
+    } finally {
+      watcher.close();
+    }
+  });
+
   it('hears another connection commit, a burst as one change; and after the server drops its connection it reconnects, reloads, and hears again', async () => {
     let changes = 0;
     const states: string[] = [];
     const watcher = new PgWatcher(url, () => changes++, { backoffMs: 50, pingMs: 200, onState: (s) => states.push(s) });
     try {
       await waitFor('the watch to listen', () => states.includes('listening'), WAIT_MS);
+      expect(changes).toBe(1); // once as it began to listen
       const committed = performance.now();
       await commit();
-      await waitFor('the change heard', () => changes === 1, WAIT_MS);
+      await waitFor('the change heard', () => changes === 2, WAIT_MS);
       console.log(`PostgreSQL: watch heard another connection's commit after ${Math.round(performance.now() - committed)} ms`);
       await Promise.all([commit(), commit(), commit()]);
-      await waitFor('the burst heard', () => changes >= 2, WAIT_MS);
+      await waitFor('the burst heard', () => changes >= 3, WAIT_MS);
 
       const before = changes;
       const dropped = await writer.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()', [WATCH_APPLICATION]);
@@ -70,6 +86,6 @@ describe.skipIf(skip)(`PostgreSQL watch${skip ? ' (skipped: no PostgreSQL here)'
     }
     await commit();
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(changes).toBe(0);
+    expect(changes).toBe(1); // the one as it began to listen, nothing since
   });
 });
