@@ -88,7 +88,8 @@ render(React.createElement(Box, { flexDirection: 'column' }, React.createElement
 
 /**
  * A floor of a first frame: bare node loading Ink and React, bundled as kanban's screen is
- * (SCREEN_BUNDLE_OPTIONS: minified, yoga without fetch), and drawing one line, or a whole screen
+ * (SCREEN_BUNDLE_OPTIONS: minified, yoga without fetch, string-width's and Ink's styled characters'
+ * fast paths; floors measured before 2026-12-02's second run had neither fast path), and drawing one line, or a whole screen
  * of styled text (38 rows of 8 coloured pieces, about as many as a board's cards make). Any board
  * drawn with Ink costs at least the first; a full board, about the second. Returns its command.
  */
@@ -201,7 +202,7 @@ async function changeToScreenPostgres(dir: string): Promise<void> {
     // A server board's logs and workspaces live under $KANBAN_HOME: this run's folder, not the user's.
     tuis.push(start(sqlitePath, timings.sqlite), start(database.url, timings.postgres, KANBAN, { KANBAN_HOME: join(dir, 'home') }));
     for (const tui of tuis) await tui.waitFor(`READY ${PG_SIZE}`);
-    await sleep(1_000); // the watches up: chokidar loaded, LISTEN issued
+    await sleep(1_000); // the watches up: chokidar loaded, LISTEN in place (and the reload PostgreSQL's watch asks for then done)
     for (const file of Object.values(timings)) writeFileSync(file, '');
     const latencies = { sqlite: [] as number[], postgres: [] as number[] };
     for (let i = 0; i < PG_CHANGES; i++) {

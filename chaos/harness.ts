@@ -294,6 +294,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await createBoard(setup.board, options, profileCap !== null);
       const clockDispatchers = clock ? (postgres ? options.dispatchers : Math.min(options.dispatchers, options.clockDispatchers ?? options.dispatchers)) : 0;
       const startedMono = monotonicMs();
+      const startedWall = Date.now();
       for (const host of hosts) host.start(clockDispatchers);
       const monkey: Monkey = {
         board: setup.board,
@@ -385,6 +386,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         integrity: setup.store ? integrityOk(setup.store) : true,
         lives,
         startedMono,
+        startedWall,
         postgres: postgres ? { leaseSeconds, network: setup.network!.describe() } : null,
       });
       if (Object.values(report.violations).some((n) => n > 0) || process.env.KANBAN_CHAOS_KEEP) {
@@ -1397,6 +1399,8 @@ interface CheckInput {
   /** The workers' lives, as the witness saw them, and when the run started (monotonic ms). */
   lives: WorkerLife[];
   startedMono: number;
+  /** The same moment on this machine's wall clock: the board's timestamps are read against it. */
+  startedWall: number;
   postgres: { leaseSeconds: number; network: string } | null;
 }
 
@@ -1475,10 +1479,9 @@ async function check(board: BoardStore, input: CheckInput): Promise<ChaosReport>
     return fault ? ` (its host ${fault.kind === 'killed' ? 'killed' : 'cut off'} ${at(fault.from)}–${at(fault.to)})` : '';
   };
 
-  /** What each run of a task did and when, against the check's clock: enough to tell a run that
-   * started late from a claim that stuck. */
-  const checkedAt = Date.now();
-  const ago = (ms: number | null) => (ms === null ? 'never' : `${((checkedAt - ms) / 1000).toFixed(1)}s ago`);
+  /** What each run of a task did and when (the board's timestamps, as seconds since the run began,
+   * as the faults' are): enough to tell a run that started late from a claim that stuck. */
+  const sinceStart = (ms: number | null) => (ms === null ? 'never' : `${((ms - input.startedWall) / 1000).toFixed(1)}s`);
   const history = (taskRuns: RunRow[]) =>
     taskRuns.length === 0
       ? 'no runs'
@@ -1487,9 +1490,9 @@ async function check(board: BoardStore, input: CheckInput): Promise<ChaosReport>
             const host = monkey.runHosts.get(run.id);
             const life = lifeOf.get(run.id);
             const worker = life === undefined ? 'worker unheard of' : `worker ${life.end === null ? 'alive at the end' : `lived ${((life.end - life.start) / 1000).toFixed(1)}s`}`;
-            return `run ${run.id} (${intended.get(run.id)}${host === undefined ? '' : `, host ${host}`}) ${run.outcome ?? 'open'}, started ${ago(run.started_at)}, last heartbeat ${ago(run.last_heartbeat_at)}${run.ended_at === null ? '' : `, ended ${ago(run.ended_at)}`}, ${worker}`;
+            return `run ${run.id} (${intended.get(run.id)}${host === undefined ? '' : `, host ${host}`}) ${run.outcome ?? 'open'}, started at ${sinceStart(run.started_at)}, last heartbeat ${sinceStart(run.last_heartbeat_at)}${run.ended_at === null ? '' : `, ended ${sinceStart(run.ended_at)}`}, ${worker}`;
           })
-          .join('; ')}`;
+          .join('; ')} (checked at ${sinceStart(Date.now())})`;
 
   for (const task of tasks) {
     const taskRuns = runsOf.get(task.id) ?? [];

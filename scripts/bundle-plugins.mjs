@@ -1,8 +1,8 @@
 // esbuild plugins and options for kanban's bundles (scripts/bundle.mjs), and for the benchmarks' Ink
 // floor (bench/tui.ts), which is bundled as kanban's screen is.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
 
 /**
  * commander requires node:child_process at load for executable subcommands, which kanban has none
@@ -40,75 +40,102 @@ export const yogaWithoutFetch = {
 };
 
 /**
- * Characters that take one column each in a terminal, whatever surrounds them, when ambiguous ones are
- * narrow (string-width's default): printable ASCII, Latin-1 but the soft hyphen, Latin Extended and
- * IPA (to U+02FF: the combining marks begin at U+0300), general punctuation but the zero-width and
- * bidirectional controls, arrows, box drawing, blocks and geometric shapes but the two that are emoji
- * (U+25FD, U+25FE). test/unit/width.test.ts checks each against string-width.
+ * Counts a change a plugin must make in every build it is part of: a build in which it made none
+ * (the package it changes has changed) fails, saying why. Returns the function that counts one.
  */
-export const NARROW_TEXT_SOURCE = '^[\\u0020-\\u007E\\u00A0-\\u00AC\\u00AE-\\u02FF\\u2010-\\u2027\\u2030-\\u205E\\u2190-\\u21FF\\u2500-\\u25FC\\u25FF]*$';
-const ASCII_FAST_PATH = '/^[\\u0020-\\u007E]*$/.test(string)';
+function madeInEveryBuild(bundle, why) {
+  let made = 0;
+  bundle.onStart(() => {
+    made = 0;
+  });
+  bundle.onEnd(() => (made === 0 ? { errors: [{ text: `${why}: see scripts/bundle-plugins.mjs` }] } : undefined));
+  return () => made++;
+}
+
+/**
+ * Characters that each take one column in a terminal, each its own grapheme cluster, when ambiguous
+ * ones are narrow (string-width's default): printable ASCII; Latin-1 but the soft hyphen; Latin
+ * Extended and IPA (to U+02FF: the combining marks begin at U+0300); general punctuation from U+2010
+ * but the line and paragraph separators, the bidirectional and invisible controls and the spaces
+ * (U+2028-202F, U+205F on); arrows; box drawing, blocks and geometric shapes but the two wide ones
+ * (U+25FD, U+25FE: emoji presentation); the board's heart and check mark (U+2665, U+2713).
+ * test/unit/width.test.ts checks each against string-width.
+ */
+export const NARROW_TEXT_SOURCE = '^[\\u0020-\\u007E\\u00A0-\\u00AC\\u00AE-\\u02FF\\u2010-\\u2027\\u2030-\\u205E\\u2190-\\u21FF\\u2500-\\u25FC\\u25FF\\u2665\\u2713]*$';
+const ASCII_TEXT = '/^[\\u0020-\\u007E]*$/';
+const ASCII_FAST_PATH = `${ASCII_TEXT}.test(string)`;
 
 /**
  * string-width (8.x: Ink's, and the board's own) answers printable ASCII at once and sends anything
  * else through Intl.Segmenter and a test of each cluster against the RGI emoji regex, whose first use
  * compiles it: ~15 ms of the board's first frame per copy, for a "·" in the header or a "…". Its fast
- * path is widened to NARROW_TEXT_SOURCE (with ambiguous characters narrow, as by default). A copy
- * without the fast path (wrap-ansi's 7.x) is left as it is; a build (of the screen's bundles only: both
- * draw with string-width) in which no copy had it fails.
+ * path, which comes after its options are read, is widened to NARROW_TEXT_SOURCE when ambiguous
+ * characters are narrow (the default). null for a copy without the fast path (wrap-ansi's 7.x).
  */
 export function widenStringWidthFastPath(source) {
   if (!source.includes(ASCII_FAST_PATH)) return null;
-  return source.replace(ASCII_FAST_PATH, `(ambiguousIsNarrow ? /${NARROW_TEXT_SOURCE}/ : /^[\\u0020-\\u007E]*$/).test(string)`);
+  return source.replace(ASCII_FAST_PATH, () => `(ambiguousIsNarrow ? /${NARROW_TEXT_SOURCE}/ : ${ASCII_TEXT}).test(string)`);
 }
 
+/** The bundles that draw (the screen's and cli.cjs) get the widened string-width; a build in which no copy had the fast path fails. */
 export const stringWidthNarrowFastPath = {
   name: 'string-width-narrow-fast-path',
   setup(bundle) {
-    let widened = 0;
-    bundle.onStart(() => {
-      widened = 0;
-    });
+    const widened = madeInEveryBuild(bundle, `no copy of string-width had its ASCII fast path (${ASCII_FAST_PATH})`);
     bundle.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, (args) => {
       const contents = widenStringWidthFastPath(readFileSync(args.path, 'utf8'));
       if (contents === null) return undefined;
-      widened++;
+      widened();
       return { contents, loader: 'js' };
-    });
-    bundle.onEnd((result) => {
-      if (widened === 0) result.errors.push({ text: `no copy of string-width had its ASCII fast path (${ASCII_FAST_PATH}): see scripts/bundle-plugins.mjs` });
     });
   },
 };
 
 /**
+ * The functions of @alcalzone/ansi-tokenize that scripts/ink-styled-chars.mjs was written against
+ * (0.2.5), by a hash of their text: a version that changes either fails the build, to be read again.
+ */
+const ANSI_TOKENIZE_CHECKED = {
+  'styledChars.js': ['styledCharsToString', 'f8e7527d1c73c925'],
+  'diff.js': ['diffAnsiCodes', 'b8fd20ee2383e0d7'],
+};
+
+function functionText(source, name) {
+  return new RegExp(`export function ${name}\\([^)]*\\) \\{[\\s\\S]*?\\n\\}`).exec(source)?.[0] ?? '';
+}
+
+/**
  * Ink draws every frame by turning each line of styled characters into a string
  * (@alcalzone/ansi-tokenize styledCharsToString), working out the codes from each character's style
  * to the next one's, three Sets a character: ~6,400 of them for a 160x40 screen, though most
- * neighbours share their style. Ink's import of the package gets scripts/ink-styled-chars.mjs's
- * version, which skips a neighbour of the same style (the same string: test/unit/styled-chars.test.ts).
- * A build of Ink that no longer imports it fails.
+ * neighbours share their style. Ink's import of the package gets it with scripts/ink-styled-chars.mjs's
+ * styledCharsToString, which skips a neighbour of the same style (the same string:
+ * test/unit/styled-chars.test.ts), resolved from Ink's folder as Ink's import is. A build in which
+ * Ink no longer imports the package, or whose functions changed, fails.
  */
 export const inkStyledCharsSameStyle = {
   name: 'ink-styled-chars-same-style',
   setup(bundle) {
-    let replaced = 0;
-    bundle.onStart(() => {
-      replaced = 0;
-    });
+    const replaced = madeInEveryBuild(bundle, 'Ink no longer imports @alcalzone/ansi-tokenize');
     bundle.onResolve({ filter: /^@alcalzone\/ansi-tokenize$/ }, (args) =>
       args.namespace === 'file' && /[\\/]node_modules[\\/]ink[\\/]/.test(args.importer) ? { path: args.resolveDir, namespace: 'ink-ansi-tokenize' } : undefined,
     );
-    bundle.onLoad({ filter: /.*/, namespace: 'ink-ansi-tokenize' }, (args) => {
-      replaced++;
+    bundle.onLoad({ filter: /.*/, namespace: 'ink-ansi-tokenize' }, async (args) => {
+      const original = await bundle.resolve('@alcalzone/ansi-tokenize', { resolveDir: args.path, kind: 'import-statement' });
+      if (original.errors.length > 0) return { errors: original.errors };
+      for (const [file, [name, hash]] of Object.entries(ANSI_TOKENIZE_CHECKED)) {
+        const text = functionText(readFileSync(join(dirname(original.path), file), 'utf8'), name);
+        if (createHash('sha256').update(text).digest('hex').slice(0, 16) !== hash) {
+          return { errors: [{ text: `@alcalzone/ansi-tokenize's ${name} is not the one scripts/ink-styled-chars.mjs was written against: read it again, then update ANSI_TOKENIZE_CHECKED in scripts/bundle-plugins.mjs` }] };
+        }
+      }
+      replaced();
       return {
-        contents: `export * from '@alcalzone/ansi-tokenize';\nexport { styledCharsToString } from ${JSON.stringify(fileURLToPath(new URL('./ink-styled-chars.mjs', import.meta.url)))};`,
-        resolveDir: args.path, // Ink's folder: the package resolves as it would for Ink
+        // The package's own exports, and this styledCharsToString in place of its own (a module's own export wins over `export *`).
+        contents: `export * from '@alcalzone/ansi-tokenize';\n${readFileSync(new URL('./ink-styled-chars.mjs', import.meta.url), 'utf8')}`,
+        resolveDir: args.path, // Ink's folder: the package resolves as it does for Ink
         loader: 'js',
       };
-    });
-    bundle.onEnd((result) => {
-      if (replaced === 0) result.errors.push({ text: 'Ink no longer imports @alcalzone/ansi-tokenize: see scripts/bundle-plugins.mjs inkStyledCharsSameStyle' });
     });
   },
 };

@@ -78,11 +78,9 @@ export class PgBoard implements BoardStore {
     const pool = openPool(url, options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {});
     // From the pool's first connection (the one that migrates stays in the pool for the board's writes).
     const ownPids = new Set<number>();
-    pool.on('connect', (client) => {
-      const pid = (client as unknown as { processID?: number }).processID;
-      if (pid) ownPids.add(pid);
-    });
-    pool.on('remove', (client) => ownPids.delete((client as unknown as { processID?: number }).processID ?? 0));
+    const serverPid = (client: pg.PoolClient) => (client as unknown as { processID?: number }).processID ?? 0;
+    pool.on('connect', (client) => ownPids.add(serverPid(client)));
+    pool.on('remove', (client) => ownPids.delete(serverPid(client)));
     try {
       const client = await pool.connect();
       try {

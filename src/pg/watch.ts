@@ -86,8 +86,9 @@ export class PgWatcher {
     this.ping.unref();
     this.options.onState?.('listening');
     // What changed while it was away, or, the first time, between the caller's last read and the
-    // LISTEN (a commit then was said to no one): read it all again.
-    this.onChange();
+    // LISTEN (a commit then was said to no one): read it all again. Through soon(), so that a
+    // notification already on its way is the same one change.
+    this.soon();
   }
 
   private lost(client: pg.Client): void {
@@ -122,6 +123,7 @@ export class PgWatcher {
     try {
       await client.connect();
       const { rows } = await client.query<{ id: string | null }>('SELECT max(id)::text AS id FROM task_events');
+      if (this.poll === undefined) return; // listening again since: the LISTEN has told
       const latest = rows[0]?.id ?? null;
       // The first look has nothing to compare with: what was committed before it is read again, as at a LISTEN.
       if (!this.looked || latest !== this.lastEventId) this.soon();

@@ -242,8 +242,8 @@ export interface BoardStore {
    * Calls `onChange` soon after another connection (another process, or another BoardStore on the
    * same board) commits a change; not for this one's own writes. A change committed after the call
    * is never missed: SQLite compares with the board's state at the call, and PostgreSQL, which hears
-   * nothing until its LISTEN is in place, calls it once then, and once after each reconnect. Returns
-   * the function that stops it.
+   * nothing until its LISTEN is in place, calls it once then, after each reconnect, and at the first
+   * look of its polling where it cannot listen. Returns the function that stops it.
    */
   watch(onChange: () => void): () => void;
   /**

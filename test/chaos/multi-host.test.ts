@@ -31,7 +31,7 @@ describe.skipIf(skip)(`multi-host chaos on PostgreSQL${skip ? ' (skipped: no Pos
       profileCap: 2,
       timeoutMs: 220_000,
       // Process kills, freezes and clock steps are the SQLite run's (test/chaos/chaos.test.ts) and the full run's: a
-      // supervisor killed before its worker starts holds its task back 30 s, longer than this run may take.
+      // supervisor killed before its worker starts holds its task back 30 s, too long for a run of this size.
       faults: { kills: false, freezes: false, clockSteps: false },
       postgres: { hosts: 3, hostKills: 1, partitions: 1, partitionPatienceSeconds: 5, ...(netns ? {} : { url: server!, network: 'proxy' as const }) },
     });

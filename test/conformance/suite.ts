@@ -8,9 +8,19 @@ import { STATUSES, type Status, type TaskRow } from '../../src/core/types.js';
 import { manualClock, type ManualClock } from '../helpers/board.js';
 import { waitFor } from '../helpers/workers.js';
 
-/** Longer than SQLite's watch poll (1 s): a watch that would tell of a commit has told by then. */
+/** Longer than SQLite's watch poll (1 s) and PostgreSQL's settle (5 ms after a notification): a watch that would tell of a commit has told by then. */
 const QUIET_MS = 1500;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Until `count()` has not changed for QUIET_MS (within the machine's deadline). */
+async function quiet(count: () => number, deadlineMs = 30_000): Promise<void> {
+  const deadline = performance.now() + deadlineMs;
+  for (let before = count(); ; before = count()) {
+    await sleep(QUIET_MS);
+    if (count() === before) return;
+    if (performance.now() > deadline) throw new Error(`still changing after ${deadlineMs} ms`);
+  }
+}
 
 /**
  * The board port's conformance suite (as River's driver tests and BullMQ's adapter conformance): one
@@ -326,7 +336,7 @@ export function conformance(factory: BoardFactory): void {
           // with the board at the call; PostgreSQL tells once when its LISTEN is in place).
           await other.transitions.create({ title: 'as it starts' });
           await waitFor('the watch to tell of a commit made as it started', () => heard > 0, 30_000, 5);
-          await sleep(QUIET_MS);
+          await quiet(() => heard);
           heard = 0;
           await board.transitions.create({ title: 'mine' });
           await sleep(QUIET_MS);

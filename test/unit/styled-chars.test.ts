@@ -1,15 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { styledCharsFromTokens, styledCharsToString, tokenize } from '@alcalzone/ansi-tokenize';
-import { build } from 'esbuild';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a build script in plain JavaScript, without types
 import { inkStyledCharsSameStyle } from '../../scripts/bundle-plugins.mjs';
 // @ts-expect-error: a build script in plain JavaScript, without types
 import { styledCharsToString as sameStyleSkipping } from '../../scripts/ink-styled-chars.mjs';
+import { bundled, bundleOnly } from '../helpers/bundle.js';
 
 /**
  * The screen's bundle gives Ink a styledCharsToString that skips neighbours of the same style
@@ -19,22 +17,17 @@ const CODES = ['\u001b[0m', '\u001b[1m', '\u001b[2m', '\u001b[22m', '\u001b[3m',
 const styledText = fc.array(fc.oneof(fc.constantFrom(...CODES), fc.string({ maxLength: 6 }), fc.constantFrom('·', '…', '中', '─', ' ')), { maxLength: 40 }).map((parts) => parts.join(''));
 
 type OutputClass = new (options: { width: number; height: number }) => { write(x: number, y: number, text: string, options: { transformers: unknown[] }): void; get(): { output: string; height: number } };
-let dir: string;
-let BundledOutput: OutputClass;
-let InkOutput: OutputClass;
 /** Ink's Output (not among the package's exports): what Ink draws a frame with. */
 const INK_OUTPUT = join(process.cwd(), 'node_modules', 'ink', 'build', 'output.js');
+let BundledOutput: OutputClass;
+let InkOutput: OutputClass;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'kanban-styled-chars-'));
-  const outfile = join(dir, 'output.mjs');
-  await build({ stdin: { contents: `export { default } from ${JSON.stringify(INK_OUTPUT)};`, resolveDir: process.cwd() }, bundle: true, format: 'esm', platform: 'node', outfile, plugins: [inkStyledCharsSameStyle], logLevel: 'silent' });
-  expect(readFileSync(outfile, 'utf8')).toContain('function sameStyles');
-  BundledOutput = ((await import(pathToFileURL(outfile).href)) as { default: OutputClass }).default;
+  const bundle = await bundled<{ default: OutputClass }>(`export { default } from ${JSON.stringify(INK_OUTPUT)};`, [inkStyledCharsSameStyle]);
+  expect(bundle.text).toContain('function sameStyles');
+  BundledOutput = bundle.exports.default;
   InkOutput = ((await import(pathToFileURL(INK_OUTPUT).href)) as { default: OutputClass }).default;
 });
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("Ink's styled characters to a string, skipping neighbours of the same style", () => {
   it('is the string Ink’s own makes, for any styled text', () => {
@@ -57,5 +50,9 @@ describe("Ink's styled characters to a string, skipping neighbours of the same s
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('a build without Ink fails, saying so (the plugin no longer finds what it replaces)', async () => {
+    await expect(bundleOnly('export default 1;', [inkStyledCharsSameStyle])).rejects.toThrow(/Ink no longer imports @alcalzone\/ansi-tokenize/);
   });
 });

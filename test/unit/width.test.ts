@@ -1,13 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import fc from 'fast-check';
 import stringWidth from 'string-width';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a build script in plain JavaScript, without types
 import { NARROW_TEXT_SOURCE, stringWidthNarrowFastPath, widenStringWidthFastPath } from '../../scripts/bundle-plugins.mjs';
+import { bundled, bundleOnly } from '../helpers/bundle.js';
 
 /**
  * The bundles' string-width answers text of NARROW_TEXT_SOURCE's characters by its length, without
@@ -18,18 +14,13 @@ const narrow = new RegExp(NARROW_TEXT_SOURCE as string);
 const narrowCodePoints = Array.from({ length: 0x3000 }, (_, cp) => cp).filter((cp) => narrow.test(String.fromCodePoint(cp)));
 type Width = typeof stringWidth;
 
-let dir: string;
 let widened: Width;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'kanban-width-'));
-  const outfile = join(dir, 'string-width.mjs');
-  await build({ stdin: { contents: "export { default } from 'string-width';", resolveDir: process.cwd() }, bundle: true, format: 'esm', platform: 'node', outfile, plugins: [stringWidthNarrowFastPath], logLevel: 'silent' });
-  expect(readFileSync(outfile, 'utf8')).toContain('\\u00AE-\\u02FF');
-  widened = ((await import(pathToFileURL(outfile).href)) as { default: Width }).default;
+  const bundle = await bundled<{ default: Width }>("export { default } from 'string-width';", [stringWidthNarrowFastPath]);
+  expect(bundle.text).toContain('\\u00AE-\\u02FF');
+  widened = bundle.exports.default;
 });
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the narrow text of the bundles’ string-width', () => {
   it('is one column a character to string-width itself, each of its characters alone', () => {
@@ -60,7 +51,8 @@ describe('the narrow text of the bundles’ string-width', () => {
     expect(widened('kanban · board …', { ambiguousIsNarrow: false })).toBe(stringWidth('kanban · board …', { ambiguousIsNarrow: false }));
   });
 
-  it('a string-width without the ASCII fast path is left as it is', () => {
+  it('a string-width without the ASCII fast path is left as it is; a build in which no copy had it fails', async () => {
     expect(widenStringWidthFastPath('export default function stringWidth(string) { return string.length; }')).toBeNull();
+    await expect(bundleOnly('export default 1;', [stringWidthNarrowFastPath])).rejects.toThrow(/no copy of string-width had its ASCII fast path/);
   });
 });
