@@ -1,7 +1,8 @@
 import { randomHex } from './random.js';
 import { InvalidInput } from './errors.js';
 
-const TASK_ID = /^t_[0-9a-f]{8}$/;
+/** A task id as kanban writes it: `t_` and 8 lowercase hex characters (the schemas check the same). */
+export const TASK_ID = /^t_[0-9a-f]{8}$/;
 
 /** Whether `text` is a task id as kanban writes it (`t_` and 8 lowercase hex characters). */
 export function isTaskId(text: string): boolean {

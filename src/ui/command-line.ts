@@ -1,3 +1,4 @@
+import { isTaskId } from '../ids.js';
 import { COMMANDS, type CommandId } from './commands.js';
 
 /** What `:` understood. */
@@ -15,7 +16,6 @@ const NAMES: ReadonlyMap<string, CommandId> = new Map([
   ['q', 'quit'],
   ['help', 'help'],
 ]);
-const TASK_ID = /^t_[0-9a-f]{8}$/;
 
 export function commandNames(): string[] {
   return [...NAMES.keys(), 'filter'].sort();
@@ -27,7 +27,7 @@ export function parseCommandLine(text: string): CommandLine {
   if (trimmed === '') return { kind: 'empty' };
   const [name = '', ...rest] = trimmed.split(/\s+/);
   const argument = rest.length > 0 ? trimmed.slice(trimmed.indexOf(rest[0]!)) : null;
-  if (TASK_ID.test(name.toLowerCase())) return { kind: 'jump', id: name.toLowerCase() };
+  if (isTaskId(name.toLowerCase())) return { kind: 'jump', id: name.toLowerCase() };
   if (name === 'filter') return { kind: 'filter', text: argument ?? '' };
   const id = NAMES.get(name);
   if (!id) return { kind: 'error', message: `:${name}: no such command (Tab lists them; a task id jumps to it)` };

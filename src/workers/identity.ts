@@ -1,10 +1,10 @@
 import { InvalidInput } from '../errors.js';
+import { TASK_ID } from '../ids.js';
 import type { RunIdentity } from '../core/run.js';
 import type { BoardRef } from '../port/board.js';
 
 type Env = Record<string, string | undefined>;
 
-const TASK = /^t_[0-9a-f]{8}$/;
 const RUN_ID = /^[1-9][0-9]{0,15}$/;
 const CLAIM_LOCK = /^[^\s:]+:[0-9]+:[0-9a-f]+$/;
 
@@ -22,7 +22,7 @@ export function identityFromEnv(env: Env = process.env): RunIdentity & { db: str
     return value;
   };
   const db = read('KANBAN_DB', /\S/, 'the board path');
-  const taskId = read('KANBAN_TASK', TASK, 'a task id like t_1a2b3c4d');
+  const taskId = read('KANBAN_TASK', TASK_ID, 'a task id like t_1a2b3c4d');
   const runId = Number(read('KANBAN_RUN_ID', RUN_ID, 'a run number'));
   const claimLock = read('KANBAN_CLAIM_LOCK', CLAIM_LOCK, 'host:pid:hex');
   return { db, taskId, runId, claimLock };
