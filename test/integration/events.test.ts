@@ -138,6 +138,34 @@ describe('kanban events --follow', () => {
     expect(f.err()).toBe('');
   });
 
+  it('SIGTERM while the backlog waits on a reader that has stopped reading: exit 0 once it reads again, the whole backlog printed', async () => {
+    // Far more backlog than the socket and the reader's buffer hold: the follower is still printing it
+    // when the signal comes, whatever the machine's speed. It must already be listening for it.
+    const db = newBoard();
+    const store = openStore(db);
+    const TASKS = 8000;
+    store.writeTxn(() => {
+      for (let i = 0; i < TASKS; i++) createTask(store, { title: `backlog task ${i} with a title long enough to fill a pipe quickly` });
+    });
+    store.close();
+    const child = spawn(process.execPath, [KANBAN_BIN, '--db', db, 'events', '--follow', '--json', '--limit', String(TASKS)], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const ended = exited(child);
+    const closed = new Promise((resolve) => child.stdout!.once('close', resolve));
+    let err = '';
+    child.stderr!.on('data', (chunk) => (err += chunk));
+    const chunks: Buffer[] = [];
+    await new Promise<void>((resolve) => child.stdout!.once('data', (chunk: Buffer) => (chunks.push(chunk), child.stdout!.pause(), resolve())));
+    child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    child.stdout!.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.stdout!.resume();
+    expect(await ended, err).toBe(0);
+    await closed;
+    const lines = Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean);
+    expect(lines).toHaveLength(TASKS);
+    expect(err).toBe('');
+  }, 60_000);
+
   it('human lines too, and SIGTERM ends it the same way', async () => {
     const db = newBoard();
     const f = follower(db, []);

@@ -4,6 +4,7 @@ import type { BoardStore } from '../../port/board.js';
 import type { EventRow } from '../../core/types.js';
 import { parseDuration, parseTime } from '../../time.js';
 import { globalOptions, withBoard } from '../context.js';
+import { untilInterrupted } from '../interrupt.js';
 import { eventJson, formatEventLine } from '../event-text.js';
 import { writeLine } from '../output.js';
 import { parsePositiveInteger } from '../parse.js';
@@ -27,16 +28,19 @@ export function registerEventsCommand(program: Command): void {
       const options = globalOptions(command);
       const last = opts.limit !== undefined ? parsePositiveInteger(opts.limit, 'limit') : opts.since === undefined ? DEFAULT_LAST : undefined;
       const sinceMs = opts.since !== undefined ? parseSince(opts.since, Date.now()) : undefined;
-      await withBoard(
-        options,
-        async (board) => {
-          const print = (event: EventRow) => writeLine(options.json ? eventJson(event) : formatEventLine(event, Date.now()));
-          const { events, cursor } = await board.tasks.recentEvents({ ...(sinceMs !== undefined && { sinceMs }), ...(last !== undefined && { last }) });
-          events.forEach(print);
-          if (opts.follow) await follow(board, cursor, print);
-          else if (events.length === 0 && !options.json) writeLine('no events');
-        },
-        'read',
+      // SIGINT or SIGTERM stops a follow (exit 0), from before the backlog is printed (cli/interrupt.ts).
+      await untilInterrupted(opts.follow === true, (interrupted) =>
+        withBoard(
+          options,
+          async (board) => {
+            const print = (event: EventRow) => writeLine(options.json ? eventJson(event) : formatEventLine(event, Date.now()));
+            const { events, cursor } = await board.tasks.recentEvents({ ...(sinceMs !== undefined && { sinceMs }), ...(last !== undefined && { last }) });
+            events.forEach(print);
+            if (opts.follow) await follow(board, cursor, print, interrupted);
+            else if (events.length === 0 && !options.json) writeLine('no events');
+          },
+          'read',
+        ),
       );
     });
 }
@@ -54,11 +58,11 @@ function parseSince(text: string, now: number): number {
 }
 
 /**
- * Prints every event committed after `cursor`, polling the open board, until SIGINT or SIGTERM (then
+ * Prints every event committed after `cursor`, polling the open board, until `interrupted` (then
  * resolves: exit 0). A board busy for a moment is tried again at the next poll; any other error ends
  * it with that error.
  */
-function follow(board: BoardStore, cursor: number, print: (event: EventRow) => void): Promise<void> {
+function follow(board: BoardStore, cursor: number, print: (event: EventRow) => void, interrupted: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     let after = cursor;
     let timer: NodeJS.Timeout | undefined;
@@ -81,12 +85,11 @@ function follow(board: BoardStore, cursor: number, print: (event: EventRow) => v
     const finish = (end: () => void) => {
       stopped = true;
       clearTimeout(timer);
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      interrupted.removeEventListener('abort', stop);
       end();
     };
     const stop = () => finish(resolve);
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    if (interrupted.aborted) stop();
+    else interrupted.addEventListener('abort', stop);
   });
 }

@@ -5,6 +5,7 @@ import { cleanText } from '../../sanitize.js';
 import { FINISHED_STATUSES, type Status } from '../../core/types.js';
 import { LOG_LINE_MAX_BYTES, taskLogPath, utf8Cut } from '../../workers/runlog.js';
 import { globalOptions, withBoard } from '../context.js';
+import { untilInterrupted } from '../interrupt.js';
 import type { BoardStore } from '../../port/board.js';
 
 const FOLLOW_POLL_MS = 200;
@@ -18,23 +19,16 @@ export function registerLogCommand(program: Command): void {
     .action(async (rawId: string, opts: { follow?: boolean }, command: Command) => {
       const id = parseTaskId(rawId);
       const options = globalOptions(command);
-      // SIGINT or SIGTERM stops a follow, and exits 0 until the board is closed: a signal that lands as
-      // the follow ends by itself must not kill the command instead.
-      const interrupt = new AbortController();
-      const onSignal = () => interrupt.abort();
-      if (opts.follow) {
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-      }
-      try {
-        await withBoard(options, async (board) => {
+      // SIGINT or SIGTERM stops a follow, and exits 0 until the board is closed (cli/interrupt.ts).
+      await untilInterrupted(opts.follow === true, (interrupted) =>
+        withBoard(options, async (board) => {
           const path = taskLogPath(board.ref.dataDir, (await board.tasks.get(id)).id);
           // Nothing more will be written once the task is finished or waits for a person: stop there.
           const stillGoing = async () => !STOPS_FOLLOWING.has((await board.tasks.get(id)).status);
           // A board other hosts share has every host's runs' output (the latest of each run); this
           // host's file, only the runs it ran. What the board has wins; the file is the fallback.
           if (board.shared && (opts.follow || (await board.logs.since(id, 0, 1)).length > 0)) {
-            await printShipped(board, id, opts.follow ? { stillGoing, interrupted: interrupt.signal } : null);
+            await printShipped(board, id, opts.follow ? { stillGoing, interrupted } : null);
             return;
           }
           if (!opts.follow) {
@@ -42,12 +36,9 @@ export function registerLogCommand(program: Command): void {
             else process.stderr.write(`kanban: no output from ${id} yet\n`);
             return;
           }
-          await follow(path, stillGoing, interrupt.signal);
-        }, 'read');
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+          await follow(path, stillGoing, interrupted);
+        }, 'read'),
+      );
     });
 }
 
