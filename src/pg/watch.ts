@@ -34,8 +34,8 @@ export class PgWatcher {
   private ping: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
   private poll: NodeJS.Timeout | undefined;
-  private lastEventId: string | null = null;
-  private looked = false;
+  /** The latest event id polling saw; undefined until its first look. */
+  private lastEventId: string | null | undefined = undefined;
   private backoff: number;
 
   constructor(
@@ -125,9 +125,8 @@ export class PgWatcher {
       const { rows } = await client.query<{ id: string | null }>('SELECT max(id)::text AS id FROM task_events');
       if (this.poll === undefined) return; // listening again since: the LISTEN has told
       const latest = rows[0]?.id ?? null;
-      // The first look has nothing to compare with: what was committed before it is read again, as at a LISTEN.
-      if (!this.looked || latest !== this.lastEventId) this.soon();
-      this.looked = true;
+      // The first look has nothing to compare with (undefined is no id): what was committed before it is read again, as at a LISTEN.
+      if (latest !== this.lastEventId) this.soon();
       this.lastEventId = latest;
     } catch {
       // the server is away: the next poll, or the reconnect, tries again
