@@ -36,6 +36,15 @@ export const INFRASTRUCTURE_RETRY_MS = 30_000;
 /** How long a supervisor keeps trying to record how its run ended while the board or the machine fails. */
 export const RECORD_PATIENCE_MS = 10 * 60_000;
 
+/**
+ * How long a run whose worker has ended may stay silent and still held while its supervisor records
+ * the exit: MAX_STALE, then the supervisor's patience. Its own host extends it so long (judge.ts), and
+ * on a shared board its supervisor renews it so long (lease-holder.ts).
+ */
+export function recordingSilenceMs(maxStaleMs: number): number {
+  return maxStaleMs + RECORD_PATIENCE_MS;
+}
+
 /** Faults that mean the board's disk will not take writes now (and may again later). */
 export function isDiskFault(err: unknown): boolean {
   const kind = infrastructureFault(err);

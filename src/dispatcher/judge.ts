@@ -1,5 +1,5 @@
 import { claimHost, identityOf, noWorkerRecorded, type RunIdentity } from '../core/run.js';
-import { RECORD_PATIENCE_MS } from '../faults.js';
+import { recordingSilenceMs } from '../faults.js';
 import type { RunRow, TaskRow } from '../core/types.js';
 import type { TickContext } from './context.js';
 import { lastHeardAt, pastGrace, staleSilence } from '../core/health.js';
@@ -72,7 +72,7 @@ export async function judgeRunningTask(ctx: TickContext, task: TaskRow): Promise
     // Its worker has ended and the supervisor is still at work: recording the exit through a locked,
     // full or read-only board (it keeps trying for RECORD_PATIENCE_MS). Taking the run back would
     // turn a success into a failure and run the task twice.
-    if (hostLocal && supervisorAlive && run.worker_pid !== null && !ctx.isRunProcess(run.worker_pid, identity) && silentMs < maxStaleMs + RECORD_PATIENCE_MS) {
+    if (hostLocal && supervisorAlive && run.worker_pid !== null && !ctx.isRunProcess(run.worker_pid, identity) && silentMs < recordingSilenceMs(maxStaleMs)) {
       return { ...base, verdict: 'extend', detail: `lease expired, worker ended, its supervisor is recording the exit` };
     }
     const why =

@@ -2,6 +2,7 @@ import { errorMessage, Refused } from '../errors.js';
 import type { RunIdentity } from '../core/run.js';
 import type { BoardStore } from '../port/board.js';
 import { monotonicMs } from '../clock.js';
+import { recordingSilenceMs } from '../faults.js';
 
 /** Why a run's supervisor must stop its worker before its lease runs out. */
 export type LeaseLoss = 'silent' | 'unreachable' | 'taken back';
@@ -26,6 +27,7 @@ export interface LeaseHolderOptions {
  */
 export class LeaseHolder {
   private deadline: number;
+  private maxStaleMs: number;
   private silent = false;
   private closed = false;
   private renewTimer: NodeJS.Timeout | undefined;
@@ -41,6 +43,7 @@ export class LeaseHolder {
     leaseMovedAt: number,
     private readonly monotonic: () => number = () => monotonicMs(),
   ) {
+    this.maxStaleMs = options.maxStaleMs;
     this.deadline = leaseMovedAt + options.leaseMs - options.marginMs;
     this.armDeadline();
     this.scheduleRenewal(0);
@@ -50,6 +53,20 @@ export class LeaseHolder {
   moved(sentAt: number): void {
     this.silent = false;
     this.extendTo(sentAt + this.options.leaseMs - this.options.marginMs);
+  }
+
+  /**
+   * The worker has ended and its supervisor is recording how (which it keeps trying for
+   * RECORD_PATIENCE_MS through a failing board): the run is still held, renewed at once and then as
+   * before, while it was heard from within recordingSilenceMs, as the run's own host extends it
+   * (dispatcher/judge.ts). Else another host would take back a run that ended well, and
+   * count it as a failure, whenever the recording outlasts the lease.
+   */
+  recordingExit(): void {
+    if (this.closed) return;
+    this.maxStaleMs = recordingSilenceMs(this.options.maxStaleMs);
+    clearTimeout(this.renewTimer);
+    this.scheduleRenewal(0);
   }
 
   close(): void {
@@ -73,7 +90,7 @@ export class LeaseHolder {
     this.scheduleRenewal(this.interval);
     const sentAt = this.monotonic();
     try {
-      const { renewed } = await this.board.lease.renew(this.identity, { maxStaleMs: this.options.maxStaleMs });
+      const { renewed } = await this.board.lease.renew(this.identity, { maxStaleMs: this.maxStaleMs });
       if (this.closed) return;
       this.silent = !renewed;
       if (renewed) this.extendTo(sentAt + this.options.leaseMs - this.options.marginMs);

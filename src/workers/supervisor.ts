@@ -158,8 +158,10 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
   worker.stdio[CONTAINER_REPORT_FD]?.on('data', (data: Buffer) => report.push(data));
 
   let stopping: 'timeout' | 'idle' | 'stale' | 'lease lost' | 'taken back' | 'supervisor signalled' | null = null;
+  /** Once the worker has exited there is nothing to stop (its process group may be another's by now). */
+  let workerExited = false;
   const stop = (why: NonNullable<typeof stopping>) => {
-    if (stopping !== null || worker.pid === undefined) return;
+    if (stopping !== null || worker.pid === undefined || workerExited) return;
     stopping = why;
     if (isContained) {
       // The container stops the whole tree (SIGTERM, SIGKILL after the grace); signalled alone, so the
@@ -243,13 +245,23 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
   const leftoversStopped = worker.pid === undefined ? Promise.resolve([]) : new Promise<StoppedProcess[]>((resolve) => worker.once('exit', () => resolve(stopLeftovers(identity, worker.pid!, KILL_GRACE_MS, () => parseMembers(report.text())))));
   await spawnRecorded;
   const result = await worker;
+  workerExited = true;
   const leftovers = await leftoversStopped;
   removeRunPrompt(plan.promptFile, log); // before the exit is recorded: once the run has ended, it is gone
   clearTimeout(runtimeTimer);
   idleWatch?.stop();
-  leaseHolder?.close();
   for (const signal of signals) process.off(signal, forward);
   log.flush();
+  // The run stays held until its ending is written: recording it may outlast the lease (a busy or
+  // failing board), and another host must not take back, and count, a run that ended well meanwhile.
+  leaseHolder?.recordingExit();
+  const recordHeld = async <T>(write: () => Promise<T>, what: string): Promise<T> => {
+    try {
+      return await recordPatiently(write, log, what);
+    } finally {
+      leaseHolder?.close();
+    }
+  };
 
   const execFailure = worker.pid === undefined ? null : parseExecFailure(report.text());
   if (worker.pid === undefined || execFailure !== null) {
@@ -259,7 +271,7 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
     // A program that is not there (or not executable) is the config's or the machine's fault, not the task's.
     const missing = code === 'ENOENT' || code === 'EACCES';
     const retryInMs = missing ? CONFIG_FAULT_RETRY_MS : infrastructureFault(result) ? INFRASTRUCTURE_RETRY_MS : undefined;
-    await recordPatiently(() => board.lease.recordFailure(identity, 'spawn_failed', cleanLine(reason), failures, retryInMs === undefined ? undefined : { retryInMs }), log, 'the failed start');
+    await recordHeld(() => board.lease.recordFailure(identity, 'spawn_failed', cleanLine(reason), failures, retryInMs === undefined ? undefined : { retryInMs }), 'the failed start');
     return;
   }
 
@@ -289,7 +301,7 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
   const exit = { exitCode, signal, failures, ending: sanitized, ...(fault && { machineFault: { fault, retryInMs: INFRASTRUCTURE_RETRY_MS } }) };
   let record: ExitRecord;
   try {
-    record = await recordPatiently(() => board.lease.recordExit(identity, exit), log, 'the exit');
+    record = await recordHeld(() => board.lease.recordExit(identity, exit), 'the exit');
   } catch (err) {
     log.line('kanban', `could not record the exit${sanitized.error ? ` (${sanitized.error})` : ''}: ${errorMessage(err)}`);
     if (err instanceof Refused) return;

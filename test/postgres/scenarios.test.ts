@@ -1,4 +1,5 @@
 import { statSync, writeFileSync } from 'node:fs';
+import pg from 'pg';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { killBoardProcesses } from '../../chaos/harness.js';
@@ -122,6 +123,43 @@ describe.skipIf(skip)(`the contract's scenarios on PostgreSQL${skip ? ' (skipped
     for (const id of [beater, chatty]) {
       expect((await runs(board, id)).map((r) => r.outcome)).toEqual(['completed']);
       expect(await events(board, id, 'reclaimed')).toEqual([]);
+    }
+  });
+
+  it('a run that ended well is held while its exit cannot be written: another host does not take it back, and it ends completed', async () => {
+    const board = await serverBoard({ quick: { command: [process.execPath, '-e', 'process.exit(0)'], on_clean_exit: 'complete' } });
+    // The server refuses to close a run as completed (its disk full, as PostgreSQL says it) until the test lets it.
+    const client = new pg.Client({ connectionString: board.db });
+    await client.connect();
+    try {
+      await client.query(`
+        CREATE TABLE test_disk_full (is_full boolean);
+        INSERT INTO test_disk_full VALUES (true);
+        CREATE FUNCTION test_disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF EXISTS (SELECT 1 FROM test_disk_full) THEN RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = '53100'; END IF;
+          RETURN NEW;
+        END $$;
+        CREATE TRIGGER test_disk_full BEFORE UPDATE ON task_runs FOR EACH ROW WHEN (NEW.outcome = 'completed') EXECUTE FUNCTION test_disk_full();`);
+      const id = await create(board, 'quick', 'quick');
+      const here = dispatcher(board);
+      const pid = await until('its worker', async () => (await board.board.tasks.get(id)).worker_pid, WAIT_MS);
+      // Its own dispatcher gone (it would extend the lease while its supervisor records: judge.ts), and
+      // another host's, which takes back any run of the board whose lease has run out: only the
+      // supervisor keeps the run.
+      await here.stop();
+      dispatcher(board, { KANBAN_HOME: join(board.cwd, 'home-b') });
+      await until('the worker to exit', async () => !isAlive(pid), WAIT_MS);
+      const exitedAt = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 3 * TTL_SECONDS * 1000)); // three leases of refused writes
+      await client.query('DELETE FROM test_disk_full');
+      await until('the task to be done', async () => (await board.board.tasks.get(id)).status === 'done', WAIT_MS);
+      expect((await runs(board, id)).map((r) => r.outcome)).toEqual(['completed']);
+      expect(await events(board, id, 'reclaimed')).toEqual([]);
+      const renewedBySupervisor = (await events(board, id, 'claim_extended')).filter((e) => e.payload.source === 'supervisor' && e.created_at > exitedAt);
+      expect(renewedBySupervisor.length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await client.end();
     }
   });
 

@@ -5,7 +5,7 @@ import type { BoardStore } from '../../../src/port/board.js';
 import { SqliteBoard } from '../../../src/store/sqlite-board.js';
 import { LeaseHolder, type LeaseLoss } from '../../../src/workers/lease-holder.js';
 import { testStore } from '../../helpers/board.js';
-import { waitFor } from '../../helpers/workers.js';
+import { until, waitFor } from '../../helpers/workers.js';
 
 /**
  * The lease a shared board's supervisor holds for its run: renewed while the run is heard from, and
@@ -77,5 +77,19 @@ describe('LeaseHolder', () => {
     holder.close();
     expect(lost.map((l) => l.why)).toEqual(['unreachable']);
     expect(lost[0]!.at).toBeLessThanOrEqual(before - MARGIN_MS + 50);
+  });
+
+  it('while the exit is recorded (recordingExit), a run silent past MAX_STALE is still renewed, at once and then every third of the lease', async () => {
+    const { board, identity, lost, hold } = await running(100);
+    const holder = hold();
+    await new Promise((resolve) => setTimeout(resolve, 300)); // silent past its 100 ms: a renewal now would be refused
+    const from = Date.now();
+    holder.recordingExit();
+    await until('a renewal after the worker ended', async () => (await renewals(board, identity)).some((e) => e.created_at >= from), 10_000, 20);
+    await new Promise((resolve) => setTimeout(resolve, 2 * LEASE_MS));
+    holder.close();
+    expect(lost).toEqual([]);
+    expect((await renewals(board, identity)).filter((e) => e.created_at >= from).length).toBeGreaterThanOrEqual(3);
+    expect((await board.tasks.get(identity.taskId)).claim_expires!).toBeGreaterThan(Date.now());
   });
 });
