@@ -30,9 +30,9 @@ export const ESCAPE_KINDS = new Set(ESCAPES.map(([name]) => name));
 
 /** FNV-1a, then murmur3's finalizer: without it, inputs differing in their last character (the
  * attempt) would get nearly the same roll, and a task would do the same thing on every attempt. */
-export function rollOf(seed, taskId, attempt) {
+export function rollOf(seed, key, attempt) {
   let h = 2166136261;
-  for (const c of `${seed}:${taskId}:${attempt}`) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
+  for (const c of `${seed}:${key}:${attempt}`) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -41,9 +41,13 @@ export function rollOf(seed, taskId, attempt) {
   return (h >>> 0) / 4294967296;
 }
 
-/** The behaviour of attempt `attempt` (1 for the first run) of `taskId` under `seed`. */
-export function behaviourOf(seed, taskId, attempt, escapes) {
-  const roll = rollOf(seed, taskId, attempt);
+/**
+ * The behaviour of attempt `attempt` (1 for the first run) of the task titled `title` under `seed`:
+ * by its title (`chaos <i>`), the same in every run of the seed, not by its id, which is new each time,
+ * so that a seed replays what each attempt does.
+ */
+export function behaviourOf(seed, title, attempt, escapes) {
+  const roll = rollOf(seed, title, attempt);
   const table = escapes ? WITH_ESCAPES : PLAIN;
   let sum = 0;
   for (const [name, p] of table) {

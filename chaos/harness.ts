@@ -8,10 +8,12 @@ import { isRunProcess } from '../src/dispatcher/processes.js';
 import { openStore, type Store } from '../src/store/db.js';
 import { SqliteBoard } from '../src/store/sqlite-board.js';
 import { openBoard } from '../src/port/open.js';
-import type { BoardStore } from '../src/port/board.js';
+import { SHIPPED_LOG_MAX_BYTES, type BoardStore } from '../src/port/board.js';
+import { taskLogPath } from '../src/workers/runlog.js';
 import { claimHost } from '../src/core/run.js';
 import { integrityOk } from '../test/helpers/sqlite-hooks.js';
 import { STATUSES, type RunRow, type Task } from '../src/core/types.js';
+import type { BatchItem } from '../src/port/types.js';
 import { compileSharedObject } from '../test/helpers/native.js';
 import { cleanEnv } from '../test/helpers/processes.js';
 import { startPostgres, withClient, withDatabase, type TestPostgres } from '../test/helpers/postgres.js';
@@ -291,7 +293,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     notes.push(...setup.notes);
     const { hosts } = setup;
     try {
-      await createBoard(setup.board, options, profileCap !== null);
+      // A board whose run must see host faults holds part of itself back until each has begun: a small
+      // board would otherwise finish first (each window waits for the one before it, and its gap).
+      const hostFaults = postgres !== undefined && hosts.length > 1 && (faults.hostKills || faults.partitions);
+      const created = await createBoard(setup.board, options, profileCap !== null, hostFaults ? Math.max(2, Math.round(options.tasks * HELD_BACK)) : 0);
+      const { titles } = created;
+      let heldBack = created.heldBack;
       const clockDispatchers = clock ? (postgres ? options.dispatchers : Math.min(options.dispatchers, options.clockDispatchers ?? options.dispatchers)) : 0;
       const startedMono = monotonicMs();
       const startedWall = Date.now();
@@ -306,6 +313,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         supervisorKilled: new Set(),
         runHosts: new Map(),
         open: [],
+        titles,
         kills: { workers: 0, supervisors: 0, dispatchers: 0 },
         faults: { freezes: { dispatchers: 0, supervisors: 0, workers: 0 }, diskFull: 0, readOnly: 0, clockSteps: [], escapes: {}, hostKills: [], partitions: [] },
         window: null,
@@ -350,6 +358,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           const active = state.finished < 0.85 * options.tasks && now - started < options.timeoutMs / 2;
           const tick: Tick = { now, finished: state.finished / options.tasks, active, open };
           for (const injector of injectors) await injector.tick(tick);
+          if (heldBack.length > 0 && (!injectors.some((injector) => injector.pending?.()) || !tick.active)) {
+            for (const id of heldBack) await setup.board.transitions.promote(id);
+            notes.push(`${heldBack.length} tasks held back (in triage) until the host faults had begun, released at ${Math.round((now - started) / 1000)}s`);
+            log(`  ${heldBack.length} tasks held back released`);
+            heldBack = [];
+          }
           settledChecks = state.settled && monkey.window === null ? settledChecks + 1 : 0;
           if (settledChecks >= 3) break;
           if (stalled(monkey.timeline, tick.now)) {
@@ -430,17 +444,30 @@ function writeConfig(path: string, cap: number, profileCap: number | null, lease
   );
 }
 
-/** The tasks: a fifth of them children of an earlier one; a quarter assigned to the second profile. In one transaction. */
-async function createBoard(board: BoardStore, options: ChaosOptions, withProfileB: boolean): Promise<void> {
+/** The part of the board held back until the host faults have begun (PostgreSQL, two hosts or more). */
+const HELD_BACK = 0.25;
+
+/**
+ * The tasks: a fifth of them children of an earlier one; a quarter assigned to the second profile. In
+ * one transaction. Those of the last `heldBack` without a parent land in triage, which no dispatcher
+ * takes from, to be promoted by the harness (their children wait for them as any child does). Each task's title by its id, and the
+ * held-back ones.
+ */
+async function createBoard(board: BoardStore, options: ChaosOptions, withProfileB: boolean, heldBack: number): Promise<{ titles: Map<string, string>; heldBack: string[] }> {
   const random = generator(options.seed); // as it always was: a seed makes the same board
   const assign = generatorFor(options.seed, 'assignee');
-  const items = [];
+  const items: BatchItem[] = [];
   for (let i = 0; i < options.tasks; i++) {
     const parentItems = i > 0 && random() < 0.2 ? [Math.floor(random() * i)] : [];
     const assignee = withProfileB && assign() < 0.25 ? PROFILE_B : null;
-    items.push({ input: { title: `chaos ${i}`, assignee }, parentItems, label: `chaos ${i}` });
+    const held = i >= options.tasks - heldBack && parentItems.length === 0;
+    items.push({ input: { title: `chaos ${i}`, assignee, ...(held && { triage: true }) }, parentItems, label: `chaos ${i}` });
   }
-  await board.transitions.createMany(items);
+  const created = await board.transitions.createMany(items);
+  return {
+    titles: new Map(created.map(({ task }) => [task.id, task.title])),
+    heldBack: created.filter((_, i) => items[i]!.input.triage === true).map(({ task }) => task.id),
+  };
 }
 
 /** The SQLite board: one file, one set of dispatchers (`--db`), the board read on one connection of the harness's own. */
@@ -726,6 +753,8 @@ interface Monkey {
   runHosts: Map<number, number>;
   /** The runs open at the last tick. */
   open: RunRow[];
+  /** Each task's title by its id: what its workers' behaviour is keyed by (behaviour.mjs). */
+  titles: Map<string, string>;
   kills: ChaosReport['kills'];
   faults: FaultCounts;
   /** The window fault under way (one at a time, at least WINDOW_GAP_MS apart), if any, and when the last one ended. */
@@ -761,6 +790,8 @@ interface Tick {
 
 interface Injector {
   tick(tick: Tick): void | Promise<void>;
+  /** A fault the run must see has not begun yet: the board's held-back part waits for it. */
+  pending?(): boolean;
   /** Undoes whatever is still in force (in the run's finally). */
   restore(): void | Promise<void>;
 }
@@ -901,7 +932,7 @@ const WINDOWS_UNTIL = 0.95;
  * other window is open, nor closed less than WINDOW_GAP_MS ago, and the board not nearly finished),
  * held for its time, then ended; one still open is ended by restore.
  */
-function windows(monkey: Monkey, plan: Window[]): Injector {
+function windows(monkey: Monkey, plan: Window[], options: { mustBegin?: boolean } = {}): Injector {
   const pending = [...plan].sort((a, b) => a.at - b.at);
   let current: { window: Window; from: number; until: number } | null = null;
   const close = async () => {
@@ -928,6 +959,7 @@ function windows(monkey: Monkey, plan: Window[]): Injector {
       current = { window: next, from: now, until: now + next.holdMs };
       monkey.window = next.name;
     },
+    ...(options.mustBegin && { pending: () => pending.length > 0 }),
     restore: close,
   };
 }
@@ -1144,7 +1176,7 @@ function hostKillInjector(monkey: Monkey, count: number, random: () => number): 
       },
     };
   });
-  return windows(monkey, plan);
+  return windows(monkey, plan, { mustBegin: true });
 }
 
 /** Workers that outlive any lease unless stopped (`hang` runs forever, a `term-ignorer` too), and one that outlives a short one (`chatty`: 2.4 s). */
@@ -1163,7 +1195,7 @@ async function partitionVictim(monkey: Monkey, open: RunRow[], pick: number, wai
     const host = hostOfRun(monkey, run);
     if (host === undefined || !up.some((h) => h.index === host)) continue;
     const attempt = (await monkey.board.tasks.runs(run.task_id)).findIndex((r) => r.id === run.id) + 1;
-    if (attempt > 0 && LONG_LIVED.has(behaviourOf(seed, run.task_id, attempt, escapes).behaviour)) longLived.set(host, (longLived.get(host) ?? 0) + 1);
+    if (attempt > 0 && LONG_LIVED.has(behaviourOf(seed, monkey.titles.get(run.task_id)!, attempt, escapes).behaviour)) longLived.set(host, (longLived.get(host) ?? 0) + 1);
   }
   const best = [...longLived].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0];
   if (best) return monkey.hosts[best[0]]!;
@@ -1219,7 +1251,7 @@ function partitionInjector(monkey: Monkey, count: number, leaseMs: number, patie
       },
     };
   });
-  return windows(monkey, plan);
+  return windows(monkey, plan, { mustBegin: true });
 }
 
 // ---- the machine: the board's folder, the fake clock, the processes left ----
@@ -1414,6 +1446,23 @@ function maxOverlap(intervals: Array<[number, number]>): number {
   return max;
 }
 
+/** The last `max` lines a run's supervisor wrote to its log (what it did and met), from the board (shipped) or the log file; none when neither has them. */
+async function supervisorLines(board: BoardStore, run: RunRow, max = 8): Promise<string[]> {
+  const mark = `[r${run.id} kanban] `;
+  let text = '';
+  try {
+    text = (await board.logs.tail(run.task_id, SHIPPED_LOG_MAX_BYTES)).filter((piece) => piece.run_id === run.id).map((piece) => piece.text).join('');
+    if (text === '') text = readFileSync(taskLogPath(board.ref.dataDir, run.task_id), 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((line) => line.includes(mark))
+    .slice(-max)
+    .map((line) => (line.length > 300 ? `${line.slice(0, 300)}…` : line));
+}
+
 async function check(board: BoardStore, input: CheckInput): Promise<ChaosReport> {
   const { options, monkey } = input;
   const { final, tasks } = await finalTasks(board);
@@ -1457,8 +1506,9 @@ async function check(board: BoardStore, input: CheckInput): Promise<ChaosReport>
 
   // What each run was meant to do: the worker's behaviour for its attempt (its place among the task's runs).
   const intended = new Map<number, string>();
+  const titleOf = new Map(tasks.map((task) => [task.id, task.title]));
   for (const taskRuns of runsOf.values()) {
-    taskRuns.forEach((run, i) => intended.set(run.id, behaviourOf(options.seed, run.task_id, i + 1, options.faults?.escapes ?? ALL_FAULTS.escapes).behaviour));
+    taskRuns.forEach((run, i) => intended.set(run.id, behaviourOf(options.seed, titleOf.get(run.task_id)!, i + 1, options.faults?.escapes ?? ALL_FAULTS.escapes).behaviour));
   }
 
   // The workers' real lives (the witness), by run.
@@ -1579,7 +1629,10 @@ async function check(board: BoardStore, input: CheckInput): Promise<ChaosReport>
     // Where and how far it got, for whoever reads a failing report: the host, its worker, how long it ran.
     const host = run && monkey.hosts.length > 1 ? `, host ${hostOfRun(monkey, run) ?? '?'}` : '';
     const got = run ? `, supervisor ${run.supervisor_pid ?? 'none'}, worker ${run.worker_pid ?? 'never recorded'}, ran ${run.ended_at === null ? '?' : ((run.ended_at - run.started_at) / 1000).toFixed(1)}s` : '';
-    note(`charged ${cause}`, `run ${e.run_id} of ${e.task_id} (meant: ${meant}${host}${got}) charged ${e.kind} (failure ${e.failures}, ${cause}): ${run?.error ?? ''}`);
+    // What the taker saw, and what the run's supervisor did and met (its own lines of the run's log).
+    const saw = ['host_local', 'supervisor_alive', 'heartbeat_stale'].filter((k) => k in e.payload).map((k) => `${k} ${String(e.payload[k])}`).join(', ');
+    const lines = run ? (await supervisorLines(board, run)).map((line) => `\n    ${line}`).join('') : '';
+    note(`charged ${cause}`, `run ${e.run_id} of ${e.task_id} (meant: ${meant}${host}${got}) charged ${e.kind} (failure ${e.failures}, ${cause}): ${run?.error ?? ''}${saw ? ` (seen: ${saw})` : ''}${lines}`);
   }
   violations.infra_charged = chargedKinds.length;
   const blockedByInfra = tasks.filter((t) => t.status === 'blocked' && chargedTasks.has(t.id)).length;

@@ -36,15 +36,16 @@ function tellWitness() {
 
 await tellWitness();
 
-/** This run's attempt, as `kanban worker context --json` says (as any worker would ask it). Retried for
+/** This run's attempt and its task's title, as `kanban worker context --json` says (as any worker would ask it). Retried for
  * a while: the board may sit on a file system that is read-only or full for a few seconds, and a worker
  * that cannot tell what it is meant to do should not count as one that failed at it too soon. A run
  * already taken back (exit 1) has nothing to do. */
-async function attemptNumber() {
+async function whatRun() {
   for (let tries = 0; ; tries++) {
     try {
       const out = execFileSync(process.execPath, [bin, 'worker', 'context', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-      return JSON.parse(out).attempt;
+      const { attempt, title } = JSON.parse(out);
+      return { attempt, title };
     } catch (err) {
       if (err.status === 1) {
         console.error(`this run no longer holds ${KANBAN_TASK}: nothing to do`);
@@ -57,8 +58,8 @@ async function attemptNumber() {
   }
 }
 
-const attempt = await attemptNumber();
-const { behaviour, roll } = behaviourOf(KANBAN_CHAOS_SEED, KANBAN_TASK, attempt, KANBAN_CHAOS_ESCAPES === '1');
+const { attempt, title } = await whatRun();
+const { behaviour, roll } = behaviourOf(KANBAN_CHAOS_SEED, title, attempt, KANBAN_CHAOS_ESCAPES === '1');
 const marker = daemonMarker(KANBAN_CHAOS_SEED, KANBAN_CHAOS_TOKEN);
 
 /**
