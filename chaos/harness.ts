@@ -295,7 +295,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     try {
       // A board whose run must see host faults holds part of itself back until each has begun: a small
       // board would otherwise finish first (each window waits for the one before it, and its gap).
-      const hostFaults = postgres !== undefined && hosts.length > 1 && (faults.hostKills || faults.partitions);
+      const hostFaults = postgres !== null && hosts.length > 1 && (faults.hostKills || faults.partitions);
       const created = await createBoard(setup.board, options, profileCap !== null, hostFaults ? Math.max(2, Math.round(options.tasks * HELD_BACK)) : 0);
       const { titles } = created;
       let heldBack = created.heldBack;
@@ -330,10 +330,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         ...(faults.diskFull && board.mounted ? [diskFullInjector(monkey, board.path, generatorFor(options.seed, 'disk-full'))] : []),
         ...(faults.readOnly && board.mounted ? [readOnlyInjector(monkey, board.path, generatorFor(options.seed, 'read-only'))] : []),
         ...(clock && clockDispatchers > 0 ? [clockStepInjector(monkey, clock.file, generatorFor(options.seed, 'clock'), postgres ? generatorFor(options.seed, 'clock-host') : null)] : []),
-        ...(faults.hostKills && hosts.length > 1 ? [hostKillInjector(monkey, pgFaults.hostKills, generatorFor(options.seed, 'host-kills'))] : []),
-        ...(faults.partitions && hosts.length > 1 ? [partitionInjector(monkey, pgFaults.partitions, leaseSeconds * 1000, (postgres?.partitionPatienceSeconds ?? PARTITION_PATIENCE_MS / 1000) * 1000, generatorFor(options.seed, 'partitions'), options.seed, faults.escapes)] : []),
+        ...(hostFaults && faults.hostKills ? [hostKillInjector(monkey, pgFaults.hostKills, generatorFor(options.seed, 'host-kills'))] : []),
+        ...(hostFaults && faults.partitions ? [partitionInjector(monkey, pgFaults.partitions, leaseSeconds * 1000, (postgres?.partitionPatienceSeconds ?? PARTITION_PATIENCE_MS / 1000) * 1000, generatorFor(options.seed, 'partitions'), options.seed, faults.escapes)] : []),
       ];
-      if (postgres && hosts.length < 2 && (faults.hostKills || faults.partitions)) notes.push('host kills and partitions skipped: they need two hosts at least (one must carry on)');
+      if (postgres && !hostFaults && (faults.hostKills || faults.partitions)) notes.push('host kills and partitions skipped: they need two hosts at least (one must carry on)');
       if (!postgres && clockDispatchers > 0) notes.push(`${clockDispatchers} of ${options.dispatchers} dispatchers under the clock-step shim (their supervisors and workers inherit LD_PRELOAD)`);
       if (postgres && clockDispatchers > 0) notes.push('every host under the clock-step shim, each step on one host only (its supervisors and workers inherit LD_PRELOAD)');
 
@@ -359,14 +359,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           const tick: Tick = { now, finished: state.finished / options.tasks, active, open };
           for (const injector of injectors) await injector.tick(tick);
           if (heldBack.length > 0 && (!injectors.some((injector) => injector.pending?.()) || !tick.active)) {
-            for (const id of heldBack) await setup.board.transitions.promote(id);
             notes.push(`${heldBack.length} tasks held back (in triage) until the host faults had begun, released at ${Math.round((now - started) / 1000)}s`);
             log(`  ${heldBack.length} tasks held back released`);
-            heldBack = [];
+            while (heldBack.length > 0) await setup.board.transitions.promote(heldBack.shift()!);
           }
           settledChecks = state.settled && monkey.window === null ? settledChecks + 1 : 0;
           if (settledChecks >= 3) break;
-          if (stalled(monkey.timeline, tick.now)) {
+          // Tasks held back for a fault still to begin are not a stall: they go at the latest once the faults stop.
+          if (heldBack.length === 0 && stalled(monkey.timeline, tick.now)) {
             notes.push(`gave up after ${Math.round((tick.now - started) / 1000)}s: nothing happened on the board for ${STALL_MS / 1000}s`);
             break;
           }
@@ -450,8 +450,8 @@ const HELD_BACK = 0.25;
 /**
  * The tasks: a fifth of them children of an earlier one; a quarter assigned to the second profile. In
  * one transaction. Those of the last `heldBack` without a parent land in triage, which no dispatcher
- * takes from, to be promoted by the harness (their children wait for them as any child does). Each task's title by its id, and the
- * held-back ones.
+ * takes from, to be promoted by the harness (their children wait for them as any child does).
+ * Returns each task's title by its id, and the ids held back.
  */
 async function createBoard(board: BoardStore, options: ChaosOptions, withProfileB: boolean, heldBack: number): Promise<{ titles: Map<string, string>; heldBack: string[] }> {
   const random = generator(options.seed); // as it always was: a seed makes the same board
@@ -1485,8 +1485,10 @@ async function check(board: BoardStore, input: CheckInput): Promise<ChaosReport>
   const examples: string[] = [];
   const clockDisorder = new Set<number>(runs.filter((r) => r.ended_at !== null && r.ended_at < r.started_at).map((r) => r.id));
   const shown = new Map<string, number>();
+  /** Whether a note of `topic` would still be shown (three each). */
+  const noting = (topic: string) => (shown.get(topic) ?? 0) < 3;
   const note = (topic: string, text: string) => {
-    if ((shown.get(topic) ?? 0) >= 3) return;
+    if (!noting(topic)) return;
     shown.set(topic, (shown.get(topic) ?? 0) + 1);
     examples.push(text);
   };
@@ -1506,9 +1508,8 @@ async function check(board: BoardStore, input: CheckInput): Promise<ChaosReport>
 
   // What each run was meant to do: the worker's behaviour for its attempt (its place among the task's runs).
   const intended = new Map<number, string>();
-  const titleOf = new Map(tasks.map((task) => [task.id, task.title]));
   for (const taskRuns of runsOf.values()) {
-    taskRuns.forEach((run, i) => intended.set(run.id, behaviourOf(options.seed, titleOf.get(run.task_id)!, i + 1, options.faults?.escapes ?? ALL_FAULTS.escapes).behaviour));
+    taskRuns.forEach((run, i) => intended.set(run.id, behaviourOf(options.seed, monkey.titles.get(run.task_id)!, i + 1, options.faults?.escapes ?? ALL_FAULTS.escapes).behaviour));
   }
 
   // The workers' real lives (the witness), by run.
@@ -1631,7 +1632,7 @@ async function check(board: BoardStore, input: CheckInput): Promise<ChaosReport>
     const got = run ? `, supervisor ${run.supervisor_pid ?? 'none'}, worker ${run.worker_pid ?? 'never recorded'}, ran ${run.ended_at === null ? '?' : ((run.ended_at - run.started_at) / 1000).toFixed(1)}s` : '';
     // What the taker saw, and what the run's supervisor did and met (its own lines of the run's log).
     const saw = ['host_local', 'supervisor_alive', 'heartbeat_stale'].filter((k) => k in e.payload).map((k) => `${k} ${String(e.payload[k])}`).join(', ');
-    const lines = run ? (await supervisorLines(board, run)).map((line) => `\n    ${line}`).join('') : '';
+    const lines = run && noting(`charged ${cause}`) ? (await supervisorLines(board, run)).map((line) => `\n    ${line}`).join('') : '';
     note(`charged ${cause}`, `run ${e.run_id} of ${e.task_id} (meant: ${meant}${host}${got}) charged ${e.kind} (failure ${e.failures}, ${cause}): ${run?.error ?? ''}${saw ? ` (seen: ${saw})` : ''}${lines}`);
   }
   violations.infra_charged = chargedKinds.length;

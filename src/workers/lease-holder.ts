@@ -9,7 +9,7 @@ export type LeaseLoss = 'silent' | 'unreachable' | 'taken back';
 
 export interface LeaseHolderOptions {
   leaseMs: number;
-  /** Renewed only while the run was heard from within this (KANBAN_HEARTBEAT_MAX_STALE_SECONDS). */
+  /** Renewed only while the run was heard from within this (KANBAN_HEARTBEAT_MAX_STALE_SECONDS), until its worker has exited (recordingExit). */
   maxStaleMs: number;
   /** The worker must be stopped this long before the lease could run out: time for it to die. */
   marginMs: number;
@@ -23,11 +23,17 @@ export interface LeaseHolderOptions {
  * or no renewal got through. The deadline is counted on this host's monotonic clock from when the
  * last write that moved the lease was *sent*: the database set the lease no earlier than that, so
  * however far this host's clock is from the database's, the worker is stopped `marginMs` before any
- * host may see the lease expired.
+ * host may see the lease expired. Once the worker has exited (recordingExit) there is nothing left to
+ * stop: the run is held, with no deadline, until its ending is written.
  */
 export class LeaseHolder {
   private deadline: number;
-  private maxStaleMs: number;
+  /** Renewed only while the run was heard from within this. */
+  private renewWithinMs: number;
+  /** The worker has exited: its ending is being written. */
+  private recording = false;
+  /** Renewals that failed in a row (the first few are logged, then one in 20). */
+  private failures = 0;
   private silent = false;
   private closed = false;
   private renewTimer: NodeJS.Timeout | undefined;
@@ -43,7 +49,7 @@ export class LeaseHolder {
     leaseMovedAt: number,
     private readonly monotonic: () => number = () => monotonicMs(),
   ) {
-    this.maxStaleMs = options.maxStaleMs;
+    this.renewWithinMs = options.maxStaleMs;
     this.deadline = leaseMovedAt + options.leaseMs - options.marginMs;
     this.armDeadline();
     this.scheduleRenewal(0);
@@ -56,15 +62,19 @@ export class LeaseHolder {
   }
 
   /**
-   * The worker has ended and its supervisor is recording how (which it keeps trying for
-   * RECORD_PATIENCE_MS through a failing board): the run is still held, renewed at once and then as
+   * The worker has exited and its supervisor is writing how (which it keeps trying for
+   * RECORD_PATIENCE_MS through a failing board): the run stays held, renewed at once and then as
    * before, while it was heard from within recordingSilenceMs, as the run's own host extends it
-   * (dispatcher/judge.ts). Else another host would take back a run that ended well, and
-   * count it as a failure, whenever the recording outlasts the lease.
+   * (dispatcher/judge.ts); renewals that fail are tried again with no deadline, since there is no
+   * worker left to stop. Else another host would take back a run that ended well, and count it as a
+   * failure, whenever writing its ending outlasts the lease. Ends when it is closed, taken back, or
+   * silent past that.
    */
   recordingExit(): void {
-    if (this.closed) return;
-    this.maxStaleMs = recordingSilenceMs(this.options.maxStaleMs);
+    if (this.closed || this.recording) return;
+    this.recording = true;
+    this.renewWithinMs = recordingSilenceMs(this.options.maxStaleMs);
+    clearTimeout(this.deadlineTimer);
     clearTimeout(this.renewTimer);
     this.scheduleRenewal(0);
   }
@@ -90,14 +100,17 @@ export class LeaseHolder {
     this.scheduleRenewal(this.interval);
     const sentAt = this.monotonic();
     try {
-      const { renewed } = await this.board.lease.renew(this.identity, { maxStaleMs: this.maxStaleMs });
+      const { renewed } = await this.board.lease.renew(this.identity, { maxStaleMs: this.renewWithinMs });
       if (this.closed) return;
+      this.failures = 0;
       this.silent = !renewed;
       if (renewed) this.extendTo(sentAt + this.options.leaseMs - this.options.marginMs);
+      else if (this.recording) this.lose('silent');
     } catch (err) {
       if (this.closed) return;
       if (err instanceof Refused) return this.lose('taken back');
-      this.note(`could not renew the lease: ${errorMessage(err)}`);
+      this.failures++;
+      if (this.failures <= 3 || this.failures % 20 === 0) this.note(`could not renew the lease (${this.failures} in a row): ${errorMessage(err)}`);
     }
   }
 
@@ -109,7 +122,7 @@ export class LeaseHolder {
 
   private armDeadline(): void {
     clearTimeout(this.deadlineTimer);
-    if (this.closed) return;
+    if (this.closed || this.recording) return;
     this.deadlineTimer = setTimeout(() => this.lose(this.silent ? 'silent' : 'unreachable'), Math.max(0, this.deadline - this.monotonic()));
     this.deadlineTimer.unref();
   }

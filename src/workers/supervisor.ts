@@ -3,7 +3,7 @@ import { Elapsed } from '../elapsed.js';
 import { errorMessage, Refused } from '../errors.js';
 import { infrastructureFault, INFRASTRUCTURE_RETRY_MS, isDiskFault, RECORD_PATIENCE_MS } from '../faults.js';
 import { busyTimeoutMs } from '../env.js';
-import { decideEnding } from '../core/ending.js';
+import { decideEnding, type Ending } from '../core/ending.js';
 import { resolveBoardPath, resolveConfigPath, type LocationOptions } from '../location.js';
 import { cleanLine } from '../sanitize.js';
 import { signalGroup, signalProcess } from '../signals.js';
@@ -239,73 +239,80 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
   const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
   for (const signal of signals) process.on(signal, forward);
 
-  // Once the worker (the container) has exited, and before its exit is recorded (the task may then run
-  // again): what it left, should the container have been killed itself, or there be none. From its exit,
-  // not its end: a process left holding its output would keep the output open.
-  const leftoversStopped = worker.pid === undefined ? Promise.resolve([]) : new Promise<StoppedProcess[]>((resolve) => worker.once('exit', () => resolve(stopLeftovers(identity, worker.pid!, KILL_GRACE_MS, () => parseMembers(report.text())))));
-  await spawnRecorded;
-  const result = await worker;
-  workerExited = true;
-  const leftovers = await leftoversStopped;
-  removeRunPrompt(plan.promptFile, log); // before the exit is recorded: once the run has ended, it is gone
-  clearTimeout(runtimeTimer);
-  idleWatch?.stop();
-  for (const signal of signals) process.off(signal, forward);
-  log.flush();
-  // The run stays held until its ending is written: recording it may outlast the lease (a busy or
-  // failing board), and another host must not take back, and count, a run that ended well meanwhile.
-  leaseHolder?.recordingExit();
-  const recordHeld = async <T>(write: () => Promise<T>, what: string): Promise<T> => {
-    try {
-      return await recordPatiently(write, log, what);
-    } finally {
-      leaseHolder?.close();
-    }
-  };
-
-  const execFailure = worker.pid === undefined ? null : parseExecFailure(report.text());
-  if (worker.pid === undefined || execFailure !== null) {
-    const code = execFailure ?? result.code ?? '';
-    const reason = `cannot start ${JSON.stringify(argv[0])}: ${code} ${execFailure ? '' : result.shortMessage ?? result.message ?? ''}`.trim();
-    log.line('kanban', reason);
-    // A program that is not there (or not executable) is the config's or the machine's fault, not the task's.
-    const missing = code === 'ENOENT' || code === 'EACCES';
-    const retryInMs = missing ? CONFIG_FAULT_RETRY_MS : infrastructureFault(result) ? INFRASTRUCTURE_RETRY_MS : undefined;
-    await recordHeld(() => board.lease.recordFailure(identity, 'spawn_failed', cleanLine(reason), failures, retryInMs === undefined ? undefined : { retryInMs }), 'the failed start');
-    return;
-  }
-
-  const exitCode = result.exitCode ?? null;
-  const signal = result.signal ?? null;
-  const now = Date.now();
-  const transcript = { exitCode, signal, stdout: tails.out.text(), stderr: tails.err.text() };
-  const ending = decideEnding({
-    exitCode,
-    signal,
-    stoppedFor: STOPPED_FOR[stopping ?? 'none'],
-    idleTimeoutSeconds: plan.idleTimeoutSeconds,
-    maxStaleSeconds: settings.heartbeatMaxStaleSeconds,
-    verdict: plan.classify(transcript, now),
-    onCleanExit: plan.onCleanExit,
-    onSuccess: plan.onSuccess,
-    profile: plan.profileName,
-    now,
-    cooldown: { defaultMs: settings.rateLimitCooldownSeconds * 1000, maxMs: settings.rateLimitMaxCooldownSeconds * 1000 },
-  });
-  const sanitized = { ...ending, error: ending.error === null ? null : bounded(cleanLine(ending.error), 1000), summary: ending.summary === null ? null : bounded(ending.summary, 64 * 1024) };
-  // What the exit means is said once it is recorded: a worker that completed its task itself and then
-  // exited 0 did not "exit without completing", though the ending, decided before, would say so.
-  log.line('kanban', `worker exited: ${signal ? `signal ${signal}` : `code ${exitCode}`}`);
-  const fault = machineFault ?? infrastructureFault(log.fault);
-  if (fault) log.line('kanban', `the machine failed during this run (${fault}): a failure is not counted against the task`);
-  const exit = { exitCode, signal, failures, ending: sanitized, ...(fault && { machineFault: { fault, retryInMs: INFRASTRUCTURE_RETRY_MS } }) };
+  // Once the worker (the container) has exited: nothing is left to stop, and the run stays held until
+  // its ending is written (recording it may outlast the lease on a busy or failing board, and another
+  // host must not take back, and count, a run that ended well meanwhile). Then, before its exit is
+  // recorded (the task may then run again): what it left, should the container have been killed
+  // itself, or there be none. From its exit, not its end: a process left holding its output would
+  // keep the output open.
+  const leftoversStopped =
+    worker.pid === undefined
+      ? Promise.resolve([])
+      : new Promise<StoppedProcess[]>((resolve) =>
+          worker.once('exit', () => {
+            workerExited = true;
+            leaseHolder?.recordingExit();
+            resolve(stopLeftovers(identity, worker.pid!, KILL_GRACE_MS, () => parseMembers(report.text())));
+          }),
+        );
+  let leftovers: StoppedProcess[];
   let record: ExitRecord;
+  let sanitized: Ending;
   try {
-    record = await recordHeld(() => board.lease.recordExit(identity, exit), 'the exit');
-  } catch (err) {
-    log.line('kanban', `could not record the exit${sanitized.error ? ` (${sanitized.error})` : ''}: ${errorMessage(err)}`);
-    if (err instanceof Refused) return;
-    throw err;
+    await spawnRecorded;
+    const result = await worker;
+    leftovers = await leftoversStopped;
+    removeRunPrompt(plan.promptFile, log); // before the exit is recorded: once the run has ended, it is gone
+    clearTimeout(runtimeTimer);
+    idleWatch?.stop();
+    for (const signal of signals) process.off(signal, forward);
+    log.flush();
+
+    const execFailure = worker.pid === undefined ? null : parseExecFailure(report.text());
+    if (worker.pid === undefined || execFailure !== null) {
+      const code = execFailure ?? result.code ?? '';
+      const reason = `cannot start ${JSON.stringify(argv[0])}: ${code} ${execFailure ? '' : result.shortMessage ?? result.message ?? ''}`.trim();
+      log.line('kanban', reason);
+      // A program that is not there (or not executable) is the config's or the machine's fault, not the task's.
+      const missing = code === 'ENOENT' || code === 'EACCES';
+      const retryInMs = missing ? CONFIG_FAULT_RETRY_MS : infrastructureFault(result) ? INFRASTRUCTURE_RETRY_MS : undefined;
+      await recordPatiently(() => board.lease.recordFailure(identity, 'spawn_failed', cleanLine(reason), failures, retryInMs === undefined ? undefined : { retryInMs }), log, 'the failed start');
+      return;
+    }
+
+    const exitCode = result.exitCode ?? null;
+    const signal = result.signal ?? null;
+    const now = Date.now();
+    const transcript = { exitCode, signal, stdout: tails.out.text(), stderr: tails.err.text() };
+    const ending = decideEnding({
+      exitCode,
+      signal,
+      stoppedFor: STOPPED_FOR[stopping ?? 'none'],
+      idleTimeoutSeconds: plan.idleTimeoutSeconds,
+      maxStaleSeconds: settings.heartbeatMaxStaleSeconds,
+      verdict: plan.classify(transcript, now),
+      onCleanExit: plan.onCleanExit,
+      onSuccess: plan.onSuccess,
+      profile: plan.profileName,
+      now,
+      cooldown: { defaultMs: settings.rateLimitCooldownSeconds * 1000, maxMs: settings.rateLimitMaxCooldownSeconds * 1000 },
+    });
+    sanitized = { ...ending, error: ending.error === null ? null : bounded(cleanLine(ending.error), 1000), summary: ending.summary === null ? null : bounded(ending.summary, 64 * 1024) };
+    // What the exit means is said once it is recorded: a worker that completed its task itself and then
+    // exited 0 did not "exit without completing", though the ending, decided before, would say so.
+    log.line('kanban', `worker exited: ${signal ? `signal ${signal}` : `code ${exitCode}`}`);
+    const fault = machineFault ?? infrastructureFault(log.fault);
+    if (fault) log.line('kanban', `the machine failed during this run (${fault}): a failure is not counted against the task`);
+    const exit = { exitCode, signal, failures, ending: sanitized, ...(fault && { machineFault: { fault, retryInMs: INFRASTRUCTURE_RETRY_MS } }) };
+    try {
+      record = await recordPatiently(() => board.lease.recordExit(identity, exit), log, 'the exit');
+    } catch (err) {
+      log.line('kanban', `could not record the exit${sanitized.error ? ` (${sanitized.error})` : ''}: ${errorMessage(err)}`);
+      if (err instanceof Refused) return;
+      throw err;
+    }
+  } finally {
+    leaseHolder?.close(); // its ending written, or given up on: the run is no longer this supervisor's to hold
   }
   const why = !record.alreadyClosed && sanitized.error ? ` (${sanitized.error})` : '';
   log.line('kanban', `run ${identity.runId} ${record.alreadyClosed ? 'had already ended' : 'ended'}: ${record.outcome}${why}`);

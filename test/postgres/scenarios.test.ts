@@ -150,13 +150,14 @@ describe.skipIf(skip)(`the contract's scenarios on PostgreSQL${skip ? ' (skipped
       await here.stop();
       dispatcher(board, { KANBAN_HOME: join(board.cwd, 'home-b') });
       await until('the worker to exit', async () => !isAlive(pid), WAIT_MS);
-      const exitedAt = Date.now();
+      await until('the other host at work (its first tick says it is alive)', async () => (await board.board.hosts.list()).length === 2, WAIT_MS);
+      const lastEventThen = Math.max(...(await board.board.tasks.events(id)).map((e) => e.id));
       await new Promise((resolve) => setTimeout(resolve, 3 * TTL_SECONDS * 1000)); // three leases of refused writes
       await client.query('DELETE FROM test_disk_full');
       await until('the task to be done', async () => (await board.board.tasks.get(id)).status === 'done', WAIT_MS);
       expect((await runs(board, id)).map((r) => r.outcome)).toEqual(['completed']);
       expect(await events(board, id, 'reclaimed')).toEqual([]);
-      const renewedBySupervisor = (await events(board, id, 'claim_extended')).filter((e) => e.payload.source === 'supervisor' && e.created_at > exitedAt);
+      const renewedBySupervisor = (await events(board, id, 'claim_extended')).filter((e) => e.payload.source === 'supervisor' && e.id > lastEventThen);
       expect(renewedBySupervisor.length).toBeGreaterThanOrEqual(3);
     } finally {
       await client.end();

@@ -92,4 +92,22 @@ describe('LeaseHolder', () => {
     expect((await renewals(board, identity)).filter((e) => e.created_at >= from).length).toBeGreaterThanOrEqual(3);
     expect((await board.tasks.get(identity.taskId)).claim_expires!).toBeGreaterThan(Date.now());
   });
+
+  it('while the exit is recorded, renewals that fail for longer than the lease are tried again: nothing to stop, the run is not given up', async () => {
+    const { board, identity, lost } = await running();
+    let failing = true;
+    const notes: string[] = [];
+    const flaky = { ...board, lease: { ...board.lease, renew: (...args: Parameters<BoardStore['lease']['renew']>) => (failing ? Promise.reject(new Error('server busy')) : board.lease.renew(...args)) } } as unknown as BoardStore;
+    const holder = new LeaseHolder(flaky, identity, { leaseMs: LEASE_MS, maxStaleMs: 60_000, marginMs: MARGIN_MS }, (why) => lost.push({ why, at: Date.now(), claimExpires: null }), (line) => notes.push(line), monotonicMs());
+    holder.recordingExit();
+    await new Promise((resolve) => setTimeout(resolve, 2 * LEASE_MS)); // past the deadline a worker would have had
+    expect(lost).toEqual([]);
+    const from = Date.now();
+    failing = false;
+    await until('a renewal once the board answers again', async () => (await renewals(board, identity)).some((e) => e.created_at >= from), 10_000, 20);
+    holder.close();
+    expect(lost).toEqual([]);
+    expect(notes.length).toBeGreaterThanOrEqual(3);
+    expect(notes.length).toBeLessThanOrEqual(4); // the first three failures in a row, then one in 20
+  });
 });
