@@ -28,8 +28,6 @@ export interface LeaseHolderOptions {
  */
 export class LeaseHolder {
   private deadline: number;
-  /** Renewed only while the run was heard from within this. */
-  private renewWithinMs: number;
   /** The worker has exited: its ending is being written. */
   private recording = false;
   /** Renewals that failed in a row (the first few are logged, then one in 20). */
@@ -49,7 +47,6 @@ export class LeaseHolder {
     leaseMovedAt: number,
     private readonly monotonic: () => number = () => monotonicMs(),
   ) {
-    this.renewWithinMs = options.maxStaleMs;
     this.deadline = leaseMovedAt + options.leaseMs - options.marginMs;
     this.armDeadline();
     this.scheduleRenewal(0);
@@ -73,7 +70,6 @@ export class LeaseHolder {
   recordingExit(): void {
     if (this.closed || this.recording) return;
     this.recording = true;
-    this.renewWithinMs = recordingSilenceMs(this.options.maxStaleMs);
     clearTimeout(this.deadlineTimer);
     clearTimeout(this.renewTimer);
     this.scheduleRenewal(0);
@@ -83,6 +79,11 @@ export class LeaseHolder {
     this.closed = true;
     clearTimeout(this.renewTimer);
     clearTimeout(this.deadlineTimer);
+  }
+
+  /** Renewed only while the run was heard from within this. */
+  private get renewWithinMs(): number {
+    return this.recording ? recordingSilenceMs(this.options.maxStaleMs) : this.options.maxStaleMs;
   }
 
   private get interval(): number {

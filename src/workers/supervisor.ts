@@ -158,10 +158,9 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
   worker.stdio[CONTAINER_REPORT_FD]?.on('data', (data: Buffer) => report.push(data));
 
   let stopping: 'timeout' | 'idle' | 'stale' | 'lease lost' | 'taken back' | 'supervisor signalled' | null = null;
-  /** Once the worker has exited there is nothing to stop (its process group may be another's by now). */
-  let workerExited = false;
   const stop = (why: NonNullable<typeof stopping>) => {
-    if (stopping !== null || worker.pid === undefined || workerExited) return;
+    // Once the worker has exited there is nothing to stop (its process group may be another's by now).
+    if (stopping !== null || worker.pid === undefined || worker.exitCode !== null || worker.signalCode !== null) return;
     stopping = why;
     if (isContained) {
       // The container stops the whole tree (SIGTERM, SIGKILL after the grace); signalled alone, so the
@@ -250,7 +249,6 @@ async function runWorker(board: BoardStore, identity: RunIdentity, task: TaskRow
       ? Promise.resolve([])
       : new Promise<StoppedProcess[]>((resolve) =>
           worker.once('exit', () => {
-            workerExited = true;
             leaseHolder?.recordingExit();
             resolve(stopLeftovers(identity, worker.pid!, KILL_GRACE_MS, () => parseMembers(report.text())));
           }),
